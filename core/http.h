@@ -1,0 +1,74 @@
+/* HTTP over libcurl, shared by the Kubernetes and ARM clients.
+ *
+ * One azl_http owns a connection cache, so a command's requests reuse
+ * connections. TLS is always verified unless insecure is set explicitly;
+ * TLS 1.2 is the minimum. PEM material is passed to libcurl as in-memory
+ * blobs; keys are never written to disk. Traces at -v=6..9 redact
+ * Authorization headers and token-bearing bodies. */
+#ifndef AZL_HTTP_H
+#define AZL_HTTP_H
+
+#include <stddef.h>
+
+#include "strbuf.h"
+
+struct azl_http;
+
+struct azl_http_options {
+	const char *ca_pem;          /* in-memory CA bundle, or NULL */
+	size_t ca_pem_len;
+	const char *ca_file;         /* CA bundle file (e.g. SSL_CERT_FILE) */
+	const char *client_cert_pem; /* with client_key_pem, or NULL */
+	size_t client_cert_pem_len;
+	const char *client_key_pem;
+	size_t client_key_pem_len;
+	const char *tls_server_name; /* SNI and verification name override */
+	int insecure;                /* skip verification: kubeconfig only */
+	const char *proxy_url;       /* NULL: environment (http(s)_proxy) */
+	int no_proxy;                /* never use a proxy (IMDS) */
+	long timeout_ms;             /* whole-request deadline; 0 none */
+	long connect_timeout_ms;     /* 0: libcurl default */
+	const char *user_agent;
+};
+
+struct azl_http_request {
+	const char *method;          /* "GET", "POST", "PATCH", ... */
+	const char *url;
+	const char *const *headers;  /* NULL-terminated "Name: value" */
+	const char *body;            /* may be NULL */
+	size_t body_len;
+};
+
+struct azl_http_response {
+	long status;                 /* 0 when no response arrived */
+	struct strbuf headers;       /* raw header block of the last response */
+	struct strbuf body;
+};
+#define AZL_HTTP_RESPONSE_INIT { 0, STRBUF_INIT, STRBUF_INIT }
+
+int azl_http_new(struct azl_http **out, const struct azl_http_options *opts);
+void azl_http_free(struct azl_http *http);
+
+/* Performs one request. A transport failure returns AZL_ENETWORK or
+ * AZL_ETIMEOUT with a message naming the URL's host; any HTTP status
+ * (including 4xx/5xx) returns 0 with resp->status set. */
+int azl_http_do(struct azl_http *http, const struct azl_http_request *req,
+		struct azl_http_response *resp);
+
+/* Performs n independent requests concurrently (at most max_parallel at a
+ * time) over the shared connection cache. results[i] is the return value
+ * azl_http_do() would have given for reqs[i]. Returns 0. */
+int azl_http_do_many(struct azl_http *http, const struct azl_http_request *reqs,
+		     struct azl_http_response *resps, int *results, size_t n,
+		     int max_parallel);
+
+/* Copies the value of the named header (case-insensitive) into out;
+ * returns 1 when found, 0 otherwise. */
+int azl_http_response_header(const struct azl_http_response *resp,
+			     const char *name, struct strbuf *out);
+void azl_http_response_release(struct azl_http_response *resp);
+
+/* Request counters, for -v output and benchmarks. */
+unsigned long azl_http_request_count(const struct azl_http *http);
+
+#endif
