@@ -79,7 +79,7 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 e2e: all
-	AZLINUX_BIN=$(abspath $(PROGRAM)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+	AZLINUX_BIN=$(abspath $(PROGRAM)) tests/run-e2e.sh
 
 test: unit e2e
 
