@@ -1,0 +1,704 @@
+#include "arm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "log.h"
+
+#ifndef AZL_VERSION
+#define AZL_VERSION "v0.0.0-dev"
+#endif
+
+#define DEFAULT_MAX_RETRIES 4
+#define DEFAULT_RETRY_BUDGET_MS 60000L
+#define DEFAULT_RETRY_BASE_MS 500L
+#define DEFAULT_TIMEOUT_MS 60000L
+#define DEFAULT_MAX_PARALLEL 8
+#define MAX_BACKOFF_MS 30000L
+/* A runaway nextLink chain is a server bug; stop rather than loop. */
+#define MAX_PAGES 1000
+
+struct azl_arm {
+	struct azl_http *http;
+	struct strbuf endpoint;
+	azl_arm_token_fn token;
+	void *token_data;
+	int max_retries;
+	long retry_budget_ms;
+	long retry_base_ms;
+	int max_parallel;
+	unsigned int seed;           /* jitter; one client per thread */
+};
+
+/* One GET in flight, with its retry state. */
+struct pending {
+	const char *url;
+	struct azl_arm_result *res;
+	int attempts;
+	int refreshed;               /* token refreshed after a 401 */
+	long wait_ms;                /* before the next try */
+	int done;
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000L, (ms % 1000L) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts)
+{
+	struct azl_http_options hopts = { 0 };
+	struct azl_arm *arm;
+	int rc;
+
+	*out = NULL;
+	if (!opts->endpoint || strncasecmp(opts->endpoint, "https://", 8))
+		return azl_error_set(AZL_EINVALID,
+				     "ARM endpoint '%s' is not an https:// URL: check AZLINUX_ARM_ENDPOINT or the cloud settings",
+				     opts->endpoint ? opts->endpoint : "");
+	if (!opts->token)
+		return azl_error_set(AZL_EINVALID, "ARM client needs a token source");
+	arm = calloc(1, sizeof(*arm));
+	if (!arm)
+		abort();
+	hopts.ca_file = opts->ca_file;
+	hopts.timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+	hopts.user_agent = "kubectl-azlinux/" AZL_VERSION;
+	rc = azl_http_new(&arm->http, &hopts);
+	if (rc) {
+		free(arm);
+		return rc;
+	}
+	strbuf_init(&arm->endpoint, 0);
+	strbuf_addstr(&arm->endpoint, opts->endpoint);
+	while (arm->endpoint.len > 8 && arm->endpoint.buf[arm->endpoint.len - 1] == '/')
+		strbuf_setlen(&arm->endpoint, arm->endpoint.len - 1);
+	arm->token = opts->token;
+	arm->token_data = opts->token_data;
+	arm->max_retries = opts->max_retries > 0 ? opts->max_retries : DEFAULT_MAX_RETRIES;
+	arm->retry_budget_ms = opts->retry_budget_ms > 0 ? opts->retry_budget_ms : DEFAULT_RETRY_BUDGET_MS;
+	arm->retry_base_ms = opts->retry_base_ms > 0 ? opts->retry_base_ms : DEFAULT_RETRY_BASE_MS;
+	arm->max_parallel = opts->max_parallel > 0 ? opts->max_parallel : DEFAULT_MAX_PARALLEL;
+	arm->seed = (unsigned int)now_ms() ^ (unsigned int)getpid();
+	*out = arm;
+	return 0;
+}
+
+void azl_arm_free(struct azl_arm *arm)
+{
+	if (!arm)
+		return;
+	azl_http_free(arm->http);
+	strbuf_release(&arm->endpoint);
+	free(arm);
+}
+
+const char *azl_arm_endpoint(const struct azl_arm *arm)
+{
+	return arm->endpoint.buf;
+}
+
+void azl_arm_result_release(struct azl_arm_result *res)
+{
+	if (!res)
+		return;
+	cJSON_Delete(res->json);
+	res->json = NULL;
+	strbuf_release(&res->error);
+	res->code = 0;
+}
+
+/* Appends the api-version unless the URL (a nextLink) already has one. */
+static void add_api_version(struct strbuf *url)
+{
+	if (strstr(url->buf, "api-version="))
+		return;
+	strbuf_addch(url, strchr(url->buf, '?') ? '&' : '?');
+	strbuf_addstr(url, "api-version=" AZL_ARM_API_VERSION);
+}
+
+static void build_url(const struct azl_arm *arm, const char *path, struct strbuf *url)
+{
+	strbuf_addbuf(url, &arm->endpoint);
+	if (*path != '/')
+		strbuf_addch(url, '/');
+	strbuf_addstr(url, path);
+	add_api_version(url);
+}
+
+/* The URL without scheme, host and query, for messages. */
+static void describe_url(const char *url, struct strbuf *out)
+{
+	const char *p = strstr(url, "://");
+	size_t len;
+
+	p = p ? strchr(p + 3, '/') : url;
+	if (!p)
+		p = "/";
+	len = strcspn(p, "?");
+	strbuf_add(out, p, len);
+}
+
+static int month_index(const char *mon)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+	for (int i = 0; i < 12; i++)
+		if (!strncmp(months + 3 * i, mon, 3))
+			return i;
+	return -1;
+}
+
+long azl_arm_parse_retry_after(const char *value)
+{
+	struct tm tm = { 0 };
+	char mon[4] = "", gmt[4] = "";
+	char *num_end;
+	long secs;
+	time_t when, now = time(NULL);
+
+	if (!value || !*value)
+		return -1;
+	secs = strtol(value, &num_end, 10);
+	if (num_end != value && *num_end == '\0')
+		return secs < 0 ? -1 : secs * 1000L;
+	/* HTTP-date (RFC 9110 IMF-fixdate): "Wed, 21 Oct 2026 07:28:00 GMT" */
+	if (sscanf(value, "%*3s %d %3s %d %d:%d:%d %3s", &tm.tm_mday, mon, &tm.tm_year,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, gmt) != 7 || strcmp(gmt, "GMT"))
+		return -1;
+	tm.tm_mon = month_index(mon);
+	if (tm.tm_mon < 0)
+		return -1;
+	tm.tm_year -= 1900;
+	when = timegm(&tm);
+	return when <= now ? 0 : (long)(when - now) * 1000L;
+}
+
+static long backoff_ms(struct azl_arm *arm, int attempt)
+{
+	long base = arm->retry_base_ms;
+	long half;
+
+	for (int i = 0; i < attempt && base < MAX_BACKOFF_MS; i++)
+		base *= 2;
+	if (base > MAX_BACKOFF_MS)
+		base = MAX_BACKOFF_MS;
+	/* "equal jitter": half fixed, half random, so concurrent clients that
+	 * were throttled together do not come back together */
+	half = base / 2;
+	return half + (half ? (long)(rand_r(&arm->seed) % (unsigned long)(half + 1)) : 0);
+}
+
+/* "Code: message" from an ARM error body, else a short status text. */
+static void describe_arm_error(const struct azl_http_response *resp, struct strbuf *out)
+{
+	cJSON *body = cJSON_ParseWithLength(resp->body.buf, resp->body.len);
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(body, "error");
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(err, "code");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(err, "message");
+
+	if (cJSON_IsString(code) && code->valuestring[0]) {
+		strbuf_addstr(out, code->valuestring);
+		if (cJSON_IsString(msg) && msg->valuestring[0]) {
+			strbuf_addstr(out, ": ");
+			/* keep it one line */
+			for (const char *p = msg->valuestring; *p; p++)
+				strbuf_addch(out, *p == '\n' || *p == '\r' ? ' ' : *p);
+		}
+	} else {
+		strbuf_addf(out, "HTTP %ld", resp->status);
+	}
+	cJSON_Delete(body);
+}
+
+static int status_code(long status)
+{
+	switch (status) {
+	case 400: return AZL_EINVALID;
+	case 401: return AZL_EAUTH;
+	case 403: return AZL_EFORBIDDEN;
+	case 404: return AZL_ENOTFOUND;
+	case 409:
+	case 412: return AZL_ECONFLICT;
+	case 429: return AZL_ETHROTTLED;
+	default: return status >= 500 ? AZL_ESERVER : AZL_ERROR;
+	}
+}
+
+static const char *status_hint(long status)
+{
+	switch (status) {
+	case 401: return ": sign in again (az login) or check the AZURE_* credentials";
+	case 403: return ": the identity needs read access (for example Reader) on the cluster";
+	case 429: return ": ARM is throttling this subscription; try again later";
+	default: return "";
+	}
+}
+
+static void fail_http(struct pending *p, const struct azl_http_response *resp)
+{
+	struct strbuf corr = STRBUF_INIT;
+	struct strbuf *err = &p->res->error;
+
+	strbuf_reset(err);
+	p->res->code = status_code(resp->status);
+	strbuf_addstr(err, "GET ");
+	describe_url(p->url, err);
+	strbuf_addstr(err, ": ");
+	describe_arm_error(resp, err);
+	strbuf_addf(err, " (HTTP %ld", resp->status);
+	if (azl_http_response_header(resp, "x-ms-correlation-request-id", &corr))
+		strbuf_addf(err, ", correlation id %s", corr.buf);
+	strbuf_addch(err, ')');
+	if (p->attempts > 1)
+		strbuf_addf(err, " after %d attempts", p->attempts);
+	strbuf_addstr(err, status_hint(resp->status));
+	strbuf_release(&corr);
+}
+
+static void fail_transport(struct pending *p, int rc, const char *why)
+{
+	struct strbuf *err = &p->res->error;
+
+	strbuf_reset(err);
+	p->res->code = rc;
+	strbuf_addstr(err, "GET ");
+	describe_url(p->url, err);
+	strbuf_addf(err, ": %s", why && *why ? why : "the connection failed");
+	if (p->attempts > 1)
+		strbuf_addf(err, " (after %d attempts)", p->attempts);
+}
+
+static int retryable_status(long status)
+{
+	return status == 429 || status == 500 || status == 502 || status == 503 ||
+	       status == 504 || status == 408;
+}
+
+static void succeed(struct pending *p, const struct azl_http_response *resp)
+{
+	struct strbuf corr = STRBUF_INIT;
+
+	p->res->json = cJSON_ParseWithLength(resp->body.buf, resp->body.len);
+	p->done = 1;
+	if (p->res->json) {
+		p->res->code = 0;
+		return;
+	}
+	p->res->code = AZL_EINVALID;
+	strbuf_addstr(&p->res->error, "GET ");
+	describe_url(p->url, &p->res->error);
+	strbuf_addstr(&p->res->error, ": the response is not JSON");
+	if (azl_http_response_header(resp, "x-ms-correlation-request-id", &corr))
+		strbuf_addf(&p->res->error, " (correlation id %s)", corr.buf);
+	strbuf_release(&corr);
+}
+
+/* Decides what one attempt's outcome means: done (success or final
+ * failure), or try again after p->wait_ms. */
+static void judge(struct azl_arm *arm, struct pending *p, int rc,
+		  const struct azl_http_response *resp, const char *transport_error)
+{
+	struct strbuf ra = STRBUF_INIT;
+	int can_retry = p->attempts <= arm->max_retries;
+
+	p->attempts++;
+	p->wait_ms = 0;
+	if (rc) {
+		fail_transport(p, rc, transport_error);
+		p->done = !can_retry;
+		if (!p->done)
+			p->wait_ms = backoff_ms(arm, p->attempts - 1);
+		return;
+	}
+	if (resp->status >= 200 && resp->status < 300) {
+		succeed(p, resp);
+		return;
+	}
+	fail_http(p, resp);
+	if (resp->status == 401 && !p->refreshed) {
+		/* the cached token may have been revoked or expired early */
+		p->refreshed = 1;
+		return;
+	}
+	p->done = !can_retry || !retryable_status(resp->status);
+	if (p->done)
+		return;
+	if (azl_http_response_header(resp, "Retry-After", &ra))
+		p->wait_ms = azl_arm_parse_retry_after(ra.buf);
+	if (p->wait_ms <= 0)
+		p->wait_ms = backoff_ms(arm, p->attempts - 1);
+	strbuf_release(&ra);
+}
+
+static int fetch_token(struct azl_arm *arm, int force, struct strbuf *header)
+{
+	struct strbuf token = STRBUF_INIT;
+	int rc = arm->token(arm->token_data, force, &token);
+
+	if (rc) {
+		strbuf_release(&token);
+		return azl_error_prefix("getting a token for Azure Resource Manager");
+	}
+	strbuf_reset(header);
+	strbuf_addstr(header, "Authorization: Bearer ");
+	strbuf_addbuf(header, &token);
+	/* scrub our copy; the header buffer is scrubbed by the caller */
+	memset(token.buf, 0, token.len);
+	strbuf_release(&token);
+	return 0;
+}
+
+static void scrub(struct strbuf *sb)
+{
+	if (sb->alloc)
+		memset(sb->buf, 0, sb->len);
+	strbuf_release(sb);
+}
+
+/* One round: every pending request that is not done is tried once. */
+static int run_round(struct azl_arm *arm, struct pending *ps, size_t n)
+{
+	struct strbuf auth = STRBUF_INIT;
+	const char *headers[3] = { NULL, "Accept: application/json", NULL };
+	struct azl_http_request *reqs = calloc(n, sizeof(*reqs));
+	struct azl_http_response *resps = calloc(n, sizeof(*resps));
+	int *rcs = calloc(n, sizeof(*rcs));
+	size_t *idx = calloc(n, sizeof(*idx));
+	size_t m = 0;
+	int force = 0, rc;
+
+	if (!reqs || !resps || !rcs || !idx)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if (!ps[i].done && ps[i].refreshed == 1)
+			force = 1;
+	rc = fetch_token(arm, force, &auth);
+	if (rc)
+		goto out;
+	headers[0] = auth.buf;
+	for (size_t i = 0; i < n; i++) {
+		if (ps[i].done)
+			continue;
+		if (ps[i].refreshed == 1)
+			ps[i].refreshed = 2;
+		reqs[m] = (struct azl_http_request){ "GET", ps[i].url, headers, NULL, 0 };
+		resps[m] = (struct azl_http_response)AZL_HTTP_RESPONSE_INIT;
+		idx[m++] = i;
+	}
+	if (m == 1) {
+		rcs[0] = azl_http_do(arm->http, &reqs[0], &resps[0]);
+		judge(arm, &ps[idx[0]], rcs[0], &resps[0], azl_error_message());
+	} else {
+		azl_http_do_many(arm->http, reqs, resps, rcs, m, arm->max_parallel);
+		for (size_t k = 0; k < m; k++)
+			judge(arm, &ps[idx[k]], rcs[k], &resps[k],
+			      rcs[k] == AZL_ETIMEOUT ? "the request timed out"
+							   : "the connection to ARM failed or was reset");
+	}
+	for (size_t k = 0; k < m; k++)
+		azl_http_response_release(&resps[k]);
+out:
+	scrub(&auth);
+	free(reqs);
+	free(resps);
+	free(rcs);
+	free(idx);
+	return rc;
+}
+
+static void log_retry(const struct pending *ps, size_t n, size_t left, long wait)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!ps[i].done) {
+			azl_logf(4, "%s; retrying %zu request(s) in %ld ms",
+				 ps[i].res->error.buf, left, wait);
+			return;
+		}
+}
+
+/* Runs rounds until every request is done or out of retries or time. The
+ * round waits for the longest delay asked for: one Retry-After applies to
+ * the whole subscription anyway. */
+static int run_all(struct azl_arm *arm, struct pending *ps, size_t n)
+{
+	long deadline = now_ms() + arm->retry_budget_ms;
+
+	for (;;) {
+		long wait = 0;
+		size_t left = 0;
+		int rc = run_round(arm, ps, n);
+
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < n; i++) {
+			if (ps[i].done)
+				continue;
+			left++;
+			if (ps[i].wait_ms > wait)
+				wait = ps[i].wait_ms;
+		}
+		if (!left)
+			return 0;
+		if (now_ms() + wait > deadline) {
+			for (size_t i = 0; i < n; i++)
+				if (!ps[i].done) {
+					strbuf_addf(&ps[i].res->error,
+						    " (gave up: retrying would take longer than %lds)",
+						    arm->retry_budget_ms / 1000L);
+					ps[i].done = 1;
+				}
+			return 0;
+		}
+		if (wait) {
+			log_retry(ps, n, left, wait);
+			sleep_ms(wait);
+		}
+	}
+}
+
+static int get_urls(struct azl_arm *arm, const char *const *urls, size_t n,
+		    struct azl_arm_result *results)
+{
+	struct pending *ps = calloc(n ? n : 1, sizeof(*ps));
+	int rc;
+
+	if (!ps)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		results[i] = (struct azl_arm_result)AZL_ARM_RESULT_INIT;
+		ps[i].url = urls[i];
+		ps[i].res = &results[i];
+	}
+	rc = n ? run_all(arm, ps, n) : 0;
+	free(ps);
+	return rc;
+}
+
+int azl_arm_get_many(struct azl_arm *arm, const char *const *paths, size_t n,
+		     struct azl_arm_result *results)
+{
+	struct strbuf *urls = calloc(n ? n : 1, sizeof(*urls));
+	const char **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
+	int rc;
+
+	if (!urls || !ptrs)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		strbuf_init(&urls[i], 0);
+		build_url(arm, paths[i], &urls[i]);
+		ptrs[i] = urls[i].buf;
+	}
+	rc = get_urls(arm, ptrs, n, results);
+	for (size_t i = 0; i < n; i++)
+		strbuf_release(&urls[i]);
+	free(urls);
+	free(ptrs);
+	return rc;
+}
+
+static int get_url(struct azl_arm *arm, const char *url, cJSON **out)
+{
+	struct azl_arm_result res = AZL_ARM_RESULT_INIT;
+	int rc = get_urls(arm, &url, 1, &res);
+
+	*out = NULL;
+	if (!rc && res.code)
+		rc = azl_error_set(res.code, "%s", res.error.buf);
+	if (!rc) {
+		*out = res.json;
+		res.json = NULL;
+	}
+	azl_arm_result_release(&res);
+	return rc;
+}
+
+int azl_arm_get(struct azl_arm *arm, const char *path, cJSON **out)
+{
+	struct strbuf url = STRBUF_INIT;
+	int rc;
+
+	build_url(arm, path, &url);
+	rc = get_url(arm, url.buf, out);
+	strbuf_release(&url);
+	return rc;
+}
+
+/* Moves the items of page.value onto items. */
+static int take_page(cJSON *page, cJSON *items, const char *url)
+{
+	cJSON *value = cJSON_GetObjectItemCaseSensitive(page, "value");
+	struct strbuf where = STRBUF_INIT;
+
+	if (cJSON_IsArray(value)) {
+		while (cJSON_GetArraySize(value) > 0)
+			cJSON_AddItemToArray(items, cJSON_DetachItemFromArray(value, 0));
+		return 0;
+	}
+	describe_url(url, &where);
+	azl_error_set(AZL_EINVALID, "GET %s: the response has no \"value\" list", where.buf);
+	strbuf_release(&where);
+	return AZL_EINVALID;
+}
+
+/* The next page's URL, or 0 when there is none. The token must not follow a
+ * link off the ARM endpoint. */
+static int next_link(const struct azl_arm *arm, const cJSON *page, struct strbuf *url)
+{
+	const cJSON *next = cJSON_GetObjectItemCaseSensitive(page, "nextLink");
+	size_t elen = arm->endpoint.len;
+
+	if (!cJSON_IsString(next) || !next->valuestring[0])
+		return 0;
+	if (strncasecmp(next->valuestring, arm->endpoint.buf, elen) ||
+	    next->valuestring[elen] != '/')
+		return azl_error_set(AZL_EINVALID,
+				     "ARM returned a nextLink outside %s (%.80s): refusing to send the token there",
+				     arm->endpoint.buf, next->valuestring);
+	strbuf_reset(url);
+	strbuf_addstr(url, next->valuestring);
+	add_api_version(url);
+	return 1;
+}
+
+int azl_arm_list(struct azl_arm *arm, const char *path, cJSON **items)
+{
+	struct strbuf url = STRBUF_INIT;
+	cJSON *all = cJSON_CreateArray();
+	int rc = 0, pages = 0;
+
+	*items = NULL;
+	build_url(arm, path, &url);
+	for (;;) {
+		cJSON *page;
+
+		rc = get_url(arm, url.buf, &page);
+		if (!rc)
+			rc = take_page(page, all, url.buf);
+		if (!rc)
+			rc = next_link(arm, page, &url);
+		cJSON_Delete(page);
+		if (rc <= 0)
+			break;
+		if (++pages >= MAX_PAGES) {
+			rc = azl_error_set(AZL_ESERVER, "GET %s: more than %d pages; stopping", path, MAX_PAGES);
+			break;
+		}
+	}
+	strbuf_release(&url);
+	if (rc) {
+		cJSON_Delete(all);
+		return rc;
+	}
+	*items = all;
+	return 0;
+}
+
+static char *dup_range(const char *s, size_t len)
+{
+	char *r = malloc(len + 1);
+
+	if (!r)
+		abort();
+	memcpy(r, s, len);
+	r[len] = '\0';
+	return r;
+}
+
+/* Where the value of "/<key>/" starts (case-insensitive), or NULL. */
+static const char *find_segment(const char *id, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = id; (p = strchr(p, '/')) != NULL; p++) {
+		if (strncasecmp(p + 1, key, klen) || p[1 + klen] != '/')
+			continue;
+		p += 2 + klen;
+		return *p && *p != '/' ? p : NULL;
+	}
+	return NULL;
+}
+
+/* Copies the segment at p (up to the next '/'), advancing p past it and
+ * one '/'; NULL when empty. */
+static char *take_segment(const char **p)
+{
+	size_t len;
+	char *r;
+
+	if (!*p || !**p)
+		return NULL;
+	len = strcspn(*p, "/");
+	if (!len)
+		return NULL;
+	r = dup_range(*p, len);
+	*p += len;
+	if (**p == '/')
+		(*p)++;
+	return r;
+}
+
+int azl_arm_id_parse(const char *id, struct azl_arm_id *out)
+{
+	const char *p;
+
+	memset(out, 0, sizeof(*out));
+	if (!id || strncasecmp(id, "/subscriptions/", 15))
+		goto bad;
+	p = find_segment(id, "subscriptions");
+	out->subscription = take_segment(&p);
+	p = find_segment(id, "resourceGroups");
+	out->resource_group = take_segment(&p);
+	p = find_segment(id, "providers");
+	out->provider = take_segment(&p);
+	out->type = take_segment(&p);
+	out->name = take_segment(&p);
+	if (!out->subscription || !out->resource_group || !out->provider ||
+	    !out->type || !out->name)
+		goto bad;
+	return 0;
+bad:
+	azl_arm_id_release(out);
+	return azl_error_set(AZL_EINVALID,
+			     "'%s' is not an Azure resource id (/subscriptions/S/resourceGroups/G/providers/P/T/N)",
+			     id ? id : "");
+}
+
+void azl_arm_id_release(struct azl_arm_id *id)
+{
+	if (!id)
+		return;
+	free(id->subscription);
+	free(id->resource_group);
+	free(id->provider);
+	free(id->type);
+	free(id->name);
+	memset(id, 0, sizeof(*id));
+}
+
+void azl_arm_cluster_path(struct strbuf *sb, const char *subscription,
+			  const char *resource_group, const char *name)
+{
+	strbuf_addstr(sb, "/subscriptions/");
+	strbuf_addurlenc(sb, subscription);
+	strbuf_addstr(sb, "/resourceGroups/");
+	strbuf_addurlenc(sb, resource_group);
+	strbuf_addstr(sb, "/providers/Microsoft.ContainerService/managedClusters/");
+	strbuf_addurlenc(sb, name);
+}
