@@ -1,0 +1,24 @@
+/* Progress for waits longer than a second: a live line rewritten in
+ * place on a terminal; otherwise a timestamped line on stderr each time
+ * the message changes, so logs of CI runs read well. */
+#ifndef AZL_PROGRESS_H
+#define AZL_PROGRESS_H
+
+#include <stdio.h>
+
+struct azl_progress;
+
+/* out is usually stderr; whether it is a terminal decides the mode. */
+int azl_progress_new(struct azl_progress **out, FILE *stream);
+/* Forces plain lines (tests, --no-progress). */
+int azl_progress_new_plain(struct azl_progress **out, FILE *stream);
+void azl_progress_free(struct azl_progress *p);
+
+/* Shows the current state ("pool np1: 2/5 nodes upgraded"). */
+void azl_progress_update(struct azl_progress *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Ends the live line with a final message that stays on screen. */
+void azl_progress_done(struct azl_progress *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif
