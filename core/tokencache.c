@@ -1,0 +1,531 @@
+#include "tokencache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "error.h"
+#include "keyring.h"
+#include "log.h"
+
+#define ENTRY_VERSION 1
+
+enum backend { BACKEND_NONE, BACKEND_KEYRING, BACKEND_FILE };
+static const char *const backend_names[] = { "none", "keyring", "file" };
+
+struct azl_tokencache {
+	enum backend backend;
+	struct azl_keyring *keyring;
+	struct strbuf dir;   /* $XDG_CACHE_HOME/kubectl-azlinux */
+	int lock_fd;
+};
+
+void azl_token_entry_release(struct azl_token_entry *e)
+{
+	if (!e)
+		return;
+	strbuf_release(&e->value);
+	e->expires_on = 0;
+}
+
+int azl_token_is_fresh(time_t expires_on, time_t now)
+{
+	return expires_on == 0 || expires_on - now > AZL_TOKEN_REFRESH_MARGIN;
+}
+
+/* ---- entry payload: the same JSON in both backends ---- */
+
+static char *payload_encode(const struct azl_token_entry *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	cJSON_AddNumberToObject(o, "version", ENTRY_VERSION);
+	cJSON_AddNumberToObject(o, "expires_on", (double)e->expires_on);
+	cJSON_AddStringToObject(o, "value", e->value.buf);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!s)
+		abort();
+	return s;
+}
+
+/* A payload of another shape or version is somebody else's (or a future
+ * release's): ignore it rather than fail. */
+static int payload_decode(const cJSON *o, struct azl_token_entry *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
+	const cJSON *val = cJSON_GetObjectItemCaseSensitive(o, "value");
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(o, "expires_on");
+
+	if (!cJSON_IsNumber(v) || v->valuedouble != ENTRY_VERSION ||
+	    !cJSON_IsString(val) || !cJSON_IsNumber(exp) || exp->valuedouble < 0) {
+		azl_logf(4, "token cache: ignoring an entry of an unknown format");
+		return AZL_ENOTFOUND;
+	}
+	strbuf_reset(&out->value);
+	strbuf_addstr(&out->value, val->valuestring);
+	out->expires_on = (time_t)exp->valuedouble;
+	return 0;
+}
+
+static int payload_decode_str(const char *s, struct azl_token_entry *out)
+{
+	cJSON *o = cJSON_Parse(s);
+	int rc = payload_decode(o, out);
+
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* ---- keyring backend ---- */
+
+static void key_attrs(const struct azl_token_key *k, const char *attrs[AZL_KEYRING_NATTRS])
+{
+	attrs[0] = k->cloud;
+	attrs[1] = k->tenant;
+	attrs[2] = k->client_id;
+	attrs[3] = k->kind;
+	attrs[4] = k->scope;
+}
+
+static int keyring_get(struct azl_tokencache *c, const struct azl_token_key *k,
+		       struct azl_token_entry *out)
+{
+	const char *attrs[AZL_KEYRING_NATTRS];
+	struct strbuf s = STRBUF_INIT;
+	int rc;
+
+	key_attrs(k, attrs);
+	rc = azl_keyring_lookup(c->keyring, attrs, &s);
+	if (rc == 0)
+		rc = payload_decode_str(s.buf, out);
+	strbuf_release(&s);
+	return rc;
+}
+
+static int keyring_put(struct azl_tokencache *c, const struct azl_token_key *k,
+		       const struct azl_token_entry *e)
+{
+	const char *attrs[AZL_KEYRING_NATTRS];
+	struct strbuf label = STRBUF_INIT;
+	char *payload = payload_encode(e);
+	int rc;
+
+	key_attrs(k, attrs);
+	strbuf_addf(&label, "kubectl-azlinux %s (tenant %s)", k->kind ? k->kind : "",
+		    k->tenant && *k->tenant ? k->tenant : "default");
+	rc = azl_keyring_store(c->keyring, attrs, label.buf, payload);
+	strbuf_release(&label);
+	free(payload);
+	return rc;
+}
+
+static int keyring_remove(struct azl_tokencache *c, const struct azl_token_key *k,
+			  int *removed)
+{
+	const char *attrs[AZL_KEYRING_NATTRS];
+
+	key_attrs(k, attrs);
+	return azl_keyring_clear(c->keyring, attrs, removed);
+}
+
+/* ---- file backend ---- */
+
+static int cache_dir_path(struct strbuf *out)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+
+	strbuf_reset(out);
+	if (xdg && *xdg == '/')
+		strbuf_addstr(out, xdg);
+	else if (home && *home)
+		strbuf_addf(out, "%s/.cache", home);
+	else
+		return azl_error_set(AZL_EINVALID,
+			"token cache: neither XDG_CACHE_HOME nor HOME is set; set one or use AZLINUX_TOKEN_CACHE=none");
+	strbuf_addstr(out, "/kubectl-azlinux");
+	return 0;
+}
+
+/* Our files must be ours and private; a mode widened since we made them
+ * is narrowed again before anything is read or written. */
+static int check_private(const char *path, const struct stat *st, mode_t want,
+			 int fd)
+{
+	if (st->st_uid != getuid())
+		return azl_error_set(AZL_EFORBIDDEN,
+			"token cache: %s belongs to another user; remove it or use AZLINUX_TOKEN_CACHE=none",
+			path);
+	if ((st->st_mode & 07777) == want)
+		return 0;
+	azl_logf(1, "token cache: %s had mode %04o; setting %04o", path,
+		 (unsigned)(st->st_mode & 07777), (unsigned)want);
+	if ((fd >= 0 ? fchmod(fd, want) : chmod(path, want)) < 0)
+		return azl_error_set(AZL_EFORBIDDEN, "token cache: cannot chmod %s: %s",
+				     path, strerror(errno));
+	return 0;
+}
+
+static int ensure_dir(const struct strbuf *dir)
+{
+	struct strbuf parent = STRBUF_INIT;
+	struct stat st;
+	char *slash;
+
+	strbuf_addbuf(&parent, dir);
+	slash = strrchr(parent.buf, '/');
+	strbuf_setlen(&parent, (size_t)(slash - parent.buf));
+	/* The parent (~/.cache) may not exist yet in a fresh home. */
+	if (mkdir(parent.buf, 0700) < 0 && errno != EEXIST) {
+		azl_error_set(AZL_ERROR, "token cache: cannot create %s: %s",
+			      parent.buf, strerror(errno));
+		strbuf_release(&parent);
+		return AZL_ERROR;
+	}
+	strbuf_release(&parent);
+	if (mkdir(dir->buf, 0700) < 0 && errno != EEXIST)
+		return azl_error_set(AZL_ERROR, "token cache: cannot create %s: %s",
+				     dir->buf, strerror(errno));
+	if (lstat(dir->buf, &st) < 0)
+		return azl_error_set(AZL_ERROR, "token cache: %s: %s", dir->buf,
+				     strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return azl_error_set(AZL_EINVALID,
+			"token cache: %s is not a directory; remove it", dir->buf);
+	return check_private(dir->buf, &st, 0700, -1);
+}
+
+/* Opens dir/name privately (0600, no symlinks), re-checking the directory
+ * and the file each time. AZL_ENOTFOUND when absent and !create. */
+static int open_private(struct azl_tokencache *c, const char *name, int create,
+			int *fd_out)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	int fd, rc;
+
+	*fd_out = -1;
+	rc = ensure_dir(&c->dir);
+	if (rc < 0)
+		return rc;
+	strbuf_addf(&path, "%s/%s", c->dir.buf, name);
+	fd = open(path.buf, O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+	if (fd < 0) {
+		rc = errno == ENOENT ? AZL_ENOTFOUND :
+			azl_error_set(AZL_ERROR, "token cache: cannot open %s: %s",
+				      path.buf, strerror(errno));
+		strbuf_release(&path);
+		return rc;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		rc = azl_error_set(AZL_EINVALID,
+			"token cache: %s is not a regular file; remove it", path.buf);
+	else
+		rc = check_private(path.buf, &st, 0600, fd);
+	strbuf_release(&path);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+/* The whole file as a document; an unreadable or corrupt one is empty. */
+static cJSON *file_load(int fd)
+{
+	struct strbuf s = STRBUF_INIT;
+	cJSON *doc = NULL, *v;
+
+	if (lseek(fd, 0, SEEK_SET) == 0 && strbuf_read_fd(&s, fd) == 0)
+		doc = cJSON_Parse(s.buf);
+	strbuf_release(&s);
+	v = cJSON_GetObjectItemCaseSensitive(doc, "version");
+	if (!cJSON_IsNumber(v) || v->valuedouble != ENTRY_VERSION ||
+	    !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "entries"))) {
+		if (doc)
+			azl_logf(4, "token cache: ignoring a file of an unknown format");
+		cJSON_Delete(doc);
+		doc = cJSON_CreateObject();
+		cJSON_AddNumberToObject(doc, "version", ENTRY_VERSION);
+		cJSON_AddArrayToObject(doc, "entries");
+	}
+	return doc;
+}
+
+static int file_save(int fd, const cJSON *doc)
+{
+	char *s = cJSON_Print(doc);
+	size_t len = strlen(s), off = 0;
+	int rc = 0;
+
+	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		rc = -1;
+	while (rc == 0 && off < len) {
+		ssize_t n = write(fd, s + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			rc = -1;
+		else
+			off += (size_t)n;
+	}
+	free(s);
+	if (rc < 0 || fsync(fd) < 0)
+		return azl_error_set(AZL_ERROR, "token cache: cannot write tokens.json: %s",
+				     strerror(errno));
+	return 0;
+}
+
+static const char *field(const struct azl_token_key *k, size_t i)
+{
+	const char *const v[] = { k->cloud, k->tenant, k->client_id, k->kind, k->scope };
+
+	return v[i];
+}
+
+/* exact: NULL in the key means "" (put); else NULL matches anything. */
+static int entry_matches(const cJSON *ent, const struct azl_token_key *k, int exact)
+{
+	size_t i;
+
+	for (i = 0; i < AZL_KEYRING_NATTRS; i++) {
+		const char *want = field(k, i);
+		const cJSON *have = cJSON_GetObjectItemCaseSensitive(
+			ent, azl_keyring_attr_names[i]);
+
+		if (!want && !exact)
+			continue;
+		if (!cJSON_IsString(have) || strcmp(have->valuestring, want ? want : ""))
+			return 0;
+	}
+	return 1;
+}
+
+static int file_get(struct azl_tokencache *c, const struct azl_token_key *k,
+		    struct azl_token_entry *out)
+{
+	const cJSON *ent, *found = NULL;
+	cJSON *doc;
+	int fd, rc;
+
+	rc = open_private(c, "tokens.json", 0, &fd);
+	if (rc < 0)
+		return rc;
+	flock(fd, LOCK_SH);
+	doc = file_load(fd);
+	close(fd);
+	cJSON_ArrayForEach(ent, cJSON_GetObjectItemCaseSensitive(doc, "entries"))
+		if (entry_matches(ent, k, 0))
+			found = ent;
+	rc = found ? payload_decode(cJSON_GetObjectItemCaseSensitive(found, "payload"), out)
+		   : AZL_ENOTFOUND;
+	cJSON_Delete(doc);
+	return rc;
+}
+
+/* Drops the entries matching k (exactly, or as a pattern). */
+static int drop_matches(cJSON *entries, const struct azl_token_key *k, int exact)
+{
+	cJSON *ent = entries->child, *next;
+	int n = 0;
+
+	for (; ent; ent = next) {
+		next = ent->next;
+		if (entry_matches(ent, k, exact)) {
+			cJSON_Delete(cJSON_DetachItemViaPointer(entries, ent));
+			n++;
+		}
+	}
+	return n;
+}
+
+static cJSON *entry_new(const struct azl_token_key *k, const struct azl_token_entry *e)
+{
+	cJSON *ent = cJSON_CreateObject();
+	char *payload = payload_encode(e);
+	size_t i;
+
+	for (i = 0; i < AZL_KEYRING_NATTRS; i++)
+		cJSON_AddStringToObject(ent, azl_keyring_attr_names[i],
+					field(k, i) ? field(k, i) : "");
+	cJSON_AddItemToObject(ent, "payload", cJSON_Parse(payload));
+	free(payload);
+	return ent;
+}
+
+/* Read-modify-write under an exclusive lock. e NULL: remove matches. */
+static int file_update(struct azl_tokencache *c, const struct azl_token_key *k,
+		       const struct azl_token_entry *e, int *removed)
+{
+	cJSON *doc, *entries;
+	int fd, rc, n;
+
+	rc = open_private(c, "tokens.json", e != NULL, &fd);
+	if (rc == AZL_ENOTFOUND && !e)
+		return 0;
+	if (rc < 0)
+		return rc;
+	flock(fd, LOCK_EX);
+	doc = file_load(fd);
+	entries = cJSON_GetObjectItemCaseSensitive(doc, "entries");
+	n = drop_matches(entries, k, e != NULL);
+	if (e)
+		cJSON_AddItemToArray(entries, entry_new(k, e));
+	if (removed)
+		*removed = n;
+	rc = (e || n) ? file_save(fd, doc) : 0;
+	close(fd);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+/* ---- the public face ---- */
+
+static int parse_mode(const char *mode, enum backend *out)
+{
+	const char *src = "--token-cache";
+	size_t i;
+
+	if (!mode) {
+		mode = getenv("AZLINUX_TOKEN_CACHE");
+		src = "AZLINUX_TOKEN_CACHE";
+	}
+	if (!mode || !*mode)
+		mode = "keyring";
+	for (i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]); i++) {
+		if (!strcmp(mode, backend_names[i])) {
+			*out = (enum backend)i;
+			return 0;
+		}
+	}
+	return azl_error_set(AZL_EINVALID,
+		"%s: unknown token cache '%s': use keyring, file or none", src, mode);
+}
+
+static int backend_init(struct azl_tokencache *c)
+{
+	if (c->backend == BACKEND_KEYRING)
+		return azl_keyring_open(&c->keyring, 0);
+	if (c->backend == BACKEND_FILE)
+		return ensure_dir(&c->dir);
+	return 0;
+}
+
+int azl_tokencache_open(struct azl_tokencache **out, const char *mode,
+			struct strbuf *warning)
+{
+	struct azl_tokencache *c;
+	enum backend b = BACKEND_NONE;
+	int rc;
+
+	*out = NULL;
+	if (warning)
+		strbuf_reset(warning);
+	rc = parse_mode(mode, &b);
+	if (rc < 0)
+		return rc;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		abort();
+	c->backend = b;
+	c->lock_fd = -1;
+	strbuf_init(&c->dir, 0);
+	if (b != BACKEND_NONE && cache_dir_path(&c->dir) < 0)
+		rc = AZL_ERROR;
+	if (rc == 0)
+		rc = backend_init(c);
+	if (rc < 0) {
+		if (warning)
+			strbuf_addf(warning, "%s; continuing without a persistent token cache",
+				    azl_error_message());
+		azl_error_clear();
+		c->backend = BACKEND_NONE;
+	}
+	*out = c;
+	return 0;
+}
+
+void azl_tokencache_free(struct azl_tokencache *c)
+{
+	if (!c)
+		return;
+	azl_tokencache_unlock(c);
+	azl_keyring_free(c->keyring);
+	strbuf_release(&c->dir);
+	free(c);
+}
+
+const char *azl_tokencache_backend(const struct azl_tokencache *c)
+{
+	return backend_names[c->backend];
+}
+
+int azl_tokencache_get(struct azl_tokencache *c, const struct azl_token_key *key,
+		       struct azl_token_entry *out)
+{
+	if (c->backend == BACKEND_KEYRING)
+		return keyring_get(c, key, out);
+	if (c->backend == BACKEND_FILE)
+		return file_get(c, key, out);
+	return AZL_ENOTFOUND;
+}
+
+int azl_tokencache_put(struct azl_tokencache *c, const struct azl_token_key *key,
+		       const struct azl_token_entry *e)
+{
+	if (c->backend == BACKEND_KEYRING)
+		return keyring_put(c, key, e);
+	if (c->backend == BACKEND_FILE)
+		return file_update(c, key, e, NULL);
+	return 0;
+}
+
+int azl_tokencache_remove(struct azl_tokencache *c,
+			  const struct azl_token_key *match, int *removed)
+{
+	if (removed)
+		*removed = 0;
+	if (c->backend == BACKEND_KEYRING)
+		return keyring_remove(c, match, removed);
+	if (c->backend == BACKEND_FILE)
+		return file_update(c, match, NULL, removed);
+	return 0;
+}
+
+int azl_tokencache_lock(struct azl_tokencache *c)
+{
+	int rc;
+
+	if (c->backend == BACKEND_NONE || c->lock_fd >= 0)
+		return 0;
+	rc = open_private(c, "lock", 1, &c->lock_fd);
+	if (rc < 0)
+		return rc;
+	while (flock(c->lock_fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(c->lock_fd);
+			c->lock_fd = -1;
+			return azl_error_set(AZL_ERROR, "token cache: cannot lock %s/lock: %s",
+					     c->dir.buf, strerror(errno));
+		}
+	}
+	return 0;
+}
+
+void azl_tokencache_unlock(struct azl_tokencache *c)
+{
+	if (!c || c->lock_fd < 0)
+		return;
+	close(c->lock_fd); /* closing releases the flock */
+	c->lock_fd = -1;
+}
