@@ -54,6 +54,11 @@ void azl_auth_free(struct azl_auth *auth);
 int azl_auth_token(struct azl_auth *auth, const char *scope,
 		   struct strbuf *token, time_t *expires_on);
 
+/* Forgets the cached token for scope (NULL: the ARM scope), so the next
+ * azl_auth_token() fetches a new one: for a 401 with a token that looked
+ * valid. */
+int azl_auth_invalidate(struct azl_auth *auth, const char *scope);
+
 const struct azl_cloud *azl_auth_cloud(const struct azl_auth *auth);
 /* $AZLINUX_ARM_ENDPOINT if set, else the cloud's; no trailing slash. */
 const char *azl_auth_arm_endpoint(const struct azl_auth *auth);
