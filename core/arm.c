@@ -1,5 +1,6 @@
 #include "arm.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +10,6 @@
 
 #include "error.h"
 #include "log.h"
-
-#ifndef AZL_VERSION
-#define AZL_VERSION "v0.0.0-dev"
-#endif
 
 #define DEFAULT_MAX_RETRIES 4
 #define DEFAULT_RETRY_BUDGET_MS 60000L
@@ -28,6 +25,8 @@ struct azl_arm {
 	struct strbuf endpoint;
 	azl_arm_token_fn token;
 	void *token_data;
+	struct azl_auth *auth;
+	pthread_mutex_t *auth_lock;
 	int max_retries;
 	long retry_budget_ms;
 	long retry_base_ms;
@@ -61,41 +60,76 @@ static void sleep_ms(long ms)
 		;
 }
 
+static int auth_token(void *data, int force, struct strbuf *token)
+{
+	struct azl_arm *arm = data;
+	int rc;
+
+	/* azl_auth has no "bypass the cache": a 401 after a cached token is
+	 * retried once with whatever it returns */
+	(void)force;
+	if (arm->auth_lock)
+		pthread_mutex_lock(arm->auth_lock);
+	rc = azl_auth_token(arm->auth, NULL, token, NULL);
+	if (arm->auth_lock)
+		pthread_mutex_unlock(arm->auth_lock);
+	return rc;
+}
+
+static int check_options(const struct azl_arm_options *opts, const char *endpoint)
+{
+	if (!opts->token && !opts->auth)
+		return azl_error_set(AZL_EINVALID, "ARM client needs a token source");
+	if (!endpoint || strncasecmp(endpoint, "https://", 8))
+		return azl_error_set(AZL_EINVALID,
+				     "ARM endpoint '%s' is not an https:// URL: check AZLINUX_ARM_ENDPOINT or the cloud settings",
+				     endpoint ? endpoint : "");
+	return 0;
+}
+
 int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts)
 {
 	struct azl_http_options hopts = { 0 };
+	struct strbuf ua = STRBUF_INIT;
+	const char *endpoint = opts->endpoint;
 	struct azl_arm *arm;
 	int rc;
 
 	*out = NULL;
-	if (!opts->endpoint || strncasecmp(opts->endpoint, "https://", 8))
-		return azl_error_set(AZL_EINVALID,
-				     "ARM endpoint '%s' is not an https:// URL: check AZLINUX_ARM_ENDPOINT or the cloud settings",
-				     opts->endpoint ? opts->endpoint : "");
-	if (!opts->token)
-		return azl_error_set(AZL_EINVALID, "ARM client needs a token source");
+	if (!endpoint && opts->auth)
+		endpoint = azl_auth_arm_endpoint(opts->auth);
+	rc = check_options(opts, endpoint);
+	if (rc)
+		return rc;
 	arm = calloc(1, sizeof(*arm));
 	if (!arm)
 		abort();
+	strbuf_addf(&ua, "kubectl-azlinux/%s", azl_version_string());
 	hopts.ca_file = opts->ca_file;
+	if (!hopts.ca_file && opts->auth)
+		hopts.ca_file = azl_auth_ca_file(opts->auth);
 	hopts.timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
-	hopts.user_agent = "kubectl-azlinux/" AZL_VERSION;
+	hopts.user_agent = ua.buf;
 	rc = azl_http_new(&arm->http, &hopts);
+	strbuf_release(&ua);
 	if (rc) {
 		free(arm);
 		return rc;
 	}
 	strbuf_init(&arm->endpoint, 0);
-	strbuf_addstr(&arm->endpoint, opts->endpoint);
+	strbuf_addstr(&arm->endpoint, endpoint);
 	while (arm->endpoint.len > 8 && arm->endpoint.buf[arm->endpoint.len - 1] == '/')
 		strbuf_setlen(&arm->endpoint, arm->endpoint.len - 1);
-	arm->token = opts->token;
-	arm->token_data = opts->token_data;
+	arm->auth = opts->auth;
+	arm->auth_lock = opts->auth_lock;
+	arm->token = opts->token ? opts->token : auth_token;
+	arm->token_data = opts->token ? opts->token_data : arm;
 	arm->max_retries = opts->max_retries > 0 ? opts->max_retries : DEFAULT_MAX_RETRIES;
 	arm->retry_budget_ms = opts->retry_budget_ms > 0 ? opts->retry_budget_ms : DEFAULT_RETRY_BUDGET_MS;
 	arm->retry_base_ms = opts->retry_base_ms > 0 ? opts->retry_base_ms : DEFAULT_RETRY_BASE_MS;
 	arm->max_parallel = opts->max_parallel > 0 ? opts->max_parallel : DEFAULT_MAX_PARALLEL;
-	arm->seed = (unsigned int)now_ms() ^ (unsigned int)getpid();
+	/* per client, so threads started together do not jitter alike */
+	arm->seed = (unsigned int)now_ms() ^ (unsigned int)getpid() ^ (unsigned int)(uintptr_t)arm;
 	*out = arm;
 	return 0;
 }

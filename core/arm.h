@@ -12,17 +12,15 @@
 #ifndef AZL_ARM_H
 #define AZL_ARM_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
 
+#include "auth.h"
 #include "http.h"
 #include "strbuf.h"
-
-#ifndef AZL_ARM_API_VERSION
-/* The stable Microsoft.ContainerService version this tool speaks. */
-#define AZL_ARM_API_VERSION "2026-10-01"
-#endif
+#include "version.h"
 
 struct azl_arm;
 
@@ -31,10 +29,16 @@ struct azl_arm;
  * ask for a fresh token. */
 typedef int (*azl_arm_token_fn)(void *data, int force, struct strbuf *token);
 
+/* Either auth or token must be given. With auth, endpoint and ca_file
+ * default to azl_auth_arm_endpoint() and azl_auth_ca_file(), and tokens come
+ * from azl_auth_token() for the cloud's ARM scope; auth_lock, when not NULL,
+ * serialises those calls so threads can share one azl_auth. */
 struct azl_arm_options {
-	const char *endpoint;        /* "https://management.azure.com/" */
+	struct azl_auth *auth;
+	pthread_mutex_t *auth_lock;
 	azl_arm_token_fn token;
 	void *token_data;
+	const char *endpoint;        /* "https://management.azure.com/" */
 	const char *ca_file;         /* CA bundle, or NULL for the system store */
 	int max_retries;             /* retries after the first try; 0: 4 */
 	long retry_budget_ms;        /* total time spent waiting; 0: 60000 */

@@ -1,0 +1,636 @@
+#include "cluster.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "json.h"
+#include "log.h"
+
+#define CACHE_VERSION 1
+
+static char *xstrdup(const char *s)
+{
+	char *r = strdup(s ? s : "");
+
+	if (!r)
+		abort();
+	return r;
+}
+
+int azl_cluster_from_json(const cJSON *mc, struct azl_cluster *out)
+{
+	const char *id = azl_json_str(mc, "id", "");
+	struct azl_arm_id parts;
+	const char *current;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = azl_arm_id_parse(id, &parts);
+	if (rc)
+		return azl_error_prefix("managed cluster '%s'", azl_json_str(mc, "name", "?"));
+	out->id = xstrdup(id);
+	out->name = xstrdup(azl_json_str(mc, "name", parts.name));
+	out->resource_group = xstrdup(parts.resource_group);
+	out->subscription = xstrdup(parts.subscription);
+	azl_arm_id_release(&parts);
+	out->location = xstrdup(azl_json_str(mc, "location", ""));
+	out->kubernetes_version = xstrdup(azl_json_str(mc, "properties.kubernetesVersion", ""));
+	current = azl_json_str(mc, "properties.currentKubernetesVersion", "");
+	out->current_kubernetes_version = xstrdup(*current ? current : out->kubernetes_version);
+	out->fqdn = xstrdup(azl_json_str(mc, "properties.fqdn", ""));
+	out->private_fqdn = xstrdup(azl_json_str(mc, "properties.privateFQDN", ""));
+	out->node_resource_group = xstrdup(azl_json_str(mc, "properties.nodeResourceGroup", ""));
+	out->provisioning_state = xstrdup(azl_json_str(mc, "properties.provisioningState", ""));
+	out->power_state = xstrdup(azl_json_str(mc, "properties.powerState.code", ""));
+	out->upgrade_channel = xstrdup(azl_json_str(mc, "properties.autoUpgradeProfile.upgradeChannel", "none"));
+	out->node_os_upgrade_channel = xstrdup(azl_json_str(mc, "properties.autoUpgradeProfile.nodeOSUpgradeChannel", ""));
+	return 0;
+}
+
+void azl_cluster_release(struct azl_cluster *c)
+{
+	if (!c)
+		return;
+	free(c->id);
+	free(c->name);
+	free(c->resource_group);
+	free(c->subscription);
+	free(c->location);
+	free(c->kubernetes_version);
+	free(c->current_kubernetes_version);
+	free(c->fqdn);
+	free(c->private_fqdn);
+	free(c->node_resource_group);
+	free(c->provisioning_state);
+	free(c->power_state);
+	free(c->upgrade_channel);
+	free(c->node_os_upgrade_channel);
+	for (size_t i = 0; i < c->nr_upgrades; i++)
+		free(c->upgrades[i]);
+	free(c->upgrades);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- pure helpers ---- */
+
+int azl_cluster_server_host(const char *server, struct strbuf *host)
+{
+	const char *p = server ? strstr(server, "://") : NULL;
+	const char *at;
+	size_t len;
+
+	strbuf_reset(host);
+	p = p ? p + 3 : server;
+	if (!p || !*p)
+		return azl_error_set(AZL_EINVALID, "server URL '%s' has no host", server ? server : "");
+	len = strcspn(p, "/?#");
+	at = memchr(p, '@', len);
+	if (at) {
+		len -= (size_t)(at + 1 - p);
+		p = at + 1;
+	}
+	if (*p == '[') {
+		const char *close = memchr(p, ']', len);
+
+		if (!close)
+			return azl_error_set(AZL_EINVALID, "server URL '%s' has a bad IPv6 host", server);
+		strbuf_add(host, p + 1, (size_t)(close - p - 1));
+		return 0;
+	}
+	strbuf_add(host, p, strcspn(p, ":/?#") < len ? strcspn(p, ":/?#") : len);
+	if (!host->len)
+		return azl_error_set(AZL_EINVALID, "server URL '%s' has no host", server);
+	return 0;
+}
+
+static size_t len_without_dot(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && s[n - 1] == '.' ? n - 1 : n;
+}
+
+int azl_cluster_host_matches(const char *host, const char *fqdn)
+{
+	size_t n;
+
+	if (!host || !fqdn || !*host || !*fqdn)
+		return 0;
+	n = len_without_dot(host);
+	return n == len_without_dot(fqdn) && !strncasecmp(host, fqdn, n);
+}
+
+int azl_cluster_json_matches(const cJSON *mc, const char *host)
+{
+	return azl_cluster_host_matches(host, azl_json_str(mc, "properties.fqdn", "")) ||
+	       azl_cluster_host_matches(host, azl_json_str(mc, "properties.privateFQDN", ""));
+}
+
+int azl_provider_id_subscription(const char *provider_id, struct strbuf *sub)
+{
+	static const char prefix[] = "azure:///subscriptions/";
+	const char *p;
+	size_t len;
+
+	strbuf_reset(sub);
+	if (!provider_id || strncasecmp(provider_id, prefix, sizeof(prefix) - 1))
+		return azl_error_set(AZL_EINVALID, "providerID '%s' is not an Azure one (azure:///subscriptions/...)",
+				     provider_id ? provider_id : "");
+	p = provider_id + sizeof(prefix) - 1;
+	len = strcspn(p, "/");
+	if (!len)
+		return azl_error_set(AZL_EINVALID, "providerID '%s' has no subscription", provider_id);
+	strbuf_add(sub, p, len);
+	return 0;
+}
+
+int azl_azure_profile_default(const char *text, size_t len, const char *cloud_name,
+			      struct strbuf *sub)
+{
+	cJSON *root, *subs, *s;
+	int rc = AZL_ENOTFOUND;
+
+	strbuf_reset(sub);
+	/* az writes it with Python's utf-8-sig codec */
+	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+		text += 3;
+		len -= 3;
+	}
+	root = cJSON_ParseWithLength(text, len);
+	if (!root)
+		return azl_error_set(AZL_EINVALID, "azureProfile.json is not valid JSON");
+	subs = cJSON_GetObjectItemCaseSensitive(root, "subscriptions");
+	cJSON_ArrayForEach(s, subs) {
+		const char *env = azl_json_str(s, "environmentName", "");
+
+		if (!azl_json_bool(s, "isDefault", 0))
+			continue;
+		if (cloud_name && *env && strcasecmp(env, cloud_name))
+			continue;
+		if (!*azl_json_str(s, "id", ""))
+			continue;
+		strbuf_addstr(sub, azl_json_str(s, "id", ""));
+		rc = 0;
+		break;
+	}
+	cJSON_Delete(root);
+	if (rc)
+		return azl_error_set(AZL_ENOTFOUND, "azureProfile.json has no default subscription%s%s",
+				     cloud_name ? " for " : "", cloud_name ? cloud_name : "");
+	return 0;
+}
+
+/* ---- the cache ---- */
+
+/* XDG: a relative XDG_CACHE_HOME is invalid and ignored. */
+static int cache_dir(struct strbuf *out)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+
+	if (xdg && xdg[0] == '/')
+		strbuf_addstr(out, xdg);
+	else if (home && *home)
+		strbuf_addf(out, "%s/.cache", home);
+	else
+		return azl_error_set(AZL_EINVALID,
+				     "cluster cache: neither XDG_CACHE_HOME nor HOME is set; set one of them");
+	strbuf_addstr(out, "/kubectl-azlinux");
+	return 0;
+}
+
+int azl_cluster_cache_path(struct strbuf *out)
+{
+	int rc = cache_dir(out);
+
+	if (!rc)
+		strbuf_addstr(out, "/clusters.json");
+	return rc;
+}
+
+static int make_private_dir(const char *path)
+{
+	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+		return 0;
+	return azl_error_set(AZL_ERROR, "cluster cache: cannot create %s: %s", path, strerror(errno));
+}
+
+/* Opens (creating the directories) and locks the cache's lock file. */
+static int lock_cache(const char *path, int exclusive, int *fd_out)
+{
+	struct strbuf dir = STRBUF_INIT, lock = STRBUF_INIT;
+	int rc = 0, fd;
+
+	*fd_out = -1;
+	strbuf_add(&dir, path, (size_t)(strrchr(path, '/') - path));
+	if (exclusive) {
+		strbuf_add(&lock, dir.buf, (size_t)(strrchr(dir.buf, '/') - dir.buf));
+		rc = make_private_dir(lock.buf);
+		if (!rc)
+			rc = make_private_dir(dir.buf);
+		strbuf_reset(&lock);
+	}
+	strbuf_addf(&lock, "%s.lock", path);
+	fd = rc ? -1 : open(lock.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (!rc && fd < 0)
+		rc = exclusive ? azl_error_set(AZL_ERROR, "cluster cache: cannot open %s: %s",
+					       lock.buf, strerror(errno))
+			       : AZL_ENOTFOUND;
+	if (fd >= 0 && flock(fd, exclusive ? LOCK_EX : LOCK_SH)) {
+		rc = azl_error_set(AZL_ERROR, "cluster cache: cannot lock %s: %s", lock.buf, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	*fd_out = fd;
+	strbuf_release(&dir);
+	strbuf_release(&lock);
+	return rc;
+}
+
+/* The cache's JSON; an absent or unreadable cache reads as empty, since a
+ * cache must never be the reason a command fails. */
+static cJSON *read_cache(const char *path)
+{
+	struct strbuf text = STRBUF_INIT;
+	cJSON *root = NULL;
+
+	if (!strbuf_read_file(&text, path))
+		root = cJSON_ParseWithLength(text.buf, text.len);
+	strbuf_release(&text);
+	if (root && azl_json_int(root, "version", 0) == CACHE_VERSION &&
+	    cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "clusters")))
+		return root;
+	cJSON_Delete(root);
+	root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "version", CACHE_VERSION);
+	cJSON_AddArrayToObject(root, "clusters");
+	return root;
+}
+
+static int entry_index(const cJSON *clusters, const char *server, const char *context)
+{
+	int i = 0;
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, clusters) {
+		if (!strcmp(azl_json_str(e, "server", ""), server) &&
+		    !strcmp(azl_json_str(e, "context", ""), context))
+			return i;
+		i++;
+	}
+	return -1;
+}
+
+static int write_cache(const char *path, const cJSON *root)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	char *text = cJSON_Print(root);
+	size_t len = strlen(text);
+	int fd, rc = 0;
+
+	strbuf_addf(&tmp, "%s.XXXXXX", path);
+	fd = mkstemp(tmp.buf);
+	if (fd < 0 || fchmod(fd, 0600) || write(fd, text, len) != (ssize_t)len) {
+		rc = azl_error_set(AZL_ERROR, "cluster cache: cannot write %s: %s", tmp.buf, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp.buf);
+	} else if (close(fd) || rename(tmp.buf, path)) {
+		rc = azl_error_set(AZL_ERROR, "cluster cache: cannot replace %s: %s", path, strerror(errno));
+		unlink(tmp.buf);
+	}
+	free(text);
+	strbuf_release(&tmp);
+	return rc;
+}
+
+int azl_cluster_cache_lookup(const char *server, const char *context, struct strbuf *id)
+{
+	struct strbuf path = STRBUF_INIT;
+	cJSON *root;
+	int rc, fd, i;
+
+	strbuf_reset(id);
+	rc = azl_cluster_cache_path(&path);
+	if (!rc)
+		rc = lock_cache(path.buf, 0, &fd);
+	if (rc) {
+		strbuf_release(&path);
+		return AZL_ENOTFOUND;
+	}
+	root = read_cache(path.buf);
+	close(fd);
+	i = entry_index(cJSON_GetObjectItemCaseSensitive(root, "clusters"), server, context);
+	if (i >= 0)
+		strbuf_addstr(id, azl_json_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "clusters"), i),
+					       "id", ""));
+	cJSON_Delete(root);
+	strbuf_release(&path);
+	return id->len ? 0 : AZL_ENOTFOUND;
+}
+
+/* Read-modify-write under the exclusive lock: replaces (id != NULL) or
+ * removes the entry. */
+static int update_cache(const char *server, const char *context, const char *id)
+{
+	struct strbuf path = STRBUF_INIT;
+	cJSON *root, *clusters;
+	int rc, fd, i;
+
+	rc = azl_cluster_cache_path(&path);
+	if (!rc)
+		rc = lock_cache(path.buf, 1, &fd);
+	if (rc) {
+		strbuf_release(&path);
+		return rc;
+	}
+	root = read_cache(path.buf);
+	clusters = cJSON_GetObjectItemCaseSensitive(root, "clusters");
+	i = entry_index(clusters, server, context);
+	if (i >= 0)
+		cJSON_DeleteItemFromArray(clusters, i);
+	if (id) {
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "server", server);
+		cJSON_AddStringToObject(e, "context", context);
+		cJSON_AddStringToObject(e, "id", id);
+		cJSON_AddItemToArray(clusters, e);
+	}
+	rc = (i >= 0 || id) ? write_cache(path.buf, root) : 0;
+	close(fd);
+	cJSON_Delete(root);
+	strbuf_release(&path);
+	return rc;
+}
+
+int azl_cluster_cache_store(const char *server, const char *context, const char *id)
+{
+	return update_cache(server, context, id);
+}
+
+int azl_cluster_cache_forget(const char *server, const char *context)
+{
+	return update_cache(server, context, NULL);
+}
+
+/* ---- the subscription ---- */
+
+/* The first node's providerID says which subscription the VMs live in. */
+static int subscription_from_nodes(struct azl_kube *kube, struct strbuf *sub, int *azure_nodes)
+{
+	cJSON *list = NULL;
+	const cJSON *node;
+	const char *pid;
+	int rc;
+
+	*azure_nodes = 0;
+	if (!kube)
+		return AZL_ENOTFOUND;
+	rc = azl_kube_get(kube, "/api/v1/nodes?limit=1", &list);
+	if (rc) {
+		azl_logf(4, "reading a node's providerID: %s", azl_error_message());
+		return rc;
+	}
+	node = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(list, "items"), 0);
+	pid = azl_json_str(node, "spec.providerID", "");
+	rc = AZL_ENOTFOUND;
+	if (node && *pid) {
+		rc = azl_provider_id_subscription(pid, sub);
+		*azure_nodes = rc ? -1 : 1;
+	}
+	cJSON_Delete(list);
+	return rc;
+}
+
+static int subscription_from_profile(const struct azl_cluster_query *q, struct strbuf *sub)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	const char *dir = getenv("AZURE_CONFIG_DIR");
+	const char *home = getenv("HOME");
+	int rc = AZL_ENOTFOUND;
+
+	if (dir && *dir)
+		strbuf_addf(&path, "%s/azureProfile.json", dir);
+	else if (home && *home)
+		strbuf_addf(&path, "%s/.azure/azureProfile.json", home);
+	if (path.len && !strbuf_read_file(&text, path.buf)) {
+		rc = azl_azure_profile_default(text.buf, text.len, q->cloud ? q->cloud->name : NULL, sub);
+		if (rc)
+			azl_logf(4, "%s: %s", path.buf, azl_error_message());
+	}
+	strbuf_release(&path);
+	strbuf_release(&text);
+	return rc;
+}
+
+int azl_cluster_subscription(const struct azl_cluster_query *q, struct azl_kube *kube,
+			     struct strbuf *sub, const char **from, int *azure_nodes)
+{
+	const char *env = getenv("AZURE_SUBSCRIPTION_ID");
+
+	strbuf_reset(sub);
+	*azure_nodes = 0;
+	*from = NULL;
+	if (q->subscription && *q->subscription) {
+		strbuf_addstr(sub, q->subscription);
+		*from = "--subscription";
+	} else if (env && *env) {
+		strbuf_addstr(sub, env);
+		*from = "AZURE_SUBSCRIPTION_ID";
+	} else if (!subscription_from_nodes(kube, sub, azure_nodes)) {
+		*from = "the nodes' providerID";
+	} else if (!subscription_from_profile(q, sub)) {
+		*from = "the Azure CLI's default subscription";
+	} else {
+		return azl_error_set(AZL_EINVALID,
+				     "no Azure subscription for context %s: pass --subscription, set AZURE_SUBSCRIPTION_ID or run 'az account set'",
+				     q->context ? q->context : "");
+	}
+	return 0;
+}
+
+/* ---- resolution ---- */
+
+static int get_cluster(struct azl_arm *arm, const char *path, struct azl_cluster *out,
+		       cJSON **json_out)
+{
+	cJSON *mc;
+	int rc = azl_arm_get(arm, path, &mc);
+
+	if (rc)
+		return rc;
+	rc = azl_cluster_from_json(mc, out);
+	if (!rc && json_out)
+		*json_out = mc;
+	else
+		cJSON_Delete(mc);
+	return rc;
+}
+
+static int by_name(struct azl_arm *arm, struct azl_kube *kube,
+		   const struct azl_cluster_query *q, struct azl_cluster *out)
+{
+	struct strbuf sub = STRBUF_INIT, path = STRBUF_INIT;
+	const char *from;
+	int azure_nodes, rc;
+
+	if (!q->resource_group || !*q->resource_group)
+		return azl_error_set(AZL_EINVALID, "--name needs --resource-group");
+	rc = azl_cluster_subscription(q, kube, &sub, &from, &azure_nodes);
+	if (!rc) {
+		azl_arm_cluster_path(&path, sub.buf, q->resource_group, q->name);
+		rc = get_cluster(arm, path.buf, out, NULL);
+		if (rc == AZL_ENOTFOUND)
+			azl_error_set(rc, "no AKS cluster %s in resource group %s of subscription %s (from %s): check --name, --resource-group and --subscription",
+				      q->name, q->resource_group, sub.buf, from);
+	}
+	strbuf_release(&sub);
+	strbuf_release(&path);
+	return rc;
+}
+
+/* 0 with out filled when the cached cluster still serves host; 1 when
+ * there is no usable entry (absent, deleted, moved); <0 on other errors. */
+static int from_cache(struct azl_arm *arm, const struct azl_cluster_query *q,
+		      const char *host, struct azl_cluster *out)
+{
+	struct strbuf id = STRBUF_INIT;
+	cJSON *mc = NULL;
+	int rc;
+
+	if (q->no_cache || azl_cluster_cache_lookup(q->server, q->context, &id)) {
+		strbuf_release(&id);
+		return 1;
+	}
+	rc = get_cluster(arm, id.buf, out, &mc);
+	if (!rc && !azl_cluster_json_matches(mc, host)) {
+		azl_cluster_release(out);
+		rc = AZL_ENOTFOUND;
+	}
+	if (rc == AZL_ENOTFOUND || rc == AZL_EINVALID) {
+		azl_logf(4, "cached cluster %s for context %s is gone or moved; searching again",
+			 id.buf, q->context);
+		azl_cluster_cache_forget(q->server, q->context);
+		rc = 1;
+	} else if (!rc) {
+		azl_logf(4, "context %s: cluster %s (cached)", q->context, out->id);
+	}
+	cJSON_Delete(mc);
+	strbuf_release(&id);
+	return rc;
+}
+
+static int search(struct azl_arm *arm, const struct azl_cluster_query *q, const char *sub,
+		  const char *host, struct azl_cluster *out)
+{
+	struct strbuf path = STRBUF_INIT;
+	cJSON *items = NULL, *mc;
+	int rc;
+
+	strbuf_addstr(&path, "/subscriptions/");
+	strbuf_addurlenc(&path, sub);
+	if (q->resource_group && *q->resource_group) {
+		strbuf_addstr(&path, "/resourceGroups/");
+		strbuf_addurlenc(&path, q->resource_group);
+	}
+	strbuf_addstr(&path, "/providers/Microsoft.ContainerService/managedClusters");
+	rc = azl_arm_list(arm, path.buf, &items);
+	strbuf_release(&path);
+	if (rc)
+		return rc;
+	rc = AZL_ENOTFOUND;
+	cJSON_ArrayForEach(mc, items) {
+		if (!azl_cluster_json_matches(mc, host))
+			continue;
+		rc = azl_cluster_from_json(mc, out);
+		break;
+	}
+	cJSON_Delete(items);
+	return rc;
+}
+
+static int not_found(const struct azl_cluster_query *q, const char *host, const char *sub,
+		     const char *from)
+{
+	if (q->resource_group && *q->resource_group)
+		return azl_error_set(AZL_ENOTFOUND,
+				     "no AKS cluster with API server %s in resource group %s of subscription %s (from %s): pass --subscription or --resource-group/--name",
+				     host, q->resource_group, sub, from);
+	return azl_error_set(AZL_ENOTFOUND,
+			     "no AKS cluster with API server %s in subscription %s (from %s): pass --subscription or --resource-group/--name",
+			     host, sub, from);
+}
+
+static int not_aks(const struct azl_cluster_query *q)
+{
+	return azl_error_set(AZL_ENOTFOUND, "context %s does not point at an AKS cluster (server %s)",
+			     q->context, q->server);
+}
+
+/* A context is not AKS when its host has no AKS suffix and its nodes say
+ * they are not Azure VMs. An unknown answer is not proof either way (a
+ * private cluster behind a proxy has neither), so the search decides. */
+static int nodes_are_azure(struct azl_kube *kube, int known)
+{
+	struct strbuf scratch = STRBUF_INIT;
+	int azure_nodes = known;
+
+	if (!azure_nodes)
+		subscription_from_nodes(kube, &scratch, &azure_nodes);
+	strbuf_release(&scratch);
+	azl_error_clear();
+	return azure_nodes;
+}
+
+static int by_search(struct azl_arm *arm, struct azl_kube *kube,
+		     const struct azl_cluster_query *q, const char *host, struct azl_cluster *out)
+{
+	struct strbuf sub = STRBUF_INIT;
+	const char *from;
+	int azure_nodes, aks_host, rc;
+
+	aks_host = q->cloud && azl_cloud_is_aks_host(q->cloud, host);
+	rc = azl_cluster_subscription(q, kube, &sub, &from, &azure_nodes);
+	if (!aks_host && azure_nodes < 0)
+		rc = not_aks(q);
+	if (rc)
+		goto out;
+	azl_logf(4, "context %s: searching subscription %s (from %s) for API server %s",
+		 q->context, sub.buf, from, host);
+	rc = search(arm, q, sub.buf, host, out);
+	if (rc == AZL_ENOTFOUND)
+		rc = !aks_host && nodes_are_azure(kube, azure_nodes) < 0
+			? not_aks(q) : not_found(q, host, sub.buf, from);
+	if (!rc && !q->no_cache && azl_cluster_cache_store(q->server, q->context, out->id))
+		azl_logf(2, "%s", azl_error_message());
+out:
+	strbuf_release(&sub);
+	return rc;
+}
+
+int azl_cluster_resolve(struct azl_arm *arm, struct azl_kube *kube,
+			const struct azl_cluster_query *q, struct azl_cluster *out)
+{
+	struct strbuf host = STRBUF_INIT;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (q->name && *q->name)
+		return by_name(arm, kube, q, out);
+	rc = azl_cluster_server_host(q->server, &host);
+	if (!rc)
+		rc = from_cache(arm, q, host.buf, out);
+	if (rc == 1)
+		rc = by_search(arm, kube, q, host.buf, out);
+	strbuf_release(&host);
+	return rc;
+}
