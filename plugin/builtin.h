@@ -41,6 +41,8 @@ const struct azl_command *const *azl_command_table(size_t *nr);
 const struct azl_command *azl_command_lookup(const char *name);
 /* The top-level help: what the tool is, its commands, how to get more. */
 void azl_help_top(FILE *out, const char *prog);
+/* Prints kubectl's "unknown command" error with a hint; returns 1. */
+int azl_unknown_command(const char *prog, const char *name);
 
 extern const struct azl_command azl_cmd_help;
 extern const struct azl_command azl_cmd_nodes;

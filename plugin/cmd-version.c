@@ -1,0 +1,96 @@
+/* kubectl azlinux version: this program's version and its libraries'. */
+#include <curl/curl.h>
+#include <cjson/cJSON.h>
+#include <libsecret/secret.h>
+#include <yaml.h>
+
+#include "common.h"
+#include "print.h"
+#include "strbuf.h"
+#include "version.h"
+
+struct version_args {
+	struct azl_global_flags g;
+	const char *output;
+};
+
+static const struct azl_option version_options[] = {
+	OPT_STRING('o', "output", struct version_args, output, "FORMAT",
+		   "One of 'yaml' or 'json'.", AZL_COMPLETE_OUTPUT_FORMAT),
+	AZL_OPT_GLOBAL_FLAGS(struct version_args, g),
+	OPT_END()
+};
+
+/* Key order is the order shown. */
+static cJSON *version_tree(void)
+{
+	struct strbuf secret = STRBUF_INIT;
+	cJSON *v = cJSON_CreateObject();
+
+	/* libsecret has no runtime version call; this is what we built with. */
+	strbuf_addf(&secret, "%d.%d.%d", SECRET_MAJOR_VERSION, SECRET_MINOR_VERSION,
+		    SECRET_MICRO_VERSION);
+	cJSON_AddStringToObject(v, "version", azl_version_string());
+	cJSON_AddStringToObject(v, "armApiVersion", AZL_ARM_API_VERSION);
+	cJSON_AddStringToObject(v, "libcurl", curl_version_info(CURLVERSION_NOW)->version);
+	cJSON_AddStringToObject(v, "cJSON", cJSON_Version());
+	cJSON_AddStringToObject(v, "libyaml", yaml_get_version_string());
+	cJSON_AddStringToObject(v, "libsecret", secret.buf);
+	strbuf_release(&secret);
+	return v;
+}
+
+static void print_plain(const cJSON *v)
+{
+	static const char *const labels[] = {
+		"kubectl-azlinux", "ARM API version", "libcurl", "cJSON", "libyaml", "libsecret",
+	};
+	const cJSON *item;
+	size_t i = 0;
+
+	for (item = v->child; item && i < sizeof(labels) / sizeof(labels[0]); item = item->next)
+		printf("%s: %s\n", labels[i++], item->valuestring);
+}
+
+static int run_version(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+{
+	struct version_args args = { 0 };
+	enum azl_output format;
+	cJSON *tree;
+	int n, rc = 0;
+
+	n = azl_cmd_parse(argc, argv, ctx, &args, &args.g);
+	if (n < 0)
+		return azl_parse_exit_code(n);
+	if (n > 0)
+		return azl_error_usage("unexpected argument \"%s\": version takes none", argv[0]);
+	if (azl_output_parse(args.output, AZL_OUTPUT_TABLE | AZL_OUTPUT_JSON | AZL_OUTPUT_YAML,
+			     &format) < 0)
+		return azl_error_report();
+	tree = version_tree();
+	if (format == AZL_OUTPUT_JSON)
+		azl_print_json(stdout, tree);
+	else if (format == AZL_OUTPUT_YAML)
+		rc = azl_print_yaml(stdout, tree);
+	else
+		print_plain(tree);
+	cJSON_Delete(tree);
+	return rc < 0 ? azl_error_report() : 0;
+}
+
+const struct azl_command azl_cmd_version = {
+	.name = "version",
+	.run = run_version,
+	.summary = "Print the version of kubectl-azlinux and its libraries",
+	.usage = "version [-o json|yaml] [flags]",
+	.description = "Print the version of kubectl-azlinux, the ARM API version it speaks, and the\n"
+		       "versions of the libraries it uses (libcurl, cJSON, libyaml, libsecret).",
+	.examples = "  # Print the version\n"
+		    "  kubectl azlinux version\n"
+		    "\n"
+		    "  # Print it as JSON, for scripts\n"
+		    "  kubectl azlinux version -o json\n",
+	.options = version_options,
+	.args_complete = AZL_COMPLETE_NONE,
+	.hidden = 0,
+};

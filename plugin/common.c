@@ -1,0 +1,167 @@
+#include "common.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "log.h"
+#include "print.h"
+#include "strbuf.h"
+
+void azl_log_to_stderr(int level, const char *message, void *data)
+{
+	struct strbuf line = STRBUF_INIT;
+	struct timeval tv;
+	struct tm tm;
+
+	(void)level;
+	(void)data;
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	/* klog's header: Lmmdd hh:mm:ss.uuuuuu threadid file] */
+	strbuf_addf(&line, "I%02d%02d %02d:%02d:%02d.%06ld %7ld azlinux] %s\n",
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		    (long)tv.tv_usec, (long)getpid(), message);
+	/* One write per line, so concurrent workers never interleave. */
+	fwrite(line.buf, 1, line.len, stderr);
+	strbuf_release(&line);
+}
+
+int azl_cmd_parse(int argc, const char **argv, const struct azl_cmd_ctx *ctx,
+		  void *values, const struct azl_global_flags *g)
+{
+	int n = azl_parse_options(argc, argv, ctx->prog, ctx->cmd, values);
+
+	if (n >= 0 && g && g->verbosity > 0)
+		azl_log_init(g->verbosity, azl_log_to_stderr, NULL);
+	return n;
+}
+
+int azl_global_flags_overrides(const struct azl_global_flags *g,
+			       struct azl_kube_overrides *ov)
+{
+	memset(ov, 0, sizeof(*ov));
+	ov->context = g->context;
+	ov->cluster = g->cluster;
+	ov->user = g->user;
+	ov->namespace_ = g->namespace_;
+	ov->server = g->server;
+	ov->token = g->token;
+	ov->certificate_authority = g->certificate_authority;
+	ov->client_certificate = g->client_certificate;
+	ov->client_key = g->client_key;
+	ov->tls_server_name = g->tls_server_name;
+	ov->insecure_skip_tls_verify = g->insecure_skip_tls_verify;
+	if (!g->request_timeout)
+		return 0;
+	ov->request_timeout_ms = azl_parse_duration_ms(g->request_timeout);
+	if (ov->request_timeout_ms < 0)
+		return azl_error_set(AZL_EINVALID,
+				     "invalid --request-timeout \"%s\": use a number with a unit "
+				     "(e.g. 30s, 2m, 1h) or 0 for none", g->request_timeout);
+	return 0;
+}
+
+int azl_kube_session_open(struct azl_kube_session *s, const struct azl_global_flags *g)
+{
+	struct azl_kube_overrides ov;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = azl_global_flags_overrides(g, &ov);
+	if (!rc)
+		rc = azl_kubeconfig_load(&s->kubeconfig, g->kubeconfig);
+	if (!rc)
+		rc = azl_kubeconfig_resolve(s->kubeconfig, &ov, &s->config);
+	if (!rc)
+		rc = azl_kube_new(&s->kube, s->config);
+	if (rc)
+		azl_kube_session_release(s);
+	return rc;
+}
+
+void azl_kube_session_release(struct azl_kube_session *s)
+{
+	azl_kube_free(s->kube);
+	azl_rest_config_free(s->config);
+	azl_kubeconfig_free(s->kubeconfig);
+	memset(s, 0, sizeof(*s));
+}
+
+static const struct {
+	const char *name;
+	enum azl_output format;
+} output_formats[] = {
+	/* alphabetical, as kubectl lists them in its error */
+	{ "json", AZL_OUTPUT_JSON },
+	{ "name", AZL_OUTPUT_NAME },
+	{ "wide", AZL_OUTPUT_WIDE },
+	{ "yaml", AZL_OUTPUT_YAML },
+};
+
+int azl_output_parse(const char *value, unsigned allowed, enum azl_output *out)
+{
+	struct strbuf names = STRBUF_INIT;
+	size_t i;
+
+	if ((!value || !*value) && (allowed & AZL_OUTPUT_TABLE)) {
+		*out = AZL_OUTPUT_TABLE;
+		return 0;
+	}
+	for (i = 0; value && i < sizeof(output_formats) / sizeof(output_formats[0]); i++) {
+		if ((allowed & output_formats[i].format) && !strcmp(value, output_formats[i].name)) {
+			*out = output_formats[i].format;
+			return 0;
+		}
+	}
+	for (i = 0; i < sizeof(output_formats) / sizeof(output_formats[0]); i++) {
+		if (!(allowed & output_formats[i].format))
+			continue;
+		if (names.len)
+			strbuf_addch(&names, ',');
+		strbuf_addstr(&names, output_formats[i].name);
+	}
+	azl_error_set(AZL_EINVALID, "unable to match a printer suitable for the output "
+		      "format \"%s\", allowed formats are: %s", value ? value : "", names.buf);
+	strbuf_release(&names);
+	return AZL_EINVALID;
+}
+
+int azl_error_report(void)
+{
+	const char *msg = azl_error_message();
+
+	fprintf(stderr, "error: %s\n", *msg ? msg : "unknown error");
+	return 1;
+}
+
+int azl_error_usage(const char *fmt, ...)
+{
+	struct strbuf msg = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "error: %s\n", msg.buf);
+	strbuf_release(&msg);
+	return 1;
+}
+
+void azl_warning(const char *fmt, ...)
+{
+	struct strbuf line = STRBUF_INIT;
+	va_list ap;
+
+	azl_color_add(&line, azl_color_enabled(stderr), AZL_COLOR_YELLOW, "Warning:");
+	strbuf_addch(&line, ' ');
+	va_start(ap, fmt);
+	strbuf_vaddf(&line, fmt, ap);
+	va_end(ap);
+	strbuf_addch(&line, '\n');
+	fwrite(line.buf, 1, line.len, stderr);
+	strbuf_release(&line);
+}

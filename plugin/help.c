@@ -1,0 +1,93 @@
+/* The top-level help and the help command. */
+#include <string.h>
+
+#include "builtin.h"
+#include "common.h"
+
+void azl_help_top(FILE *out, const char *prog)
+{
+	const struct azl_command *const *cmds;
+	size_t i, nr, width = 0;
+
+	cmds = azl_command_table(&nr);
+	for (i = 0; i < nr; i++)
+		if (!cmds[i]->hidden && strlen(cmds[i]->name) > width)
+			width = strlen(cmds[i]->name);
+	fprintf(out, "Inspect, migrate and upgrade AKS node pools to Azure Linux.\n\n"
+		"Available Commands:\n");
+	for (i = 0; i < nr; i++)
+		if (!cmds[i]->hidden)
+			fprintf(out, "  %-*s   %s\n", (int)width, cmds[i]->name, cmds[i]->summary);
+	fprintf(out, "\nUsage:\n  %s <command> [flags] [options]\n\n"
+		"Use \"%s <command> --help\" for more information about a given command.\n",
+		prog, prog);
+}
+
+/* Something like cobra's "Did you mean this?": a command whose name starts
+ * with what was typed, or the other way round. */
+static const struct azl_command *suggest(const char *typed)
+{
+	const struct azl_command *const *cmds;
+	size_t i, nr, n = strlen(typed);
+
+	cmds = azl_command_table(&nr);
+	for (i = 0; n >= 2 && i < nr; i++) {
+		size_t m = strlen(cmds[i]->name);
+
+		if (!cmds[i]->hidden && !strncmp(cmds[i]->name, typed, n < m ? n : m))
+			return cmds[i];
+	}
+	return NULL;
+}
+
+int azl_unknown_command(const char *prog, const char *name)
+{
+	const struct azl_command *hint = suggest(name);
+
+	fprintf(stderr, "error: unknown command \"%s\" for \"%s\"\n", name, prog);
+	if (hint)
+		fprintf(stderr, "\nDid you mean this?\n\t%s\n\n", hint->name);
+	fprintf(stderr, "See '%s --help' for usage.\n", prog);
+	return 1;
+}
+
+struct help_args {
+	int unused;  /* help takes no flags beyond --help */
+};
+
+static const struct azl_option help_options[] = {
+	OPT_END()
+};
+
+static int run_help(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+{
+	struct help_args args = { 0 };
+	const struct azl_command *cmd;
+	int n = azl_parse_options(argc, argv, ctx->prog, ctx->cmd, &args);
+
+	if (n < 0)
+		return azl_parse_exit_code(n);
+	if (!n) {
+		azl_help_top(stdout, ctx->prog);
+		return 0;
+	}
+	cmd = azl_command_lookup(argv[0]);
+	if (!cmd)
+		return azl_unknown_command(ctx->prog, argv[0]);
+	azl_usage_with_options(stdout, ctx->prog, cmd);
+	return 0;
+}
+
+const struct azl_command azl_cmd_help = {
+	.name = "help",
+	.run = run_help,
+	.summary = "Help about any command",
+	.usage = "help [command]",
+	.description = "Help provides help for any command in the application.\n"
+		       "Simply type kubectl azlinux help [command] for full details.",
+	.examples = "  # Show what the nodes command does\n"
+		    "  kubectl azlinux help nodes\n",
+	.options = help_options,
+	.args_complete = AZL_COMPLETE_NONE,
+	.hidden = 0,
+};

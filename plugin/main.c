@@ -1,0 +1,159 @@
+/* kubectl-azlinux: the command table and dispatch (after git.c).
+ *
+ * kubectl runs us as kubectl-azlinux with argv[0] the full path; kubectl's
+ * completion runs kubectl_complete-azlinux (a hard link to us), which
+ * answers through the __complete command. */
+#include <stdio.h>
+#include <string.h>
+
+#include "builtin.h"
+#include "azlinux.h"
+#include "common.h"
+
+static const struct azl_command *const commands[] = {
+	&azl_cmd_nodes,
+	&azl_cmd_version,
+	&azl_cmd_help,
+};
+
+const struct azl_command *const *azl_command_table(size_t *nr)
+{
+	*nr = sizeof(commands) / sizeof(commands[0]);
+	return commands;
+}
+
+const struct azl_command *azl_command_lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* krew's advice: when kubectl ran us, speak of "kubectl azlinux". */
+static const char *program_name(const char *argv0)
+{
+	return strncmp(basename_of(argv0), "kubectl", 7) ? "kubectl-azlinux"
+							  : "kubectl azlinux";
+}
+
+static int run_command(const struct azl_command *cmd, int argc, const char **argv,
+		       const char *prog)
+{
+	struct azl_cmd_ctx ctx = { prog, cmd };
+
+	return cmd->run(argc, argv, &ctx);
+}
+
+/* Called as kubectl_complete-azlinux: every argument is for __complete. */
+static int complete_main(int argc, const char **argv)
+{
+	const struct azl_command *cmd = azl_command_lookup("__complete");
+
+	if (!cmd)
+		return 1;
+	argv[0] = cmd->name;
+	return run_command(cmd, argc, argv, "kubectl azlinux");
+}
+
+/* Flags that may come before the command word ("kubectl azlinux
+ * --context x nodes"): the global ones and --help. */
+struct top_args {
+	struct azl_global_flags g;
+	int help;
+};
+static const struct azl_option top_options[] = {
+	OPT_BOOL('h', "help", struct top_args, help, "Help for kubectl azlinux."),
+	AZL_OPT_GLOBAL_FLAGS(struct top_args, g),
+	OPT_END()
+};
+
+static const struct azl_option *top_option(const char *arg)
+{
+	const char *eq;
+
+	if (arg[1] != '-')
+		return azl_option_find_short(top_options, arg[1]);
+	eq = strchr(arg, '=');
+	return azl_option_find_long(top_options, arg + 2,
+				    eq ? (size_t)(eq - arg - 2) : strlen(arg + 2));
+}
+
+#define WORD_NONE (-1)
+#define WORD_HELP (-2)
+#define WORD_BAD_FLAG (-3)
+
+/* The index of the command word in argv, skipping global flags and their
+ * values before it. */
+static int command_word(int argc, const char **argv, const char *prog)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct azl_option *opt;
+
+		if (!strcmp(a, "--"))
+			return i + 1 < argc ? i + 1 : WORD_NONE;
+		if (a[0] != '-' || !a[1])
+			return i;
+		opt = top_option(a);
+		if (!opt) {
+			fprintf(stderr, "error: unknown flag: %s\nSee '%s --help' for usage.\n",
+				a, prog);
+			return WORD_BAD_FLAG;
+		}
+		if (opt->short_name == 'h')
+			return WORD_HELP;
+		if (azl_option_takes_value(opt) && !strchr(a, '=') &&
+		    (a[1] == '-' || !a[2]))
+			i++;
+	}
+	return WORD_NONE;
+}
+
+/* Moves argv[word] to argv[1], keeping the order of what came before. */
+static void command_word_first(const char **argv, int word)
+{
+	const char *cmd = argv[word];
+
+	memmove(argv + 2, argv + 1, (size_t)(word - 1) * sizeof(*argv));
+	argv[1] = cmd;
+}
+
+int main(int argc, const char **argv)
+{
+	const char *prog;
+	const struct azl_command *cmd;
+	int word, rc;
+
+	if (!strcmp(basename_of(argv[0]), "kubectl_complete-azlinux"))
+		return complete_main(argc, argv);
+
+	prog = program_name(argv[0]);
+	word = command_word(argc, argv, prog);
+	if (word == WORD_BAD_FLAG)
+		return 1;
+	if (word < 0) {
+		azl_help_top(stdout, prog);
+		return 0;
+	}
+	cmd = azl_command_lookup(argv[word]);
+	if (!cmd)
+		return azl_unknown_command(prog, argv[word]);
+	command_word_first(argv, word);
+	if (azl_global_init() < 0)
+		return azl_error_report();
+	rc = run_command(cmd, argc - 1, argv + 1, prog);
+	azl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,504 @@
+#include "print.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "error.h"
+
+/* ---- tables ---------------------------------------------------------- */
+
+struct azl_table {
+	const struct azl_column *columns;
+	size_t ncols;
+	char **cells;          /* nrows * ncols, escaped */
+	size_t nrows;
+	size_t alloc;          /* rows */
+};
+
+int azl_table_new(struct azl_table **out, const struct azl_column *columns)
+{
+	struct azl_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return azl_error_set(AZL_ERROR, "out of memory");
+	t->columns = columns;
+	while (columns[t->ncols].name)
+		t->ncols++;
+	*out = t;
+	return 0;
+}
+
+void azl_table_free(struct azl_table *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}
+
+/* kubectl's printers escape terminal control: ESC as ^[ and CR as \r, so
+ * a hostile label cannot rewrite the screen. */
+static char *escape_cell(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!s || !*s)
+		s = "<none>";
+	for (; *s; s++) {
+		if (*s == '\033')
+			strbuf_addstr(&sb, "^[");
+		else if (*s == '\r')
+			strbuf_addstr(&sb, "\\r");
+		else
+			strbuf_addch(&sb, *s);
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+void azl_table_add_row(struct azl_table *t, const char *const *cells)
+{
+	size_t i;
+
+	if (t->nrows == t->alloc) {
+		size_t alloc = t->alloc ? 2 * t->alloc : 16;
+		char **grown = realloc(t->cells, alloc * t->ncols * sizeof(*grown));
+
+		if (!grown)
+			abort();  /* as strbuf does: no recovery for a CLI */
+		t->cells = grown;
+		t->alloc = alloc;
+	}
+	for (i = 0; i < t->ncols; i++)
+		t->cells[t->nrows * t->ncols + i] = escape_cell(cells[i]);
+	t->nrows++;
+}
+
+size_t azl_table_rows(const struct azl_table *t)
+{
+	return t->nrows;
+}
+
+/* Display width: UTF-8 continuation bytes take no column. */
+static size_t text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+static void upper(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++)
+		strbuf_addch(sb, *s >= 'a' && *s <= 'z' ? *s - 'a' + 'A' : *s);
+}
+
+static void add_row(struct strbuf *sb, const struct azl_table *t, const char *const *row,
+		    const size_t *widths, int wide)
+{
+	size_t i, last = 0;
+
+	for (i = 0; i < t->ncols; i++)
+		if (wide || !t->columns[i].wide)
+			last = i;
+	for (i = 0; i < t->ncols; i++) {
+		if (!wide && t->columns[i].wide)
+			continue;
+		strbuf_addstr(sb, row[i]);
+		if (i == last)
+			break;
+		strbuf_addchars(sb, ' ', widths[i] - text_width(row[i]));
+	}
+	strbuf_addch(sb, '\n');
+}
+
+/* Columns as wide as their widest cell plus kubectl's tabwriter padding
+ * (minwidth 6, padding 3). */
+static void column_widths(const struct azl_table *t, char **headers, size_t *widths)
+{
+	size_t i, r;
+
+	for (i = 0; i < t->ncols; i++) {
+		widths[i] = headers ? text_width(headers[i]) : 0;
+		for (r = 0; r < t->nrows; r++) {
+			size_t w = text_width(t->cells[r * t->ncols + i]);
+
+			if (w > widths[i])
+				widths[i] = w;
+		}
+		widths[i] = widths[i] + 3 < 6 ? 6 : widths[i] + 3;
+	}
+}
+
+void azl_table_print(const struct azl_table *t, FILE *out, int wide, int headers)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char **names = calloc(t->ncols + 1, sizeof(*names));
+	size_t *widths = calloc(t->ncols + 1, sizeof(*widths));
+	size_t i, r;
+
+	if (!names || !widths)
+		abort();
+	for (i = 0; i < t->ncols; i++) {
+		struct strbuf name = STRBUF_INIT;
+
+		upper(&name, t->columns[i].name);
+		names[i] = strbuf_detach(&name, NULL);
+	}
+	column_widths(t, headers ? names : NULL, widths);
+	if (headers)
+		add_row(&sb, t, (const char *const *)names, widths, wide);
+	for (r = 0; r < t->nrows; r++)
+		add_row(&sb, t, (const char *const *)t->cells + r * t->ncols, widths, wide);
+	fwrite(sb.buf, 1, sb.len, out);
+	strbuf_release(&sb);
+	for (i = 0; i < t->ncols; i++)
+		free(names[i]);
+	free(names);
+	free(widths);
+}
+
+/* ---- JSON ------------------------------------------------------------ */
+
+static void add_number(struct strbuf *sb, double d)
+{
+	if (!isfinite(d))
+		strbuf_addstr(sb, "null");  /* JSON has no inf or NaN */
+	else if (d == floor(d) && fabs(d) < 1e15)
+		strbuf_addf(sb, "%.0f", d);
+	else
+		strbuf_addf(sb, "%.17g", d);
+}
+
+/* Escapes like Go's encoding/json, which kubectl uses: HTML-significant
+ * characters as \u00XX too. */
+static void add_json_string(struct strbuf *sb, const char *s)
+{
+	strbuf_addch(sb, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		switch (c) {
+		case '"': strbuf_addstr(sb, "\\\""); break;
+		case '\\': strbuf_addstr(sb, "\\\\"); break;
+		case '\n': strbuf_addstr(sb, "\\n"); break;
+		case '\r': strbuf_addstr(sb, "\\r"); break;
+		case '\t': strbuf_addstr(sb, "\\t"); break;
+		default:
+			if (c < 0x20 || c == '<' || c == '>' || c == '&')
+				strbuf_addf(sb, "\\u%04x", c);
+			else
+				strbuf_addch(sb, (char)c);
+		}
+	}
+	strbuf_addch(sb, '"');
+}
+
+static void add_indent(struct strbuf *sb, int depth)
+{
+	strbuf_addchars(sb, ' ', 4 * (size_t)depth);
+}
+
+static void add_json_collection(struct strbuf *sb, const cJSON *v, int depth);
+
+static void add_json(struct strbuf *sb, const cJSON *v, int depth)
+{
+
+	if (!v || cJSON_IsNull(v) || cJSON_IsInvalid(v)) {
+		strbuf_addstr(sb, "null");
+	} else if (cJSON_IsBool(v)) {
+		strbuf_addstr(sb, cJSON_IsTrue(v) ? "true" : "false");
+	} else if (cJSON_IsNumber(v)) {
+		add_number(sb, v->valuedouble);
+	} else if (cJSON_IsString(v)) {
+		add_json_string(sb, v->valuestring);
+	} else if (cJSON_IsRaw(v)) {
+		strbuf_addstr(sb, v->valuestring);
+	} else {
+		add_json_collection(sb, v, depth);
+	}
+}
+
+static void add_json_collection(struct strbuf *sb, const cJSON *v, int depth)
+{
+	const cJSON *child;
+	int object = cJSON_IsObject(v);
+
+	if (!v->child) {
+		strbuf_addstr(sb, object ? "{}" : "[]");
+		return;
+	}
+	strbuf_addstr(sb, object ? "{\n" : "[\n");
+	for (child = v->child; child; child = child->next) {
+		add_indent(sb, depth + 1);
+		if (object) {
+			add_json_string(sb, child->string);
+			strbuf_addstr(sb, ": ");
+		}
+		add_json(sb, child, depth + 1);
+		strbuf_addstr(sb, child->next ? ",\n" : "\n");
+	}
+	add_indent(sb, depth);
+	strbuf_addch(sb, object ? '}' : ']');
+}
+
+void azl_json_format(struct strbuf *sb, const cJSON *value)
+{
+	add_json(sb, value, 0);
+}
+
+void azl_print_json(FILE *out, const cJSON *value)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	azl_json_format(&sb, value);
+	strbuf_addch(&sb, '\n');
+	fwrite(sb.buf, 1, sb.len, out);
+	strbuf_release(&sb);
+}
+
+/* ---- YAML ------------------------------------------------------------ */
+
+/* Plain scalars YAML 1.1 would read as something other than a string. */
+static int looks_typed(const char *s)
+{
+	static const char *const words[] = {
+		"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+		"true", "True", "TRUE", "false", "False", "FALSE",
+		"on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", "~",
+		".inf", ".Inf", ".INF", "-.inf", "+.inf", ".nan", ".NaN", ".NAN",
+	};
+	char *end;
+	size_t i;
+
+	if (!*s)
+		return 1;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(s, words[i]))
+			return 1;
+	(void)strtod(s, &end);
+	if (!*end && !strchr(s, ' '))
+		return 1;
+	/* timestamps (2026-11-27...), sexagesimal (1:20), 1_000, 0o17 */
+	if (strlen(s) >= 10 && s[4] == '-' && s[7] == '-' && strspn(s, "0123456789") == 4)
+		return 1;
+	return strspn(s, "0123456789+-_.:eExXoOabcdefABCDEF") == strlen(s) &&
+	       strspn(s, "+-") < strlen(s) && s[strspn(s, "+-")] >= '0' &&
+	       s[strspn(s, "+-")] <= '9';
+}
+
+static int emit(yaml_emitter_t *e, yaml_event_t *ev)
+{
+	if (!yaml_emitter_emit(e, ev))
+		return azl_error_set(AZL_ERROR, "cannot write YAML: %s",
+				     e->problem ? e->problem : "emitter error");
+	return 0;
+}
+
+static int emit_scalar(yaml_emitter_t *e, const char *text, yaml_scalar_style_t style)
+{
+	yaml_event_t ev;
+
+	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)(uintptr_t)text,
+				     (int)strlen(text), 1, 1, style);
+	return emit(e, &ev);
+}
+
+static int emit_value(yaml_emitter_t *e, const cJSON *v);
+
+static int emit_children(yaml_emitter_t *e, const cJSON *v, int object)
+{
+	const cJSON *child;
+	int rc = 0;
+
+	for (child = v->child; child && !rc; child = child->next) {
+		if (object)
+			rc = emit_scalar(e, child->string, looks_typed(child->string)
+					 ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+		if (!rc)
+			rc = emit_value(e, child);
+	}
+	return rc;
+}
+
+static int emit_collection(yaml_emitter_t *e, const cJSON *v)
+{
+	yaml_event_t ev;
+	int object = cJSON_IsObject(v), rc;
+
+	if (object)
+		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+	else
+		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+	rc = emit(e, &ev);
+	if (!rc)
+		rc = emit_children(e, v, object);
+	if (rc)
+		return rc;
+	if (object)
+		yaml_mapping_end_event_initialize(&ev);
+	else
+		yaml_sequence_end_event_initialize(&ev);
+	return emit(e, &ev);
+}
+
+static int emit_value(yaml_emitter_t *e, const cJSON *v)
+{
+	struct strbuf num = STRBUF_INIT;
+	int rc;
+
+	if (!v || cJSON_IsNull(v))
+		return emit_scalar(e, "null", YAML_PLAIN_SCALAR_STYLE);
+	if (cJSON_IsBool(v))
+		return emit_scalar(e, cJSON_IsTrue(v) ? "true" : "false", YAML_PLAIN_SCALAR_STYLE);
+	if (cJSON_IsString(v))
+		return emit_scalar(e, v->valuestring, looks_typed(v->valuestring)
+				   ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+	if (cJSON_IsArray(v) || cJSON_IsObject(v))
+		return emit_collection(e, v);
+	add_number(&num, cJSON_IsNumber(v) ? v->valuedouble : NAN);
+	rc = emit_scalar(e, num.buf, YAML_PLAIN_SCALAR_STYLE);
+	strbuf_release(&num);
+	return rc;
+}
+
+static int write_to_strbuf(void *data, unsigned char *buffer, size_t size)
+{
+	strbuf_add(data, buffer, size);
+	return 1;
+}
+
+static int emit_document(yaml_emitter_t *e, const cJSON *value)
+{
+	yaml_event_t ev;
+	int rc;
+
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	rc = emit(e, &ev);
+	if (!rc) {
+		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+		rc = emit(e, &ev);
+	}
+	if (!rc)
+		rc = emit_value(e, value);
+	if (!rc) {
+		yaml_document_end_event_initialize(&ev, 1);
+		rc = emit(e, &ev);
+	}
+	if (!rc) {
+		yaml_stream_end_event_initialize(&ev);
+		rc = emit(e, &ev);
+	}
+	return rc;
+}
+
+int azl_yaml_format(struct strbuf *sb, const cJSON *value)
+{
+	yaml_emitter_t e;
+	int rc;
+
+	if (!yaml_emitter_initialize(&e))
+		return azl_error_set(AZL_ERROR, "cannot start the YAML emitter: out of memory");
+	yaml_emitter_set_output(&e, write_to_strbuf, sb);
+	yaml_emitter_set_unicode(&e, 1);
+	yaml_emitter_set_indent(&e, 2);
+	yaml_emitter_set_width(&e, -1);  /* never fold long values */
+	rc = emit_document(&e, value);
+	yaml_emitter_delete(&e);
+	return rc;
+}
+
+int azl_print_yaml(FILE *out, const cJSON *value)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc = azl_yaml_format(&sb, value);
+
+	if (!rc)
+		fwrite(sb.buf, 1, sb.len, out);
+	strbuf_release(&sb);
+	return rc;
+}
+
+/* ---- names, ages, colour ---------------------------------------------- */
+
+void azl_print_name(FILE *out, const char *kind, const char *name)
+{
+	fprintf(out, "%s/%s\n", kind, name);
+}
+
+/* Mirrors k8s.io/apimachinery/pkg/util/duration.HumanDuration. */
+static void human_duration(struct strbuf *sb, long long secs)
+{
+	long long mins = secs / 60, hours = secs / 3600, days = hours / 24;
+
+	if (secs < -1)
+		strbuf_addstr(sb, "<invalid>");
+	else if (secs < 0)
+		strbuf_addstr(sb, "0s");
+	else if (secs < 120)
+		strbuf_addf(sb, "%llds", secs);
+	else if (mins < 10)
+		secs % 60 ? strbuf_addf(sb, "%lldm%llds", mins, secs % 60)
+			  : strbuf_addf(sb, "%lldm", mins);
+	else if (mins < 180)
+		strbuf_addf(sb, "%lldm", mins);
+	else if (hours < 8)
+		mins % 60 ? strbuf_addf(sb, "%lldh%lldm", hours, mins % 60)
+			  : strbuf_addf(sb, "%lldh", hours);
+	else if (hours < 48)
+		strbuf_addf(sb, "%lldh", hours);
+	else if (hours < 24 * 8)
+		hours % 24 ? strbuf_addf(sb, "%lldd%lldh", days, hours % 24)
+			   : strbuf_addf(sb, "%lldd", days);
+	else if (hours < 24 * 365 * 2)
+		strbuf_addf(sb, "%lldd", days);
+	else if (hours < 24 * 365 * 8)
+		days % 365 ? strbuf_addf(sb, "%lldy%lldd", days / 365, days % 365)
+			   : strbuf_addf(sb, "%lldy", days / 365);
+	else
+		strbuf_addf(sb, "%lldy", days / 365);
+}
+
+void azl_format_age(struct strbuf *sb, time_t then, time_t now)
+{
+	if (!then)
+		strbuf_addstr(sb, "<unknown>");
+	else
+		human_duration(sb, (long long)(now - then));
+}
+
+int azl_color_enabled(FILE *f)
+{
+	const char *term = getenv("TERM");
+
+	return isatty(fileno(f)) && !getenv("NO_COLOR") && !(term && !strcmp(term, "dumb"));
+}
+
+void azl_color_add(struct strbuf *sb, int enabled, enum azl_color c, const char *s)
+{
+	static const char *const codes[] = {
+		[AZL_COLOR_RED] = "\033[31m",
+		[AZL_COLOR_GREEN] = "\033[32m",
+		[AZL_COLOR_YELLOW] = "\033[33m",
+		[AZL_COLOR_BOLD] = "\033[1m",
+	};
+
+	if (!enabled) {
+		strbuf_addstr(sb, s);
+		return;
+	}
+	strbuf_addstr(sb, codes[c]);
+	strbuf_addstr(sb, s);
+	strbuf_addstr(sb, "\033[0m");
+}
