@@ -1,5 +1,8 @@
 /* HTTP over libcurl, shared by the Kubernetes and ARM clients.
  *
+ * The program must call azl_global_init() (azlinux.h) once before the
+ * first azl_http_new(), while it is still single-threaded.
+ *
  * One azl_http owns a connection cache, so a command's requests reuse
  * connections. TLS is always verified unless insecure is set explicitly;
  * TLS 1.2 is the minimum. PEM material is passed to libcurl as in-memory
@@ -12,6 +15,8 @@
 
 #include "strbuf.h"
 
+/* An azl_http is used by one thread at a time; azl_http_do_many() is the
+ * way to run requests concurrently. */
 struct azl_http;
 
 struct azl_http_options {
@@ -29,6 +34,11 @@ struct azl_http_options {
 	long timeout_ms;             /* whole-request deadline; 0 none */
 	long connect_timeout_ms;     /* 0: libcurl default */
 	const char *user_agent;
+	/* Added by the http module: */
+	int disable_compression;     /* no Accept-Encoding negotiation */
+	const char *tls_hint;        /* appended to TLS verification errors,
+				      * e.g. "check certificate-authority in
+				      * your kubeconfig"; NULL: none */
 };
 
 struct azl_http_request {
@@ -57,7 +67,8 @@ int azl_http_do(struct azl_http *http, const struct azl_http_request *req,
 
 /* Performs n independent requests concurrently (at most max_parallel at a
  * time) over the shared connection cache. results[i] is the return value
- * azl_http_do() would have given for reqs[i]. Returns 0. */
+ * azl_http_do() would have given for reqs[i]; the error message left behind
+ * is that of the last request to fail. Returns 0. */
 int azl_http_do_many(struct azl_http *http, const struct azl_http_request *reqs,
 		     struct azl_http_response *resps, int *results, size_t n,
 		     int max_parallel);
@@ -68,7 +79,8 @@ int azl_http_response_header(const struct azl_http_response *resp,
 			     const char *name, struct strbuf *out);
 void azl_http_response_release(struct azl_http_response *resp);
 
-/* Request counters, for -v output and benchmarks. */
+/* Request counters, for -v output and benchmarks. Counts every request
+ * sent, whatever its outcome. */
 unsigned long azl_http_request_count(const struct azl_http *http);
 
 #endif

@@ -1,0 +1,670 @@
+#include "http.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "azlinux.h"
+#include "error.h"
+#include "log.h"
+#include "redact.h"
+
+/* Bodies are traced in full at -v=9, cut to this many bytes at -v=8. */
+#define TRACE_BODY_LIMIT 1024
+
+struct azl_http {
+	CURLSH *share;
+	CURL *easy;               /* reused for sequential requests */
+	struct azl_http_options opts;  /* strings point into owned below */
+	struct strbuf ca_pem, ca_file, cert, key, tls_server_name, proxy_url,
+		user_agent, tls_hint;
+	unsigned long requests;
+};
+
+/* One request in flight, on its own easy handle. */
+struct xfer {
+	CURL *easy;
+	const struct azl_http_request *req;
+	struct azl_http_response *resp;
+	struct curl_slist *headers;
+	struct curl_slist *connect_to;
+	struct strbuf url;        /* as sent (host rewritten for tls-server-name) */
+	struct strbuf origin;     /* "https://host:port" of the real server */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+int azl_global_init(void)
+{
+	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	if (rc != CURLE_OK)
+		return azl_error_set(AZL_ERROR, "cannot initialise libcurl: %s",
+				     curl_easy_strerror(rc));
+	return 0;
+}
+
+void azl_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+/* Copies an optional option string into sb; returns the copy or NULL. */
+static const char *own(struct strbuf *sb, const char *s, size_t len)
+{
+	strbuf_init(sb, 0);
+	if (!s)
+		return NULL;
+	strbuf_add(sb, s, len);
+	return sb->buf;
+}
+
+static const char *own_str(struct strbuf *sb, const char *s)
+{
+	return own(sb, s, s ? strlen(s) : 0);
+}
+
+static void wipe(struct strbuf *sb)
+{
+	if (sb->alloc)
+		memset(sb->buf, 0, sb->alloc);
+	strbuf_release(sb);
+}
+
+int azl_http_new(struct azl_http **out, const struct azl_http_options *opts)
+{
+	struct azl_http *http = calloc(1, sizeof(*http));
+	struct azl_http_options *o;
+
+	*out = NULL;
+	if (!http)
+		abort();
+	o = &http->opts;
+	*o = *opts;
+	o->ca_pem = own(&http->ca_pem, opts->ca_pem, opts->ca_pem_len);
+	o->ca_file = own_str(&http->ca_file, opts->ca_file);
+	o->client_cert_pem = own(&http->cert, opts->client_cert_pem,
+				 opts->client_cert_pem_len);
+	o->client_key_pem = own(&http->key, opts->client_key_pem,
+				opts->client_key_pem_len);
+	o->tls_server_name = own_str(&http->tls_server_name, opts->tls_server_name);
+	o->proxy_url = own_str(&http->proxy_url, opts->proxy_url);
+	o->user_agent = own_str(&http->user_agent, opts->user_agent);
+	o->tls_hint = own_str(&http->tls_hint, opts->tls_hint);
+
+	http->share = curl_share_init();
+	http->easy = curl_easy_init();
+	if (!http->share || !http->easy) {
+		azl_http_free(http);
+		return azl_error_set(AZL_ERROR, "cannot create a libcurl handle (out of memory?)");
+	}
+	curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	*out = http;
+	return 0;
+}
+
+void azl_http_free(struct azl_http *http)
+{
+	if (!http)
+		return;
+	/* easy handles go first: they hold connections of the share */
+	curl_easy_cleanup(http->easy);
+	curl_share_cleanup(http->share);
+	strbuf_release(&http->ca_pem);
+	strbuf_release(&http->ca_file);
+	strbuf_release(&http->cert);
+	wipe(&http->key);
+	strbuf_release(&http->tls_server_name);
+	strbuf_release(&http->proxy_url);
+	strbuf_release(&http->user_agent);
+	strbuf_release(&http->tls_hint);
+	free(http);
+}
+
+unsigned long azl_http_request_count(const struct azl_http *http)
+{
+	return http ? http->requests : 0;
+}
+
+static void xfer_init(struct xfer *x, CURL *easy)
+{
+	memset(x, 0, sizeof(*x));
+	x->easy = easy;
+	strbuf_init(&x->url, 0);
+	strbuf_init(&x->origin, 0);
+}
+
+static void xfer_clear(struct xfer *x)
+{
+	curl_slist_free_all(x->headers);
+	curl_slist_free_all(x->connect_to);
+	x->headers = x->connect_to = NULL;
+	strbuf_reset(&x->url);
+	strbuf_reset(&x->origin);
+	x->errbuf[0] = '\0';
+}
+
+static void xfer_release(struct xfer *x)
+{
+	xfer_clear(x);
+	strbuf_release(&x->url);
+	strbuf_release(&x->origin);
+}
+
+/* Appends a URL part, or returns 0 when the URL has none. */
+static int add_part(CURLU *u, CURLUPart part, struct strbuf *out)
+{
+	char *s = NULL;
+
+	if (curl_url_get(u, part, &s, 0) != CURLUE_OK)
+		return 0;
+	strbuf_addstr(out, s);
+	curl_free(s);
+	return 1;
+}
+
+/* "scheme://host[:port]" without user info, path or query, so messages
+ * can name a server without leaking credentials. */
+static void url_origin(CURLU *u, struct strbuf *out)
+{
+	size_t before_port;
+
+	add_part(u, CURLUPART_SCHEME, out);
+	strbuf_addstr(out, "://");
+	add_part(u, CURLUPART_HOST, out);
+	before_port = out->len;
+	strbuf_addch(out, ':');
+	if (!add_part(u, CURLUPART_PORT, out))
+		strbuf_setlen(out, before_port);
+}
+
+/* The authority part of an origin ("https://h:1" -> "h:1"). */
+static const char *origin_host(const struct xfer *x)
+{
+	const char *p = strstr(x->origin.buf, "://");
+
+	return p ? p + 3 : x->origin.buf;
+}
+
+/* tls-server-name: libcurl takes the SNI and verification name from the
+ * URL, so the URL names tls_server_name and CONNECT_TO sends the
+ * connection to the real host. The Host header keeps the real authority,
+ * as client-go sends it. */
+static int route_by_tls_name(struct azl_http *http, struct xfer *x, CURLU *u)
+{
+	struct strbuf host = STRBUF_INIT, port = STRBUF_INIT, entry = STRBUF_INIT;
+	char *s = NULL;
+	int rc = 0;
+
+	add_part(u, CURLUPART_HOST, &host);
+	if (curl_url_get(u, CURLUPART_PORT, &s, CURLU_DEFAULT_PORT) == CURLUE_OK)
+		strbuf_addstr(&port, s);
+	curl_free(s);
+	strbuf_addf(&entry, "Host: %s", origin_host(x));
+	x->headers = curl_slist_append(x->headers, entry.buf);
+	strbuf_reset(&entry);
+	strbuf_addf(&entry, "%s:%s:%s:%s", http->opts.tls_server_name, port.buf,
+		    host.buf, port.buf);
+	x->connect_to = curl_slist_append(x->connect_to, entry.buf);
+	if (curl_url_set(u, CURLUPART_HOST, http->opts.tls_server_name, 0) != CURLUE_OK)
+		rc = azl_error_set(AZL_EINVALID,
+				   "tls-server-name \"%s\" is not a valid host name; fix tls-server-name in your kubeconfig",
+				   http->opts.tls_server_name);
+	strbuf_release(&host);
+	strbuf_release(&port);
+	strbuf_release(&entry);
+	return rc;
+}
+
+static int prepare_url(struct azl_http *http, struct xfer *x)
+{
+	CURLU *u = curl_url();
+	int rc = 0;
+
+	if (!u)
+		abort();
+	if (curl_url_set(u, CURLUPART_URL, x->req->url, 0) != CURLUE_OK) {
+		struct strbuf shown = STRBUF_INIT;
+		azl_redact_url(&shown, x->req->url);
+		rc = azl_error_set(AZL_EINVALID, "invalid URL \"%s\"", shown.buf);
+		strbuf_release(&shown);
+		goto out;
+	}
+	url_origin(u, &x->origin);
+	if (http->opts.tls_server_name && *http->opts.tls_server_name) {
+		rc = route_by_tls_name(http, x, u);
+		if (rc)
+			goto out;
+		add_part(u, CURLUPART_URL, &x->url);
+	} else {
+		strbuf_addstr(&x->url, x->req->url);
+	}
+out:
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *userdata)
+{
+	struct xfer *x = userdata;
+
+	strbuf_add(&x->resp->body, data, size * n);
+	return size * n;
+}
+
+/* Keeps only the last response's headers: a status line starts afresh
+ * (after 100 Continue, a proxy's CONNECT reply, ...). */
+static size_t on_header(char *data, size_t size, size_t n, void *userdata)
+{
+	struct xfer *x = userdata;
+	size_t len = size * n;
+
+	if (len >= 5 && !memcmp(data, "HTTP/", 5))
+		strbuf_reset(&x->resp->headers);
+	strbuf_add(&x->resp->headers, data, len);
+	return len;
+}
+
+static void set_blob(CURL *e, CURLoption opt, const char *data, size_t len)
+{
+	struct curl_blob blob = { (void *)(uintptr_t)data, len, CURL_BLOB_COPY };
+
+	curl_easy_setopt(e, opt, &blob);
+}
+
+static void set_tls(const struct azl_http *http, CURL *e)
+{
+	const struct azl_http_options *o = &http->opts;
+
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (o->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	/* an explicit CA replaces the system store, as in client-go */
+	if (o->ca_pem && http->ca_pem.len) {
+		set_blob(e, CURLOPT_CAINFO_BLOB, http->ca_pem.buf, http->ca_pem.len);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	} else if (o->ca_file && *o->ca_file) {
+		curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	}
+	if (o->client_cert_pem && http->cert.len && http->key.len) {
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+		set_blob(e, CURLOPT_SSLCERT_BLOB, http->cert.buf, http->cert.len);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+		set_blob(e, CURLOPT_SSLKEY_BLOB, http->key.buf, http->key.len);
+	}
+}
+
+static void set_method(CURL *e, const struct azl_http_request *req)
+{
+	const char *m = req->method ? req->method : "GET";
+
+	if (!strcmp(m, "GET") && !req->body) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	if (!strcmp(m, "HEAD")) {
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+		return;
+	}
+	if (req->body || !strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "PATCH")) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)(req->body ? req->body_len : 0));
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+	}
+	if (strcmp(m, "POST"))
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+}
+
+static void set_transport(const struct azl_http *http, CURL *e)
+{
+	const struct azl_http_options *o = &http->opts;
+
+	curl_easy_setopt(e, CURLOPT_SHARE, http->share);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	if (o->timeout_ms > 0)
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	if (o->connect_timeout_ms > 0)
+		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+	if (o->no_proxy)
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	else if (o->proxy_url && *o->proxy_url)
+		curl_easy_setopt(e, CURLOPT_PROXY, o->proxy_url);
+	if (o->user_agent)
+		curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);
+	if (!o->disable_compression)
+		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+}
+
+static void trace_body(const char *label, const char *body, size_t len)
+{
+	struct strbuf shown = STRBUF_INIT;
+	size_t total;
+
+	if (!len || !azl_log_enabled(8))
+		return;
+	azl_redact_body(&shown, body, len);
+	total = shown.len;
+	if (!azl_log_enabled(9) && total > TRACE_BODY_LIMIT) {
+		strbuf_setlen(&shown, TRACE_BODY_LIMIT);
+		strbuf_addf(&shown, " [truncated %zu chars]", total - TRACE_BODY_LIMIT);
+	}
+	azl_logf(8, "%s: %s", label, shown.buf);
+	strbuf_release(&shown);
+}
+
+static void trace_request(const struct azl_http *http, const struct xfer *x)
+{
+	const char *const *h;
+	struct strbuf line = STRBUF_INIT;
+
+	if (!azl_log_enabled(7))
+		return;
+	azl_logf(7, "Request Headers:");
+	for (h = x->req->headers; h && *h; h++) {
+		strbuf_reset(&line);
+		azl_redact_header(&line, *h);
+		azl_logf(7, "    %s", line.buf);
+	}
+	if (http->opts.user_agent)
+		azl_logf(7, "    User-Agent: %s", http->opts.user_agent);
+	strbuf_release(&line);
+	if (x->req->body)
+		trace_body("Request Body", x->req->body, x->req->body_len);
+}
+
+/* Resets the response and configures x->easy for x->req. */
+static int xfer_setup(struct azl_http *http, struct xfer *x,
+		      const struct azl_http_request *req,
+		      struct azl_http_response *resp)
+{
+	const char *const *h;
+	CURL *e = x->easy;
+	int rc;
+
+	xfer_clear(x);
+	x->req = req;
+	x->resp = resp;
+	resp->status = 0;
+	strbuf_reset(&resp->headers);
+	strbuf_reset(&resp->body);
+	rc = prepare_url(http, x);
+	if (rc)
+		return rc;
+	for (h = req->headers; h && *h; h++)
+		x->headers = curl_slist_append(x->headers, *h);
+	/* no 100-continue round trip for small JSON bodies */
+	x->headers = curl_slist_append(x->headers, "Expect:");
+
+	curl_easy_reset(e);
+	set_transport(http, e);
+	set_tls(http, e);
+	set_method(e, req);
+	curl_easy_setopt(e, CURLOPT_URL, x->url.buf);
+	curl_easy_setopt(e, CURLOPT_CONNECT_TO, x->connect_to);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	trace_request(http, x);
+	return 0;
+}
+
+static int tls_error(const struct azl_http *http, const struct xfer *x,
+		     const char *what, const char *detail)
+{
+	const char *name = http->opts.tls_server_name && *http->opts.tls_server_name
+				   ? http->opts.tls_server_name : origin_host(x);
+	const char *hint = http->opts.tls_hint;
+
+	return azl_error_set(AZL_ENETWORK, "%s %s failed: %s%s%s", what, name,
+			     detail, hint && *hint ? "; " : "", hint ? hint : "");
+}
+
+/* One line naming the server and what libcurl reported. */
+static int transport_error(const struct azl_http *http, const struct xfer *x,
+			   CURLcode cc)
+{
+	const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc);
+	const char *origin = x->origin.buf;
+	long os_errno = 0;
+
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+		curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
+		return azl_error_set(AZL_ENETWORK, "cannot connect to %s: %s", origin,
+				     os_errno ? strerror((int)os_errno) : detail);
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return azl_error_set(AZL_ENETWORK, "cannot connect to %s: unknown host (%s)",
+				     origin, detail);
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_PROXY:
+		return azl_error_set(AZL_ENETWORK, "cannot connect to %s through the proxy: %s",
+				     origin, detail);
+	case CURLE_OPERATION_TIMEDOUT:
+		return azl_error_set(AZL_ETIMEOUT, "request to %s timed out: %s", origin, detail);
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return tls_error(http, x, "TLS verification of", detail);
+	case CURLE_SSL_CACERT_BADFILE:
+		return tls_error(http, x, "loading the CA certificates for", detail);
+	case CURLE_SSL_CERTPROBLEM:
+		return tls_error(http, x, "using the client certificate with", detail);
+	case CURLE_SSL_CONNECT_ERROR:
+		return tls_error(http, x, "TLS handshake with", detail);
+	default:
+		return azl_error_set(AZL_ENETWORK, "request to %s failed: %s", origin, detail);
+	}
+}
+
+static const char *status_text(long status)
+{
+	static const struct { long code; const char *text; } texts[] = {
+		{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" },
+		{ 204, "No Content" }, { 301, "Moved Permanently" }, { 302, "Found" },
+		{ 304, "Not Modified" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
+		{ 403, "Forbidden" }, { 404, "Not Found" }, { 405, "Method Not Allowed" },
+		{ 409, "Conflict" }, { 410, "Gone" }, { 412, "Precondition Failed" },
+		{ 415, "Unsupported Media Type" }, { 422, "Unprocessable Entity" },
+		{ 429, "Too Many Requests" }, { 500, "Internal Server Error" },
+		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+		{ 504, "Gateway Timeout" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (texts[i].code == status)
+			return texts[i].text;
+	return "";
+}
+
+static void trace_response(const struct xfer *x, int rc)
+{
+	struct strbuf url = STRBUF_INIT, line = STRBUF_INIT;
+	curl_off_t us = 0;
+	const char *p;
+
+	if (!azl_log_enabled(6))
+		return;
+	curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &us);
+	azl_redact_url(&url, x->req->url);
+	if (rc)
+		azl_logf(6, "%s %s failed in %ld ms: %s", x->req->method, url.buf,
+			 (long)(us / 1000), azl_error_message());
+	else
+		azl_logf(6, "%s %s %ld %s in %ld ms", x->req->method, url.buf,
+			 x->resp->status, status_text(x->resp->status), (long)(us / 1000));
+	strbuf_release(&url);
+	if (!azl_log_enabled(8))
+		return;
+	azl_logf(8, "Response Headers:");
+	for (p = x->resp->headers.buf; *p; p += strcspn(p, "\n"), p += *p == '\n') {
+		if (!strncmp(p, "HTTP/", 5) || *p == '\r' || *p == '\n')
+			continue;
+		strbuf_reset(&line);
+		azl_redact_header(&line, p);
+		azl_logf(8, "    %s", line.buf);
+	}
+	strbuf_release(&line);
+	trace_body("Response Body", x->resp->body.buf, x->resp->body.len);
+}
+
+/* Collects the outcome of a finished transfer. */
+static int xfer_finish(struct azl_http *http, struct xfer *x, CURLcode cc)
+{
+	int rc = 0;
+
+	http->requests++;
+	if (cc != CURLE_OK)
+		rc = transport_error(http, x, cc);
+	else
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->resp->status);
+	trace_response(x, rc);
+	return rc;
+}
+
+int azl_http_do(struct azl_http *http, const struct azl_http_request *req,
+		struct azl_http_response *resp)
+{
+	struct xfer x;
+	int rc;
+
+	xfer_init(&x, http->easy);
+	rc = xfer_setup(http, &x, req, resp);
+	if (!rc)
+		rc = xfer_finish(http, &x, curl_easy_perform(x.easy));
+	xfer_release(&x);
+	return rc;
+}
+
+/* The state of one azl_http_do_many() call. */
+struct batch {
+	struct azl_http *http;
+	CURLM *multi;
+	const struct azl_http_request *reqs;
+	struct azl_http_response *resps;
+	int *results;
+	size_t n, next;
+};
+
+/* Starts the next request that can start on slot x; a request that
+ * cannot (bad URL) is finished on the spot. Returns 0 when none is left. */
+static int start_next(struct batch *b, struct xfer *x)
+{
+	while (b->next < b->n) {
+		size_t i = b->next++;
+
+		b->results[i] = xfer_setup(b->http, x, &b->reqs[i], &b->resps[i]);
+		if (b->results[i])
+			continue;
+		/* wait for a connection that can multiplex instead of opening more */
+		curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, 1L);
+		curl_multi_add_handle(b->multi, x->easy);
+		return 1;
+	}
+	return 0;
+}
+
+/* Finishes every completed transfer and reuses its slot. Returns how many
+ * transfers were started meanwhile. */
+static int reap(struct batch *b)
+{
+	CURLMsg *msg;
+	int left, started = 0;
+
+	while ((msg = curl_multi_info_read(b->multi, &left))) {
+		struct xfer *x;
+		char *priv = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		x = (struct xfer *)(void *)priv;
+		curl_multi_remove_handle(b->multi, x->easy);
+		b->results[x->req - b->reqs] = xfer_finish(b->http, x, msg->data.result);
+		started += start_next(b, x);
+	}
+	return started;
+}
+
+int azl_http_do_many(struct azl_http *http, const struct azl_http_request *reqs,
+		     struct azl_http_response *resps, int *results, size_t n,
+		     int max_parallel)
+{
+	struct batch b = { http, NULL, reqs, resps, results, n, 0 };
+	size_t slots = max_parallel > 0 ? (size_t)max_parallel : 1, i;
+	struct xfer *xs;
+	int running = 1;
+
+	if (!n)
+		return 0;
+	if (slots > n)
+		slots = n;
+	b.multi = curl_multi_init();
+	xs = calloc(slots, sizeof(*xs));
+	if (!b.multi || !xs)
+		abort();
+	for (i = 0; i < slots; i++) {
+		xfer_init(&xs[i], curl_easy_init());
+		if (!xs[i].easy)
+			abort();
+		start_next(&b, &xs[i]);
+	}
+	while (running) {
+		curl_multi_perform(b.multi, &running);
+		if (reap(&b))
+			running = 1;
+		if (running)
+			curl_multi_poll(b.multi, NULL, 0, 1000, NULL);
+	}
+	for (i = 0; i < slots; i++) {
+		curl_easy_cleanup(xs[i].easy);
+		xfer_release(&xs[i]);
+	}
+	free(xs);
+	curl_multi_cleanup(b.multi);
+	return 0;
+}
+
+int azl_http_response_header(const struct azl_http_response *resp,
+			     const char *name, struct strbuf *out)
+{
+	size_t nlen = strlen(name);
+	const char *p;
+
+	for (p = resp->headers.buf; *p; p += strcspn(p, "\n"), p += *p == '\n') {
+		const char *v, *end;
+
+		if (strncasecmp(p, name, nlen) || p[nlen] != ':')
+			continue;
+		v = p + nlen + 1;
+		end = v + strcspn(v, "\r\n");
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		strbuf_reset(out);
+		strbuf_add(out, v, (size_t)(end - v));
+		return 1;
+	}
+	return 0;
+}
+
+void azl_http_response_release(struct azl_http_response *resp)
+{
+	if (!resp)
+		return;
+	strbuf_release(&resp->headers);
+	strbuf_release(&resp->body);
+	resp->status = 0;
+}
