@@ -1,6 +1,5 @@
 #include "print.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,10 +172,11 @@ void azl_table_print(const struct azl_table *t, FILE *out, int wide, int headers
 
 static void add_number(struct strbuf *sb, double d)
 {
-	if (!isfinite(d))
-		strbuf_addstr(sb, "null");  /* JSON has no inf or NaN */
-	else if (d == floor(d) && fabs(d) < 1e15)
-		strbuf_addf(sb, "%.0f", d);
+	/* d - d is NaN for inf and NaN, which JSON cannot carry */
+	if (d - d != 0)
+		strbuf_addstr(sb, "null");
+	else if (d > -1e15 && d < 1e15 && d == (double)(long long)d)
+		strbuf_addf(sb, "%lld", (long long)d);
 	else
 		strbuf_addf(sb, "%.17g", d);
 }
@@ -367,7 +367,7 @@ static int emit_value(yaml_emitter_t *e, const cJSON *v)
 				   ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
 	if (cJSON_IsArray(v) || cJSON_IsObject(v))
 		return emit_collection(e, v);
-	add_number(&num, cJSON_IsNumber(v) ? v->valuedouble : NAN);
+	add_number(&num, v->valuedouble);
 	rc = emit_scalar(e, num.buf, YAML_PLAIN_SCALAR_STYLE);
 	strbuf_release(&num);
 	return rc;
