@@ -65,11 +65,11 @@ static int auth_token(void *data, int force, struct strbuf *token)
 	struct azl_arm *arm = data;
 	int rc;
 
-	/* azl_auth has no "bypass the cache": a 401 after a cached token is
-	 * retried once with whatever it returns */
-	(void)force;
 	if (arm->auth_lock)
 		pthread_mutex_lock(arm->auth_lock);
+	/* a 401 with a token that looked valid: it was revoked or expired early */
+	if (force)
+		azl_auth_invalidate(arm->auth, NULL);
 	rc = azl_auth_token(arm->auth, NULL, token, NULL);
 	if (arm->auth_lock)
 		pthread_mutex_unlock(arm->auth_lock);

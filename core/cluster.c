@@ -76,6 +76,9 @@ void azl_cluster_release(struct azl_cluster *c)
 	for (size_t i = 0; i < c->nr_upgrades; i++)
 		free(c->upgrades[i]);
 	free(c->upgrades);
+	for (size_t i = 0; i < c->nr_available_versions; i++)
+		free(c->available_versions[i]);
+	free(c->available_versions);
 	memset(c, 0, sizeof(*c));
 }
 

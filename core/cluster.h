@@ -40,6 +40,8 @@ struct azl_cluster {
 	char *node_os_upgrade_channel;    /* autoUpgradeProfile.nodeOSUpgradeChannel */
 	char **upgrades;                  /* control-plane upgrades, set by azl_pool_load() */
 	size_t nr_upgrades;
+	char **available_versions;        /* availableAgentPoolVersions, likewise */
+	size_t nr_available_versions;
 };
 
 int azl_cluster_from_json(const cJSON *mc, struct azl_cluster *out);

@@ -1,0 +1,68 @@
+/* The node pool model: ARM agent pools, their upgrade profiles and the
+ * cluster's upgrade profile and available versions, merged with the
+ * Kubernetes nodes labelled kubernetes.azure.com/agentpool, with the OS
+ * detected by osinfo.h and the findings of findings.h.
+ *
+ * ARM and Kubernetes are read concurrently: the node list on its own
+ * thread (with its own client) while the ARM requests run in parallel. */
+#ifndef AZL_POOL_H
+#define AZL_POOL_H
+
+#include <stddef.h>
+
+#include "arm.h"
+#include "cluster.h"
+#include "findings.h"
+#include "kube.h"
+#include "osinfo.h"
+
+struct azl_pool {
+	char *name;
+	char *mode;                 /* System, User, Gateway */
+	char *os_type;              /* Linux, Windows */
+	char *os_sku;               /* "" when ARM leaves it out */
+	struct azl_os_info os;
+	char *vm_size;
+	long count;                 /* ARM's count */
+	long nodes;                 /* Kubernetes nodes of the pool */
+	long ready_nodes;
+	char **not_ready;           /* names of nodes that are not Ready */
+	size_t nr_not_ready;
+	char *kubernetes_version;   /* currentOrchestratorVersion, else orchestratorVersion */
+	char *node_image_version;
+	char *latest_node_image_version; /* "" when unknown */
+	char *provisioning_state;
+	char *provisioning_error;   /* status.provisioningError.message, or "" */
+	char *power_state;          /* Running, Stopped */
+	int gpu;
+	int autoscaling;
+	long min_count, max_count;  /* -1 when not autoscaling */
+	char *zones;                /* "1,2,3", or "" */
+	char *max_surge;            /* "" when ARM leaves it out */
+	char *workload_runtime;     /* "" unless set (OCIContainer, KataVmIsolation...) */
+	char *security_type;        /* securityProfile.securityType, or "" */
+	int gpu_dedicated_vhd;
+	char **upgrades;            /* newer Kubernetes versions, oldest first */
+	size_t nr_upgrades;
+	struct azl_finding_list findings;
+};
+
+struct azl_pool_list {
+	struct azl_pool *items;     /* sorted by name */
+	size_t nr;
+};
+
+/* Loads the pools of cluster (all, or only those named, in which case an
+ * unknown name is AZL_ENOTFOUND), fills cluster->upgrades and
+ * cluster->available_versions, and evaluates every pool's findings. kube is
+ * used on another thread while this one talks to ARM. */
+int azl_pool_load(struct azl_arm *arm, struct azl_kube *kube, struct azl_cluster *cluster,
+		  const char *const *names, size_t nr_names, struct azl_pool_list *out);
+void azl_pool_list_release(struct azl_pool_list *list);
+
+/* Builds one pool from an ARM agentPool object (no nodes, upgrades or
+ * findings): exposed for tests. */
+int azl_pool_from_json(const cJSON *ap, struct azl_pool *out);
+void azl_pool_release(struct azl_pool *pool);
+
+#endif
