@@ -1,0 +1,573 @@
+"""The simulator's HTTPS servers: one for Azure, one per cluster's API server.
+
+Azure (Entra ID + ARM) listens on 127.0.0.1; cluster i listens on its own
+loopback address 127.0.0.(i+2), so its ARM fqdn is the host of its kubeconfig
+server, as on real AKS. Azure routes come from handlers that arm.py and
+entra.py register; Kubernetes routes come from k8s.py.
+"""
+
+import base64
+import importlib
+import importlib.util
+import json
+import os
+import secrets
+import socket
+import ssl
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from . import k8s
+from .pki import default_pki
+
+
+class Response:
+    """What a handler answers: body is a dict (sent as JSON), bytes or None."""
+
+    def __init__(self, status=200, body=None, headers=None):
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+
+    def encode(self):
+        if self.body is None:
+            return b""
+        if isinstance(self.body, (bytes, bytearray)):
+            return bytes(self.body)
+        self.headers.setdefault("Content-Type", "application/json")
+        return json.dumps(self.body).encode()
+
+
+class Request:
+    """One parsed HTTP request as handlers see it."""
+
+    def __init__(self, method, target, headers, body, server, client_cert):
+        parts = urlsplit(target)
+        self.method = method
+        self.path = parts.path
+        self.raw_query = parts.query
+        self.query = parse_qs(parts.query, keep_blank_values=True)
+        self.headers = headers          # case-insensitive (http.client.HTTPMessage)
+        self.body = body
+        self.server = server            # "azure" or a cluster name
+        self.client_cert = client_cert  # {"CN": str, "O": [str]} or None
+        auth = headers.get("Authorization", "")
+        self.bearer = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+        self.auth = "none"              # set by whoever authenticates it; never a secret
+
+    def q(self, name, default=None):
+        """The first value of a query parameter."""
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def json(self):
+        return json.loads(self.body or b"null")
+
+    @property
+    def content_type(self):
+        return (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+
+
+class RequestLog:
+    """Thread-safe list of request records (dicts); reads return copies."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._items = []
+
+    def append(self, item):
+        with self._lock:
+            self._items.append(item)
+
+    def snapshot(self):
+        with self._lock:
+            return list(self._items)
+
+    def clear(self):
+        with self._lock:
+            self._items.clear()
+
+    def __iter__(self):
+        return iter(self.snapshot())
+
+    def __len__(self):
+        with self._lock:
+            return len(self._items)
+
+    def __getitem__(self, i):
+        with self._lock:
+            return self._items[i]
+
+
+def _matches(record_or_req, server, method, path_prefix):
+    get = (record_or_req.get if isinstance(record_or_req, dict)
+           else lambda k: getattr(record_or_req, k))
+    return ((server is None or get("server") == server)
+            and (method is None or get("method") == method.upper())
+            and (path_prefix is None or get("path").startswith(path_prefix)))
+
+
+class Fault:
+    def __init__(self, server, method, path_prefix, status, retry_after, times, drop,
+                 latency_ms, body, headers):
+        self.server = server
+        self.method = method
+        self.path_prefix = path_prefix
+        self.status = status
+        self.retry_after = retry_after
+        self.remaining = times          # None = every matching request
+        self.drop = drop
+        self.latency_ms = latency_ms
+        self.body = body
+        self.headers = headers or {}
+        self.hits = 0
+
+
+class Faults:
+    """Injected failures, consumed in the order they were added."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._faults = []
+
+    def add(self, server=None, method=None, path_prefix=None, status=None, retry_after=None,
+            times=1, drop=False, latency_ms=0, body=None, headers=None):
+        fault = Fault(server, method, path_prefix, status, retry_after, times, drop,
+                      latency_ms, body, headers)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear(self):
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, req):
+        """The first live fault matching req, with one use consumed."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.remaining == 0 or not _matches(req, fault.server, fault.method,
+                                                        fault.path_prefix):
+                    continue
+                fault.hits += 1
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                return fault
+        return None
+
+
+def fault_response(fault, server):
+    headers = dict(fault.headers)
+    if fault.retry_after is not None:
+        headers["Retry-After"] = str(fault.retry_after)
+    if fault.body is not None:
+        return Response(fault.status, fault.body, headers)
+    if server == "azure":
+        code = {429: "TooManyRequests", 409: "OperationNotAllowed"}.get(
+            fault.status, "InternalServerError")
+        return Response(fault.status, {"error": {
+            "code": code, "message": "Injected fault: HTTP %d." % fault.status}}, headers)
+    return Response(fault.status, k8s.status_body(
+        fault.status, k8s.REASONS.get(fault.status, "InternalError"),
+        "Injected fault: HTTP %d." % fault.status), headers)
+
+
+def _subject(cert):
+    if not cert:
+        return None
+    cn, orgs = None, []
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                cn = value
+            elif key == "organizationName":
+                orgs.append(value)
+    return {"CN": cn, "O": orgs}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"       # keep-alive: libcurl reuses connections
+    server_version = "azlinux-sim"
+    sys_version = ""
+    timeout = 60                        # idle keep-alive connections end eventually
+
+    def setup(self):
+        # The TLS handshake runs here, in the connection's own thread, so a
+        # slow or failing client never stalls the accept loop.
+        self.request.settimeout(self.timeout)
+        try:
+            self.request.do_handshake()
+        except (ssl.SSLError, OSError):
+            self.request.close()
+            self.handshake_ok = False
+        else:
+            self.handshake_ok = True
+        super().setup()
+
+    def handle(self):
+        if self.handshake_ok:
+            try:
+                super().handle()
+            except (ssl.SSLError, ConnectionError, socket.timeout):
+                pass
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _serve(self):
+        srv = self.server
+        sim = srv.sim
+        body = self._read_body()
+        cert = _subject(self.request.getpeercert()) if srv.role != "azure" else None
+        req = Request(self.command, self.path, self.headers, body, srv.role, cert)
+        fault = sim.faults.take(req)
+        if fault is not None and fault.latency_ms:
+            time.sleep(fault.latency_ms / 1000.0)
+        if fault is not None and fault.drop:
+            sim._log(req, 0, dropped=True)
+            self.close_connection = True
+            self.request.shutdown(socket.SHUT_RDWR)
+            return
+        if sim.latency_ms:
+            time.sleep(sim.latency_ms / 1000.0)
+        if fault is not None and fault.status:
+            resp = fault_response(fault, srv.role)
+            sim._authenticate(req)
+        else:
+            resp = sim._dispatch(req)
+        self._send(resp)
+        sim._log(req, resp.status, fault=fault is not None)
+
+    def _send(self, resp):
+        data = resp.encode()
+        if self.command == "HEAD":
+            data = b""
+        self.send_response(resp.status)
+        for key, value in resp.headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, sim, role, address, ctx):
+        self.sim = sim
+        self.role = role
+        self._conns = set()
+        self._conns_lock = threading.Lock()
+        super().__init__((address, 0), _Handler)
+        self.socket = ctx.wrap_socket(self.socket, server_side=True,
+                                      do_handshake_on_connect=False)
+        self.port = self.server_address[1]
+        self.url = "https://%s:%d" % (address, self.port)
+
+    def process_request(self, request, client_address):
+        with self._conns_lock:
+            self._conns.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._conns_lock:
+            self._conns.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self):
+        with self._conns_lock:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, (ssl.SSLError, ConnectionError, socket.timeout)):
+            super().handle_error(request, client_address)
+
+
+def cluster_address(index):
+    """Loopback address of the index-th cluster: 127.0.0.2, 127.0.0.3, ..."""
+    if index > 250:
+        raise ValueError("the simulator serves at most 251 clusters")
+    return "127.0.0.%d" % (index + 2)
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class Sim:
+    """The whole simulator. Use as a context manager or call start()/stop()."""
+
+    def __init__(self, scenario, workdir, latency_ms=0, pki=None):
+        self.scenario = scenario
+        self.clusters = scenario.clusters
+        self.workdir = os.path.abspath(workdir)
+        self.latency_ms = latency_ms
+        self.pki = pki or default_pki()
+        self.ca_file = self.pki.ca_file
+        self.requests = RequestLog()
+        self.faults = Faults()
+        self.azure_tokens = {}
+        self._tokens_lock = threading.Lock()
+        self._azure_handlers = []
+        self.env_extra = {}             # arm.py / entra.py add variables here
+        self.kubeconfig = os.path.join(self.workdir, "kubeconfig")
+        self.azure_url = None
+        self._servers = []
+        self._threads = []
+        for cluster in self.clusters:
+            cluster.k8s = k8s.K8sState(cluster)
+        self._load_plugins()
+
+    # --- Azure side -----------------------------------------------------
+
+    def register_azure_handler(self, fn):
+        """fn(sim, req) -> Response, or None when the request is not its."""
+        self._azure_handlers.append(fn)
+
+    def _load_plugins(self):
+        # arm.py and entra.py are written separately; use them when present.
+        for name in ("arm", "entra"):
+            full = "%s.%s" % (__package__, name) if __package__ else name
+            if importlib.util.find_spec(full) is not None:
+                importlib.import_module(full).register(self)
+
+    def issue_azure_token(self, tenant, client_id, audience, lifetime_s=3600, **claims):
+        """A JWT-shaped access token that check_azure_token() will accept."""
+        now = int(time.time())
+        payload = dict(aud=audience, iss="https://sts.windows.net/%s/" % tenant, iat=now,
+                       nbf=now, exp=now + int(lifetime_s), tid=tenant, appid=client_id,
+                       oid=claims.pop("oid", client_id), **claims)
+        token = ".".join([_b64url(json.dumps({"typ": "JWT", "alg": "RS256"}).encode()),
+                          _b64url(json.dumps(payload).encode()),
+                          _b64url(secrets.token_bytes(32))])
+        with self._tokens_lock:
+            self.azure_tokens[token] = dict(tenant=tenant, client_id=client_id,
+                                            audience=audience, expires_on=now + int(lifetime_s))
+        return token
+
+    def check_azure_token(self, req):
+        """The issued token's info if req carries a live one, else None."""
+        if not req.bearer:
+            return None
+        with self._tokens_lock:
+            info = self.azure_tokens.get(req.bearer)
+        if info is None or info["expires_on"] <= time.time():
+            return None
+        return dict(info)
+
+    # --- dispatch and log -----------------------------------------------
+
+    def _authenticate(self, req):
+        if req.server == "azure":
+            info = self.check_azure_token(req)
+            req.auth = ("bearer:%s" % info["client_id"] if info
+                        else "bearer:invalid" if req.bearer else "none")
+        else:
+            self.cluster(req.server).k8s.authenticate(req)
+
+    def _dispatch(self, req):
+        try:
+            if req.server != "azure":
+                return self.cluster(req.server).k8s.handle(req)
+            self._authenticate(req)
+            for fn in self._azure_handlers:
+                resp = fn(self, req)
+                if resp is not None:
+                    return resp
+            return Response(404, {"error": {
+                "code": "NotFound",
+                "message": "The simulator has no Azure handler for %s %s." % (req.method,
+                                                                               req.path)}})
+        except Exception:               # a simulator bug must not hang the client
+            traceback.print_exc()
+            return Response(500, {"error": {"code": "InternalServerError",
+                                            "message": "simulator error, see its stderr"}})
+
+    def _log(self, req, status, fault=False, dropped=False):
+        self.requests.append(dict(
+            t=time.time(), server=req.server, method=req.method, path=req.path,
+            query=req.query, status=status, auth=req.auth, content_type=req.content_type,
+            user_agent=req.headers.get("User-Agent", ""), fault=fault, dropped=dropped))
+
+    def count(self, server=None, method=None, path_prefix=None, status=None):
+        return sum(1 for r in self.requests.snapshot()
+                   if _matches(r, server, method, path_prefix)
+                   and (status is None or r["status"] == status))
+
+    def find(self, server=None, method=None, path_prefix=None):
+        return [r for r in self.requests.snapshot() if _matches(r, server, method, path_prefix)]
+
+    def clear_log(self):
+        self.requests.clear()
+
+    # --- lifecycle ------------------------------------------------------
+
+    def cluster(self, name):
+        return self.scenario.cluster(name)
+
+    def _context(self, cert, verify_clients):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(cert.cert_file, cert.key_file)
+        ctx.set_alpn_protocols(["http/1.1"])
+        if verify_clients:
+            ctx.load_verify_locations(self.ca_file)
+            ctx.verify_mode = ssl.CERT_OPTIONAL
+        return ctx
+
+    def _serve(self, role, address, ctx):
+        srv = _Server(self, role, address, ctx)
+        thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                                  name="sim-" + role, daemon=True)
+        thread.start()
+        self._servers.append(srv)
+        self._threads.append(thread)
+        return srv
+
+    def start(self):
+        os.makedirs(self.workdir, exist_ok=True)
+        addresses = [cluster_address(i) for i in range(len(self.clusters))]
+        cert = self.pki.server_cert(["127.0.0.1"] + addresses)
+        self.azure_url = self._serve("azure", "127.0.0.1", self._context(cert, False)).url
+        k8s_ctx = self._context(cert, True)
+        for cluster, address in zip(self.clusters, addresses):
+            cluster.fqdn = address
+            cluster.server_url = self._serve(cluster.name, address, k8s_ctx).url
+        write_kubeconfig(self, self.kubeconfig)
+        return self
+
+    def stop(self):
+        # Shut the servers down in parallel: each waits up to a poll interval.
+        stoppers = [threading.Thread(target=srv.shutdown) for srv in self._servers]
+        for t in stoppers:
+            t.start()
+        for t in stoppers:
+            t.join()
+        for srv, thread in zip(self._servers, self._threads):
+            srv.close_connections()
+            srv.server_close()
+            thread.join(timeout=2)
+        self._servers, self._threads = [], []
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def client_cert(self, user, groups=()):
+        return self.pki.client_cert(user, groups)
+
+    def env_vars(self):
+        """Environment a client needs to use this simulator."""
+        env = {"KUBECONFIG": self.kubeconfig, "SSL_CERT_FILE": self.ca_file,
+               "AZURE_AUTHORITY_HOST": self.azure_url + "/",
+               "AZLINUX_ARM_ENDPOINT": self.azure_url + "/"}
+        env.update(self.env_extra)
+        return env
+
+    def write_env(self, path):
+        with open(path, "w") as f:
+            for key, value in self.env_vars().items():
+                f.write("export %s=%s\n" % (key, _shell_quote(value)))
+
+    def write_requests(self, path):
+        with open(path, "w") as f:
+            for record in self.requests.snapshot():
+                f.write(json.dumps(record) + "\n")
+
+
+def _shell_quote(value):
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def _b64(data):
+    return base64.b64encode(data).decode()
+
+
+def cluster_user_name(cluster):
+    return "clusterUser_%s_%s" % (cluster.resource_group, cluster.name)
+
+
+# The identity `az aks get-credentials` gives a local-accounts cluster.
+DEFAULT_USER = "masterclient"
+DEFAULT_GROUPS = ("system:masters",)
+
+
+def write_kubeconfig(sim, path, users=None, clusters=None, current=None):
+    """Write a kubeconfig like `az aks get-credentials` merges.
+
+    One context per cluster, named after it; its user is clusterUser_<rg>_<name>
+    with client-certificate data. users maps a cluster name to a replacement user
+    dict, e.g. {"name": "bob", "token": "..."} or {"name": "alice", "cert": ("alice",
+    ["devs"])}; clusters limits which clusters appear; current names the current
+    context (default: the first).
+    """
+    users = users or {}
+    chosen = [sim.cluster(n) for n in clusters] if clusters else sim.clusters
+    ca = _b64(sim.pki.ca_pem)
+    lines = ["apiVersion: v1", "clusters:"]
+    for c in chosen:
+        lines += ["- cluster:", "    certificate-authority-data: " + ca,
+                  "    server: " + c.server_url, "  name: " + json.dumps(c.name)]
+    lines.append("contexts:")
+    entries = []
+    for c in chosen:
+        user = dict(users.get(c.name) or {})
+        name = user.pop("name", cluster_user_name(c))
+        lines += ["- context:", "    cluster: " + json.dumps(c.name),
+                  "    user: " + json.dumps(name), "  name: " + json.dumps(c.name)]
+        entries.append((name, user))
+    current = current or (chosen[0].name if chosen else "")
+    lines += ["current-context: " + json.dumps(current), "kind: Config", "preferences: {}",
+              "users:"]
+    for name, user in entries:
+        lines += ["- name: " + json.dumps(name), "  user:"]
+        lines += ["    %s: %s" % (k, json.dumps(v)) for k, v in _user_fields(sim, user)]
+    text = "\n".join(lines) + "\n"
+    tmp = path + ".tmp"
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    return path
+
+
+def _user_fields(sim, user):
+    if "cert" in user:
+        cn, groups = user.pop("cert")
+        cert = sim.client_cert(cn, groups)
+        user["client-certificate-data"] = _b64(cert.cert_pem)
+        user["client-key-data"] = _b64(cert.key_pem)
+    if not user:
+        cert = sim.client_cert(DEFAULT_USER, DEFAULT_GROUPS)
+        user = {"client-certificate-data": _b64(cert.cert_pem),
+                "client-key-data": _b64(cert.key_pem)}
+    return sorted(user.items())
