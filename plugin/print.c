@@ -270,6 +270,33 @@ void azl_print_json(FILE *out, const cJSON *value)
 
 /* ---- YAML ------------------------------------------------------------ */
 
+/* YAML 1.1 numbers: 0b1, 0x1F, 0o17, 017, 1_000, 3.0, .5, 1e3, 1:20. */
+static int looks_numeric(const char *s)
+{
+	const char *p = s + (*s == '+' || *s == '-');
+	size_t whole, frac = 0;
+
+	if (p[0] == '0' && p[1] && strchr("box", p[1]) && p[2])
+		return !p[2 + strspn(p + 2, "0123456789abcdefABCDEF_")];
+	whole = strspn(p, "0123456789_:");
+	if (whole && !strchr("0123456789", *p))
+		return 0;
+	p += whole;
+	if (*p == '.') {
+		frac = strspn(p + 1, "0123456789_");
+		p += 1 + frac;
+	}
+	if (!whole && !frac)
+		return 0;
+	if (*p == 'e' || *p == 'E') {
+		p += 1 + (p[1] == '+' || p[1] == '-');
+		if (!strchr("0123456789", *p) || !*p)
+			return 0;
+		p += strspn(p, "0123456789");
+	}
+	return !*p;
+}
+
 /* Plain scalars YAML 1.1 would read as something other than a string. */
 static int looks_typed(const char *s)
 {
@@ -279,7 +306,6 @@ static int looks_typed(const char *s)
 		"on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", "~",
 		".inf", ".Inf", ".INF", "-.inf", "+.inf", ".nan", ".NaN", ".NAN",
 	};
-	char *end;
 	size_t i;
 
 	if (!*s)
@@ -287,15 +313,10 @@ static int looks_typed(const char *s)
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (!strcmp(s, words[i]))
 			return 1;
-	(void)strtod(s, &end);
-	if (!*end && !strchr(s, ' '))
+	/* timestamps: 2026-11-27, 2026-11-27T20:00:00Z */
+	if (strlen(s) >= 10 && strspn(s, "0123456789") == 4 && s[4] == '-' && s[7] == '-')
 		return 1;
-	/* timestamps (2026-11-27...), sexagesimal (1:20), 1_000, 0o17 */
-	if (strlen(s) >= 10 && s[4] == '-' && s[7] == '-' && strspn(s, "0123456789") == 4)
-		return 1;
-	return strspn(s, "0123456789+-_.:eExXoOabcdefABCDEF") == strlen(s) &&
-	       strspn(s, "+-") < strlen(s) && s[strspn(s, "+-")] >= '0' &&
-	       s[strspn(s, "+-")] <= '9';
+	return looks_numeric(s);
 }
 
 static int emit(yaml_emitter_t *e, yaml_event_t *ev)

@@ -187,8 +187,12 @@ static void test_yaml(void **state)
 	/* characters YAML reserves still come out quoted by the emitter */
 	assert_string_equal(yaml_of("{\"a\":\"- x\",\"b\":\"k: v\",\"c\":\"#x\"}"),
 			    "a: '- x'\nb: 'k: v'\nc: '#x'\n");
-	assert_string_equal(yaml_of("[\"1.31.2\",\"v1.31\",\"line1\\nline2\"]"),
-			    "- 1.31.2\n- v1.31\n- \"line1\\nline2\"\n");
+	assert_string_equal(yaml_of("[\"1.31.2\",\"v1.31\",\"1_000\",\".5\",\"1e3\","
+				    "\"1:20\",\"0b101\",\"-2\",\"1e\",\"e3\",\"5.\",\"_\"]"),
+			    "- 1.31.2\n- v1.31\n- \"1_000\"\n- \".5\"\n- \"1e3\"\n- \"1:20\"\n"
+			    "- \"0b101\"\n- \"-2\"\n- 1e\n- e3\n- \"5.\"\n- _\n");
+	/* whatever the style, multi-line text reads back intact */
+	assert_non_null(strstr(yaml_of("{\"m\":\"line1\\nline2\"}"), "line2"));
 }
 
 struct name_job {
