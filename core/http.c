@@ -33,6 +33,7 @@ struct xfer {
 	struct curl_slist *connect_to;
 	struct strbuf url;        /* as sent (host rewritten for tls-server-name) */
 	struct strbuf origin;     /* "https://host:port" of the real server */
+	struct strbuf host;       /* its host name or address, for messages */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -136,6 +137,7 @@ static void xfer_init(struct xfer *x, CURL *easy)
 	x->easy = easy;
 	strbuf_init(&x->url, 0);
 	strbuf_init(&x->origin, 0);
+	strbuf_init(&x->host, 0);
 }
 
 static void xfer_clear(struct xfer *x)
@@ -145,6 +147,7 @@ static void xfer_clear(struct xfer *x)
 	x->headers = x->connect_to = NULL;
 	strbuf_reset(&x->url);
 	strbuf_reset(&x->origin);
+	strbuf_reset(&x->host);
 	x->errbuf[0] = '\0';
 }
 
@@ -153,6 +156,7 @@ static void xfer_release(struct xfer *x)
 	xfer_clear(x);
 	strbuf_release(&x->url);
 	strbuf_release(&x->origin);
+	strbuf_release(&x->host);
 }
 
 /* Appends a URL part, or returns 0 when the URL has none. */
@@ -196,11 +200,10 @@ static const char *origin_host(const struct xfer *x)
  * as client-go sends it. */
 static int route_by_tls_name(struct azl_http *http, struct xfer *x, CURLU *u)
 {
-	struct strbuf host = STRBUF_INIT, port = STRBUF_INIT, entry = STRBUF_INIT;
+	struct strbuf port = STRBUF_INIT, entry = STRBUF_INIT;
 	char *s = NULL;
 	int rc = 0;
 
-	add_part(u, CURLUPART_HOST, &host);
 	if (curl_url_get(u, CURLUPART_PORT, &s, CURLU_DEFAULT_PORT) == CURLUE_OK)
 		strbuf_addstr(&port, s);
 	curl_free(s);
@@ -208,13 +211,12 @@ static int route_by_tls_name(struct azl_http *http, struct xfer *x, CURLU *u)
 	x->headers = curl_slist_append(x->headers, entry.buf);
 	strbuf_reset(&entry);
 	strbuf_addf(&entry, "%s:%s:%s:%s", http->opts.tls_server_name, port.buf,
-		    host.buf, port.buf);
+		    x->host.buf, port.buf);
 	x->connect_to = curl_slist_append(x->connect_to, entry.buf);
 	if (curl_url_set(u, CURLUPART_HOST, http->opts.tls_server_name, 0) != CURLUE_OK)
 		rc = azl_error_set(AZL_EINVALID,
 				   "tls-server-name \"%s\" is not a valid host name; fix tls-server-name in your kubeconfig",
 				   http->opts.tls_server_name);
-	strbuf_release(&host);
 	strbuf_release(&port);
 	strbuf_release(&entry);
 	return rc;
@@ -235,6 +237,7 @@ static int prepare_url(struct azl_http *http, struct xfer *x)
 		goto out;
 	}
 	url_origin(u, &x->origin);
+	add_part(u, CURLUPART_HOST, &x->host);
 	if (http->opts.tls_server_name && *http->opts.tls_server_name) {
 		rc = route_by_tls_name(http, x, u);
 		if (rc)
@@ -425,7 +428,7 @@ static int tls_error(const struct azl_http *http, const struct xfer *x,
 		     const char *what, const char *detail)
 {
 	const char *name = http->opts.tls_server_name && *http->opts.tls_server_name
-				   ? http->opts.tls_server_name : origin_host(x);
+				   ? http->opts.tls_server_name : x->host.buf;
 	const char *hint = http->opts.tls_hint;
 
 	return azl_error_set(AZL_ENETWORK, "%s %s failed: %s%s%s", what, name,

@@ -211,13 +211,17 @@ static size_t skip_value(const char *s, size_t len, size_t i)
 	return len;
 }
 
-/* Decodes a JSON member name between its quotes, including \uXXXX escapes
- * of ASCII, so "access\u005ftoken" is recognised too. */
+/* Decodes the text between a JSON string's quotes, including \uXXXX
+ * escapes of single bytes, so "access\u005ftoken" is recognised too.
+ * Other \u escapes are kept as written: they never spell a secret name. */
 static void json_decode(struct strbuf *out, const char *s, size_t len)
 {
+	static const char from[] = "nrtbf", to[] = "\n\r\t\b\f";
 	size_t i;
 
 	for (i = 0; i < len; i++) {
+		const char *e;
+
 		if (s[i] != '\\' || i + 1 >= len) {
 			strbuf_addch(out, s[i]);
 			continue;
@@ -229,10 +233,51 @@ static void json_decode(struct strbuf *out, const char *s, size_t len)
 			strbuf_addch(out, hexval((unsigned char)s[i + 3]) * 16 +
 					  hexval((unsigned char)s[i + 4]));
 			i += 4;
-			continue;
+		} else if (s[i] == 'u') {
+			strbuf_add(out, s + i - 1, 2);
+		} else {
+			e = strchr(from, s[i]);
+			strbuf_addch(out, e && *e ? to[e - from] : s[i]);
 		}
-		strbuf_addch(out, s[i]);
 	}
+}
+
+static void json_escape(struct strbuf *out, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			strbuf_addch(out, '\\');
+		if (c < 0x20)
+			strbuf_addf(out, "\\u%04x", c);
+		else
+			strbuf_addch(out, c);
+	}
+}
+
+/* A string value may itself hold a form or a JSON document (an echoed
+ * request, an embedded ExecCredential): redact inside it too. The string
+ * is re-encoded only when something was redacted. */
+static void redact_string_value(struct strbuf *out, const char *s, size_t len)
+{
+	struct strbuf inner = STRBUF_INIT, redacted = STRBUF_INIT;
+	int closed = len >= 2 && s[len - 1] == '"';
+
+	json_decode(&inner, s + 1, len - 1 - (size_t)closed);
+	azl_redact_body(&redacted, inner.buf, inner.len);
+	if (redacted.len == inner.len && !memcmp(redacted.buf, inner.buf, inner.len)) {
+		strbuf_add(out, s, len);
+	} else {
+		strbuf_addch(out, '"');
+		json_escape(out, redacted.buf, redacted.len);
+		if (closed)
+			strbuf_addch(out, '"');
+	}
+	strbuf_release(&inner);
+	strbuf_release(&redacted);
 }
 
 /* Scans tokens rather than parsing, so formatting is kept and truncated or
@@ -254,8 +299,12 @@ static void redact_json(struct strbuf *out, const char *s, size_t len)
 		strbuf_reset(&name);
 		if (end - i >= 2)
 			json_decode(&name, s + i + 1, end - i - 2);
-		if (colon >= len || s[colon] != ':' ||
-		    !azl_redact_is_secret_name(name.buf, name.len)) {
+		if (colon >= len || s[colon] != ':') {
+			redact_string_value(out, s + i, end - i);
+			i = end;
+			continue;
+		}
+		if (!azl_redact_is_secret_name(name.buf, name.len)) {
 			strbuf_add(out, s + i, end - i);
 			i = end;
 			continue;

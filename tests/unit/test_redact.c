@@ -100,6 +100,13 @@ static void test_json_bodies(void **state)
 	       "{\"access_token\":\"<redacted>\"");
 	EXPECT(body, "{\"refresh_token\": {\"a\": \"" SECRET,
 	       "{\"refresh_token\": \"<redacted>\"");
+	/* a form or JSON document inside a string value is redacted too */
+	EXPECT(body,
+	       "{\"body\":\"grant_type=refresh_token&refresh_token=" SECRET "\",\"n\":\"a=b\"}",
+	       "{\"body\":\"grant_type=refresh_token&refresh_token=<redacted>\",\"n\":\"a=b\"}");
+	EXPECT(body,
+	       "{\"info\":\"{\\\"status\\\":{\\\"token\\\":\\\"" SECRET "\\\"}}\\n\"}",
+	       "{\"info\":\"{\\\"status\\\":{\\\"token\\\":\\\"<redacted>\\\"}}\\u000a\"}");
 	/* values that merely look like secret names are kept */
 	EXPECT(body, "{\"kind\":\"Status\",\"message\":\"token\",\"code\":401}",
 	       "{\"kind\":\"Status\",\"message\":\"token\",\"code\":401}");

@@ -1,0 +1,363 @@
+/* http.c against a tiny in-process HTTP/1.1 server (plain TCP on
+ * 127.0.0.1, one thread per connection): connection reuse, methods and
+ * bodies, header lookup, batches, transport errors, redacted traces.
+ * TLS is covered end to end against the simulator. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "azlinux.h"
+#include "error.h"
+#include "http.h"
+#include "log.h"
+
+static struct {
+	int fd;
+	int port;
+	pthread_mutex_t lock;
+	int accepted, open, max_open;
+} srv = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void count_open(int delta)
+{
+	pthread_mutex_lock(&srv.lock);
+	srv.open += delta;
+	if (delta > 0)
+		srv.accepted++;
+	if (srv.open > srv.max_open)
+		srv.max_open = srv.open;
+	pthread_mutex_unlock(&srv.lock);
+}
+
+/* Reads one request into req; returns 0 at EOF. */
+static int read_request(int fd, struct strbuf *req, size_t *body_at, size_t *body_len)
+{
+	char buf[4096];
+	char *end, *cl;
+
+	strbuf_reset(req);
+	while (!(end = strstr(req->buf, "\r\n\r\n"))) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return 0;
+		strbuf_add(req, buf, (size_t)n);
+	}
+	*body_at = (size_t)(end - req->buf) + 4;
+	cl = strcasestr(req->buf, "\r\nContent-Length:");
+	*body_len = cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
+	while (req->len < *body_at + *body_len) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return 0;
+		strbuf_add(req, buf, (size_t)n);
+	}
+	return 1;
+}
+
+/* Answers each request with a JSON echo of method, path and body; the
+ * path "/hang" gets no answer, "/status/N" gets status N. */
+static void *serve_conn(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	struct strbuf req = STRBUF_INIT, resp = STRBUF_INIT, body = STRBUF_INIT;
+	size_t body_at, body_len;
+
+	count_open(1);
+	while (read_request(fd, &req, &body_at, &body_len)) {
+		char method[16] = "", path[256] = "";
+		int status = 200;
+
+		sscanf(req.buf, "%15s %255s", method, path);
+		if (!strcmp(path, "/hang"))
+			continue;
+		if (!strncmp(path, "/status/", 8))
+			status = atoi(path + 8);
+		strbuf_reset(&body);
+		strbuf_addf(&body, "{\"method\":\"%s\",\"path\":\"%s\",\"body\":\"%.*s\","
+			    "\"access_token\":\"tok-SECRET\"}", method, path,
+			    (int)body_len, req.buf + body_at);
+		strbuf_reset(&resp);
+		strbuf_addf(&resp, "HTTP/1.1 %d Whatever\r\nContent-Type: application/json\r\n"
+			    "X-Echo-Auth:  %s \r\nContent-Length: %zu\r\n\r\n%s", status,
+			    strstr(req.buf, "Authorization: ") ? "yes" : "no", body.len, body.buf);
+		if (write(fd, resp.buf, resp.len) < 0)
+			break;
+	}
+	count_open(-1);
+	close(fd);
+	strbuf_release(&req);
+	strbuf_release(&resp);
+	strbuf_release(&body);
+	return NULL;
+}
+
+static void *accept_loop(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pthread_t t;
+		int c = accept(srv.fd, NULL, NULL);
+		if (c < 0)
+			return NULL;
+		pthread_create(&t, NULL, serve_conn, (void *)(intptr_t)c);
+		pthread_detach(t);
+	}
+}
+
+/* Binds 127.0.0.1 on a free port; returns the listening socket. */
+static int listen_any(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static int setup(void **state)
+{
+	pthread_t t;
+
+	(void)state;
+	srv.fd = listen_any(&srv.port);
+	pthread_create(&t, NULL, accept_loop, NULL);
+	pthread_detach(t);
+	return 0;
+}
+
+static void url(struct strbuf *sb, const char *path)
+{
+	strbuf_reset(sb);
+	strbuf_addf(sb, "http://127.0.0.1:%d%s", srv.port, path);
+}
+
+static struct azl_http *client(long timeout_ms)
+{
+	struct azl_http_options o = { 0 };
+	struct azl_http *http;
+
+	o.no_proxy = 1;
+	o.timeout_ms = timeout_ms;
+	o.user_agent = "test/1";
+	assert_int_equal(azl_http_new(&http, &o), 0);
+	return http;
+}
+
+static void test_sequential_requests_reuse_one_connection(void **state)
+{
+	struct azl_http *http = client(5000);
+	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
+	struct strbuf u = STRBUF_INIT, v = STRBUF_INIT;
+	int before;
+
+	(void)state;
+	before = srv.accepted;
+	url(&u, "/api/v1/nodes");
+	for (int i = 0; i < 3; i++) {
+		struct azl_http_request req = { "GET", u.buf, NULL, NULL, 0 };
+		assert_int_equal(azl_http_do(http, &req, &resp), 0);
+		assert_int_equal(resp.status, 200);
+		assert_non_null(strstr(resp.body.buf, "\"method\":\"GET\",\"path\":\"/api/v1/nodes\""));
+	}
+	assert_int_equal(srv.accepted - before, 1);
+	assert_int_equal(azl_http_request_count(http), 3);
+	assert_int_equal(azl_http_response_header(&resp, "x-echo-auth", &v), 1);
+	assert_string_equal(v.buf, "no");
+	assert_int_equal(azl_http_response_header(&resp, "content-type", &v), 1);
+	assert_string_equal(v.buf, "application/json");
+	assert_int_equal(azl_http_response_header(&resp, "x-missing", &v), 0);
+	azl_http_response_release(&resp);
+	strbuf_release(&u);
+	strbuf_release(&v);
+	azl_http_free(http);
+}
+
+static void test_methods_bodies_and_statuses(void **state)
+{
+	struct azl_http *http = client(5000);
+	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
+	const char *headers[] = { "Content-Type: application/merge-patch+json",
+				  "Authorization: Bearer x", NULL };
+	const char *patch = "{\"spec\":{\"unschedulable\":true}}";
+	struct strbuf u = STRBUF_INIT, v = STRBUF_INIT;
+
+	(void)state;
+	url(&u, "/api/v1/nodes/n1");
+	struct azl_http_request req = { "PATCH", u.buf, headers, patch, 9 };
+	assert_int_equal(azl_http_do(http, &req, &resp), 0);
+	assert_non_null(strstr(resp.body.buf, "\"method\":\"PATCH\""));
+	/* body_len counts, not strlen */
+	assert_non_null(strstr(resp.body.buf, "\"body\":\"{\"spec\":{\","));
+	azl_http_response_header(&resp, "X-Echo-Auth", &v);
+	assert_string_equal(v.buf, "yes");
+
+	struct azl_http_request post = { "POST", u.buf, NULL, NULL, 0 };
+	assert_int_equal(azl_http_do(http, &post, &resp), 0);
+	assert_non_null(strstr(resp.body.buf, "\"method\":\"POST\""));
+
+	/* an HTTP error status is a response, not a failure */
+	url(&u, "/status/404");
+	struct azl_http_request get = { "GET", u.buf, NULL, NULL, 0 };
+	assert_int_equal(azl_http_do(http, &get, &resp), 0);
+	assert_int_equal(resp.status, 404);
+	url(&u, "/status/503");
+	assert_int_equal(azl_http_do(http, &get, &resp), 0);
+	assert_int_equal(resp.status, 503);
+	azl_http_response_release(&resp);
+	strbuf_release(&u);
+	strbuf_release(&v);
+	azl_http_free(http);
+}
+
+static void test_batch_keeps_order_and_bound(void **state)
+{
+	enum { N = 7 };
+	struct azl_http *http = client(5000);
+	struct azl_http_request reqs[N];
+	struct azl_http_response resps[N];
+	struct strbuf urls[N];
+	int results[N];
+
+	(void)state;
+	int before = srv.accepted;
+
+	for (int i = 0; i < N; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/item/%d", i);
+		strbuf_init(&urls[i], 0);
+		url(&urls[i], path);
+		reqs[i] = (struct azl_http_request){ "GET", urls[i].buf, NULL, NULL, 0 };
+		resps[i] = (struct azl_http_response)AZL_HTTP_RESPONSE_INIT;
+	}
+	reqs[3].url = "::not a url";
+	assert_int_equal(azl_http_do_many(http, reqs, resps, results, N, 2), 0);
+	for (int i = 0; i < N; i++) {
+		char want[48];
+		if (i == 3) {
+			assert_int_equal(results[i], AZL_EINVALID);
+			continue;
+		}
+		snprintf(want, sizeof(want), "\"path\":\"/item/%d\"", i);
+		assert_int_equal(results[i], 0);
+		assert_int_equal(resps[i].status, 200);
+		assert_non_null(strstr(resps[i].body.buf, want));
+	}
+	/* two slots: at most two connections, each reused */
+	assert_true(srv.accepted - before <= 2);
+	assert_int_equal(azl_http_request_count(http), N - 1);
+	for (int i = 0; i < N; i++) {
+		azl_http_response_release(&resps[i]);
+		strbuf_release(&urls[i]);
+	}
+	azl_http_free(http);
+}
+
+static void test_connection_refused_names_server(void **state)
+{
+	struct azl_http *http = client(5000);
+	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
+	struct strbuf u = STRBUF_INIT, want = STRBUF_INIT;
+	int port, fd = listen_any(&port);
+
+	(void)state;
+	close(fd);  /* nothing listens on port now */
+	strbuf_addf(&u, "http://127.0.0.1:%d/api", port);
+	strbuf_addf(&want, "cannot connect to http://127.0.0.1:%d: Connection refused", port);
+	struct azl_http_request req = { "GET", u.buf, NULL, NULL, 0 };
+	assert_int_equal(azl_http_do(http, &req, &resp), AZL_ENETWORK);
+	assert_string_equal(azl_error_message(), want.buf);
+	assert_int_equal(resp.status, 0);
+	azl_http_response_release(&resp);
+	strbuf_release(&u);
+	strbuf_release(&want);
+	azl_http_free(http);
+}
+
+static void test_timeout(void **state)
+{
+	struct azl_http *http = client(300);
+	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
+	struct strbuf u = STRBUF_INIT;
+
+	(void)state;
+	url(&u, "/hang");
+	struct azl_http_request req = { "GET", u.buf, NULL, NULL, 0 };
+	assert_int_equal(azl_http_do(http, &req, &resp), AZL_ETIMEOUT);
+	assert_non_null(strstr(azl_error_message(), "request to http://127.0.0.1:"));
+	assert_non_null(strstr(azl_error_message(), "timed out"));
+	azl_http_response_release(&resp);
+	strbuf_release(&u);
+	azl_http_free(http);
+}
+
+static void capture(int level, const char *message, void *data)
+{
+	struct strbuf *sb = data;
+
+	strbuf_addf(sb, "%d %s\n", level, message);
+}
+
+static void test_traces_are_redacted(void **state)
+{
+	struct strbuf log = STRBUF_INIT, u = STRBUF_INIT;
+	struct azl_http *http;
+	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
+	const char *headers[] = { "Authorization: Bearer eyJ-SECRET", NULL };
+	const char *form = "grant_type=refresh_token&refresh_token=rt-SECRET";
+
+	(void)state;
+	azl_log_init(9, capture, &log);
+	http = client(5000);
+	url(&u, "/token");
+	struct azl_http_request req = { "POST", u.buf, headers, form, strlen(form) };
+	assert_int_equal(azl_http_do(http, &req, &resp), 0);
+	azl_log_init(0, NULL, NULL);
+	/* the server saw the secrets; the log did not */
+	assert_non_null(strstr(resp.body.buf, "rt-SECRET"));
+	assert_null(strstr(log.buf, "SECRET"));
+	assert_non_null(strstr(log.buf, "7     Authorization: Bearer <redacted>\n"));
+	assert_non_null(strstr(log.buf, "8 Request Body: grant_type=refresh_token&refresh_token=<redacted>\n"));
+	assert_non_null(strstr(log.buf, "\"access_token\":\"<redacted>\""));
+	assert_non_null(strstr(log.buf, "6 POST http://127.0.0.1:"));
+	assert_non_null(strstr(log.buf, "/token 200 OK in "));
+	azl_http_response_release(&resp);
+	strbuf_release(&log);
+	strbuf_release(&u);
+	azl_http_free(http);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sequential_requests_reuse_one_connection),
+		cmocka_unit_test(test_methods_bodies_and_statuses),
+		cmocka_unit_test(test_batch_keeps_order_and_bound),
+		cmocka_unit_test(test_connection_refused_names_server),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_traces_are_redacted),
+	};
+	int rc;
+
+	if (azl_global_init())
+		return 1;
+	rc = cmocka_run_group_tests(tests, setup, NULL);
+	azl_global_cleanup();
+	return rc;
+}
