@@ -55,7 +55,7 @@ static int read_request(int fd, struct strbuf *req, size_t *body_at, size_t *bod
 		strbuf_add(req, buf, (size_t)n);
 	}
 	*body_at = (size_t)(end - req->buf) + 4;
-	cl = strcasestr(req->buf, "\r\nContent-Length:");
+	cl = strstr(req->buf, "\r\nContent-Length:");
 	*body_len = cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
 	while (req->len < *body_at + *body_len) {
 		ssize_t n = read(fd, buf, sizeof(buf));
