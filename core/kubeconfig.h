@@ -63,9 +63,11 @@ struct azl_rest_config {
 	struct strbuf ca_pem;   /* empty: the system trust store */
 	struct strbuf client_cert_pem;
 	struct strbuf client_key_pem;  /* secret: never log */
-	char *token;            /* secret: never log */
+	char *token;            /* secret: never log; tokenFile's content when set */
 	char *token_file;
-	struct azl_exec_config *exec;  /* NULL unless the user has exec */
+	/* NULL unless the user has exec and neither a token nor a client
+	 * certificate (client-go does not run the plugin then) */
+	struct azl_exec_config *exec;
 	long timeout_ms;        /* 0: none */
 };
 
@@ -76,6 +78,13 @@ const char *azl_kubeconfig_current_context(const struct azl_kubeconfig *kc);
 size_t azl_kubeconfig_context_count(const struct azl_kubeconfig *kc);
 /* Contexts in merge order (first file first, file order within a file). */
 const char *azl_kubeconfig_context_name(const struct azl_kubeconfig *kc, size_t i);
+
+/* The cluster a context names and that cluster's server, without resolving
+ * anything (for completion and fleet listings). *server is NULL when the
+ * cluster is not defined. AZL_ENOTFOUND when the context does not exist.
+ * The strings belong to kc. */
+int azl_kubeconfig_context_info(const struct azl_kubeconfig *kc, const char *ctx,
+				const char **cluster_name, const char **server);
 
 int azl_kubeconfig_resolve(const struct azl_kubeconfig *kc,
 			   const struct azl_kube_overrides *ov,
