@@ -63,16 +63,15 @@ int azl_entra_post(struct azl_auth *a, const char *tenant, const char *endpoint,
 	return rc;
 }
 
-/* Some endpoints send numbers as strings (credentials.md §1.7). */
-static long num_or_string(const cJSON *o, const char *name)
+long azl_json_number(const cJSON *o, const char *name, long def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 
 	if (cJSON_IsNumber(v))
 		return (long)v->valuedouble;
-	if (cJSON_IsString(v))
+	if (cJSON_IsString(v) && *v->valuestring)
 		return strtol(v->valuestring, NULL, 10);
-	return 0;
+	return def;
 }
 
 static const struct {
@@ -182,8 +181,8 @@ int azl_entra_parse_token(const struct azl_http_response *resp,
 			"%s: Entra ID's token response has no access_token; check AZURE_AUTHORITY_HOST",
 			what);
 	}
-	exp_in = num_or_string(body, "expires_in");
-	exp_on = num_or_string(body, "expires_on");
+	exp_in = azl_json_number(body, "expires_in", 0);
+	exp_on = azl_json_number(body, "expires_on", 0);
 	strbuf_reset(&tok->access_token);
 	strbuf_addstr(&tok->access_token, at);
 	tok->expires_on = exp_on > 0 ? (time_t)exp_on : time(NULL) + (exp_in > 0 ? exp_in : 0);
@@ -200,7 +199,7 @@ int azl_entra_parse_token(const struct azl_http_response *resp,
 	return 0;
 }
 
-static void add_field(struct strbuf *form, const char *name, const char *value)
+void azl_form_add(struct strbuf *form, const char *name, const char *value)
 {
 	if (form->len)
 		strbuf_addch(form, '&');
@@ -225,7 +224,7 @@ static int add_client_proof(struct azl_auth *a, const struct azl_cred *c,
 	int rc = 0;
 
 	if (c->method == AZL_M_CLIENT_SECRET) {
-		add_field(form, "client_secret", c->secret.buf);
+		azl_form_add(form, "client_secret", c->secret.buf);
 		return 0;
 	}
 	if (c->method == AZL_M_CLIENT_CERTIFICATE) {
@@ -243,8 +242,8 @@ static int add_client_proof(struct azl_auth *a, const struct azl_cred *c,
 			"the federated token file %s (AZURE_FEDERATED_TOKEN_FILE) is empty",
 			c->token_file);
 	if (rc == 0) {
-		add_field(form, "client_assertion_type", ASSERTION_TYPE);
-		add_field(form, "client_assertion", assertion.buf);
+		azl_form_add(form, "client_assertion_type", ASSERTION_TYPE);
+		azl_form_add(form, "client_assertion", assertion.buf);
 	}
 	strbuf_release(&assertion);
 	strbuf_release(&aud);
@@ -275,9 +274,9 @@ int azl_entra_client_credentials(struct azl_auth *a, const struct azl_cred *c,
 	struct strbuf form = STRBUF_INIT;
 	int rc;
 
-	add_field(&form, "grant_type", "client_credentials");
-	add_field(&form, "client_id", c->client_id);
-	add_field(&form, "scope", scope);
+	azl_form_add(&form, "grant_type", "client_credentials");
+	azl_form_add(&form, "client_id", c->client_id);
+	azl_form_add(&form, "scope", scope);
 	rc = add_client_proof(a, c, &form);
 	if (rc == 0)
 		rc = post_token(a, c, &form, tok);
@@ -298,10 +297,10 @@ int azl_entra_refresh(struct azl_auth *a, const struct azl_cred *c,
 	int rc;
 
 	azl_entra_user_scope(&sc, scope);
-	add_field(&form, "grant_type", "refresh_token");
-	add_field(&form, "client_id", c->client_id);
-	add_field(&form, "scope", sc.buf);
-	add_field(&form, "refresh_token", refresh_token);
+	azl_form_add(&form, "grant_type", "refresh_token");
+	azl_form_add(&form, "client_id", c->client_id);
+	azl_form_add(&form, "scope", sc.buf);
+	azl_form_add(&form, "refresh_token", refresh_token);
 	rc = post_token(a, c, &form, tok);
 	strbuf_release(&form);
 	strbuf_release(&sc);

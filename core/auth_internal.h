@@ -5,6 +5,8 @@
 
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "auth.h"
 #include "http.h"
 #include "strbuf.h"
@@ -58,6 +60,8 @@ struct azl_auth {
 	char *ca_file;
 	char *mode;                   /* NULL: the chain */
 	char *tenant, *client_id;     /* from the options */
+	char *cache_mode;             /* NULL: $AZLINUX_TOKEN_CACHE */
+	int cache_degraded;           /* the cache fell back to none, and said so */
 	struct azl_tokencache *cache;
 	struct azl_http *http;        /* made on first use */
 	azl_auth_notify_fn notify;
@@ -65,12 +69,39 @@ struct azl_auth {
 	struct azl_auth_info last;    /* what the last token came from */
 };
 
+/* Cache keys for c's entries of kind ("access_token", "refresh_token",
+ * "client_secret", "account"). */
+void azl_cred_key(const struct azl_auth *a, const struct azl_cred *c,
+		  const char *kind, const char *scope, struct azl_token_key *k);
+/* Sets a managed identity's cache name and its method (App Service or
+ * IMDS, from the environment). */
+void azl_cred_mi_name(struct azl_cred *c);
+/* A fresh token from the credential, bypassing the cache. */
+int azl_cred_acquire(struct azl_auth *a, const struct azl_cred *c, const char *scope,
+		     struct azl_token *tok);
+/* Records what the token came from, for azl_auth_status(). */
+void azl_auth_remember(struct azl_auth *a, const struct azl_cred *c,
+		       const struct azl_token *tok);
+/* The account saved by login, as the "login" source (auth_login.c). */
+int azl_account_load(struct azl_auth *a, struct azl_cred *c);
+/* Stores in the opened cache; a failure is a warning, not an error. */
+void azl_auth_cache_put(struct azl_auth *a, const struct azl_token_key *k,
+			const struct azl_token_entry *e);
+/* The opened token cache (opened on first use). */
+int azl_auth_cache(struct azl_auth *a, struct azl_tokencache **out);
+
 void azl_auth_notify(struct azl_auth *a, enum azl_auth_event ev,
 		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int azl_auth_http(struct azl_auth *a, struct azl_http **out);
 void azl_sleep_ms(long ms);
 
 /* ---- Entra ID v2 token endpoint (auth_entra.c) ---- */
+
+/* Appends "&name=value" (no '&' first) with value URL-encoded. */
+void azl_form_add(struct strbuf *form, const char *name, const char *value);
+/* A number that may arrive as a JSON number or a numeric string, as
+ * managed identity and some IdPs send them; def when absent. */
+long azl_json_number(const cJSON *o, const char *name, long def);
 
 /* POSTs form to {authority}/{tenant}/oauth2/v2.0/{endpoint}. */
 int azl_entra_post(struct azl_auth *a, const char *tenant, const char *endpoint,

@@ -1,0 +1,120 @@
+/* Device-code sign-in (RFC 8628 as Entra ID implements it; credentials.md
+ * §1.3): show the code, then poll the token endpoint at the server's
+ * interval until the user finishes, declines or the code expires. */
+#include "auth_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+#include "json.h"
+
+#define DEVICE_CODE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
+
+struct device_code {
+	char *device_code;  /* never log */
+	long interval;      /* seconds between polls */
+	time_t deadline;
+};
+
+static int start(struct azl_auth *a, const struct azl_cred *c, const char *scope,
+		 struct device_code *dc)
+{
+	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
+	struct strbuf form = STRBUF_INIT, sc = STRBUF_INIT, code = STRBUF_INIT;
+	cJSON *body = NULL;
+	const char *dcode, *msg;
+	int rc;
+
+	azl_entra_user_scope(&sc, scope);
+	azl_form_add(&form, "client_id", c->client_id);
+	azl_form_add(&form, "scope", sc.buf);
+	rc = azl_entra_post(a, c->tenant, "devicecode", &form, &resp);
+	if (rc == 0 && resp.status != 200)
+		rc = azl_entra_error(&resp, "device code sign-in", &code);
+	if (rc == 0) {
+		body = cJSON_Parse(resp.body.buf);
+		dcode = azl_json_str(body, "device_code", NULL);
+		msg = azl_json_str(body, "message", NULL);
+		if (!dcode)
+			rc = azl_error_set(AZL_EAUTH,
+				"device code sign-in: Entra ID's answer has no device_code; check AZURE_AUTHORITY_HOST");
+	}
+	if (rc == 0) {
+		dc->device_code = strdup(dcode);
+		dc->interval = azl_json_number(body, "interval", 5);
+		dc->deadline = time(NULL) + azl_json_number(body, "expires_in", 900);
+		if (msg)
+			azl_auth_notify(a, AZL_AUTH_EVENT_DEVICE_CODE, "%s", msg);
+		else
+			azl_auth_notify(a, AZL_AUTH_EVENT_DEVICE_CODE,
+				"To sign in, use a web browser to open the page %s and enter the code %s to authenticate.",
+				azl_json_str(body, "verification_uri", "(no URL given)"),
+				azl_json_str(body, "user_code", "(no code given)"));
+	}
+	cJSON_Delete(body);
+	azl_http_response_release(&resp);
+	strbuf_release(&form);
+	strbuf_release(&sc);
+	strbuf_release(&code);
+	return rc;
+}
+
+/* One poll: 0 with the token, 1 to poll again, or an error. */
+static int poll_once(struct azl_auth *a, const struct azl_cred *c,
+		     struct device_code *dc, struct azl_token *tok)
+{
+	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
+	struct strbuf form = STRBUF_INIT, code = STRBUF_INIT;
+	int rc;
+
+	azl_form_add(&form, "grant_type", DEVICE_CODE_GRANT);
+	azl_form_add(&form, "client_id", c->client_id);
+	azl_form_add(&form, "device_code", dc->device_code);
+	rc = azl_entra_post(a, c->tenant, "token", &form, &resp);
+	if (rc == 0 && resp.status == 200)
+		rc = azl_entra_parse_token(&resp, "device code sign-in", tok);
+	else if (rc == 0)
+		rc = azl_entra_error(&resp, "device code sign-in", &code);
+	if (rc < 0 && !strcmp(code.buf, "authorization_pending"))
+		rc = 1;
+	if (rc < 0 && !strcmp(code.buf, "slow_down")) {
+		dc->interval += 5; /* RFC 8628 §3.5: for this and all later polls */
+		rc = 1;
+	}
+	if (rc == 1)
+		azl_error_clear();
+	azl_http_response_release(&resp);
+	strbuf_release(&form);
+	strbuf_release(&code);
+	return rc;
+}
+
+int azl_devicecode_login(struct azl_auth *a, const struct azl_cred *c,
+			 const char *scope, struct azl_token *tok)
+{
+	struct device_code dc = { NULL, 5, 0 };
+	int rc;
+
+	rc = start(a, c, scope, &dc);
+	while (rc == 0) {
+		/* A server asking for less than a second would have us spin. */
+		azl_sleep_ms((dc.interval < 1 ? 1 : dc.interval) * 1000L);
+		if (time(NULL) > dc.deadline) {
+			rc = azl_error_set(AZL_ETIMEOUT,
+				"device code sign-in: the code expired before the sign-in finished; run 'kubectl azlinux login' again and enter the code sooner");
+			break;
+		}
+		rc = poll_once(a, c, &dc, tok);
+		if (rc == 1) {
+			azl_auth_notify(a, AZL_AUTH_EVENT_PROGRESS, "waiting for the sign-in to finish");
+			rc = 0;
+			continue;
+		}
+		break;
+	}
+	free(dc.device_code);
+	return rc;
+}
