@@ -213,7 +213,7 @@ long azl_arm_parse_retry_after(const char *value)
 	if (num_end != value && *num_end == '\0')
 		return secs < 0 ? -1 : secs * 1000L;
 	/* HTTP-date (RFC 9110 IMF-fixdate): "Wed, 21 Oct 2026 07:28:00 GMT" */
-	if (sscanf(value, "%*3s %d %3s %d %d:%d:%d %3s", &tm.tm_mday, mon, &tm.tm_year,
+	if (sscanf(value, "%*[^,], %d %3s %d %d:%d:%d %3s", &tm.tm_mday, mon, &tm.tm_year,
 		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, gmt) != 7 || strcmp(gmt, "GMT"))
 		return -1;
 	tm.tm_mon = month_index(mon);
