@@ -226,6 +226,7 @@ class K8sState:
         self.tokens = {}            # bearer token -> user name, or (user, [groups])
         self.forbidden = set()      # (user, verb, resource) denied; "*" matches any
         self.objects = {r[2]: {} for r in RESOURCES}
+        self._pool_index = {}       # pool name -> node names, for fast pool lookups
         self.rv = 1000
         self.version = cluster.k8s_version
         self._secret = uuid.uuid4().bytes
@@ -241,7 +242,7 @@ class K8sState:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def _suffix(self, n=5):
-        return "".join(self._rng.choice(_POD_SUFFIX) for _ in range(n))
+        return "".join(self._rng.choices(_POD_SUFFIX, k=n))
 
     def _bump(self, obj):
         self.rv += 1
@@ -255,6 +256,9 @@ class K8sState:
         meta.setdefault("creationTimestamp",
                         rfc3339(self._now - 86400 if self._building else time.time()))
         self.objects[plural][(meta.get("namespace", ""), meta["name"])] = self._bump(obj)
+        if plural == "nodes":
+            pool = meta["labels"]["kubernetes.azure.com/agentpool"]
+            self._pool_index.setdefault(pool, set()).add(meta["name"])
         return obj
 
     def _build(self):
@@ -436,8 +440,8 @@ class K8sState:
         return conds
 
     def pool_nodes(self, pool_name):
-        return [n for _, n in sorted(self.objects["nodes"].items())
-                if n["metadata"]["labels"].get("kubernetes.azure.com/agentpool") == pool_name]
+        nodes = self.objects["nodes"]
+        return [nodes[("", name)] for name in sorted(self._pool_index.get(pool_name, ()))]
 
     def sync_pool(self, pool):
         """Make the pool's nodes match `pool`: image and version changes apply
@@ -473,7 +477,10 @@ class K8sState:
     def remove_node(self, name):
         """Delete a node; its DaemonSet pods go, its other pods are rescheduled."""
         with self.lock:
-            self.objects["nodes"].pop(("", name), None)
+            node = self.objects["nodes"].pop(("", name), None)
+            if node is not None:
+                pool = node["metadata"]["labels"]["kubernetes.azure.com/agentpool"]
+                self._pool_index.get(pool, set()).discard(name)
             for pod in self.pods(node=name):
                 self._delete_pod(pod)
 
@@ -623,7 +630,8 @@ class K8sState:
                 "containerStatuses": [{"name": container, "ready": True, "restartCount": 0,
                                        "started": True, "image": pod["spec"]["containers"][0]
                                        ["image"], "state": {"running": {"startedAt": ts}},
-                                       "containerID": "containerd://" + self._suffix(64)}]})
+                                       "containerID": "containerd://%064x"
+                                       % self._rng.getrandbits(256)}]})
         else:
             pod["status"]["conditions"] = [{"type": "PodScheduled", "status": "False",
                                             "reason": "Unschedulable"}]

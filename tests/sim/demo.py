@@ -1,0 +1,62 @@
+"""`make demo`: the plugin's main job against the simulated demo cluster.
+
+    /usr/bin/python3 tests/sim/demo.py --bin <absolute bin dir>
+
+Runs each command of COMMANDS through the real /usr/bin/kubectl, which finds
+kubectl-azlinux on PATH exactly as it would after a krew install.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from sim.scenario import demo_scenario  # noqa: E402  (needs the path above)
+from sim.server import Sim  # noqa: E402
+
+KUBECTL = "/usr/bin/kubectl"
+
+# === COMMANDS shown by the demo, in order. Later work adds `pools` and `check`. ===
+COMMANDS = [
+    ["azlinux", "nodes"],
+]
+# === end of COMMANDS ===
+
+
+def banner(args):
+    line = "$ kubectl " + " ".join(args)
+    print("\n" + "=" * len(line) + "\n" + line + "\n" + "=" * len(line), flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Demo kubectl-azlinux against the simulator.")
+    parser.add_argument("--bin", required=True, help="directory holding kubectl-azlinux")
+    args = parser.parse_args(argv)
+    plugin = os.path.join(os.path.abspath(args.bin), "kubectl-azlinux")
+    if not os.access(plugin, os.X_OK):
+        print("demo: %s does not exist or is not executable; build it with `make` first"
+              % plugin, file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="azlinux-demo-") as work:
+        home = os.path.join(work, "home")
+        os.makedirs(home, mode=0o700)
+        with Sim(demo_scenario(), work) as sim:
+            env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"),
+                       XDG_CACHE_HOME=os.path.join(home, ".cache"))
+            env.update(sim.env_vars())
+            env["PATH"] = os.path.abspath(args.bin) + os.pathsep + env.get("PATH", "")
+            status = 0
+            for command in COMMANDS:
+                banner(command)
+                rc = subprocess.run([KUBECTL, *command], env=env).returncode
+                if rc != 0:
+                    print("(exit status %d)" % rc, flush=True)
+                    status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
