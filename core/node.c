@@ -1,0 +1,192 @@
+#include "node.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "json.h"
+#include "osinfo.h"
+
+#define LABEL_POOL "kubernetes.azure.com/agentpool"
+
+static char *dup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+
+	if (!d)
+		abort();
+	return d;
+}
+
+/* The first of two labels that is set, or "". */
+static const char *label2(const cJSON *labels, const char *key, const char *fallback)
+{
+	const char *v = azl_json_member_str(labels, key, NULL);
+
+	if ((!v || !*v) && fallback)
+		v = azl_json_member_str(labels, fallback, NULL);
+	return v ? v : "";
+}
+
+static int condition_true(const cJSON *obj, const char *type)
+{
+	const cJSON *conds = azl_json_path(obj, "status.conditions");
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, conds)
+		if (!strcmp(azl_json_str(c, "type", ""), type))
+			return !strcmp(azl_json_str(c, "status", ""), "True");
+	return 0;
+}
+
+/* creationTimestamp as epoch seconds; 0 when absent or unreadable, which
+ * callers show as unknown rather than failing the whole listing. */
+static time_t created_at(const cJSON *obj)
+{
+	const char *ts = azl_json_str(obj, "metadata.creationTimestamp", NULL);
+	struct azl_error_state saved;
+	time_t t = 0;
+
+	if (!ts)
+		return 0;
+	azl_error_save(&saved);
+	if (azl_parse_rfc3339(ts, &t))
+		t = 0;
+	azl_error_restore(&saved);
+	return t;
+}
+
+int azl_node_from_json(const cJSON *obj, struct azl_node *out)
+{
+	const cJSON *labels = azl_json_path(obj, "metadata.labels");
+	const char *name = azl_json_str(obj, "metadata.name", NULL);
+	struct azl_os_info os;
+
+	memset(out, 0, sizeof(*out));
+	if (!name || !*name)
+		return azl_error_set(AZL_EINVALID,
+				     "the API server returned a Node without metadata.name");
+	out->name = dup(name);
+	out->pool = dup(label2(labels, LABEL_POOL, "agentpool"));
+	out->os_sku = dup(label2(labels, "kubernetes.azure.com/os-sku", NULL));
+	out->node_image_version = dup(label2(labels, "kubernetes.azure.com/node-image-version", NULL));
+	out->kubelet_version = dup(azl_json_str(obj, "status.nodeInfo.kubeletVersion", ""));
+	out->kernel_version = dup(azl_json_str(obj, "status.nodeInfo.kernelVersion", ""));
+	out->os_image = dup(azl_json_str(obj, "status.nodeInfo.osImage", ""));
+	out->container_runtime = dup(azl_json_str(obj, "status.nodeInfo.containerRuntimeVersion", ""));
+	out->zone = dup(label2(labels, "topology.kubernetes.io/zone", NULL));
+	out->vm_size = dup(label2(labels, "node.kubernetes.io/instance-type",
+				  "beta.kubernetes.io/instance-type"));
+	out->provider_id = dup(azl_json_str(obj, "spec.providerID", ""));
+	out->ready = condition_true(obj, "Ready");
+	out->schedulable = !azl_json_bool(obj, "spec.unschedulable", 0);
+	out->created = created_at(obj);
+	azl_os_detect(out->node_image_version, out->os_sku, out->kubelet_version,
+		      out->os_image, out->kernel_version, &os);
+	out->os_name = dup(os.name);
+	out->os_version = dup(os.version);
+	return 0;
+}
+
+void azl_node_release(struct azl_node *node)
+{
+	if (!node)
+		return;
+	free(node->name);
+	free(node->pool);
+	free(node->os_sku);
+	free(node->os_name);
+	free(node->os_version);
+	free(node->node_image_version);
+	free(node->kubelet_version);
+	free(node->kernel_version);
+	free(node->os_image);
+	free(node->container_runtime);
+	free(node->zone);
+	free(node->vm_size);
+	free(node->provider_id);
+	memset(node, 0, sizeof(*node));
+}
+
+/* A pool name goes into a label selector: keep it from adding terms. */
+static int check_pool_name(const char *pool)
+{
+	const char *p;
+
+	for (p = pool; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
+			return azl_error_set(AZL_EINVALID,
+					     "invalid node pool name \"%s\": AKS pool names have only letters and digits",
+					     pool);
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct azl_node *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+static int nodes_from_items(const cJSON *items, struct azl_node_list *out)
+{
+	const cJSON *item;
+	int rc;
+
+	out->items = calloc((size_t)cJSON_GetArraySize(items) + 1, sizeof(*out->items));
+	if (!out->items)
+		abort();
+	cJSON_ArrayForEach(item, items) {
+		rc = azl_node_from_json(item, &out->items[out->nr]);
+		if (rc)
+			return rc;
+		out->nr++;
+	}
+	qsort(out->items, out->nr, sizeof(*out->items), by_name);
+	return 0;
+}
+
+int azl_node_list(struct azl_kube *kube, const char *label_selector,
+		  const char *pool, struct azl_node_list *out)
+{
+	struct strbuf sel = STRBUF_INIT, query = STRBUF_INIT;
+	cJSON *items = NULL;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (pool && *pool)
+		rc = check_pool_name(pool);
+	if (rc)
+		return rc;
+	if (label_selector && *label_selector)
+		strbuf_addstr(&sel, label_selector);
+	if (pool && *pool)
+		strbuf_addf(&sel, "%s" LABEL_POOL "=%s", sel.len ? "," : "", pool);
+	if (sel.len) {
+		strbuf_addstr(&query, "labelSelector=");
+		strbuf_addurlenc(&query, sel.buf);
+	}
+	rc = azl_kube_list(kube, "/api/v1/nodes", query.len ? query.buf : NULL, 0, &items);
+	if (!rc)
+		rc = nodes_from_items(items, out);
+	if (rc)
+		azl_node_list_release(out);
+	cJSON_Delete(items);
+	strbuf_release(&sel);
+	strbuf_release(&query);
+	return rc;
+}
+
+void azl_node_list_release(struct azl_node_list *list)
+{
+	size_t i;
+
+	if (!list)
+		return;
+	for (i = 0; i < list->nr; i++)
+		azl_node_release(&list->items[i]);
+	free(list->items);
+	list->items = NULL;
+	list->nr = 0;
+}
