@@ -23,18 +23,46 @@ void azl_help_top(FILE *out, const char *prog)
 		prog, prog);
 }
 
-/* Something like cobra's "Did you mean this?": a command whose name starts
- * with what was typed, or the other way round. */
+/* Edit distance, for suggestions; command names are short. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t row[32], i, j, la = strlen(a), lb = strlen(b);
+
+	if (lb >= sizeof(row) / sizeof(row[0]))
+		return lb;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* cobra's "Did you mean this?": a visible command within two edits of
+ * what was typed, or one that starts with it. */
 static const struct azl_command *suggest(const char *typed)
 {
 	const struct azl_command *const *cmds;
 	size_t i, nr, n = strlen(typed);
 
 	cmds = azl_command_table(&nr);
-	for (i = 0; n >= 2 && i < nr; i++) {
-		size_t m = strlen(cmds[i]->name);
-
-		if (!cmds[i]->hidden && !strncmp(cmds[i]->name, typed, n < m ? n : m))
+	for (i = 0; i < nr; i++) {
+		if (cmds[i]->hidden)
+			continue;
+		if (distance(typed, cmds[i]->name) <= 2 ||
+		    (n && !strncmp(cmds[i]->name, typed, n)))
 			return cmds[i];
 	}
 	return NULL;
