@@ -47,5 +47,9 @@ int azl_unknown_command(const char *prog, const char *name);
 extern const struct azl_command azl_cmd_help;
 extern const struct azl_command azl_cmd_nodes;
 extern const struct azl_command azl_cmd_version;
+extern const struct azl_command azl_cmd_completion;
+extern const struct azl_command azl_cmd_complete;
+/* cmd-completion.c: the shells it writes scripts for, NULL-terminated. */
+extern const char *const azl_completion_shells[];
 
 #endif

@@ -14,6 +14,8 @@ static const struct azl_command *const commands[] = {
 	&azl_cmd_nodes,
 	&azl_cmd_version,
 	&azl_cmd_help,
+	&azl_cmd_completion,
+	&azl_cmd_complete,
 };
 
 const struct azl_command *const *azl_command_table(size_t *nr)
