@@ -1,7 +1,6 @@
 #include "json.h"
 
 #include <ctype.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +51,8 @@ long azl_json_int(const cJSON *obj, const char *path, long def)
 	if (!cJSON_IsNumber(item))
 		return def;
 	v = item->valuedouble;
-	if (v != floor(v) || v < -9.2e18 || v > 9.2e18)
+	/* range first: converting an out-of-range double is undefined */
+	if (v < -9.2e18 || v > 9.2e18 || (double)(long)v != v)
 		return def;
 	return (long)v;
 }
