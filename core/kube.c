@@ -1,0 +1,568 @@
+#include "kube.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "execcred.h"
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "version.h"
+
+#define DEFAULT_PAGE_SIZE 500
+/* client-go's dial timeout: a black-holed address fails in 30 s, not 2 min */
+#define CONNECT_TIMEOUT_MS 30000L
+/* client-go retries 429/5xx answers that carry Retry-After, up to 10 times;
+ * a CLI waits less */
+#define MAX_RETRY_AFTER 5
+#define MAX_RETRY_AFTER_S 10L
+
+struct azl_kube {
+	const struct azl_rest_config *cfg;
+	struct azl_http *http;
+	struct strbuf base;          /* server URL without a trailing '/' */
+	struct strbuf user_agent;
+	struct strbuf token;         /* tokenFile: the last value read; secret */
+	struct azl_credential cred;  /* from the exec plugin, once it ran */
+	int have_cred;
+	struct strbuf http_cert;     /* exec client cert the http client uses */
+	int stdin_is_tty;
+	unsigned long retired_requests;  /* counted by http clients since freed */
+};
+
+/* How a request authenticates, for messages. */
+enum auth_kind { AUTH_NONE, AUTH_CERT, AUTH_TOKEN, AUTH_TOKEN_FILE, AUTH_EXEC };
+
+static void wipe(struct strbuf *sb)
+{
+	if (sb->alloc)
+		memset(sb->buf, 0, sb->alloc);
+	strbuf_release(sb);
+}
+
+static enum auth_kind auth_kind(const struct azl_kube *kube)
+{
+	const struct azl_rest_config *cfg = kube->cfg;
+
+	if (cfg->token_file && *cfg->token_file)
+		return AUTH_TOKEN_FILE;
+	if (cfg->token && *cfg->token)
+		return AUTH_TOKEN;
+	if (cfg->exec)
+		return AUTH_EXEC;
+	return cfg->client_cert_pem.len ? AUTH_CERT : AUTH_NONE;
+}
+
+/* (Re)creates the http client; cert/key override the kubeconfig's client
+ * certificate (an exec plugin may return one). */
+static int build_http(struct azl_kube *kube, const struct strbuf *cert,
+		      const struct strbuf *key)
+{
+	const struct azl_rest_config *cfg = kube->cfg;
+	struct azl_http_options o = { 0 };
+	struct azl_http *http;
+	int rc;
+
+	if (cfg->ca_pem.len) {
+		o.ca_pem = cfg->ca_pem.buf;
+		o.ca_pem_len = cfg->ca_pem.len;
+	} else {
+		/* what Go's crypto/x509 honours on Linux, and client-go with it */
+		o.ca_file = getenv("SSL_CERT_FILE");
+	}
+	if (!cert->len) {
+		cert = &cfg->client_cert_pem;
+		key = &cfg->client_key_pem;
+	}
+	if (cert->len && key->len) {
+		o.client_cert_pem = cert->buf;
+		o.client_cert_pem_len = cert->len;
+		o.client_key_pem = key->buf;
+		o.client_key_pem_len = key->len;
+	}
+	o.tls_server_name = cfg->tls_server_name;
+	o.insecure = cfg->insecure_skip_tls_verify;
+	o.proxy_url = cfg->proxy_url;
+	o.timeout_ms = cfg->timeout_ms;
+	o.connect_timeout_ms = CONNECT_TIMEOUT_MS;
+	o.user_agent = kube->user_agent.buf;
+	o.disable_compression = cfg->disable_compression;
+	o.tls_hint = "check certificate-authority in your kubeconfig";
+	rc = azl_http_new(&http, &o);
+	if (rc)
+		return rc;
+	kube->retired_requests += azl_http_request_count(kube->http);
+	azl_http_free(kube->http);
+	kube->http = http;
+	return 0;
+}
+
+int azl_kube_new(struct azl_kube **out, const struct azl_rest_config *cfg)
+{
+	struct azl_kube *kube = calloc(1, sizeof(*kube));
+	struct strbuf none = STRBUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if (!kube)
+		abort();
+	kube->cfg = cfg;
+	strbuf_init(&kube->base, 0);
+	strbuf_init(&kube->user_agent, 0);
+	strbuf_init(&kube->token, 0);
+	strbuf_init(&kube->http_cert, 0);
+	strbuf_addstr(&kube->base, cfg->server ? cfg->server : "");
+	while (kube->base.len && kube->base.buf[kube->base.len - 1] == '/')
+		strbuf_setlen(&kube->base, kube->base.len - 1);
+	strbuf_addf(&kube->user_agent, "kubectl-azlinux/%s", azl_version_string());
+	if (cfg->token)
+		strbuf_addstr(&kube->token, cfg->token);
+	/* client-go gives an exec plugin the terminal only when stdin is one */
+	kube->stdin_is_tty = isatty(STDIN_FILENO);
+	if (!kube->base.len) {
+		azl_kube_free(kube);
+		return azl_error_set(AZL_EINVALID,
+				     "cluster \"%s\" in %s has no server; run az aks get-credentials again",
+				     cfg->cluster_name ? cfg->cluster_name : "",
+				     cfg->source_file ? cfg->source_file : "the kubeconfig");
+	}
+	rc = build_http(kube, &none, &none);
+	if (rc) {
+		azl_kube_free(kube);
+		return rc;
+	}
+	*out = kube;
+	return 0;
+}
+
+void azl_kube_free(struct azl_kube *kube)
+{
+	if (!kube)
+		return;
+	azl_http_free(kube->http);
+	if (kube->have_cred)
+		azl_credential_release(&kube->cred);
+	strbuf_release(&kube->base);
+	strbuf_release(&kube->user_agent);
+	wipe(&kube->token);
+	strbuf_release(&kube->http_cert);
+	free(kube);
+}
+
+const struct azl_rest_config *azl_kube_config(const struct azl_kube *kube)
+{
+	return kube->cfg;
+}
+
+void azl_kube_set_stdin_tty(struct azl_kube *kube, int stdin_is_tty)
+{
+	kube->stdin_is_tty = stdin_is_tty;
+}
+
+unsigned long azl_kube_request_count(const struct azl_kube *kube)
+{
+	return kube->retired_requests + azl_http_request_count(kube->http);
+}
+
+/* Re-reads tokenFile; as in client-go the last value read successfully
+ * wins, so a file being rewritten does not fail a request. */
+static int refresh_token_file(struct azl_kube *kube)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *file = kube->cfg->token_file;
+
+	if (strbuf_read_file(&sb, file) == 0) {
+		strbuf_trim(&sb);
+		if (sb.len) {
+			wipe(&kube->token);
+			kube->token = sb;
+			return 0;
+		}
+	}
+	wipe(&sb);
+	if (kube->token.len)
+		return 0;
+	return azl_error_set(AZL_EAUTH,
+			     "cannot read a token from tokenFile %s of user \"%s\" in %s; "
+			     "fix the file or the kubeconfig",
+			     file, kube->cfg->user_name ? kube->cfg->user_name : "",
+			     kube->cfg->source_file ? kube->cfg->source_file : "the kubeconfig");
+}
+
+/* Runs the exec plugin when there is no valid credential (or force), and
+ * switches the http client to a client certificate it returns. */
+static int ensure_exec_credential(struct azl_kube *kube, int force)
+{
+	const struct azl_credential *c = &kube->cred;
+	int rc;
+
+	if (kube->have_cred && !force && azl_credential_valid(c, time(NULL)))
+		return 0;
+	if (kube->have_cred)
+		azl_credential_release(&kube->cred);
+	kube->have_cred = 0;
+	rc = azl_execcred_run(kube->cfg, kube->stdin_is_tty, &kube->cred);
+	if (rc)
+		return rc;
+	kube->have_cred = 1;
+	if (!c->client_cert_pem.len ||
+	    (kube->http_cert.len == c->client_cert_pem.len &&
+	     !memcmp(kube->http_cert.buf, c->client_cert_pem.buf, c->client_cert_pem.len)))
+		return 0;
+	/* a new certificate needs fresh connections: old ones carry the old one */
+	rc = build_http(kube, &c->client_cert_pem, &c->client_key_pem);
+	if (rc)
+		return rc;
+	strbuf_reset(&kube->http_cert);
+	strbuf_addbuf(&kube->http_cert, &c->client_cert_pem);
+	return 0;
+}
+
+/* Fills hdr with "Authorization: Bearer ..." when the user has a token. */
+static int authorization(struct azl_kube *kube, struct strbuf *hdr)
+{
+	const char *token = NULL;
+	int rc;
+
+	switch (auth_kind(kube)) {
+	case AUTH_TOKEN_FILE:
+		rc = refresh_token_file(kube);
+		if (rc)
+			return rc;
+		token = kube->token.buf;
+		break;
+	case AUTH_TOKEN:
+		token = kube->cfg->token;
+		break;
+	case AUTH_EXEC:
+		rc = ensure_exec_credential(kube, 0);
+		if (rc)
+			return rc;
+		token = kube->cred.token;
+		break;
+	default:
+		break;
+	}
+	if (token && *token)
+		strbuf_addf(hdr, "Authorization: Bearer %s", token);
+	return 0;
+}
+
+struct call {
+	const char *method;
+	const char *path;            /* with any query, as sent */
+	const char *content_type;    /* NULL without a body */
+	const char *body;
+	size_t body_len;
+};
+
+static int send_once(struct azl_kube *kube, const struct call *c,
+		     struct azl_http_response *resp)
+{
+	struct strbuf url = STRBUF_INIT, auth = STRBUF_INIT, ctype = STRBUF_INIT;
+	struct azl_http_request req = { c->method, NULL, NULL, c->body, c->body_len };
+	const char *headers[4];
+	size_t n = 0;
+	int rc;
+
+	rc = authorization(kube, &auth);
+	if (rc)
+		goto out;
+	headers[n++] = "Accept: application/json";
+	if (c->content_type) {
+		strbuf_addf(&ctype, "Content-Type: %s", c->content_type);
+		headers[n++] = ctype.buf;
+	}
+	if (auth.len)
+		headers[n++] = auth.buf;
+	headers[n] = NULL;
+	strbuf_addf(&url, "%s%s", kube->base.buf, c->path);
+	req.url = url.buf;
+	req.headers = headers;
+	rc = azl_http_do(kube->http, &req, resp);
+out:
+	wipe(&auth);
+	strbuf_release(&url);
+	strbuf_release(&ctype);
+	return rc;
+}
+
+/* Seconds from a Retry-After header of a 429/5xx answer; 0 when it should
+ * not be retried. */
+static long retry_after(const struct azl_http_response *resp)
+{
+	struct strbuf v = STRBUF_INIT;
+	long s = 0;
+
+	if ((resp->status == 429 || resp->status >= 500) &&
+	    azl_http_response_header(resp, "Retry-After", &v)) {
+		char *end;
+		s = strtol(v.buf, &end, 10);
+		if (end == v.buf || *end || s < 0)
+			s = 0;
+		else if (s < 1)
+			s = 1;
+	}
+	strbuf_release(&v);
+	return s > MAX_RETRY_AFTER_S ? MAX_RETRY_AFTER_S : s;
+}
+
+/* Sends a request, refreshing an exec credential once on 401 and honouring
+ * Retry-After a few times. Any HTTP status returns 0. */
+static int send(struct azl_kube *kube, const struct call *c,
+		struct azl_http_response *resp)
+{
+	int refreshed = 0, retries = 0, rc;
+
+	for (;;) {
+		long wait;
+
+		rc = send_once(kube, c, resp);
+		if (rc)
+			return rc;
+		if (resp->status == 401 && auth_kind(kube) == AUTH_EXEC && !refreshed) {
+			azl_logf(4, "%s %s: 401 Unauthorized, running the exec plugin again",
+				 c->method, c->path);
+			rc = ensure_exec_credential(kube, 1);
+			if (rc)
+				return rc;
+			refreshed = 1;
+			continue;
+		}
+		wait = retry_after(resp);
+		if (!wait || retries++ >= MAX_RETRY_AFTER)
+			return 0;
+		azl_logf(4, "%s %s: HTTP %ld, retrying in %ld s (Retry-After)",
+			 c->method, c->path, resp->status, wait);
+		sleep((unsigned int)wait);
+	}
+}
+
+static int code_for_status(long status)
+{
+	switch (status) {
+	case 400: case 422: return AZL_EINVALID;
+	case 401: return AZL_EAUTH;
+	case 403: return AZL_EFORBIDDEN;
+	case 404: return AZL_ENOTFOUND;
+	case 409: case 410: case 412: return AZL_ECONFLICT;
+	case 429: return AZL_ETHROTTLED;
+	default: return status >= 500 ? AZL_ESERVER : AZL_ERROR;
+	}
+}
+
+static const char *auth_advice(const struct azl_kube *kube)
+{
+	switch (auth_kind(kube)) {
+	case AUTH_EXEC:
+		return "sign in again with the credential plugin's tool (e.g. az login), then retry";
+	case AUTH_TOKEN_FILE:
+		return "put a valid token in the tokenFile, or run az aks get-credentials again";
+	case AUTH_TOKEN:
+		return "the bearer token is invalid or expired; use a fresh one or run az aks get-credentials again";
+	case AUTH_CERT:
+		return "the client certificate is not accepted (expired or rotated?); run az aks get-credentials again";
+	default:
+		return "the user has no credentials; run az aks get-credentials or add a token, client certificate or exec plugin";
+	}
+}
+
+static int unauthorized(const struct azl_kube *kube)
+{
+	const struct azl_rest_config *cfg = kube->cfg;
+
+	return azl_error_set(AZL_EAUTH,
+			     "Unauthorized: the server rejected the credentials of user \"%s\" in context \"%s\" (%s); %s",
+			     cfg->user_name ? cfg->user_name : "",
+			     cfg->context_name ? cfg->context_name : "",
+			     cfg->source_file ? cfg->source_file : "command line", auth_advice(kube));
+}
+
+/* `<resource> "<name>" not found` from the request path, for a 404 that
+ * carries no Status ("/api/v1/nodes/n1" -> nodes "n1"). */
+static int not_found(const struct call *c)
+{
+	size_t len = strcspn(c->path, "?");
+	const char *end = c->path + len, *name, *kind;
+
+	for (name = end; name > c->path && name[-1] != '/'; name--)
+		;
+	for (kind = name - 1; kind > c->path && kind[-1] != '/'; kind--)
+		;
+	if (name <= c->path + 1 || kind >= name)
+		return azl_error_set(AZL_ENOTFOUND, "the server could not find %s", c->path);
+	return azl_error_set(AZL_ENOTFOUND, "%.*s \"%.*s\" not found",
+			     (int)(name - 1 - kind), kind, (int)(end - name), name);
+}
+
+/* One line for a non-2xx answer: the metav1.Status message, as kubectl
+ * prints it, or a description of what came back. */
+static int status_error(const struct azl_kube *kube, const struct call *c,
+			const struct azl_http_response *resp)
+{
+	cJSON *st = cJSON_ParseWithLength(resp->body.buf, resp->body.len);
+	const char *msg = NULL;
+	int rc;
+
+	if (st && !strcmp(azl_json_str(st, "kind", ""), "Status"))
+		msg = azl_json_str(st, "message", NULL);
+	if (resp->status == 401)
+		rc = unauthorized(kube);
+	else if (msg && *msg)
+		rc = azl_error_set(code_for_status(resp->status), "%s", msg);
+	else if (resp->status == 404 && !st)
+		rc = not_found(c);
+	else
+		rc = azl_error_set(code_for_status(resp->status),
+				   "the server at %s returned HTTP %ld for %s %.*s", kube->base.buf,
+				   resp->status, c->method, (int)strcspn(c->path, "?"), c->path);
+	cJSON_Delete(st);
+	return rc;
+}
+
+/* Sends c; on 2xx parses the body into *out (when out is not NULL). */
+static int call(struct azl_kube *kube, const struct call *c, cJSON **out,
+		long *status)
+{
+	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
+	int rc = send(kube, c, &resp);
+
+	*status = resp.status;
+	if (!rc && (resp.status < 200 || resp.status > 299))
+		rc = status_error(kube, c, &resp);
+	if (!rc && out) {
+		*out = cJSON_ParseWithLength(resp.body.buf, resp.body.len);
+		if (!*out)
+			rc = azl_error_set(AZL_EINVALID,
+					   "the server at %s returned invalid JSON for %s %.*s",
+					   kube->base.buf, c->method, (int)strcspn(c->path, "?"), c->path);
+	}
+	azl_http_response_release(&resp);
+	return rc;
+}
+
+int azl_kube_get(struct azl_kube *kube, const char *path, cJSON **out)
+{
+	struct call c = { "GET", path, NULL, NULL, 0 };
+	long status;
+
+	*out = NULL;
+	return call(kube, &c, out, &status);
+}
+
+/* The resource a collection path names ("/api/v1/nodes" -> "nodes"). */
+static void resource_of(const char *path, struct strbuf *out)
+{
+	size_t len = strcspn(path, "?");
+	const char *slash;
+
+	while (len && path[len - 1] == '/')
+		len--;
+	slash = path + len;
+	while (slash > path && slash[-1] != '/')
+		slash--;
+	strbuf_add(out, slash, (size_t)(path + len - slash));
+}
+
+static void page_path(struct strbuf *sb, const char *path, const char *query,
+		      long limit, const char *cont)
+{
+	strbuf_reset(sb);
+	strbuf_addf(sb, "%s%climit=%ld", path, strchr(path, '?') ? '&' : '?', limit);
+	if (cont && *cont) {
+		strbuf_addstr(sb, "&continue=");
+		strbuf_addurlenc(sb, cont);
+	}
+	if (query && *query)
+		strbuf_addf(sb, "&%s", query);
+}
+
+/* Moves the items of a list page to the end of all. */
+static void take_items(cJSON *page, cJSON *all)
+{
+	cJSON *items = cJSON_GetObjectItemCaseSensitive(page, "items");
+	cJSON *item;
+
+	if (!cJSON_IsArray(items))
+		return;
+	while ((item = cJSON_DetachItemFromArray(items, 0)))
+		cJSON_AddItemToArray(all, item);
+}
+
+int azl_kube_list(struct azl_kube *kube, const char *path, const char *query,
+		  long page_size, cJSON **items)
+{
+	struct strbuf url = STRBUF_INIT, cont = STRBUF_INIT, what = STRBUF_INIT;
+	cJSON *all = cJSON_CreateArray();
+	int rc = 0;
+
+	*items = NULL;
+	if (!all)
+		abort();
+	do {
+		struct call c = { "GET", NULL, NULL, NULL, 0 };
+		cJSON *page = NULL;
+		long status;
+
+		page_path(&url, path, query, page_size > 0 ? page_size : DEFAULT_PAGE_SIZE,
+			  cont.buf);
+		c.path = url.buf;
+		rc = call(kube, &c, &page, &status);
+		if (rc && status == 410 && cont.len) {
+			resource_of(path, &what);
+			rc = azl_error_set(AZL_ECONFLICT,
+					   "the list of %s changed while paging; run the command again",
+					   what.buf);
+		}
+		if (rc)
+			break;
+		take_items(page, all);
+		strbuf_reset(&cont);
+		strbuf_addstr(&cont, azl_json_str(page, "metadata.continue", ""));
+		cJSON_Delete(page);
+	} while (cont.len);
+	strbuf_release(&url);
+	strbuf_release(&cont);
+	strbuf_release(&what);
+	if (rc) {
+		cJSON_Delete(all);
+		return rc;
+	}
+	*items = all;
+	return 0;
+}
+
+int azl_kube_patch(struct azl_kube *kube, const char *path,
+		   enum azl_patch_type type, const char *body, cJSON **out)
+{
+	struct call c = { "PATCH", path,
+			  type == AZL_PATCH_STRATEGIC ? "application/strategic-merge-patch+json"
+						      : "application/merge-patch+json",
+			  body, strlen(body) };
+	long status;
+
+	if (out)
+		*out = NULL;
+	return call(kube, &c, out, &status);
+}
+
+int azl_kube_create(struct azl_kube *kube, const char *path,
+		    const cJSON *body, cJSON **out)
+{
+	char *text = cJSON_PrintUnformatted(body);
+	struct call c = { "POST", path, "application/json", text, 0 };
+	long status;
+	int rc;
+
+	if (!text)
+		abort();
+	c.body_len = strlen(text);
+	if (out)
+		*out = NULL;
+	rc = call(kube, &c, out, &status);
+	cJSON_free(text);
+	return rc;
+}
