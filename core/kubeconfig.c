@@ -201,6 +201,7 @@ static int on_start(struct ydoc *d, const yaml_event_t *ev, enum ytype type)
 static int on_event(struct ydoc *d, const yaml_event_t *ev)
 {
 	struct ynode *n;
+	const char *tag;
 
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
@@ -209,7 +210,10 @@ static int on_event(struct ydoc *d, const yaml_event_t *ev)
 		n->value = xrealloc(NULL, n->len + 1);
 		memcpy(n->value, ev->data.scalar.value, n->len);
 		n->value[n->len] = '\0';
-		n->plain = ev->data.scalar.plain_implicit && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		tag = (const char *)ev->data.scalar.tag;
+		/* !!bool and !!null keep their meaning; !!str "true" is a string */
+		n->plain = tag ? !strcmp(tag, YAML_BOOL_TAG) || !strcmp(tag, YAML_NULL_TAG)
+			       : ev->data.scalar.plain_implicit;
 		return attach(d, n, ev->data.scalar.anchor);
 	case YAML_SEQUENCE_START_EVENT:
 		return on_start(d, ev, Y_SEQ);
