@@ -43,7 +43,7 @@ int azl_cmd_parse(int argc, const char **argv, const struct azl_cmd_ctx *ctx,
 int azl_global_flags_overrides(const struct azl_global_flags *g,
 			       struct azl_kube_overrides *ov)
 {
-	memset(ov, 0, sizeof(*ov));
+	*ov = (struct azl_kube_overrides){ 0 };
 	ov->context = g->context;
 	ov->cluster = g->cluster;
 	ov->user = g->user;
@@ -70,7 +70,7 @@ int azl_kube_session_open(struct azl_kube_session *s, const struct azl_global_fl
 	struct azl_kube_overrides ov;
 	int rc;
 
-	memset(s, 0, sizeof(*s));
+	*s = (struct azl_kube_session)AZL_KUBE_SESSION_INIT;
 	rc = azl_global_flags_overrides(g, &ov);
 	if (!rc)
 		rc = azl_kubeconfig_load(&s->kubeconfig, g->kubeconfig);
@@ -88,7 +88,7 @@ void azl_kube_session_release(struct azl_kube_session *s)
 	azl_kube_free(s->kube);
 	azl_rest_config_free(s->config);
 	azl_kubeconfig_free(s->kubeconfig);
-	memset(s, 0, sizeof(*s));
+	*s = (struct azl_kube_session)AZL_KUBE_SESSION_INIT;
 }
 
 static const struct {
