@@ -128,7 +128,8 @@ static void command_word_first(const char **argv, int word)
 {
 	const char *cmd = argv[word];
 
-	memmove(argv + 2, argv + 1, (size_t)(word - 1) * sizeof(*argv));
+	for (; word > 1; word--)
+		argv[word] = argv[word - 1];
 	argv[1] = cmd;
 }
 
