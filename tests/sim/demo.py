@@ -27,8 +27,7 @@ COMMANDS = [
 
 
 def banner(args):
-    line = "$ kubectl " + " ".join(args)
-    print("\n" + "=" * len(line) + "\n" + line + "\n" + "=" * len(line), flush=True)
+    print("\n==> kubectl " + " ".join(args), flush=True)
 
 
 def main(argv=None):

@@ -202,8 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self.request.do_handshake()
         except (ssl.SSLError, OSError):
-            self.request.close()
-            self.handshake_ok = False
+            self.handshake_ok = False       # handle() skips it; finish() closes it
         else:
             self.handshake_ok = True
         super().setup()
@@ -307,7 +306,8 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
-        if not isinstance(exc, (ssl.SSLError, ConnectionError, socket.timeout)):
+        # Clients that hang up or fail TLS are normal; anything else is a bug.
+        if not isinstance(exc, OSError):
             super().handle_error(request, client_address)
 
 
@@ -408,8 +408,10 @@ class Sim:
                                                                                req.path)}})
         except Exception:               # a simulator bug must not hang the client
             traceback.print_exc()
-            return Response(500, {"error": {"code": "InternalServerError",
-                                            "message": "simulator error, see its stderr"}})
+            message = "simulator error, see its stderr"
+            if req.server != "azure":
+                return Response(500, k8s.status_body(500, "InternalError", message))
+            return Response(500, {"error": {"code": "InternalServerError", "message": message}})
 
     def _log(self, req, status, fault=False, dropped=False):
         self.requests.append(dict(
