@@ -55,7 +55,7 @@ done
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-mkdir "$stage/completions"
+mkdir -m 0755 "$stage/completions"
 # Copies, not links: kubectl_complete-azlinux is a hard link in bin/, and a
 # tar hard-link entry would make krew fail ("unable to handle file type").
 install -m 0755 "$BIN_DIR/kubectl-azlinux" "$stage/kubectl-azlinux"
