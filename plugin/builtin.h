@@ -47,6 +47,9 @@ int azl_unknown_command(const char *prog, const char *name);
 extern const struct azl_command azl_cmd_help;
 extern const struct azl_command azl_cmd_nodes;
 extern const struct azl_command azl_cmd_version;
+extern const struct azl_command azl_cmd_login;
+extern const struct azl_command azl_cmd_logout;
+extern const struct azl_command azl_cmd_auth;
 extern const struct azl_command azl_cmd_completion;
 extern const struct azl_command azl_cmd_complete;
 /* cmd-completion.c: the shells it writes scripts for, NULL-terminated. */

@@ -12,6 +12,9 @@
 
 static const struct azl_command *const commands[] = {
 	&azl_cmd_nodes,
+	&azl_cmd_login,
+	&azl_cmd_logout,
+	&azl_cmd_auth,
 	&azl_cmd_version,
 	&azl_cmd_help,
 	&azl_cmd_completion,

@@ -1,0 +1,42 @@
+/* The Azure identity flags (--auth, --cloud, --tenant, --client-id) and
+ * making an azl_auth from them with a notifier that prints device-code
+ * prompts and warnings on stderr. Used by login, logout and auth status;
+ * any command that calls Azure can embed the same flags. Implemented in
+ * cmd-auth.c. */
+#ifndef AZL_PLUGIN_AUTH_FLAGS_H
+#define AZL_PLUGIN_AUTH_FLAGS_H
+
+#include "auth.h"
+#include "parse-options.h"
+
+struct azl_azure_flags {
+	const char *auth;       /* NULL: $AZLINUX_AUTH, else the chain */
+	const char *cloud;      /* NULL: $AZLINUX_CLOUD, else AzureCloud */
+	const char *tenant;
+	const char *client_id;
+};
+
+/* --cloud, --tenant, --client-id: who to sign in as (login, logout). */
+#define AZL_OPT_AZURE_ID_FLAGS(T, m) \
+	OPT_STRING(0, "cloud", T, m.cloud, "NAME", \
+		   "Azure cloud: AzureCloud, AzureChinaCloud or AzureUSGovernment " \
+		   "(default: $AZLINUX_CLOUD, else AzureCloud).", AZL_COMPLETE_CLOUD), \
+	OPT_STRING(0, "tenant", T, m.tenant, "ID", \
+		   "Microsoft Entra tenant ID or domain.", AZL_COMPLETE_NONE), \
+	OPT_STRING(0, "client-id", T, m.client_id, "ID", \
+		   "Application (client) ID, or the client ID of a user-assigned managed identity.", \
+		   AZL_COMPLETE_NONE)
+
+/* The above and --auth: for every command that calls Azure. */
+#define AZL_OPT_AZURE_FLAGS(T, m) \
+	OPT_GROUP("Azure flags"), \
+	OPT_STRING(0, "auth", T, m.auth, "SOURCE", \
+		   "Use only this credential source: env, workload-identity, login, azure-cli " \
+		   "or managed-identity (default: $AZLINUX_AUTH, else each in that order).", \
+		   AZL_COMPLETE_AUTH), \
+	AZL_OPT_AZURE_ID_FLAGS(T, m)
+
+/* azl_auth_new() with these flags; on failure the error is set. */
+int azl_auth_open(struct azl_auth **out, const struct azl_azure_flags *f);
+
+#endif

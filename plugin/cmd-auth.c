@@ -1,0 +1,161 @@
+/* kubectl azlinux auth status: which Azure identity the commands use, from
+ * which source, until when. Never prints a token. Also home of the Azure
+ * flags helper (auth-flags.h). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "auth-flags.h"
+#include "common.h"
+#include "print.h"
+#include "strbuf.h"
+
+/* Device-code prompts go to stderr, as kubelogin does, so stdout stays
+ * clean for -o json; progress is in the -v=4 log already. */
+static void notify_stderr(enum azl_auth_event ev, const char *message, void *data)
+{
+	(void)data;
+	if (ev == AZL_AUTH_EVENT_DEVICE_CODE) {
+		fprintf(stderr, "%s\n", message);
+		fflush(stderr);
+	} else if (ev == AZL_AUTH_EVENT_WARNING) {
+		azl_warning("%s", message);
+	}
+}
+
+int azl_auth_open(struct azl_auth **out, const struct azl_azure_flags *f)
+{
+	struct azl_auth_options o = { 0 };
+
+	o.mode = f->auth;
+	o.cloud = f->cloud;
+	o.tenant = f->tenant;
+	o.client_id = f->client_id;
+	o.notify = notify_stderr;
+	return azl_auth_new(out, &o);
+}
+
+struct auth_args {
+	struct azl_global_flags g;
+	struct azl_azure_flags az;
+	const char *output;
+};
+
+static const struct azl_option auth_options[] = {
+	OPT_STRING('o', "output", struct auth_args, output, "FORMAT",
+		   "Output format. One of: (json, yaml).", AZL_COMPLETE_OUTPUT_FORMAT),
+	AZL_OPT_AZURE_FLAGS(struct auth_args, az),
+	AZL_OPT_GLOBAL_FLAGS(struct auth_args, g),
+	OPT_END()
+};
+
+static void add_str(cJSON *o, const char *key, const char *value)
+{
+	cJSON_AddStringToObject(o, key, value ? value : "");
+}
+
+static cJSON *status_tree(const struct azl_auth_info *info)
+{
+	cJSON *o = cJSON_CreateObject();
+	char when[32] = "";
+	struct tm tm;
+
+	if (info->expires_on && gmtime_r(&info->expires_on, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	add_str(o, "principal", info->principal);
+	add_str(o, "source", info->source);
+	add_str(o, "method", info->method);
+	add_str(o, "tenant", info->tenant);
+	add_str(o, "clientId", info->client_id);
+	add_str(o, "cloud", info->cloud);
+	add_str(o, "tokenCache", info->cache);
+	add_str(o, "expiresOn", when);
+	return o;
+}
+
+static void print_plain(const cJSON *tree, time_t expires_on)
+{
+	static const char *const labels[] = {
+		"Signed in as:", "Source:", "Method:", "Tenant:", "Client ID:", "Cloud:",
+		"Token cache:", "Token expires:",
+	};
+	struct strbuf left = STRBUF_INIT;
+	const cJSON *item;
+	size_t i = 0;
+
+	if (expires_on)
+		azl_format_age(&left, time(NULL), expires_on);
+	for (item = tree->child; item && i < sizeof(labels) / sizeof(labels[0]); item = item->next) {
+		printf("%-15s%s", labels[i], *item->valuestring ? item->valuestring : "<none>");
+		if (!strcmp(item->string, "expiresOn") && left.len)
+			printf(" (in %s)", left.buf);
+		printf("\n");
+		i++;
+	}
+	strbuf_release(&left);
+}
+
+static int run_auth(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+{
+	struct auth_args args = { 0 };
+	struct azl_auth_info info = { 0 };
+	struct azl_auth *auth = NULL;
+	enum azl_output format;
+	cJSON *tree;
+	int n, rc;
+
+	n = azl_cmd_parse(argc, argv, ctx, &args, &args.g);
+	if (n < 0)
+		return azl_parse_exit_code(n);
+	if (n != 1 || strcmp(argv[0], "status"))
+		return azl_error_usage("auth takes one subcommand: status (see '%s auth --help')",
+				       ctx->prog);
+	if (azl_output_parse(args.output, AZL_OUTPUT_TABLE | AZL_OUTPUT_JSON | AZL_OUTPUT_YAML,
+			     &format) < 0)
+		return azl_error_report();
+	rc = azl_auth_open(&auth, &args.az);
+	if (rc == 0)
+		rc = azl_auth_status(auth, &info);
+	azl_auth_free(auth);
+	if (rc < 0)
+		return azl_error_report();
+	tree = status_tree(&info);
+	if (format == AZL_OUTPUT_JSON)
+		azl_print_json(stdout, tree);
+	else if (format == AZL_OUTPUT_YAML)
+		rc = azl_print_yaml(stdout, tree);
+	else
+		print_plain(tree, info.expires_on);
+	cJSON_Delete(tree);
+	azl_auth_info_release(&info);
+	return rc < 0 ? azl_error_report() : 0;
+}
+
+const struct azl_command azl_cmd_auth = {
+	.name = "auth",
+	.run = run_auth,
+	.summary = "Show which Azure identity the commands use",
+	.usage = "auth status [-o json|yaml] [flags]",
+	.description =
+		"Gets an Azure Resource Manager token the way every command does, and shows\n"
+		"who it is for, which credential source gave it, the tenant, the cloud, where\n"
+		"tokens are cached and when this one expires. It never shows a token.\n\n"
+		"Credential sources, in order (--auth or AZLINUX_AUTH picks one):\n"
+		"  env                AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET\n"
+		"                     or AZURE_CLIENT_CERTIFICATE_PATH\n"
+		"  workload-identity  AZURE_FEDERATED_TOKEN_FILE with tenant and client id\n"
+		"  login              the account saved by 'kubectl azlinux login'\n"
+		"  azure-cli          az account get-access-token\n"
+		"  managed-identity   IDENTITY_ENDPOINT/IDENTITY_HEADER, else IMDS\n\n"
+		"Tokens are cached in the system keyring (AZLINUX_TOKEN_CACHE=keyring|file|none).",
+	.examples =
+		"  # Which identity will be used\n"
+		"  kubectl azlinux auth status\n\n"
+		"  # The same, as JSON, using only the Azure CLI\n"
+		"  kubectl azlinux auth status -o json --auth azure-cli",
+	.options = auth_options,
+	.args_complete = AZL_COMPLETE_NONE,
+	.hidden = 0,
+};
