@@ -15,7 +15,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from sim.scenario import demo_scenario  # noqa: E402  (needs the path above)
-from sim.server import Sim  # noqa: E402
+from sim.server import Sim, client_env  # noqa: E402
 
 KUBECTL = "/usr/bin/kubectl"
 
@@ -41,12 +41,8 @@ def main(argv=None):
         return 1
     with tempfile.TemporaryDirectory(prefix="azlinux-demo-") as work:
         home = os.path.join(work, "home")
-        os.makedirs(home, mode=0o700)
         with Sim(demo_scenario(), work) as sim:
-            env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"),
-                       XDG_CACHE_HOME=os.path.join(home, ".cache"))
-            env.update(sim.env_vars())
-            env["PATH"] = os.path.abspath(args.bin) + os.pathsep + env.get("PATH", "")
+            env = client_env(sim, home, args.bin)
             status = 0
             for command in COMMANDS:
                 banner(command)

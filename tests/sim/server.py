@@ -507,6 +507,32 @@ class Sim:
                 f.write(json.dumps(record) + "\n")
 
 
+# Host variables that would reach real Azure or a real cluster, or change a
+# client's output, never pass into a client_env().
+_DROP_PREFIXES = ("AZURE_", "AZLINUX_", "ARM_", "MSI_", "IDENTITY_", "KUBE", "MSAL_")
+_DROP = {"NO_COLOR", "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", "HTTPS_PROXY",
+         "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
+         "DBUS_SESSION_BUS_ADDRESS"}
+
+
+def client_env(sim, home, bin_dir=None):
+    """An isolated environment for a client of `sim` (None: no simulator):
+    HOME and XDG config/cache dirs under `home`, the simulator's variables,
+    and bin_dir first on PATH."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in _DROP and not k.startswith(_DROP_PREFIXES)}
+    home = str(home)
+    for sub in ("", ".config", ".cache"):
+        os.makedirs(os.path.join(home, sub), mode=0o700, exist_ok=True)
+    env.update(HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"),
+               XDG_CACHE_HOME=os.path.join(home, ".cache"))
+    if sim is not None:
+        env.update(sim.env_vars())
+    path = env.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+    env["PATH"] = os.path.abspath(bin_dir) + os.pathsep + path if bin_dir else path
+    return env
+
+
 def _shell_quote(value):
     return "'" + value.replace("'", "'\\''") + "'"
 
