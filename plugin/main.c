@@ -113,8 +113,9 @@ static int command_word(int argc, const char **argv, const char *prog)
 			return i;
 		opt = top_option(a);
 		if (!opt) {
-			fprintf(stderr, "error: unknown flag: %s\nSee '%s --help' for usage.\n",
-				a, prog);
+			/* name only: a mistyped --token=... must not echo the value */
+			fprintf(stderr, "error: unknown flag: %.*s\nSee '%s --help' for usage.\n",
+				(int)strcspn(a, "="), a, prog);
 			return WORD_BAD_FLAG;
 		}
 		if (opt->short_name == 'h')

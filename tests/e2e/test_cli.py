@@ -96,6 +96,11 @@ def test_unknown_flag(run):
     usage_error(run("version", "--pool", "x"), "unknown flag: --pool", "version")
     r = run("--foo", "nodes")                     # before the command word
     assert r.returncode == 1 and r.stderr.startswith("error: unknown flag: --foo\n")
+    # a mistyped secret-bearing flag is named, its value never echoed
+    for args in (("--tokn=s3cret-value", "nodes"), ("nodes", "--tokn=s3cret-value")):
+        r = run(*args)
+        assert r.returncode == 1 and "unknown flag: --tokn\n" in r.stderr
+        assert "s3cret" not in r.stderr + r.stdout
 
 
 def test_flag_needs_argument(run):
