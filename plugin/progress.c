@@ -79,26 +79,32 @@ static void show(struct azl_progress *p, const struct strbuf *msg, int final)
 		strbuf_addbuf(&p->last, msg);
 }
 
-void azl_progress_update(struct azl_progress *p, const char *fmt, ...)
+static void showv(struct azl_progress *p, int final, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void showv(struct azl_progress *p, int final, const char *fmt, va_list ap)
 {
 	struct strbuf msg = STRBUF_INIT;
+
+	strbuf_vaddf(&msg, fmt, ap);
+	show(p, &msg, final);
+	strbuf_release(&msg);
+}
+
+void azl_progress_update(struct azl_progress *p, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	strbuf_vaddf(&msg, fmt, ap);
+	showv(p, 0, fmt, ap);
 	va_end(ap);
-	show(p, &msg, 0);
-	strbuf_release(&msg);
 }
 
 void azl_progress_done(struct azl_progress *p, const char *fmt, ...)
 {
-	struct strbuf msg = STRBUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	strbuf_vaddf(&msg, fmt, ap);
+	showv(p, 1, fmt, ap);
 	va_end(ap);
-	show(p, &msg, 1);
-	strbuf_release(&msg);
 }
