@@ -37,6 +37,11 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+static int has_tls_name(const struct azl_http *http)
+{
+	return http->opts.tls_server_name && *http->opts.tls_server_name;
+}
+
 int azl_global_init(void)
 {
 	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -238,7 +243,7 @@ static int prepare_url(struct azl_http *http, struct xfer *x)
 	}
 	url_origin(u, &x->origin);
 	add_part(u, CURLUPART_HOST, &x->host);
-	if (http->opts.tls_server_name && *http->opts.tls_server_name) {
+	if (has_tls_name(http)) {
 		rc = route_by_tls_name(http, x, u);
 		if (rc)
 			goto out;
@@ -425,14 +430,23 @@ static int xfer_setup(struct azl_http *http, struct xfer *x,
 }
 
 static int tls_error(const struct azl_http *http, const struct xfer *x,
-		     const char *what, const char *detail)
+		     const char *what, const char *detail, const char *hint)
 {
-	const char *name = http->opts.tls_server_name && *http->opts.tls_server_name
-				   ? http->opts.tls_server_name : x->host.buf;
-	const char *hint = http->opts.tls_hint;
+	const char *name = has_tls_name(http) ? http->opts.tls_server_name : x->host.buf;
 
 	return azl_error_set(AZL_ENETWORK, "%s %s failed: %s%s%s", what, name,
 			     detail, hint && *hint ? "; " : "", hint ? hint : "");
+}
+
+/* A certificate for another name is not cured by another CA. */
+static int verify_error(const struct azl_http *http, const struct xfer *x,
+			const char *detail)
+{
+	const char *hint = http->opts.tls_hint;
+
+	if (strstr(detail, "host name") || strstr(detail, "subject name"))
+		hint = has_tls_name(http) ? "check tls-server-name in your kubeconfig" : NULL;
+	return tls_error(http, x, "TLS verification of", detail, hint);
 }
 
 /* One line naming the server and what libcurl reported. */
@@ -458,13 +472,15 @@ static int transport_error(const struct azl_http *http, const struct xfer *x,
 	case CURLE_OPERATION_TIMEDOUT:
 		return azl_error_set(AZL_ETIMEOUT, "request to %s timed out: %s", origin, detail);
 	case CURLE_PEER_FAILED_VERIFICATION:
-		return tls_error(http, x, "TLS verification of", detail);
+		return verify_error(http, x, detail);
 	case CURLE_SSL_CACERT_BADFILE:
-		return tls_error(http, x, "loading the CA certificates for", detail);
+		return tls_error(http, x, "loading the CA certificates for", detail,
+				 http->opts.tls_hint);
 	case CURLE_SSL_CERTPROBLEM:
-		return tls_error(http, x, "using the client certificate with", detail);
+		return tls_error(http, x, "using the client certificate with", detail,
+				 "check the client certificate and key");
 	case CURLE_SSL_CONNECT_ERROR:
-		return tls_error(http, x, "TLS handshake with", detail);
+		return tls_error(http, x, "TLS handshake with", detail, NULL);
 	default:
 		return azl_error_set(AZL_ENETWORK, "request to %s failed: %s", origin, detail);
 	}
