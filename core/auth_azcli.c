@@ -15,6 +15,15 @@
 
 #define AZ_TIMEOUT_MS 30000L
 
+/* $AZLINUX_AZ_TIMEOUT seconds, for slow machines (and tests). */
+static long az_timeout_ms(void)
+{
+	const char *s = getenv("AZLINUX_AZ_TIMEOUT");
+	long v = s ? strtol(s, NULL, 10) : 0;
+
+	return v > 0 && v <= 3600 ? v * 1000 : AZ_TIMEOUT_MS;
+}
+
 /* The resource goes on az's argv: keep it to the characters of a URL or
  * app id, as azidentity does. */
 static int resource_for(const char *scope, struct strbuf *out)
@@ -105,7 +114,7 @@ int azl_azcli_token(struct azl_auth *a, const struct azl_cred *c,
 	static const char *const env[] = { "AZURE_CORE_NO_COLOR=true", NULL };
 	const char *argv[] = { "az", "account", "get-access-token", "--resource", NULL,
 			       "-o", "json", NULL, NULL, NULL };
-	struct azl_proc_options po = { argv, env, 0, 0, AZ_TIMEOUT_MS };
+	struct azl_proc_options po = { argv, env, 0, 0, az_timeout_ms() };
 	struct strbuf res = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
 	int rc, status = 0;
 
@@ -122,7 +131,8 @@ int azl_azcli_token(struct azl_auth *a, const struct azl_cred *c,
 		rc = azl_error_set(AZL_EUNAVAILABLE, "the Azure CLI (az) is not on PATH");
 	else if (rc == AZL_ETIMEOUT)
 		rc = azl_error_set(AZL_ETIMEOUT,
-			"'az account get-access-token' did not finish within %lds", AZ_TIMEOUT_MS / 1000);
+			"'az account get-access-token' did not finish within %lds (AZLINUX_AZ_TIMEOUT)",
+			po.timeout_ms / 1000);
 	else if (rc == 0 && status != 0)
 		rc = az_failed(&err, status);
 	else if (rc == 0)

@@ -210,7 +210,7 @@ void azl_form_add(struct strbuf *form, const char *name, const char *value)
 
 static void describe(struct strbuf *what, const struct azl_cred *c)
 {
-	strbuf_addf(what, "%s (%s, client %s, tenant %s)", c->source,
+	strbuf_addf(what, "%s sign-in (client %s, tenant %s)",
 		    azl_method_name(c->method), c->client_id, c->tenant);
 }
 

@@ -110,6 +110,10 @@ static int parse_error(const struct azl_http_response *resp, const struct mi_end
 		rc = azl_error_set(AZL_EAUTH,
 			"managed identity (%s): %s: %s; no identity is assigned to this machine, or not the one requested (check --client-id, --object-id, --resource-id)",
 			ep->base, azl_json_str(body, "error", "bad_request"), desc.buf);
+	else if (!*d)
+		rc = azl_error_set(resp->status >= 500 ? AZL_ESERVER : AZL_EAUTH,
+			"managed identity (%s): HTTP %ld without an error description; is this a managed identity endpoint?",
+			ep->base, resp->status);
 	else
 		rc = azl_error_set(resp->status >= 500 ? AZL_ESERVER : AZL_EAUTH,
 			"managed identity (%s): HTTP %ld %s: %s", ep->base, resp->status,
