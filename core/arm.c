@@ -1,5 +1,6 @@
 #include "arm.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "tokencache.h"
 
 #define DEFAULT_MAX_RETRIES 4
 #define DEFAULT_RETRY_BUDGET_MS 60000L
@@ -25,8 +27,6 @@ struct azl_arm {
 	struct strbuf endpoint;
 	azl_arm_token_fn token;
 	void *token_data;
-	struct azl_auth *auth;
-	pthread_mutex_t *auth_lock;
 	int max_retries;
 	long retry_budget_ms;
 	long retry_base_ms;
@@ -60,25 +60,66 @@ static void sleep_ms(long ms)
 		;
 }
 
-static int auth_token(void *data, int force, struct strbuf *token)
-{
-	struct azl_arm *arm = data;
-	int rc;
+struct azl_arm_credential {
+	struct azl_auth *auth;
+	pthread_mutex_t lock;
+	struct strbuf token;         /* secret: scrubbed when replaced */
+	time_t expires_on;
+};
 
-	if (arm->auth_lock)
-		pthread_mutex_lock(arm->auth_lock);
-	/* a 401 with a token that looked valid: it was revoked or expired early */
-	if (force)
-		azl_auth_invalidate(arm->auth, NULL);
-	rc = azl_auth_token(arm->auth, NULL, token, NULL);
-	if (arm->auth_lock)
-		pthread_mutex_unlock(arm->auth_lock);
+int azl_arm_credential_new(struct azl_arm_credential **out, struct azl_auth *auth)
+{
+	struct azl_arm_credential *cred = calloc(1, sizeof(*cred));
+
+	if (!cred)
+		abort();
+	cred->auth = auth;
+	pthread_mutex_init(&cred->lock, NULL);
+	strbuf_init(&cred->token, 0);
+	*out = cred;
+	return 0;
+}
+
+static void scrub(struct strbuf *sb)
+{
+	if (sb->alloc)
+		memset(sb->buf, 0, sb->len);
+	strbuf_release(sb);
+}
+
+void azl_arm_credential_free(struct azl_arm_credential *cred)
+{
+	if (!cred)
+		return;
+	scrub(&cred->token);
+	pthread_mutex_destroy(&cred->lock);
+	free(cred);
+}
+
+static int credential_token(void *data, int force, struct strbuf *token)
+{
+	struct azl_arm_credential *cred = data;
+	int rc = 0;
+
+	pthread_mutex_lock(&cred->lock);
+	/* a 401 with a token that looked valid: revoked or expired early */
+	if (force) {
+		scrub(&cred->token);
+		azl_auth_invalidate(cred->auth, NULL);
+	}
+	if (!cred->token.len || !azl_token_is_fresh(cred->expires_on, time(NULL))) {
+		scrub(&cred->token);
+		rc = azl_auth_token(cred->auth, NULL, &cred->token, &cred->expires_on);
+	}
+	if (!rc)
+		strbuf_addbuf(token, &cred->token);
+	pthread_mutex_unlock(&cred->lock);
 	return rc;
 }
 
 static int check_options(const struct azl_arm_options *opts, const char *endpoint)
 {
-	if (!opts->token && !opts->auth)
+	if (!opts->token && !opts->credential)
 		return azl_error_set(AZL_EINVALID, "ARM client needs a token source");
 	if (!endpoint || strncasecmp(endpoint, "https://", 8))
 		return azl_error_set(AZL_EINVALID,
@@ -96,8 +137,8 @@ int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts)
 	int rc;
 
 	*out = NULL;
-	if (!endpoint && opts->auth)
-		endpoint = azl_auth_arm_endpoint(opts->auth);
+	if (!endpoint && opts->credential)
+		endpoint = azl_auth_arm_endpoint(opts->credential->auth);
 	rc = check_options(opts, endpoint);
 	if (rc)
 		return rc;
@@ -106,8 +147,8 @@ int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts)
 		abort();
 	strbuf_addf(&ua, "kubectl-azlinux/%s", azl_version_string());
 	hopts.ca_file = opts->ca_file;
-	if (!hopts.ca_file && opts->auth)
-		hopts.ca_file = azl_auth_ca_file(opts->auth);
+	if (!hopts.ca_file && opts->credential)
+		hopts.ca_file = azl_auth_ca_file(opts->credential->auth);
 	hopts.timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
 	hopts.user_agent = ua.buf;
 	rc = azl_http_new(&arm->http, &hopts);
@@ -120,10 +161,8 @@ int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts)
 	strbuf_addstr(&arm->endpoint, endpoint);
 	while (arm->endpoint.len > 8 && arm->endpoint.buf[arm->endpoint.len - 1] == '/')
 		strbuf_setlen(&arm->endpoint, arm->endpoint.len - 1);
-	arm->auth = opts->auth;
-	arm->auth_lock = opts->auth_lock;
-	arm->token = opts->token ? opts->token : auth_token;
-	arm->token_data = opts->token ? opts->token_data : arm;
+	arm->token = opts->token ? opts->token : credential_token;
+	arm->token_data = opts->token ? opts->token_data : opts->credential;
 	arm->max_retries = opts->max_retries > 0 ? opts->max_retries : DEFAULT_MAX_RETRIES;
 	arm->retry_budget_ms = opts->retry_budget_ms > 0 ? opts->retry_budget_ms : DEFAULT_RETRY_BUDGET_MS;
 	arm->retry_base_ms = opts->retry_base_ms > 0 ? opts->retry_base_ms : DEFAULT_RETRY_BASE_MS;
@@ -397,13 +436,6 @@ static int fetch_token(struct azl_arm *arm, int force, struct strbuf *header)
 	memset(token.buf, 0, token.len);
 	strbuf_release(&token);
 	return 0;
-}
-
-static void scrub(struct strbuf *sb)
-{
-	if (sb->alloc)
-		memset(sb->buf, 0, sb->len);
-	strbuf_release(sb);
 }
 
 /* One round: every pending request that is not done is tried once. */

@@ -12,7 +12,6 @@
 #ifndef AZL_ARM_H
 #define AZL_ARM_H
 
-#include <pthread.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -29,13 +28,17 @@ struct azl_arm;
  * ask for a fresh token. */
 typedef int (*azl_arm_token_fn)(void *data, int force, struct strbuf *token);
 
-/* Either auth or token must be given. With auth, endpoint and ca_file
- * default to azl_auth_arm_endpoint() and azl_auth_ca_file(), and tokens come
- * from azl_auth_token() for the cloud's ARM scope; auth_lock, when not NULL,
- * serialises those calls so threads can share one azl_auth. */
+/* ARM tokens from an azl_auth, kept in memory and shared by any number of
+ * clients on any number of threads: one token fetch serves a whole fleet.
+ * A token is reused until AZL_TOKEN_REFRESH_MARGIN before it expires. */
+struct azl_arm_credential;
+int azl_arm_credential_new(struct azl_arm_credential **out, struct azl_auth *auth);
+void azl_arm_credential_free(struct azl_arm_credential *cred);
+
+/* Either credential or token must be given. With credential, endpoint and
+ * ca_file default to azl_auth_arm_endpoint() and azl_auth_ca_file(). */
 struct azl_arm_options {
-	struct azl_auth *auth;
-	pthread_mutex_t *auth_lock;
+	struct azl_arm_credential *credential;
 	azl_arm_token_fn token;
 	void *token_data;
 	const char *endpoint;        /* "https://management.azure.com/" */

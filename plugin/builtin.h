@@ -46,6 +46,8 @@ int azl_unknown_command(const char *prog, const char *name);
 
 extern const struct azl_command azl_cmd_help;
 extern const struct azl_command azl_cmd_nodes;
+extern const struct azl_command azl_cmd_pools;
+extern const struct azl_command azl_cmd_check;
 extern const struct azl_command azl_cmd_version;
 extern const struct azl_command azl_cmd_login;
 extern const struct azl_command azl_cmd_logout;

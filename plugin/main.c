@@ -12,6 +12,8 @@
 
 static const struct azl_command *const commands[] = {
 	&azl_cmd_nodes,
+	&azl_cmd_pools,
+	&azl_cmd_check,
 	&azl_cmd_login,
 	&azl_cmd_logout,
 	&azl_cmd_auth,

@@ -1,0 +1,510 @@
+#include "fleet.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "arm.h"
+#include "auth.h"
+#include "error.h"
+#include "log.h"
+#include "poolcache.h"
+#include "print.h"
+
+/* Contexts inspected at once: enough to hide latency, few enough not to be
+ * throttled by ARM's per-subscription read bucket. */
+#define MAX_WORKERS 8
+
+struct fleet_run {
+	const struct azl_global_flags *g;
+	const struct azl_cluster_flags *cf;
+	const char *const *pools;
+	size_t nr_pools;
+	struct azl_kubeconfig *kc;
+	struct azl_arm_credential *cred;
+	const struct azl_cloud *cloud;
+	struct azl_fleet *fleet;
+	pthread_mutex_t lock;
+	size_t next;
+};
+
+static char *xstrdup(const char *s)
+{
+	char *r = strdup(s ? s : "");
+
+	if (!r)
+		abort();
+	return r;
+}
+
+/* Completion reads these back without touching the network. */
+static void remember_pools(const struct azl_rest_config *cfg, const struct azl_pool_list *pools)
+{
+	struct strbuf key = STRBUF_INIT;
+	const char **names = calloc(pools->nr + 1, sizeof(*names));
+
+	if (!names)
+		abort();
+	for (size_t i = 0; i < pools->nr; i++)
+		names[i] = pools->items[i].name;
+	azl_poolcache_key(&key, cfg);
+	if (azl_poolcache_write(key.buf, names, pools->nr))
+		azl_logf(4, "%s", azl_error_message());
+	free(names);
+	strbuf_release(&key);
+}
+
+static int inspect_cluster(struct fleet_run *run, const struct azl_rest_config *cfg,
+			   struct azl_kube *kube, struct azl_inspection *ins)
+{
+	struct azl_arm_options ao = { .credential = run->cred };
+	struct azl_cluster_query q = {
+		.server = cfg->server, .context = cfg->context_name,
+		.subscription = run->cf->subscription, .resource_group = run->cf->resource_group,
+		.name = run->cf->name, .cloud = run->cloud,
+	};
+	struct azl_arm *arm = NULL;
+	int rc = azl_arm_new(&arm, &ao);
+
+	if (!rc)
+		rc = azl_cluster_resolve(arm, kube, &q, &ins->cluster);
+	if (!rc)
+		rc = azl_pool_load(arm, kube, &ins->cluster, run->pools, run->nr_pools, &ins->pools);
+	if (!rc && !run->nr_pools)
+		remember_pools(cfg, &ins->pools);
+	azl_arm_free(arm);
+	return rc;
+}
+
+static void inspect_one(struct fleet_run *run, struct azl_inspection *ins)
+{
+	struct azl_kube_overrides ov;
+	struct azl_rest_config *cfg = NULL;
+	struct azl_kube *kube = NULL;
+	int rc = azl_global_flags_overrides(run->g, &ov);
+
+	if (ins->context)
+		ov.context = ins->context;
+	if (!rc)
+		rc = azl_kubeconfig_resolve(run->kc, &ov, &cfg);
+	if (!rc && !ins->context)
+		ins->context = xstrdup(cfg->context_name);
+	if (!rc)
+		rc = azl_kube_new(&kube, cfg);
+	if (!rc)
+		rc = inspect_cluster(run, cfg, kube, ins);
+	if (rc) {
+		ins->rc = rc;
+		strbuf_addstr(&ins->error, azl_error_message());
+	}
+	azl_kube_free(kube);
+	azl_rest_config_free(cfg);
+}
+
+static void *worker(void *arg)
+{
+	struct fleet_run *run = arg;
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&run->lock);
+		i = run->next++;
+		pthread_mutex_unlock(&run->lock);
+		if (i >= run->fleet->nr)
+			return NULL;
+		inspect_one(run, &run->fleet->items[i]);
+	}
+}
+
+static void run_workers(struct fleet_run *run)
+{
+	pthread_t threads[MAX_WORKERS];
+	size_t n = run->fleet->nr < MAX_WORKERS ? run->fleet->nr : MAX_WORKERS;
+	size_t started = 0;
+
+	/* one context needs no thread */
+	for (; n > 1 && started < n; started++)
+		if (pthread_create(&threads[started], NULL, worker, run))
+			break;
+	worker(run);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+}
+
+static void add_context(struct azl_fleet *f, const char *name, size_t len)
+{
+	struct azl_inspection *items = realloc(f->items, (f->nr + 1) * sizeof(*items));
+
+	if (!items)
+		abort();
+	f->items = items;
+	memset(&items[f->nr], 0, sizeof(items[f->nr]));
+	strbuf_init(&items[f->nr].error, 0);
+	if (name) {
+		items[f->nr].context = malloc(len + 1);
+		if (!items[f->nr].context)
+			abort();
+		memcpy(items[f->nr].context, name, len);
+		items[f->nr].context[len] = '\0';
+	}
+	f->nr++;
+}
+
+static int list_contexts(const struct azl_kubeconfig *kc, const struct azl_cluster_flags *cf,
+			 struct azl_fleet *f)
+{
+	const char *p = cf->contexts;
+
+	f->multi = 1;
+	if (cf->all_contexts) {
+		for (size_t i = 0; i < azl_kubeconfig_context_count(kc); i++) {
+			const char *name = azl_kubeconfig_context_name(kc, i);
+
+			add_context(f, name, strlen(name));
+		}
+		if (!f->nr)
+			return azl_error_set(AZL_ENOTFOUND, "the kubeconfig has no contexts");
+		return 0;
+	}
+	while (p && *p) {
+		size_t len = strcspn(p, ",");
+
+		if (len)
+			add_context(f, p, len);
+		p += len + (p[len] == ',');
+	}
+	if (!f->nr)
+		return azl_error_set(AZL_EINVALID, "--contexts needs at least one context name");
+	return 0;
+}
+
+static int check_flags(const struct azl_global_flags *g, const struct azl_cluster_flags *cf)
+{
+	int multi = cf->all_contexts || cf->contexts;
+
+	if (cf->all_contexts && cf->contexts)
+		return azl_error_set(AZL_EINVALID, "--all-contexts and --contexts cannot be used together");
+	if (multi && g->context)
+		return azl_error_set(AZL_EINVALID,
+				     "--context cannot be used with --all-contexts or --contexts");
+	if (multi && cf->name)
+		return azl_error_set(AZL_EINVALID,
+				     "--name picks one cluster: it cannot be used with --all-contexts or --contexts");
+	if (cf->name && !cf->resource_group)
+		return azl_error_set(AZL_EINVALID, "--name needs --resource-group");
+	return 0;
+}
+
+static void auth_notify(enum azl_auth_event event, const char *message, void *data)
+{
+	(void)data;
+	if (event == AZL_AUTH_EVENT_WARNING)
+		azl_warning("%s", message);
+	else
+		fprintf(stderr, "%s\n", message);
+}
+
+int azl_fleet_inspect(const struct azl_global_flags *g, const struct azl_cluster_flags *cf,
+		      const char *const *pools, size_t nr_pools, struct azl_fleet *out)
+{
+	struct azl_auth_options aopts = { .notify = auth_notify };
+	struct fleet_run run = { g, cf, pools, nr_pools, NULL, NULL, NULL, out,
+				 PTHREAD_MUTEX_INITIALIZER, 0 };
+	struct azl_auth *auth = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = check_flags(g, cf);
+	if (!rc)
+		rc = azl_kubeconfig_load(&run.kc, g->kubeconfig);
+	if (!rc && (cf->all_contexts || cf->contexts))
+		rc = list_contexts(run.kc, cf, out);
+	else if (!rc)
+		add_context(out, NULL, 0);
+	if (!rc)
+		rc = azl_auth_new(&auth, &aopts);
+	if (!rc)
+		rc = azl_arm_credential_new(&run.cred, auth);
+	if (!rc) {
+		run.cloud = azl_auth_cloud(auth);
+		run_workers(&run);
+	}
+	azl_arm_credential_free(run.cred);
+	azl_auth_free(auth);
+	azl_kubeconfig_free(run.kc);
+	if (rc)
+		azl_fleet_release(out);
+	return rc;
+}
+
+void azl_fleet_release(struct azl_fleet *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->nr; i++) {
+		free(f->items[i].context);
+		strbuf_release(&f->items[i].error);
+		azl_cluster_release(&f->items[i].cluster);
+		azl_pool_list_release(&f->items[i].pools);
+	}
+	free(f->items);
+	memset(f, 0, sizeof(*f));
+}
+
+int azl_fleet_report_single(const struct azl_fleet *f)
+{
+	if (f->multi || !f->items[0].rc)
+		return 0;
+	azl_error_set(f->items[0].rc, "%s", f->items[0].error.buf);
+	return azl_error_report();
+}
+
+size_t azl_fleet_failures(const struct azl_fleet *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->nr; i++)
+		n += f->items[i].rc != 0;
+	return n;
+}
+
+/* ---- the -o json/yaml tree (documented in the README; add keys only) ---- */
+
+/* Missing values are null rather than "", so scripts can test for them. */
+static void add_str(cJSON *obj, const char *key, const char *value)
+{
+	if (value && *value)
+		cJSON_AddStringToObject(obj, key, value);
+	else
+		cJSON_AddNullToObject(obj, key);
+}
+
+static void add_strs(cJSON *obj, const char *key, char *const *items, size_t nr)
+{
+	cJSON *array = cJSON_AddArrayToObject(obj, key);
+
+	for (size_t i = 0; i < nr; i++)
+		cJSON_AddItemToArray(array, cJSON_CreateString(items[i]));
+}
+
+static cJSON *cluster_json(const struct azl_cluster *c)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	add_str(o, "id", c->id);
+	add_str(o, "name", c->name);
+	add_str(o, "resourceGroup", c->resource_group);
+	add_str(o, "subscription", c->subscription);
+	add_str(o, "location", c->location);
+	add_str(o, "kubernetesVersion", c->kubernetes_version);
+	add_str(o, "fqdn", c->fqdn);
+	add_str(o, "currentKubernetesVersion", c->current_kubernetes_version);
+	add_str(o, "privateFQDN", c->private_fqdn);
+	add_str(o, "nodeResourceGroup", c->node_resource_group);
+	add_str(o, "provisioningState", c->provisioning_state);
+	add_str(o, "powerState", c->power_state);
+	add_str(o, "upgradeChannel", c->upgrade_channel);
+	add_str(o, "nodeOSUpgradeChannel", c->node_os_upgrade_channel);
+	add_strs(o, "kubernetesUpgrades", c->upgrades, c->nr_upgrades);
+	return o;
+}
+
+static cJSON *findings_json(const struct azl_finding_list *list)
+{
+	cJSON *array = cJSON_CreateArray();
+
+	for (size_t i = 0; i < list->nr; i++) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "severity", azl_severity_name(list->items[i].severity));
+		cJSON_AddStringToObject(f, "code", list->items[i].code);
+		cJSON_AddStringToObject(f, "message", list->items[i].message);
+		cJSON_AddItemToArray(array, f);
+	}
+	return array;
+}
+
+static cJSON *pool_json(const struct azl_pool *p)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *scale;
+
+	add_str(o, "name", p->name);
+	add_str(o, "mode", p->mode);
+	add_str(o, "osType", p->os_type);
+	add_str(o, "osSku", p->os_sku);
+	add_str(o, "osVersion", p->os.version);
+	add_str(o, "vmSize", p->vm_size);
+	cJSON_AddNumberToObject(o, "count", (double)p->count);
+	cJSON_AddNumberToObject(o, "readyNodes", (double)p->ready_nodes);
+	add_str(o, "kubernetesVersion", p->kubernetes_version);
+	add_str(o, "nodeImageVersion", p->node_image_version);
+	add_str(o, "latestNodeImageVersion", p->latest_node_image_version);
+	add_str(o, "provisioningState", p->provisioning_state);
+	add_str(o, "powerState", p->power_state);
+	cJSON_AddBoolToObject(o, "gpu", p->gpu);
+	cJSON_AddItemToObject(o, "findings", findings_json(&p->findings));
+	add_str(o, "os", p->os.name);
+	cJSON_AddNumberToObject(o, "nodes", (double)p->nodes);
+	scale = cJSON_AddObjectToObject(o, "autoscaling");
+	cJSON_AddBoolToObject(scale, "enabled", p->autoscaling);
+	if (p->autoscaling) {
+		cJSON_AddNumberToObject(scale, "minCount", (double)p->min_count);
+		cJSON_AddNumberToObject(scale, "maxCount", (double)p->max_count);
+	}
+	add_str(o, "availabilityZones", p->zones);
+	add_str(o, "maxSurge", p->max_surge);
+	add_strs(o, "kubernetesUpgrades", p->upgrades, p->nr_upgrades);
+	return o;
+}
+
+static void add_inspection(cJSON *o, const struct azl_inspection *ins)
+{
+	cJSON *pools;
+
+	cJSON_AddItemToObject(o, "cluster", cluster_json(&ins->cluster));
+	pools = cJSON_AddArrayToObject(o, "pools");
+	for (size_t i = 0; i < ins->pools.nr; i++)
+		cJSON_AddItemToArray(pools, pool_json(&ins->pools.items[i]));
+}
+
+struct tally {
+	size_t clusters, pools, azl2, ubuntu, azl3, windows, other, failed;
+};
+
+static int seen_before(const struct azl_fleet *f, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (!f->items[k].rc && !strcasecmp(f->items[k].cluster.id, f->items[i].cluster.id))
+			return 1;
+	return 0;
+}
+
+/* Two contexts for one cluster (user and admin) count it once. */
+static void count(const struct azl_fleet *f, struct tally *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < f->nr; i++) {
+		const struct azl_inspection *ins = &f->items[i];
+
+		if (ins->rc) {
+			t->failed++;
+			continue;
+		}
+		if (seen_before(f, i))
+			continue;
+		t->clusters++;
+		for (size_t k = 0; k < ins->pools.nr; k++) {
+			const struct azl_os_info *os = &ins->pools.items[k].os;
+
+			t->pools++;
+			if (os->family == AZL_OS_AZURE_LINUX && !strcmp(os->version, "2.0"))
+				t->azl2++;
+			else if (os->family == AZL_OS_AZURE_LINUX && !strcmp(os->version, "3.0"))
+				t->azl3++;
+			else if (os->family == AZL_OS_UBUNTU)
+				t->ubuntu++;
+			else if (os->family == AZL_OS_WINDOWS)
+				t->windows++;
+			else
+				t->other++;
+		}
+	}
+}
+
+static cJSON *summary_json(const struct azl_fleet *f)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct tally t;
+
+	count(f, &t);
+	cJSON_AddNumberToObject(o, "contexts", (double)f->nr);
+	cJSON_AddNumberToObject(o, "failedContexts", (double)t.failed);
+	cJSON_AddNumberToObject(o, "clusters", (double)t.clusters);
+	cJSON_AddNumberToObject(o, "pools", (double)t.pools);
+	cJSON_AddNumberToObject(o, "azureLinux2", (double)t.azl2);
+	cJSON_AddNumberToObject(o, "ubuntu", (double)t.ubuntu);
+	cJSON_AddNumberToObject(o, "azureLinux3", (double)t.azl3);
+	cJSON_AddNumberToObject(o, "windows", (double)t.windows);
+	cJSON_AddNumberToObject(o, "other", (double)t.other);
+	return o;
+}
+
+cJSON *azl_fleet_tree(const struct azl_fleet *f)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *contexts;
+
+	if (!f->multi) {
+		add_inspection(root, &f->items[0]);
+		return root;
+	}
+	contexts = cJSON_AddArrayToObject(root, "contexts");
+	for (size_t i = 0; i < f->nr; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "context", f->items[i].context ? f->items[i].context : "");
+		if (f->items[i].rc)
+			cJSON_AddStringToObject(o, "error", f->items[i].error.buf);
+		else
+			add_inspection(o, &f->items[i]);
+		cJSON_AddItemToArray(contexts, o);
+	}
+	cJSON_AddItemToObject(root, "summary", summary_json(f));
+	return root;
+}
+
+int azl_fleet_print_tree(const struct azl_fleet *f, enum azl_output format)
+{
+	cJSON *root = azl_fleet_tree(f);
+	int rc = 0;
+
+	if (format == AZL_OUTPUT_JSON)
+		azl_print_json(stdout, root);
+	else
+		rc = azl_print_yaml(stdout, root);
+	cJSON_Delete(root);
+	return rc < 0 ? azl_error_report() : 0;
+}
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+void azl_fleet_summary(const struct azl_fleet *f, struct strbuf *sb)
+{
+	struct tally t;
+
+	count(f, &t);
+	strbuf_addf(sb, "%zu %s, %zu %s: %zu on Azure Linux 2.0 (retired), %zu on Ubuntu, "
+		    "%zu on Azure Linux 3.0", t.clusters, plural(t.clusters, "cluster", "clusters"),
+		    t.pools, plural(t.pools, "pool", "pools"), t.azl2, t.ubuntu, t.azl3);
+	if (t.windows)
+		strbuf_addf(sb, ", %zu on Windows", t.windows);
+	if (t.other)
+		strbuf_addf(sb, ", %zu other", t.other);
+	if (t.failed)
+		strbuf_addf(sb, "; %zu %s failed", t.failed, plural(t.failed, "context", "contexts"));
+}
+
+void azl_cluster_line(const struct azl_cluster *c, struct strbuf *sb)
+{
+	strbuf_addf(sb, "Cluster %s (resource group %s, %s): Kubernetes %s", c->name,
+		    c->resource_group, c->location, c->current_kubernetes_version);
+	if (strcmp(c->kubernetes_version, c->current_kubernetes_version))
+		strbuf_addf(sb, " (upgrading to %s)", c->kubernetes_version);
+	strbuf_addf(sb, ", auto-upgrade %s, node OS upgrade %s", c->upgrade_channel,
+		    *c->node_os_upgrade_channel ? c->node_os_upgrade_channel : "unknown");
+}
+
+void azl_pool_finding_codes(const struct azl_pool *p, struct strbuf *sb)
+{
+	for (size_t i = 0; i < p->findings.nr; i++) {
+		if (i)
+			strbuf_addch(sb, ',');
+		strbuf_addstr(sb, p->findings.items[i].code);
+	}
+}

@@ -1,0 +1,91 @@
+/* What `pools` and `check` share: the cluster flags, inspecting one
+ * context or a fleet of them (--all-contexts, --contexts a,b) in parallel,
+ * the documented -o json/yaml tree, and the fleet summary line.
+ *
+ * Each context is inspected on its own thread with its own Kubernetes and
+ * ARM clients; one ARM credential serves them all. A context that fails
+ * keeps its one-line error; the others carry on. */
+#ifndef AZL_PLUGIN_FLEET_H
+#define AZL_PLUGIN_FLEET_H
+
+#include <cjson/cJSON.h>
+
+#include "cluster.h"
+#include "common.h"
+#include "pool.h"
+#include "strbuf.h"
+
+struct azl_cluster_flags {
+	const char *subscription;
+	const char *resource_group;
+	const char *name;
+	int all_contexts;
+	const char *contexts;        /* "a,b" */
+};
+
+#define AZL_OPT_CLUSTER_FLAGS(T, m) \
+	OPT_GROUP("AKS cluster flags"), \
+	OPT_STRING(0, "subscription", T, m.subscription, "ID", \
+		   "Azure subscription to search for the cluster (default: AZURE_SUBSCRIPTION_ID, " \
+		   "the nodes' providerID, then the Azure CLI's default).", AZL_COMPLETE_NONE), \
+	OPT_STRING('g', "resource-group", T, m.resource_group, "NAME", \
+		   "Resource group of the AKS cluster (narrows the search; needed with --name).", \
+		   AZL_COMPLETE_NONE), \
+	OPT_STRING(0, "name", T, m.name, "NAME", \
+		   "Name of the AKS cluster, instead of finding it from the context's API server.", \
+		   AZL_COMPLETE_NONE), \
+	OPT_BOOL('A', "all-contexts", T, m.all_contexts, \
+		 "Inspect every context of the kubeconfig, in parallel."), \
+	OPT_STRING(0, "contexts", T, m.contexts, "A,B", \
+		   "Inspect these kubeconfig contexts (comma-separated), in parallel.", \
+		   AZL_COMPLETE_CONTEXT)
+
+/* One context's outcome. */
+struct azl_inspection {
+	char *context;
+	int rc;                      /* 0, or the AZL_E* of the failure */
+	struct strbuf error;         /* one line when rc != 0 */
+	struct azl_cluster cluster;
+	struct azl_pool_list pools;
+};
+
+struct azl_fleet {
+	struct azl_inspection *items; /* in kubeconfig (or --contexts) order */
+	size_t nr;
+	int multi;                   /* --all-contexts or --contexts */
+};
+
+/* Inspects the context(s) the flags name, loading only the pools named
+ * (all when nr_pools is 0). Returns 0 when every context was attempted;
+ * per-context failures are in items[i].rc. An error here (bad flags, no
+ * kubeconfig, no credential) means nothing could be attempted. */
+int azl_fleet_inspect(const struct azl_global_flags *g, const struct azl_cluster_flags *cf,
+		      const char *const *pools, size_t nr_pools, struct azl_fleet *out);
+void azl_fleet_release(struct azl_fleet *fleet);
+
+/* When the one context (not a fleet) failed: prints "error: <why>" and
+ * returns 1, the exit status; else returns 0 and prints nothing. */
+int azl_fleet_report_single(const struct azl_fleet *fleet);
+
+/* Number of contexts that failed. */
+size_t azl_fleet_failures(const struct azl_fleet *fleet);
+
+/* The -o json/yaml tree: {"cluster":{...},"pools":[...]} for one context,
+ * {"contexts":[{"context","cluster","pools"} | {"context","error"}],
+ * "summary":{...}} for a fleet. */
+cJSON *azl_fleet_tree(const struct azl_fleet *fleet);
+/* Prints the tree as JSON or YAML; returns the exit code (0 or 1). */
+int azl_fleet_print_tree(const struct azl_fleet *fleet, enum azl_output format);
+
+/* "12 clusters, 41 pools: 3 on Azure Linux 2.0 (retired), 9 on Ubuntu,
+ * 29 on Azure Linux 3.0" (+ Windows/other when present, + failures). */
+void azl_fleet_summary(const struct azl_fleet *fleet, struct strbuf *sb);
+
+/* "Cluster aks1 (resource group rg1, eastus): Kubernetes 1.32.6,
+ * auto-upgrade none, node OS upgrade NodeImage" */
+void azl_cluster_line(const struct azl_cluster *c, struct strbuf *sb);
+
+/* The pool's finding codes, comma-separated, most severe first. */
+void azl_pool_finding_codes(const struct azl_pool *p, struct strbuf *sb);
+
+#endif
