@@ -341,3 +341,20 @@ def test_fleet_contexts_and_addresses(make_sim, tmp_path):
         assert {r[0] for r in rows[1:]} == {n["metadata"]["name"] for n in cluster.k8s.nodes()}
     users = ok(kubectl(env, "config", "view", "-o", "jsonpath={.users[*].name}")).split()
     assert users == ["clusterUser_%s_%s" % (c.resource_group, c.name) for c in fleet.clusters]
+
+
+def test_auth_can_i_follows_the_deny_list(sim, env, k8s):
+    assert ok(kubectl(env, "auth", "can-i", "patch", "nodes")).strip() == "yes"
+    k8s.forbid("masterclient", "create", "pods/eviction")
+    result = kubectl(env, "auth", "can-i", "create", "pods", "--subresource=eviction",
+                     "-n", "shop")
+    assert result.returncode == 1 and result.stdout.startswith("no")
+    assert ok(kubectl(env, "auth", "can-i", "list", "pods", "-n", "shop")).strip() == "yes"
+
+
+def test_describe_node_lists_its_pods(sim, env, k8s):
+    node = node_named(k8s, "gpu", 0)
+    out = ok(kubectl(env, "describe", "node", node))
+    assert "kubernetes.azure.com/accelerator=nvidia" in out
+    for pod in k8s.pods(node=node):
+        assert pod["metadata"]["name"] in out

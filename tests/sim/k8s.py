@@ -52,10 +52,13 @@ RESOURCES = [
     ("", "v1", "namespaces", "Namespace", False, ["ns"]),
     ("", "v1", "nodes", "Node", False, ["no"]),
     ("", "v1", "pods", "Pod", True, ["po"]),
+    ("", "v1", "events", "Event", True, ["ev"]),
     ("apps", "v1", "daemonsets", "DaemonSet", True, ["ds"]),
     ("apps", "v1", "deployments", "Deployment", True, ["deploy"]),
     ("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"]),
     ("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"]),
+    ("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
+     False, []),
 ]
 _BY_PLURAL = {r[2]: r for r in RESOURCES}
 _VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
@@ -64,6 +67,10 @@ _ANONYMOUS_PATHS = ("/version", "/healthz", "/livez", "/readyz")
 _POD_SUFFIX = "bcdfghjklmnpqrstvwxz2456789"
 _FIELDS = {"pods": ("spec.nodeName", "status.phase", "spec.restartPolicy",
                     "spec.schedulerName", "spec.serviceAccountName", "status.podIP"),
+           "events": ("involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+                      "involvedObject.uid", "involvedObject.apiVersion",
+                      "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+                      "reportingComponent", "source", "type"),
            "nodes": ("spec.unschedulable",), "namespaces": ("status.phase",)}
 
 
@@ -945,6 +952,8 @@ class K8sState:
         raise ApiError(405, "the simulator does not support PUT; use PATCH")
 
     def _do_create(self, req, route):
+        if route["plural"] == "selfsubjectaccessreviews" and not route["name"]:
+            return self._access_review(req)
         if route["sub"] != "eviction":
             raise ApiError(405, "the simulator only creates evictions")
         pod = self._obj(dict(route, sub=None))
@@ -961,6 +970,28 @@ class K8sState:
             self._delete_pod(pod)
         return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {},
                      "status": "Success", "code": 201}, {}
+
+    def _access_review(self, req):
+        """`kubectl auth can-i`: answered from the same deny list as real requests."""
+        try:
+            if req.content_type == "application/vnd.kubernetes.protobuf":
+                review = {"spec": {"resourceAttributes": _review_from_protobuf(req.body)}}
+            else:
+                review = req.json() or {}
+            attrs = review["spec"]["resourceAttributes"]
+        except (ValueError, KeyError, TypeError, IndexError):
+            raise ApiError(400, "spec.resourceAttributes is required")
+        route = {"group": attrs.get("group", ""), "plural": attrs.get("resource", ""),
+                 "sub": attrs.get("subresource") or None, "name": attrs.get("name") or None,
+                 "ns": attrs.get("namespace") or None}
+        user = self.authenticate(req)[0]
+        try:
+            self._authorize(user, attrs.get("verb", ""), route)
+            status = {"allowed": True, "reason": "simulator: not denied"}
+        except ApiError as e:
+            status = {"allowed": False, "denied": True, "reason": e.message}
+        return 201, dict(review, apiVersion="authorization.k8s.io/v1",
+                         kind="SelfSubjectAccessReview", status=status), {}
 
     def _check_pdbs(self, pod):
         ns = pod["metadata"]["namespace"]
@@ -1003,6 +1034,48 @@ class K8sState:
                 "columnDefinitions": [dict(name=n, type=t, format=f, description=n, priority=p)
                                       for n, t, f, p in columns],
                 "rows": rows}
+
+
+def _protobuf_fields(data):
+    """(field number, bytes) of a protobuf message's length-delimited fields."""
+    out, i = [], 0
+    while i < len(data):
+        key, i = _varint(data, i)
+        if key & 7 == 0:
+            _, i = _varint(data, i)
+        elif key & 7 == 2:
+            size, i = _varint(data, i)
+            out.append((key >> 3, data[i:i + size]))
+            i += size
+        else:
+            raise ValueError("unexpected protobuf wire type %d" % (key & 7))
+    return out
+
+
+def _varint(data, i):
+    shift = value = 0
+    while True:
+        b = data[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return value, i
+
+
+def _review_from_protobuf(body):
+    """resourceAttributes of a protobuf SelfSubjectAccessReview (kubectl auth can-i
+    sends protobuf): envelope "k8s\\0" + runtime.Unknown{2: raw}, raw{2: spec},
+    spec{1: resourceAttributes{1 ns, 2 verb, 3 group, 4 version, 5 resource,
+    6 subresource, 7 name}}."""
+    if not body.startswith(b"k8s\x00"):
+        raise ValueError("not a Kubernetes protobuf envelope")
+    raw = dict(_protobuf_fields(body[4:]))[2]
+    spec = dict(_protobuf_fields(raw))[2]
+    attrs = dict(_protobuf_fields(spec))[1]
+    names = {1: "namespace", 2: "verb", 3: "group", 4: "version", 5: "resource",
+             6: "subresource", 7: "name"}
+    return {names[n]: v.decode() for n, v in _protobuf_fields(attrs) if n in names}
 
 
 def _group(g, v):
