@@ -57,8 +57,13 @@ static int run_command(const struct azl_command *cmd, int argc, const char **arg
 		       const char *prog)
 {
 	struct azl_cmd_ctx ctx = { prog, cmd };
+	int rc;
 
-	return cmd->run(argc, argv, &ctx);
+	if (azl_global_init() < 0)
+		return azl_error_report();
+	rc = cmd->run(argc, argv, &ctx);
+	azl_global_cleanup();
+	return rc;
 }
 
 /* Called as kubectl_complete-azlinux: every argument is for __complete. */
@@ -143,7 +148,7 @@ int main(int argc, const char **argv)
 {
 	const char *prog;
 	const struct azl_command *cmd;
-	int word, rc;
+	int word;
 
 	if (!strcmp(basename_of(argv[0]), "kubectl_complete-azlinux"))
 		return complete_main(argc, argv);
@@ -160,9 +165,5 @@ int main(int argc, const char **argv)
 	if (!cmd)
 		return azl_unknown_command(prog, argv[word]);
 	command_word_first(argv, word);
-	if (azl_global_init() < 0)
-		return azl_error_report();
-	rc = run_command(cmd, argc - 1, argv + 1, prog);
-	azl_global_cleanup();
-	return rc;
+	return run_command(cmd, argc - 1, argv + 1, prog);
 }
