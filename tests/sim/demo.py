@@ -22,6 +22,7 @@ KUBECTL = "/usr/bin/kubectl"
 # === COMMANDS shown by the demo, in order. Later work adds `pools` and `check`. ===
 COMMANDS = [
     ["azlinux", "nodes"],
+    ["azlinux", "pools"], ["azlinux", "check"],
 ]
 # === end of COMMANDS ===
 
