@@ -8,7 +8,13 @@
  * Files live in $XDG_CACHE_HOME/kubectl-azlinux/ (~/.cache/kubectl-azlinux/
  * when unset): the directory is created 0700, each file is 0600 and is
  * replaced atomically, so a reader never sees half a list. One file per
- * key; the file repeats its key, so a hash collision reads as "no entry". */
+ * key, named pools-<FNV-1a 64 of the key, 16 hex digits>, holding
+ *
+ *     # kubectl-azlinux pool names v1
+ *     key <the key, percent-encoded>
+ *     <one pool name per line>
+ *
+ * The file repeats its key, so a hash collision reads as "no entry". */
 #ifndef AZL_POOLCACHE_H
 #define AZL_POOLCACHE_H
 

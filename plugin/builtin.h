@@ -54,7 +54,5 @@ extern const struct azl_command azl_cmd_logout;
 extern const struct azl_command azl_cmd_auth;
 extern const struct azl_command azl_cmd_completion;
 extern const struct azl_command azl_cmd_complete;
-/* cmd-completion.c: the shells it writes scripts for, NULL-terminated. */
-extern const char *const azl_completion_shells[];
 
 #endif

@@ -285,8 +285,8 @@ static void complete_cloud(struct comp_out *o)
 }
 
 /* TODO(lead): auth.h documents the modes of azl_auth_options.mode but
- * exports no list of them. */
-static void complete_auth(struct comp_out *o)
+ * exports no list of them; only those the option's help names are offered. */
+static void complete_auth(const struct azl_option *opt, struct comp_out *o)
 {
 	static const struct { const char *name, *desc; } modes[] = {
 		{ "env", "Service principal from AZURE_TENANT_ID, AZURE_CLIENT_ID and a secret or certificate" },
@@ -298,7 +298,8 @@ static void complete_auth(struct comp_out *o)
 	size_t i;
 
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		add_candidate(o, modes[i].name, modes[i].desc);
+		if (!opt || help_mentions(opt->help, modes[i].name))
+			add_candidate(o, modes[i].name, modes[i].desc);
 }
 
 /* The shell does not expand "~/" in a word it has not run yet. */
@@ -437,7 +438,7 @@ static void complete_value(const struct comp_line *l, const struct azl_option *o
 		complete_cloud(o);
 		break;
 	case AZL_COMPLETE_AUTH:
-		complete_auth(o);
+		complete_auth(opt, o);
 		break;
 	case AZL_COMPLETE_CONTEXT:
 	case AZL_COMPLETE_CLUSTER:
@@ -468,20 +469,44 @@ static void complete_flag_value(struct comp_line *l, const char *word, struct co
 		complete_value(l, opt, opt->complete, 0, o);
 }
 
+/* The literal words of the usage line, as cobra's ValidArgs: in
+ * "completion bash|zsh|fish" argument 1 is bash, zsh or fish; in "auth
+ * status [-o ...]" it is status. Placeholders (NAME), options ([...], -x)
+ * end the literal part. */
+static void complete_usage_word(const struct azl_command *cmd, size_t index,
+				struct comp_out *o)
+{
+	const char *p = cmd->usage + strcspn(cmd->usage, " ");
+	struct strbuf word = STRBUF_INIT;
+
+	for (;;) {
+		size_t len;
+
+		p += strspn(p, " ");
+		len = strcspn(p, " |");
+		if (!len || !(*p >= 'a' && *p <= 'z'))
+			break;
+		strbuf_reset(&word);
+		strbuf_add(&word, p, len);
+		if (!index)
+			add_candidate(o, word.buf, NULL);
+		p += len;
+		if (*p == '|')
+			p++;
+		else if (index-- == 0)
+			break;
+	}
+	strbuf_release(&word);
+}
+
 static void complete_argument(const struct comp_line *l, struct comp_out *o)
 {
-	if (!l->cmd) {
+	if (!l->cmd || (l->cmd == &azl_cmd_help && !l->args.nr)) {
 		complete_commands(o);
 		return;
 	}
-	if (l->cmd == &azl_cmd_help && !l->args.nr) {
-		complete_commands(o);
-		return;
-	}
-	if (l->cmd == &azl_cmd_completion) {
-		size_t i;
-		for (i = 0; !l->args.nr && azl_completion_shells[i]; i++)
-			add_candidate(o, azl_completion_shells[i], NULL);
+	if (l->cmd->args_complete == AZL_COMPLETE_NONE) {
+		complete_usage_word(l->cmd, l->args.nr, o);
 		return;
 	}
 	complete_value(l, NULL, l->cmd->args_complete, 1, o);

@@ -10,9 +10,9 @@
 #include "builtin.h"
 #include "common.h"
 
-const char *const azl_completion_shells[] = { "bash", "zsh", "fish", NULL };
+static const char *const shells[] = { "bash", "zsh", "fish", NULL };
 
-/* The scripts' text, in the order of azl_completion_shells. */
+/* The scripts' text, in the order of shells[]. */
 static const char bash_script[] =
 	"# bash completion for kubectl-azlinux                      -*- shell-script -*-\n"
 	"#\n"
@@ -465,8 +465,8 @@ static int run_completion(int argc, const char **argv, const struct azl_cmd_ctx 
 	if (n != 1)
 		return azl_error_usage("completion needs exactly one shell: bash, zsh or fish\n"
 				       "See '%s completion --help' for usage.", ctx->prog);
-	for (i = 0; azl_completion_shells[i]; i++) {
-		if (strcmp(argv[0], azl_completion_shells[i]))
+	for (i = 0; shells[i]; i++) {
+		if (strcmp(argv[0], shells[i]))
 			continue;
 		fputs(scripts[i], stdout);
 		return 0;
