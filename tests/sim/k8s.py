@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
            405: "MethodNotAllowed", 409: "Conflict", 410: "Expired", 415: "UnsupportedMediaType",
@@ -796,7 +797,8 @@ class K8sState:
                                    "kind": "Eviction", "verbs": ["create"]})
         if path == "/api":
             return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
-                {"clientCIDR": "0.0.0.0/0", "serverAddress": self.cluster.fqdn + ":443"}]}
+                {"clientCIDR": "0.0.0.0/0",
+                 "serverAddress": urlsplit(self.cluster.server_url).netloc}]}
         if path == "/apis":
             return {"kind": "APIGroupList", "apiVersion": "v1",
                     "groups": [_group(g, v) for (g, v) in groups if g]}

@@ -511,14 +511,14 @@ class Sim:
 # client's output, never pass into a client_env().
 _DROP_PREFIXES = ("AZURE_", "AZLINUX_", "ARM_", "MSI_", "IDENTITY_", "KUBE", "MSAL_")
 _DROP = {"NO_COLOR", "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", "HTTPS_PROXY",
-         "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
-         "DBUS_SESSION_BUS_ADDRESS"}
+         "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"}
 
 
 def client_env(sim, home, bin_dir=None):
     """An isolated environment for a client of `sim` (None: no simulator):
     HOME and XDG config/cache dirs under `home`, the simulator's variables,
-    and bin_dir first on PATH."""
+    and bin_dir first on PATH. XDG_RUNTIME_DIR and the D-Bus session address
+    stay, so a keyring daemon the caller started remains reachable."""
     env = {k: v for k, v in os.environ.items()
            if k not in _DROP and not k.startswith(_DROP_PREFIXES)}
     home = str(home)
