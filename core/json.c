@@ -7,6 +7,21 @@
 
 #include "error.h"
 
+/* The member of obj named by the len bytes at name, compared in place so
+ * a path step needs no copy. */
+static const cJSON *member(const cJSON *obj, const char *name, size_t len)
+{
+	const cJSON *child;
+
+	if (!cJSON_IsObject(obj))
+		return NULL;
+	for (child = obj->child; child; child = child->next)
+		if (child->string && strlen(child->string) == len &&
+		    !memcmp(child->string, name, len))
+			return child;
+	return NULL;
+}
+
 const cJSON *azl_json_path(const cJSON *obj, const char *path)
 {
 	const char *p = path;
@@ -14,16 +29,8 @@ const cJSON *azl_json_path(const cJSON *obj, const char *path)
 	while (obj && *p) {
 		const char *dot = strchr(p, '.');
 		size_t len = dot ? (size_t)(dot - p) : strlen(p);
-		const cJSON *child;
 
-		if (!cJSON_IsObject(obj))
-			return NULL;
-		/* member names are compared in place, without copying the step */
-		for (child = obj->child; child; child = child->next)
-			if (child->string && strlen(child->string) == len &&
-			    !memcmp(child->string, p, len))
-				break;
-		obj = child;
+		obj = member(obj, p, len);
 		p += len + (dot ? 1 : 0);
 	}
 	return obj;
