@@ -66,13 +66,16 @@ static int usage_error(const struct parse_state *st, const char *fmt, ...)
 
 static int usage_error(const struct parse_state *st, const char *fmt, ...)
 {
+	struct strbuf msg = STRBUF_INIT;
 	va_list ap;
 
-	fputs("error: ", stderr);
+	strbuf_addstr(&msg, "error: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	strbuf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nSee '%s %s --help' for usage.\n", st->prog, st->cmd->name);
+	strbuf_addf(&msg, "\nSee '%s %s --help' for usage.\n", st->prog, st->cmd->name);
+	fputs(msg.buf, stderr);
+	strbuf_release(&msg);
 	return AZL_PARSE_ERROR;
 }
 
