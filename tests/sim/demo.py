@@ -26,6 +26,10 @@ COMMANDS = [
 ]
 # === end of COMMANDS ===
 
+# Exit statuses that are a result, not a failure: `check` answers 3 for
+# warnings and 4 for errors found in the (deliberately flawed) demo cluster.
+RESULT_STATUSES = {"check": (3, 4)}
+
 
 def banner(args):
     print("\n==> kubectl " + " ".join(args), flush=True)
@@ -50,6 +54,7 @@ def main(argv=None):
                 rc = subprocess.run([KUBECTL, *command], env=env).returncode
                 if rc != 0:
                     print("(exit status %d)" % rc, flush=True)
+                if rc != 0 and rc not in RESULT_STATUSES.get(command[1], ()):
                     status = 1
     return status
 
