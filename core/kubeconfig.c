@@ -301,18 +301,28 @@ struct kc_context {
 	char *cluster, *user, *namespace_;
 };
 
+struct lctx;
+
+/* clusters, users and contexts load alike: an array of elements that each
+ * start with a kc_entry, filled from the <inner> mapping of each item. */
+struct kc_list {
+	const char *key, *inner;        /* "clusters", "cluster" */
+	size_t size;                    /* of one element */
+	int (*fill)(struct lctx *lc, const struct ynode *body, void *elem);
+	void (*release)(void *elem);
+	char *items;
+	size_t n, alloc;
+};
+
+#define AT(list, i) ((void *)((list)->items + (i) * (list)->size))
+
 struct azl_kubeconfig {
 	char **files;           /* loaded, in merge order */
 	size_t nfiles, afiles;
 	struct strbuf origin;   /* where we looked, for "no configuration" */
 	char *current_context;
 	const char *current_context_file;
-	struct kc_cluster *clusters;
-	size_t nclusters, aclusters;
-	struct kc_user *users;
-	size_t nusers, ausers;
-	struct kc_context *contexts;
-	size_t ncontexts, acontexts;
+	struct kc_list clusters, users, contexts;
 };
 
 /* Reading one file: where we are, for messages and relative paths. */
@@ -577,35 +587,18 @@ static int read_exec(struct lctx *lc, const struct ynode *n, struct kc_exec **ou
 
 /* ---- named entries ---- */
 
-/* The entry named name in an array of structs that start with a kc_entry;
- * with file set, only entries from that file (duplicate detection). */
-static struct kc_entry *find_entry(void *arr, size_t n, size_t stride,
-				   const char *name, const char *file)
+/* The first entry of l named name; with file set, only one from that file
+ * (duplicate detection). */
+static struct kc_entry *find_entry(const struct kc_list *l, const char *name, const char *file)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct kc_entry *e = (struct kc_entry *)((char *)arr + i * stride);
+	for (size_t i = 0; name && i < l->n; i++) {
+		struct kc_entry *e = AT(l, i);
 		if (strcmp(e->name, name))
 			continue;
 		if (!file || e->file == file)
 			return e;
 	}
 	return NULL;
-}
-
-/* Fills e for a new entry: first file to define a name wins, and a name
- * twice in one file is an error, as in client-go's v1 conversion. */
-static int new_entry(struct lctx *lc, struct kc_entry *e, void *arr, size_t n, size_t stride,
-		     const char *list, const char *name, size_t index)
-{
-	struct kc_entry *dup = find_entry(arr, n, stride, name, lc->file);
-	if (dup)
-		return azl_error_set(AZL_EINVALID, "error loading %s: duplicate name \"%s\" in %s (%s[%zu] and %s[%zu])",
-				     lc->file, name, list, list, dup->index, list, index);
-	e->name = xstrdup(name);
-	e->file = lc->file;
-	e->index = index;
-	e->shadowed = find_entry(arr, n, stride, name, NULL) != NULL;
-	return 0;
 }
 
 /* The name and body of a {name, <inner>: {...}} list item. */
@@ -627,26 +620,47 @@ static int entry_parts(struct lctx *lc, const struct ynode *item, const char *in
 	return (*body)->type == Y_MAP ? 0 : field_error(lc, inner, *body, "a mapping");
 }
 
-static int read_cluster(struct lctx *lc, const struct ynode *item, size_t index, void *data)
+/* Adds one item of a named list. The first file to define a name wins (a
+ * later entry is kept only to be skipped), and a name twice in one file is
+ * an error, as in client-go's v1 conversion. */
+static int read_item(struct lctx *lc, const struct ynode *item, size_t index, void *data)
 {
-	struct azl_kubeconfig *kc = lc->kc;
-	const struct ynode *b = NULL;
-	struct kc_cluster *c;
+	struct kc_list *l = data;
+	const struct ynode *body = NULL;
+	const struct kc_entry *dup;
+	struct kc_entry *e;
 	char *name = NULL;
 	size_t old;
-	int rc = entry_parts(lc, item, "cluster", &name, &b);
-	(void)data;
+	int rc = entry_parts(lc, item, l->inner, &name, &body);
 
-	GROW(kc->clusters, kc->nclusters, kc->aclusters);
-	c = memset(&kc->clusters[kc->nclusters], 0, sizeof(*c));
-	strbuf_init(&c->ca_data, 0);
-	if (!rc)
-		rc = new_entry(lc, &c->e, kc->clusters, kc->nclusters, sizeof(*c), "clusters", name, index);
-	free(name);
-	if (rc)
+	if (!rc && (dup = find_entry(l, name, lc->file)))
+		rc = azl_error_set(AZL_EINVALID, "error loading %s: duplicate name \"%s\" in %s (%s[%zu] and %s[%zu])",
+				   lc->file, name, l->key, l->key, dup->index, l->key, index);
+	if (rc) {
+		free(name);
 		return rc;
-	kc->nclusters++;
-	old = path_push(lc, "cluster", 0);
+	}
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? l->alloc * 2 : 8;
+		l->items = xrealloc(l->items, l->alloc * l->size);
+	}
+	e = memset(AT(l, l->n++), 0, l->size);
+	e->name = name;
+	e->file = lc->file;
+	e->index = index;
+	e->shadowed = find_entry(l, name, NULL) != e;
+	old = path_push(lc, l->inner, 0);
+	rc = l->fill(lc, body, e);
+	path_pop(lc, old);
+	return rc;
+}
+
+static int fill_cluster(struct lctx *lc, const struct ynode *b, void *elem)
+{
+	struct kc_cluster *c = elem;
+	int rc;
+
+	strbuf_init(&c->ca_data, 0);
 	rc = get_str(lc, b, "server", &c->server);
 	if (!rc)
 		rc = get_str(lc, b, "tls-server-name", &c->tls_server_name);
@@ -660,8 +674,17 @@ static int read_cluster(struct lctx *lc, const struct ynode *item, size_t index,
 		rc = get_bool(lc, b, "insecure-skip-tls-verify", &c->insecure);
 	if (!rc)
 		rc = get_bool(lc, b, "disable-compression", &c->disable_compression);
-	path_pop(lc, old);
 	return rc;
+}
+
+static void release_cluster(void *elem)
+{
+	struct kc_cluster *c = elem;
+	free(c->server);
+	free(c->tls_server_name);
+	free(c->proxy_url);
+	free(c->ca_file);
+	strbuf_release(&c->ca_data);
 }
 
 static int read_auth_provider(struct lctx *lc, const struct ynode *b, struct kc_user *u)
@@ -705,58 +728,67 @@ static int read_user_fields(struct lctx *lc, const struct ynode *b, struct kc_us
 	return rc;
 }
 
-static int read_user(struct lctx *lc, const struct ynode *item, size_t index, void *data)
+static int fill_user(struct lctx *lc, const struct ynode *b, void *elem)
 {
-	struct azl_kubeconfig *kc = lc->kc;
-	const struct ynode *b = NULL;
-	struct kc_user *u;
-	char *name = NULL;
-	size_t old;
-	int rc = entry_parts(lc, item, "user", &name, &b);
-	(void)data;
-
-	GROW(kc->users, kc->nusers, kc->ausers);
-	u = memset(&kc->users[kc->nusers], 0, sizeof(*u));
+	struct kc_user *u = elem;
 	strbuf_init(&u->cert_data, 0);
 	strbuf_init(&u->key_data, 0);
-	if (!rc)
-		rc = new_entry(lc, &u->e, kc->users, kc->nusers, sizeof(*u), "users", name, index);
-	free(name);
-	if (rc)
-		return rc;
-	kc->nusers++;
-	old = path_push(lc, "user", 0);
-	rc = read_user_fields(lc, b, u);
-	path_pop(lc, old);
-	return rc;
+	return read_user_fields(lc, b, u);
 }
 
-static int read_context(struct lctx *lc, const struct ynode *item, size_t index, void *data)
+static void release_user(void *elem)
 {
-	struct azl_kubeconfig *kc = lc->kc;
-	const struct ynode *b = NULL;
-	struct kc_context *c;
-	char *name = NULL;
-	size_t old;
-	int rc = entry_parts(lc, item, "context", &name, &b);
-	(void)data;
+	struct kc_user *u = elem;
+	free(u->cert_file);
+	free(u->key_file);
+	free(u->token);
+	free(u->token_file);
+	free(u->username);
+	free(u->password);
+	free(u->auth_provider);
+	strbuf_release(&u->cert_data);
+	strbuf_release(&u->key_data);
+	kc_exec_free(u->exec);
+}
 
-	GROW(kc->contexts, kc->ncontexts, kc->acontexts);
-	c = memset(&kc->contexts[kc->ncontexts], 0, sizeof(*c));
-	if (!rc)
-		rc = new_entry(lc, &c->e, kc->contexts, kc->ncontexts, sizeof(*c), "contexts", name, index);
-	free(name);
-	if (rc)
-		return rc;
-	kc->ncontexts++;
-	old = path_push(lc, "context", 0);
-	rc = get_str(lc, b, "cluster", &c->cluster);
+static int fill_context(struct lctx *lc, const struct ynode *b, void *elem)
+{
+	struct kc_context *c = elem;
+	int rc = get_str(lc, b, "cluster", &c->cluster);
 	if (!rc)
 		rc = get_str(lc, b, "user", &c->user);
 	if (!rc)
 		rc = get_str(lc, b, "namespace", &c->namespace_);
-	path_pop(lc, old);
 	return rc;
+}
+
+static void release_context(void *elem)
+{
+	struct kc_context *c = elem;
+	free(c->cluster);
+	free(c->user);
+	free(c->namespace_);
+}
+
+static void list_init(struct kc_list *l, const char *key, const char *inner, size_t size,
+		      int (*fill)(struct lctx *, const struct ynode *, void *), void (*release)(void *))
+{
+	memset(l, 0, sizeof(*l));
+	l->key = key;
+	l->inner = inner;
+	l->size = size;
+	l->fill = fill;
+	l->release = release;
+}
+
+static void list_release(struct kc_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct kc_entry *e = AT(l, i);
+		free(e->name);
+		l->release(e);
+	}
+	free(l->items);
 }
 
 static int read_root(struct lctx *lc, const struct ynode *root)
@@ -779,11 +811,11 @@ static int read_root(struct lctx *lc, const struct ynode *root)
 	}
 	free(current);
 	if (!rc)
-		rc = each_item(lc, root, "clusters", read_cluster, NULL);
+		rc = each_item(lc, root, "clusters", read_item, &kc->clusters);
 	if (!rc)
-		rc = each_item(lc, root, "users", read_user, NULL);
+		rc = each_item(lc, root, "users", read_item, &kc->users);
 	if (!rc)
-		rc = each_item(lc, root, "contexts", read_context, NULL);
+		rc = each_item(lc, root, "contexts", read_item, &kc->contexts);
 	return rc;
 }
 
@@ -915,6 +947,9 @@ int azl_kubeconfig_load(struct azl_kubeconfig **out, const char *explicit_path)
 	if (!kc)
 		abort();
 	strbuf_init(&kc->origin, 0);
+	list_init(&kc->clusters, "clusters", "cluster", sizeof(struct kc_cluster), fill_cluster, release_cluster);
+	list_init(&kc->users, "users", "user", sizeof(struct kc_user), fill_user, release_user);
+	list_init(&kc->contexts, "contexts", "context", sizeof(struct kc_context), fill_context, release_context);
 	*out = NULL;
 	if (explicit_path) {
 		strbuf_addstr(&kc->origin, explicit_path);
@@ -932,51 +967,16 @@ int azl_kubeconfig_load(struct azl_kubeconfig **out, const char *explicit_path)
 	return 0;
 }
 
-static void entry_free(struct kc_entry *e)
-{
-	free(e->name);
-}
-
 void azl_kubeconfig_free(struct azl_kubeconfig *kc)
 {
 	if (!kc)
 		return;
-	for (size_t i = 0; i < kc->nclusters; i++) {
-		struct kc_cluster *c = &kc->clusters[i];
-		entry_free(&c->e);
-		free(c->server);
-		free(c->tls_server_name);
-		free(c->proxy_url);
-		free(c->ca_file);
-		strbuf_release(&c->ca_data);
-	}
-	for (size_t i = 0; i < kc->nusers; i++) {
-		struct kc_user *u = &kc->users[i];
-		entry_free(&u->e);
-		free(u->cert_file);
-		free(u->key_file);
-		free(u->token);
-		free(u->token_file);
-		free(u->username);
-		free(u->password);
-		free(u->auth_provider);
-		strbuf_release(&u->cert_data);
-		strbuf_release(&u->key_data);
-		kc_exec_free(u->exec);
-	}
-	for (size_t i = 0; i < kc->ncontexts; i++) {
-		struct kc_context *c = &kc->contexts[i];
-		entry_free(&c->e);
-		free(c->cluster);
-		free(c->user);
-		free(c->namespace_);
-	}
+	list_release(&kc->clusters);
+	list_release(&kc->users);
+	list_release(&kc->contexts);
 	for (size_t i = 0; i < kc->nfiles; i++)
 		free(kc->files[i]);
 	free(kc->files);
-	free(kc->clusters);
-	free(kc->users);
-	free(kc->contexts);
 	free(kc->current_context);
 	strbuf_release(&kc->origin);
 	free(kc);
@@ -992,38 +992,34 @@ const char *azl_kubeconfig_current_context(const struct azl_kubeconfig *kc)
 size_t azl_kubeconfig_context_count(const struct azl_kubeconfig *kc)
 {
 	size_t n = 0;
-	for (size_t i = 0; kc && i < kc->ncontexts; i++)
-		n += !kc->contexts[i].e.shadowed;
+	for (size_t i = 0; kc && i < kc->contexts.n; i++)
+		n += !((const struct kc_entry *)AT(&kc->contexts, i))->shadowed;
 	return n;
 }
 
 const char *azl_kubeconfig_context_name(const struct azl_kubeconfig *kc, size_t i)
 {
-	for (size_t k = 0; kc && k < kc->ncontexts; k++) {
-		if (kc->contexts[k].e.shadowed)
-			continue;
-		if (!i--)
-			return kc->contexts[k].e.name;
+	for (size_t k = 0; kc && k < kc->contexts.n; k++) {
+		const struct kc_entry *e = AT(&kc->contexts, k);
+		if (!e->shadowed && !i--)
+			return e->name;
 	}
 	return NULL;
 }
 
-#define FIND(kc, arr, n, name) \
-	((name) ? (void *)find_entry((kc)->arr, (kc)->n, sizeof(*(kc)->arr), (name), NULL) : NULL)
-
 static const struct kc_context *find_context(const struct azl_kubeconfig *kc, const char *name)
 {
-	return FIND(kc, contexts, ncontexts, name);
+	return (const struct kc_context *)find_entry(&kc->contexts, name, NULL);
 }
 
 static const struct kc_cluster *find_cluster(const struct azl_kubeconfig *kc, const char *name)
 {
-	return FIND(kc, clusters, nclusters, name);
+	return (const struct kc_cluster *)find_entry(&kc->clusters, name, NULL);
 }
 
 static const struct kc_user *find_user(const struct azl_kubeconfig *kc, const char *name)
 {
-	return FIND(kc, users, nusers, name);
+	return (const struct kc_user *)find_entry(&kc->users, name, NULL);
 }
 
 int azl_kubeconfig_context_info(const struct azl_kubeconfig *kc, const char *ctx,
@@ -1098,7 +1094,7 @@ static int pick_context(const struct azl_kubeconfig *kc, const struct azl_kube_o
 	*out = find_context(kc, name);
 	if (*out || (empty(name) && !empty(ov->server)))
 		return 0;
-	if (!kc->nclusters && !kc->nusers && !kc->ncontexts && empty(name))
+	if (!kc->clusters.n && !kc->users.n && !kc->contexts.n && empty(name))
 		return no_configuration(kc);
 	files_list(kc, &files);
 	if (empty(name))
@@ -1570,7 +1566,7 @@ static double go_duration_ns(const char *s)
 		if (!digits || s == start)
 			return -1;
 		ns = unit_ns(s, &ulen);
-		if (!ns)
+		if (ns <= 0)
 			return -1;
 		total += v * ns;
 		s += ulen;
