@@ -951,7 +951,7 @@ int azl_kubeconfig_load(struct azl_kubeconfig **out, const char *explicit_path)
 	list_init(&kc->users, "users", "user", sizeof(struct kc_user), fill_user, release_user);
 	list_init(&kc->contexts, "contexts", "context", sizeof(struct kc_context), fill_context, release_context);
 	*out = NULL;
-	if (explicit_path) {
+	if (explicit_path && *explicit_path) {
 		strbuf_addstr(&kc->origin, explicit_path);
 		rc = load_file(kc, explicit_path, 1);
 	} else if (env && *env) {
@@ -1434,7 +1434,8 @@ static int resolve_user(const struct azl_kubeconfig *kc, const struct kc_context
 {
 	const char *ctx_user = ctx ? ctx->user : NULL, *name;
 	const struct kc_user *u = find_user(kc, !empty(ov->user) ? ov->user : ctx_user);
-	struct kc_entry flags = { (char *)"", "command-line flags", 0, 0 };
+	/* credentials given only by flags, for a context without a user */
+	struct kc_entry flags = { (char *)"(none)", "the command-line flags", 0, 0 };
 	const struct kc_entry *e = u ? &u->e : &flags;
 	int rc = pick_named(kc, ctx, ov->user, ctx_user, "user", u, &name);
 

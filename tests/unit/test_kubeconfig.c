@@ -811,6 +811,18 @@ static void test_override_client_cert_and_token(void **state)
 	assert_string_equal(cfg->token, "flag-token");
 	assert_null(cfg->token_file);
 	azl_rest_config_free(cfg);
+	/* a context without a user still takes credentials from flags */
+	ov.token = NULL;
+	cfg = resolve_ok(f, "current-context: a\nclusters:\n- name: c\n  cluster: {server: https://x}\n"
+			 "contexts:\n" CTX0("a", "c"), &ov);
+	assert_string_equal(cfg->client_cert_pem.buf, "FLAG CERT\n");
+	assert_string_equal(cfg->client_key_pem.buf, "FLAG KEY\n");
+	azl_rest_config_free(cfg);
+	ov.client_key = NULL;
+	resolve_fails(f, "current-context: a\nclusters:\n- name: c\n  cluster: {server: https://x}\n"
+		      "contexts:\n" CTX0("a", "c"), &ov, AZL_EINVALID,
+		      "user \"(none)\" in the command-line flags: client-key-data or client-key must be specified "
+		      "to use the clientCert authentication method");
 	free(crt);
 	free(key);
 }
