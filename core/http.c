@@ -573,8 +573,19 @@ struct batch {
 	const struct azl_http_request *reqs;
 	struct azl_http_response *resps;
 	int *results;
+	struct strbuf *errors;     /* or NULL */
 	size_t n, next;
 };
+
+static void record(struct batch *b, size_t i, int rc)
+{
+	b->results[i] = rc;
+	if (!b->errors)
+		return;
+	strbuf_reset(&b->errors[i]);
+	if (rc)
+		strbuf_addstr(&b->errors[i], azl_error_message());
+}
 
 /* Starts the next request that can start on slot x; a request that
  * cannot (bad URL) is finished on the spot. Returns 0 when none is left. */
@@ -583,8 +594,10 @@ static int start_next(struct batch *b, struct xfer *x)
 	while (b->next < b->n) {
 		size_t i = b->next++;
 
-		b->results[i] = xfer_setup(b->http, x, &b->reqs[i], &b->resps[i]);
-		if (b->results[i])
+		int rc = xfer_setup(b->http, x, &b->reqs[i], &b->resps[i]);
+
+		record(b, i, rc);
+		if (rc)
 			continue;
 		/* wait for a connection that can multiplex instead of opening more */
 		curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, 1L);
@@ -610,7 +623,7 @@ static int reap(struct batch *b)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
 		x = (struct xfer *)(void *)priv;
 		curl_multi_remove_handle(b->multi, x->easy);
-		b->results[x->req - b->reqs] = xfer_finish(b->http, x, msg->data.result);
+		record(b, (size_t)(x->req - b->reqs), xfer_finish(b->http, x, msg->data.result));
 		started += start_next(b, x);
 	}
 	return started;
@@ -620,7 +633,14 @@ int azl_http_do_many(struct azl_http *http, const struct azl_http_request *reqs,
 		     struct azl_http_response *resps, int *results, size_t n,
 		     int max_parallel)
 {
-	struct batch b = { http, NULL, reqs, resps, results, n, 0 };
+	return azl_http_do_many_errors(http, reqs, resps, results, NULL, n, max_parallel);
+}
+
+int azl_http_do_many_errors(struct azl_http *http, const struct azl_http_request *reqs,
+			    struct azl_http_response *resps, int *results,
+			    struct strbuf *errors, size_t n, int max_parallel)
+{
+	struct batch b = { http, NULL, reqs, resps, results, errors, n, 0 };
 	size_t slots = max_parallel > 0 ? (size_t)max_parallel : 1, i;
 	struct xfer *xs;
 	int running = 1;

@@ -73,6 +73,13 @@ int azl_http_do_many(struct azl_http *http, const struct azl_http_request *reqs,
 		     struct azl_http_response *resps, int *results, size_t n,
 		     int max_parallel);
 
+/* As azl_http_do_many(), and errors[i] (initialised strbufs) receives the
+ * one-line message of a failed reqs[i], or is left empty. */
+int azl_http_do_many_errors(struct azl_http *http,
+			    const struct azl_http_request *reqs,
+			    struct azl_http_response *resps, int *results,
+			    struct strbuf *errors, size_t n, int max_parallel);
+
 /* Copies the value of the named header (case-insensitive) into out;
  * returns 1 when found, 0 otherwise. */
 int azl_http_response_header(const struct azl_http_response *resp,

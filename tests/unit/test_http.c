@@ -232,7 +232,7 @@ static void test_batch_keeps_order_and_bound(void **state)
 	struct azl_http *http = client(5000);
 	struct azl_http_request reqs[N];
 	struct azl_http_response resps[N];
-	struct strbuf urls[N];
+	struct strbuf urls[N], errors[N];
 	int results[N];
 
 	(void)state;
@@ -245,15 +245,25 @@ static void test_batch_keeps_order_and_bound(void **state)
 		url(&urls[i], path);
 		reqs[i] = (struct azl_http_request){ "GET", urls[i].buf, NULL, NULL, 0 };
 		resps[i] = (struct azl_http_response)AZL_HTTP_RESPONSE_INIT;
+		strbuf_init(&errors[i], 0);
 	}
 	reqs[3].url = "::not a url";
-	assert_int_equal(azl_http_do_many(http, reqs, resps, results, N, 2), 0);
+	reqs[5].url = "http://127.0.0.1:1/refused";
+	assert_int_equal(azl_http_do_many_errors(http, reqs, resps, results, errors, N, 2), 0);
 	for (int i = 0; i < N; i++) {
 		char want[48];
 		if (i == 3) {
 			assert_int_equal(results[i], AZL_EINVALID);
+			assert_string_equal(errors[i].buf, "invalid URL \"::not a url\"");
 			continue;
 		}
+		if (i == 5) {
+			assert_int_equal(results[i], AZL_ENETWORK);
+			assert_string_equal(errors[i].buf,
+					    "cannot connect to http://127.0.0.1:1: Connection refused");
+			continue;
+		}
+		assert_string_equal(errors[i].buf, "");
 		snprintf(want, sizeof(want), "\"path\":\"/item/%d\"", i);
 		assert_int_equal(results[i], 0);
 		assert_int_equal(resps[i].status, 200);
@@ -265,6 +275,7 @@ static void test_batch_keeps_order_and_bound(void **state)
 	for (int i = 0; i < N; i++) {
 		azl_http_response_release(&resps[i]);
 		strbuf_release(&urls[i]);
+		strbuf_release(&errors[i]);
 	}
 	azl_http_free(http);
 }
