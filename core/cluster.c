@@ -501,6 +501,23 @@ static int by_name(struct azl_arm *arm, struct azl_kube *kube,
 	return rc;
 }
 
+/* A cached answer is only good for the question asked: --subscription or
+ * --resource-group may point elsewhere. */
+static int cache_fits(const struct azl_cluster_query *q, const char *id)
+{
+	struct azl_arm_id parts;
+	int fits;
+
+	if (azl_arm_id_parse(id, &parts))
+		return 0;
+	fits = (!q->subscription || !*q->subscription ||
+		!strcasecmp(q->subscription, parts.subscription)) &&
+	       (!q->resource_group || !*q->resource_group ||
+		!strcasecmp(q->resource_group, parts.resource_group));
+	azl_arm_id_release(&parts);
+	return fits;
+}
+
 /* 0 with out filled when the cached cluster still serves host; 1 when
  * there is no usable entry (absent, deleted, moved); <0 on other errors. */
 static int from_cache(struct azl_arm *arm, const struct azl_cluster_query *q,
@@ -510,7 +527,8 @@ static int from_cache(struct azl_arm *arm, const struct azl_cluster_query *q,
 	cJSON *mc = NULL;
 	int rc;
 
-	if (q->no_cache || azl_cluster_cache_lookup(q->server, q->context, &id)) {
+	if (q->no_cache || azl_cluster_cache_lookup(q->server, q->context, &id) ||
+	    !cache_fits(q, id.buf)) {
 		strbuf_release(&id);
 		return 1;
 	}
@@ -532,6 +550,7 @@ static int from_cache(struct azl_arm *arm, const struct azl_cluster_query *q,
 	return rc;
 }
 
+/* 0 and out filled, 1 when no cluster serves host, <0 on ARM errors. */
 static int search(struct azl_arm *arm, const struct azl_cluster_query *q, const char *sub,
 		  const char *host, struct azl_cluster *out)
 {
@@ -550,7 +569,7 @@ static int search(struct azl_arm *arm, const struct azl_cluster_query *q, const 
 	strbuf_release(&path);
 	if (rc)
 		return rc;
-	rc = AZL_ENOTFOUND;
+	rc = 1;                         /* no match, unlike an ARM 404 */
 	cJSON_ArrayForEach(mc, items) {
 		if (!azl_cluster_json_matches(mc, host))
 			continue;
@@ -610,7 +629,7 @@ static int by_search(struct azl_arm *arm, struct azl_kube *kube,
 	azl_logf(4, "context %s: searching subscription %s (from %s) for API server %s",
 		 q->context, sub.buf, from, host);
 	rc = search(arm, q, sub.buf, host, out);
-	if (rc == AZL_ENOTFOUND)
+	if (rc == 1)
 		rc = !aks_host && nodes_are_azure(kube, azure_nodes) < 0
 			? not_aks(q) : not_found(q, host, sub.buf, from);
 	if (!rc && !q->no_cache && azl_cluster_cache_store(q->server, q->context, out->id))
