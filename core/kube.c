@@ -382,20 +382,30 @@ static int unauthorized(const struct azl_kube *kube)
 }
 
 /* `<resource> "<name>" not found` from the request path, for a 404 that
- * carries no Status ("/api/v1/nodes/n1" -> nodes "n1"). */
+ * carries no Status: after the group-version prefix ("api/v1",
+ * "apis/<group>/<version>") an object path is <resource>/<name>, or
+ * namespaces/<ns>/<resource>/<name>. */
 static int not_found(const struct call *c)
 {
-	size_t len = strcspn(c->path, "?");
-	const char *end = c->path + len, *name, *kind;
+	size_t len = strcspn(c->path, "?"), n = 0, skip;
+	const char *seg[8];
+	size_t seglen[8];
+	const char *p = c->path;
 
-	for (name = end; name > c->path && name[-1] != '/'; name--)
-		;
-	for (kind = name - 1; kind > c->path && kind[-1] != '/'; kind--)
-		;
-	if (name <= c->path + 1 || kind >= name)
-		return azl_error_set(AZL_ENOTFOUND, "the server could not find %s", c->path);
-	return azl_error_set(AZL_ENOTFOUND, "%.*s \"%.*s\" not found",
-			     (int)(name - 1 - kind), kind, (int)(end - name), name);
+	while (p < c->path + len && n < 8) {
+		p += strspn(p, "/");
+		if (p >= c->path + len)
+			break;
+		seg[n] = p;
+		seglen[n] = strcspn(p, "/?");
+		p += seglen[n++];
+	}
+	skip = n && seglen[0] == 4 && !strncmp(seg[0], "apis", 4) ? 3 : 2;
+	if (n == skip + 2 || n == skip + 4)
+		return azl_error_set(AZL_ENOTFOUND, "%.*s \"%.*s\" not found",
+				     (int)seglen[n - 2], seg[n - 2], (int)seglen[n - 1], seg[n - 1]);
+	return azl_error_set(AZL_ENOTFOUND, "the server could not find the requested resource (%s %.*s)",
+			     c->method, (int)len, c->path);
 }
 
 /* One line for a non-2xx answer: the metav1.Status message, as kubectl
@@ -413,7 +423,7 @@ static int status_error(const struct azl_kube *kube, const struct call *c,
 		rc = unauthorized(kube);
 	else if (msg && *msg)
 		rc = azl_error_set(code_for_status(resp->status), "%s", msg);
-	else if (resp->status == 404 && !st)
+	else if (resp->status == 404)
 		rc = not_found(c);
 	else
 		rc = azl_error_set(code_for_status(resp->status),
