@@ -116,8 +116,9 @@ static int parse_error(const struct azl_http_response *resp, const struct mi_end
 			ep->base, resp->status);
 	else
 		rc = azl_error_set(resp->status >= 500 ? AZL_ESERVER : AZL_EAUTH,
-			"managed identity (%s): HTTP %ld %s: %s", ep->base, resp->status,
-			azl_json_str(body, "error", ""), desc.buf);
+			"managed identity (%s): HTTP %ld%s%s: %s", ep->base, resp->status,
+			*azl_json_str(body, "error", "") ? " " : "", azl_json_str(body, "error", ""),
+			desc.buf);
 	strbuf_release(&desc);
 	cJSON_Delete(body);
 	return rc;

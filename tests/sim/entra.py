@@ -38,6 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_TENANT = "5f1e0a4c-0000-4000-8000-00000000a2b1"
 DEFAULT_CLIENT_ID = "3c7d9e1a-0000-4000-8000-00000000c1d2"
 DEVICE_USER = "alice@contoso.example"
+CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEVICE_GRANTS = ("urn:ietf:params:oauth:grant-type:device_code", "device_code")
 USER_SCOPES = ("offline_access", "openid", "profile")
@@ -123,6 +124,8 @@ class Entra:
         self.tenants = {DEFAULT_TENANT}
         self.default_secret = "sim-sp-secret-" + secrets.token_hex(12)
         self.add_app(DEFAULT_CLIENT_ID, DEFAULT_TENANT, secret=self.default_secret)
+        # the public client device-code sign-in uses by default
+        self.add_app(CLI_CLIENT_ID, DEFAULT_TENANT, name="Microsoft Azure CLI")
         self.token_lifetime = 3600      # seconds, for every token issued
         self.device_script = ["success"]  # what successive polls of one code answer
         self.device_interval = 1
@@ -205,7 +208,7 @@ class Entra:
                          "https://management.chinacloudapi.cn",
                          "https://management.usgovcloudapi.net"):
             state["tokens"][resource] = self.sim.issue_azure_token(
-                tenant, "04b07795-8ddb-461a-bbee-02f9e1bf7b46", resource,
+                tenant, CLI_CLIENT_ID, resource,
                 self.token_lifetime, upn=user)
         state["expires_on"] = int(time.time()) + self.token_lifetime
         state.update(extra)
@@ -222,6 +225,15 @@ class Entra:
     def app_service_env(self):
         return {"IDENTITY_ENDPOINT": self.sim.azure_url + "/msi/token",
                 "IDENTITY_HEADER": self.identity_header}
+
+    def bare_env(self, env, **extra):
+        """env without the default service principal, with IMDS pointed at the
+        simulator (never at a real 169.254.169.254), plus extra."""
+        out = {k: v for k, v in env.items()
+               if k not in ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET")}
+        out.update(self.imds_env())
+        out.update({k: str(v) for k, v in extra.items()})
+        return out
 
     def env(self):
         """What the simulator's default environment gets from us."""
