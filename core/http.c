@@ -72,13 +72,6 @@ static const char *own_str(struct strbuf *sb, const char *s)
 	return own(sb, s, s ? strlen(s) : 0);
 }
 
-static void wipe(struct strbuf *sb)
-{
-	if (sb->alloc)
-		memset(sb->buf, 0, sb->alloc);
-	strbuf_release(sb);
-}
-
 int azl_http_new(struct azl_http **out, const struct azl_http_options *opts)
 {
 	struct azl_http *http = calloc(1, sizeof(*http));
@@ -123,7 +116,7 @@ void azl_http_free(struct azl_http *http)
 	strbuf_release(&http->ca_pem);
 	strbuf_release(&http->ca_file);
 	strbuf_release(&http->cert);
-	wipe(&http->key);
+	azl_secret_wipe(&http->key);
 	strbuf_release(&http->tls_server_name);
 	strbuf_release(&http->proxy_url);
 	strbuf_release(&http->user_agent);

@@ -10,6 +10,7 @@
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "redact.h"
 #include "version.h"
 
 #define DEFAULT_PAGE_SIZE 500
@@ -35,13 +36,6 @@ struct azl_kube {
 
 /* How a request authenticates, for messages. */
 enum auth_kind { AUTH_NONE, AUTH_CERT, AUTH_TOKEN, AUTH_TOKEN_FILE, AUTH_EXEC };
-
-static void wipe(struct strbuf *sb)
-{
-	if (sb->alloc)
-		memset(sb->buf, 0, sb->alloc);
-	strbuf_release(sb);
-}
 
 static enum auth_kind auth_kind(const struct azl_kube *kube)
 {
@@ -147,7 +141,7 @@ void azl_kube_free(struct azl_kube *kube)
 		azl_credential_release(&kube->cred);
 	strbuf_release(&kube->base);
 	strbuf_release(&kube->user_agent);
-	wipe(&kube->token);
+	azl_secret_wipe(&kube->token);
 	strbuf_release(&kube->http_cert);
 	free(kube);
 }
@@ -177,12 +171,12 @@ static int refresh_token_file(struct azl_kube *kube)
 	if (strbuf_read_file(&sb, file) == 0) {
 		strbuf_trim(&sb);
 		if (sb.len) {
-			wipe(&kube->token);
+			azl_secret_wipe(&kube->token);
 			kube->token = sb;
 			return 0;
 		}
 	}
-	wipe(&sb);
+	azl_secret_wipe(&sb);
 	if (kube->token.len)
 		return 0;
 	return azl_error_set(AZL_EAUTH,
@@ -284,7 +278,7 @@ static int send_once(struct azl_kube *kube, const struct call *c,
 	req.headers = headers;
 	rc = azl_http_do(kube->http, &req, resp);
 out:
-	wipe(&auth);
+	azl_secret_wipe(&auth);
 	strbuf_release(&url);
 	strbuf_release(&ctype);
 	return rc;

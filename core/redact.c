@@ -326,3 +326,11 @@ void azl_redact_body(struct strbuf *out, const char *body, size_t len)
 	else
 		redact_form(out, body, len);
 }
+
+void azl_secret_wipe(struct strbuf *sb)
+{
+	/* explicit_bzero: a plain memset before free may be optimised away */
+	if (sb->alloc)
+		explicit_bzero(sb->buf, sb->alloc);
+	strbuf_release(sb);
+}

@@ -30,4 +30,7 @@ void azl_redact_url(struct strbuf *out, const char *url);
  * treated as form-encoded (a=b&c=d). */
 void azl_redact_body(struct strbuf *out, const char *body, size_t len);
 
+/* Zeroes a strbuf that held a secret (token, key), then releases it. */
+void azl_secret_wipe(struct strbuf *sb);
+
 #endif

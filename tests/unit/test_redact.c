@@ -156,6 +156,20 @@ static void test_names(void **state)
 	assert_true(azl_redact_is_secret_name("tokenizer", 5));
 }
 
+static void test_secret_wipe(void **state)
+{
+	struct strbuf sb = STRBUF_INIT, empty = STRBUF_INIT;
+
+	(void)state;
+	strbuf_addstr(&sb, SECRET);
+	azl_secret_wipe(&sb);
+	assert_int_equal(sb.len, 0);
+	assert_int_equal(sb.alloc, 0);
+	assert_string_equal(sb.buf, "");
+	azl_secret_wipe(&empty);  /* never allocated: a no-op */
+	assert_int_equal(empty.alloc, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_form_bodies),
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_secret_wipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
