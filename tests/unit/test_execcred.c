@@ -238,37 +238,34 @@ static void test_cluster_info_insecure(void **state)
 	azl_rest_config_free(cfg);
 }
 
+/* Runs a plugin for a user with mode and checks spec.interactive. */
+static void check_interactive(const char *mode_yaml, int tty, const char *want)
+{
+	struct azl_rest_config *cfg = config(V1, mode_yaml, NULL);
+	struct azl_credential c;
+	char *info;
+	assert_int_equal(azl_execcred_run(cfg, tty, &c), 0);
+	info = exec_info();
+	assert_non_null(strstr(info, want));
+	free(info);
+	azl_credential_release(&c);
+	azl_rest_config_free(cfg);
+}
+
 static void test_interactive_modes(void **state)
 {
 	struct azl_rest_config *cfg = config(V1, "      interactiveMode: Always\n", NULL);
-	struct azl_credential c;
-	char *info;
 	(void)state;
 	plugin_prints("{\"apiVersion\":\"" V1 "\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\"}}");
 	run_fails(cfg, 0, AZL_EINVALID,
 		  "exec plugin @ is configured to be interactive but standard input is not a terminal");
-	/* with a terminal, Always runs and says so */
-	assert_int_equal(azl_execcred_run(cfg, 1, &c), 0);
-	info = exec_info();
-	assert_non_null(strstr(info, "\"interactive\":true"));
-	free(info);
-	azl_credential_release(&c);
 	azl_rest_config_free(cfg);
-	/* IfAvailable follows the terminal; Never ignores it */
-	cfg = config(V1, "      interactiveMode: IfAvailable\n", NULL);
-	assert_int_equal(azl_execcred_run(cfg, 1, &c), 0);
-	info = exec_info();
-	assert_non_null(strstr(info, "\"interactive\":true"));
-	free(info);
-	azl_credential_release(&c);
-	azl_rest_config_free(cfg);
-	cfg = config(V1, "      interactiveMode: Never\n", NULL);
-	assert_int_equal(azl_execcred_run(cfg, 1, &c), 0);
-	info = exec_info();
-	assert_non_null(strstr(info, "\"interactive\":false"));
-	free(info);
-	azl_credential_release(&c);
-	azl_rest_config_free(cfg);
+	/* with a terminal, Always runs and says so; IfAvailable follows the
+	 * terminal; Never ignores it */
+	check_interactive("      interactiveMode: Always\n", 1, "\"interactive\":true");
+	check_interactive("      interactiveMode: IfAvailable\n", 1, "\"interactive\":true");
+	check_interactive("      interactiveMode: IfAvailable\n", 0, "\"interactive\":false");
+	check_interactive("      interactiveMode: Never\n", 1, "\"interactive\":false");
 }
 
 /* Not interactive: stdin is /dev/null, so a plugin that reads it sees EOF

@@ -99,6 +99,17 @@ static struct azl_rest_config *resolve_ok(struct fx *f, const char *text, const 
 	return cfg;
 }
 
+/* want with every "@" replaced by path. */
+static void expand_at(struct strbuf *out, const char *want, const char *path)
+{
+	for (const char *p = want; *p; p++) {
+		if (*p == '@')
+			strbuf_addstr(out, path);
+		else
+			strbuf_addch(out, *p);
+	}
+}
+
 /* Asserts that resolving text fails with code and exactly the message
  * (with "@" standing for the kubeconfig path). */
 static void resolve_fails(struct fx *f, const char *text, const struct azl_kube_overrides *ov,
@@ -109,12 +120,7 @@ static void resolve_fails(struct fx *f, const char *text, const struct azl_kube_
 	char *path = tu_path(f->dir, "config");
 	int rc = resolve_text(f, text, ov, &cfg);
 
-	for (const char *p = want; *p; p++) {
-		if (*p == '@')
-			strbuf_addstr(&exp, path);
-		else
-			strbuf_addch(&exp, *p);
-	}
+	expand_at(&exp, want, path);
 	assert_null(cfg);
 	assert_int_equal(rc, code);
 	assert_string_equal(azl_error_message(), exp.buf);
@@ -834,12 +840,7 @@ static void load_fails(struct fx *f, const char *text, const char *want)
 	struct azl_kubeconfig *kc = (void *)1;
 	const char *p = put(f, "bad", text);
 	struct strbuf exp = STRBUF_INIT;
-	for (const char *s = want; *s; s++) {
-		if (*s == '@')
-			strbuf_addstr(&exp, p);
-		else
-			strbuf_addch(&exp, *s);
-	}
+	expand_at(&exp, want, p);
 	assert_int_equal(azl_kubeconfig_load(&kc, p), AZL_EINVALID);
 	assert_null(kc);
 	assert_string_equal(azl_error_message(), exp.buf);
@@ -936,6 +937,26 @@ static void test_deep_nesting(void **state)
 	strbuf_release(&text);
 }
 
+/* Loads len bytes of text and resolves them if that worked: either outcome
+ * is fine, a crash or a silent failure is not. Counts the outcomes. */
+static void try_load(struct fx *f, const char *text, size_t len, size_t *ok, size_t *failed)
+{
+	struct azl_kubeconfig *kc = NULL;
+	struct azl_rest_config *cfg = NULL;
+	char *p = tu_write_bytes(f->dir, "fuzz", text, len, 0600);
+
+	if (azl_kubeconfig_load(&kc, p) == 0) {
+		(*ok)++;
+		if (azl_kubeconfig_resolve(kc, NULL, &cfg) == 0)
+			azl_rest_config_free(cfg);
+		azl_kubeconfig_free(kc);
+	} else {
+		(*failed)++;
+		assert_true(strlen(azl_error_message()) > 0);
+	}
+	free(p);
+}
+
 /* Truncations and byte mutations of a full kubeconfig must load or fail
  * cleanly, never crash (ASan and valgrind runs check the memory side). */
 static void test_fuzz_never_crashes(void **state)
@@ -950,42 +971,16 @@ static void test_fuzz_never_crashes(void **state)
 	strbuf_addstr(&full, "- name: e\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
 		      "      command: k\n      args: [a, b]\n      env: [{name: A, value: B}]\n"
 		      "      interactiveMode: Never\n    token: t\nextra: &a {x: *a}\n");
-	for (size_t cut = 0; cut <= full.len; cut++) {
-		struct azl_kubeconfig *kc = NULL;
-		struct azl_rest_config *cfg = NULL;
-		char *p = tu_write_bytes(f->dir, "fuzz", full.buf, cut, 0600);
-		if (azl_kubeconfig_load(&kc, p) == 0) {
-			ok++;
-			if (azl_kubeconfig_resolve(kc, NULL, &cfg) == 0)
-				azl_rest_config_free(cfg);
-			azl_kubeconfig_free(kc);
-		} else {
-			failed++;
-			assert_true(strlen(azl_error_message()) > 0);
-		}
-		free(p);
-	}
+	for (size_t cut = 0; cut <= full.len; cut++)
+		try_load(f, full.buf, cut, &ok, &failed);
 	for (int round = 0; round < 3000; round++) {
 		struct strbuf m = STRBUF_INIT;
-		struct azl_kubeconfig *kc = NULL;
-		struct azl_rest_config *cfg = NULL;
-		char *p;
 		strbuf_addbuf(&m, &full);
 		for (int k = 0; k < 1 + round % 4; k++) {
 			seed = seed * 1103515245u + 12345u;
 			m.buf[(seed >> 8) % m.len] = junk[(seed >> 20) % (sizeof(junk) - 1)];
 		}
-		p = tu_write_bytes(f->dir, "fuzz", m.buf, m.len, 0600);
-		if (azl_kubeconfig_load(&kc, p) == 0) {
-			ok++;
-			if (azl_kubeconfig_resolve(kc, NULL, &cfg) == 0)
-				azl_rest_config_free(cfg);
-			azl_kubeconfig_free(kc);
-		} else {
-			failed++;
-			assert_true(strlen(azl_error_message()) > 0);
-		}
-		free(p);
+		try_load(f, m.buf, m.len, &ok, &failed);
 		strbuf_release(&m);
 	}
 	/* both outcomes must really have been exercised */
