@@ -21,7 +21,9 @@ OUT       ?= build
 BIN       ?= bin
 SANITIZE  ?=
 
-VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+# The release tag when building one; otherwise VERSION plus the commit.
+VERSION   := $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null || \
+               echo "$$(cat VERSION)-dev+g$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)")
 
 # -Wconversion without -Wsign-conversion: cJSON and libcurl speak int and
 # long where sizes are size_t; -Wsign-compare (from -Wextra) still catches
@@ -30,7 +32,7 @@ WARNINGS  := -Wall -Wextra -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion
              -Wstrict-prototypes -Wmissing-prototypes -Wvla -Werror
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARNINGS) $(CFLAGS) \
-             -DAZL_VERSION='"$(VERSION)"' -Icore \
+             -Icore \
              $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(SAN_FLAGS)
 LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lcrypto -lpthread
 ifneq ($(SANITIZE),)
@@ -47,7 +49,7 @@ LIBCORE    := $(OUT)/libazlinux.a
 PROGRAM    := $(BIN)/kubectl-azlinux
 COMPLETER  := $(BIN)/kubectl_complete-azlinux
 
-.PHONY: all deps check test unit e2e asan lint demo bench install uninstall dist clean completions man
+.PHONY: FORCE all deps check test unit e2e asan lint demo bench install uninstall dist clean completions man
 
 all: $(PROGRAM) $(COMPLETER)
 
@@ -57,6 +59,14 @@ deps:
 $(OUT)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Only version.o sees the version, and it is rebuilt whenever that changes.
+$(OUT)/version-stamp: FORCE
+	@mkdir -p $(OUT)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+$(OUT)/core/version.o: ALL_CFLAGS += -DAZL_VERSION='"$(VERSION)"'
+$(OUT)/core/version.o: $(OUT)/version-stamp
+FORCE:
 
 $(LIBCORE): $(CORE_OBJ)
 	@rm -f $@
@@ -73,7 +83,7 @@ $(COMPLETER): $(PROGRAM)
 
 $(OUT)/tests/%: tests/unit/%.c $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBCORE) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Itests/unit -Iplugin -MMD -MP -o $@ $< $(LIBCORE) $(LIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -147,4 +157,4 @@ dist: all completions
 clean:
 	rm -rf build bin dist
 
--include $(CORE_OBJ:.o=.d) $(PLUGIN_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(PLUGIN_OBJ:.o=.d) $(UNIT_BIN:=.d)
