@@ -12,6 +12,15 @@
 
 static const char *const shells[] = { "bash", "zsh", "fish", NULL };
 
+/* cobra's ShellCompDirective bits, as bash and zsh locals. */
+#define SH_DIRECTIVES \
+	"    local shellCompDirectiveError=1\n" \
+	"    local shellCompDirectiveNoSpace=2\n" \
+	"    local shellCompDirectiveNoFileComp=4\n" \
+	"    local shellCompDirectiveFilterFileExt=8\n" \
+	"    local shellCompDirectiveFilterDirs=16\n" \
+	"    local shellCompDirectiveKeepOrder=32\n"
+
 /* The scripts' text, in the order of shells[]. */
 static const char bash_script[] =
 	"# bash completion for kubectl-azlinux                      -*- shell-script -*-\n"
@@ -84,12 +93,7 @@ static const char bash_script[] =
 	"\n"
 	"__kubectl_azlinux_process_completion_results()\n"
 	"{\n"
-	"    local shellCompDirectiveError=1\n"
-	"    local shellCompDirectiveNoSpace=2\n"
-	"    local shellCompDirectiveNoFileComp=4\n"
-	"    local shellCompDirectiveFilterFileExt=8\n"
-	"    local shellCompDirectiveFilterDirs=16\n"
-	"    local shellCompDirectiveKeepOrder=32\n"
+	SH_DIRECTIVES
 	"\n"
 	"    if (((directive & shellCompDirectiveError) != 0)); then\n"
 	"        __kubectl_azlinux_debug \"Received error from custom completion go code\"\n"
@@ -249,12 +253,7 @@ static const char zsh_script[] =
 	"\n"
 	"_kubectl-azlinux()\n"
 	"{\n"
-	"    local shellCompDirectiveError=1\n"
-	"    local shellCompDirectiveNoSpace=2\n"
-	"    local shellCompDirectiveNoFileComp=4\n"
-	"    local shellCompDirectiveFilterFileExt=8\n"
-	"    local shellCompDirectiveFilterDirs=16\n"
-	"    local shellCompDirectiveKeepOrder=32\n"
+	SH_DIRECTIVES
 	"\n"
 	"    local prog lastParam flagPrefix out directive comp lastLine noSpace keepOrder filter\n"
 	"    local -a completions args prefixOpt\n"
