@@ -79,9 +79,11 @@ void azl_auth_notify(struct azl_auth *a, enum azl_auth_event ev, const char *fmt
 	va_start(ap, fmt);
 	strbuf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	azl_logf(4, "auth: %s", msg.buf);
+	/* what the front end shows is not logged a second time */
 	if (a->notify)
 		a->notify(ev, msg.buf, a->notify_data);
+	if (!a->notify || ev == AZL_AUTH_EVENT_PROGRESS)
+		azl_logf(4, "auth: %s", msg.buf);
 	strbuf_release(&msg);
 }
 
