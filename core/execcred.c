@@ -14,24 +14,18 @@
 #include "json.h"
 #include "log.h"
 #include "proc.h"
-
-static void wipe(struct strbuf *sb)
-{
-	if (sb->alloc)
-		memset(sb->buf, 0, sb->alloc);
-	strbuf_release(sb);
-}
+#include "redact.h"
 
 void azl_credential_release(struct azl_credential *c)
 {
 	if (!c)
 		return;
 	if (c->token)
-		memset(c->token, 0, strlen(c->token));
+		explicit_bzero(c->token, strlen(c->token));
 	free(c->token);
 	c->token = NULL;
 	strbuf_release(&c->client_cert_pem);
-	wipe(&c->client_key_pem);
+	azl_secret_wipe(&c->client_key_pem);
 	c->expiry = 0;
 }
 
@@ -216,7 +210,7 @@ static int parse_output(const struct azl_exec_config *x, const struct strbuf *te
 	/* cJSON copies strings: clear its copy of the secrets too */
 	for (cJSON *v = status && cJSON_IsObject(status) ? status->child : NULL; v; v = v->next)
 		if (cJSON_IsString(v))
-			memset(v->valuestring, 0, strlen(v->valuestring));
+			explicit_bzero(v->valuestring, strlen(v->valuestring));
 	cJSON_Delete(root);
 	return rc;
 }
@@ -296,7 +290,7 @@ int azl_execcred_run(const struct azl_rest_config *cfg, int stdin_is_tty,
 	free(info);
 	if (!rc)
 		rc = parse_output(x, &text, out);
-	wipe(&text);
+	azl_secret_wipe(&text);
 	if (rc)
 		azl_credential_release(out);
 	return rc;

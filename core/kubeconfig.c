@@ -23,6 +23,7 @@
 #include "base64.h"
 #include "error.h"
 #include "log.h"
+#include "redact.h"
 
 /* A kubeconfig is a few KiB; the caps only stop /dev/zero or a hostile
  * file from exhausting memory or time. */
@@ -1515,11 +1516,9 @@ void azl_rest_config_free(struct azl_rest_config *cfg)
 	strbuf_release(&cfg->ca_pem);
 	strbuf_release(&cfg->client_cert_pem);
 	/* secrets: clear before the memory goes back to the allocator */
-	if (cfg->client_key_pem.alloc)
-		memset(cfg->client_key_pem.buf, 0, cfg->client_key_pem.alloc);
-	strbuf_release(&cfg->client_key_pem);
+	azl_secret_wipe(&cfg->client_key_pem);
 	if (cfg->token)
-		memset(cfg->token, 0, strlen(cfg->token));
+		explicit_bzero(cfg->token, strlen(cfg->token));
 	free(cfg->token);
 	free(cfg->token_file);
 	exec_config_free(cfg->exec);
