@@ -335,39 +335,38 @@ static void complete_contexts(const struct azl_kubeconfig *kc, struct comp_out *
 		add_candidate(o, azl_kubeconfig_context_name(kc, i), NULL);
 }
 
+/* Whether name is already a candidate: contexts often share a user. */
+static int offered(const struct comp_out *o, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = o->buf.buf; *p; p += strcspn(p, "\n") + 1)
+		if (!strncmp(p, name, n) && (p[n] == '\n' || p[n] == '\t'))
+			return 1;
+	return 0;
+}
+
 /* kubeconfig.h lists contexts only; the clusters and users worth offering
  * are the ones the contexts use. */
 static void complete_context_refs(const struct azl_kubeconfig *kc,
 				  enum azl_opt_complete what, struct comp_out *o)
 {
-	const char **names = calloc(azl_kubeconfig_context_count(kc) + 1, sizeof(*names));
-	size_t i, n = 0;
+	size_t i;
 
-	if (!names)
-		return;
 	for (i = 0; i < azl_kubeconfig_context_count(kc); i++) {
 		struct azl_kube_overrides ov = { 0 };
 		struct azl_rest_config *cfg;
+		const char *name;
 
 		ov.context = azl_kubeconfig_context_name(kc, i);
 		if (azl_kubeconfig_resolve(kc, &ov, &cfg))
 			continue;
-		names[n] = strdup(what == AZL_COMPLETE_CLUSTER ? cfg->cluster_name : cfg->user_name);
-		if (names[n])
-			n++;
+		name = what == AZL_COMPLETE_CLUSTER ? cfg->cluster_name : cfg->user_name;
+		if (name && !offered(o, name))
+			add_candidate(o, name, NULL);
 		azl_rest_config_free(cfg);
 	}
-	/* contexts often share a user: offer each name once */
-	for (i = 0; i < n; i++) {
-		size_t j;
-		for (j = 0; j < i && strcmp(names[j], names[i]); j++)
-			;
-		if (j == i)
-			add_candidate(o, names[i], NULL);
-	}
-	for (i = 0; i < n; i++)
-		free((char *)names[i]);
-	free(names);
 }
 
 static int already_given(const struct comp_line *l, const char *name)
