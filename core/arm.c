@@ -445,12 +445,13 @@ static int run_round(struct azl_arm *arm, struct pending *ps, size_t n)
 	const char *headers[3] = { NULL, "Accept: application/json", NULL };
 	struct azl_http_request *reqs = calloc(n, sizeof(*reqs));
 	struct azl_http_response *resps = calloc(n, sizeof(*resps));
+	struct strbuf *errs = calloc(n, sizeof(*errs));
 	int *rcs = calloc(n, sizeof(*rcs));
 	size_t *idx = calloc(n, sizeof(*idx));
 	size_t m = 0;
 	int force = 0, rc;
 
-	if (!reqs || !resps || !rcs || !idx)
+	if (!reqs || !resps || !errs || !rcs || !idx)
 		abort();
 	for (size_t i = 0; i < n; i++)
 		if (!ps[i].done && ps[i].refreshed == 1)
@@ -466,24 +467,20 @@ static int run_round(struct azl_arm *arm, struct pending *ps, size_t n)
 			ps[i].refreshed = 2;
 		reqs[m] = (struct azl_http_request){ "GET", ps[i].url, headers, NULL, 0 };
 		resps[m] = (struct azl_http_response)AZL_HTTP_RESPONSE_INIT;
+		strbuf_init(&errs[m], 0);
 		idx[m++] = i;
 	}
-	if (m == 1) {
-		rcs[0] = azl_http_do(arm->http, &reqs[0], &resps[0]);
-		judge(arm, &ps[idx[0]], rcs[0], &resps[0], azl_error_message());
-	} else {
-		azl_http_do_many(arm->http, reqs, resps, rcs, m, arm->max_parallel);
-		for (size_t k = 0; k < m; k++)
-			judge(arm, &ps[idx[k]], rcs[k], &resps[k],
-			      rcs[k] == AZL_ETIMEOUT ? "the request timed out"
-							   : "the connection to ARM failed or was reset");
-	}
-	for (size_t k = 0; k < m; k++)
+	azl_http_do_many_errors(arm->http, reqs, resps, rcs, errs, m, arm->max_parallel);
+	for (size_t k = 0; k < m; k++) {
+		judge(arm, &ps[idx[k]], rcs[k], &resps[k], errs[k].buf);
 		azl_http_response_release(&resps[k]);
+		strbuf_release(&errs[k]);
+	}
 out:
 	scrub(&auth);
 	free(reqs);
 	free(resps);
+	free(errs);
 	free(rcs);
 	free(idx);
 	return rc;

@@ -387,8 +387,10 @@ int azl_cluster_cache_forget(const char *server, const char *context)
 
 /* ---- the subscription ---- */
 
-/* The first node's providerID says which subscription the VMs live in. */
-static int subscription_from_nodes(struct azl_kube *kube, struct strbuf *sub, int *azure_nodes)
+/* The first node's providerID says which subscription the VMs live in.
+ * why gets the reason when the nodes could not be read. */
+static int subscription_from_nodes(struct azl_kube *kube, struct strbuf *sub, int *azure_nodes,
+				   struct strbuf *why)
 {
 	cJSON *list = NULL;
 	const cJSON *node;
@@ -400,7 +402,8 @@ static int subscription_from_nodes(struct azl_kube *kube, struct strbuf *sub, in
 		return AZL_ENOTFOUND;
 	rc = azl_kube_get(kube, "/api/v1/nodes?limit=1", &list);
 	if (rc) {
-		azl_logf(4, "reading a node's providerID: %s", azl_error_message());
+		strbuf_addf(why, "reading a node's providerID: %s", azl_error_message());
+		azl_logf(4, "%s", why->buf);
 		return rc;
 	}
 	node = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(list, "items"), 0);
@@ -439,6 +442,8 @@ int azl_cluster_subscription(const struct azl_cluster_query *q, struct azl_kube 
 			     struct strbuf *sub, const char **from, int *azure_nodes)
 {
 	const char *env = getenv("AZURE_SUBSCRIPTION_ID");
+	struct strbuf why = STRBUF_INIT;
+	int rc = 0;
 
 	strbuf_reset(sub);
 	*azure_nodes = 0;
@@ -449,16 +454,19 @@ int azl_cluster_subscription(const struct azl_cluster_query *q, struct azl_kube 
 	} else if (env && *env) {
 		strbuf_addstr(sub, env);
 		*from = "AZURE_SUBSCRIPTION_ID";
-	} else if (!subscription_from_nodes(kube, sub, azure_nodes)) {
+	} else if (!subscription_from_nodes(kube, sub, azure_nodes, &why)) {
 		*from = "the nodes' providerID";
 	} else if (!subscription_from_profile(q, sub)) {
 		*from = "the Azure CLI's default subscription";
 	} else {
-		return azl_error_set(AZL_EINVALID,
-				     "no Azure subscription for context %s: pass --subscription, set AZURE_SUBSCRIPTION_ID or run 'az account set'",
-				     q->context ? q->context : "");
+		/* the nodes' error is usually the real problem: say it */
+		rc = azl_error_set(AZL_EINVALID,
+				   "no Azure subscription for context %s%s%s%s: pass --subscription, set AZURE_SUBSCRIPTION_ID or run 'az account set'",
+				   q->context ? q->context : "", why.len ? " (" : "", why.buf,
+				   why.len ? ")" : "");
 	}
-	return 0;
+	strbuf_release(&why);
+	return rc;
 }
 
 /* ---- resolution ---- */
@@ -603,12 +611,13 @@ static int not_aks(const struct azl_cluster_query *q)
  * private cluster behind a proxy has neither), so the search decides. */
 static int nodes_are_azure(struct azl_kube *kube, int known)
 {
-	struct strbuf scratch = STRBUF_INIT;
+	struct strbuf sub = STRBUF_INIT, why = STRBUF_INIT;
 	int azure_nodes = known;
 
 	if (!azure_nodes)
-		subscription_from_nodes(kube, &scratch, &azure_nodes);
-	strbuf_release(&scratch);
+		subscription_from_nodes(kube, &sub, &azure_nodes, &why);
+	strbuf_release(&sub);
+	strbuf_release(&why);
 	azl_error_clear();
 	return azure_nodes;
 }

@@ -1,0 +1,179 @@
+"""The fleet: `pools` and `check` with --all-contexts and --contexts over a
+20-cluster kubeconfig (two subscriptions, found through each cluster's
+nodes) with some contexts broken in different ways: each failure on its own
+row, the others complete, one summary line, and one ARM token for all."""
+
+import json
+import os
+
+import pytest
+
+import helpers
+from sim import scenario as scenarios
+from test_nodes import os_of, parse_table
+
+N = 20
+BROKEN = {"fleet-03": "no AKS cluster with API server",
+          "fleet-07": "nodes is forbidden",
+          "fleet-11": "AuthorizationFailed",
+          "ghost": "no Azure subscription for context ghost"}
+
+
+def ghost_kubeconfig(path):
+    """A context whose API server does not answer."""
+    with open(path, "w") as f:
+        f.write("apiVersion: v1\nkind: Config\nclusters:\n- name: ghost\n  cluster:\n"
+                "    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\n"
+                "contexts:\n- name: ghost\n  context:\n    cluster: ghost\n    user: ghost\n"
+                "users:\n- name: ghost\n  user:\n    token: not-a-real-token\n")
+    return path
+
+
+@pytest.fixture
+def fleet(make_sim, env, tmp_path):
+    s = make_sim(scenarios.fleet_scenario(N, 3))
+    e = helpers.make_env(s, env["HOME"])
+    e["KUBECONFIG"] = s.kubeconfig + os.pathsep + ghost_kubeconfig(str(tmp_path / "ghost"))
+    s.cluster("fleet-03").extra["in_arm"] = False
+    s.faults.add(server="fleet-07", path_prefix="/api/v1/nodes", status=403, times=None,
+                 body={"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                       "reason": "Forbidden", "code": 403,
+                       "message": 'nodes is forbidden: User "masterclient" cannot list '
+                                  'resource "nodes" in API group "" at the cluster scope'})
+    s.faults.add(server="azure", path_prefix=s.cluster("fleet-11").id, status=403,
+                 times=None, body={"error": {
+                     "code": "AuthorizationFailed",
+                     "message": "The client does not have authorization to perform action "
+                                "'Microsoft.ContainerService/managedClusters/read'."}})
+    return s, e
+
+
+def healthy(s):
+    return [c for c in s.clusters if c.name not in BROKEN]
+
+
+def expected_summary(clusters, failed):
+    by_os = {"2.0": 0, "3.0": 0, "22.04": 0, "24.04": 0}
+    pools = 0
+    for c in clusters:
+        for p in c.pools:
+            pools += 1
+            by_os[os_of(p.node_image_version)[1]] += 1
+    text = "%d clusters, %d pools: %d on Azure Linux 2.0 (retired), %d on Ubuntu, " \
+           "%d on Azure Linux 3.0" % (len(clusters), pools, by_os["2.0"],
+                                      by_os["22.04"] + by_os["24.04"], by_os["3.0"])
+    if failed:
+        text += "; %d contexts failed" % failed
+    return text
+
+
+def test_all_contexts_table(fleet, run):
+    s, e = fleet
+    r = run("pools", "--all-contexts", env=e)
+    assert r.returncode == 1, r.stderr
+    table, summary = r.stdout.rstrip("\n").split("\n\n")
+    names, rows = parse_table(table)
+    assert names[:2] == ["CONTEXT", "NAME"] and names[-1] == "FINDINGS"
+    # kubeconfig order, every context present
+    contexts = [c.name for c in s.clusters] + ["ghost"]
+    seen = []
+    for row in rows:
+        if row["CONTEXT"] not in seen:
+            seen.append(row["CONTEXT"])
+    assert seen == contexts
+    for row in rows:
+        if row["CONTEXT"] in BROKEN:
+            assert row["STATE"] == "Error"
+            assert BROKEN[row["CONTEXT"]] in row["FINDINGS"]
+            continue
+        c = s.cluster(row["CONTEXT"])
+        p = c.pool(row["NAME"])
+        assert row["OS"] == os_of(p.node_image_version)[0]
+        assert row["K8S"] == p.k8s_version
+    assert sum(1 for r_ in rows if r_["STATE"] == "Error") == len(BROKEN)
+    assert summary == expected_summary(healthy(s), len(BROKEN))
+
+
+def test_one_token_for_the_whole_fleet(fleet, run):
+    s, e = fleet
+    before = len(s.entra.log)
+    run("pools", "--all-contexts", "-o", "name", env=e)
+    assert len(s.entra.log) - before == 1
+
+
+def test_contexts_run_in_parallel(fleet, run):
+    """The first context is slowed down; the last ones still finish first,
+    which could not happen if contexts were inspected one after another."""
+    s, e = fleet
+    s.faults.add(server="fleet-01", path_prefix="/api/v1/nodes", latency_ms=1500, times=None)
+    s.clear_log()
+    run("pools", "--all-contexts", "-o", "name", env=e)
+    log = s.requests.snapshot()
+    last_slow = max(i for i, r in enumerate(log) if r["server"] == "fleet-01")
+    late = [i for i, r in enumerate(log) if r["server"] in ("fleet-19", "fleet-20")]
+    assert late and max(late) < last_slow
+
+
+def test_named_contexts(fleet, run):
+    s, e = fleet
+    r = run("pools", "--contexts", "fleet-02,fleet-05", env=e)
+    assert r.returncode == 0, r.stderr
+    table, summary = r.stdout.rstrip("\n").split("\n\n")
+    _, rows = parse_table(table)
+    assert sorted({row["CONTEXT"] for row in rows}) == ["fleet-02", "fleet-05"]
+    assert summary == expected_summary([s.cluster("fleet-02"), s.cluster("fleet-05")], 0)
+    # an unknown name fails on its row only
+    r = run("pools", "--contexts", "fleet-02,nosuch", "-o", "json", env=e)
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    assert [c["context"] for c in doc["contexts"]] == ["fleet-02", "nosuch"]
+    assert "nosuch" in doc["contexts"][1]["error"]
+    assert doc["contexts"][0]["cluster"]["name"] == "fleet-02"
+
+
+def test_fleet_json(fleet, run):
+    s, e = fleet
+    r = run("pools", "--all-contexts", "-o", "json", env=e)
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    assert len(doc["contexts"]) == N + 1
+    for item in doc["contexts"]:
+        if item["context"] in BROKEN:
+            assert BROKEN[item["context"]] in item["error"]
+            assert "pools" not in item
+            continue
+        c = s.cluster(item["context"])
+        assert item["cluster"]["subscription"] == c.subscription
+        assert item["cluster"]["id"] == c.id
+        assert [p["name"] for p in item["pools"]] == sorted(p.name for p in c.pools)
+    sm = doc["summary"]
+    good = healthy(s)
+    assert (sm["contexts"], sm["failedContexts"], sm["clusters"], sm["pools"]) == (
+        N + 1, len(BROKEN), len(good), 3 * len(good))
+
+
+def test_fleet_check(fleet, run):
+    s, e = fleet
+    r = run("check", "--all-contexts", env=e)
+    # some contexts could not be checked: the check failed
+    assert r.returncode == 1
+    lines = r.stdout.splitlines()
+    for name, why in BROKEN.items():
+        [line] = [x for x in lines if x.startswith("Context %s: " % name)]
+        assert line.startswith("Context %s: error: " % name) and why in line
+    assert lines[-1] == expected_summary(healthy(s), len(BROKEN))
+    # the healthy ones alone have retired pools: errors
+    good = ",".join(c.name for c in healthy(s)[:4])
+    r = run("check", "--contexts", good, env=e)
+    assert r.returncode == 4
+    assert r.stdout.count("AzureLinux2Retired") == 4
+
+
+def test_flag_conflicts(fleet, run):
+    s, e = fleet
+    for args, why in ((["--all-contexts", "--context", "fleet-01"], "--context cannot be used"),
+                      (["--all-contexts", "--contexts", "a"], "cannot be used together"),
+                      (["--all-contexts", "-g", "rg", "--name", "x"], "--name picks one cluster")):
+        r = run("pools", *args, env=e)
+        assert r.returncode == 1
+        assert r.stderr.startswith("error: ") and why in r.stderr
