@@ -111,9 +111,10 @@ def check_short(c, spec):
 
 
 def looks_like_usage(line):
-    s = line.strip()
-    return s.startswith(("$ ", "# ", "kubectl ", "kubectl-")) or \
-        re.match(r"^(usage|example)s?:", s, re.I) is not None
+    """A shell prompt, an indented (code) line, or a usage heading; prose
+    that merely starts with "kubectl" after wrapping is fine."""
+    return line.startswith((" ", "\t", "$ ")) or \
+        re.match(r"^(usage|examples?):", line.strip(), re.I) is not None
 
 
 def check_description(c, spec):
