@@ -270,6 +270,17 @@ def test_pool_names_from_warm_cache_make_no_request(complete, sim, env):
     assert len(sim.requests.snapshot()) == 0, "a warm cache must not touch the network"
 
 
+def test_pools_command_fills_the_cache(complete, run, sim):
+    if "pools" not in commands(complete):
+        pytest.skip("no pools command in this build")
+    r = run("pools")
+    assert r.returncode == 0, r.stderr
+    sim.clear_log()
+    assert names(complete("check", "")[0]) == DEMO_POOLS
+    assert names(complete("nodes", "--pool", "u")[0]) == ["ubuntu"]
+    assert len(sim.requests.snapshot()) == 0, "after `pools`, TAB must not touch the network"
+
+
 def test_pool_cache_is_per_context(complete, sim, env):
     context, server = kubeconfig_context(sim)
     write_pool_cache(env, "elsewhere", server, ["not-this"])
