@@ -389,7 +389,7 @@ static void judge(struct azl_arm *arm, struct pending *p, int rc,
 		  const struct azl_http_response *resp, const char *transport_error)
 {
 	struct strbuf ra = STRBUF_INIT;
-	int can_retry = p->attempts <= arm->max_retries;
+	int can_retry = p->attempts < arm->max_retries;
 
 	p->attempts++;
 	p->wait_ms = 0;
