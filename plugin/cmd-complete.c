@@ -327,12 +327,41 @@ static int load_kubeconfig(const struct comp_line *l, struct azl_kubeconfig **kc
 	return rc;
 }
 
+/* Whether name is one of the comma-separated items in list[0..len). */
+static int in_list(const char *list, size_t len, const char *name)
+{
+	size_t n = strlen(name), i = 0;
+
+	while (i < len) {
+		size_t item = strcspn(list + i, ",");
+
+		if (item == n && !strncmp(list + i, name, n))
+			return 1;
+		i += item + 1;
+	}
+	return 0;
+}
+
+/* "--contexts a,b,<TAB>" takes a list: complete its last item, keeping
+ * the ones before (shells replace the whole word) and not repeating them. */
 static void complete_contexts(const struct azl_kubeconfig *kc, struct comp_out *o)
 {
+	const char *comma = strrchr(o->prefix, ',');
+	size_t head = comma ? (size_t)(comma - o->prefix) + 1 : 0;
 	size_t i, nr = azl_kubeconfig_context_count(kc);
+	struct strbuf name = STRBUF_INIT;
 
-	for (i = 0; i < nr; i++)
-		add_candidate(o, azl_kubeconfig_context_name(kc, i), NULL);
+	for (i = 0; i < nr; i++) {
+		const char *ctx = azl_kubeconfig_context_name(kc, i);
+
+		if (head && in_list(o->prefix, head - 1, ctx))
+			continue;
+		strbuf_reset(&name);
+		strbuf_add(&name, o->prefix, head);
+		strbuf_addstr(&name, ctx);
+		add_candidate(o, name.buf, NULL);
+	}
+	strbuf_release(&name);
 }
 
 /* Whether name is already a candidate: contexts often share a user. */

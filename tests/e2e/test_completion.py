@@ -202,6 +202,17 @@ def test_kubeconfig_flag_on_the_line_is_honoured(complete, tmp_path, env):
     assert got == ["us0", "us1"]
 
 
+def test_context_lists(complete, tmp_path):
+    if "pools" not in commands(complete):
+        pytest.skip("no pools command in this build")
+    other = tmp_path / "other.yaml"
+    write_other_kubeconfig(other, ["alpha", "beta", "gamma"])
+    kc = "--kubeconfig=" + str(other)
+    assert names(complete(kc, "pools", "--contexts", "alpha,")[0]) == \
+        ["alpha,beta", "alpha,gamma"]
+    assert names(complete(kc, "pools", "--contexts=beta,alpha,g")[0]) == ["beta,alpha,gamma"]
+
+
 def test_kubeconfig_env_list_is_merged(complete, tmp_path, env, sim):
     other = tmp_path / "other.yaml"
     write_other_kubeconfig(other, ["alpha"])
