@@ -63,13 +63,19 @@ def test_whatis_can_index_the_name_line():
     assert "kubectl-azlinux - inspect, migrate and upgrade AKS node pools" in r.stdout
 
 
+def source_text():
+    """The roff source with its escaped minus signs as plain hyphens."""
+    with open(PAGE) as f:
+        return f.read().replace("\\-", "-")
+
+
 def test_every_command_is_documented(run):
     text = section(plain(), "COMMANDS")
     cmds = completions(run, "")
     assert "nodes" in cmds
     for cmd in cmds:
-        assert re.search(r"^       %s\b" % re.escape(cmd), text, re.M), \
-            "command %r missing from COMMANDS in docs/kubectl-azlinux.1" % cmd
+        assert re.search(r"^   %s\b" % re.escape(cmd), text, re.M), \
+            "command %r has no subsection in COMMANDS of docs/kubectl-azlinux.1" % cmd
 
 
 def test_every_global_flag_is_documented(run):
@@ -79,6 +85,18 @@ def test_every_global_flag_is_documented(run):
     for flag in flags:
         assert re.search(r"^       (-\w, )?%s\b" % re.escape(flag), text, re.M), \
             "global flag %s missing from GLOBAL OPTIONS in docs/kubectl-azlinux.1" % flag
+
+
+def test_every_flag_of_every_command_is_documented(run):
+    src = source_text()
+    missing = []
+    for cmd in completions(run, ""):
+        for flag in completions(run, cmd, "-"):
+            if flag in ("-h", "--help"):
+                continue
+            if not re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(flag), src):
+                missing.append("%s %s" % (cmd, flag))
+    assert not missing, "flags missing from docs/kubectl-azlinux.1: %s" % ", ".join(missing)
 
 
 def test_exit_status_environment_and_files():
