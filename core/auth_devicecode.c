@@ -25,7 +25,7 @@ static int start(struct azl_auth *a, const struct azl_cred *c, const char *scope
 	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
 	struct strbuf form = STRBUF_INIT, sc = STRBUF_INIT, code = STRBUF_INIT;
 	cJSON *body = NULL;
-	const char *dcode, *msg;
+	const char *dcode = NULL, *msg = NULL;
 	int rc;
 
 	azl_entra_user_scope(&sc, scope);
@@ -42,7 +42,7 @@ static int start(struct azl_auth *a, const struct azl_cred *c, const char *scope
 			rc = azl_error_set(AZL_EAUTH,
 				"device code sign-in: Entra ID's answer has no device_code; check AZURE_AUTHORITY_HOST");
 	}
-	if (rc == 0) {
+	if (rc == 0 && dcode) {
 		dc->device_code = strdup(dcode);
 		dc->interval = azl_json_number(body, "interval", 5);
 		dc->deadline = time(NULL) + azl_json_number(body, "expires_in", 900);

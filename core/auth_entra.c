@@ -46,7 +46,7 @@ int azl_entra_post(struct azl_auth *a, const char *tenant, const char *endpoint,
 	};
 	struct strbuf url = STRBUF_INIT;
 	struct azl_http_request req = { "POST", NULL, headers, form->buf, form->len };
-	struct azl_http *http;
+	struct azl_http *http = NULL;
 	int rc;
 
 	rc = check_tenant(tenant);
@@ -134,7 +134,7 @@ static int error_from_json(const cJSON *body, long status, const char *what,
 			    trace ? trace : "-", corr ? corr : "-");
 	if (hint)
 		strbuf_addf(&msg, "; %s", hint);
-	else if (cJSON_IsNumber(first))
+	else if (first && cJSON_IsNumber(first))
 		strbuf_addf(&msg, "; see https://login.microsoftonline.com/error?code=%ld",
 			    (long)first->valuedouble);
 	rc = azl_error_set(status >= 500 ? AZL_ESERVER : AZL_EAUTH, "%s", msg.buf);

@@ -149,7 +149,7 @@ static int request(struct azl_auth *a, const struct mi_endpoint *ep,
 	const char *headers[] = { ep->header.buf, NULL };
 	struct azl_http_request req = { "GET", ep->url.buf, headers, NULL, 0 };
 	struct azl_http_options o = { 0 };
-	struct azl_http *http;
+	struct azl_http *http = NULL;
 	int rc, tries;
 
 	o.ca_file = azl_auth_ca_file(a);
