@@ -499,6 +499,13 @@ static const char *status_text(long status)
 	return "";
 }
 
+/* The start of the line after p's, or its terminating NUL. */
+static const char *next_line(const char *p)
+{
+	p += strcspn(p, "\n");
+	return *p ? p + 1 : p;
+}
+
 static void trace_response(const struct xfer *x, int rc)
 {
 	struct strbuf url = STRBUF_INIT, line = STRBUF_INIT;
@@ -519,7 +526,7 @@ static void trace_response(const struct xfer *x, int rc)
 	if (!azl_log_enabled(8))
 		return;
 	azl_logf(8, "Response Headers:");
-	for (p = x->resp->headers.buf; *p; p += strcspn(p, "\n"), p += *p == '\n') {
+	for (p = x->resp->headers.buf; *p; p = next_line(p)) {
 		if (!strncmp(p, "HTTP/", 5) || *p == '\r' || *p == '\n')
 			continue;
 		strbuf_reset(&line);
@@ -673,7 +680,7 @@ int azl_http_response_header(const struct azl_http_response *resp,
 	size_t nlen = strlen(name);
 	const char *p;
 
-	for (p = resp->headers.buf; *p; p += strcspn(p, "\n"), p += *p == '\n') {
+	for (p = resp->headers.buf; *p; p = next_line(p)) {
 		const char *v, *end;
 
 		if (strncasecmp(p, name, nlen) || p[nlen] != ':')
