@@ -86,7 +86,7 @@ $(OUT)/tests/%: tests/unit/%.c $(LIBCORE)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -Iplugin -MMD -MP -o $@ $< $(LIBCORE) $(LIBS) -lcmocka
 
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	@tests/run-unit.sh $(UNIT_BIN)
 
 e2e: all
 	AZLINUX_BIN=$(abspath $(PROGRAM)) tests/run-e2e.sh
