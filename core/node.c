@@ -82,8 +82,12 @@ int azl_node_from_json(const cJSON *obj, struct azl_node *out)
 	out->ready = condition_true(obj, "Ready");
 	out->schedulable = !azl_json_bool(obj, "spec.unschedulable", 0);
 	out->created = created_at(obj);
-	azl_os_detect(out->node_image_version, out->os_sku, out->kubelet_version,
-		      out->os_image, out->kernel_version, &os);
+	/* the effective SKU names the version ("AzureLinux3", never plain
+	 * "Ubuntu"), so it beats guessing from the Kubernetes version */
+	azl_os_detect(out->node_image_version,
+		      label2(labels, "kubernetes.azure.com/os-sku-effective",
+			     "kubernetes.azure.com/os-sku"),
+		      out->kubelet_version, out->os_image, out->kernel_version, &os);
 	out->os_name = dup(os.name);
 	out->os_version = dup(os.version);
 	return 0;

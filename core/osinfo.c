@@ -68,6 +68,8 @@ static const struct sku_rule sku_rules[] = {
 	{ "AzureLinux", 0, 31, { NULL, AZL2 } },
 	{ "AzureLinux", 32, 9999, { NULL, AZL3 } },
 	{ "AzureLinux3", ANY_MINOR, { NULL, AZL3 } },
+	/* kubernetes.azure.com/os-sku-effective spells the version out */
+	{ "AzureLinux2", ANY_MINOR, { NULL, AZL2 } },
 	{ "CBLMariner", ANY_MINOR, { NULL, AZL2 } },
 	{ "Mariner", ANY_MINOR, { NULL, AZL2 } },
 	{ "Ubuntu", 0, 24, { NULL, UBUNTU("18.04") } },

@@ -51,6 +51,13 @@ static const char sku_only_node[] =
 	"\"kubernetes.azure.com/os-sku\":\"Ubuntu\"}},"
 	"\"status\":{\"nodeInfo\":{\"kubeletVersion\":\"v1.35.1\"}}}";
 
+/* Only the SKU labels: the effective one (with the version) decides. */
+static const char effective_sku_node[] =
+	"{\"metadata\":{\"name\":\"n2\",\"labels\":{"
+	"\"kubernetes.azure.com/os-sku\":\"AzureLinux\","
+	"\"kubernetes.azure.com/os-sku-effective\":\"AzureLinux3\"}},"
+	"\"status\":{\"nodeInfo\":{\"kubeletVersion\":\"v1.31.5\"}}}";
+
 static void parse_node(const char *text, struct azl_node *node)
 {
 	cJSON *obj = cJSON_Parse(text);
@@ -124,6 +131,20 @@ static void test_sku_only_node(void **state)
 	azl_node_release(&n);
 }
 
+static void test_effective_sku_wins(void **state)
+{
+	struct azl_node n;
+
+	(void)state;
+	parse_node(effective_sku_node, &n);
+	/* AzureLinux on 1.31 alone would say 2.0 */
+	assert_string_equal(n.os_name, "Azure Linux 3.0");
+	assert_string_equal(n.os_sku, "AzureLinux");
+	assert_string_equal(n.pool, "");
+	assert_string_equal(n.vm_size, "");
+	azl_node_release(&n);
+}
+
 static void test_node_without_name(void **state)
 {
 	cJSON *obj = cJSON_Parse("{\"metadata\":{\"labels\":{}}}");
@@ -182,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_azure_linux_3_node),
 		cmocka_unit_test(test_legacy_mariner_node),
 		cmocka_unit_test(test_sku_only_node),
+		cmocka_unit_test(test_effective_sku_wins),
 		cmocka_unit_test(test_node_without_name),
 		cmocka_unit_test(test_json_paths),
 		cmocka_unit_test(test_rfc3339),

@@ -76,6 +76,8 @@ static const struct os_case cases[] = {
 	  AZL_OS_AZURE_LINUX, "2.0", "Azure Linux 2.0" },
 	{ NULL, "AzureLinux3", "1.28.5", NULL, NULL,
 	  AZL_OS_AZURE_LINUX, "3.0", "Azure Linux 3.0" },
+	{ NULL, "AzureLinux2", "1.32.0", NULL, NULL,
+	  AZL_OS_AZURE_LINUX, "2.0", "Azure Linux 2.0" },
 	{ NULL, "CBLMariner", "1.30.1", NULL, NULL,
 	  AZL_OS_AZURE_LINUX, "2.0", "Azure Linux 2.0" },
 	{ NULL, "Ubuntu", "1.25.0", NULL, NULL,
