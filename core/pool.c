@@ -293,6 +293,8 @@ static void *list_nodes(void *arg)
 	job->rc = azl_node_list(job->kube, NULL, NULL, &job->nodes);
 	if (job->rc)
 		strbuf_addstr(&job->error, azl_error_message());
+	/* the message is thread-local: free it before the thread ends */
+	azl_error_clear();
 	return NULL;
 }
 

@@ -113,19 +113,22 @@ static void *worker(void *arg)
 		i = run->next++;
 		pthread_mutex_unlock(&run->lock);
 		if (i >= run->fleet->nr)
-			return NULL;
+			break;
 		inspect_one(run, &run->fleet->items[i]);
 	}
+	/* the last message is thread-local: free it before the thread ends */
+	azl_error_clear();
+	return NULL;
 }
 
+/* This thread works too: MAX_WORKERS in all. */
 static void run_workers(struct fleet_run *run)
 {
 	pthread_t threads[MAX_WORKERS];
 	size_t n = run->fleet->nr < MAX_WORKERS ? run->fleet->nr : MAX_WORKERS;
 	size_t started = 0;
 
-	/* one context needs no thread */
-	for (; n > 1 && started < n; started++)
+	for (; started + 1 < n; started++)
 		if (pthread_create(&threads[started], NULL, worker, run))
 			break;
 	worker(run);
