@@ -232,6 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _serve(self):
+        start = time.time()             # with the log's end time: round-trip analysis
         srv = self.server
         sim = srv.sim
         body = self._read_body()
@@ -241,7 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.latency_ms:
             time.sleep(fault.latency_ms / 1000.0)
         if fault is not None and fault.drop:
-            sim._log(req, 0, dropped=True)
+            sim._log(req, 0, dropped=True, start=start)
             self.close_connection = True
             self.request.shutdown(socket.SHUT_RDWR)
             return
@@ -253,7 +254,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             resp = sim._dispatch(req)
         self._send(resp)
-        sim._log(req, resp.status, fault=fault is not None)
+        sim._log(req, resp.status, fault=fault is not None, start=start)
 
     def _send(self, resp):
         data = resp.encode()
@@ -413,9 +414,12 @@ class Sim:
                 return Response(500, k8s.status_body(500, "InternalError", message))
             return Response(500, {"error": {"code": "InternalServerError", "message": message}})
 
-    def _log(self, req, status, fault=False, dropped=False):
+    def _log(self, req, status, fault=False, dropped=False, start=None):
+        # t is when the answer was sent; start when the request was read.
+        now = time.time()
         self.requests.append(dict(
-            t=time.time(), server=req.server, method=req.method, path=req.path,
+            t=now, start=now if start is None else start, server=req.server,
+            method=req.method, path=req.path,
             query=req.query, status=status, auth=req.auth, content_type=req.content_type,
             user_agent=req.headers.get("User-Agent", ""), fault=fault, dropped=dropped))
 
