@@ -1,0 +1,440 @@
+"""`make bench`: kubectl-azlinux against the simulator, side by side with kubectl.
+
+    /usr/bin/python3 tests/bench/bench.py --bin <absolute bin dir> [--latency-ms 25] [--runs 5]
+        [--only small,large,fleet] [--output BENCHMARKS.md]
+
+Each scenario runs in its own simulator with the same latency added to every
+request. Every command runs once unmeasured (warm caches: the resolution
+cache `pools` keeps, kubectl's discovery cache, the page cache), then --runs
+times measured: wall time, user+sys CPU and peak RSS of the child (wait4 in
+spawn.c), and from the simulator's request log the number of HTTP requests and the
+critical-path depth - the longest chain of requests each starting after the
+previous one ended, i.e. the round trips a client could not overlap.
+
+The results table goes into BENCHMARKS.md between the bench markers, leaving
+the notes around it alone. Exits 1 naming every target missed (targets:
+issue 6), 2 when a command fails.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+
+import helpers  # noqa: E402  (needs the path above; puts tests/ on sys.path)
+from sim import scenario as scenarios  # noqa: E402
+from sim.pki import PKI  # noqa: E402
+from sim.server import Sim  # noqa: E402
+
+KUBECTL = helpers.KUBECTL
+BEGIN = "<!-- bench:begin (written by tests/bench/bench.py; edit outside the markers) -->"
+END = "<!-- bench:end -->"
+MB = 1024.0  # ru_maxrss is in KiB on Linux
+
+
+class BenchError(Exception):
+    """A command failed or printed something other than what it should."""
+
+
+# --- what is measured ---------------------------------------------------------
+
+
+class Case:
+    """One command of a scenario. check(stdout) raises BenchError when the
+    output is wrong; warmup is the unmeasured run (None: the command itself)."""
+
+    def __init__(self, key, argv, ok_status=(0,), check=None, warmup=None):
+        self.key = key
+        self.argv = argv
+        self.ok_status = ok_status
+        self.check = check
+        self.warmup = warmup
+
+
+def count_items(expected):
+    def check(stdout):
+        doc = json.loads(stdout)
+        n = len(doc.get("items", []))
+        if n != expected:
+            raise BenchError("printed %d nodes, the scenario has %d" % (n, expected))
+    return check
+
+
+def has_lines(expected):
+    """At least `expected` non-empty lines (a table row per pool, or the
+    completion candidates)."""
+    def check(stdout):
+        n = sum(1 for line in stdout.splitlines() if line.strip())
+        if n < expected:
+            raise BenchError("printed %d lines, expected at least %d" % (n, expected))
+    return check
+
+
+def small_scenario():
+    s = scenarios.large_scenario(pools=3, nodes=9)
+    s.name = "small"
+    return s
+
+
+def nodes_of(scenario):
+    return sum(p.count for c in scenario.clusters for p in c.pools)
+
+
+def pools_of(scenario):
+    return sum(len(c.pools) for c in scenario.clusters)
+
+
+def small_cases(plugin, completer, s):
+    n, p = nodes_of(s), pools_of(s)
+    return [
+        Case("kubectl version --client", [KUBECTL, "version", "--client"]),
+        Case("version", [plugin, "version"], check=has_lines(1)),
+        Case("--help", [plugin, "--help"], check=has_lines(5)),
+        Case("nodes", [plugin, "nodes"], check=has_lines(n + 1)),
+        Case("pools", [plugin, "pools"], check=has_lines(p + 2)),
+        # After `pools`: the pool names come from its cache, with no request.
+        Case("completion (warm cache)", [completer, "nodes", "--pool", ""],
+             check=has_lines(p)),
+        Case("check", [plugin, "check"], ok_status=(0, 3, 4), check=has_lines(1)),
+        Case("kubectl get nodes -o json", [KUBECTL, "get", "nodes", "-o", "json"],
+             check=count_items(n)),
+        Case("nodes -o json", [plugin, "nodes", "-o", "json"], check=count_items(n)),
+    ]
+
+
+def large_cases(plugin, completer, s):
+    n, p = nodes_of(s), pools_of(s)
+    first = s.clusters[0].k8s.pool_nodes(s.clusters[0].pools[0].name)[0]["metadata"]["name"]
+    return [
+        # Listing 5,000 nodes twice just to warm up is slow: one node fills
+        # kubectl's discovery cache just as well.
+        Case("kubectl get nodes -o json", [KUBECTL, "get", "nodes", "-o", "json"],
+             check=count_items(n), warmup=[KUBECTL, "get", "node", first, "-o", "name"]),
+        Case("nodes -o json", [plugin, "nodes", "-o", "json"], check=count_items(n),
+             warmup=[plugin, "version"]),
+        Case("nodes", [plugin, "nodes"], check=has_lines(n + 1), warmup=[plugin, "version"]),
+        Case("pools", [plugin, "pools"], check=has_lines(p + 2)),
+        Case("check", [plugin, "check"], ok_status=(0, 3, 4), check=has_lines(1)),
+    ]
+
+
+def fleet_cases(plugin, completer, s):
+    one = s.clusters[0]
+    return [
+        Case("pools (one context)", [plugin, "pools", "--context", one.name],
+             check=has_lines(len(one.pools) + 2)),
+        Case("pools --all-contexts", [plugin, "pools", "--all-contexts"],
+             check=has_lines(pools_of(s) + 2)),
+    ]
+
+
+SCENARIOS = [
+    ("small", "1 cluster, 3 pools, 9 nodes", small_scenario, small_cases),
+    ("large", "1 cluster, 100 pools, 5,000 nodes", scenarios.large_scenario, large_cases),
+    ("fleet", "25 contexts of 4 pools (2 nodes each)",
+     lambda: scenarios.fleet_scenario(25, 4), fleet_cases),
+]
+
+
+# --- measuring ----------------------------------------------------------------
+
+
+def is_token_request(r):
+    return r["server"] == "azure" and r["method"] == "POST" and r["path"].endswith("/token")
+
+
+def depth(reqs):
+    """Length of the longest chain of requests, each starting after the one
+    before it ended: the round trips that were not overlapped."""
+    reqs = sorted(reqs, key=lambda r: r["start"])
+    best = []
+    for i, r in enumerate(reqs):
+        prior = [best[j] for j in range(i) if reqs[j]["t"] <= r["start"]]
+        best.append(1 + max(prior, default=0))
+    return max(best, default=0)
+
+
+def depth_after_token(reqs):
+    """depth() of what follows the first token, which a token cache saves."""
+    tokens = [r["t"] for r in reqs if is_token_request(r)]
+    if not tokens:
+        return depth(reqs)
+    end = min(tokens)
+    return depth([r for r in reqs if r["start"] >= end and not is_token_request(r)])
+
+
+def build_spawn(workdir):
+    """Compile spawn.c (see there for why the children are not forked from
+    Python) into workdir; return its path."""
+    exe = os.path.join(workdir, "spawn")
+    cc = os.environ.get("CC", "cc")
+    subprocess.run([cc, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-D_DEFAULT_SOURCE",
+                    "-o", exe, os.path.join(HERE, "spawn.c")], check=True)
+    return exe
+
+
+def run_once(spawn, argv, env, workdir):
+    """(wall s, cpu s, peak RSS KiB, exit status, stdout, stderr) of one run."""
+    paths = [os.path.join(workdir, n) for n in ("stdout", "stderr", "report")]
+    with open(paths[0], "wb") as out, open(paths[1], "wb") as err:
+        r = subprocess.run([spawn, paths[2], *argv], env=env, stdin=subprocess.DEVNULL,
+                           stdout=out, stderr=err)
+    if r.returncode != 0:
+        raise BenchError("could not measure `%s`: %s" % (" ".join(argv), read(paths[1])))
+    wall, user, system, rss, status = read(paths[2]).split()
+    return (float(wall), float(user) + float(system), int(rss), int(status), read(paths[0]),
+            read(paths[1]))
+
+
+def read(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+def verify(case, status, stdout, stderr):
+    if status not in case.ok_status:
+        first = (stderr.strip().splitlines() or ["(no message)"])[0]
+        raise BenchError("`%s` exited %d: %s" % (" ".join(case.argv), status, first))
+    if case.check:
+        try:
+            case.check(stdout)
+        except (ValueError, BenchError) as e:
+            raise BenchError("`%s`: %s" % (" ".join(case.argv), e)) from None
+
+
+def measure(spawn, case, sim, env, runs, workdir):
+    warm = run_once(spawn, case.warmup or case.argv, env, workdir)
+    if case.warmup is None:
+        verify(case, warm[3], warm[4], warm[5])
+    samples = []
+    for _ in range(runs):
+        sim.clear_log()
+        wall, cpu, rss, status, stdout, stderr = run_once(spawn, case.argv, env, workdir)
+        verify(case, status, stdout, stderr)
+        reqs = sim.requests.snapshot()
+        samples.append(dict(wall=wall, cpu=cpu, rss=rss, requests=len(reqs),
+                            depth=depth(reqs), depth_after_token=depth_after_token(reqs)))
+    return {k: statistics.median(s[k] for s in samples) for k in samples[0]}
+
+
+def run_scenario(name, make, cases_of, args, pki, work):
+    scenario = make()
+    sdir = os.path.join(work, name)
+    with Sim(scenario, sdir, latency_ms=args.latency_ms, pki=pki) as sim:
+        env = helpers.make_env(sim, os.path.join(sdir, "home"))
+        results = {}
+        for case in cases_of(args.plugin, args.completer, scenario):
+            progress("%s: %s" % (name, case.key))
+            results[case.key] = measure(args.spawn, case, sim, env, args.runs, sdir)
+            progress("  %s" % brief(results[case.key]))
+        return results
+
+
+def progress(text):
+    print("bench: " + text, file=sys.stderr, flush=True)
+
+
+def brief(m):
+    return "wall %.3fs  cpu %.3fs  rss %.1f MB  requests %g  depth %g" % (
+        m["wall"], m["cpu"], m["rss"] / MB, m["requests"], m["depth"])
+
+
+# --- targets (issue 6) --------------------------------------------------------
+
+
+def targets(res):
+    """[(description, measured, limit, met)] for the scenarios that ran."""
+    out = []
+    small, large, fleet = res.get("small"), res.get("large"), res.get("fleet")
+    if small:
+        kv = small["kubectl version --client"]["wall"]
+        for key in ("version", "--help", "completion (warm cache)"):
+            w = small[key]["wall"]
+            out.append(("start-up: `%s` wall <= 1/5 of `kubectl version --client`" % key,
+                        "%.1f ms" % (w * 1000), "%.1f ms" % (kv * 200), w <= kv / 5))
+    if large:
+        p = large["pools"]
+        out.append(("large `pools` (warm cache): round trips after the token <= 3",
+                    "%g" % p["depth_after_token"], "3", p["depth_after_token"] <= 3))
+        out.append(("large `pools`: peak RSS < 64 MB", "%.1f MB" % (p["rss"] / MB), "64 MB",
+                    p["rss"] < 64 * MB))
+        out.append(("large `pools`: CPU < 0.5 s", "%.3f s" % p["cpu"], "0.5 s",
+                    p["cpu"] < 0.5))
+        k, n = large["kubectl get nodes -o json"], large["nodes -o json"]
+        out.append(("large `nodes -o json`: CPU <= 1/2 of kubectl's", "%.3f s" % n["cpu"],
+                    "%.3f s" % (k["cpu"] / 2), n["cpu"] <= k["cpu"] / 2))
+        out.append(("large `nodes -o json`: peak RSS <= 1/2 of kubectl's",
+                    "%.1f MB" % (n["rss"] / MB), "%.1f MB" % (k["rss"] / MB / 2),
+                    n["rss"] <= k["rss"] / 2))
+    if fleet:
+        one, all_ = fleet["pools (one context)"]["wall"], fleet["pools --all-contexts"]["wall"]
+        out.append(("fleet: 25 contexts < 2x the wall time of one", "%.3f s" % all_,
+                    "%.3f s" % (2 * one), all_ < 2 * one))
+    return out
+
+
+# --- the report -----------------------------------------------------------------
+
+
+def cpu_model():
+    names, count = [], 0
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                names.append(line.split(":", 1)[1].strip())
+                count += 1
+    return "%s x %d" % (names[0] if names else "unknown CPU", count)
+
+
+def mem_total():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                return "%.1f GiB" % (int(line.split()[1]) / 1024.0 / 1024.0)
+    return "unknown"
+
+
+def first_line(argv):
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    except OSError as e:
+        return "(%s)" % e
+    return (r.stdout.strip().splitlines() or ["(no output)"])[0]
+
+
+def machine(args):
+    u = os.uname()
+    return [
+        "- CPU: %s (/proc/cpuinfo)" % cpu_model(),
+        "- Memory: %s" % mem_total(),
+        "- Kernel: %s %s %s" % (u.sysname, u.release, u.machine),
+        "- OS: %s" % platform.freedesktop_os_release().get("PRETTY_NAME", "unknown"),
+        "- kubectl: %s" % first_line([KUBECTL, "version", "--client"]),
+        "- kubectl-azlinux: %s" % first_line([args.plugin, "version"]),
+        "- Python (simulator): %s" % platform.python_version(),
+    ]
+
+
+def table(res, args):
+    lines = ["| scenario | command | wall (median) | user+sys CPU | peak RSS | HTTP requests "
+             "| critical path (after token) |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for name, _, _, _ in SCENARIOS:
+        for key, m in res.get(name, {}).items():
+            lines.append("| %s | `%s` | %.3f s | %.3f s | %.1f MB | %g | %g (%g) |" % (
+                name, key, m["wall"], m["cpu"], m["rss"] / MB, m["requests"], m["depth"],
+                m["depth_after_token"]))
+    return lines
+
+
+def report(res, tgt, args, elapsed):
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out = [BEGIN, "",
+           "Measured %s, %d runs per command (median), %d ms injected per request; "
+           "`make bench` took %.0f s." % (when, args.runs, args.latency_ms, elapsed), "",
+           "Scenarios: " + "; ".join("**%s** %s" % (n, d) for n, d, _, _ in SCENARIOS
+                                     if n in res) + ".", ""]
+    out += table(res, args)
+    out += ["", "Targets (issue 6):", "",
+            "| target | measured | limit | result |", "|---|---:|---:|---|"]
+    out += ["| %s | %s | %s | %s |" % (d, m, lim, "met" if ok else "**MISSED**")
+            for d, m, lim, ok in tgt]
+    out += ["", "Machine:", ""] + machine(args)
+    out += ["", "Reproduce (after `make deps`):", "", "```",
+            "make bench" + ("" if args.latency_ms == 25 and args.runs == 5 else
+                            "   # here: /usr/bin/python3 tests/bench/bench.py --bin bin "
+                            "--latency-ms %d --runs %d" % (args.latency_ms, args.runs)),
+            "```", "", END]
+    return "\n".join(out)
+
+
+def write_report(path, text):
+    """Replace the marked section of path (or append it), keeping the notes."""
+    try:
+        with open(path) as f:
+            old = f.read()
+    except FileNotFoundError:
+        old = "# Benchmarks\n\n"
+    if BEGIN in old and END in old:
+        head, rest = old.split(BEGIN, 1)
+        new = head + text + rest.split(END, 1)[1]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text + "\n"
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(new)
+    os.replace(tmp, path)
+
+
+# --- main -----------------------------------------------------------------------
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Benchmark kubectl-azlinux against the "
+                                     "simulator, side by side with kubectl.")
+    parser.add_argument("--bin", required=True, help="directory holding kubectl-azlinux")
+    parser.add_argument("--latency-ms", type=int, default=25,
+                        help="delay the simulator adds to every request (default 25)")
+    parser.add_argument("--runs", type=int, default=5, help="measured runs per command")
+    parser.add_argument("--only", default="", help="comma-separated scenarios to run")
+    parser.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"),
+                        help="markdown file to update ('-' for stdout only)")
+    args = parser.parse_args(argv)
+    bin_dir = os.path.abspath(args.bin)
+    args.plugin = os.path.join(bin_dir, "kubectl-azlinux")
+    args.completer = os.path.join(bin_dir, "kubectl_complete-azlinux")
+    known = [n for n, _, _, _ in SCENARIOS]
+    args.only = [s for s in args.only.split(",") if s] or known
+    for s in args.only:
+        if s not in known:
+            parser.error("unknown scenario %r; choose from %s" % (s, ", ".join(known)))
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    for exe in (args.plugin, args.completer, KUBECTL):
+        if not os.access(exe, os.X_OK):
+            parser.error("%s does not exist or is not executable; build with `make`" % exe)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # helpers.make_env puts the plugin's directory first on PATH.
+    os.environ["AZLINUX_BIN"] = args.plugin
+    started = time.monotonic()
+    res = {}
+    with tempfile.TemporaryDirectory(prefix="azlinux-bench-") as work:
+        args.spawn = build_spawn(work)
+        pki = PKI(os.path.join(work, "pki"))
+        try:
+            for name, _, make, cases_of in SCENARIOS:
+                if name in args.only:
+                    res[name] = run_scenario(name, make, cases_of, args, pki, work)
+        except BenchError as e:
+            print("bench: error: %s" % e, file=sys.stderr)
+            return 2
+    tgt = targets(res)
+    text = report(res, tgt, args, time.monotonic() - started)
+    print(text)
+    if args.output != "-":
+        write_report(args.output, text)
+        progress("results written to %s" % args.output)
+    missed = [d for d, m, lim, ok in tgt if not ok]
+    for d, m, lim, ok in tgt:
+        if not ok:
+            print("bench: target missed: %s (measured %s, limit %s)" % (d, m, lim),
+                  file=sys.stderr)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
