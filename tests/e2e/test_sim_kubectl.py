@@ -7,14 +7,18 @@ simulator and checks both what the client printed and the simulator's state.
 import base64
 import http.client
 import json
+import os
 import re
+import signal
 import ssl
+import subprocess
 import urllib.parse
 
 import pytest
 
-from helpers import kubectl, make_env
-from sim.server import write_kubeconfig
+from helpers import ROOT, kubectl, make_env
+from sim.scenario import AZL3_IMAGE, fleet_scenario
+from sim.server import Response, write_kubeconfig
 
 CLUSTER = "demo-aks"
 
@@ -310,7 +314,6 @@ def test_azure_server_defaults_and_tokens(sim):
     def handler(s, req):
         if req.path == "/echo":
             seen.append(s.check_azure_token(req))
-            from sim.server import Response
             return Response(200, {"ok": True})
         return None
     sim.register_azure_handler(handler)
@@ -329,7 +332,6 @@ def test_azure_server_defaults_and_tokens(sim):
 
 
 def test_fleet_contexts_and_addresses(make_sim, tmp_path):
-    from sim.scenario import fleet_scenario
     fleet = make_sim(fleet_scenario(3, 2))
     env = make_env(fleet, tmp_path / "home")
     rows = table(ok(kubectl(env, "config", "get-contexts", "-o", "name")))
@@ -358,3 +360,55 @@ def test_describe_node_lists_its_pods(sim, env, k8s):
     assert "kubernetes.azure.com/accelerator=nvidia" in out
     for pod in k8s.pods(node=node):
         assert pod["metadata"]["name"] in out
+
+
+def test_sync_pool_reimages_scales_and_reschedules(sim, env, k8s):
+    pool = sim.cluster(CLUSTER).pool("ubuntu")
+    shop_pods = len(k8s.pods(namespace="shop"))
+    pool.os_sku, pool.node_image_version, pool.count = "AzureLinux", AZL3_IMAGE, 2
+    gone = k8s.pool_nodes("ubuntu")[2]["metadata"]["name"]
+    k8s.sync_pool(pool)
+    rows = table(ok(kubectl(env, "get", "nodes", "-o", "wide", "-l", "agentpool=ubuntu")))
+    assert [r[0] for r in rows[1:]] == [node_named(k8s, "ubuntu", i) for i in range(2)]
+    assert {r[7] for r in rows[1:]} == {"Microsoft Azure Linux 3.0"}
+    labels = k8s.pool_nodes("ubuntu")[0]["metadata"]["labels"]
+    assert labels["kubernetes.azure.com/os-sku"] == "AzureLinux"
+    assert labels["kubernetes.azure.com/node-image-version"] == AZL3_IMAGE
+    assert k8s.pods(node=gone) == []
+    assert len(k8s.pods(namespace="shop")) == shop_pods     # moved, not lost
+    pool.count = 4
+    k8s.sync_pool(pool)
+    new = k8s.pool_nodes("ubuntu")[3]["metadata"]["name"]
+    rows = table(ok(kubectl(env, "get", "pods", "-n", "kube-system",
+                            "--field-selector", "spec.nodeName=" + new)))
+    assert {r[0].rsplit("-", 1)[0] for r in rows[1:]} == {
+        "kube-proxy", "cloud-node-manager", "azure-ip-masq-agent"}
+
+
+def test_azsim_runs_standalone(tmp_path):
+    work = tmp_path / "azsim"
+    proc = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests/sim/azsim.py"),
+                             "--scenario", "fleet", "--dir", str(work)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        exports = dict(re.fullmatch(r"export (\w+)='(.*)'", line).groups()
+                       for line in (work / "env").read_text().splitlines())
+        assert exports["KUBECONFIG"] == str(work / "kubeconfig")
+        assert exports["SSL_CERT_FILE"].startswith(str(work))
+        env = make_env(None, tmp_path / "home")
+        env.update(exports)
+        rows = table(ok(kubectl(env, "--context", "fleet-02", "get", "nodes")))
+        assert rows[0][0] == "NAME" and len(rows) > 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    log = [json.loads(line) for line in (work / "requests.jsonl").read_text().splitlines()]
+    assert any(r["server"] == "fleet-02" and r["path"] == "/api/v1/nodes" for r in log)
+
+
+def test_demo_without_plugin_fails_clearly(tmp_path):
+    result = subprocess.run(["/usr/bin/python3", ROOT + "/tests/sim/demo.py", "--bin",
+                             str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "kubectl-azlinux does not exist" in result.stderr and "make" in result.stderr
