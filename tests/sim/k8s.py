@@ -13,6 +13,7 @@ so tests may change the state (under `state.lock`) while clients read it.
 
 import base64
 import copy
+import functools
 import hashlib
 import hmac
 import json
@@ -76,9 +77,17 @@ _FIELDS = {"pods": ("spec.nodeName", "status.phase", "spec.restartPolicy",
 
 
 def rfc3339(t):
-    return datetime.fromtimestamp(int(t), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _rfc3339(int(t))
 
 
+# Cached: generating a large cluster formats and parses the same instants
+# thousands of times.
+@functools.lru_cache(maxsize=65536)
+def _rfc3339(t):
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@functools.lru_cache(maxsize=65536)
 def parse_time(s):
     return datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
 
