@@ -53,7 +53,9 @@ void azl_token_release(struct azl_token *t)
 	strbuf_release(&t->access_token);
 	strbuf_release(&t->refresh_token);
 	free(t->principal);
+	free(t->tenant);
 	t->principal = NULL;
+	t->tenant = NULL;
 	t->expires_on = 0;
 }
 

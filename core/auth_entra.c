@@ -194,6 +194,10 @@ int azl_entra_parse_token(const struct azl_http_response *resp,
 		free(tok->principal);
 		tok->principal = strbuf_detach(&who, NULL);
 	}
+	if (idt && azl_jwt_tenant(idt, &who) == 0) {
+		free(tok->tenant);
+		tok->tenant = strbuf_detach(&who, NULL);
+	}
 	strbuf_release(&who);
 	cJSON_Delete(body);
 	return 0;
@@ -323,15 +327,12 @@ static int b64url_decode(const char *in, size_t len, struct strbuf *out)
 	return rc;
 }
 
-int azl_jwt_principal(const char *jwt, struct strbuf *out)
+/* A JWT's claims, or NULL when it is not one. */
+static cJSON *jwt_claims(const char *jwt)
 {
-	static const char *const claims[] = {
-		"upn", "preferred_username", "unique_name", "appid", "azp", "oid", NULL
-	};
 	const char *dot1 = strchr(jwt, '.'), *dot2;
 	struct strbuf json = STRBUF_INIT;
 	struct azl_error_state saved;
-	const char *const *cl;
 	cJSON *payload = NULL;
 
 	dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
@@ -340,16 +341,40 @@ int azl_jwt_principal(const char *jwt, struct strbuf *out)
 		payload = cJSON_Parse(json.buf);
 	azl_error_restore(&saved);
 	strbuf_release(&json);
-	for (cl = claims; payload && *cl; cl++) {
-		const char *v = azl_json_str(payload, *cl, NULL);
+	return payload;
+}
+
+/* The first of names that the JWT has as a non-empty string claim. */
+static int jwt_claim(const char *jwt, const char *const *names, struct strbuf *out)
+{
+	cJSON *claims = jwt_claims(jwt);
+	int rc = AZL_ENOTFOUND;
+
+	for (; claims && *names && rc < 0; names++) {
+		const char *v = azl_json_str(claims, *names, NULL);
 
 		if (v && *v) {
 			strbuf_reset(out);
 			strbuf_addstr(out, v);
-			cJSON_Delete(payload);
-			return 0;
+			rc = 0;
 		}
 	}
-	cJSON_Delete(payload);
-	return AZL_ENOTFOUND;
+	cJSON_Delete(claims);
+	return rc;
+}
+
+int azl_jwt_principal(const char *jwt, struct strbuf *out)
+{
+	static const char *const names[] = {
+		"upn", "preferred_username", "unique_name", "appid", "azp", "oid", NULL
+	};
+
+	return jwt_claim(jwt, names, out);
+}
+
+int azl_jwt_tenant(const char *jwt, struct strbuf *out)
+{
+	static const char *const names[] = { "tid", NULL };
+
+	return jwt_claim(jwt, names, out);
 }

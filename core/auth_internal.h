@@ -49,8 +49,9 @@ struct azl_token {
 	struct strbuf refresh_token;  /* never log */
 	time_t expires_on;
 	char *principal;              /* from the id_token, when there is one */
+	char *tenant;                 /* the id_token's tid, when there is one */
 };
-#define AZL_TOKEN_INIT { STRBUF_INIT, STRBUF_INIT, 0, NULL }
+#define AZL_TOKEN_INIT { STRBUF_INIT, STRBUF_INIT, 0, NULL, NULL }
 void azl_token_release(struct azl_token *t);
 
 struct azl_auth {
@@ -124,6 +125,8 @@ int azl_entra_refresh(struct azl_auth *a, const struct azl_cred *c,
 /* A display name from a JWT's claims (upn, preferred_username, unique_name,
  * appid, oid); 0 and out set, or AZL_ENOTFOUND. Never logs the token. */
 int azl_jwt_principal(const char *jwt, struct strbuf *out);
+/* The tenant id (tid claim) of a JWT; 0 and out set, or AZL_ENOTFOUND. */
+int azl_jwt_tenant(const char *jwt, struct strbuf *out);
 /* Appends scope plus what a refresh token needs ("offline_access openid
  * profile"). */
 void azl_entra_user_scope(struct strbuf *out, const char *scope);

@@ -227,6 +227,12 @@ int azl_auth_login(struct azl_auth *a, const struct azl_login_options *lo,
 	if (rc == 0)
 		rc = lo->kind == AZL_LOGIN_DEVICE_CODE ? azl_devicecode_login(a, &c, scope, &tok)
 			: azl_cred_acquire(a, &c, scope, &tok);
+	/* "organizations" signs in to the user's home tenant: save that, so
+	 * status shows it and logout --tenant finds it. */
+	if (rc == 0 && tok.tenant && lo->kind == AZL_LOGIN_DEVICE_CODE && !a->tenant) {
+		free(c.tenant);
+		c.tenant = strdup(tok.tenant);
+	}
 	if (rc == 0) {
 		if (lo->kind == AZL_LOGIN_DEVICE_CODE && !tok.refresh_token.len)
 			azl_auth_notify(a, AZL_AUTH_EVENT_WARNING,

@@ -380,6 +380,8 @@ def test_login_device_code_then_no_token_request(sim, run, fenv):
     st = status(run, fenv)
     assert (st["source"], st["method"], st["principal"], st["tokenCache"]) == \
         ("login", "device-code", "alice@contoso.example", "file")
+    # signed in through "organizations", saved under the home tenant
+    assert st["tenant"] == T
     assert len(sim.entra.log) == before, "a second command made a token request"
     assert code not in p.stdout + p.stderr
 
@@ -483,13 +485,16 @@ def test_login_managed_identity(sim, run, fenv):
 
 
 def test_logout(sim, run, fenv):
+    other = "6a0b0c0d-0000-4000-8000-0000000000ef"
+    sim.entra.add_app(C, other, secret="other-tenant-secret")
     assert run("login", env=fenv).returncode == 0
-    p = run("login", "--service-principal", "--tenant", T, "--client-id", C,
-            input=sim.entra.default_secret, env=fenv)
+    p = run("login", "--service-principal", "--tenant", other, "--client-id", C,
+            input="other-tenant-secret", env=fenv)
     assert p.returncode == 0, p.stderr
+    assert status(run, fenv)["tenant"] == other      # the newest sign-in
     # --tenant removes only that tenant's
-    p = run("logout", "--tenant", T, env=fenv)
-    assert p.returncode == 0 and "removed" in p.stdout and T in p.stdout
+    p = run("logout", "--tenant", other, env=fenv)
+    assert p.returncode == 0 and "removed 3" in p.stdout and other in p.stdout
     assert status(run, fenv)["method"] == "device-code"
     p = run("logout", env=fenv)
     assert p.returncode == 0 and "Logged out: removed" in p.stdout

@@ -144,14 +144,16 @@ def test_expiry_refresh_replaces_refresh_token_in_keyring(sim, run, kenv):
 
 
 def test_logout_removes_everything_from_keyring(sim, run, kenv):
+    other = "6a0b0c0d-0000-4000-8000-0000000000ee"
+    sim.entra.add_app(C, other, secret="other-tenant-secret")
     assert run("login", env=kenv).returncode == 0
-    p = run("login", "--service-principal", "--tenant", T, "--client-id", C,
-            input=sim.entra.default_secret, env=kenv)
+    p = run("login", "--service-principal", "--tenant", other, "--client-id", C,
+            input="other-tenant-secret", env=kenv)
     assert p.returncode == 0, p.stderr
     assert "client_secret" in [i["kind"] for i in items()]
-    p = run("logout", "--tenant", T, env=kenv)
+    p = run("logout", "--tenant", other, env=kenv)
     assert p.returncode == 0 and "removed 3" in p.stdout, p.stdout
-    assert {i["tenant"] for i in items()} == {"organizations"}
+    assert {i["tenant"] for i in items()} == {T}     # the device-code sign-in's home tenant
     p = run("logout", env=kenv)
     assert p.returncode == 0 and "removed 3" in p.stdout, p.stdout
     assert items() == []
