@@ -111,6 +111,11 @@ static const char *const source_names[] = {
 };
 #define NSOURCES (sizeof(source_names) / sizeof(source_names[0]))
 
+const char *azl_auth_source_name(size_t i)
+{
+	return i < NSOURCES ? source_names[i] : NULL;
+}
+
 static int check_mode(const char *mode, const char *from)
 {
 	size_t i;

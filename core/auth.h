@@ -17,6 +17,7 @@
 #ifndef AZL_AUTH_H
 #define AZL_AUTH_H
 
+#include <stddef.h>
 #include <time.h>
 
 #include "cloud.h"
@@ -44,6 +45,10 @@ struct azl_auth_options {
 	azl_auth_notify_fn notify; /* may be NULL */
 	void *notify_data;
 };
+
+/* The credential sources (the values of mode) in chain order, for help and
+ * completion: i = 0, 1, ... until NULL. */
+const char *azl_auth_source_name(size_t i);
 
 int azl_auth_new(struct azl_auth **out, const struct azl_auth_options *opts);
 void azl_auth_free(struct azl_auth *auth);
