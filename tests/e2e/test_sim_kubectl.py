@@ -412,3 +412,17 @@ def test_demo_without_plugin_fails_clearly(tmp_path):
                              str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "kubectl-azlinux does not exist" in result.stderr and "make" in result.stderr
+
+
+def test_evicted_daemonset_pod_comes_back_on_its_node(sim, k8s):
+    node = node_named(k8s, "system", 0)
+    ds_pod = [p for p in k8s.pods(node=node) if p["metadata"]["name"].startswith("kube-proxy-")][0]
+    name = ds_pod["metadata"]["name"]
+    status, body, _ = Client(sim).call(
+        "POST", "/api/v1/namespaces/kube-system/pods/%s/eviction" % name,
+        {"apiVersion": "policy/v1", "kind": "Eviction",
+         "metadata": {"name": name, "namespace": "kube-system"}})
+    assert status == 201 and body["status"] == "Success"
+    proxies = [p["metadata"]["name"] for p in k8s.pods(node=node)
+               if p["metadata"]["name"].startswith("kube-proxy-")]
+    assert len(proxies) == 1 and proxies[0] != name

@@ -675,15 +675,21 @@ class K8sState:
         return best
 
     def _delete_pod(self, pod):
-        """Remove a pod; a ReplicaSet's pod is replaced as its controller would."""
+        """Remove a pod and replace it as its controller would: a ReplicaSet's
+        elsewhere, a DaemonSet's on the same node while that node exists."""
         meta = pod["metadata"]
         self.objects["pods"].pop((meta["namespace"], meta["name"]), None)
         self.rv += 1
-        refs = meta.get("ownerReferences") or []
-        if refs and refs[0]["kind"] == "ReplicaSet":
-            rs = self.objects["replicasets"].get((meta["namespace"], refs[0]["name"]))
-            if rs is not None:
-                self._rs_pod(rs, self._schedule(rs, pod["spec"].get("nodeName")))
+        owner = (meta.get("ownerReferences") or [{}])[0]
+        plural = {"ReplicaSet": "replicasets", "DaemonSet": "daemonsets"}.get(owner.get("kind"))
+        controller = plural and self.objects[plural].get((meta["namespace"], owner["name"]))
+        node_name = pod["spec"].get("nodeName")
+        if not controller:
+            return
+        if plural == "replicasets":
+            self._rs_pod(controller, self._schedule(controller, node_name))
+        elif self.node(node_name) is not None:
+            self._place_daemonset(controller, self.node(node_name))
 
     def add_pdb(self, namespace, name, match_labels, min_available=None, max_unavailable=None):
         """Add or replace a policy/v1 PodDisruptionBudget."""

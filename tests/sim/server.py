@@ -136,6 +136,13 @@ class Faults:
 
     def add(self, server=None, method=None, path_prefix=None, status=None, retry_after=None,
             times=1, drop=False, latency_ms=0, body=None, headers=None):
+        """Fail the next `times` matching requests (None: all of them).
+
+        server/method/path_prefix select requests (None matches any); status
+        answers with that code and `body` (default: an ARM error or a Status);
+        drop closes the connection without an answer; latency_ms delays first
+        (alone, it only slows the request down). Returns the Fault, whose
+        `hits` counts the requests it took."""
         fault = Fault(server, method, path_prefix, status, retry_after, times, drop,
                       latency_ms, body, headers)
         with self._lock:
