@@ -660,3 +660,14 @@ def test_auth_usage(run, sp_env):
     p = run("auth", env=sp_env)
     assert p.returncode == 1 and "auth takes one subcommand: status" in p.stderr
     assert run("auth", "--help", env=sp_env).returncode == 0
+
+
+def test_after_login_pools_makes_no_token_request(sim, run, fenv):
+    assert run("login", env=fenv).returncode == 0
+    before = len(sim.entra.log)
+    p = run("pools", env=fenv)
+    assert p.returncode == 0, p.stderr
+    assert len(sim.entra.log) == before, "pools asked Entra ID for a token again"
+    arm = [r for r in sim.requests if r["server"] == "azure"
+           and r["path"].startswith("/subscriptions/")]
+    assert arm and all(r["auth"] == "bearer:" + entra.CLI_CLIENT_ID for r in arm)

@@ -119,6 +119,10 @@ def test_login_stores_in_keyring_and_no_files(sim, run, kenv):
     assert (st["source"], st["tokenCache"], st["principal"]) == \
         ("login", "keyring", "alice@contoso.example")
     assert len(sim.entra.log) == before and err == ""
+    # nor does a command that calls ARM with it
+    p = run("pools", env=kenv)
+    assert p.returncode == 0, p.stderr
+    assert len(sim.entra.log) == before
 
 
 def test_env_tokens_cached_in_keyring(sim, run, kenv, sp):

@@ -66,6 +66,8 @@ def test_no_secret_leaks_at_highest_verbosity(sim, run, env, tmp_path):
         (base, ["login", "--device-code"], None),
         (base, ["auth", "status", "--auth", "login"], None),   # refresh grant
         (base, ["auth", "status", "--auth", "login"], None),   # and again, rotated
+        (base, ["pools"], None),                                # ARM with the token
+        (sp, ["pools", "-o", "json"], None),
         (base, ["login", "--service-principal", "--tenant", T, "--client-id", app.client_id],
          other_secret + "\n"),
         (base, ["auth", "status", "--auth", "login", "--client-id", app.client_id], None),
@@ -86,6 +88,7 @@ def test_no_secret_leaks_at_highest_verbosity(sim, run, env, tmp_path):
     # the runs did exercise the traffic that carries secrets
     traces = "".join(out for _, out in outputs)
     assert "Request Body" in traces and "Response Body" in traces
+    assert "Authorization: Bearer <redacted>" in traces
     assert sim.entra.count(grant="refresh_token") >= 2
     assert sim.entra.count(grant="devicecode") == 1
 
