@@ -671,3 +671,24 @@ def test_after_login_pools_makes_no_token_request(sim, run, fenv):
     arm = [r for r in sim.requests if r["server"] == "azure"
            and r["path"].startswith("/subscriptions/")]
     assert arm and all(r["auth"] == "bearer:" + entra.CLI_CLIENT_ID for r in arm)
+
+
+def test_imds_bypasses_proxies(sim, run, bare):
+    sim.entra.system_identity = "99999999-0000-4000-8000-000000000094"
+    e = dict(bare, https_proxy="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9",
+             http_proxy="http://127.0.0.1:9", ALL_PROXY="http://127.0.0.1:9")
+    e.pop("NO_PROXY", None)
+    e.pop("no_proxy", None)
+    assert status(run, e, "--auth", "managed-identity")["source"] == "managed-identity"
+    # the same proxy does apply to Entra ID, so it was really in effect
+    e.update(AZURE_TENANT_ID=T, AZURE_CLIENT_ID=C, AZURE_CLIENT_SECRET=sim.entra.default_secret)
+    fails(run, e, "auth", "status", "--auth", "env")
+
+
+def test_login_with_cache_off_says_nothing_is_saved(run, bare):
+    p = run("login", env=bare)
+    assert p.returncode == 0, p.stderr
+    warnings = [line for line in p.stderr.splitlines() if line.startswith("Warning:")]
+    assert warnings == ["Warning: the token cache is off (AZLINUX_TOKEN_CACHE=none): "
+                        "this sign-in is not saved"]
+    assert "saved in the token cache: none" in p.stdout
