@@ -52,6 +52,7 @@ void azl_token_release(struct azl_token *t)
 {
 	strbuf_release(&t->access_token);
 	strbuf_release(&t->refresh_token);
+	strbuf_release(&t->error);
 	free(t->principal);
 	free(t->tenant);
 	t->principal = NULL;
@@ -387,7 +388,7 @@ static int refresh(struct azl_auth *a, const struct azl_cred *c, const char *sco
 			"the saved sign-in has no refresh token: run 'kubectl azlinux login'");
 	if (rc == 0)
 		rc = azl_entra_refresh(a, c, rt.value.buf, scope, tok);
-	if (rc == AZL_EAUTH && strstr(azl_error_message(), "invalid_grant")) {
+	if (rc < 0 && !strcmp(tok->error.buf, "invalid_grant")) {
 		struct azl_error_state st;
 
 		azl_error_save(&st);

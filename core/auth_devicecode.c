@@ -67,20 +67,19 @@ static int poll_once(struct azl_auth *a, const struct azl_cred *c,
 		     struct device_code *dc, struct azl_token *tok)
 {
 	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
-	struct strbuf form = STRBUF_INIT, code = STRBUF_INIT;
+	struct strbuf form = STRBUF_INIT;
 	int rc;
 
 	azl_form_add(&form, "grant_type", DEVICE_CODE_GRANT);
 	azl_form_add(&form, "client_id", c->client_id);
 	azl_form_add(&form, "device_code", dc->device_code);
+	strbuf_reset(&tok->error);
 	rc = azl_entra_post(a, c->tenant, "token", &form, &resp);
-	if (rc == 0 && resp.status == 200)
+	if (rc == 0)
 		rc = azl_entra_parse_token(&resp, "device code sign-in", tok);
-	else if (rc == 0)
-		rc = azl_entra_error(&resp, "device code sign-in", &code);
-	if (rc < 0 && !strcmp(code.buf, "authorization_pending"))
+	if (rc < 0 && !strcmp(tok->error.buf, "authorization_pending"))
 		rc = 1;
-	if (rc < 0 && !strcmp(code.buf, "slow_down")) {
+	if (rc < 0 && !strcmp(tok->error.buf, "slow_down")) {
 		dc->interval += 5; /* RFC 8628 §3.5: for this and all later polls */
 		rc = 1;
 	}
@@ -88,7 +87,6 @@ static int poll_once(struct azl_auth *a, const struct azl_cred *c,
 		azl_error_clear();
 	azl_http_response_release(&resp);
 	strbuf_release(&form);
-	strbuf_release(&code);
 	return rc;
 }
 

@@ -162,17 +162,13 @@ int azl_entra_error(const struct azl_http_response *resp, const char *what,
 int azl_entra_parse_token(const struct azl_http_response *resp,
 			  const char *what, struct azl_token *tok)
 {
-	struct strbuf code = STRBUF_INIT, who = STRBUF_INIT;
+	struct strbuf who = STRBUF_INIT;
 	cJSON *body;
 	const char *at, *rt, *idt;
 	long exp_in, exp_on;
 
-	if (resp->status != 200) {
-		int rc = azl_entra_error(resp, what, &code);
-
-		strbuf_release(&code);
-		return rc;
-	}
+	if (resp->status != 200)
+		return azl_entra_error(resp, what, &tok->error);
 	body = cJSON_Parse(resp->body.buf);
 	at = azl_json_str(body, "access_token", NULL);
 	if (!at || !*at) {

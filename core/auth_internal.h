@@ -50,8 +50,9 @@ struct azl_token {
 	time_t expires_on;
 	char *principal;              /* from the id_token, when there is one */
 	char *tenant;                 /* the id_token's tid, when there is one */
+	struct strbuf error;          /* after a failure: Entra's "error" code */
 };
-#define AZL_TOKEN_INIT { STRBUF_INIT, STRBUF_INIT, 0, NULL, NULL }
+#define AZL_TOKEN_INIT { STRBUF_INIT, STRBUF_INIT, 0, NULL, NULL, STRBUF_INIT }
 void azl_token_release(struct azl_token *t);
 
 struct azl_auth {
@@ -108,7 +109,7 @@ long azl_json_number(const cJSON *o, const char *name, long def);
 int azl_entra_post(struct azl_auth *a, const char *tenant, const char *endpoint,
 		   const struct strbuf *form, struct azl_http_response *resp);
 /* Turns a 200 token response into tok; anything else into the one-line
- * Entra error (see azl_entra_error). */
+ * Entra error (see azl_entra_error), its code in tok->error. */
 int azl_entra_parse_token(const struct azl_http_response *resp,
 			  const char *what, struct azl_token *tok);
 /* The body's "error" code ("" when none) into code, and an error message:
