@@ -541,6 +541,17 @@ static int chain(struct azl_auth *a, const char *scope, struct azl_token *tok)
 	return rc;
 }
 
+/* Parallel invocations wait here, and then find the first one's token in
+ * the cache instead of each fetching their own. Without the lock (a
+ * read-only home) they still work, just less frugally. */
+void azl_auth_lock(struct azl_tokencache *tc)
+{
+	if (azl_tokencache_lock(tc) < 0) {
+		azl_logf(2, "%s; going on without it", azl_error_message());
+		azl_error_clear();
+	}
+}
+
 int azl_auth_token(struct azl_auth *a, const char *scope, struct strbuf *token,
 		   time_t *expires_on)
 {
@@ -554,14 +565,12 @@ int azl_auth_token(struct azl_auth *a, const char *scope, struct strbuf *token,
 	rc = azl_auth_cache(a, &tc);
 	if (rc < 0)
 		return rc;
-	/* Parallel invocations wait here, and then find the first one's
-	 * token in the cache instead of each fetching their own. */
-	rc = azl_tokencache_lock(tc);
-	if (rc == 0 && a->mode) {
+	azl_auth_lock(tc);
+	if (a->mode) {
 		rc = try_source(a, (size_t)source_index(a->mode), scope, &tok);
 		if (rc < 0)
 			azl_error_prefix("credential source %s (--auth/AZLINUX_AUTH)", a->mode);
-	} else if (rc == 0) {
+	} else {
 		rc = chain(a, scope, &tok);
 	}
 	azl_tokencache_unlock(tc);

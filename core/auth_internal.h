@@ -89,6 +89,8 @@ int azl_account_load(struct azl_auth *a, struct azl_cred *c);
 /* Stores in the opened cache; a failure is a warning, not an error. */
 void azl_auth_cache_put(struct azl_auth *a, const struct azl_token_key *k,
 			const struct azl_token_entry *e);
+/* Takes the cache's cross-process lock if it can (see auth.c). */
+void azl_auth_lock(struct azl_tokencache *tc);
 /* The opened token cache (opened on first use). */
 int azl_auth_cache(struct azl_auth *a, struct azl_tokencache **out);
 

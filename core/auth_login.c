@@ -259,10 +259,10 @@ int azl_auth_logout(struct azl_auth *a, const char *tenant, int *removed)
 	if (removed)
 		*removed = 0;
 	rc = azl_auth_cache(a, &tc);
-	if (rc == 0)
-		rc = azl_tokencache_lock(tc);
-	if (rc == 0)
-		rc = azl_tokencache_remove(tc, &k, removed);
+	if (rc < 0)
+		return rc;
+	azl_auth_lock(tc);
+	rc = azl_tokencache_remove(tc, &k, removed);
 	azl_tokencache_unlock(tc);
 	return rc;
 }

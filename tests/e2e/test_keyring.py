@@ -187,6 +187,15 @@ def test_parallel_invocations_with_keyring(sim, run, kenv, sp, bin_path):
     assert len(items()) == 1
 
 
+def test_keyring_needs_no_writable_cache_dir(sim, run, kenv, sp):
+    # the cross-process lock lives in XDG_CACHE_HOME; without it, still no error
+    e = dict(kenv, XDG_CACHE_HOME="/dev/null/unwritable", **sp)
+    for _ in range(2):
+        st, err = status(run, e)
+        assert (st["source"], st["tokenCache"]) == ("env", "keyring") and err == ""
+    assert sim.entra.count(grant="client_credentials") == 1
+
+
 # --- when the keyring cannot be used -------------------------------------------
 
 class PrivateBus:
