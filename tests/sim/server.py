@@ -281,6 +281,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    # socketserver's default backlog of 5 overflows when a fleet run opens
+    # dozens of connections at once; the kernel then drops SYNs and the client
+    # stalls for a 1 s retransmit that no real server would cause.
+    request_queue_size = 128
 
     def __init__(self, sim, role, address, ctx):
         self.sim = sim
