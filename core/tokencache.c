@@ -440,8 +440,11 @@ int azl_tokencache_open(struct azl_tokencache **out, const char *mode,
 	c->backend = b;
 	c->lock_fd = -1;
 	strbuf_init(&c->dir, 0);
-	if (b != BACKEND_NONE && cache_dir_path(&c->dir) < 0)
+	/* The keyring needs the directory only for its lock: best effort. */
+	if (b != BACKEND_NONE && cache_dir_path(&c->dir) < 0 && b == BACKEND_FILE)
 		rc = AZL_ERROR;
+	else
+		azl_error_clear();
 	if (rc == 0)
 		rc = backend_init(c);
 	if (rc < 0) {
@@ -508,6 +511,9 @@ int azl_tokencache_lock(struct azl_tokencache *c)
 
 	if (c->backend == BACKEND_NONE || c->lock_fd >= 0)
 		return 0;
+	if (!c->dir.len)
+		return azl_error_set(AZL_EINVALID,
+			"token cache: no directory for the lock (set XDG_CACHE_HOME or HOME)");
 	rc = open_private(c, "lock", 1, &c->lock_fd);
 	if (rc < 0)
 		return rc;
