@@ -692,3 +692,28 @@ def test_login_with_cache_off_says_nothing_is_saved(run, bare):
     assert warnings == ["Warning: the token cache is off (AZLINUX_TOKEN_CACHE=none): "
                         "this sign-in is not saved"]
     assert "saved in the token cache: none" in p.stdout
+
+
+@pytest.mark.parametrize("error,code,hint", [
+    ("temporarily_unavailable", 90006, "Entra ID is busy: try again in a few minutes"),
+    ("invalid_scope", 70011, "check the cloud (--cloud or AZLINUX_CLOUD)"),
+    ("interaction_required", 50076, "run 'kubectl azlinux login' to sign in interactively"),
+    ("consent_required", 65001, "ask an administrator to consent to the application"),
+    ("some_new_error", 12345, "see https://login.microsoftonline.com/error?code=12345"),
+])
+def test_entra_errors_say_what_to_do(sim, run, sp_env, error, code, hint):
+    sim.faults.add(path_prefix="/%s/oauth2/v2.0/token" % T, status=400, body={
+        "error": error, "error_description": "AADSTS%d: Something happened.\r\nTrace ID: x"
+        % code, "error_codes": [code], "trace_id": "t-1", "correlation_id": "c-1"})
+    err = fails(run, sp_env, "auth", "status", "--auth", "env")
+    assert "Entra ID returned %s: AADSTS%d: Something happened." % (error, code) in err
+    assert "(trace ID t-1, correlation ID c-1)" in err and hint in err
+
+
+def test_entra_non_oauth_answer_and_unreachable(sim, run, sp_env):
+    sim.faults.add(path_prefix="/%s/oauth2/" % T, status=502, body=b"<html>bad gateway</html>")
+    err = fails(run, sp_env, "auth", "status", "--auth", "env")
+    assert "Entra ID answered HTTP 502 without an OAuth error" in err
+    err = fails(run, dict(sp_env, AZURE_AUTHORITY_HOST="https://127.0.0.1:9"), "auth",
+                "status", "--auth", "env")
+    assert "Entra ID (https://127.0.0.1:9)" in err
