@@ -491,7 +491,7 @@ const struct azl_command azl_cmd_completion = {
 		"    > \"${KREW_ROOT:-$HOME/.krew}/bin/kubectl_complete-azlinux\"\n"
 		"  chmod +x \"${KREW_ROOT:-$HOME/.krew}/bin/kubectl_complete-azlinux\"",
 	.examples =
-		"  # bash: load in this shell (needs the bash-completion package), or install\n"
+		"  # bash: load in this shell, or install for everyone (bash-completion optional)\n"
 		"  source <(kubectl-azlinux completion bash)\n"
 		"  kubectl-azlinux completion bash > /etc/bash_completion.d/kubectl-azlinux\n"
 		"\n"
