@@ -198,6 +198,9 @@ def _subject(cert):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"       # keep-alive: libcurl reuses connections
+    # Headers and body go out in separate writes; with Nagle on, the body
+    # waits for the client's delayed ACK (40 ms) on every reused connection.
+    disable_nagle_algorithm = True
     server_version = "azlinux-sim"
     sys_version = ""
     timeout = 60                        # idle keep-alive connections end eventually
