@@ -97,7 +97,7 @@ lint:
 	$(MAKE) --no-print-directory OUT=build/clang BIN=build/clang/bin CC=clang all
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 	    --inline-suppr --suppress=missingIncludeSystem -Icore core plugin
-	clang-tidy --quiet $(CORE_SRC) $(PLUGIN_SRC) -- $(filter-out -Werror,$(ALL_CFLAGS))
+	scripts/tidy.sh '$(filter-out -Werror,$(ALL_CFLAGS))' $(CORE_SRC) $(PLUGIN_SRC)
 
 asan:
 	$(MAKE) --no-print-directory OUT=build/asan BIN=build/asan/bin SANITIZE=1 CFLAGS='-O1 -g' unit e2e
