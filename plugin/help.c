@@ -13,7 +13,7 @@ void azl_help_top(FILE *out, const char *prog)
 	for (i = 0; i < nr; i++)
 		if (!cmds[i]->hidden && strlen(cmds[i]->name) > width)
 			width = strlen(cmds[i]->name);
-	fprintf(out, "Inspect, migrate and upgrade AKS node pools to Azure Linux.\n\n"
+	fprintf(out, "Inspect AKS node pools and plan their move to Azure Linux.\n\n"
 		"Available Commands:\n");
 	for (i = 0; i < nr; i++)
 		if (!cmds[i]->hidden)
