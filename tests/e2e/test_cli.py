@@ -35,7 +35,7 @@ def pkg_version(name):
 def test_bare_invocation_is_help(run):
     r = ok(run())
     assert r.stderr == ""
-    assert r.stdout.startswith("Inspect, migrate and upgrade AKS node pools to Azure Linux.\n")
+    assert r.stdout.startswith("Inspect AKS node pools and plan their move to Azure Linux.\n")
     assert "\nAvailable Commands:\n" in r.stdout
     commands = dict(re.findall(r"^  (\S+)\s{3,}(.+)$", r.stdout, re.M))
     for name in ("nodes", "version", "help"):

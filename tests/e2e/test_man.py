@@ -60,7 +60,7 @@ def test_groff_is_silent_at_the_strictest_warning_level():
 def test_whatis_can_index_the_name_line():
     r = subprocess.run(["lexgrog", PAGE], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "kubectl-azlinux - inspect, migrate and upgrade AKS node pools" in r.stdout
+    assert "kubectl-azlinux - inspect AKS node pools and plan their move" in r.stdout
 
 
 def source_text():
