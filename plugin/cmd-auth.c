@@ -149,7 +149,13 @@ const struct azl_command azl_cmd_auth = {
 		"  login              the account saved by 'kubectl azlinux login'\n"
 		"  azure-cli          az account get-access-token\n"
 		"  managed-identity   IDENTITY_ENDPOINT/IDENTITY_HEADER, else IMDS\n\n"
-		"Tokens are cached in the system keyring (AZLINUX_TOKEN_CACHE=keyring|file|none).",
+		"Tokens are cached in the system keyring (AZLINUX_TOKEN_CACHE=keyring|file|none).\n\n"
+		"Environment: AZLINUX_CLOUD, AZLINUX_AUTH, AZLINUX_TOKEN_CACHE.\n"
+		"AZURE_AUTHORITY_HOST and AZLINUX_ARM_ENDPOINT override the cloud's endpoints;\n"
+		"SSL_CERT_FILE is the CA bundle for Azure; AZURE_POD_IDENTITY_AUTHORITY_HOST\n"
+		"(or AZLINUX_IMDS_ENDPOINT) replaces http://169.254.169.254 for IMDS;\n"
+		"AZLINUX_KEYRING_TIMEOUT and AZLINUX_AZ_TIMEOUT (seconds, default 5 and 30)\n"
+		"bound keyring and az calls.",
 	.examples =
 		"  # Which identity will be used\n"
 		"  kubectl azlinux auth status\n\n"

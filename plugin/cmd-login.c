@@ -148,7 +148,7 @@ const struct azl_command azl_cmd_login = {
 	.name = "login",
 	.run = run_login,
 	.summary = "Sign in to Azure and save the account in the system keyring",
-	.usage = "login [--device-code | --service-principal | --managed-identity | --use-azure-cli] [flags]",
+	.usage = "login [--device-code | --service-principal | ...] [flags]",
 	.description =
 		"Signs in once; later commands use the saved account (the 'login' credential\n"
 		"source) without signing in again. Tokens, refresh tokens and a service\n"
@@ -161,7 +161,7 @@ const struct azl_command azl_cmd_login = {
 		"  # Sign in as yourself, in a browser on any device\n"
 		"  kubectl azlinux login --tenant contoso.onmicrosoft.com\n\n"
 		"  # Sign in as a service principal, the secret from a file\n"
-		"  kubectl azlinux login --service-principal --tenant T --client-id C < secret.txt\n\n"
+		"  kubectl azlinux login --service-principal --tenant T --client-id C <secret\n\n"
 		"  # Use the machine's managed identity\n"
 		"  kubectl azlinux login --managed-identity",
 	.options = login_options,
