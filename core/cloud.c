@@ -27,6 +27,11 @@ static const struct azl_cloud clouds[] = {
 
 #define NCLOUDS (sizeof(clouds) / sizeof(clouds[0]))
 
+const struct azl_cloud *azl_cloud_at(size_t i)
+{
+	return i < NCLOUDS ? &clouds[i] : NULL;
+}
+
 int azl_cloud_lookup(const char *name, const struct azl_cloud **out)
 {
 	size_t i;

@@ -5,6 +5,8 @@
 #ifndef AZL_CLOUD_H
 #define AZL_CLOUD_H
 
+#include <stddef.h>
+
 struct azl_cloud {
 	const char *name;             /* "AzureCloud", as az's environmentName */
 	const char *authority_host;   /* "https://login.microsoftonline.com" */
@@ -20,6 +22,9 @@ struct azl_cloud {
 /* Finds AzureCloud, AzureChinaCloud or AzureUSGovernment, case-insensitive.
  * AZL_ENOTFOUND names the known clouds. */
 int azl_cloud_lookup(const char *name, const struct azl_cloud **out);
+
+/* The known clouds, for help and completion: i = 0, 1, ... until NULL. */
+const struct azl_cloud *azl_cloud_at(size_t i);
 
 /* name if not NULL, else $AZLINUX_CLOUD if set and non-empty, else
  * AzureCloud; the message says where an unknown name came from. */

@@ -252,36 +252,26 @@ static int help_mentions(const char *help, const char *word)
 	return 0;
 }
 
-/* TODO(lead): ask common.h for the printer's format names; until then
- * each one offered is checked with azl_output_parse(), and only those the
- * command's -o help names are offered. */
+/* Only the formats the command's -o help names are offered: commands
+ * accept different subsets and the help is where each says which. */
 static void complete_output(const struct azl_option *opt, struct comp_out *o)
 {
-	static const char *const formats[] = { "json", "yaml", "wide", "name" };
-	const unsigned all = AZL_OUTPUT_JSON | AZL_OUTPUT_YAML | AZL_OUTPUT_WIDE |
-			     AZL_OUTPUT_NAME;
-	enum azl_output f;
+	enum azl_output format;
+	const char *name;
 	size_t i;
 
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (!azl_output_parse(formats[i], all, &f) &&
-		    help_mentions(opt->help, formats[i]))
-			add_candidate(o, formats[i], NULL);
+	for (i = 0; (name = azl_output_name(i, &format)); i++)
+		if (help_mentions(opt->help, name))
+			add_candidate(o, name, NULL);
 }
 
-/* TODO(lead): cloud.h has no way to list its table; each name offered is
- * looked up there, so a cloud core does not know is never offered. */
 static void complete_cloud(struct comp_out *o)
 {
-	static const char *const names[] = {
-		"AzureCloud", "AzureChinaCloud", "AzureUSGovernment"
-	};
 	const struct azl_cloud *cloud;
 	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!azl_cloud_lookup(names[i], &cloud))
-			add_candidate(o, cloud->name, cloud->arm_endpoint);
+	for (i = 0; (cloud = azl_cloud_at(i)); i++)
+		add_candidate(o, cloud->name, cloud->arm_endpoint);
 }
 
 /* TODO(lead): auth.h documents the modes of azl_auth_options.mode but

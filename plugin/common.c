@@ -102,6 +102,14 @@ static const struct {
 	{ "yaml", AZL_OUTPUT_YAML },
 };
 
+const char *azl_output_name(size_t i, enum azl_output *format)
+{
+	if (i >= sizeof(output_formats) / sizeof(output_formats[0]))
+		return NULL;
+	*format = output_formats[i].format;
+	return output_formats[i].name;
+}
+
 int azl_output_parse(const char *value, unsigned allowed, enum azl_output *out)
 {
 	struct strbuf names = STRBUF_INIT;

@@ -110,6 +110,8 @@ enum azl_output {
  * ("unable to match a printer suitable for the output format ...") and
  * returns AZL_EINVALID. */
 int azl_output_parse(const char *value, unsigned allowed, enum azl_output *out);
+/* The -o format names, for completion: i = 0, 1, ... until NULL. */
+const char *azl_output_name(size_t i, enum azl_output *format);
 
 /* Prints "error: <azl_error_message()>" to stderr; returns 1, the exit code. */
 int azl_error_report(void);
