@@ -10,6 +10,7 @@ import pytest
 
 import helpers
 from sim import scenario as scenarios
+from test_arm import settle
 from test_nodes import os_of, parse_table
 
 N = 20
@@ -108,7 +109,7 @@ def test_contexts_run_in_parallel(fleet, run):
     s.faults.add(server="fleet-01", path_prefix="/api/v1/nodes", latency_ms=1500, times=None)
     s.clear_log()
     run("pools", "--all-contexts", "-o", "name", env=e)
-    log = s.requests.snapshot()
+    log = settle(s)
     last_slow = max(i for i, r in enumerate(log) if r["server"] == "fleet-01")
     late = [i for i, r in enumerate(log) if r["server"] in ("fleet-19", "fleet-20")]
     assert late and max(late) < last_slow
