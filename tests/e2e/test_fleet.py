@@ -178,3 +178,21 @@ def test_flag_conflicts(fleet, run):
         r = run("pools", *args, env=e)
         assert r.returncode == 1
         assert r.stderr.startswith("error: ") and why in r.stderr
+
+
+def test_two_contexts_for_one_cluster_count_once(fleet, run, tmp_path):
+    s, e = fleet
+    c = s.cluster("fleet-02")
+    alias = str(tmp_path / "alias")
+    with open(alias, "w") as f:
+        # an admin context next to the user one, as `az aks get-credentials --admin` adds
+        f.write("apiVersion: v1\nkind: Config\ncontexts:\n- name: fleet-02-admin\n"
+                "  context:\n    cluster: fleet-02\n    user: clusterUser_%s_fleet-02\n"
+                % c.resource_group)
+    e["KUBECONFIG"] = s.kubeconfig + os.pathsep + alias
+    r = run("pools", "--contexts", "fleet-02,fleet-02-admin,fleet-04", env=e)
+    assert r.returncode == 0, r.stderr
+    table, summary = r.stdout.rstrip("\n").split("\n\n")
+    _, rows = parse_table(table)
+    assert [row["CONTEXT"] for row in rows].count("fleet-02-admin") == len(c.pools)
+    assert summary == expected_summary([c, s.cluster("fleet-04")], 0)
