@@ -263,8 +263,11 @@ class _Handler(BaseHTTPRequestHandler):
             sim._authenticate(req)
         else:
             resp = sim._dispatch(req)
+        # Logged before the answer goes out, so a client holding it finds it
+        # in the log; t becomes the time the answer was sent.
+        record = sim._log(req, resp.status, fault=fault is not None, start=start)
         self._send(resp)
-        sim._log(req, resp.status, fault=fault is not None, start=start)
+        record["t"] = time.time()
 
     def _send(self, resp):
         data = resp.encode()
@@ -431,11 +434,13 @@ class Sim:
     def _log(self, req, status, fault=False, dropped=False, start=None):
         # t is when the answer was sent; start when the request was read.
         now = time.time()
-        self.requests.append(dict(
+        record = dict(
             t=now, start=now if start is None else start, server=req.server,
             method=req.method, path=req.path,
             query=req.query, status=status, auth=req.auth, content_type=req.content_type,
-            user_agent=req.headers.get("User-Agent", ""), fault=fault, dropped=dropped))
+            user_agent=req.headers.get("User-Agent", ""), fault=fault, dropped=dropped)
+        self.requests.append(record)
+        return record
 
     def count(self, server=None, method=None, path_prefix=None, status=None):
         return sum(1 for r in self.requests.snapshot()
