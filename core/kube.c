@@ -484,28 +484,24 @@ static void page_path(struct strbuf *sb, const char *path, const char *query,
 		strbuf_addf(sb, "&%s", query);
 }
 
-/* Moves the items of a list page to the end of all. */
-static void take_items(cJSON *page, cJSON *all)
+/* Moves the items of a list page to the end of all (ctx). */
+static int take_items(cJSON *items, void *all)
 {
-	cJSON *items = cJSON_GetObjectItemCaseSensitive(page, "items");
 	cJSON *item;
 
 	if (!cJSON_IsArray(items))
-		return;
+		return 0;
 	while ((item = cJSON_DetachItemFromArray(items, 0)))
 		cJSON_AddItemToArray(all, item);
+	return 0;
 }
 
-int azl_kube_list(struct azl_kube *kube, const char *path, const char *query,
-		  long page_size, cJSON **items)
+int azl_kube_list_pages(struct azl_kube *kube, const char *path, const char *query,
+			long page_size, azl_kube_page_fn fn, void *ctx)
 {
 	struct strbuf url = STRBUF_INIT, cont = STRBUF_INIT, what = STRBUF_INIT;
-	cJSON *all = cJSON_CreateArray();
 	int rc = 0;
 
-	*items = NULL;
-	if (!all)
-		abort();
 	do {
 		struct call c = { "GET", NULL, NULL, NULL, 0 };
 		cJSON *page = NULL;
@@ -523,14 +519,28 @@ int azl_kube_list(struct azl_kube *kube, const char *path, const char *query,
 		}
 		if (rc)
 			break;
-		take_items(page, all);
+		rc = fn(cJSON_GetObjectItemCaseSensitive(page, "items"), ctx);
 		strbuf_reset(&cont);
 		strbuf_addstr(&cont, azl_json_str(page, "metadata.continue", ""));
+		/* one page at a time: 5,000 nodes as one cJSON tree take ~100 MB */
 		cJSON_Delete(page);
-	} while (cont.len);
+	} while (!rc && cont.len);
 	strbuf_release(&url);
 	strbuf_release(&cont);
 	strbuf_release(&what);
+	return rc;
+}
+
+int azl_kube_list(struct azl_kube *kube, const char *path, const char *query,
+		  long page_size, cJSON **items)
+{
+	cJSON *all = cJSON_CreateArray();
+	int rc;
+
+	*items = NULL;
+	if (!all)
+		abort();
+	rc = azl_kube_list_pages(kube, path, query, page_size, take_items, all);
 	if (rc) {
 		cJSON_Delete(all);
 		return rc;

@@ -32,6 +32,14 @@ int azl_kube_get(struct azl_kube *kube, const char *path, cJSON **out);
 int azl_kube_list(struct azl_kube *kube, const char *path, const char *query,
 		  long page_size, cJSON **items);
 
+/* As azl_kube_list(), handing each page's "items" array (NULL when the page
+ * has none) to fn before fetching the next, so only one page is held in
+ * memory; fn may detach items. A non-zero return from fn (having set the
+ * error) stops the listing and is returned. */
+typedef int (*azl_kube_page_fn)(cJSON *items, void *ctx);
+int azl_kube_list_pages(struct azl_kube *kube, const char *path, const char *query,
+			long page_size, azl_kube_page_fn fn, void *ctx);
+
 int azl_kube_patch(struct azl_kube *kube, const char *path,
 		   enum azl_patch_type type, const char *body, cJSON **out);
 int azl_kube_create(struct azl_kube *kube, const char *path,

@@ -133,21 +133,24 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int nodes_from_items(const cJSON *items, struct azl_node_list *out)
+/* Adds a page of Node objects to the list (ctx) as they arrive. */
+static int add_page(cJSON *items, void *ctx)
 {
+	struct azl_node_list *out = ctx;
+	size_t n = (size_t)cJSON_GetArraySize(items);
+	struct azl_node *grown = realloc(out->items, (out->nr + n + 1) * sizeof(*grown));
 	const cJSON *item;
 	int rc;
 
-	out->items = calloc((size_t)cJSON_GetArraySize(items) + 1, sizeof(*out->items));
-	if (!out->items)
+	if (!grown)
 		abort();
+	out->items = grown;
 	cJSON_ArrayForEach(item, items) {
 		rc = azl_node_from_json(item, &out->items[out->nr]);
 		if (rc)
 			return rc;
 		out->nr++;
 	}
-	qsort(out->items, out->nr, sizeof(*out->items), by_name);
 	return 0;
 }
 
@@ -155,7 +158,6 @@ int azl_node_list(struct azl_kube *kube, const char *label_selector,
 		  const char *pool, struct azl_node_list *out)
 {
 	struct strbuf sel = STRBUF_INIT, query = STRBUF_INIT;
-	cJSON *items = NULL;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -171,12 +173,12 @@ int azl_node_list(struct azl_kube *kube, const char *label_selector,
 		strbuf_addstr(&query, "labelSelector=");
 		strbuf_addurlenc(&query, sel.buf);
 	}
-	rc = azl_kube_list(kube, "/api/v1/nodes", query.len ? query.buf : NULL, 0, &items);
-	if (!rc)
-		rc = nodes_from_items(items, out);
+	rc = azl_kube_list_pages(kube, "/api/v1/nodes", query.len ? query.buf : NULL, 0,
+				 add_page, out);
+	if (!rc && out->nr > 1)
+		qsort(out->items, out->nr, sizeof(*out->items), by_name);
 	if (rc)
 		azl_node_list_release(out);
-	cJSON_Delete(items);
 	strbuf_release(&sel);
 	strbuf_release(&query);
 	return rc;
