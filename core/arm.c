@@ -128,6 +128,23 @@ static int check_options(const struct azl_arm_options *opts, const char *endpoin
 	return 0;
 }
 
+static void configure(struct azl_arm *arm, const struct azl_arm_options *opts,
+		      const char *endpoint)
+{
+	strbuf_init(&arm->endpoint, 0);
+	strbuf_addstr(&arm->endpoint, endpoint);
+	while (arm->endpoint.len > 8 && arm->endpoint.buf[arm->endpoint.len - 1] == '/')
+		strbuf_setlen(&arm->endpoint, arm->endpoint.len - 1);
+	arm->token = opts->token ? opts->token : credential_token;
+	arm->token_data = opts->token ? opts->token_data : opts->credential;
+	arm->max_retries = opts->max_retries > 0 ? opts->max_retries : DEFAULT_MAX_RETRIES;
+	arm->retry_budget_ms = opts->retry_budget_ms > 0 ? opts->retry_budget_ms : DEFAULT_RETRY_BUDGET_MS;
+	arm->retry_base_ms = opts->retry_base_ms > 0 ? opts->retry_base_ms : DEFAULT_RETRY_BASE_MS;
+	arm->max_parallel = opts->max_parallel > 0 ? opts->max_parallel : DEFAULT_MAX_PARALLEL;
+	/* per client, so threads started together do not jitter alike */
+	arm->seed = (unsigned int)now_ms() ^ (unsigned int)getpid() ^ (unsigned int)(uintptr_t)arm;
+}
+
 int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts)
 {
 	struct azl_http_options hopts = { 0 };
@@ -157,18 +174,7 @@ int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts)
 		free(arm);
 		return rc;
 	}
-	strbuf_init(&arm->endpoint, 0);
-	strbuf_addstr(&arm->endpoint, endpoint);
-	while (arm->endpoint.len > 8 && arm->endpoint.buf[arm->endpoint.len - 1] == '/')
-		strbuf_setlen(&arm->endpoint, arm->endpoint.len - 1);
-	arm->token = opts->token ? opts->token : credential_token;
-	arm->token_data = opts->token ? opts->token_data : opts->credential;
-	arm->max_retries = opts->max_retries > 0 ? opts->max_retries : DEFAULT_MAX_RETRIES;
-	arm->retry_budget_ms = opts->retry_budget_ms > 0 ? opts->retry_budget_ms : DEFAULT_RETRY_BUDGET_MS;
-	arm->retry_base_ms = opts->retry_base_ms > 0 ? opts->retry_base_ms : DEFAULT_RETRY_BASE_MS;
-	arm->max_parallel = opts->max_parallel > 0 ? opts->max_parallel : DEFAULT_MAX_PARALLEL;
-	/* per client, so threads started together do not jitter alike */
-	arm->seed = (unsigned int)now_ms() ^ (unsigned int)getpid() ^ (unsigned int)(uintptr_t)arm;
+	configure(arm, opts, endpoint);
 	*out = arm;
 	return 0;
 }
@@ -438,52 +444,80 @@ static int fetch_token(struct azl_arm *arm, int force, struct strbuf *header)
 	return 0;
 }
 
-/* One round: every pending request that is not done is tried once. */
-static int run_round(struct azl_arm *arm, struct pending *ps, size_t n)
+/* A 401 asks for a token that bypasses every cache. */
+static int wants_fresh_token(const struct pending *ps, size_t n)
 {
-	struct strbuf auth = STRBUF_INIT;
-	const char *headers[3] = { NULL, "Accept: application/json", NULL };
-	struct azl_http_request *reqs = calloc(n, sizeof(*reqs));
-	struct azl_http_response *resps = calloc(n, sizeof(*resps));
-	struct strbuf *errs = calloc(n, sizeof(*errs));
-	int *rcs = calloc(n, sizeof(*rcs));
-	size_t *idx = calloc(n, sizeof(*idx));
-	size_t m = 0;
-	int force = 0, rc;
-
-	if (!reqs || !resps || !errs || !rcs || !idx)
-		abort();
 	for (size_t i = 0; i < n; i++)
 		if (!ps[i].done && ps[i].refreshed == 1)
-			force = 1;
-	rc = fetch_token(arm, force, &auth);
-	if (rc)
-		goto out;
-	headers[0] = auth.buf;
+			return 1;
+	return 0;
+}
+
+/* One slot per request still to try, in reqs[0..m); idx maps back to ps. */
+struct round {
+	struct azl_http_request *reqs;
+	struct azl_http_response *resps;
+	struct strbuf *errs;
+	int *rcs;
+	size_t *idx;
+	size_t m;
+};
+
+static void round_init(struct round *r, struct pending *ps, size_t n, const char **headers)
+{
+	r->reqs = calloc(n, sizeof(*r->reqs));
+	r->resps = calloc(n, sizeof(*r->resps));
+	r->errs = calloc(n, sizeof(*r->errs));
+	r->rcs = calloc(n, sizeof(*r->rcs));
+	r->idx = calloc(n, sizeof(*r->idx));
+	if (!r->reqs || !r->resps || !r->errs || !r->rcs || !r->idx)
+		abort();
+	r->m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (ps[i].done)
 			continue;
 		if (ps[i].refreshed == 1)
 			ps[i].refreshed = 2;
-		reqs[m] = (struct azl_http_request){ "GET", ps[i].url, headers, NULL, 0 };
-		resps[m] = (struct azl_http_response)AZL_HTTP_RESPONSE_INIT;
-		strbuf_init(&errs[m], 0);
-		idx[m++] = i;
+		r->reqs[r->m] = (struct azl_http_request){ "GET", ps[i].url, headers, NULL, 0 };
+		r->resps[r->m] = (struct azl_http_response)AZL_HTTP_RESPONSE_INIT;
+		strbuf_init(&r->errs[r->m], 0);
+		r->idx[r->m++] = i;
 	}
-	azl_http_do_many_errors(arm->http, reqs, resps, rcs, errs, m, arm->max_parallel);
-	for (size_t k = 0; k < m; k++) {
-		judge(arm, &ps[idx[k]], rcs[k], &resps[k], errs[k].buf);
-		azl_http_response_release(&resps[k]);
-		strbuf_release(&errs[k]);
+}
+
+static void round_release(struct round *r)
+{
+	for (size_t k = 0; k < r->m; k++) {
+		azl_http_response_release(&r->resps[k]);
+		strbuf_release(&r->errs[k]);
 	}
-out:
+	free(r->reqs);
+	free(r->resps);
+	free(r->errs);
+	free(r->rcs);
+	free(r->idx);
+}
+
+/* One round: every pending request that is not done is tried once. */
+static int run_round(struct azl_arm *arm, struct pending *ps, size_t n)
+{
+	struct strbuf auth = STRBUF_INIT;
+	const char *headers[3] = { NULL, "Accept: application/json", NULL };
+	struct round r;
+	int rc = fetch_token(arm, wants_fresh_token(ps, n), &auth);
+
+	if (rc) {
+		scrub(&auth);
+		return rc;
+	}
+	headers[0] = auth.buf;
+	round_init(&r, ps, n, headers);
+	azl_http_do_many_errors(arm->http, r.reqs, r.resps, r.rcs, r.errs, r.m, arm->max_parallel);
+	for (size_t k = 0; k < r.m; k++)
+		judge(arm, &ps[r.idx[k]], r.rcs[k], &r.resps[k], r.errs[k].buf);
+	round_release(&r);
 	scrub(&auth);
-	free(reqs);
-	free(resps);
-	free(errs);
-	free(rcs);
-	free(idx);
-	return rc;
+	return 0;
 }
 
 static void log_retry(const struct pending *ps, size_t n, size_t left, long wait)

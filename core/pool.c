@@ -229,8 +229,37 @@ static int list_pools(struct azl_arm *arm, const struct azl_cluster *c,
 	return check_names(c, out, names, nr_names);
 }
 
-/* The cluster's upgrade profile and available versions, and each pool's
- * upgrade profile, all at once. */
+/* What load_profiles() asks for, in this order: the cluster's upgrade
+ * profile, its available versions, then each pool's upgrade profile. */
+static void profile_paths(const struct azl_cluster *c, const struct azl_pool_list *list,
+			  struct strbuf *paths)
+{
+	strbuf_addf(&paths[0], "%s/upgradeProfiles/default", c->id);
+	strbuf_addf(&paths[1], "%s/availableAgentPoolVersions", c->id);
+	for (size_t i = 0; i < list->nr; i++)
+		strbuf_addf(&paths[i + 2], "%s/agentPools/%s/upgradeProfiles/default", c->id,
+			    list->items[i].name);
+}
+
+static void apply_profiles(struct azl_cluster *c, struct azl_pool_list *list,
+			   const struct azl_arm_result *res)
+{
+	versions_of(azl_json_path(res[0].json, "properties.controlPlaneProfile.upgrades"),
+		    &c->upgrades, &c->nr_upgrades);
+	versions_of(azl_json_path(res[1].json, "properties.agentPoolVersions"),
+		    &c->available_versions, &c->nr_available_versions);
+	for (size_t i = 0; i < list->nr; i++) {
+		struct azl_pool *p = &list->items[i];
+
+		free(p->latest_node_image_version);
+		p->latest_node_image_version =
+			xstrdup(azl_json_str(res[i + 2].json, "properties.latestNodeImageVersion", ""));
+		versions_of(azl_json_path(res[i + 2].json, "properties.upgrades"), &p->upgrades,
+			    &p->nr_upgrades);
+	}
+}
+
+/* All of profile_paths() at once: they do not depend on each other. */
 static int load_profiles(struct azl_arm *arm, struct azl_cluster *c, struct azl_pool_list *list)
 {
 	size_t n = list->nr + 2;
@@ -243,32 +272,15 @@ static int load_profiles(struct azl_arm *arm, struct azl_cluster *c, struct azl_
 		abort();
 	for (size_t i = 0; i < n; i++)
 		strbuf_init(&paths[i], 0);
-	strbuf_addf(&paths[0], "%s/upgradeProfiles/default", c->id);
-	strbuf_addf(&paths[1], "%s/availableAgentPoolVersions", c->id);
-	for (size_t i = 0; i < list->nr; i++)
-		strbuf_addf(&paths[i + 2], "%s/agentPools/%s/upgradeProfiles/default", c->id,
-			    list->items[i].name);
+	profile_paths(c, list, paths);
 	for (size_t i = 0; i < n; i++)
 		ptrs[i] = paths[i].buf;
 	rc = azl_arm_get_many(arm, ptrs, n, res);
 	for (size_t i = 0; !rc && i < n; i++)
 		if (res[i].code)
 			rc = azl_error_set(res[i].code, "%s", res[i].error.buf);
-	if (!rc) {
-		versions_of(azl_json_path(res[0].json, "properties.controlPlaneProfile.upgrades"),
-			    &c->upgrades, &c->nr_upgrades);
-		versions_of(azl_json_path(res[1].json, "properties.agentPoolVersions"),
-			    &c->available_versions, &c->nr_available_versions);
-	}
-	for (size_t i = 0; !rc && i < list->nr; i++) {
-		struct azl_pool *p = &list->items[i];
-
-		free(p->latest_node_image_version);
-		p->latest_node_image_version =
-			xstrdup(azl_json_str(res[i + 2].json, "properties.latestNodeImageVersion", ""));
-		versions_of(azl_json_path(res[i + 2].json, "properties.upgrades"), &p->upgrades,
-			    &p->nr_upgrades);
-	}
+	if (!rc)
+		apply_profiles(c, list, res);
 	for (size_t i = 0; i < n; i++) {
 		strbuf_release(&paths[i]);
 		azl_arm_result_release(&res[i]);
