@@ -55,8 +55,11 @@ static void remember_pools(const struct azl_rest_config *cfg, const struct azl_p
 	strbuf_release(&key);
 }
 
-static int inspect_cluster(struct fleet_run *run, const struct azl_rest_config *cfg,
-			   struct azl_kube *kube, struct azl_inspection *ins)
+/* *arm is the worker's ARM client, made on first use: the contexts a worker
+ * inspects reuse its connections instead of each paying for TLS handshakes. */
+static int inspect_cluster(struct fleet_run *run, struct azl_arm **arm,
+			   const struct azl_rest_config *cfg, struct azl_kube *kube,
+			   struct azl_inspection *ins)
 {
 	struct azl_arm_options ao = { .credential = run->cred };
 	struct azl_cluster_query q = {
@@ -64,20 +67,18 @@ static int inspect_cluster(struct fleet_run *run, const struct azl_rest_config *
 		.subscription = run->cf->subscription, .resource_group = run->cf->resource_group,
 		.name = run->cf->name, .cloud = run->cloud,
 	};
-	struct azl_arm *arm = NULL;
-	int rc = azl_arm_new(&arm, &ao);
+	int rc = *arm ? 0 : azl_arm_new(arm, &ao);
 
 	if (!rc)
-		rc = azl_cluster_resolve(arm, kube, &q, &ins->cluster);
+		rc = azl_cluster_resolve(*arm, kube, &q, &ins->cluster);
 	if (!rc)
-		rc = azl_pool_load(arm, kube, &ins->cluster, run->pools, run->nr_pools, &ins->pools);
+		rc = azl_pool_load(*arm, kube, &ins->cluster, run->pools, run->nr_pools, &ins->pools);
 	if (!rc && !run->nr_pools)
 		remember_pools(cfg, &ins->pools);
-	azl_arm_free(arm);
 	return rc;
 }
 
-static void inspect_one(struct fleet_run *run, struct azl_inspection *ins)
+static void inspect_one(struct fleet_run *run, struct azl_arm **arm, struct azl_inspection *ins)
 {
 	struct azl_kube_overrides ov;
 	struct azl_rest_config *cfg = NULL;
@@ -93,7 +94,7 @@ static void inspect_one(struct fleet_run *run, struct azl_inspection *ins)
 	if (!rc)
 		rc = azl_kube_new(&kube, cfg);
 	if (!rc)
-		rc = inspect_cluster(run, cfg, kube, ins);
+		rc = inspect_cluster(run, arm, cfg, kube, ins);
 	if (rc) {
 		ins->rc = rc;
 		strbuf_addstr(&ins->error, azl_error_message());
@@ -105,6 +106,7 @@ static void inspect_one(struct fleet_run *run, struct azl_inspection *ins)
 static void *worker(void *arg)
 {
 	struct fleet_run *run = arg;
+	struct azl_arm *arm = NULL;
 
 	for (;;) {
 		size_t i;
@@ -114,8 +116,9 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&run->lock);
 		if (i >= run->fleet->nr)
 			break;
-		inspect_one(run, &run->fleet->items[i]);
+		inspect_one(run, &arm, &run->fleet->items[i]);
 	}
+	azl_arm_free(arm);
 	/* the last message is thread-local: free it before the thread ends */
 	azl_error_clear();
 	return NULL;
