@@ -203,19 +203,9 @@ static int check_flags(const struct azl_global_flags *g, const struct azl_cluste
 	return 0;
 }
 
-static void auth_notify(enum azl_auth_event event, const char *message, void *data)
-{
-	(void)data;
-	if (event == AZL_AUTH_EVENT_WARNING)
-		azl_warning("%s", message);
-	else
-		fprintf(stderr, "%s\n", message);
-}
-
 int azl_fleet_inspect(const struct azl_global_flags *g, const struct azl_cluster_flags *cf,
 		      const char *const *pools, size_t nr_pools, struct azl_fleet *out)
 {
-	struct azl_auth_options aopts = { .notify = auth_notify };
 	struct fleet_run run = { g, cf, pools, nr_pools, NULL, NULL, NULL, out,
 				 PTHREAD_MUTEX_INITIALIZER, 0 };
 	struct azl_auth *auth = NULL;
@@ -230,7 +220,7 @@ int azl_fleet_inspect(const struct azl_global_flags *g, const struct azl_cluster
 	else if (!rc)
 		add_context(out, NULL, 0);
 	if (!rc)
-		rc = azl_auth_new(&auth, &aopts);
+		rc = azl_auth_open(&auth, &cf->az);
 	if (!rc)
 		rc = azl_arm_credential_new(&run.cred, auth);
 	if (!rc) {

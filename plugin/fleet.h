@@ -10,12 +10,15 @@
 
 #include <cjson/cJSON.h>
 
+#include "auth-flags.h"
 #include "cluster.h"
 #include "common.h"
 #include "pool.h"
 #include "strbuf.h"
 
+/* Which cluster(s), and as whom to ask Azure. */
 struct azl_cluster_flags {
+	struct azl_azure_flags az;
 	const char *subscription;
 	const char *resource_group;
 	const char *name;
@@ -38,7 +41,8 @@ struct azl_cluster_flags {
 		 "Inspect every context of the kubeconfig, in parallel."), \
 	OPT_STRING(0, "contexts", T, m.contexts, "A,B", \
 		   "Inspect these kubeconfig contexts (comma-separated), in parallel.", \
-		   AZL_COMPLETE_CONTEXT)
+		   AZL_COMPLETE_CONTEXT), \
+	AZL_OPT_AZURE_FLAGS(T, m.az)
 
 /* One context's outcome. */
 struct azl_inspection {

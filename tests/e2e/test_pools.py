@@ -397,6 +397,14 @@ def test_no_credentials_is_one_error(sim, run, env):
     assert len(r.stderr.strip().splitlines()) == 1
 
 
+def test_auth_flag_picks_the_credential_source(sim, run):
+    assert ok(run("pools", "--auth", "env", "-o", "name")).stdout
+    line = fail(run("pools", "--auth", "login"))
+    assert "credential source login" in line
+    line = fail(run("pools", "--auth", "bogus"))
+    assert "unknown credential source 'bogus'" in line
+
+
 def test_through_real_kubectl(sim, env, bin_path):
     r = helpers.kubectl(env, "azlinux", "pools", "-o", "name")
     assert r.returncode == 0, r.stderr
