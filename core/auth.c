@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/crypto.h>
 
 #include "error.h"
 #include "json.h"
@@ -38,6 +39,7 @@ void azl_cred_release(struct azl_cred *c)
 	free(c->tenant);
 	free(c->client_id);
 	free(c->principal);
+	OPENSSL_cleanse(c->secret.buf, c->secret.len);
 	strbuf_release(&c->secret);
 	free(c->cert_path);
 	free(c->token_file);

@@ -5,6 +5,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "auth-flags.h"
 #include "common.h"
 #include "error.h"
@@ -93,11 +95,7 @@ static int read_secret(struct strbuf *out)
 
 static void wipe(struct strbuf *sb)
 {
-	volatile char *p = sb->buf;
-	size_t i;
-
-	for (i = 0; i < sb->len; i++)
-		p[i] = 0;
+	OPENSSL_cleanse(sb->buf, sb->len);
 	strbuf_release(sb);
 }
 
