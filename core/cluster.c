@@ -487,10 +487,23 @@ static int get_cluster(struct azl_arm *arm, const char *path, struct azl_cluster
 	return rc;
 }
 
+/* Whether the cluster --name picked is the one the context talks to: a
+ * mismatch is allowed (a proxy in between) but worth a warning. */
+static int host_serves(const cJSON *mc, const char *server)
+{
+	struct strbuf host = STRBUF_INIT;
+	int yes = !azl_cluster_server_host(server, &host) && azl_cluster_json_matches(mc, host.buf);
+
+	strbuf_release(&host);
+	azl_error_clear();
+	return yes;
+}
+
 static int by_name(struct azl_arm *arm, struct azl_kube *kube,
 		   const struct azl_cluster_query *q, struct azl_cluster *out)
 {
 	struct strbuf sub = STRBUF_INIT, path = STRBUF_INIT;
+	cJSON *mc = NULL;
 	const char *from;
 	int azure_nodes, rc;
 
@@ -499,11 +512,14 @@ static int by_name(struct azl_arm *arm, struct azl_kube *kube,
 	rc = azl_cluster_subscription(q, kube, &sub, &from, &azure_nodes);
 	if (!rc) {
 		azl_arm_cluster_path(&path, sub.buf, q->resource_group, q->name);
-		rc = get_cluster(arm, path.buf, out, NULL);
+		rc = get_cluster(arm, path.buf, out, &mc);
+		if (!rc)
+			out->serves_context = host_serves(mc, q->server);
 		if (rc == AZL_ENOTFOUND)
 			azl_error_set(rc, "no AKS cluster %s in resource group %s of subscription %s (from %s): check --name, --resource-group and --subscription",
 				      q->name, q->resource_group, sub.buf, from);
 	}
+	cJSON_Delete(mc);
 	strbuf_release(&sub);
 	strbuf_release(&path);
 	return rc;
@@ -551,6 +567,7 @@ static int from_cache(struct azl_arm *arm, const struct azl_cluster_query *q,
 		azl_cluster_cache_forget(q->server, q->context);
 		rc = 1;
 	} else if (!rc) {
+		out->serves_context = 1;
 		azl_logf(4, "context %s: cluster %s (cached)", q->context, out->id);
 	}
 	cJSON_Delete(mc);
@@ -638,6 +655,8 @@ static int by_search(struct azl_arm *arm, struct azl_kube *kube,
 	azl_logf(4, "context %s: searching subscription %s (from %s) for API server %s",
 		 q->context, sub.buf, from, host);
 	rc = search(arm, q, sub.buf, host, out);
+	if (!rc)
+		out->serves_context = 1;
 	if (rc == 1)
 		rc = !aks_host && nodes_are_azure(kube, azure_nodes) < 0
 			? not_aks(q) : not_found(q, host, sub.buf, from);

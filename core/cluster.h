@@ -42,6 +42,8 @@ struct azl_cluster {
 	size_t nr_upgrades;
 	char **available_versions;        /* availableAgentPoolVersions, likewise */
 	size_t nr_available_versions;
+	int serves_context;               /* 1 when fqdn/privateFQDN is the context's
+					   * host; 0 only when --name picked another */
 };
 
 int azl_cluster_from_json(const cJSON *mc, struct azl_cluster *out);

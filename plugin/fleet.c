@@ -203,6 +203,18 @@ static int check_flags(const struct azl_global_flags *g, const struct azl_cluste
 	return 0;
 }
 
+static void warn_mismatches(const struct azl_fleet *f)
+{
+	for (size_t i = 0; i < f->nr; i++) {
+		const struct azl_cluster *c = &f->items[i].cluster;
+
+		if (!f->items[i].rc && !c->serves_context)
+			azl_warning("context %s does not talk to cluster %s's API server (%s): "
+				    "the nodes shown are the context's", f->items[i].context, c->name,
+				    *c->fqdn ? c->fqdn : c->private_fqdn);
+	}
+}
+
 int azl_fleet_inspect(const struct azl_global_flags *g, const struct azl_cluster_flags *cf,
 		      const char *const *pools, size_t nr_pools, struct azl_fleet *out)
 {
@@ -226,6 +238,7 @@ int azl_fleet_inspect(const struct azl_global_flags *g, const struct azl_cluster
 	if (!rc) {
 		run.cloud = azl_auth_cloud(auth);
 		run_workers(&run);
+		warn_mismatches(out);
 	}
 	azl_arm_credential_free(run.cred);
 	azl_auth_free(auth);

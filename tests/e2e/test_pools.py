@@ -304,6 +304,22 @@ def test_resource_group_and_name_skip_the_search(sim, run, env):
     assert "--name needs --resource-group" in line
 
 
+def test_name_of_another_cluster_warns(make_sim, env, run):
+    s = make_sim(scenarios.Scenario([
+        scenarios.Cluster("east", "rg-e", scenarios.DEMO_SUBSCRIPTION,
+                          pools=[scenarios.Pool("e1", count=2)]),
+        scenarios.Cluster("west", "rg-w", scenarios.DEMO_SUBSCRIPTION,
+                          pools=[scenarios.Pool("w1", count=1)])]))
+    e = helpers.make_env(s, env["HOME"])
+    r = ok(run("pools", "--context", "east", "-g", "rg-w", "--name", "west", "-o", "name",
+               env=e))
+    assert r.stdout == "agentpool/w1\n"
+    assert r.stderr == ("Warning: context east does not talk to cluster west's API server "
+                        "(%s): the nodes shown are the context's\n" % s.cluster("west").fqdn)
+    r = ok(run("pools", "--context", "west", "-g", "rg-w", "--name", "west", env=e))
+    assert r.stderr == ""
+
+
 def test_resource_group_narrows_the_search(sim, run):
     c = sim.clusters[0]
     sim.clear_log()
