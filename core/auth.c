@@ -141,7 +141,7 @@ static int base_url(struct strbuf *out, const char *value, const char *var)
 	strbuf_addstr(out, value);
 	while (out->len && out->buf[out->len - 1] == '/')
 		strbuf_setlen(out, out->len - 1);
-	if (strncasecmp(out->buf, "https://", 8))
+	if (strncasecmp(out->buf, "https://", 8) != 0)
 		return azl_error_set(AZL_EINVALID, "%s '%s' must be an https:// URL", var, value);
 	return 0;
 }

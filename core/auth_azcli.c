@@ -28,11 +28,7 @@ static long az_timeout_ms(void)
  * app id, as azidentity does. */
 static int resource_for(const char *scope, struct strbuf *out)
 {
-	size_t n = strlen(scope);
-
-	strbuf_addstr(out, scope);
-	if (n > 9 && !strcmp(scope + n - 9, "/.default"))
-		strbuf_setlen(out, n - 9);
+	azl_scope_resource(out, scope);
 	if (!out->len || strspn(out->buf, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				"0123456789._/:-") != out->len)
 		return azl_error_set(AZL_EINVALID, "azure-cli: scope '%s' has unexpected characters",

@@ -284,6 +284,15 @@ int azl_entra_client_credentials(struct azl_auth *a, const struct azl_cred *c,
 	return rc;
 }
 
+void azl_scope_resource(struct strbuf *out, const char *scope)
+{
+	size_t n = strlen(scope);
+
+	strbuf_addstr(out, scope);
+	if (n > 9 && !strcmp(scope + n - 9, "/.default"))
+		strbuf_setlen(out, n - 9);
+}
+
 void azl_entra_user_scope(struct strbuf *out, const char *scope)
 {
 	strbuf_addf(out, "%s offline_access openid profile", scope);

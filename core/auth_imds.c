@@ -49,13 +49,9 @@ static void add_query(struct strbuf *url, const char *name, const char *value)
 static void build_endpoint(const struct azl_cred *c, const char *scope,
 			   struct mi_endpoint *ep)
 {
-	size_t n = strlen(scope);
 	struct strbuf resource = STRBUF_INIT;
 
-	/* Managed identity speaks v1 resources, not v2 scopes. */
-	strbuf_addstr(&resource, scope);
-	if (n > 9 && !strcmp(scope + n - 9, "/.default"))
-		strbuf_setlen(&resource, n - 9);
+	azl_scope_resource(&resource, scope);
 	if (c->method == AZL_M_APP_SERVICE) {
 		ep->base = env_first("IDENTITY_ENDPOINT", "MSI_ENDPOINT");
 		strbuf_addf(&ep->url, "%s?api-version=2019-08-01", ep->base);

@@ -130,6 +130,9 @@ int azl_entra_refresh(struct azl_auth *a, const struct azl_cred *c,
 int azl_jwt_principal(const char *jwt, struct strbuf *out);
 /* The tenant id (tid claim) of a JWT; 0 and out set, or AZL_ENOTFOUND. */
 int azl_jwt_tenant(const char *jwt, struct strbuf *out);
+/* Appends the v1 resource of a v2 scope ("<resource>/.default"), as
+ * managed identity and the Azure CLI want it. */
+void azl_scope_resource(struct strbuf *out, const char *scope);
 /* Appends scope plus what a refresh token needs ("offline_access openid
  * profile"). */
 void azl_entra_user_scope(struct strbuf *out, const char *scope);

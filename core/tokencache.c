@@ -305,7 +305,7 @@ static int entry_matches(const cJSON *ent, const struct azl_token_key *k, int ex
 
 		if (!want && !exact)
 			continue;
-		if (!cJSON_IsString(have) || strcmp(have->valuestring, want ? want : ""))
+		if (!cJSON_IsString(have) || strcmp(have->valuestring, want ? want : "") != 0)
 			return 0;
 	}
 	return 1;

@@ -109,7 +109,7 @@ static int run_auth(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
 	n = azl_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
 		return azl_parse_exit_code(n);
-	if (n != 1 || strcmp(argv[0], "status"))
+	if (n != 1 || strcmp(argv[0], "status") != 0)
 		return azl_error_usage("auth takes one subcommand: status (see '%s auth --help')",
 				       ctx->prog);
 	if (azl_output_parse(args.output, AZL_OUTPUT_TABLE | AZL_OUTPUT_JSON | AZL_OUTPUT_YAML,
