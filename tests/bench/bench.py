@@ -53,12 +53,13 @@ class Case:
     """One command of a scenario. check(stdout) raises BenchError when the
     output is wrong; warmup is the unmeasured run (None: the command itself)."""
 
-    def __init__(self, key, argv, ok_status=(0,), check=None, warmup=None):
+    def __init__(self, key, argv, ok_status=(0,), check=None, warmup=None, env=None):
         self.key = key
         self.argv = argv
         self.ok_status = ok_status
         self.check = check
         self.warmup = warmup
+        self.env = env or {}        # overrides of the scenario's environment
 
 
 def count_items(expected):
@@ -98,6 +99,10 @@ def small_cases(plugin, completer, s):
     n, p = nodes_of(s), pools_of(s)
     return [
         Case("kubectl version --client", [KUBECTL, "version", "--client"]),
+        # For reference: /usr/bin/kubectl is gcloud's dispatcher, which asks
+        # the server for its version first; without a kubeconfig it cannot.
+        Case("kubectl version --client (no kubeconfig)", [KUBECTL, "version", "--client"],
+             env={"KUBECONFIG": os.devnull}),
         Case("version", [plugin, "version"], check=has_lines(1)),
         Case("--help", [plugin, "--help"], check=has_lines(5)),
         Case("nodes", [plugin, "nodes"], check=has_lines(n + 1)),
@@ -213,6 +218,7 @@ def verify(case, status, stdout, stderr):
 
 
 def measure(spawn, case, sim, env, runs, workdir):
+    env = dict(env, **case.env)
     warm = run_once(spawn, case.warmup or case.argv, env, workdir)
     if case.warmup is None:
         verify(case, warm[3], warm[4], warm[5])
@@ -315,6 +321,8 @@ def first_line(argv):
 def machine(args):
     u = os.uname()
     return [
+        "- Load average (1 min) at the start and the end: %.2f, %.2f" % (args.load_before,
+                                                                          os.getloadavg()[0]),
         "- CPU: %s (/proc/cpuinfo)" % cpu_model(),
         "- Memory: %s" % mem_total(),
         "- Kernel: %s %s %s" % (u.sysname, u.release, u.machine),
@@ -411,6 +419,7 @@ def main(argv=None):
     # helpers.make_env puts the plugin's directory first on PATH.
     os.environ["AZLINUX_BIN"] = args.plugin
     started = time.monotonic()
+    args.load_before = os.getloadavg()[0]
     res = {}
     with tempfile.TemporaryDirectory(prefix="azlinux-bench-") as work:
         args.spawn = build_spawn(work)
