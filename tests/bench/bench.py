@@ -21,6 +21,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -238,6 +239,19 @@ def measure(spawn, case, sim, env, runs, workdir):
     return {k: statistics.median(s[k] for s in samples) for k in samples[0]}
 
 
+def snapshot_bin(args, work):
+    """Copies the program into work/bin and points args at the copy: a
+    rebuild of the bin directory during the run must not change (or, half
+    written, break) what is measured."""
+    bin_dir = os.path.join(work, "bin")
+    os.makedirs(bin_dir)
+    plugin = os.path.join(bin_dir, "kubectl-azlinux")
+    shutil.copy2(args.plugin, plugin)
+    completer = os.path.join(bin_dir, "kubectl_complete-azlinux")
+    os.link(plugin, completer)
+    args.plugin, args.completer = plugin, completer
+
+
 def run_scenario(name, make, cases_of, args, pki, work):
     scenario = make()
     sdir = os.path.join(work, name)
@@ -333,7 +347,7 @@ def machine(args):
         "- Kernel: %s %s %s" % (u.sysname, u.release, u.machine),
         "- OS: %s" % platform.freedesktop_os_release().get("PRETTY_NAME", "unknown"),
         "- kubectl: %s" % first_line([KUBECTL, "version", "--client"]),
-        "- kubectl-azlinux: %s" % first_line([args.plugin, "version"]),
+        "- kubectl-azlinux: %s" % args.version,
         "- Python (simulator): %s" % platform.python_version(),
     ]
 
@@ -422,12 +436,14 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    # helpers.make_env puts the plugin's directory first on PATH.
-    os.environ["AZLINUX_BIN"] = args.plugin
     started = time.monotonic()
     args.load_before = os.getloadavg()[0]
     res = {}
     with tempfile.TemporaryDirectory(prefix="azlinux-bench-") as work:
+        snapshot_bin(args, work)
+        args.version = first_line([args.plugin, "version"])
+        # helpers.make_env puts the plugin's directory first on PATH.
+        os.environ["AZLINUX_BIN"] = args.plugin
         args.spawn = build_spawn(work)
         pki = PKI(os.path.join(work, "pki"))
         try:
