@@ -24,27 +24,13 @@
 #include "error.h"
 #include "log.h"
 #include "redact.h"
+#include "wrapper.h"
 
 /* A kubeconfig is a few KiB; the caps only stop /dev/zero or a hostile
  * file from exhausting memory or time. */
 #define MAX_FILE_BYTES (32L << 20)
 #define MAX_DEPTH 256
 #define MAX_VISITS 1000000L
-
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-	if (!q)
-		abort();
-	return q;
-}
-
-static char *xstrdup(const char *s)
-{
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_addstr(&sb, s);
-	return strbuf_detach(&sb, NULL);
-}
 
 #define GROW(arr, nr, alloc) do { \
 		if ((nr) >= (alloc)) { \
@@ -161,9 +147,7 @@ static int attach(struct ydoc *d, struct ynode *node, const yaml_char_t *anchor)
 
 static struct ynode *new_node(struct ydoc *d, enum ytype type, yaml_mark_t m)
 {
-	struct ynode *n = calloc(1, sizeof(*n));
-	if (!n)
-		abort();
+	struct ynode *n = xcalloc(1, sizeof(*n));
 	n->type = type;
 	n->line = m.line + 1;
 	n->col = m.column + 1;
@@ -208,7 +192,7 @@ static int on_event(struct ydoc *d, const yaml_event_t *ev)
 	case YAML_SCALAR_EVENT:
 		n = new_node(d, Y_SCALAR, ev->start_mark);
 		n->len = ev->data.scalar.length;
-		n->value = xrealloc(NULL, n->len + 1);
+		n->value = xmalloc(n->len + 1);
 		memcpy(n->value, ev->data.scalar.value, n->len);
 		n->value[n->len] = '\0';
 		tag = (const char *)ev->data.scalar.tag;
@@ -560,9 +544,7 @@ static int read_exec(struct lctx *lc, const struct ynode *n, struct kc_exec **ou
 		return 0;
 	if (n->type != Y_MAP)
 		return field_error(lc, "exec", n, "a mapping");
-	x = calloc(1, sizeof(*x));
-	if (!x)
-		abort();
+	x = xcalloc(1, sizeof(*x));
 	*out = x;
 	size_t old = path_push(lc, "exec", 0);
 	rc = get_str(lc, n, "command", &x->command);
@@ -941,12 +923,10 @@ static int load_home(struct azl_kubeconfig *kc)
 
 int azl_kubeconfig_load(struct azl_kubeconfig **out, const char *explicit_path)
 {
-	struct azl_kubeconfig *kc = calloc(1, sizeof(*kc));
+	struct azl_kubeconfig *kc = xcalloc(1, sizeof(*kc));
 	const char *env = getenv("KUBECONFIG");
 	int rc;
 
-	if (!kc)
-		abort();
 	strbuf_init(&kc->origin, 0);
 	list_init(&kc->clusters, "clusters", "cluster", sizeof(struct kc_cluster), fill_cluster, release_cluster);
 	list_init(&kc->users, "users", "user", sizeof(struct kc_user), fill_user, release_user);
@@ -1046,11 +1026,6 @@ static int empty(const char *s)
 	return !s || !*s;
 }
 
-static char *dup_or_null(const char *s)
-{
-	return empty(s) ? NULL : xstrdup(s);
-}
-
 static void files_list(const struct azl_kubeconfig *kc, struct strbuf *sb)
 {
 	for (size_t i = 0; i < kc->nfiles; i++)
@@ -1083,6 +1058,11 @@ static int no_configuration(const struct azl_kubeconfig *kc)
 	return azl_error_set(AZL_EINVALID, "no configuration has been provided: %s, which do%s not exist; "
 			     "run az aks get-credentials or pass --kubeconfig",
 			     kc->origin.buf, strchr(kc->origin.buf, ',') ? "" : "es");
+}
+
+int azl_kubeconfig_require_contexts(const struct azl_kubeconfig *kc)
+{
+	return kc->contexts.n ? 0 : no_configuration(kc);
 }
 
 static int pick_context(const struct azl_kubeconfig *kc, const struct azl_kube_overrides *ov,
@@ -1194,9 +1174,9 @@ static int resolve_cluster(const struct azl_kubeconfig *kc, const struct kc_cont
 		return rc;
 	cfg->cluster_name = xstrdup(name ? name : "");
 	if (cl) {
-		cfg->server = dup_or_null(cl->server);
-		cfg->tls_server_name = dup_or_null(cl->tls_server_name);
-		cfg->proxy_url = dup_or_null(cl->proxy_url);
+		cfg->server = xstrdup_or_null(cl->server);
+		cfg->tls_server_name = xstrdup_or_null(cl->tls_server_name);
+		cfg->proxy_url = xstrdup_or_null(cl->proxy_url);
 		cfg->insecure_skip_tls_verify = cl->insecure;
 		cfg->disable_compression = cl->disable_compression;
 		strbuf_addbuf(&cfg->ca_pem, &cl->ca_data);
@@ -1293,7 +1273,7 @@ static int check_exec(const struct kc_exec *x, const struct kc_entry *e)
 
 static char **copy_list(char **list, size_t n)
 {
-	char **out = xrealloc(NULL, (n + 1) * sizeof(*out));
+	char **out = xmalloc((n + 1) * sizeof(*out));
 	for (size_t i = 0; i < n; i++)
 		out[i] = xstrdup(list[i]);
 	out[n] = NULL;
@@ -1302,16 +1282,14 @@ static char **copy_list(char **list, size_t n)
 
 static struct azl_exec_config *exec_config(const struct kc_exec *x)
 {
-	struct azl_exec_config *ec = calloc(1, sizeof(*ec));
+	struct azl_exec_config *ec = xcalloc(1, sizeof(*ec));
 	const char *mode = x->interactive_mode;
 
-	if (!ec)
-		abort();
 	ec->command = xstrdup(x->command);
 	ec->args = copy_list(x->args, x->nargs);
 	ec->env = copy_list(x->env, x->nenv);
 	ec->api_version = xstrdup(x->api_version);
-	ec->install_hint = dup_or_null(x->install_hint);
+	ec->install_hint = xstrdup_or_null(x->install_hint);
 	ec->provide_cluster_info = x->provide_cluster_info;
 	/* v1beta1 defaults to IfAvailable (client-go SetDefaults_ExecConfig) */
 	ec->interactive = empty(mode) || !strcmp(mode, "IfAvailable") ? AZL_EXEC_INTERACTIVE_IF_AVAILABLE
@@ -1412,7 +1390,7 @@ static int resolve_token(const struct kc_user *u, const struct kc_entry *e,
 	const char *token = !empty(ov->token) ? ov->token : u ? u->token : NULL;
 	const char *file = !empty(ov->token) ? NULL : u ? u->token_file : NULL;
 
-	cfg->token = dup_or_null(token);
+	cfg->token = xstrdup_or_null(token);
 	if (empty(file))
 		return 0;
 	cfg->token_file = xstrdup(file);
@@ -1460,9 +1438,7 @@ static int resolve_user(const struct azl_kubeconfig *kc, const struct kc_context
 
 static struct azl_rest_config *rest_config_new(void)
 {
-	struct azl_rest_config *cfg = calloc(1, sizeof(*cfg));
-	if (!cfg)
-		abort();
+	struct azl_rest_config *cfg = xcalloc(1, sizeof(*cfg));
 	strbuf_init(&cfg->ca_pem, 0);
 	strbuf_init(&cfg->client_cert_pem, 0);
 	strbuf_init(&cfg->client_key_pem, 0);

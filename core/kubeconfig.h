@@ -78,6 +78,9 @@ const char *azl_kubeconfig_current_context(const struct azl_kubeconfig *kc);
 size_t azl_kubeconfig_context_count(const struct azl_kubeconfig *kc);
 /* Contexts in merge order (first file first, file order within a file). */
 const char *azl_kubeconfig_context_name(const struct azl_kubeconfig *kc, size_t i);
+/* 0 when the merged configuration has a context; otherwise the error that
+ * names the files read (or missing) and how to get a kubeconfig. */
+int azl_kubeconfig_require_contexts(const struct azl_kubeconfig *kc);
 
 /* The cluster a context names and that cluster's server, without resolving
  * anything (for completion and fleet listings). *server is NULL when the

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "poolcache.h"
 #include "print.h"
+#include "wrapper.h"
 
 /* Contexts inspected at once: enough to hide latency, few enough not to be
  * throttled by ARM's per-subscription read bucket. */
@@ -29,23 +30,12 @@ struct fleet_run {
 	size_t next;
 };
 
-static char *xstrdup(const char *s)
-{
-	char *r = strdup(s ? s : "");
-
-	if (!r)
-		abort();
-	return r;
-}
-
 /* Completion reads these back without touching the network. */
 static void remember_pools(const struct azl_rest_config *cfg, const struct azl_pool_list *pools)
 {
 	struct strbuf key = STRBUF_INIT;
-	const char **names = calloc(pools->nr + 1, sizeof(*names));
+	const char **names = xcalloc(pools->nr + 1, sizeof(*names));
 
-	if (!names)
-		abort();
 	for (size_t i = 0; i < pools->nr; i++)
 		names[i] = pools->items[i].name;
 	azl_poolcache_key(&key, cfg);
@@ -141,20 +131,13 @@ static void run_workers(struct fleet_run *run)
 
 static void add_context(struct azl_fleet *f, const char *name, size_t len)
 {
-	struct azl_inspection *items = realloc(f->items, (f->nr + 1) * sizeof(*items));
+	struct azl_inspection *items = xrealloc(f->items, (f->nr + 1) * sizeof(*items));
 
-	if (!items)
-		abort();
 	f->items = items;
 	memset(&items[f->nr], 0, sizeof(items[f->nr]));
 	strbuf_init(&items[f->nr].error, 0);
-	if (name) {
-		items[f->nr].context = malloc(len + 1);
-		if (!items[f->nr].context)
-			abort();
-		memcpy(items[f->nr].context, name, len);
-		items[f->nr].context[len] = '\0';
-	}
+	if (name)
+		items[f->nr].context = xmemdupz(name, len);
 	f->nr++;
 }
 
@@ -165,13 +148,15 @@ static int list_contexts(const struct azl_kubeconfig *kc, const struct azl_clust
 
 	f->multi = 1;
 	if (cf->all_contexts) {
+		int rc = azl_kubeconfig_require_contexts(kc);
+
+		if (rc)
+			return rc;
 		for (size_t i = 0; i < azl_kubeconfig_context_count(kc); i++) {
 			const char *name = azl_kubeconfig_context_name(kc, i);
 
 			add_context(f, name, strlen(name));
 		}
-		if (!f->nr)
-			return azl_error_set(AZL_ENOTFOUND, "the kubeconfig has no contexts");
 		return 0;
 	}
 	while (p && *p) {

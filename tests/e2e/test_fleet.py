@@ -196,3 +196,17 @@ def test_two_contexts_for_one_cluster_count_once(fleet, run, tmp_path):
     _, rows = parse_table(table)
     assert [row["CONTEXT"] for row in rows].count("fleet-02-admin") == len(c.pools)
     assert summary == expected_summary([c, s.cluster("fleet-04")], 0)
+
+
+@pytest.mark.parametrize("command", ["pools", "check"])
+def test_all_contexts_of_an_empty_kubeconfig(command, run, env, tmp_path):
+    """No contexts at all: one line naming the file and how to get one, exit 1."""
+    empty = tmp_path / "empty-kubeconfig"
+    empty.write_text("apiVersion: v1\nkind: Config\n")
+    r = run(command, "--all-contexts", "--kubeconfig", str(empty), env=env)
+    assert r.returncode == 1
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0] == ("error: no configuration has been provided: %s defines no contexts; "
+                        "run az aks get-credentials or pass --kubeconfig" % empty)
