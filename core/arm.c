@@ -12,6 +12,7 @@
 #include "error.h"
 #include "log.h"
 #include "tokencache.h"
+#include "wrapper.h"
 
 #define DEFAULT_MAX_RETRIES 4
 #define DEFAULT_RETRY_BUDGET_MS 60000L
@@ -69,10 +70,8 @@ struct azl_arm_credential {
 
 int azl_arm_credential_new(struct azl_arm_credential **out, struct azl_auth *auth)
 {
-	struct azl_arm_credential *cred = calloc(1, sizeof(*cred));
+	struct azl_arm_credential *cred = xcalloc(1, sizeof(*cred));
 
-	if (!cred)
-		abort();
 	cred->auth = auth;
 	pthread_mutex_init(&cred->lock, NULL);
 	strbuf_init(&cred->token, 0);
@@ -159,9 +158,7 @@ int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts)
 	rc = check_options(opts, endpoint);
 	if (rc)
 		return rc;
-	arm = calloc(1, sizeof(*arm));
-	if (!arm)
-		abort();
+	arm = xcalloc(1, sizeof(*arm));
 	strbuf_addf(&ua, "kubectl-azlinux/%s", azl_version_string());
 	hopts.ca_file = opts->ca_file;
 	if (!hopts.ca_file && opts->credential)
@@ -465,13 +462,11 @@ struct round {
 
 static void round_init(struct round *r, struct pending *ps, size_t n, const char **headers)
 {
-	r->reqs = calloc(n, sizeof(*r->reqs));
-	r->resps = calloc(n, sizeof(*r->resps));
-	r->errs = calloc(n, sizeof(*r->errs));
-	r->rcs = calloc(n, sizeof(*r->rcs));
-	r->idx = calloc(n, sizeof(*r->idx));
-	if (!r->reqs || !r->resps || !r->errs || !r->rcs || !r->idx)
-		abort();
+	r->reqs = xcalloc(n, sizeof(*r->reqs));
+	r->resps = xcalloc(n, sizeof(*r->resps));
+	r->errs = xcalloc(n, sizeof(*r->errs));
+	r->rcs = xcalloc(n, sizeof(*r->rcs));
+	r->idx = xcalloc(n, sizeof(*r->idx));
 	r->m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (ps[i].done)
@@ -573,11 +568,9 @@ static int run_all(struct azl_arm *arm, struct pending *ps, size_t n)
 static int get_urls(struct azl_arm *arm, const char *const *urls, size_t n,
 		    struct azl_arm_result *results)
 {
-	struct pending *ps = calloc(n ? n : 1, sizeof(*ps));
+	struct pending *ps = xcalloc(n, sizeof(*ps));
 	int rc;
 
-	if (!ps)
-		abort();
 	for (size_t i = 0; i < n; i++) {
 		results[i] = (struct azl_arm_result)AZL_ARM_RESULT_INIT;
 		ps[i].url = urls[i];
@@ -591,12 +584,10 @@ static int get_urls(struct azl_arm *arm, const char *const *urls, size_t n,
 int azl_arm_get_many(struct azl_arm *arm, const char *const *paths, size_t n,
 		     struct azl_arm_result *results)
 {
-	struct strbuf *urls = calloc(n ? n : 1, sizeof(*urls));
-	const char **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
+	struct strbuf *urls = xcalloc(n, sizeof(*urls));
+	const char **ptrs = xcalloc(n, sizeof(*ptrs));
 	int rc;
 
-	if (!urls || !ptrs)
-		abort();
 	for (size_t i = 0; i < n; i++) {
 		strbuf_init(&urls[i], 0);
 		build_url(arm, paths[i], &urls[i]);
@@ -707,17 +698,6 @@ int azl_arm_list(struct azl_arm *arm, const char *path, cJSON **items)
 	return 0;
 }
 
-static char *dup_range(const char *s, size_t len)
-{
-	char *r = malloc(len + 1);
-
-	if (!r)
-		abort();
-	memcpy(r, s, len);
-	r[len] = '\0';
-	return r;
-}
-
 /* Where the value of "/<key>/" starts (case-insensitive), or NULL. */
 static const char *find_segment(const char *id, const char *key)
 {
@@ -744,7 +724,7 @@ static char *take_segment(const char **p)
 	len = strcspn(*p, "/");
 	if (!len)
 		return NULL;
-	r = dup_range(*p, len);
+	r = xmemdupz(*p, len);
 	*p += len;
 	if (**p == '/')
 		(*p)++;

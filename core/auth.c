@@ -17,6 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "version.h"
+#include "wrapper.h"
 
 static const char *const method_names[] = {
 	"client-secret", "client-certificate", "federated-token", "device-code",
@@ -31,7 +32,7 @@ const char *azl_method_name(enum azl_method m)
 static void set_str(char **dst, const char *src)
 {
 	free(*dst);
-	*dst = src ? strdup(src) : NULL;
+	*dst = src ? xstrdup(src) : NULL;
 }
 
 void azl_cred_release(struct azl_cred *c)
@@ -157,7 +158,7 @@ static int setup_endpoints(struct azl_auth *a)
 	if (rc == 0)
 		rc = base_url(&a->arm_endpoint, arm ? arm : a->cloud->arm_endpoint,
 			      "AZLINUX_ARM_ENDPOINT");
-	a->ca_file = env("SSL_CERT_FILE") ? strdup(env("SSL_CERT_FILE")) : NULL;
+	a->ca_file = env("SSL_CERT_FILE") ? xstrdup(env("SSL_CERT_FILE")) : NULL;
 	return rc;
 }
 
@@ -171,9 +172,7 @@ int azl_auth_new(struct azl_auth **out, const struct azl_auth_options *opts)
 	*out = NULL;
 	if (!opts)
 		opts = &none;
-	a = calloc(1, sizeof(*a));
-	if (!a)
-		abort();
+	a = xcalloc(1, sizeof(*a));
 	strbuf_init(&a->authority, 0);
 	strbuf_init(&a->arm_endpoint, 0);
 	a->notify = opts->notify;
@@ -437,14 +436,14 @@ void azl_auth_remember(struct azl_auth *a, const struct azl_cred *c,
 	if (azl_jwt_principal(tok->access_token.buf, &who) < 0)
 		strbuf_addstr(&who, tok->principal ? tok->principal
 			      : c->principal ? c->principal : c->client_id);
-	l->source = strdup(c->source);
-	l->method = strdup(azl_method_name(c->method));
+	l->source = xstrdup(c->source);
+	l->method = xstrdup(azl_method_name(c->method));
 	l->principal = strbuf_detach(&who, NULL);
-	l->tenant = strdup(c->tenant);
-	l->client_id = strdup(c->client_id);
-	l->cloud = strdup(a->cloud->name);
-	l->cache = strdup(c->method == AZL_M_AZURE_CLI ? "none (Azure CLI tokens are not cached)"
-			  : tc ? azl_tokencache_backend(tc) : "none");
+	l->tenant = xstrdup(c->tenant);
+	l->client_id = xstrdup(c->client_id);
+	l->cloud = xstrdup(a->cloud->name);
+	l->cache = xstrdup(c->method == AZL_M_AZURE_CLI ? "none (Azure CLI tokens are not cached)"
+			   : tc ? azl_tokencache_backend(tc) : "none");
 	l->expires_on = tok->expires_on;
 }
 

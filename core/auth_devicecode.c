@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "wrapper.h"
 
 #define DEVICE_CODE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -43,7 +44,7 @@ static int start(struct azl_auth *a, const struct azl_cred *c, const char *scope
 				"device code sign-in: Entra ID's answer has no device_code; check AZURE_AUTHORITY_HOST");
 	}
 	if (rc == 0 && dcode) {
-		dc->device_code = strdup(dcode);
+		dc->device_code = xstrdup(dcode);
 		dc->interval = azl_json_number(body, "interval", 5);
 		dc->deadline = time(NULL) + azl_json_number(body, "expires_in", 900);
 		if (msg)

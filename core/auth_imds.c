@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "wrapper.h"
 
 #define IMDS_DEFAULT "http://169.254.169.254"
 #define IMDS_PATH "/metadata/identity/oauth2/token"
@@ -88,7 +89,7 @@ static int parse_ok(const struct azl_http_response *resp, const struct mi_endpoi
 	strbuf_addstr(&tok->access_token, at);
 	tok->expires_on = exp_on > 0 ? (time_t)exp_on : time(NULL) + exp_in;
 	free(tok->principal);
-	tok->principal = cid ? strdup(cid) : NULL;
+	tok->principal = cid ? xstrdup(cid) : NULL;
 	cJSON_Delete(body);
 	return 0;
 }

@@ -9,11 +9,7 @@
 
 #include "error.h"
 #include "json.h"
-
-static char *dup_or_null(const char *s)
-{
-	return s && *s ? strdup(s) : NULL;
-}
+#include "wrapper.h"
 
 static int method_by_name(const char *name, enum azl_method *out)
 {
@@ -65,13 +61,13 @@ static int account_decode(const char *json, struct azl_cred *c)
 		rc = azl_error_set(AZL_EUNAVAILABLE,
 			"the saved sign-in is unreadable: run 'kubectl azlinux login' again");
 	if (rc == 0) {
-		c->tenant = strdup(azl_json_str(o, "tenant", ""));
-		c->client_id = strdup(azl_json_str(o, "client_id", ""));
-		c->principal = dup_or_null(azl_json_str(o, "principal", NULL));
-		c->cert_path = dup_or_null(azl_json_str(o, "certificate_path", NULL));
-		c->mi_client_id = dup_or_null(azl_json_str(o, "mi_client_id", NULL));
-		c->mi_object_id = dup_or_null(azl_json_str(o, "mi_object_id", NULL));
-		c->mi_resource_id = dup_or_null(azl_json_str(o, "mi_resource_id", NULL));
+		c->tenant = xstrdup(azl_json_str(o, "tenant", ""));
+		c->client_id = xstrdup(azl_json_str(o, "client_id", ""));
+		c->principal = xstrdup_or_null(azl_json_str(o, "principal", NULL));
+		c->cert_path = xstrdup_or_null(azl_json_str(o, "certificate_path", NULL));
+		c->mi_client_id = xstrdup_or_null(azl_json_str(o, "mi_client_id", NULL));
+		c->mi_object_id = xstrdup_or_null(azl_json_str(o, "mi_object_id", NULL));
+		c->mi_resource_id = xstrdup_or_null(azl_json_str(o, "mi_resource_id", NULL));
 	}
 	cJSON_Delete(o);
 	return rc;
@@ -128,8 +124,8 @@ static int login_cred(struct azl_auth *a, const struct azl_login_options *lo,
 	switch (lo->kind) {
 	case AZL_LOGIN_DEVICE_CODE:
 		c->method = AZL_M_DEVICE_CODE;
-		c->tenant = strdup(a->tenant ? a->tenant : AZL_DEVICE_CODE_TENANT);
-		c->client_id = strdup(a->client_id ? a->client_id : AZL_DEVICE_CODE_CLIENT_ID);
+		c->tenant = xstrdup(a->tenant ? a->tenant : AZL_DEVICE_CODE_TENANT);
+		c->client_id = xstrdup(a->client_id ? a->client_id : AZL_DEVICE_CODE_CLIENT_ID);
 		return 0;
 	case AZL_LOGIN_SERVICE_PRINCIPAL:
 		rc = need(a->tenant, "--service-principal needs --tenant");
@@ -140,23 +136,23 @@ static int login_cred(struct azl_auth *a, const struct azl_login_options *lo,
 				  "--service-principal needs the client secret on stdin, or --certificate");
 		if (rc < 0)
 			return rc;
-		c->tenant = strdup(a->tenant);
-		c->client_id = strdup(a->client_id);
+		c->tenant = xstrdup(a->tenant);
+		c->client_id = xstrdup(a->client_id);
 		c->method = lo->certificate_path ? AZL_M_CLIENT_CERTIFICATE : AZL_M_CLIENT_SECRET;
-		c->cert_path = dup_or_null(lo->certificate_path);
+		c->cert_path = xstrdup_or_null(lo->certificate_path);
 		if (!lo->certificate_path)
 			strbuf_addstr(&c->secret, lo->client_secret);
 		return 0;
 	case AZL_LOGIN_MANAGED_IDENTITY:
-		c->mi_client_id = dup_or_null(lo->mi_client_id ? lo->mi_client_id : a->client_id);
-		c->mi_object_id = dup_or_null(lo->mi_object_id);
-		c->mi_resource_id = dup_or_null(lo->mi_resource_id);
+		c->mi_client_id = xstrdup_or_null(lo->mi_client_id ? lo->mi_client_id : a->client_id);
+		c->mi_object_id = xstrdup_or_null(lo->mi_object_id);
+		c->mi_resource_id = xstrdup_or_null(lo->mi_resource_id);
 		azl_cred_mi_name(c);
 		return 0;
 	case AZL_LOGIN_AZURE_CLI:
 		c->method = AZL_M_AZURE_CLI;
-		c->tenant = strdup(a->tenant ? a->tenant : "");
-		c->client_id = strdup("");
+		c->tenant = xstrdup(a->tenant ? a->tenant : "");
+		c->client_id = xstrdup("");
 		return 0;
 	}
 	return azl_error_set(AZL_EINVALID, "unknown login kind");
@@ -186,7 +182,7 @@ static void save_login(struct azl_auth *a, struct azl_cred *c, const struct azl_
 	k.scope = NULL;
 	azl_tokencache_remove(a->cache, &k, NULL);
 	if (!c->principal && tok->principal)
-		c->principal = strdup(tok->principal);
+		c->principal = xstrdup(tok->principal);
 	account = account_encode(c);
 	put_value(a, c, "account", "", account, 0);
 	free(account);
@@ -201,13 +197,13 @@ static void save_login(struct azl_auth *a, struct azl_cred *c, const struct azl_
 
 static void info_copy(struct azl_auth_info *dst, const struct azl_auth_info *src)
 {
-	dst->source = dup_or_null(src->source);
-	dst->method = dup_or_null(src->method);
-	dst->principal = dup_or_null(src->principal);
-	dst->tenant = dup_or_null(src->tenant);
-	dst->client_id = dup_or_null(src->client_id);
-	dst->cloud = dup_or_null(src->cloud);
-	dst->cache = dup_or_null(src->cache);
+	dst->source = xstrdup_or_null(src->source);
+	dst->method = xstrdup_or_null(src->method);
+	dst->principal = xstrdup_or_null(src->principal);
+	dst->tenant = xstrdup_or_null(src->tenant);
+	dst->client_id = xstrdup_or_null(src->client_id);
+	dst->cloud = xstrdup_or_null(src->cloud);
+	dst->cache = xstrdup_or_null(src->cache);
 	dst->expires_on = src->expires_on;
 }
 
@@ -231,7 +227,7 @@ int azl_auth_login(struct azl_auth *a, const struct azl_login_options *lo,
 	 * status shows it and logout --tenant finds it. */
 	if (rc == 0 && tok.tenant && lo->kind == AZL_LOGIN_DEVICE_CODE && !a->tenant) {
 		free(c.tenant);
-		c.tenant = strdup(tok.tenant);
+		c.tenant = xstrdup(tok.tenant);
 	}
 	if (rc == 0) {
 		if (lo->kind == AZL_LOGIN_DEVICE_CODE && !tok.refresh_token.len)

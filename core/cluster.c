@@ -13,17 +13,9 @@
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "wrapper.h"
 
 #define CACHE_VERSION 1
-
-static char *xstrdup(const char *s)
-{
-	char *r = strdup(s ? s : "");
-
-	if (!r)
-		abort();
-	return r;
-}
 
 int azl_cluster_from_json(const cJSON *mc, struct azl_cluster *out)
 {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "strbuf.h"
+#include "wrapper.h"
 
 /* One slot per thread, freed by the key's destructor when a worker thread
  * exits, so concurrent workers never clobber each other's message and never
@@ -39,8 +40,8 @@ static struct error_slot *current_slot(void)
 	slot = pthread_getspecific(slot_key);
 	if (slot)
 		return slot;
-	slot = calloc(1, sizeof(*slot));
-	if (!slot || pthread_setspecific(slot_key, slot))
+	slot = xcalloc(1, sizeof(*slot));
+	if (pthread_setspecific(slot_key, slot))
 		abort();
 	strbuf_init(&slot->message, 0);
 	return slot;

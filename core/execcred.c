@@ -15,6 +15,7 @@
 #include "log.h"
 #include "proc.h"
 #include "redact.h"
+#include "wrapper.h"
 
 void azl_credential_release(struct azl_credential *c)
 {
@@ -182,7 +183,7 @@ static int read_status(const struct azl_exec_config *x, const cJSON *status, str
 	if (!empty_str(exp) && azl_parse_rfc3339(exp, &out->expiry) < 0)
 		return azl_error_prefix("exec plugin %s returned an invalid status.expirationTimestamp", x->command);
 	if (!empty_str(token))
-		out->token = strdup(token);
+		out->token = xstrdup(token);
 	if (!empty_str(cert)) {
 		strbuf_addstr(&out->client_cert_pem, cert);
 		strbuf_addstr(&out->client_key_pem, key);
@@ -222,9 +223,7 @@ static const char **make_argv(const struct azl_exec_config *x)
 	const char **argv;
 	while (x->args && x->args[n])
 		n++;
-	argv = calloc(n + 2, sizeof(*argv));
-	if (!argv)
-		abort();
+	argv = xcalloc(n + 2, sizeof(*argv));
 	argv[0] = x->command;
 	for (size_t i = 0; i < n; i++)
 		argv[i + 1] = x->args[i];
@@ -238,9 +237,7 @@ static const char **make_env(const struct azl_exec_config *x, const char *info)
 	const char **env;
 	while (x->env && x->env[n])
 		n++;
-	env = calloc(n + 2, sizeof(*env));
-	if (!env)
-		abort();
+	env = xcalloc(n + 2, sizeof(*env));
 	for (size_t i = 0; i < n; i++)
 		env[i] = x->env[i];
 	env[n] = info;

@@ -7,6 +7,7 @@
 
 #include "cluster.h"
 #include "pool.h"
+#include "wrapper.h"
 
 /* AzureLinux3 is supported up to this minor; 1.37+ needs another SKU
  * (aks-api.md §1.5). */
@@ -84,10 +85,8 @@ static int minor_of(const char *version)
 static void add(struct azl_finding_list *list, enum azl_severity sev, const char *code,
 		struct strbuf *msg)
 {
-	struct azl_finding *items = realloc(list->items, (list->nr + 1) * sizeof(*items));
+	struct azl_finding *items = xrealloc(list->items, (list->nr + 1) * sizeof(*items));
 
-	if (!items)
-		abort();
 	list->items = items;
 	items[list->nr].severity = sev;
 	items[list->nr].code = code;

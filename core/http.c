@@ -10,6 +10,7 @@
 #include "error.h"
 #include "log.h"
 #include "redact.h"
+#include "wrapper.h"
 
 /* Bodies are traced in full at -v=9, cut to this many bytes at -v=8. */
 #define TRACE_BODY_LIMIT 1024
@@ -73,12 +74,10 @@ static const char *own_str(struct strbuf *sb, const char *s)
 
 int azl_http_new(struct azl_http **out, const struct azl_http_options *opts)
 {
-	struct azl_http *http = calloc(1, sizeof(*http));
+	struct azl_http *http = xcalloc(1, sizeof(*http));
 	struct azl_http_options *o;
 
 	*out = NULL;
-	if (!http)
-		abort();
 	o = &http->opts;
 	*o = *opts;
 	o->ca_pem = own(&http->ca_pem, opts->ca_pem, opts->ca_pem_len);
@@ -649,8 +648,8 @@ int azl_http_do_many_errors(struct azl_http *http, const struct azl_http_request
 	if (slots > n)
 		slots = n;
 	b.multi = curl_multi_init();
-	xs = calloc(slots, sizeof(*xs));
-	if (!b.multi || !xs)
+	xs = xcalloc(slots, sizeof(*xs));
+	if (!b.multi)
 		abort();
 	for (i = 0; i < slots; i++) {
 		xfer_init(&xs[i], curl_easy_init());

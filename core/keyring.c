@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "wrapper.h"
 
 const char *const azl_keyring_attr_names[AZL_KEYRING_NATTRS] = {
 	"cloud", "tenant", "client_id", "kind", "scope"
@@ -162,9 +163,7 @@ int azl_keyring_open(struct azl_keyring **out, long timeout_ms)
 	deadline_stop(&d);
 	if (rc < 0)
 		return rc;
-	*out = calloc(1, sizeof(**out));
-	if (!*out)
-		abort();
+	*out = xcalloc(1, sizeof(**out));
 	(*out)->timeout_ms = timeout_ms;
 	return 0;
 }

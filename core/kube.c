@@ -12,6 +12,7 @@
 #include "log.h"
 #include "redact.h"
 #include "version.h"
+#include "wrapper.h"
 
 #define DEFAULT_PAGE_SIZE 500
 /* client-go's dial timeout: a black-holed address fails in 30 s, not 2 min */
@@ -96,13 +97,11 @@ static int build_http(struct azl_kube *kube, const struct strbuf *cert,
 
 int azl_kube_new(struct azl_kube **out, const struct azl_rest_config *cfg)
 {
-	struct azl_kube *kube = calloc(1, sizeof(*kube));
+	struct azl_kube *kube = xcalloc(1, sizeof(*kube));
 	struct strbuf none = STRBUF_INIT;
 	int rc;
 
 	*out = NULL;
-	if (!kube)
-		abort();
 	kube->cfg = cfg;
 	strbuf_init(&kube->base, 0);
 	strbuf_init(&kube->user_agent, 0);

@@ -7,17 +7,9 @@
 #include "error.h"
 #include "json.h"
 #include "osinfo.h"
+#include "wrapper.h"
 
 #define LABEL_POOL "kubernetes.azure.com/agentpool"
-
-static char *dup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-
-	if (!d)
-		abort();
-	return d;
-}
 
 /* The first of two labels that is set, or "". */
 static const char *label2(const cJSON *labels, const char *key, const char *fallback)
@@ -67,18 +59,18 @@ int azl_node_from_json(const cJSON *obj, struct azl_node *out)
 	if (!name || !*name)
 		return azl_error_set(AZL_EINVALID,
 				     "the API server returned a Node without metadata.name");
-	out->name = dup(name);
-	out->pool = dup(label2(labels, LABEL_POOL, "agentpool"));
-	out->os_sku = dup(label2(labels, "kubernetes.azure.com/os-sku", NULL));
-	out->node_image_version = dup(label2(labels, "kubernetes.azure.com/node-image-version", NULL));
-	out->kubelet_version = dup(azl_json_str(obj, "status.nodeInfo.kubeletVersion", ""));
-	out->kernel_version = dup(azl_json_str(obj, "status.nodeInfo.kernelVersion", ""));
-	out->os_image = dup(azl_json_str(obj, "status.nodeInfo.osImage", ""));
-	out->container_runtime = dup(azl_json_str(obj, "status.nodeInfo.containerRuntimeVersion", ""));
-	out->zone = dup(label2(labels, "topology.kubernetes.io/zone", NULL));
-	out->vm_size = dup(label2(labels, "node.kubernetes.io/instance-type",
+	out->name = xstrdup(name);
+	out->pool = xstrdup(label2(labels, LABEL_POOL, "agentpool"));
+	out->os_sku = xstrdup(label2(labels, "kubernetes.azure.com/os-sku", NULL));
+	out->node_image_version = xstrdup(label2(labels, "kubernetes.azure.com/node-image-version", NULL));
+	out->kubelet_version = xstrdup(azl_json_str(obj, "status.nodeInfo.kubeletVersion", ""));
+	out->kernel_version = xstrdup(azl_json_str(obj, "status.nodeInfo.kernelVersion", ""));
+	out->os_image = xstrdup(azl_json_str(obj, "status.nodeInfo.osImage", ""));
+	out->container_runtime = xstrdup(azl_json_str(obj, "status.nodeInfo.containerRuntimeVersion", ""));
+	out->zone = xstrdup(label2(labels, "topology.kubernetes.io/zone", NULL));
+	out->vm_size = xstrdup(label2(labels, "node.kubernetes.io/instance-type",
 				  "beta.kubernetes.io/instance-type"));
-	out->provider_id = dup(azl_json_str(obj, "spec.providerID", ""));
+	out->provider_id = xstrdup(azl_json_str(obj, "spec.providerID", ""));
 	out->ready = condition_true(obj, "Ready");
 	out->schedulable = !azl_json_bool(obj, "spec.unschedulable", 0);
 	out->created = created_at(obj);
@@ -88,8 +80,8 @@ int azl_node_from_json(const cJSON *obj, struct azl_node *out)
 		      label2(labels, "kubernetes.azure.com/os-sku-effective",
 			     "kubernetes.azure.com/os-sku"),
 		      out->kubelet_version, out->os_image, out->kernel_version, &os);
-	out->os_name = dup(os.name);
-	out->os_version = dup(os.version);
+	out->os_name = xstrdup(os.name);
+	out->os_version = xstrdup(os.version);
 	return 0;
 }
 
@@ -138,13 +130,10 @@ static int add_page(cJSON *items, void *ctx)
 {
 	struct azl_node_list *out = ctx;
 	size_t n = (size_t)cJSON_GetArraySize(items);
-	struct azl_node *grown = realloc(out->items, (out->nr + n + 1) * sizeof(*grown));
 	const cJSON *item;
 	int rc;
 
-	if (!grown)
-		abort();
-	out->items = grown;
+	out->items = xrealloc(out->items, (out->nr + n + 1) * sizeof(*out->items));
 	cJSON_ArrayForEach(item, items) {
 		rc = azl_node_from_json(item, &out->items[out->nr]);
 		if (rc)

@@ -9,24 +9,12 @@
 #include "json.h"
 #include "log.h"
 #include "node.h"
-
-static char *xstrdup(const char *s)
-{
-	char *r = strdup(s ? s : "");
-
-	if (!r)
-		abort();
-	return r;
-}
+#include "wrapper.h"
 
 static void push_str(char ***items, size_t *nr, const char *s)
 {
-	char **grown = realloc(*items, (*nr + 1) * sizeof(**items));
-
-	if (!grown)
-		abort();
-	*items = grown;
-	grown[(*nr)++] = xstrdup(s);
+	*items = xrealloc(*items, (*nr + 1) * sizeof(**items));
+	(*items)[(*nr)++] = xstrdup(s);
 }
 
 static void free_strs(char **items, size_t nr)
@@ -211,9 +199,7 @@ static int list_pools(struct azl_arm *arm, const struct azl_cluster *c,
 	strbuf_release(&path);
 	if (rc)
 		return rc;
-	out->items = calloc((size_t)cJSON_GetArraySize(items) + 1, sizeof(*out->items));
-	if (!out->items)
-		abort();
+	out->items = xcalloc((size_t)cJSON_GetArraySize(items) + 1, sizeof(*out->items));
 	cJSON_ArrayForEach(ap, items) {
 		if (!wanted(azl_json_str(ap, "name", ""), names, nr_names))
 			continue;
@@ -263,13 +249,11 @@ static void apply_profiles(struct azl_cluster *c, struct azl_pool_list *list,
 static int load_profiles(struct azl_arm *arm, struct azl_cluster *c, struct azl_pool_list *list)
 {
 	size_t n = list->nr + 2;
-	struct strbuf *paths = calloc(n, sizeof(*paths));
-	const char **ptrs = calloc(n, sizeof(*ptrs));
-	struct azl_arm_result *res = calloc(n, sizeof(*res));
+	struct strbuf *paths = xcalloc(n, sizeof(*paths));
+	const char **ptrs = xcalloc(n, sizeof(*ptrs));
+	struct azl_arm_result *res = xcalloc(n, sizeof(*res));
 	int rc;
 
-	if (!paths || !ptrs || !res)
-		abort();
 	for (size_t i = 0; i < n; i++)
 		strbuf_init(&paths[i], 0);
 	profile_paths(c, list, paths);

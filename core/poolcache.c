@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "kube.h"
+#include "wrapper.h"
 
 #define CACHE_HEADER "# kubectl-azlinux pool names v1"
 #define KEY_PREFIX "key "
@@ -197,14 +198,6 @@ static void set_sorted_unique(struct azl_poolcache_list *out, char **names, size
 	out->nr = kept;
 }
 
-static char **grow_names(char **names, size_t n)
-{
-	char **p = realloc(names, (n + 1) * sizeof(*names));
-	if (!p)
-		abort();
-	return p;
-}
-
 static int parse_names(char *line, struct azl_poolcache_list *out)
 {
 	char **names = NULL;
@@ -216,10 +209,8 @@ static int parse_names(char *line, struct azl_poolcache_list *out)
 			*nl = '\0';
 		if (!valid_name(line))
 			break;
-		names = grow_names(names, n);
-		names[n++] = strdup(line);
-		if (!names[n - 1])
-			abort();
+		names = xrealloc(names, (n + 1) * sizeof(*names));
+		names[n++] = xstrdup(line);
 		line = nl ? nl + 1 : NULL;
 	}
 	if (line && *line) {
@@ -284,10 +275,8 @@ int azl_poolcache_from_nodes(const struct azl_node_list *nodes,
 		const char *pool = nodes->items[i].pool;
 		if (!pool || !valid_name(pool))
 			continue;
-		names = grow_names(names, n);
-		names[n] = strdup(pool);
-		if (!names[n++])
-			abort();
+		names = xrealloc(names, (n + 1) * sizeof(*names));
+		names[n++] = xstrdup(pool);
 	}
 	set_sorted_unique(out, names, n);
 	return 0;

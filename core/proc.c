@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "wrapper.h"
 
 extern char **environ;
 
@@ -94,9 +95,7 @@ static char **build_env(const char *const *extra)
 		n++;
 	for (i = 0; extra && extra[i]; i++)
 		;
-	env = calloc(n + i + 1, sizeof(*env));
-	if (!env)
-		abort();
+	env = xcalloc(n + i + 1, sizeof(*env));
 	for (i = 0; i < n; i++)
 		if (!overridden(environ[i], extra))
 			env[k++] = environ[i];

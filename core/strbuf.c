@@ -1,4 +1,5 @@
 #include "strbuf.h"
+#include "wrapper.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,16 +10,6 @@
 #include <unistd.h>
 
 char strbuf_slopbuf[1];
-
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-	if (!q) {
-		fputs("fatal: out of memory\n", stderr);
-		abort();
-	}
-	return q;
-}
 
 void strbuf_init(struct strbuf *sb, size_t hint)
 {

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "keyring.h"
 #include "log.h"
+#include "wrapper.h"
 
 #define ENTRY_VERSION 1
 
@@ -434,9 +435,7 @@ int azl_tokencache_open(struct azl_tokencache **out, const char *mode,
 	rc = parse_mode(mode, &b);
 	if (rc < 0)
 		return rc;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		abort();
+	c = xcalloc(1, sizeof(*c));
 	c->backend = b;
 	c->lock_fd = -1;
 	strbuf_init(&c->dir, 0);

@@ -9,16 +9,13 @@
 #include "builtin.h"
 #include "error.h"
 #include "strbuf.h"
+#include "wrapper.h"
 
 void azl_strlist_append(struct azl_strlist *list, const char *s)
 {
 	if (list->nr == list->alloc) {
 		size_t alloc = list->alloc ? 2 * list->alloc : 4;
-		const char **items = realloc(list->items, alloc * sizeof(*items));
-
-		if (!items)
-			abort();  /* as strbuf does: no recovery for a CLI */
-		list->items = items;
+		list->items = xrealloc(list->items, alloc * sizeof(*list->items));
 		list->alloc = alloc;
 	}
 	list->items[list->nr++] = s;

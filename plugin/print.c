@@ -8,6 +8,7 @@
 #include <yaml.h>
 
 #include "error.h"
+#include "wrapper.h"
 
 /* ---- tables ---------------------------------------------------------- */
 
@@ -69,11 +70,7 @@ void azl_table_add_row(struct azl_table *t, const char *const *cells)
 
 	if (t->nrows == t->alloc) {
 		size_t alloc = t->alloc ? 2 * t->alloc : 16;
-		char **grown = realloc(t->cells, alloc * t->ncols * sizeof(*grown));
-
-		if (!grown)
-			abort();  /* as strbuf does: no recovery for a CLI */
-		t->cells = grown;
+		t->cells = xrealloc(t->cells, alloc * t->ncols * sizeof(*t->cells));
 		t->alloc = alloc;
 	}
 	for (i = 0; i < t->ncols; i++)
@@ -143,12 +140,10 @@ static void column_widths(const struct azl_table *t, char **headers, size_t *wid
 void azl_table_print(const struct azl_table *t, FILE *out, int wide, int headers)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char **names = calloc(t->ncols + 1, sizeof(*names));
-	size_t *widths = calloc(t->ncols + 1, sizeof(*widths));
+	char **names = xcalloc(t->ncols + 1, sizeof(*names));
+	size_t *widths = xcalloc(t->ncols + 1, sizeof(*widths));
 	size_t i, r;
 
-	if (!names || !widths)
-		abort();
 	for (i = 0; i < t->ncols; i++) {
 		struct strbuf name = STRBUF_INIT;
 

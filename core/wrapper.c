@@ -1,0 +1,51 @@
+#include "wrapper.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *or_die(void *p)
+{
+	if (!p) {
+		fputs("fatal: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+void *xmalloc(size_t size)
+{
+	return or_die(malloc(size ? size : 1));
+}
+
+void *xcalloc(size_t nmemb, size_t size)
+{
+	/* calloc(0, ...) may return NULL, which must not read as failure. */
+	if (!nmemb || !size)
+		nmemb = size = 1;
+	return or_die(calloc(nmemb, size));
+}
+
+void *xrealloc(void *ptr, size_t size)
+{
+	return or_die(realloc(ptr, size ? size : 1));
+}
+
+char *xstrdup(const char *s)
+{
+	return or_die(strdup(s ? s : ""));
+}
+
+char *xstrdup_or_null(const char *s)
+{
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+char *xmemdupz(const void *data, size_t len)
+{
+	char *r = xmalloc(len + 1);
+
+	memcpy(r, data, len);
+	r[len] = '\0';
+	return r;
+}
