@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cachedir.h"
 #include "error.h"
 #include "json.h"
 #include "log.h"
@@ -185,37 +186,19 @@ int azl_azure_profile_default(const char *text, size_t len, const char *cloud_na
 
 /* ---- the cache ---- */
 
-/* XDG: a relative XDG_CACHE_HOME is invalid and ignored. */
-static int cache_dir(struct strbuf *out)
+/* The cache's own messages, "cluster cache: ...", for cachedir's. */
+static int prefixed(int rc)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-
-	if (xdg && xdg[0] == '/')
-		strbuf_addstr(out, xdg);
-	else if (home && *home)
-		strbuf_addf(out, "%s/.cache", home);
-	else
-		return azl_error_set(AZL_EINVALID,
-				     "cluster cache: neither XDG_CACHE_HOME nor HOME is set; set one of them");
-	strbuf_addstr(out, "/kubectl-azlinux");
-	return 0;
+	return rc < 0 ? azl_error_prefix("cluster cache") : rc;
 }
 
 int azl_cluster_cache_path(struct strbuf *out)
 {
-	int rc = cache_dir(out);
+	int rc = prefixed(azl_cachedir_path(out));
 
 	if (!rc)
 		strbuf_addstr(out, "/clusters.json");
 	return rc;
-}
-
-static int make_private_dir(const char *path)
-{
-	if (mkdir(path, 0700) == 0 || errno == EEXIST)
-		return 0;
-	return azl_error_set(AZL_ERROR, "cluster cache: cannot create %s: %s", path, strerror(errno));
 }
 
 /* Opens (creating the directories) and locks the cache's lock file. */
@@ -226,13 +209,8 @@ static int lock_cache(const char *path, int exclusive, int *fd_out)
 
 	*fd_out = -1;
 	strbuf_add(&dir, path, (size_t)(strrchr(path, '/') - path));
-	if (exclusive) {
-		strbuf_add(&lock, dir.buf, (size_t)(strrchr(dir.buf, '/') - dir.buf));
-		rc = make_private_dir(lock.buf);
-		if (!rc)
-			rc = make_private_dir(dir.buf);
-		strbuf_reset(&lock);
-	}
+	if (exclusive)
+		rc = prefixed(azl_cachedir_ensure(dir.buf));
 	strbuf_addf(&lock, "%s.lock", path);
 	fd = rc ? -1 : open(lock.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (!rc && fd < 0)
@@ -286,24 +264,10 @@ static int entry_index(const cJSON *clusters, const char *server, const char *co
 
 static int write_cache(const char *path, const cJSON *root)
 {
-	struct strbuf tmp = STRBUF_INIT;
 	char *text = cJSON_Print(root);
-	size_t len = strlen(text);
-	int fd, rc = 0;
+	int rc = prefixed(azl_cachedir_replace_file(path, text, strlen(text)));
 
-	strbuf_addf(&tmp, "%s.XXXXXX", path);
-	fd = mkstemp(tmp.buf);
-	if (fd < 0 || fchmod(fd, 0600) || write(fd, text, len) != (ssize_t)len) {
-		rc = azl_error_set(AZL_ERROR, "cluster cache: cannot write %s: %s", tmp.buf, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp.buf);
-	} else if (close(fd) || rename(tmp.buf, path)) {
-		rc = azl_error_set(AZL_ERROR, "cluster cache: cannot replace %s: %s", path, strerror(errno));
-		unlink(tmp.buf);
-	}
 	free(text);
-	strbuf_release(&tmp);
 	return rc;
 }
 

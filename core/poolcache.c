@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cachedir.h"
 #include "error.h"
 #include "kube.h"
 #include "wrapper.h"
@@ -23,23 +24,9 @@ void azl_poolcache_key(struct strbuf *out, const struct azl_rest_config *cfg)
 	strbuf_addstr(out, cfg->server ? cfg->server : "");
 }
 
-/* XDG says a relative XDG_CACHE_HOME is invalid and must be ignored. */
 static int cache_dir(struct strbuf *out)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-
-	if (xdg && xdg[0] == '/') {
-		strbuf_addstr(out, xdg);
-	} else if (home && *home) {
-		strbuf_addstr(out, home);
-		strbuf_addstr(out, "/.cache");
-	} else {
-		return azl_error_set(AZL_EINVALID,
-			"pool cache: neither XDG_CACHE_HOME nor HOME is set; set one of them");
-	}
-	strbuf_addstr(out, "/kubectl-azlinux");
-	return 0;
+	return azl_cachedir_path(out) ? azl_error_prefix("pool cache") : 0;
 }
 
 /* FNV-1a: file names only need to spread keys; the file repeats its key. */
@@ -60,28 +47,6 @@ int azl_poolcache_path(struct strbuf *out, const char *key)
 		return rc;
 	strbuf_addf(out, "/pools-%016llx", (unsigned long long)fnv1a(key));
 	return 0;
-}
-
-static int make_dir(const char *path)
-{
-	if (mkdir(path, 0700) == 0 || errno == EEXIST)
-		return 0;
-	return azl_error_set(AZL_ERROR, "pool cache: cannot create %s: %s",
-			     path, strerror(errno));
-}
-
-/* Creates the cache directory and its parent ($XDG_CACHE_HOME may not
- * exist yet on a fresh account), both private as XDG asks. */
-static int ensure_dir(const char *dir)
-{
-	const char *slash = strrchr(dir, '/');
-	struct strbuf parent = STRBUF_INIT;
-	int rc;
-
-	strbuf_add(&parent, dir, (size_t)(slash - dir));
-	rc = make_dir(parent.buf);
-	strbuf_release(&parent);
-	return rc ? rc : make_dir(dir);
 }
 
 static int valid_name(const char *s)
@@ -111,50 +76,6 @@ static int format_entry(struct strbuf *out, const char *key,
 	return 0;
 }
 
-static int write_all(int fd, const struct strbuf *sb)
-{
-	size_t done = 0;
-	while (done < sb->len) {
-		ssize_t w = write(fd, sb->buf + done, sb->len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		done += (size_t)w;
-	}
-	return 0;
-}
-
-/* Write a temporary file beside the target and rename it over: readers see
- * the old list or the new one, never a torn one. */
-static int replace_file(const char *path, const struct strbuf *content)
-{
-	struct strbuf tmp = STRBUF_INIT;
-	int fd, rc = 0;
-
-	strbuf_addf(&tmp, "%s.XXXXXX", path);
-	fd = mkstemp(tmp.buf);
-	if (fd < 0) {
-		rc = azl_error_set(AZL_ERROR, "pool cache: cannot create %s: %s",
-				   tmp.buf, strerror(errno));
-		goto out;
-	}
-	if (fchmod(fd, 0600) || write_all(fd, content) || close(fd)) {
-		rc = azl_error_set(AZL_ERROR, "pool cache: cannot write %s: %s",
-				   tmp.buf, strerror(errno));
-		unlink(tmp.buf);
-		goto out;
-	}
-	if (rename(tmp.buf, path)) {
-		rc = azl_error_set(AZL_ERROR, "pool cache: cannot replace %s: %s",
-				   path, strerror(errno));
-		unlink(tmp.buf);
-	}
-out:
-	strbuf_release(&tmp);
-	return rc;
-}
-
 int azl_poolcache_write(const char *key, const char *const *names, size_t n)
 {
 	struct strbuf path = STRBUF_INIT, dir = STRBUF_INIT, content = STRBUF_INIT;
@@ -163,12 +84,12 @@ int azl_poolcache_write(const char *key, const char *const *names, size_t n)
 	rc = format_entry(&content, key, names, n);
 	if (!rc)
 		rc = cache_dir(&dir);
-	if (!rc)
-		rc = ensure_dir(dir.buf);
+	if (!rc && azl_cachedir_ensure(dir.buf))
+		rc = azl_error_prefix("pool cache");
 	if (!rc)
 		rc = azl_poolcache_path(&path, key);
-	if (!rc)
-		rc = replace_file(path.buf, &content);
+	if (!rc && azl_cachedir_replace_file(path.buf, content.buf, content.len))
+		rc = azl_error_prefix("pool cache");
 	strbuf_release(&path);
 	strbuf_release(&dir);
 	strbuf_release(&content);

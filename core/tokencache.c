@@ -10,6 +10,7 @@
 
 #include <cJSON.h>
 
+#include "cachedir.h"
 #include "error.h"
 #include "keyring.h"
 #include "log.h"
@@ -139,69 +140,15 @@ static int keyring_remove(struct azl_tokencache *c, const struct azl_token_key *
 
 /* ---- file backend ---- */
 
-static int cache_dir_path(struct strbuf *out)
+/* The cache's own messages, "token cache: ...", for cachedir's. */
+static int prefixed(int rc)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-
-	strbuf_reset(out);
-	if (xdg && *xdg == '/')
-		strbuf_addstr(out, xdg);
-	else if (home && *home)
-		strbuf_addf(out, "%s/.cache", home);
-	else
-		return azl_error_set(AZL_EINVALID,
-			"token cache: neither XDG_CACHE_HOME nor HOME is set; set one or use AZLINUX_TOKEN_CACHE=none");
-	strbuf_addstr(out, "/kubectl-azlinux");
-	return 0;
-}
-
-/* Our files must be ours and private; a mode widened since we made them
- * is narrowed again before anything is read or written. */
-static int check_private(const char *path, const struct stat *st, mode_t want,
-			 int fd)
-{
-	if (st->st_uid != getuid())
-		return azl_error_set(AZL_EFORBIDDEN,
-			"token cache: %s belongs to another user; remove it or use AZLINUX_TOKEN_CACHE=none",
-			path);
-	if ((st->st_mode & 07777) == want)
-		return 0;
-	azl_logf(1, "token cache: %s had mode %04o; setting %04o", path,
-		 (unsigned)(st->st_mode & 07777), (unsigned)want);
-	if ((fd >= 0 ? fchmod(fd, want) : chmod(path, want)) < 0)
-		return azl_error_set(AZL_EFORBIDDEN, "token cache: cannot chmod %s: %s",
-				     path, strerror(errno));
-	return 0;
+	return rc < 0 ? azl_error_prefix("token cache") : rc;
 }
 
 static int ensure_dir(const struct strbuf *dir)
 {
-	struct strbuf parent = STRBUF_INIT;
-	struct stat st;
-	char *slash;
-
-	strbuf_addbuf(&parent, dir);
-	slash = strrchr(parent.buf, '/');
-	strbuf_setlen(&parent, (size_t)(slash - parent.buf));
-	/* The parent (~/.cache) may not exist yet in a fresh home. */
-	if (mkdir(parent.buf, 0700) < 0 && errno != EEXIST) {
-		azl_error_set(AZL_ERROR, "token cache: cannot create %s: %s",
-			      parent.buf, strerror(errno));
-		strbuf_release(&parent);
-		return AZL_ERROR;
-	}
-	strbuf_release(&parent);
-	if (mkdir(dir->buf, 0700) < 0 && errno != EEXIST)
-		return azl_error_set(AZL_ERROR, "token cache: cannot create %s: %s",
-				     dir->buf, strerror(errno));
-	if (lstat(dir->buf, &st) < 0)
-		return azl_error_set(AZL_ERROR, "token cache: %s: %s", dir->buf,
-				     strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return azl_error_set(AZL_EINVALID,
-			"token cache: %s is not a directory; remove it", dir->buf);
-	return check_private(dir->buf, &st, 0700, -1);
+	return prefixed(azl_cachedir_ensure(dir->buf));
 }
 
 /* Opens dir/name privately (0600, no symlinks), re-checking the directory
@@ -230,7 +177,7 @@ static int open_private(struct azl_tokencache *c, const char *name, int create,
 		rc = azl_error_set(AZL_EINVALID,
 			"token cache: %s is not a regular file; remove it", path.buf);
 	else
-		rc = check_private(path.buf, &st, 0600, fd);
+		rc = prefixed(azl_cachedir_check_private(path.buf, &st, 0600, fd));
 	strbuf_release(&path);
 	if (rc < 0) {
 		close(fd);
@@ -265,21 +212,12 @@ static cJSON *file_load(int fd)
 static int file_save(int fd, const cJSON *doc)
 {
 	char *s = cJSON_Print(doc);
-	size_t len = strlen(s), off = 0;
 	int rc = 0;
 
-	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+	/* In place, not replaced: readers and writers flock this very file. */
+	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
+	    write_in_full(fd, s, strlen(s)) < 0)
 		rc = -1;
-	while (rc == 0 && off < len) {
-		ssize_t n = write(fd, s + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			rc = -1;
-		else
-			off += (size_t)n;
-	}
 	free(s);
 	if (rc < 0 || fsync(fd) < 0)
 		return azl_error_set(AZL_ERROR, "token cache: cannot write tokens.json: %s",
@@ -440,8 +378,8 @@ int azl_tokencache_open(struct azl_tokencache **out, const char *mode,
 	c->lock_fd = -1;
 	strbuf_init(&c->dir, 0);
 	/* The keyring needs the directory only for its lock: best effort. */
-	if (b != BACKEND_NONE && cache_dir_path(&c->dir) < 0 && b == BACKEND_FILE)
-		rc = AZL_ERROR;
+	if (b != BACKEND_NONE && azl_cachedir_path(&c->dir) < 0 && b == BACKEND_FILE)
+		rc = prefixed(AZL_ERROR);
 	else
 		azl_error_clear();
 	if (rc == 0)

@@ -1,8 +1,10 @@
 #include "wrapper.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void *or_die(void *p)
 {
@@ -48,4 +50,21 @@ char *xmemdupz(const void *data, size_t len)
 	memcpy(r, data, len);
 	r[len] = '\0';
 	return r;
+}
+
+int write_in_full(int fd, const void *buf, size_t count)
+{
+	const char *p = buf;
+
+	while (count) {
+		ssize_t w = write(fd, p, count);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		count -= (size_t)w;
+	}
+	return 0;
 }

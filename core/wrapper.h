@@ -19,4 +19,8 @@ char *xstrdup_or_null(const char *s);
 /* The len bytes at data as a NUL-terminated string. */
 char *xmemdupz(const void *data, size_t len);
 
+/* Writes all count bytes, resuming after short writes and EINTR. Returns
+ * 0, or -1 with errno set. */
+int write_in_full(int fd, const void *buf, size_t count);
+
 #endif
