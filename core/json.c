@@ -118,6 +118,14 @@ static int parse_offset(const char *p, long *offset)
 	return 0;
 }
 
+void azl_json_add_str_or_null(cJSON *obj, const char *key, const char *value)
+{
+	if (value && *value)
+		cJSON_AddStringToObject(obj, key, value);
+	else
+		cJSON_AddNullToObject(obj, key);
+}
+
 int azl_parse_rfc3339(const char *s, time_t *out)
 {
 	const char *p = s ? s : "";

@@ -26,6 +26,10 @@ long azl_json_int(const cJSON *obj, const char *path, long def);
 const char *azl_json_member_str(const cJSON *obj, const char *key,
 				const char *def);
 
+/* Adds key: value to obj, or key: null when value is NULL or "", so that
+ * scripts reading -o json can test for a missing value. */
+void azl_json_add_str_or_null(cJSON *obj, const char *key, const char *value);
+
 /* Parses an RFC 3339 timestamp ("2024-05-01T10:00:00Z",
  * "2018-03-05T17:30:20-08:00", fractional seconds allowed) into UTC epoch
  * seconds. Returns 0, or AZL_EINVALID naming the text. */

@@ -2,6 +2,7 @@
 #include <time.h>
 
 #include "common.h"
+#include "json.h"
 #include "node.h"
 #include "print.h"
 #include "strbuf.h"
@@ -76,34 +77,25 @@ static int print_table(const struct azl_node_list *list, int wide, int headers)
 	return 0;
 }
 
-/* Missing values are null rather than "", so scripts can test for them. */
-static void add_string(cJSON *obj, const char *key, const char *value)
-{
-	if (value && *value)
-		cJSON_AddStringToObject(obj, key, value);
-	else
-		cJSON_AddNullToObject(obj, key);
-}
-
 /* The documented -o json shape (README): stable, add keys only. */
 static cJSON *node_json(const struct azl_node *n)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	add_string(o, "name", n->name);
-	add_string(o, "pool", n->pool);
-	add_string(o, "osSku", n->os_sku);
-	add_string(o, "os", n->os_name);
-	add_string(o, "osVersion", n->os_version);
-	add_string(o, "nodeImageVersion", n->node_image_version);
-	add_string(o, "kubeletVersion", n->kubelet_version);
+	azl_json_add_str_or_null(o, "name", n->name);
+	azl_json_add_str_or_null(o, "pool", n->pool);
+	azl_json_add_str_or_null(o, "osSku", n->os_sku);
+	azl_json_add_str_or_null(o, "os", n->os_name);
+	azl_json_add_str_or_null(o, "osVersion", n->os_version);
+	azl_json_add_str_or_null(o, "nodeImageVersion", n->node_image_version);
+	azl_json_add_str_or_null(o, "kubeletVersion", n->kubelet_version);
 	cJSON_AddBoolToObject(o, "ready", n->ready);
 	cJSON_AddBoolToObject(o, "schedulable", n->schedulable);
-	add_string(o, "kernelVersion", n->kernel_version);
-	add_string(o, "osImage", n->os_image);
-	add_string(o, "containerRuntime", n->container_runtime);
-	add_string(o, "zone", n->zone);
-	add_string(o, "vmSize", n->vm_size);
+	azl_json_add_str_or_null(o, "kernelVersion", n->kernel_version);
+	azl_json_add_str_or_null(o, "osImage", n->os_image);
+	azl_json_add_str_or_null(o, "containerRuntime", n->container_runtime);
+	azl_json_add_str_or_null(o, "zone", n->zone);
+	azl_json_add_str_or_null(o, "vmSize", n->vm_size);
 	return o;
 }
 

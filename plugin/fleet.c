@@ -8,6 +8,7 @@
 #include "arm.h"
 #include "auth.h"
 #include "error.h"
+#include "json.h"
 #include "log.h"
 #include "poolcache.h"
 #include "print.h"
@@ -255,6 +256,19 @@ int azl_fleet_report_single(const struct azl_fleet *f)
 	return azl_error_report();
 }
 
+int azl_fleet_inspect_or_report(const struct azl_global_flags *g, const struct azl_cluster_flags *cf,
+				const char *const *pools, size_t nr_pools, struct azl_fleet *out)
+{
+	int rc;
+
+	if (azl_fleet_inspect(g, cf, pools, nr_pools, out) < 0)
+		return azl_error_report();
+	rc = azl_fleet_report_single(out);
+	if (rc)
+		azl_fleet_release(out);
+	return rc;
+}
+
 size_t azl_fleet_failures(const struct azl_fleet *f)
 {
 	size_t n = 0;
@@ -265,15 +279,6 @@ size_t azl_fleet_failures(const struct azl_fleet *f)
 }
 
 /* ---- the -o json/yaml tree (documented in the README; add keys only) ---- */
-
-/* Missing values are null rather than "", so scripts can test for them. */
-static void add_str(cJSON *obj, const char *key, const char *value)
-{
-	if (value && *value)
-		cJSON_AddStringToObject(obj, key, value);
-	else
-		cJSON_AddNullToObject(obj, key);
-}
 
 static void add_strs(cJSON *obj, const char *key, char *const *items, size_t nr)
 {
@@ -287,20 +292,20 @@ static cJSON *cluster_json(const struct azl_cluster *c)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	add_str(o, "id", c->id);
-	add_str(o, "name", c->name);
-	add_str(o, "resourceGroup", c->resource_group);
-	add_str(o, "subscription", c->subscription);
-	add_str(o, "location", c->location);
-	add_str(o, "kubernetesVersion", c->kubernetes_version);
-	add_str(o, "fqdn", c->fqdn);
-	add_str(o, "currentKubernetesVersion", c->current_kubernetes_version);
-	add_str(o, "privateFQDN", c->private_fqdn);
-	add_str(o, "nodeResourceGroup", c->node_resource_group);
-	add_str(o, "provisioningState", c->provisioning_state);
-	add_str(o, "powerState", c->power_state);
-	add_str(o, "upgradeChannel", c->upgrade_channel);
-	add_str(o, "nodeOSUpgradeChannel", c->node_os_upgrade_channel);
+	azl_json_add_str_or_null(o, "id", c->id);
+	azl_json_add_str_or_null(o, "name", c->name);
+	azl_json_add_str_or_null(o, "resourceGroup", c->resource_group);
+	azl_json_add_str_or_null(o, "subscription", c->subscription);
+	azl_json_add_str_or_null(o, "location", c->location);
+	azl_json_add_str_or_null(o, "kubernetesVersion", c->kubernetes_version);
+	azl_json_add_str_or_null(o, "fqdn", c->fqdn);
+	azl_json_add_str_or_null(o, "currentKubernetesVersion", c->current_kubernetes_version);
+	azl_json_add_str_or_null(o, "privateFQDN", c->private_fqdn);
+	azl_json_add_str_or_null(o, "nodeResourceGroup", c->node_resource_group);
+	azl_json_add_str_or_null(o, "provisioningState", c->provisioning_state);
+	azl_json_add_str_or_null(o, "powerState", c->power_state);
+	azl_json_add_str_or_null(o, "upgradeChannel", c->upgrade_channel);
+	azl_json_add_str_or_null(o, "nodeOSUpgradeChannel", c->node_os_upgrade_channel);
 	add_strs(o, "kubernetesUpgrades", c->upgrades, c->nr_upgrades);
 	return o;
 }
@@ -325,22 +330,22 @@ static cJSON *pool_json(const struct azl_pool *p)
 	cJSON *o = cJSON_CreateObject();
 	cJSON *scale;
 
-	add_str(o, "name", p->name);
-	add_str(o, "mode", p->mode);
-	add_str(o, "osType", p->os_type);
-	add_str(o, "osSku", p->os_sku);
-	add_str(o, "osVersion", p->os.version);
-	add_str(o, "vmSize", p->vm_size);
+	azl_json_add_str_or_null(o, "name", p->name);
+	azl_json_add_str_or_null(o, "mode", p->mode);
+	azl_json_add_str_or_null(o, "osType", p->os_type);
+	azl_json_add_str_or_null(o, "osSku", p->os_sku);
+	azl_json_add_str_or_null(o, "osVersion", p->os.version);
+	azl_json_add_str_or_null(o, "vmSize", p->vm_size);
 	cJSON_AddNumberToObject(o, "count", (double)p->count);
 	cJSON_AddNumberToObject(o, "readyNodes", (double)p->ready_nodes);
-	add_str(o, "kubernetesVersion", p->kubernetes_version);
-	add_str(o, "nodeImageVersion", p->node_image_version);
-	add_str(o, "latestNodeImageVersion", p->latest_node_image_version);
-	add_str(o, "provisioningState", p->provisioning_state);
-	add_str(o, "powerState", p->power_state);
+	azl_json_add_str_or_null(o, "kubernetesVersion", p->kubernetes_version);
+	azl_json_add_str_or_null(o, "nodeImageVersion", p->node_image_version);
+	azl_json_add_str_or_null(o, "latestNodeImageVersion", p->latest_node_image_version);
+	azl_json_add_str_or_null(o, "provisioningState", p->provisioning_state);
+	azl_json_add_str_or_null(o, "powerState", p->power_state);
 	cJSON_AddBoolToObject(o, "gpu", p->gpu);
 	cJSON_AddItemToObject(o, "findings", findings_json(&p->findings));
-	add_str(o, "os", p->os.name);
+	azl_json_add_str_or_null(o, "os", p->os.name);
 	cJSON_AddNumberToObject(o, "nodes", (double)p->nodes);
 	scale = cJSON_AddObjectToObject(o, "autoscaling");
 	cJSON_AddBoolToObject(scale, "enabled", p->autoscaling);
@@ -348,8 +353,8 @@ static cJSON *pool_json(const struct azl_pool *p)
 		cJSON_AddNumberToObject(scale, "minCount", (double)p->min_count);
 		cJSON_AddNumberToObject(scale, "maxCount", (double)p->max_count);
 	}
-	add_str(o, "availabilityZones", p->zones);
-	add_str(o, "maxSurge", p->max_surge);
+	azl_json_add_str_or_null(o, "availabilityZones", p->zones);
+	azl_json_add_str_or_null(o, "maxSurge", p->max_surge);
 	add_strs(o, "kubernetesUpgrades", p->upgrades, p->nr_upgrades);
 	return o;
 }
