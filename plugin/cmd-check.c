@@ -145,12 +145,9 @@ static int run_check(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
 	if (azl_output_parse(args.output, AZL_OUTPUT_TABLE | AZL_OUTPUT_JSON | AZL_OUTPUT_YAML,
 			     &format) < 0)
 		return azl_error_report();
-	if (azl_fleet_inspect(&args.g, &args.c, argv, (size_t)n, &fleet) < 0)
-		return azl_error_report();
-	if (azl_fleet_report_single(&fleet)) {
-		azl_fleet_release(&fleet);
-		return EXIT_FAILED;
-	}
+	rc = azl_fleet_inspect_or_report(&args.g, &args.c, argv, (size_t)n, &fleet);
+	if (rc)
+		return rc;
 	if (format == AZL_OUTPUT_TABLE) {
 		memset(&counts, 0, sizeof(counts));
 		print_text(&fleet, &counts);

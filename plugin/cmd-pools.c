@@ -189,15 +189,13 @@ static int run_pools(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
 	if (azl_output_parse(args.output, AZL_OUTPUT_TABLE | AZL_OUTPUT_WIDE | AZL_OUTPUT_JSON |
 			     AZL_OUTPUT_YAML | AZL_OUTPUT_NAME, &format) < 0)
 		return azl_error_report();
-	if (azl_fleet_inspect(&args.g, &args.c, argv, (size_t)n, &fleet) < 0)
-		return azl_error_report();
-	rc = azl_fleet_report_single(&fleet);
-	if (!rc) {
-		rc = print_pools(&fleet, format, args.no_headers);
-		/* partial results were printed; the exit status still tells */
-		if (!rc && azl_fleet_failures(&fleet))
-			rc = 1;
-	}
+	rc = azl_fleet_inspect_or_report(&args.g, &args.c, argv, (size_t)n, &fleet);
+	if (rc)
+		return rc;
+	rc = print_pools(&fleet, format, args.no_headers);
+	/* partial results were printed; the exit status still tells */
+	if (!rc && azl_fleet_failures(&fleet))
+		rc = 1;
 	azl_fleet_release(&fleet);
 	return rc;
 }

@@ -71,6 +71,12 @@ void azl_fleet_release(struct azl_fleet *fleet);
  * returns 1, the exit status; else returns 0 and prints nothing. */
 int azl_fleet_report_single(const struct azl_fleet *fleet);
 
+/* azl_fleet_inspect() then azl_fleet_report_single(), as every fleet command
+ * starts: 0 with *out filled, or the exit status with the error printed
+ * and nothing left to release. */
+int azl_fleet_inspect_or_report(const struct azl_global_flags *g, const struct azl_cluster_flags *cf,
+				const char *const *pools, size_t nr_pools, struct azl_fleet *out);
+
 /* Number of contexts that failed. */
 size_t azl_fleet_failures(const struct azl_fleet *fleet);
 
