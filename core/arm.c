@@ -45,22 +45,6 @@ struct pending {
 	int done;
 };
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000L, (ms % 1000L) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
 struct azl_arm_credential {
 	struct azl_auth *auth;
 	pthread_mutex_t lock;
@@ -141,7 +125,7 @@ static void configure(struct azl_arm *arm, const struct azl_arm_options *opts,
 	arm->retry_base_ms = opts->retry_base_ms > 0 ? opts->retry_base_ms : DEFAULT_RETRY_BASE_MS;
 	arm->max_parallel = opts->max_parallel > 0 ? opts->max_parallel : DEFAULT_MAX_PARALLEL;
 	/* per client, so threads started together do not jitter alike */
-	arm->seed = (unsigned int)now_ms() ^ (unsigned int)getpid() ^ (unsigned int)(uintptr_t)arm;
+	arm->seed = (unsigned int)monotonic_ms() ^ (unsigned int)getpid() ^ (unsigned int)(uintptr_t)arm;
 }
 
 int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts)
@@ -530,7 +514,7 @@ static void log_retry(const struct pending *ps, size_t n, size_t left, long wait
  * the whole subscription anyway. */
 static int run_all(struct azl_arm *arm, struct pending *ps, size_t n)
 {
-	long deadline = now_ms() + arm->retry_budget_ms;
+	long deadline = monotonic_ms() + arm->retry_budget_ms;
 
 	for (;;) {
 		long wait = 0;
@@ -548,7 +532,7 @@ static int run_all(struct azl_arm *arm, struct pending *ps, size_t n)
 		}
 		if (!left)
 			return 0;
-		if (now_ms() + wait > deadline) {
+		if (monotonic_ms() + wait > deadline) {
 			for (size_t i = 0; i < n; i++)
 				if (!ps[i].done) {
 					strbuf_addf(&ps[i].res->error,
@@ -560,7 +544,7 @@ static int run_all(struct azl_arm *arm, struct pending *ps, size_t n)
 		}
 		if (wait) {
 			log_retry(ps, n, left, wait);
-			sleep_ms(wait);
+			sleep_millisec(wait);
 		}
 	}
 }

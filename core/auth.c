@@ -93,14 +93,6 @@ void azl_auth_notify(struct azl_auth *a, enum azl_auth_event ev, const char *fmt
 	strbuf_release(&msg);
 }
 
-void azl_sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000L, (ms % 1000L) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
 static const char *env(const char *name)
 {
 	const char *v = getenv(name);

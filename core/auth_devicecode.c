@@ -100,7 +100,7 @@ int azl_devicecode_login(struct azl_auth *a, const struct azl_cred *c,
 	rc = start(a, c, scope, &dc);
 	while (rc == 0) {
 		/* A server asking for less than a second would have us spin. */
-		azl_sleep_ms((dc.interval < 1 ? 1 : dc.interval) * 1000L);
+		sleep_millisec((dc.interval < 1 ? 1 : dc.interval) * 1000L);
 		if (time(NULL) > dc.deadline) {
 			rc = azl_error_set(AZL_ETIMEOUT,
 				"device code sign-in: the code expired before the sign-in finished; run 'kubectl azlinux login' again and enter the code sooner");

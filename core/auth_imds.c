@@ -161,7 +161,7 @@ static int request(struct azl_auth *a, const struct mi_endpoint *ep,
 			rc = unavailable(ep);
 		if (rc < 0 || !retryable(resp->status) || tries == MAX_TRIES)
 			break;
-		azl_sleep_ms(1000L << (tries - 1));
+		sleep_millisec(1000L << (tries - 1));
 	}
 	azl_http_free(http);
 	return rc;

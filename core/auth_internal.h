@@ -97,7 +97,6 @@ int azl_auth_cache(struct azl_auth *a, struct azl_tokencache **out);
 void azl_auth_notify(struct azl_auth *a, enum azl_auth_event ev,
 		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int azl_auth_http(struct azl_auth *a, struct azl_http **out);
-void azl_sleep_ms(long ms);
 
 /* ---- Entra ID v2 token endpoint (auth_entra.c) ---- */
 

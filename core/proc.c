@@ -25,13 +25,6 @@ extern char **environ;
 /* How long a child gets to exit after SIGTERM before SIGKILL. */
 #define TERM_GRACE_MS 1000L
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static int is_executable_file(const char *path)
 {
 	struct stat st;
@@ -186,16 +179,15 @@ static int wait_child(pid_t pid, int *status)
 /* SIGTERM, a grace period, then SIGKILL; always reaps. */
 static void kill_child(pid_t pid)
 {
-	long until = now_ms() + TERM_GRACE_MS;
+	long until = monotonic_ms() + TERM_GRACE_MS;
 	int status;
-	struct timespec tick = { 0, 10 * 1000000L };
 
 	kill(pid, SIGTERM);
-	while (now_ms() < until) {
+	while (monotonic_ms() < until) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
 		if (r == pid || (r < 0 && errno != EINTR))
 			return;
-		nanosleep(&tick, NULL);
+		sleep_millisec(10);
 	}
 	kill(pid, SIGKILL);
 	wait_child(pid, &status);
@@ -214,7 +206,7 @@ static int pump(struct child_io *io, struct strbuf *out, struct strbuf *err, lon
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
 		int timeout = -1, r;
 		if (deadline) {
-			long left = deadline - now_ms();
+			long left = deadline - monotonic_ms();
 			if (left <= 0)
 				return AZL_ETIMEOUT;
 			timeout = left > 60000 ? 60000 : (int)left;
@@ -275,7 +267,7 @@ static int run(const struct azl_proc_options *opts, const char *path,
 	       int *exit_status)
 {
 	const char *name = opts->argv[0];
-	long deadline = opts->timeout_ms > 0 ? now_ms() + opts->timeout_ms : 0;
+	long deadline = opts->timeout_ms > 0 ? monotonic_ms() + opts->timeout_ms : 0;
 	char **env = build_env(opts->env_extra);
 	int status, rc, e;
 	pid_t pid = fork();

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *or_die(void *p)
@@ -67,4 +68,20 @@ int write_in_full(int fd, const void *buf, size_t count)
 		count -= (size_t)w;
 	}
 	return 0;
+}
+
+long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+void sleep_millisec(long ms)
+{
+	struct timespec ts = { ms / 1000L, (ms % 1000L) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
 }

@@ -1,7 +1,8 @@
-/* Allocation that cannot fail (after git's wrapper.h): on exhaustion these
- * print "fatal: out of memory" and abort, since a CLI has no sensible
- * recovery and an unchecked NULL would crash later, far from the cause.
- * Callers never test their results. */
+/* Thin wrappers of libc and POSIX calls (after git's wrapper.h).
+ *
+ * Allocation cannot fail: on exhaustion these print "fatal: out of memory"
+ * and abort, since a CLI has no sensible recovery and an unchecked NULL
+ * would crash later, far from the cause. Callers never test the results. */
 #ifndef AZL_WRAPPER_H
 #define AZL_WRAPPER_H
 
@@ -22,5 +23,11 @@ char *xmemdupz(const void *data, size_t len);
 /* Writes all count bytes, resuming after short writes and EINTR. Returns
  * 0, or -1 with errno set. */
 int write_in_full(int fd, const void *buf, size_t count);
+
+/* Milliseconds on the monotonic clock, for deadlines and elapsed times:
+ * unlike time(), it never jumps when the wall clock is set. */
+long monotonic_ms(void);
+/* Sleeps ms milliseconds in full, resuming after a signal. */
+void sleep_millisec(long ms);
 
 #endif
