@@ -80,11 +80,6 @@ static void print_inspection(const struct azl_fleet *f, const struct azl_inspect
 	strbuf_release(&line);
 }
 
-static const char *plural(size_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 static void print_text(const struct azl_fleet *f, struct counts *c)
 {
 	struct strbuf summary = STRBUF_INIT;
@@ -95,10 +90,11 @@ static void print_text(const struct azl_fleet *f, struct counts *c)
 		print_inspection(f, &f->items[i], c);
 	}
 	printf("\n%zu %s, %zu %s, %zu info in %zu %s\n",
-	       c->by_severity[AZL_SEVERITY_ERROR], plural(c->by_severity[AZL_SEVERITY_ERROR], "error", "errors"),
+	       c->by_severity[AZL_SEVERITY_ERROR],
+	       azl_plural(c->by_severity[AZL_SEVERITY_ERROR], "error", "errors"),
 	       c->by_severity[AZL_SEVERITY_WARNING],
-	       plural(c->by_severity[AZL_SEVERITY_WARNING], "warning", "warnings"),
-	       c->by_severity[AZL_SEVERITY_INFO], c->pools, plural(c->pools, "pool", "pools"));
+	       azl_plural(c->by_severity[AZL_SEVERITY_WARNING], "warning", "warnings"),
+	       c->by_severity[AZL_SEVERITY_INFO], c->pools, azl_plural(c->pools, "pool", "pools"));
 	if (f->multi) {
 		azl_fleet_summary(f, &summary);
 		printf("%s\n", summary.buf);

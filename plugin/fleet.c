@@ -468,25 +468,20 @@ int azl_fleet_print_tree(const struct azl_fleet *f, enum azl_output format)
 	return rc < 0 ? azl_error_report() : 0;
 }
 
-static const char *plural(size_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 void azl_fleet_summary(const struct azl_fleet *f, struct strbuf *sb)
 {
 	struct tally t;
 
 	count(f, &t);
 	strbuf_addf(sb, "%zu %s, %zu %s: %zu on Azure Linux 2.0 (retired), %zu on Ubuntu, "
-		    "%zu on Azure Linux 3.0", t.clusters, plural(t.clusters, "cluster", "clusters"),
-		    t.pools, plural(t.pools, "pool", "pools"), t.azl2, t.ubuntu, t.azl3);
+		    "%zu on Azure Linux 3.0", t.clusters, azl_plural(t.clusters, "cluster", "clusters"),
+		    t.pools, azl_plural(t.pools, "pool", "pools"), t.azl2, t.ubuntu, t.azl3);
 	if (t.windows)
 		strbuf_addf(sb, ", %zu on Windows", t.windows);
 	if (t.other)
 		strbuf_addf(sb, ", %zu other", t.other);
 	if (t.failed)
-		strbuf_addf(sb, "; %zu %s failed", t.failed, plural(t.failed, "context", "contexts"));
+		strbuf_addf(sb, "; %zu %s failed", t.failed, azl_plural(t.failed, "context", "contexts"));
 }
 
 void azl_cluster_line(const struct azl_cluster *c, struct strbuf *sb)

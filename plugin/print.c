@@ -453,6 +453,11 @@ void azl_print_name(FILE *out, const char *kind, const char *name)
 	fprintf(out, "%s/%s\n", kind, name);
 }
 
+const char *azl_plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 /* Mirrors k8s.io/apimachinery/pkg/util/duration.HumanDuration. */
 static void human_duration(struct strbuf *sb, long long secs)
 {

@@ -43,6 +43,9 @@ int azl_print_yaml(FILE *out, const cJSON *value);
 /* "node/<name>\n" */
 void azl_print_name(FILE *out, const char *kind, const char *name);
 
+/* one when n is 1, else many: "1 pool", "2 pools", "0 pools". */
+const char *azl_plural(size_t n, const char *one, const char *many);
+
 /* kubectl's HumanDuration of now - then ("45s", "5m10s", "3h", "2d5h",
  * "10d", "2y"); "<unknown>" when then is 0. */
 void azl_format_age(struct strbuf *sb, time_t then, time_t now);
