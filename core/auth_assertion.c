@@ -17,6 +17,7 @@
 
 #include "base64.h"
 #include "error.h"
+#include "json.h"
 
 /* Assertions live ten minutes, as MSAL's do. */
 #define ASSERTION_LIFETIME 600
@@ -34,10 +35,8 @@ static void b64url(struct strbuf *out, const void *data, size_t len)
 
 static void b64url_json(struct strbuf *out, cJSON *o)
 {
-	char *s = cJSON_PrintUnformatted(o);
+	char *s = azl_json_print(o, 0);
 
-	if (!s)
-		abort();
 	b64url(out, s, strlen(s));
 	free(s);
 	cJSON_Delete(o);

@@ -44,10 +44,8 @@ static char *account_encode(const struct azl_cred *c)
 		cJSON_AddStringToObject(o, "mi_object_id", c->mi_object_id);
 	if (c->mi_resource_id)
 		cJSON_AddStringToObject(o, "mi_resource_id", c->mi_resource_id);
-	s = cJSON_PrintUnformatted(o);
+	s = azl_json_print(o, 0);
 	cJSON_Delete(o);
-	if (!s)
-		abort();
 	return s;
 }
 

@@ -238,14 +238,7 @@ static cJSON *read_cache(const char *path)
 	if (!strbuf_read_file(&text, path))
 		root = cJSON_ParseWithLength(text.buf, text.len);
 	strbuf_release(&text);
-	if (root && azl_json_int(root, "version", 0) == CACHE_VERSION &&
-	    cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "clusters")))
-		return root;
-	cJSON_Delete(root);
-	root = cJSON_CreateObject();
-	cJSON_AddNumberToObject(root, "version", CACHE_VERSION);
-	cJSON_AddArrayToObject(root, "clusters");
-	return root;
+	return azl_json_versioned(root, CACHE_VERSION, "clusters", "cluster cache");
 }
 
 static int entry_index(const cJSON *clusters, const char *server, const char *context)
@@ -264,7 +257,7 @@ static int entry_index(const cJSON *clusters, const char *server, const char *co
 
 static int write_cache(const char *path, const cJSON *root)
 {
-	char *text = cJSON_Print(root);
+	char *text = azl_json_print(root, 1);
 	int rc = prefixed(azl_cachedir_replace_file(path, text, strlen(text)));
 
 	free(text);

@@ -96,11 +96,9 @@ static char *exec_info(const struct azl_rest_config *cfg, int is_interactive)
 	if (cfg->exec->provide_cluster_info)
 		cJSON_AddItemToObject(spec, "cluster", cluster_info(cfg));
 	cJSON_AddBoolToObject(spec, "interactive", is_interactive);
-	json = cJSON_PrintUnformatted(root);
-	if (!json)
-		abort();
+	json = azl_json_print(root, 0);
 	strbuf_addf(&sb, "KUBERNETES_EXEC_INFO=%s", json);
-	cJSON_free(json);
+	free(json);
 	cJSON_Delete(root);
 	return strbuf_detach(&sb, NULL);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "log.h"
 
 /* The member of obj named by the len bytes at name, compared in place so
  * a path step needs no copy. */
@@ -124,6 +125,32 @@ void azl_json_add_str_or_null(cJSON *obj, const char *key, const char *value)
 		cJSON_AddStringToObject(obj, key, value);
 	else
 		cJSON_AddNullToObject(obj, key);
+}
+
+char *azl_json_print(const cJSON *item, int formatted)
+{
+	char *s = formatted ? cJSON_Print(item) : cJSON_PrintUnformatted(item);
+
+	if (!s) {
+		fputs("fatal: out of memory\n", stderr);
+		abort();
+	}
+	return s;
+}
+
+cJSON *azl_json_versioned(cJSON *doc, long version, const char *array_key,
+			  const char *what)
+{
+	if (azl_json_int(doc, "version", 0) == version &&
+	    cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, array_key)))
+		return doc;
+	if (doc)
+		azl_logf(4, "%s: ignoring a file of an unknown format", what);
+	cJSON_Delete(doc);
+	doc = cJSON_CreateObject();
+	cJSON_AddNumberToObject(doc, "version", (double)version);
+	cJSON_AddArrayToObject(doc, array_key);
+	return doc;
 }
 
 int azl_parse_rfc3339(const char *s, time_t *out)

@@ -12,6 +12,7 @@
 
 #include "cachedir.h"
 #include "error.h"
+#include "json.h"
 #include "keyring.h"
 #include "log.h"
 #include "wrapper.h"
@@ -51,10 +52,8 @@ static char *payload_encode(const struct azl_token_entry *e)
 	cJSON_AddNumberToObject(o, "version", ENTRY_VERSION);
 	cJSON_AddNumberToObject(o, "expires_on", (double)e->expires_on);
 	cJSON_AddStringToObject(o, "value", e->value.buf);
-	s = cJSON_PrintUnformatted(o);
+	s = azl_json_print(o, 0);
 	cJSON_Delete(o);
-	if (!s)
-		abort();
 	return s;
 }
 
@@ -191,27 +190,17 @@ static int open_private(struct azl_tokencache *c, const char *name, int create,
 static cJSON *file_load(int fd)
 {
 	struct strbuf s = STRBUF_INIT;
-	cJSON *doc = NULL, *v;
+	cJSON *doc = NULL;
 
 	if (lseek(fd, 0, SEEK_SET) == 0 && strbuf_read_fd(&s, fd) == 0)
 		doc = cJSON_Parse(s.buf);
 	strbuf_release(&s);
-	v = cJSON_GetObjectItemCaseSensitive(doc, "version");
-	if (!cJSON_IsNumber(v) || v->valuedouble != ENTRY_VERSION ||
-	    !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "entries"))) {
-		if (doc)
-			azl_logf(4, "token cache: ignoring a file of an unknown format");
-		cJSON_Delete(doc);
-		doc = cJSON_CreateObject();
-		cJSON_AddNumberToObject(doc, "version", ENTRY_VERSION);
-		cJSON_AddArrayToObject(doc, "entries");
-	}
-	return doc;
+	return azl_json_versioned(doc, ENTRY_VERSION, "entries", "token cache");
 }
 
 static int file_save(int fd, const cJSON *doc)
 {
-	char *s = cJSON_Print(doc);
+	char *s = azl_json_print(doc, 1);
 	int rc = 0;
 
 	/* In place, not replaced: readers and writers flock this very file. */
