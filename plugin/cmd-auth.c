@@ -122,15 +122,13 @@ static int run_auth(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
 	if (rc < 0)
 		return azl_error_report();
 	tree = status_tree(&info);
-	if (format == AZL_OUTPUT_JSON)
-		azl_print_json(stdout, tree);
-	else if (format == AZL_OUTPUT_YAML)
-		rc = azl_print_yaml(stdout, tree);
-	else
+	if (format == AZL_OUTPUT_TABLE)
 		print_plain(tree, info.expires_on);
+	else
+		rc = azl_print_tree(tree, format);
 	cJSON_Delete(tree);
 	azl_auth_info_release(&info);
-	return rc < 0 ? azl_error_report() : 0;
+	return rc;
 }
 
 const struct azl_command azl_cmd_auth = {

@@ -104,16 +104,13 @@ static int print_tree(const struct azl_node_list *list, enum azl_output format)
 	cJSON *root = cJSON_CreateObject();
 	cJSON *items = cJSON_AddArrayToObject(root, "items");
 	size_t i;
-	int rc = 0;
+	int rc;
 
 	for (i = 0; i < list->nr; i++)
 		cJSON_AddItemToArray(items, node_json(&list->items[i]));
-	if (format == AZL_OUTPUT_JSON)
-		azl_print_json(stdout, root);
-	else
-		rc = azl_print_yaml(stdout, root);
+	rc = azl_print_tree(root, format);
 	cJSON_Delete(root);
-	return rc < 0 ? azl_error_report() : 0;
+	return rc;
 }
 
 static int print_nodes(const struct azl_node_list *list, enum azl_output format,

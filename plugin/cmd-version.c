@@ -68,14 +68,12 @@ static int run_version(int argc, const char **argv, const struct azl_cmd_ctx *ct
 			     &format) < 0)
 		return azl_error_report();
 	tree = version_tree();
-	if (format == AZL_OUTPUT_JSON)
-		azl_print_json(stdout, tree);
-	else if (format == AZL_OUTPUT_YAML)
-		rc = azl_print_yaml(stdout, tree);
-	else
+	if (format == AZL_OUTPUT_TABLE)
 		print_plain(tree);
+	else
+		rc = azl_print_tree(tree, format);
 	cJSON_Delete(tree);
-	return rc < 0 ? azl_error_report() : 0;
+	return rc;
 }
 
 const struct azl_command azl_cmd_version = {

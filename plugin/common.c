@@ -138,6 +138,15 @@ int azl_output_parse(const char *value, unsigned allowed, enum azl_output *out)
 	return AZL_EINVALID;
 }
 
+int azl_print_tree(const cJSON *tree, enum azl_output format)
+{
+	if (format != AZL_OUTPUT_YAML) {
+		azl_print_json(stdout, tree);
+		return 0;
+	}
+	return azl_print_yaml(stdout, tree) < 0 ? azl_error_report() : 0;
+}
+
 int azl_error_report(void)
 {
 	const char *msg = azl_error_message();

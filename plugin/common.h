@@ -113,6 +113,11 @@ int azl_output_parse(const char *value, unsigned allowed, enum azl_output *out);
 /* The -o format names, for completion: i = 0, 1, ... until NULL. */
 const char *azl_output_name(size_t i, enum azl_output *format);
 
+struct cJSON;
+/* -o json or -o yaml (format AZL_OUTPUT_YAML) of tree on stdout. Returns
+ * the exit status: 0, or 1 with the error printed. */
+int azl_print_tree(const struct cJSON *tree, enum azl_output format);
+
 /* Prints "error: <azl_error_message()>" to stderr; returns 1, the exit code. */
 int azl_error_report(void);
 /* Prints "error: <fmt...>" to stderr; returns 1. */

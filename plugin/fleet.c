@@ -458,14 +458,10 @@ cJSON *azl_fleet_tree(const struct azl_fleet *f)
 int azl_fleet_print_tree(const struct azl_fleet *f, enum azl_output format)
 {
 	cJSON *root = azl_fleet_tree(f);
-	int rc = 0;
+	int rc = azl_print_tree(root, format);
 
-	if (format == AZL_OUTPUT_JSON)
-		azl_print_json(stdout, root);
-	else
-		rc = azl_print_yaml(stdout, root);
 	cJSON_Delete(root);
-	return rc < 0 ? azl_error_report() : 0;
+	return rc;
 }
 
 void azl_fleet_summary(const struct azl_fleet *f, struct strbuf *sb)
