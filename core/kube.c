@@ -250,12 +250,14 @@ struct call {
 	const char *content_type;    /* NULL without a body */
 	const char *body;
 	size_t body_len;
+	const char *accept;          /* NULL: application/json */
 };
 
 static int send_once(struct azl_kube *kube, const struct call *c,
 		     struct azl_http_response *resp)
 {
 	struct strbuf url = STRBUF_INIT, auth = STRBUF_INIT, ctype = STRBUF_INIT;
+	struct strbuf accept = STRBUF_INIT;
 	struct azl_http_request req = { c->method, NULL, NULL, c->body, c->body_len };
 	const char *headers[4];
 	size_t n = 0;
@@ -264,7 +266,8 @@ static int send_once(struct azl_kube *kube, const struct call *c,
 	rc = authorization(kube, &auth);
 	if (rc)
 		goto out;
-	headers[n++] = "Accept: application/json";
+	strbuf_addf(&accept, "Accept: %s", c->accept ? c->accept : "application/json");
+	headers[n++] = accept.buf;
 	if (c->content_type) {
 		strbuf_addf(&ctype, "Content-Type: %s", c->content_type);
 		headers[n++] = ctype.buf;
@@ -280,6 +283,7 @@ out:
 	azl_secret_wipe(&auth);
 	strbuf_release(&url);
 	strbuf_release(&ctype);
+	strbuf_release(&accept);
 	return rc;
 }
 
@@ -449,7 +453,7 @@ static int call(struct azl_kube *kube, const struct call *c, cJSON **out,
 
 int azl_kube_get(struct azl_kube *kube, const char *path, cJSON **out)
 {
-	struct call c = { "GET", path, NULL, NULL, 0 };
+	struct call c = { "GET", path, NULL, NULL, 0, NULL };
 	long status;
 
 	*out = NULL;
@@ -495,30 +499,38 @@ static int take_items(cJSON *items, void *all)
 	return 0;
 }
 
-int azl_kube_list_pages(struct azl_kube *kube, const char *path, const char *query,
-			long page_size, azl_kube_page_fn fn, void *ctx)
+/* What a listing asks for and hands on: accept NULL asks for a List
+ * and hands on its "items"; otherwise fn gets each whole page. */
+struct listing {
+	const char *path, *query, *accept;
+	long page_size;
+	azl_kube_page_fn fn;
+	void *ctx;
+};
+
+static int list_pages(struct azl_kube *kube, const struct listing *l)
 {
 	struct strbuf url = STRBUF_INIT, cont = STRBUF_INIT, what = STRBUF_INIT;
 	int rc = 0;
 
 	do {
-		struct call c = { "GET", NULL, NULL, NULL, 0 };
+		struct call c = { "GET", NULL, NULL, NULL, 0, l->accept };
 		cJSON *page = NULL;
 		long status;
 
-		page_path(&url, path, query, page_size > 0 ? page_size : DEFAULT_PAGE_SIZE,
+		page_path(&url, l->path, l->query, l->page_size > 0 ? l->page_size : DEFAULT_PAGE_SIZE,
 			  cont.buf);
 		c.path = url.buf;
 		rc = call(kube, &c, &page, &status);
 		if (rc && status == 410 && cont.len) {
-			resource_of(path, &what);
+			resource_of(l->path, &what);
 			rc = azl_error_set(AZL_ECONFLICT,
 					   "the list of %s changed while paging; run the command again",
 					   what.buf);
 		}
 		if (rc)
 			break;
-		rc = fn(cJSON_GetObjectItemCaseSensitive(page, "items"), ctx);
+		rc = l->fn(l->accept ? page : cJSON_GetObjectItemCaseSensitive(page, "items"), l->ctx);
 		strbuf_reset(&cont);
 		strbuf_addstr(&cont, azl_json_str(page, "metadata.continue", ""));
 		/* one page at a time: 5,000 nodes as one cJSON tree take ~100 MB */
@@ -527,6 +539,33 @@ int azl_kube_list_pages(struct azl_kube *kube, const char *path, const char *que
 	strbuf_release(&url);
 	strbuf_release(&cont);
 	strbuf_release(&what);
+	return rc;
+}
+
+int azl_kube_list_pages(struct azl_kube *kube, const char *path, const char *query,
+			long page_size, azl_kube_page_fn fn, void *ctx)
+{
+	struct listing l = { path, query, NULL, page_size, fn, ctx };
+
+	return list_pages(kube, &l);
+}
+
+int azl_kube_list_table_pages(struct azl_kube *kube, const char *path, const char *query,
+			      long page_size, azl_kube_page_fn fn, void *ctx)
+{
+	struct strbuf q = STRBUF_INIT;
+	/* kubectl's Accept: a server that cannot make Tables answers a List */
+	struct listing l = { path, NULL,
+			     "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+			     page_size, fn, ctx };
+	int rc;
+
+	strbuf_addstr(&q, "includeObject=Metadata");
+	if (query && *query)
+		strbuf_addf(&q, "&%s", query);
+	l.query = q.buf;
+	rc = list_pages(kube, &l);
+	strbuf_release(&q);
 	return rc;
 }
 
@@ -554,7 +593,7 @@ int azl_kube_patch(struct azl_kube *kube, const char *path,
 	struct call c = { "PATCH", path,
 			  type == AZL_PATCH_STRATEGIC ? "application/strategic-merge-patch+json"
 						      : "application/merge-patch+json",
-			  body, strlen(body) };
+			  body, strlen(body), NULL };
 	long status;
 
 	if (out)
@@ -566,7 +605,7 @@ int azl_kube_create(struct azl_kube *kube, const char *path,
 		    const cJSON *body, cJSON **out)
 {
 	char *text = cJSON_PrintUnformatted(body);
-	struct call c = { "POST", path, "application/json", text, 0 };
+	struct call c = { "POST", path, "application/json", text, 0, NULL };
 	long status;
 	int rc;
 

@@ -40,6 +40,14 @@ typedef int (*azl_kube_page_fn)(cJSON *items, void *ctx);
 int azl_kube_list_pages(struct azl_kube *kube, const char *path, const char *query,
 			long page_size, azl_kube_page_fn fn, void *ctx);
 
+/* As azl_kube_list_pages(), asking for meta.k8s.io/v1 Tables whose rows
+ * carry the printed columns and the objects' metadata
+ * (includeObject=Metadata), as kubectl get does: far smaller than the
+ * objects. fn gets each whole page: a "Table", or the plain List a server
+ * that cannot make Tables answers instead. */
+int azl_kube_list_table_pages(struct azl_kube *kube, const char *path, const char *query,
+			      long page_size, azl_kube_page_fn fn, void *ctx);
+
 int azl_kube_patch(struct azl_kube *kube, const char *path,
 		   enum azl_patch_type type, const char *body, cJSON **out);
 int azl_kube_create(struct azl_kube *kube, const char *path,

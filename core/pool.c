@@ -286,7 +286,7 @@ static void *list_nodes(void *arg)
 {
 	struct node_job *job = arg;
 
-	job->rc = azl_node_list(job->kube, NULL, NULL, &job->nodes);
+	job->rc = azl_node_list_brief(job->kube, &job->nodes);
 	if (job->rc)
 		strbuf_addstr(&job->error, azl_error_message());
 	/* the message is thread-local: free it before the thread ends */

@@ -49,7 +49,11 @@ def cluster_line(c):
 
 def table(result):
     """(cluster line, header names, rows) of a single-context table."""
-    lines = result.stdout.splitlines()
+    return table_of(result.stdout)
+
+
+def table_of(stdout):
+    lines = stdout.splitlines()
     names, rows = parse_table("\n".join(lines[1:]))
     return lines[0], names, rows
 
@@ -206,6 +210,49 @@ def test_arm_and_kubernetes_read_concurrently(sim, run, env):
     sim.clear_log()
     ok(run(*args, env=e))
     assert node_list_before_pool_list(sim, c)
+
+
+def node_lists(sim, c):
+    """The node listings, without the one-node probe that finds the
+    subscription in a providerID."""
+    return [r for r in sim.requests.snapshot()
+            if r["server"] == c.name and r["path"] == "/api/v1/nodes"
+            and r["query"].get("limit") != ["1"]]
+
+
+def test_nodes_read_as_a_table(sim, run):
+    """pools needs of a node only its labels, readiness and OS: kubectl's
+    Table with each row's metadata, a fraction of the Node objects."""
+    c = sim.clusters[0]
+    sim.clear_log()
+    ok(run("pools"))
+    lists = node_lists(sim, c)
+    assert len(lists) == 1
+    assert lists[0]["accept"].startswith("application/json;as=Table;v=v1;g=meta.k8s.io,")
+    assert lists[0]["query"]["includeObject"] == ["Metadata"]
+
+
+def cordon_one_ready_node(c, pool):
+    with c.k8s.lock:
+        node = next(n for n in c.k8s.pool_nodes(pool)
+                    if any(x["type"] == "Ready" and x["status"] == "True"
+                           for x in n["status"]["conditions"]))
+        node["spec"]["unschedulable"] = True
+
+
+def test_same_pools_from_a_server_without_tables(sim, run):
+    """A cordoned node is still ready ("Ready,SchedulingDisabled" in the
+    table); a server that answers the plain List instead gives the same."""
+    c = sim.clusters[0]
+    cordon_one_ready_node(c, "system")
+    with_tables = ok(run("pools", "-o", "wide")).stdout
+    _, _, rows = table_of(with_tables)
+    for row in rows:
+        assert row["NODES"] == "%d/%d" % ready_count(c, c.pool(row["NAME"]))
+    c.k8s.tables = False
+    sim.clear_log()
+    assert ok(run("pools", "-o", "wide")).stdout == with_tables
+    assert len(node_lists(sim, c)) == 1
 
 
 def test_every_arm_request_is_pinned_and_identified(sim, run):

@@ -242,6 +242,9 @@ class K8sState:
         self.lock = threading.RLock()
         self.tokens = {}            # bearer token -> user name, or (user, [groups])
         self.forbidden = set()      # (user, verb, resource) denied; "*" matches any
+        # False: answer as a server that cannot make Tables (an aggregated API
+        # server, an old proxy) does - with the plain object or List.
+        self.tables = True
         self.objects = {r[2]: {} for r in RESOURCES}
         self._pool_index = {}       # pool name -> node names, for fast pool lookups
         self.rv = 1000
@@ -879,7 +882,7 @@ class K8sState:
 
     def _do_get(self, req, route):
         obj = self._obj(route)
-        if _wants_table(req):
+        if self.tables and _wants_table(req):
             return 200, self._table(req, route["plural"], [obj], {}), {}
         return 200, self._view(route["plural"], obj), {}
 
@@ -902,7 +905,7 @@ class K8sState:
             items, rest = items[:limit], len(items) - limit
             meta["continue"] = self._encode_continue(plural, _key(items[-1]))
             meta["remainingItemCount"] = rest
-        if _wants_table(req):
+        if self.tables and _wants_table(req):
             return 200, self._table(req, plural, items, meta), {}
         items = [self._view(plural, o) for o in items]
         return 200, {"kind": route["kind"] + "List", "apiVersion": _api_version(route),

@@ -438,7 +438,8 @@ class Sim:
             t=now, start=now if start is None else start, server=req.server,
             method=req.method, path=req.path,
             query=req.query, status=status, auth=req.auth, content_type=req.content_type,
-            user_agent=req.headers.get("User-Agent", ""), fault=fault, dropped=dropped)
+            user_agent=req.headers.get("User-Agent", ""), accept=req.headers.get("Accept", ""),
+            fault=fault, dropped=dropped)
         self.requests.append(record)
         return record
 
