@@ -130,11 +130,6 @@ static int not_found(const struct azl_exec_config *x)
 	return rc;
 }
 
-static int empty_str(const char *s)
-{
-	return !s || !*s;
-}
-
 /* A string member of obj, or NULL; *bad is set when it has another type. */
 static const char *member_str(const cJSON *obj, const char *key, const char **bad)
 {
@@ -173,16 +168,16 @@ static int read_status(const struct azl_exec_config *x, const cJSON *status, str
 	if (bad)
 		return azl_error_set(AZL_EINVALID, "exec plugin %s returned a status.%s that is not a string",
 				     x->command, bad);
-	if (empty_str(token) && empty_str(cert) && empty_str(key))
+	if (str_empty(token) && str_empty(cert) && str_empty(key))
 		return azl_error_set(AZL_EINVALID, "exec plugin %s didn't return a token or cert/key pair", x->command);
-	if (empty_str(cert) != empty_str(key))
+	if (str_empty(cert) != str_empty(key))
 		return azl_error_set(AZL_EINVALID, "exec plugin %s returned only certificate or key, not both",
 				     x->command);
-	if (!empty_str(exp) && azl_parse_rfc3339(exp, &out->expiry) < 0)
+	if (!str_empty(exp) && azl_parse_rfc3339(exp, &out->expiry) < 0)
 		return azl_error_prefix("exec plugin %s returned an invalid status.expirationTimestamp", x->command);
-	if (!empty_str(token))
+	if (!str_empty(token))
 		out->token = xstrdup(token);
-	if (!empty_str(cert)) {
+	if (!str_empty(cert)) {
 		strbuf_addstr(&out->client_cert_pem, cert);
 		strbuf_addstr(&out->client_key_pem, key);
 	}

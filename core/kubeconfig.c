@@ -1021,11 +1021,6 @@ int azl_kubeconfig_context_info(const struct azl_kubeconfig *kc, const char *ctx
 
 /* ---- resolution ---- */
 
-static int empty(const char *s)
-{
-	return !s || !*s;
-}
-
 static void files_list(const struct azl_kubeconfig *kc, struct strbuf *sb)
 {
 	for (size_t i = 0; i < kc->nfiles; i++)
@@ -1068,20 +1063,20 @@ int azl_kubeconfig_require_contexts(const struct azl_kubeconfig *kc)
 static int pick_context(const struct azl_kubeconfig *kc, const struct azl_kube_overrides *ov,
 			const struct kc_context **out)
 {
-	const char *name = !empty(ov->context) ? ov->context : kc->current_context;
+	const char *name = !str_empty(ov->context) ? ov->context : kc->current_context;
 	struct strbuf files = STRBUF_INIT;
 	int rc;
 
 	*out = find_context(kc, name);
-	if (*out || (empty(name) && !empty(ov->server)))
+	if (*out || (str_empty(name) && !str_empty(ov->server)))
 		return 0;
-	if (!kc->clusters.n && !kc->users.n && !kc->contexts.n && empty(name))
+	if (!kc->clusters.n && !kc->users.n && !kc->contexts.n && str_empty(name))
 		return no_configuration(kc);
 	files_list(kc, &files);
-	if (empty(name))
+	if (str_empty(name))
 		rc = azl_error_set(AZL_EINVALID, "current-context is not set in %s; "
 				   "pass --context or run kubectl config use-context", files.buf);
-	else if (!empty(ov->context))
+	else if (!str_empty(ov->context))
 		rc = azl_error_set(AZL_ENOTFOUND, "context \"%s\" (--context) not found in %s; "
 				   "run kubectl config get-contexts to list them", name, files.buf);
 	else
@@ -1101,11 +1096,11 @@ static int pick_named(const struct azl_kubeconfig *kc, const struct kc_context *
 	struct strbuf files = STRBUF_INIT;
 	int rc;
 
-	*name = !empty(flag_value) ? flag_value : ctx_value;
-	if (found || empty(*name))
+	*name = !str_empty(flag_value) ? flag_value : ctx_value;
+	if (found || str_empty(*name))
 		return 0;
 	files_list(kc, &files);
-	if (!empty(flag_value))
+	if (!str_empty(flag_value))
 		rc = azl_error_set(AZL_ENOTFOUND, "%s \"%s\" (--%s) not found in %s", kind, *name, kind, files.buf);
 	else
 		rc = entry_error(&ctx->e, "context", AZL_ENOTFOUND, " refers to %s \"%s\", which is not defined in %s",
@@ -1140,10 +1135,10 @@ static int check_cluster(const struct kc_cluster *cl, const struct kc_entry *e, 
 	static const char *const web[] = { "https://", "http://", NULL };
 	static const char *const proxies[] = { "http://", "https://", "socks5://", NULL };
 
-	if (empty(cfg->server) && e)
+	if (str_empty(cfg->server) && e)
 		return entry_error(e, "cluster", AZL_EINVALID, " has no server; set clusters[%zu].cluster.server",
 				   e->index);
-	if (empty(cfg->server))
+	if (str_empty(cfg->server))
 		return azl_error_set(AZL_EINVALID, "no server found for cluster \"%s\"; pass --server",
 				     cfg->cluster_name);
 	if (!has_scheme(cfg->server, web))
@@ -1164,9 +1159,9 @@ static int resolve_cluster(const struct azl_kubeconfig *kc, const struct kc_cont
 			   const struct azl_kube_overrides *ov, struct azl_rest_config *cfg)
 {
 	const char *ctx_cluster = ctx ? ctx->cluster : NULL;
-	const struct kc_cluster *cl = find_cluster(kc, !empty(ov->cluster) ? ov->cluster : ctx_cluster);
+	const struct kc_cluster *cl = find_cluster(kc, !str_empty(ov->cluster) ? ov->cluster : ctx_cluster);
 	const struct kc_entry *e = cl ? &cl->e : NULL;
-	int ca_override = ov->insecure_skip_tls_verify || !empty(ov->certificate_authority);
+	int ca_override = ov->insecure_skip_tls_verify || !str_empty(ov->certificate_authority);
 	const char *ca_file = cl ? cl->ca_file : NULL, *name;
 	int rc = pick_named(kc, ctx, ov->cluster, ctx_cluster, "cluster", cl, &name);
 
@@ -1181,13 +1176,13 @@ static int resolve_cluster(const struct azl_kubeconfig *kc, const struct kc_cont
 		cfg->disable_compression = cl->disable_compression;
 		strbuf_addbuf(&cfg->ca_pem, &cl->ca_data);
 	}
-	if (!empty(ov->server)) {
+	if (!str_empty(ov->server)) {
 		free(cfg->server);
 		free(cfg->tls_server_name);
 		cfg->server = xstrdup(ov->server);
 		cfg->tls_server_name = NULL;
 	}
-	if (!empty(ov->tls_server_name)) {
+	if (!str_empty(ov->tls_server_name)) {
 		free(cfg->tls_server_name);
 		cfg->tls_server_name = xstrdup(ov->tls_server_name);
 	}
@@ -1199,11 +1194,11 @@ static int resolve_cluster(const struct azl_kubeconfig *kc, const struct kc_cont
 		cfg->insecure_skip_tls_verify = ov->insecure_skip_tls_verify;
 		ca_file = ov->certificate_authority;
 	}
-	if ((cfg->ca_pem.len || !empty(ca_file)) && cfg->insecure_skip_tls_verify)
+	if ((cfg->ca_pem.len || !str_empty(ca_file)) && cfg->insecure_skip_tls_verify)
 		return azl_error_set(AZL_EINVALID, "cluster \"%s\"%s%s: specifying a root certificates file with the "
 				     "insecure flag is not allowed", cfg->cluster_name,
 				     e && !ca_override ? " in " : "", e && !ca_override ? e->file : "");
-	if (cfg->ca_pem.len || empty(ca_file))
+	if (cfg->ca_pem.len || str_empty(ca_file))
 		return 0;
 	if (ca_override)
 		return read_into(&cfg->ca_pem, ca_file, NULL, NULL, "--certificate-authority");
@@ -1227,10 +1222,10 @@ static int check_unsupported(const struct kc_user *u, const char *token)
 		return entry_error(e, "user", AZL_EINVALID, " uses the \"%s\" auth-provider, which is not supported; "
 				   "use an exec credential plugin instead",
 				   u->auth_provider ? u->auth_provider : "");
-	if (!empty(token) && (!empty(u->username) || !empty(u->password)))
+	if (!str_empty(token) && (!str_empty(u->username) || !str_empty(u->password)))
 		return entry_error(e, "user", AZL_EINVALID, ": more than one authentication method found for %s; "
 				   "found [token basicAuth], only one is allowed", e->name);
-	if (!empty(u->username) || !empty(u->password))
+	if (!str_empty(u->username) || !str_empty(u->password))
 		return entry_error(e, "user", AZL_EINVALID, " uses username/password (basic) authentication, which is "
 				   "not supported; use a token, a client certificate or an exec credential plugin");
 	return 0;
@@ -1247,10 +1242,10 @@ static int check_exec(const struct kc_exec *x, const struct kc_entry *e)
 	const char *mode = x->interactive_mode;
 	size_t i;
 
-	if (empty(x->command))
+	if (str_empty(x->command))
 		return entry_error(e, "user", AZL_EINVALID, ": command must be specified to use the exec "
 				   "authentication plugin (users[%zu].user.exec.command)", e->index);
-	if (empty(x->api_version))
+	if (str_empty(x->api_version))
 		return entry_error(e, "user", AZL_EINVALID, ": apiVersion must be specified to use the exec "
 				   "authentication plugin (users[%zu].user.exec.apiVersion)", e->index);
 	for (i = 0; exec_versions[i] && strcmp(exec_versions[i], x->api_version); i++)
@@ -1261,11 +1256,11 @@ static int check_exec(const struct kc_exec *x, const struct kc_entry *e)
 	if (x->unnamed_env)
 		return entry_error(e, "user", AZL_EINVALID, ": env variable name must be specified to use the exec "
 				   "authentication plugin (users[%zu].user.exec.env)", e->index);
-	if (empty(mode) && i == 0)
+	if (str_empty(mode) && i == 0)
 		return entry_error(e, "user", AZL_EINVALID, ": interactiveMode must be specified to use the exec "
 				   "authentication plugin with %s; set users[%zu].user.exec.interactiveMode to Never, "
 				   "IfAvailable or Always", x->api_version, e->index);
-	if (!empty(mode) && strcmp(mode, "Never") && strcmp(mode, "IfAvailable") && strcmp(mode, "Always"))
+	if (!str_empty(mode) && strcmp(mode, "Never") && strcmp(mode, "IfAvailable") && strcmp(mode, "Always"))
 		return entry_error(e, "user", AZL_EINVALID, ": invalid interactiveMode \"%s\"; use Never, "
 				   "IfAvailable or Always", mode);
 	return 0;
@@ -1292,7 +1287,7 @@ static struct azl_exec_config *exec_config(const struct kc_exec *x)
 	ec->install_hint = xstrdup_or_null(x->install_hint);
 	ec->provide_cluster_info = x->provide_cluster_info;
 	/* v1beta1 defaults to IfAvailable (client-go SetDefaults_ExecConfig) */
-	ec->interactive = empty(mode) || !strcmp(mode, "IfAvailable") ? AZL_EXEC_INTERACTIVE_IF_AVAILABLE
+	ec->interactive = str_empty(mode) || !strcmp(mode, "IfAvailable") ? AZL_EXEC_INTERACTIVE_IF_AVAILABLE
 			  : !strcmp(mode, "Never") ? AZL_EXEC_INTERACTIVE_NEVER
 			  : AZL_EXEC_INTERACTIVE_ALWAYS;
 	return ec;
@@ -1331,13 +1326,13 @@ static int pick_half(const struct kc_entry *e, const char *flag_value, const cha
 	out->file = file;
 	out->data = data ? data : &none;
 	out->field = field;
-	if (!empty(flag_value)) {
+	if (!str_empty(flag_value)) {
 		out->file = flag_value;
 		out->data = &none;
 		out->field = flag;
 		return 0;
 	}
-	if (!empty(file) && out->data->len)
+	if (!str_empty(file) && out->data->len)
 		return entry_error(e, "user", AZL_EINVALID, ": %s-data and %s are both specified; remove one",
 				   field, field);
 	return 0;
@@ -1349,7 +1344,7 @@ static int load_half(const struct tls_half *h, const struct kc_entry *e, struct 
 		strbuf_addbuf(dst, h->data);
 		return 0;
 	}
-	if (empty(h->file))
+	if (str_empty(h->file))
 		return 0;
 	return read_into(dst, h->file, e, "user", h->field);
 }
@@ -1367,8 +1362,8 @@ static int resolve_client_cert(const struct kc_user *u, const struct kc_entry *e
 			       u ? &u->key_data : NULL, "client-key", &key);
 	if (rc)
 		return rc;
-	has_cert = !empty(cert.file) || cert.data->len;
-	has_key = !empty(key.file) || key.data->len;
+	has_cert = !str_empty(cert.file) || cert.data->len;
+	has_key = !str_empty(key.file) || key.data->len;
 	if (has_cert && !has_key)
 		return entry_error(e, "user", AZL_EINVALID, ": client-key-data or client-key must be specified "
 				   "to use the clientCert authentication method");
@@ -1387,11 +1382,11 @@ static int resolve_token(const struct kc_user *u, const struct kc_entry *e,
 			 const struct azl_kube_overrides *ov, struct azl_rest_config *cfg)
 {
 	struct strbuf sb = STRBUF_INIT;
-	const char *token = !empty(ov->token) ? ov->token : u ? u->token : NULL;
-	const char *file = !empty(ov->token) ? NULL : u ? u->token_file : NULL;
+	const char *token = !str_empty(ov->token) ? ov->token : u ? u->token : NULL;
+	const char *file = !str_empty(ov->token) ? NULL : u ? u->token_file : NULL;
 
 	cfg->token = xstrdup_or_null(token);
-	if (empty(file))
+	if (str_empty(file))
 		return 0;
 	cfg->token_file = xstrdup(file);
 	if (read_into(&sb, file, e, "user", "tokenFile")) {
@@ -1412,7 +1407,7 @@ static int resolve_user(const struct azl_kubeconfig *kc, const struct kc_context
 			const struct azl_kube_overrides *ov, struct azl_rest_config *cfg)
 {
 	const char *ctx_user = ctx ? ctx->user : NULL, *name;
-	const struct kc_user *u = find_user(kc, !empty(ov->user) ? ov->user : ctx_user);
+	const struct kc_user *u = find_user(kc, !str_empty(ov->user) ? ov->user : ctx_user);
 	/* credentials given only by flags, for a context without a user */
 	struct kc_entry flags = { (char *)"(none)", "the command-line flags", 0, 0 };
 	const struct kc_entry *e = u ? &u->e : &flags;
@@ -1422,7 +1417,7 @@ static int resolve_user(const struct azl_kubeconfig *kc, const struct kc_context
 		return rc;
 	cfg->user_name = xstrdup(name ? name : "");
 	if (u)
-		rc = check_unsupported(u, !empty(ov->token) ? ov->token : u->token);
+		rc = check_unsupported(u, !str_empty(ov->token) ? ov->token : u->token);
 	if (!rc && u && u->exec)
 		rc = check_exec(u->exec, e);
 	if (!rc)
@@ -1463,8 +1458,8 @@ int azl_kubeconfig_resolve(const struct azl_kubeconfig *kc,
 	cfg = rest_config_new();
 	cfg->context_name = xstrdup(ctx ? ctx->e.name : "");
 	cfg->source_file = xstrdup(ctx ? ctx->e.file : kc->nfiles ? kc->files[0] : "");
-	cfg->namespace_ = xstrdup(!empty(ov->namespace_) ? ov->namespace_
-				  : ctx && !empty(ctx->namespace_) ? ctx->namespace_ : "default");
+	cfg->namespace_ = xstrdup(!str_empty(ov->namespace_) ? ov->namespace_
+				  : ctx && !str_empty(ctx->namespace_) ? ctx->namespace_ : "default");
 	cfg->timeout_ms = ov->request_timeout_ms;
 	rc = resolve_cluster(kc, ctx, ov, cfg);
 	if (!rc)

@@ -1,4 +1,5 @@
 #include "osinfo.h"
+#include "wrapper.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -85,11 +86,6 @@ static const struct sku_rule sku_rules[] = {
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static int empty(const char *s)
-{
-	return !s || !*s;
-}
 
 static void set_result(struct azl_os_info *out, enum azl_os_family family,
 		       const char *product, const char *version)
@@ -194,7 +190,7 @@ static int kube_minor(const char *version)
 {
 	long minor;
 
-	if (empty(version))
+	if (str_empty(version))
 		return -1;
 	if (*version == 'v' || *version == 'V')
 		version++;
@@ -235,13 +231,13 @@ void azl_os_detect(const char *node_image_version, const char *os_sku,
 		   const char *kubernetes_version, const char *os_image,
 		   const char *kernel_version, struct azl_os_info *out)
 {
-	if (!empty(node_image_version) && from_image(node_image_version, out))
+	if (!str_empty(node_image_version) && from_image(node_image_version, out))
 		return;
-	if (!empty(os_image) && from_os_image(os_image, out))
+	if (!str_empty(os_image) && from_os_image(os_image, out))
 		return;
-	if (!empty(kernel_version) && from_kernel(kernel_version, out))
+	if (!str_empty(kernel_version) && from_kernel(kernel_version, out))
 		return;
-	if (!empty(os_sku) && from_sku(os_sku, kubernetes_version, out))
+	if (!str_empty(os_sku) && from_sku(os_sku, kubernetes_version, out))
 		return;
 	set_result(out, AZL_OS_UNKNOWN, "Unknown", "");
 }

@@ -41,7 +41,7 @@ char *xstrdup(const char *s)
 
 char *xstrdup_or_null(const char *s)
 {
-	return s && *s ? xstrdup(s) : NULL;
+	return str_empty(s) ? NULL : xstrdup(s);
 }
 
 char *xmemdupz(const void *data, size_t len)

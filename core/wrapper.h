@@ -13,6 +13,12 @@ void *xcalloc(size_t nmemb, size_t size);
 /* realloc(); a size of 0 still returns a distinct, freeable block. */
 void *xrealloc(void *ptr, size_t size);
 
+/* NULL or "": an unset optional string. */
+static inline int str_empty(const char *s)
+{
+	return !s || !*s;
+}
+
 /* A copy of s; NULL copies as "", so the result is always a string. */
 char *xstrdup(const char *s);
 /* A copy of s, or NULL when s is NULL or "" (optional fields). */
