@@ -1,0 +1,97 @@
+/* Unit tests for core/wrapper: the allocation wrappers' NULL and "" rules,
+ * xmemdupz, str_empty and write_in_full. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "strbuf.h"
+#include "wrapper.h"
+
+static void test_strdup_rules(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = xstrdup(NULL);
+	assert_string_equal(s, "");
+	free(s);
+	s = xstrdup("abc");
+	assert_string_equal(s, "abc");
+	free(s);
+	assert_null(xstrdup_or_null(NULL));
+	assert_null(xstrdup_or_null(""));
+	s = xstrdup_or_null("x");
+	assert_string_equal(s, "x");
+	free(s);
+	assert_true(str_empty(NULL));
+	assert_true(str_empty(""));
+	assert_false(str_empty(" "));
+}
+
+static void test_memdupz_and_zero_sizes(void **state)
+{
+	char *s = xmemdupz("context-a,context-b", 9);
+	void *p;
+
+	(void)state;
+	assert_string_equal(s, "context-a");
+	free(s);
+	/* zero-sized requests still give a block that free() accepts */
+	p = xmalloc(0);
+	assert_non_null(p);
+	p = xrealloc(p, 0);
+	assert_non_null(p);
+	free(p);
+	p = xcalloc(0, 8);
+	assert_non_null(p);
+	free(p);
+}
+
+static void test_write_in_full(void **state)
+{
+	struct strbuf got = STRBUF_INIT;
+	char big[200000];
+	int fds[2], status;
+	pid_t pid;
+
+	(void)state;
+	/* larger than a pipe's buffer: the write comes back short at least once */
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 26);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		_exit(write_in_full(fds[1], big, sizeof(big)) ? 1 : 0);
+	}
+	close(fds[1]);
+	assert_int_equal(strbuf_read_fd(&got, fds[0]), 0);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(got.len, sizeof(big));
+	assert_memory_equal(got.buf, big, sizeof(big));
+	strbuf_release(&got);
+
+	/* a closed descriptor: -1, not a hang */
+	assert_int_equal(write_in_full(-1, "x", 1), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strdup_rules),
+		cmocka_unit_test(test_memdupz_and_zero_sizes),
+		cmocka_unit_test(test_write_in_full),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
