@@ -14,6 +14,10 @@
 
 /* Bodies are traced in full at -v=9, cut to this many bytes at -v=8. */
 #define TRACE_BODY_LIMIT 1024
+/* Requests in flight on one HTTP/2 connection: the concurrent streams most
+ * servers (ARM's front door, nginx, Go's net/http) allow; libcurl holds
+ * back any beyond what the server's SETTINGS permit. */
+#define MAX_STREAMS 100
 
 struct azl_http {
 	CURLSH *share;
@@ -22,6 +26,7 @@ struct azl_http {
 	struct strbuf ca_pem, ca_file, cert, key, tls_server_name, proxy_url,
 		user_agent, tls_hint;
 	unsigned long requests;
+	long http_version;        /* CURL_HTTP_VERSION_* of the last answer */
 };
 
 /* One request in flight, on its own easy handle. */
@@ -341,6 +346,10 @@ static void set_transport(const struct azl_http *http, CURL *e)
 		curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);
 	if (!o->disable_compression)
 		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	/* HTTP/2 where TLS negotiates it (ARM, Entra ID and API servers do),
+	 * so concurrent requests share one connection; libcurl's default
+	 * since 7.62, explicit for older ones */
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 }
 
 static void trace_body(const char *label, const char *body, size_t len)
@@ -542,10 +551,12 @@ static int xfer_finish(struct azl_http *http, struct xfer *x, CURLcode cc)
 	int rc = 0;
 
 	http->requests++;
-	if (cc != CURLE_OK)
+	if (cc != CURLE_OK) {
 		rc = transport_error(http, x, cc);
-	else
+	} else {
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->resp->status);
+		curl_easy_getinfo(x->easy, CURLINFO_HTTP_VERSION, &http->http_version);
+	}
 	trace_response(x, rc);
 	return rc;
 }
@@ -645,12 +656,17 @@ int azl_http_do_many_errors(struct azl_http *http, const struct azl_http_request
 
 	if (!n)
 		return 0;
+	/* max_parallel bounds connections; over HTTP/2 the requests are
+	 * streams of one connection (PIPEWAIT below), so all can go at once */
+	if (http->http_version >= CURL_HTTP_VERSION_2_0 && slots < MAX_STREAMS)
+		slots = MAX_STREAMS;
 	if (slots > n)
 		slots = n;
 	b.multi = curl_multi_init();
 	xs = xcalloc(slots, sizeof(*xs));
 	if (!b.multi)
 		abort();
+	curl_multi_setopt(b.multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	for (i = 0; i < slots; i++) {
 		xfer_init(&xs[i], curl_easy_init());
 		if (!xs[i].easy)

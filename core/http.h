@@ -66,7 +66,8 @@ int azl_http_do(struct azl_http *http, const struct azl_http_request *req,
 		struct azl_http_response *resp);
 
 /* Performs n independent requests concurrently (at most max_parallel at a
- * time) over the shared connection cache. results[i] is the return value
+ * time, or up to 100 when the server last answered over HTTP/2, which
+ * multiplexes them on one connection) over the shared connection cache. results[i] is the return value
  * azl_http_do() would have given for reqs[i]; the error message left behind
  * is that of the last request to fail. Returns 0. */
 int azl_http_do_many(struct azl_http *http, const struct azl_http_request *reqs,
