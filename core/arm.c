@@ -18,7 +18,11 @@
 #define DEFAULT_RETRY_BUDGET_MS 60000L
 #define DEFAULT_RETRY_BASE_MS 500L
 #define DEFAULT_TIMEOUT_MS 60000L
-#define DEFAULT_MAX_PARALLEL 8
+/* Connections for azl_arm_get_many over HTTP/1.1 (over HTTP/2 http.c
+ * multiplexes all on one). 16 measured best against the simulator: the
+ * large `pools` (102 profiles) took ~0.69 s at 8, 0.52 s at 16, 0.65 s at
+ * 48, where TLS handshakes cost more than the round trips they save. */
+#define DEFAULT_MAX_PARALLEL 16
 #define MAX_BACKOFF_MS 30000L
 /* A runaway nextLink chain is a server bug; stop rather than loop. */
 #define MAX_PAGES 1000

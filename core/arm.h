@@ -47,7 +47,7 @@ struct azl_arm_options {
 	long retry_budget_ms;        /* total time spent waiting; 0: 60000 */
 	long retry_base_ms;          /* first backoff; 0: 500 */
 	long timeout_ms;             /* per request; 0: 60000 */
-	int max_parallel;            /* azl_arm_get_many; 0: 8 */
+	int max_parallel;            /* azl_arm_get_many; 0: 16 */
 };
 
 int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts);
