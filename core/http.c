@@ -650,7 +650,7 @@ int azl_http_do_many_errors(struct azl_http *http, const struct azl_http_request
 			    struct strbuf *errors, size_t n, int max_parallel)
 {
 	struct batch b = { http, NULL, reqs, resps, results, errors, n, 0 };
-	size_t slots = max_parallel > 0 ? (size_t)max_parallel : 1, i;
+	size_t slots = max_parallel > 0 ? (size_t)max_parallel : 1, keep = slots, i;
 	struct xfer *xs;
 	int running = 1;
 
@@ -667,6 +667,9 @@ int azl_http_do_many_errors(struct azl_http *http, const struct azl_http_request
 	if (!b.multi)
 		abort();
 	curl_multi_setopt(b.multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	/* the shared cache keeps what a wave opened: libcurl's default (4 per
+	 * handle in the multi) let a single GET close all but 4 of them */
+	curl_multi_setopt(b.multi, CURLMOPT_MAXCONNECTS, (long)(slots > keep ? slots : keep));
 	for (i = 0; i < slots; i++) {
 		xfer_init(&xs[i], curl_easy_init());
 		if (!xs[i].easy)
