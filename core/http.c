@@ -22,6 +22,8 @@
 struct azl_http {
 	CURLSH *share;
 	CURL *easy;               /* reused for sequential requests */
+	CURLM *multi;             /* azl_http_do_many's; kept, as libcurl
+				   * caches the parsed CA file in it */
 	struct azl_http_options opts;  /* strings point into owned below */
 	struct strbuf ca_pem, ca_file, cert, key, tls_server_name, proxy_url,
 		user_agent, tls_hint;
@@ -98,7 +100,8 @@ int azl_http_new(struct azl_http **out, const struct azl_http_options *opts)
 
 	http->share = curl_share_init();
 	http->easy = curl_easy_init();
-	if (!http->share || !http->easy) {
+	http->multi = curl_multi_init();
+	if (!http->share || !http->easy || !http->multi) {
 		azl_http_free(http);
 		return azl_error_set(AZL_ERROR, "cannot create a libcurl handle (out of memory?)");
 	}
@@ -115,6 +118,7 @@ void azl_http_free(struct azl_http *http)
 		return;
 	/* easy handles go first: they hold connections of the share */
 	curl_easy_cleanup(http->easy);
+	curl_multi_cleanup(http->multi);
 	curl_share_cleanup(http->share);
 	strbuf_release(&http->ca_pem);
 	strbuf_release(&http->ca_file);
@@ -662,10 +666,8 @@ int azl_http_do_many_errors(struct azl_http *http, const struct azl_http_request
 		slots = MAX_STREAMS;
 	if (slots > n)
 		slots = n;
-	b.multi = curl_multi_init();
+	b.multi = http->multi;
 	xs = xcalloc(slots, sizeof(*xs));
-	if (!b.multi)
-		abort();
 	curl_multi_setopt(b.multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	/* the shared cache keeps what a wave opened: libcurl's default (4 per
 	 * handle in the multi) let a single GET close all but 4 of them */
@@ -688,7 +690,6 @@ int azl_http_do_many_errors(struct azl_http *http, const struct azl_http_request
 		xfer_release(&xs[i]);
 	}
 	free(xs);
-	curl_multi_cleanup(b.multi);
 	return 0;
 }
 
