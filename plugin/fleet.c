@@ -1,145 +1,19 @@
 #include "fleet.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "arm.h"
 #include "auth.h"
 #include "error.h"
 #include "json.h"
-#include "log.h"
-#include "poolcache.h"
 #include "print.h"
 #include "wrapper.h"
 
-/* Contexts inspected at once: enough to hide latency, few enough not to be
- * throttled by ARM's per-subscription read bucket. */
-#define MAX_WORKERS 8
-
-struct fleet_run {
-	const struct azl_global_flags *g;
-	const struct azl_cluster_flags *cf;
-	const char *const *pools;
-	size_t nr_pools;
-	struct azl_kubeconfig *kc;
-	struct azl_arm_credential *cred;
-	const struct azl_cloud *cloud;
-	struct azl_fleet *fleet;
-	pthread_mutex_t lock;
-	size_t next;
-};
-
-/* Completion reads these back without touching the network. */
-static void remember_pools(const struct azl_rest_config *cfg, const struct azl_pool_list *pools)
-{
-	struct strbuf key = STRBUF_INIT;
-	const char **names = xcalloc(pools->nr + 1, sizeof(*names));
-
-	for (size_t i = 0; i < pools->nr; i++)
-		names[i] = pools->items[i].name;
-	azl_poolcache_key(&key, cfg);
-	if (azl_poolcache_write(key.buf, names, pools->nr))
-		azl_logf(4, "%s", azl_error_message());
-	free(names);
-	strbuf_release(&key);
-}
-
-/* *arm is the worker's ARM client, made on first use: the contexts a worker
- * inspects reuse its connections instead of each paying for TLS handshakes. */
-static int inspect_cluster(struct fleet_run *run, struct azl_arm **arm,
-			   const struct azl_rest_config *cfg, struct azl_kube *kube,
-			   struct azl_inspection *ins)
-{
-	struct azl_arm_options ao = { .credential = run->cred };
-	struct azl_cluster_query q = {
-		.server = cfg->server, .context = cfg->context_name,
-		.subscription = run->cf->subscription, .resource_group = run->cf->resource_group,
-		.name = run->cf->name, .cloud = run->cloud,
-	};
-	int rc = *arm ? 0 : azl_arm_new(arm, &ao);
-
-	if (!rc)
-		rc = azl_cluster_resolve(*arm, kube, &q, &ins->cluster);
-	if (!rc)
-		rc = azl_pool_load(*arm, kube, &ins->cluster, run->pools, run->nr_pools, &ins->pools);
-	if (!rc && !run->nr_pools)
-		remember_pools(cfg, &ins->pools);
-	return rc;
-}
-
-static void inspect_one(struct fleet_run *run, struct azl_arm **arm, struct azl_inspection *ins)
-{
-	struct azl_kube_overrides ov;
-	struct azl_rest_config *cfg = NULL;
-	struct azl_kube *kube = NULL;
-	int rc = azl_global_flags_overrides(run->g, &ov);
-
-	if (ins->context)
-		ov.context = ins->context;
-	if (!rc)
-		rc = azl_kubeconfig_resolve(run->kc, &ov, &cfg);
-	if (!rc && !ins->context)
-		ins->context = xstrdup(cfg->context_name);
-	if (!rc)
-		rc = azl_kube_new(&kube, cfg);
-	if (!rc)
-		rc = inspect_cluster(run, arm, cfg, kube, ins);
-	if (rc) {
-		ins->rc = rc;
-		strbuf_addstr(&ins->error, azl_error_message());
-	}
-	azl_kube_free(kube);
-	azl_rest_config_free(cfg);
-}
-
-static void *worker(void *arg)
-{
-	struct fleet_run *run = arg;
-	struct azl_arm *arm = NULL;
-
-	for (;;) {
-		size_t i;
-
-		pthread_mutex_lock(&run->lock);
-		i = run->next++;
-		pthread_mutex_unlock(&run->lock);
-		if (i >= run->fleet->nr)
-			break;
-		inspect_one(run, &arm, &run->fleet->items[i]);
-	}
-	azl_arm_free(arm);
-	/* the last message is thread-local: free it before the thread ends */
-	azl_error_clear();
-	return NULL;
-}
-
-/* This thread works too: MAX_WORKERS in all. */
-static void run_workers(struct fleet_run *run)
-{
-	pthread_t threads[MAX_WORKERS];
-	size_t n = run->fleet->nr < MAX_WORKERS ? run->fleet->nr : MAX_WORKERS;
-	size_t started = 0;
-
-	for (; started + 1 < n; started++)
-		if (pthread_create(&threads[started], NULL, worker, run))
-			break;
-	worker(run);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-}
-
 static void add_context(struct azl_fleet *f, const char *name, size_t len)
 {
-	struct azl_inspection *items = xrealloc(f->items, (f->nr + 1) * sizeof(*items));
-
-	f->items = items;
-	memset(&items[f->nr], 0, sizeof(items[f->nr]));
-	strbuf_init(&items[f->nr].error, 0);
-	if (name)
-		items[f->nr].context = xmemdupz(name, len);
-	f->nr++;
+	f->items = xrealloc(f->items, (f->nr + 1) * sizeof(*f->items));
+	azl_inspection_init(&f->items[f->nr++], name, len);
 }
 
 static int list_contexts(const struct azl_kubeconfig *kc, const struct azl_cluster_flags *cf,
@@ -204,31 +78,37 @@ static void warn_mismatches(const struct azl_fleet *f)
 int azl_fleet_inspect(const struct azl_global_flags *g, const struct azl_cluster_flags *cf,
 		      const char *const *pools, size_t nr_pools, struct azl_fleet *out)
 {
-	struct fleet_run run = { g, cf, pools, nr_pools, NULL, NULL, NULL, out,
-				 PTHREAD_MUTEX_INITIALIZER, 0 };
+	struct azl_kube_overrides ov;
+	struct azl_inspect_options o = {
+		.overrides = &ov, .subscription = cf->subscription,
+		.resource_group = cf->resource_group, .name = cf->name,
+		.pools = pools, .nr_pools = nr_pools,
+	};
+	struct azl_kubeconfig *kc = NULL;
 	struct azl_auth *auth = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = check_flags(g, cf);
 	if (!rc)
-		rc = azl_kubeconfig_load(&run.kc, g->kubeconfig);
+		rc = azl_global_flags_overrides(g, &ov);
+	if (!rc)
+		rc = azl_kubeconfig_load(&kc, g->kubeconfig);
 	if (!rc && (cf->all_contexts || cf->contexts))
-		rc = list_contexts(run.kc, cf, out);
+		rc = list_contexts(kc, cf, out);
 	else if (!rc)
 		add_context(out, NULL, 0);
 	if (!rc)
 		rc = azl_auth_open(&auth, &cf->az);
-	if (!rc)
-		rc = azl_arm_credential_new(&run.cred, auth);
 	if (!rc) {
-		run.cloud = azl_auth_cloud(auth);
-		run_workers(&run);
-		warn_mismatches(out);
+		o.kubeconfig = kc;
+		o.auth = auth;
+		rc = azl_inspect_contexts(&o, out->items, out->nr);
 	}
-	azl_arm_credential_free(run.cred);
+	if (!rc)
+		warn_mismatches(out);
 	azl_auth_free(auth);
-	azl_kubeconfig_free(run.kc);
+	azl_kubeconfig_free(kc);
 	if (rc)
 		azl_fleet_release(out);
 	return rc;
@@ -238,12 +118,8 @@ void azl_fleet_release(struct azl_fleet *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->nr; i++) {
-		free(f->items[i].context);
-		strbuf_release(&f->items[i].error);
-		azl_cluster_release(&f->items[i].cluster);
-		azl_pool_list_release(&f->items[i].pools);
-	}
+	for (size_t i = 0; i < f->nr; i++)
+		azl_inspection_release(&f->items[i]);
 	free(f->items);
 	memset(f, 0, sizeof(*f));
 }

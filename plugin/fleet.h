@@ -2,9 +2,8 @@
  * context or a fleet of them (--all-contexts, --contexts a,b) in parallel,
  * the documented -o json/yaml tree, and the fleet summary line.
  *
- * Each context is inspected on its own thread with its own Kubernetes and
- * ARM clients; one ARM credential serves them all. A context that fails
- * keeps its one-line error; the others carry on. */
+ * The inspection itself is core's (inspect.h); this is the front end's
+ * part: which contexts the flags name, and how the outcome is printed. */
 #ifndef AZL_PLUGIN_FLEET_H
 #define AZL_PLUGIN_FLEET_H
 
@@ -12,6 +11,7 @@
 
 #include "auth-flags.h"
 #include "cluster.h"
+#include "inspect.h"
 #include "common.h"
 #include "pool.h"
 #include "strbuf.h"
@@ -43,15 +43,6 @@ struct azl_cluster_flags {
 		   "Inspect these kubeconfig contexts (comma-separated), in parallel.", \
 		   AZL_COMPLETE_CONTEXT), \
 	AZL_OPT_AZURE_FLAGS(T, m.az)
-
-/* One context's outcome. */
-struct azl_inspection {
-	char *context;
-	int rc;                      /* 0, or the AZL_E* of the failure */
-	struct strbuf error;         /* one line when rc != 0 */
-	struct azl_cluster cluster;
-	struct azl_pool_list pools;
-};
 
 struct azl_fleet {
 	struct azl_inspection *items; /* in kubeconfig (or --contexts) order */

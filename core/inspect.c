@@ -1,0 +1,155 @@
+#include "inspect.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arm.h"
+#include "error.h"
+#include "kube.h"
+#include "log.h"
+#include "poolcache.h"
+#include "wrapper.h"
+
+/* Contexts inspected at once: enough to hide latency, few enough not to be
+ * throttled by ARM's per-subscription read bucket. */
+#define MAX_WORKERS 8
+
+struct inspect_run {
+	const struct azl_inspect_options *opts;
+	struct azl_arm_credential *cred;
+	const struct azl_cloud *cloud;
+	struct azl_inspection *items;
+	size_t nr;
+	pthread_mutex_t lock;
+	size_t next;
+};
+
+void azl_inspection_init(struct azl_inspection *ins, const char *context, size_t len)
+{
+	memset(ins, 0, sizeof(*ins));
+	strbuf_init(&ins->error, 0);
+	if (context)
+		ins->context = xmemdupz(context, len);
+}
+
+void azl_inspection_release(struct azl_inspection *ins)
+{
+	if (!ins)
+		return;
+	free(ins->context);
+	strbuf_release(&ins->error);
+	azl_cluster_release(&ins->cluster);
+	azl_pool_list_release(&ins->pools);
+	memset(ins, 0, sizeof(*ins));
+}
+
+/* Completion reads these back without touching the network. */
+static void remember_pools(const struct azl_rest_config *cfg, const struct azl_pool_list *pools)
+{
+	struct strbuf key = STRBUF_INIT;
+	const char **names = xcalloc(pools->nr + 1, sizeof(*names));
+
+	for (size_t i = 0; i < pools->nr; i++)
+		names[i] = pools->items[i].name;
+	azl_poolcache_key(&key, cfg);
+	if (azl_poolcache_write(key.buf, names, pools->nr))
+		azl_logf(4, "%s", azl_error_message());
+	free(names);
+	strbuf_release(&key);
+}
+
+/* *arm is the worker's ARM client, made on first use: the contexts a worker
+ * inspects reuse its connections instead of each paying for TLS handshakes. */
+static int inspect_cluster(struct inspect_run *run, struct azl_arm **arm,
+			   const struct azl_rest_config *cfg, struct azl_kube *kube,
+			   struct azl_inspection *ins)
+{
+	const struct azl_inspect_options *o = run->opts;
+	struct azl_arm_options ao = { .credential = run->cred };
+	struct azl_cluster_query q = {
+		.server = cfg->server, .context = cfg->context_name,
+		.subscription = o->subscription, .resource_group = o->resource_group,
+		.name = o->name, .cloud = run->cloud,
+	};
+	int rc = *arm ? 0 : azl_arm_new(arm, &ao);
+
+	if (!rc)
+		rc = azl_cluster_resolve(*arm, kube, &q, &ins->cluster);
+	if (!rc)
+		rc = azl_pool_load(*arm, kube, &ins->cluster, o->pools, o->nr_pools, &ins->pools);
+	if (!rc && !o->nr_pools)
+		remember_pools(cfg, &ins->pools);
+	return rc;
+}
+
+static void inspect_one(struct inspect_run *run, struct azl_arm **arm, struct azl_inspection *ins)
+{
+	struct azl_kube_overrides ov = *run->opts->overrides;
+	struct azl_rest_config *cfg = NULL;
+	struct azl_kube *kube = NULL;
+	int rc;
+
+	if (ins->context)
+		ov.context = ins->context;
+	rc = azl_kubeconfig_resolve(run->opts->kubeconfig, &ov, &cfg);
+	if (!rc && !ins->context)
+		ins->context = xstrdup(cfg->context_name);
+	if (!rc)
+		rc = azl_kube_new(&kube, cfg);
+	if (!rc)
+		rc = inspect_cluster(run, arm, cfg, kube, ins);
+	if (rc) {
+		ins->rc = rc;
+		strbuf_addstr(&ins->error, azl_error_message());
+	}
+	azl_kube_free(kube);
+	azl_rest_config_free(cfg);
+}
+
+static void *worker(void *arg)
+{
+	struct inspect_run *run = arg;
+	struct azl_arm *arm = NULL;
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&run->lock);
+		i = run->next++;
+		pthread_mutex_unlock(&run->lock);
+		if (i >= run->nr)
+			break;
+		inspect_one(run, &arm, &run->items[i]);
+	}
+	azl_arm_free(arm);
+	return NULL;
+}
+
+/* This thread works too: MAX_WORKERS in all. */
+static void run_workers(struct inspect_run *run)
+{
+	pthread_t threads[MAX_WORKERS];
+	size_t n = run->nr < MAX_WORKERS ? run->nr : MAX_WORKERS;
+	size_t started = 0;
+
+	for (; started + 1 < n; started++)
+		if (pthread_create(&threads[started], NULL, worker, run))
+			break;
+	worker(run);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+}
+
+int azl_inspect_contexts(const struct azl_inspect_options *opts,
+			 struct azl_inspection *items, size_t n)
+{
+	struct inspect_run run = { opts, NULL, azl_auth_cloud(opts->auth), items, n,
+				   PTHREAD_MUTEX_INITIALIZER, 0 };
+	int rc = azl_arm_credential_new(&run.cred, opts->auth);
+
+	if (!rc)
+		run_workers(&run);
+	azl_arm_credential_free(run.cred);
+	return rc;
+}
