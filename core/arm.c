@@ -653,30 +653,75 @@ static int next_link(const struct azl_arm *arm, const cJSON *page, struct strbuf
 	return 1;
 }
 
-int azl_arm_list(struct azl_arm *arm, const char *path, cJSON **items)
+/* Moves the items of page (freed) and of the pages after it onto all. */
+static int follow_pages(struct azl_arm *arm, const char *path, struct strbuf *url,
+			cJSON *page, cJSON *all)
+{
+	int rc, pages = 0;
+
+	for (;;) {
+		rc = take_page(page, all, url->buf);
+		if (!rc)
+			rc = next_link(arm, page, url);
+		cJSON_Delete(page);
+		if (rc <= 0)
+			return rc;
+		if (++pages >= MAX_PAGES)
+			return azl_error_set(AZL_ESERVER, "GET %s: more than %d pages; stopping",
+					     path, MAX_PAGES);
+		rc = get_url(arm, url->buf, &page);
+		if (rc)
+			return rc;
+	}
+}
+
+/* The first page of path and the n GETs of paths, all at once. */
+static int first_page_along(struct azl_arm *arm, const char *first_url, const char *const *paths,
+			    size_t n, struct azl_arm_result *res)
+{
+	struct strbuf *urls = xcalloc(n + 1, sizeof(*urls));
+	const char **ptrs = xcalloc(n + 1, sizeof(*ptrs));
+	int rc;
+
+	ptrs[0] = first_url;
+	for (size_t i = 0; i < n; i++) {
+		strbuf_init(&urls[i], 0);
+		build_url(arm, paths[i], &urls[i]);
+		ptrs[i + 1] = urls[i].buf;
+	}
+	rc = get_urls(arm, ptrs, n + 1, res);
+	for (size_t i = 0; i < n; i++)
+		strbuf_release(&urls[i]);
+	free(urls);
+	free(ptrs);
+	if (!rc && res[0].code)
+		rc = azl_error_set(res[0].code, "%s", res[0].error.buf);
+	return rc;
+}
+
+int azl_arm_list_along(struct azl_arm *arm, const char *path, cJSON **items,
+		       const char *const *paths, size_t n, struct azl_arm_result *results)
 {
 	struct strbuf url = STRBUF_INIT;
-	cJSON *all = cJSON_CreateArray();
-	int rc = 0, pages = 0;
+	struct azl_arm_result *res = xcalloc(n + 1, sizeof(*res));
+	cJSON *all = NULL;
+	int rc;
 
 	*items = NULL;
 	build_url(arm, path, &url);
-	for (;;) {
-		cJSON *page;
-
-		rc = get_url(arm, url.buf, &page);
-		if (!rc)
-			rc = take_page(page, all, url.buf);
-		if (!rc)
-			rc = next_link(arm, page, &url);
-		cJSON_Delete(page);
-		if (rc <= 0)
-			break;
-		if (++pages >= MAX_PAGES) {
-			rc = azl_error_set(AZL_ESERVER, "GET %s: more than %d pages; stopping", path, MAX_PAGES);
-			break;
-		}
+	rc = first_page_along(arm, url.buf, paths, n, res);
+	if (!rc) {
+		all = cJSON_CreateArray();
+		rc = follow_pages(arm, path, &url, res[0].json, all);
+		res[0].json = NULL;
 	}
+	for (size_t i = 0; i < n; i++) {
+		results[i] = res[i + 1];
+		if (rc)
+			azl_arm_result_release(&results[i]);
+	}
+	azl_arm_result_release(&res[0]);
+	free(res);
 	strbuf_release(&url);
 	if (rc) {
 		cJSON_Delete(all);
@@ -684,6 +729,11 @@ int azl_arm_list(struct azl_arm *arm, const char *path, cJSON **items)
 	}
 	*items = all;
 	return 0;
+}
+
+int azl_arm_list(struct azl_arm *arm, const char *path, cJSON **items)
+{
+	return azl_arm_list_along(arm, path, items, NULL, 0, NULL);
 }
 
 /* Where the value of "/<key>/" starts (case-insensitive), or NULL. */

@@ -80,6 +80,12 @@ void azl_arm_result_release(struct azl_arm_result *res);
 int azl_arm_get_many(struct azl_arm *arm, const char *const *paths, size_t n,
 		     struct azl_arm_result *results);
 
+/* azl_arm_list() with azl_arm_get_many(paths) sent alongside its first
+ * page, saving a round trip when they do not depend on the list. On
+ * failure of the list, results are left empty. */
+int azl_arm_list_along(struct azl_arm *arm, const char *path, cJSON **items,
+		       const char *const *paths, size_t n, struct azl_arm_result *results);
+
 /* An ARM resource id split into its parts; the strings are owned. */
 struct azl_arm_id {
 	char *subscription;

@@ -187,18 +187,54 @@ static int check_names(const struct azl_cluster *c, const struct azl_pool_list *
 	return 0;
 }
 
-static int list_pools(struct azl_arm *arm, const struct azl_cluster *c,
-		      const char *const *names, size_t nr_names, struct azl_pool_list *out)
+/* The cluster's upgrade profile and available versions: asked for with
+ * the pool list, which they do not depend on. */
+static int cluster_profiles(struct azl_cluster *c, const struct azl_arm_result *res)
 {
-	struct strbuf path = STRBUF_INIT;
-	cJSON *items = NULL, *ap;
+	for (size_t i = 0; i < 2; i++)
+		if (res[i].code)
+			return azl_error_set(res[i].code, "%s", res[i].error.buf);
+	versions_of(azl_json_path(res[0].json, "properties.controlPlaneProfile.upgrades"),
+		    &c->upgrades, &c->nr_upgrades);
+	versions_of(azl_json_path(res[1].json, "properties.agentPoolVersions"),
+		    &c->available_versions, &c->nr_available_versions);
+	return 0;
+}
+
+/* Lists the pools with the cluster-level profiles alongside. */
+static int fetch_pools(struct azl_arm *arm, struct azl_cluster *c, cJSON **items)
+{
+	struct strbuf path = STRBUF_INIT, cpaths[2] = { STRBUF_INIT, STRBUF_INIT };
+	struct azl_arm_result res[2] = { AZL_ARM_RESULT_INIT, AZL_ARM_RESULT_INIT };
+	const char *ptrs[2];
 	int rc;
 
 	strbuf_addf(&path, "%s/agentPools", c->id);
-	rc = azl_arm_list(arm, path.buf, &items);
+	strbuf_addf(&cpaths[0], "%s/upgradeProfiles/default", c->id);
+	strbuf_addf(&cpaths[1], "%s/availableAgentPoolVersions", c->id);
+	ptrs[0] = cpaths[0].buf;
+	ptrs[1] = cpaths[1].buf;
+	rc = azl_arm_list_along(arm, path.buf, items, ptrs, 2, res);
+	if (!rc)
+		rc = cluster_profiles(c, res);
+	for (size_t i = 0; i < 2; i++) {
+		strbuf_release(&cpaths[i]);
+		azl_arm_result_release(&res[i]);
+	}
 	strbuf_release(&path);
-	if (rc)
+	return rc;
+}
+
+static int list_pools(struct azl_arm *arm, struct azl_cluster *c,
+		      const char *const *names, size_t nr_names, struct azl_pool_list *out)
+{
+	cJSON *items = NULL, *ap;
+	int rc = fetch_pools(arm, c, &items);
+
+	if (rc) {
+		cJSON_Delete(items);
 		return rc;
+	}
 	out->items = xcalloc((size_t)cJSON_GetArraySize(items) + 1, sizeof(*out->items));
 	cJSON_ArrayForEach(ap, items) {
 		if (!wanted(azl_json_str(ap, "name", ""), names, nr_names))
@@ -215,56 +251,42 @@ static int list_pools(struct azl_arm *arm, const struct azl_cluster *c,
 	return check_names(c, out, names, nr_names);
 }
 
-/* What load_profiles() asks for, in this order: the cluster's upgrade
- * profile, its available versions, then each pool's upgrade profile. */
-static void profile_paths(const struct azl_cluster *c, const struct azl_pool_list *list,
-			  struct strbuf *paths)
+static void apply_profiles(struct azl_pool_list *list, const struct azl_arm_result *res)
 {
-	strbuf_addf(&paths[0], "%s/upgradeProfiles/default", c->id);
-	strbuf_addf(&paths[1], "%s/availableAgentPoolVersions", c->id);
-	for (size_t i = 0; i < list->nr; i++)
-		strbuf_addf(&paths[i + 2], "%s/agentPools/%s/upgradeProfiles/default", c->id,
-			    list->items[i].name);
-}
-
-static void apply_profiles(struct azl_cluster *c, struct azl_pool_list *list,
-			   const struct azl_arm_result *res)
-{
-	versions_of(azl_json_path(res[0].json, "properties.controlPlaneProfile.upgrades"),
-		    &c->upgrades, &c->nr_upgrades);
-	versions_of(azl_json_path(res[1].json, "properties.agentPoolVersions"),
-		    &c->available_versions, &c->nr_available_versions);
 	for (size_t i = 0; i < list->nr; i++) {
 		struct azl_pool *p = &list->items[i];
 
 		free(p->latest_node_image_version);
 		p->latest_node_image_version =
-			xstrdup(azl_json_str(res[i + 2].json, "properties.latestNodeImageVersion", ""));
-		versions_of(azl_json_path(res[i + 2].json, "properties.upgrades"), &p->upgrades,
+			xstrdup(azl_json_str(res[i].json, "properties.latestNodeImageVersion", ""));
+		versions_of(azl_json_path(res[i].json, "properties.upgrades"), &p->upgrades,
 			    &p->nr_upgrades);
 	}
 }
 
-/* All of profile_paths() at once: they do not depend on each other. */
-static int load_profiles(struct azl_arm *arm, struct azl_cluster *c, struct azl_pool_list *list)
+/* Every pool's upgrade profile at once: they do not depend on each other,
+ * and AKS's 100 pools at most fit in one wave of HTTP/2 streams. */
+static int load_profiles(struct azl_arm *arm, const struct azl_cluster *c,
+			 struct azl_pool_list *list)
 {
-	size_t n = list->nr + 2;
+	size_t n = list->nr;
 	struct strbuf *paths = xcalloc(n, sizeof(*paths));
 	const char **ptrs = xcalloc(n, sizeof(*ptrs));
 	struct azl_arm_result *res = xcalloc(n, sizeof(*res));
 	int rc;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		strbuf_init(&paths[i], 0);
-	profile_paths(c, list, paths);
-	for (size_t i = 0; i < n; i++)
+		strbuf_addf(&paths[i], "%s/agentPools/%s/upgradeProfiles/default", c->id,
+			    list->items[i].name);
 		ptrs[i] = paths[i].buf;
+	}
 	rc = azl_arm_get_many(arm, ptrs, n, res);
 	for (size_t i = 0; !rc && i < n; i++)
 		if (res[i].code)
 			rc = azl_error_set(res[i].code, "%s", res[i].error.buf);
 	if (!rc)
-		apply_profiles(c, list, res);
+		apply_profiles(list, res);
 	for (size_t i = 0; i < n; i++) {
 		strbuf_release(&paths[i]);
 		azl_arm_result_release(&res[i]);
