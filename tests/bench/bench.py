@@ -266,12 +266,11 @@ class H2Front:
 
     def env(self):
         """Entra ID and ARM through the front."""
-        return {"AZURE_AUTHORITY_HOST": self.url + "/", "AZLINUX_ARM_ENDPOINT": self.url + "/"}
+        return azure_env(self.url)
 
     def direct_env(self):
         """Entra ID and ARM straight to the simulator, over HTTP/1.1."""
-        return {"AZURE_AUTHORITY_HOST": self.direct_url + "/",
-                "AZLINUX_ARM_ENDPOINT": self.direct_url + "/"}
+        return azure_env(self.direct_url)
 
     def take_log(self):
         """[(alpn, client port, status, request line)] logged since the last call."""
@@ -286,6 +285,10 @@ class H2Front:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def azure_env(url):
+    return {"AZURE_AUTHORITY_HOST": url + "/", "AZLINUX_ARM_ENDPOINT": url + "/"}
 
 
 def free_port():
