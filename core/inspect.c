@@ -23,6 +23,7 @@ struct inspect_run {
 	size_t nr;
 	pthread_mutex_t lock;
 	size_t next;
+	size_t done;
 };
 
 void azl_inspection_init(struct azl_inspection *ins, const char *context, size_t len)
@@ -107,6 +108,17 @@ static void inspect_one(struct inspect_run *run, struct azl_arm **arm, struct az
 	azl_rest_config_free(cfg);
 }
 
+static void report(struct inspect_run *run, const struct azl_inspection *ins)
+{
+	const struct azl_inspect_options *o = run->opts;
+
+	pthread_mutex_lock(&run->lock);
+	run->done++;
+	if (o->progress)
+		o->progress(run->done, run->nr, ins, o->progress_data);
+	pthread_mutex_unlock(&run->lock);
+}
+
 static void *worker(void *arg)
 {
 	struct inspect_run *run = arg;
@@ -121,6 +133,7 @@ static void *worker(void *arg)
 		if (i >= run->nr)
 			break;
 		inspect_one(run, &arm, &run->items[i]);
+		report(run, &run->items[i]);
 	}
 	azl_arm_free(arm);
 	return NULL;
@@ -145,7 +158,7 @@ int azl_inspect_contexts(const struct azl_inspect_options *opts,
 			 struct azl_inspection *items, size_t n)
 {
 	struct inspect_run run = { opts, NULL, azl_auth_cloud(opts->auth), items, n,
-				   PTHREAD_MUTEX_INITIALIZER, 0 };
+				   PTHREAD_MUTEX_INITIALIZER, 0, 0 };
 	int rc = azl_arm_credential_new(&run.cred, opts->auth);
 
 	if (!rc)

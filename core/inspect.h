@@ -32,6 +32,10 @@ struct azl_inspect_options {
 	struct azl_auth *auth;
 	const char *const *pools;    /* only these pools; all when nr_pools is 0 */
 	size_t nr_pools;
+	/* Called after each context, one call at a time, from any thread. */
+	void (*progress)(size_t done, size_t total, const struct azl_inspection *last,
+			 void *data);
+	void *progress_data;
 };
 
 /* context may be NULL (the current context); len is strlen-like. */

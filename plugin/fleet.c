@@ -8,6 +8,7 @@
 #include "error.h"
 #include "json.h"
 #include "print.h"
+#include "progress.h"
 #include "wrapper.h"
 
 static void add_context(struct azl_fleet *f, const char *name, size_t len)
@@ -75,6 +76,31 @@ static void warn_mismatches(const struct azl_fleet *f)
 	}
 }
 
+static void show_progress(size_t done, size_t total, const struct azl_inspection *last,
+			  void *data)
+{
+	if (total > 1)
+		azl_progress_update(data, "inspected %zu of %zu contexts (%s%s)", done, total,
+				    last->context, last->rc ? ": failed" : "");
+}
+
+/* Waits over a second show progress on stderr; shorter ones show none. */
+static int inspect_with_progress(struct azl_inspect_options *o, struct azl_fleet *f)
+{
+	struct azl_progress *progress = NULL;
+	int rc;
+
+	azl_progress_new_delayed(&progress, stderr, 1000);
+	azl_progress_update(progress, "inspecting %s", f->nr > 1 ? "contexts" :
+			    f->items[0].context ? f->items[0].context : "the current context");
+	o->progress = show_progress;
+	o->progress_data = progress;
+	rc = azl_inspect_contexts(o, f->items, f->nr);
+	azl_progress_clear(progress);
+	azl_progress_free(progress);
+	return rc;
+}
+
 int azl_fleet_inspect(const struct azl_global_flags *g, const struct azl_cluster_flags *cf,
 		      const char *const *pools, size_t nr_pools, struct azl_fleet *out)
 {
@@ -103,7 +129,7 @@ int azl_fleet_inspect(const struct azl_global_flags *g, const struct azl_cluster
 	if (!rc) {
 		o.kubeconfig = kc;
 		o.auth = auth;
-		rc = azl_inspect_contexts(&o, out->items, out->nr);
+		rc = inspect_with_progress(&o, out);
 	}
 	if (!rc)
 		warn_mismatches(out);

@@ -1,5 +1,6 @@
 #include "progress.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,33 +9,47 @@
 
 #include "error.h"
 #include "strbuf.h"
+#include "wrapper.h"
 
 struct azl_progress {
 	FILE *out;
 	int live;               /* rewrite one line in place */
 	struct strbuf last;     /* what is showing, to skip repeats */
+	/* delayed mode: a timer thread shows the pending update once due */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t timer;
+	int has_timer, stopping, due;
+	long delay_ms;
+	struct strbuf pending;  /* the latest update not yet shown */
 };
 
 static int progress_new(struct azl_progress **out, FILE *stream, int live)
 {
-	struct azl_progress *p = calloc(1, sizeof(*p));
+	struct azl_progress *p = xcalloc(1, sizeof(*p));
 
-	if (!p)
-		return azl_error_set(AZL_ERROR, "out of memory");
 	p->out = stream;
 	p->live = live;
+	p->due = 1;
 	strbuf_init(&p->last, 0);
+	strbuf_init(&p->pending, 0);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
 	*out = p;
 	return 0;
 }
 
-int azl_progress_new(struct azl_progress **out, FILE *stream)
+static int stream_is_live(FILE *stream)
 {
 	const char *term = getenv("TERM");
 
 	/* A dumb terminal cannot erase a line. */
-	return progress_new(out, stream, isatty(fileno(stream)) &&
-			    !(term && !strcmp(term, "dumb")));
+	return isatty(fileno(stream)) && !(term && !strcmp(term, "dumb"));
+}
+
+int azl_progress_new(struct azl_progress **out, FILE *stream)
+{
+	return progress_new(out, stream, stream_is_live(stream));
 }
 
 int azl_progress_new_plain(struct azl_progress **out, FILE *stream)
@@ -42,13 +57,29 @@ int azl_progress_new_plain(struct azl_progress **out, FILE *stream)
 	return progress_new(out, stream, 0);
 }
 
+static void stop_timer(struct azl_progress *p)
+{
+	if (!p->has_timer)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stopping = 1;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->timer, NULL);
+	p->has_timer = 0;
+}
+
 void azl_progress_free(struct azl_progress *p)
 {
 	if (!p)
 		return;
+	stop_timer(p);
 	if (p->live && p->last.len)
 		fputs("\n", p->out);  /* leave the cursor on a fresh line */
 	strbuf_release(&p->last);
+	strbuf_release(&p->pending);
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
 
@@ -87,7 +118,14 @@ static void showv(struct azl_progress *p, int final, const char *fmt, va_list ap
 	struct strbuf msg = STRBUF_INIT;
 
 	strbuf_vaddf(&msg, fmt, ap);
-	show(p, &msg, final);
+	pthread_mutex_lock(&p->lock);
+	if (p->due) {
+		show(p, &msg, final);
+	} else {
+		strbuf_reset(&p->pending);
+		strbuf_addbuf(&p->pending, &msg);
+	}
+	pthread_mutex_unlock(&p->lock);
 	strbuf_release(&msg);
 }
 
@@ -104,7 +142,63 @@ void azl_progress_done(struct azl_progress *p, const char *fmt, ...)
 {
 	va_list ap;
 
+	stop_timer(p);
 	va_start(ap, fmt);
 	showv(p, 1, fmt, ap);
 	va_end(ap);
+}
+
+void azl_progress_clear(struct azl_progress *p)
+{
+	stop_timer(p);
+	if (p->live && p->last.len) {
+		fputs("\r\033[K", p->out);
+		fflush(p->out);
+	}
+	strbuf_reset(&p->last);
+}
+
+/* Sleeps until the delay is over (or the wait ends first), then shows the
+ * latest update; later updates show as they come. */
+static void *timer_main(void *arg)
+{
+	struct azl_progress *p = arg;
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += p->delay_ms / 1000;
+	until.tv_nsec += (p->delay_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopping &&
+	       pthread_cond_timedwait(&p->wake, &p->lock, &until) == 0)
+		;
+	if (!p->stopping) {
+		p->due = 1;
+		if (p->pending.len)
+			show(p, &p->pending, 0);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int azl_progress_new_delayed(struct azl_progress **out, FILE *stream, long delay_ms)
+{
+	struct azl_progress *p;
+	int rc = progress_new(&p, stream, stream_is_live(stream));
+
+	if (rc)
+		return rc;
+	p->due = 0;
+	p->delay_ms = delay_ms;
+	if (pthread_create(&p->timer, NULL, timer_main, p)) {
+		p->due = 1;  /* no timer: show updates at once rather than never */
+	} else {
+		p->has_timer = 1;
+	}
+	*out = p;
+	return 0;
 }

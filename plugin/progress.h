@@ -12,6 +12,10 @@ struct azl_progress;
 int azl_progress_new(struct azl_progress **out, FILE *stream);
 /* Forces plain lines (tests, --no-progress). */
 int azl_progress_new_plain(struct azl_progress **out, FILE *stream);
+/* For waits that are usually short: shows nothing until delay_ms have
+ * passed, then the latest update, so a command that ends sooner prints no
+ * progress at all. */
+int azl_progress_new_delayed(struct azl_progress **out, FILE *stream, long delay_ms);
 void azl_progress_free(struct azl_progress *p);
 
 /* Shows the current state ("pool np1: 2/5 nodes upgraded"). */
@@ -20,5 +24,8 @@ void azl_progress_update(struct azl_progress *p, const char *fmt, ...)
 /* Ends the live line with a final message that stays on screen. */
 void azl_progress_done(struct azl_progress *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Ends without a final message: erases the live line, if one shows. */
+void azl_progress_clear(struct azl_progress *p);
 
 #endif

@@ -320,6 +320,22 @@ static void test_progress_plain(void **state)
 	azl_progress_free(NULL);
 }
 
+/* A wait that ends before the delay shows nothing, not even its end. */
+static void test_progress_delayed_short_wait_is_silent(void **state)
+{
+	struct azl_progress *p;
+	FILE *f = tmpfile();
+
+	(void)state;
+	assert_int_equal(azl_progress_new_delayed(&p, f, 60000), 0);
+	azl_progress_update(p, "inspecting %d contexts", 3);
+	azl_progress_done(p, "inspected 3 contexts");
+	azl_progress_clear(p);
+	azl_progress_free(p);
+	assert_int_equal(ftell(f), 0);
+	fclose(f);
+}
+
 static void test_progress_live(void **state)
 {
 	struct azl_progress *p;
@@ -356,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_color_rules),
 		cmocka_unit_test(test_progress_plain),
 		cmocka_unit_test(test_progress_live),
+		cmocka_unit_test(test_progress_delayed_short_wait_is_silent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
