@@ -85,14 +85,17 @@ static void show_progress(size_t done, size_t total, const struct azl_inspection
 }
 
 /* Waits over a second show progress on stderr; shorter ones show none. */
-static int inspect_with_progress(struct azl_inspect_options *o, struct azl_fleet *f)
+static int inspect_with_progress(struct azl_inspect_options *o, struct azl_fleet *f,
+				 const char *context)
 {
 	struct azl_progress *progress = NULL;
 	int rc;
 
 	azl_progress_new_delayed(&progress, stderr, 1000);
-	azl_progress_update(progress, "inspecting %s", f->nr > 1 ? "contexts" :
-			    f->items[0].context ? f->items[0].context : "the current context");
+	if (f->multi)
+		azl_progress_update(progress, "inspecting %zu contexts", f->nr);
+	else
+		azl_progress_update(progress, "inspecting context %s", context ? context : "");
 	o->progress = show_progress;
 	o->progress_data = progress;
 	rc = azl_inspect_contexts(o, f->items, f->nr);
@@ -129,7 +132,8 @@ int azl_fleet_inspect(const struct azl_global_flags *g, const struct azl_cluster
 	if (!rc) {
 		o.kubeconfig = kc;
 		o.auth = auth;
-		rc = inspect_with_progress(&o, out);
+		rc = inspect_with_progress(&o, out, g->context ? g->context :
+					   azl_kubeconfig_current_context(kc));
 	}
 	if (!rc)
 		warn_mismatches(out);

@@ -1,6 +1,7 @@
 """Shared helpers for the end-to-end tests: isolated environments and runners."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -32,3 +33,13 @@ def run_cmd(argv, env, input=None, timeout=60):
 def kubectl(env, *args, input=None, timeout=60):
     """The real kubectl against the simulator."""
     return run_cmd([KUBECTL, *args], env, input=input, timeout=timeout)
+
+
+PROGRESS_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ")
+
+
+def diagnostics(stderr):
+    """stderr without the timestamped progress lines a wait over a second
+    prints when stderr is not a terminal (test_progress.py tests those), so
+    error and warning assertions hold however slow the machine is."""
+    return "".join(l for l in stderr.splitlines(True) if not PROGRESS_LINE.match(l))

@@ -97,7 +97,7 @@ def test_retries_are_bounded(sim, run):
     r = run("pools", *by_name(c))
     assert r.returncode == 1
     assert len([x for x in settle(sim) if x["path"] == path]) == 5
-    lines = r.stderr.strip().splitlines()
+    lines = helpers.diagnostics(r.stderr).strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("error: GET %s: InternalServerError: " % path)
     assert "(HTTP 503) after 5 attempts" in lines[0]
@@ -113,7 +113,7 @@ def test_client_errors_are_not_retried_and_read_as_one_line(sim, run):
     r = run("pools", *by_name(c))
     assert r.returncode == 1
     assert statuses(sim, c.id) == [403]
-    assert r.stderr == (
+    assert helpers.diagnostics(r.stderr) == (
         "error: GET %s: AuthorizationFailed: The client 'x' does not have authorization to "
         "perform action 'Microsoft.ContainerService/managedClusters/read'. (HTTP 403, "
         "correlation id 5c1e0b9a-corr-0001): the identity needs read access (for example "

@@ -155,12 +155,12 @@ def test_check_failed_is_exit_1(checks, run):
     s, e = checks
     r = run("check", "nosuch", env=e)
     assert r.returncode == 1
-    assert r.stderr.strip() == ("error: node pool nosuch not found in cluster checks (resource "
+    assert helpers.diagnostics(r.stderr).strip() == ("error: node pool nosuch not found in cluster checks (resource "
                                 "group check-rg): see the pools with 'kubectl azlinux pools'")
     s.clusters[0].extra["in_arm"] = False
     r = run("check", env=e)
     assert r.returncode == 1
-    assert r.stderr.startswith("error: no AKS cluster with API server ")
+    assert helpers.diagnostics(r.stderr).startswith("error: no AKS cluster with API server ")
 
 
 def test_node_image_channel_makes_it_info(checks, run):

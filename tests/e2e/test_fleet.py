@@ -177,7 +177,7 @@ def test_flag_conflicts(fleet, run):
                       (["--all-contexts", "-g", "rg", "--name", "x"], "--name picks one cluster")):
         r = run("pools", *args, env=e)
         assert r.returncode == 1
-        assert r.stderr.startswith("error: ") and why in r.stderr
+        assert helpers.diagnostics(r.stderr).startswith("error: ") and why in r.stderr
 
 
 def test_two_contexts_for_one_cluster_count_once(fleet, run, tmp_path):

@@ -27,7 +27,7 @@ def test_slow_fleet_prints_timestamped_progress(make_sim, env, run):
     lines = r.stderr.splitlines()
     progress = [l for l in lines if re.match(STAMP + " ", l)]
     assert progress, r.stderr
-    assert all(re.match(STAMP + r" (inspecting contexts|inspected \d of 4 contexts \(\S+\))$", l)
+    assert all(re.match(STAMP + r" (inspecting 4 contexts|inspected \d of 4 contexts \(\S+\))$", l)
                for l in progress), progress
     assert any(l.endswith(" inspected 4 of 4 contexts (%s)" % l.split("(")[-1][:-1])
                for l in progress)
@@ -78,3 +78,12 @@ def test_terminal_gets_a_live_line_that_is_erased(make_sim, env, bin_path):
     # the live line is erased before the table, which starts on a clean line
     table_start = out.index("CONTEXT")
     assert out[:table_start].endswith("\r\033[K"), repr(out[:table_start][-80:])
+
+
+def test_slow_single_context_names_it(sim, env, run):
+    sim.latency_ms = 400  # token, cluster, pools, profiles...: well over a second
+    r = run("pools", env=env)
+    assert r.returncode == 0, r.stderr
+    progress = [l for l in r.stderr.splitlines() if re.match(STAMP + " ", l)]
+    assert progress == [progress[0]] and progress[0].endswith(
+        " inspecting context %s" % sim.clusters[0].name), r.stderr
