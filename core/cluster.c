@@ -289,6 +289,10 @@ int azl_cluster_cache_lookup(const char *server, const char *context, struct str
 	return id->len ? 0 : AZL_ENOTFOUND;
 }
 
+/* Entries are kept in the order they were last stored; past this many the
+ * oldest go, so a long-lived cache of many kubeconfigs stays small. */
+#define CACHE_MAX_ENTRIES 256
+
 /* Read-modify-write under the exclusive lock: replaces (id != NULL) or
  * removes the entry. */
 static int update_cache(const char *server, const char *context, const char *id)
@@ -316,6 +320,8 @@ static int update_cache(const char *server, const char *context, const char *id)
 		cJSON_AddStringToObject(e, "context", context);
 		cJSON_AddStringToObject(e, "id", id);
 		cJSON_AddItemToArray(clusters, e);
+		while (cJSON_GetArraySize(clusters) > CACHE_MAX_ENTRIES)
+			cJSON_DeleteItemFromArray(clusters, 0);
 	}
 	rc = (i >= 0 || id) ? write_cache(path.buf, root) : 0;
 	close(fd);

@@ -176,6 +176,39 @@ static void test_cluster_from_json(void **state)
 	cJSON_Delete(mc);
 }
 
+/* The cache keeps the 256 entries stored last; older ones go. */
+static void test_cache_is_bounded(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char *xdg = tu_path(dir, "cache");
+	struct strbuf id = STRBUF_INIT, server = STRBUF_INIT;
+
+	(void)state;
+	setenv("XDG_CACHE_HOME", xdg, 1);
+	for (int i = 0; i < 300; i++) {
+		strbuf_reset(&server);
+		strbuf_addf(&server, "https://c%d:443", i);
+		assert_int_equal(azl_cluster_cache_store(server.buf, "ctx", "/subscriptions/s/x"), 0);
+	}
+	/* storing an old entry again makes it the newest */
+	assert_int_equal(azl_cluster_cache_store("https://c44:443", "ctx", "/subscriptions/s/y"), 0);
+	assert_int_equal(azl_cluster_cache_store("https://c300:443", "ctx", "/subscriptions/s/z"), 0);
+	assert_int_equal(azl_cluster_cache_lookup("https://c44:443", "ctx", &id), 0);
+	assert_string_equal(id.buf, "/subscriptions/s/y");
+	/* c0..c43 went when c256..c299 came; c45 was the oldest when c300 came */
+	assert_int_equal(azl_cluster_cache_lookup("https://c43:443", "ctx", &id), AZL_ENOTFOUND);
+	assert_int_equal(azl_cluster_cache_lookup("https://c45:443", "ctx", &id), AZL_ENOTFOUND);
+	assert_int_equal(azl_cluster_cache_lookup("https://c46:443", "ctx", &id), 0);
+	assert_int_equal(azl_cluster_cache_lookup("https://c299:443", "ctx", &id), 0);
+	assert_int_equal(azl_cluster_cache_lookup("https://c300:443", "ctx", &id), 0);
+	strbuf_release(&id);
+	strbuf_release(&server);
+	unsetenv("XDG_CACHE_HOME");
+	tu_rmrf(dir);
+	free(xdg);
+	free(dir);
+}
+
 static void test_cache(void **state)
 {
 	char *dir = tu_mkdtemp();
@@ -287,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_arm_id),
 		cmocka_unit_test(test_cluster_from_json),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cache_is_bounded),
 		cmocka_unit_test(test_subscription_sources),
 		cmocka_unit_test(test_retry_after),
 	};
