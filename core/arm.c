@@ -173,11 +173,6 @@ void azl_arm_free(struct azl_arm *arm)
 	free(arm);
 }
 
-const char *azl_arm_endpoint(const struct azl_arm *arm)
-{
-	return arm->endpoint.buf;
-}
-
 void azl_arm_result_release(struct azl_arm_result *res)
 {
 	if (!res)

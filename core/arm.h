@@ -53,9 +53,6 @@ struct azl_arm_options {
 int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts);
 void azl_arm_free(struct azl_arm *arm);
 
-/* The endpoint without its trailing slash ("https://management.azure.com"). */
-const char *azl_arm_endpoint(const struct azl_arm *arm);
-
 /* GETs a resource. path is "/subscriptions/..." (the api-version is added);
  * *out is owned by the caller. A 404 returns AZL_ENOTFOUND. */
 int azl_arm_get(struct azl_arm *arm, const char *path, cJSON **out);

@@ -32,7 +32,6 @@ struct azl_kube {
 	int have_cred;
 	struct strbuf http_cert;     /* exec client cert the http client uses */
 	int stdin_is_tty;
-	unsigned long retired_requests;  /* counted by http clients since freed */
 };
 
 /* How a request authenticates, for messages. */
@@ -89,7 +88,6 @@ static int build_http(struct azl_kube *kube, const struct strbuf *cert,
 	rc = azl_http_new(&http, &o);
 	if (rc)
 		return rc;
-	kube->retired_requests += azl_http_request_count(kube->http);
 	azl_http_free(kube->http);
 	kube->http = http;
 	return 0;
@@ -143,21 +141,6 @@ void azl_kube_free(struct azl_kube *kube)
 	azl_secret_wipe(&kube->token);
 	strbuf_release(&kube->http_cert);
 	free(kube);
-}
-
-const struct azl_rest_config *azl_kube_config(const struct azl_kube *kube)
-{
-	return kube->cfg;
-}
-
-void azl_kube_set_stdin_tty(struct azl_kube *kube, int stdin_is_tty)
-{
-	kube->stdin_is_tty = stdin_is_tty;
-}
-
-unsigned long azl_kube_request_count(const struct azl_kube *kube)
-{
-	return kube->retired_requests + azl_http_request_count(kube->http);
 }
 
 /* Re-reads tokenFile; as in client-go the last value read successfully

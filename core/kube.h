@@ -53,14 +53,4 @@ int azl_kube_patch(struct azl_kube *kube, const char *path,
 int azl_kube_create(struct azl_kube *kube, const char *path,
 		    const cJSON *body, cJSON **out);
 
-/* The rest config this client was made from. */
-const struct azl_rest_config *azl_kube_config(const struct azl_kube *kube);
-
-/* Whether an exec credential plugin may use the terminal (client-go: only
- * when stdin is one). Defaults to isatty(STDIN_FILENO). */
-void azl_kube_set_stdin_tty(struct azl_kube *kube, int stdin_is_tty);
-
-/* HTTP requests sent so far, retries included. */
-unsigned long azl_kube_request_count(const struct azl_kube *kube);
-
 #endif

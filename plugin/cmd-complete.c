@@ -17,6 +17,7 @@
 
 #include "azlinux.h"
 #include "builtin.h"
+#include "auth.h"
 #include "cloud.h"
 #include "common.h"
 #include "kubeconfig.h"
@@ -274,22 +275,15 @@ static void complete_cloud(struct comp_out *o)
 		add_candidate(o, cloud->name, cloud->arm_endpoint);
 }
 
-/* TODO(lead): auth.h documents the modes of azl_auth_options.mode but
- * exports no list of them; only those the option's help names are offered. */
+/* Only the sources the option's help names are offered. */
 static void complete_auth(const struct azl_option *opt, struct comp_out *o)
 {
-	static const struct { const char *name, *desc; } modes[] = {
-		{ "env", "Service principal from AZURE_TENANT_ID, AZURE_CLIENT_ID and a secret or certificate" },
-		{ "workload-identity", "Federated token from AZURE_FEDERATED_TOKEN_FILE" },
-		{ "login", "The account saved by kubectl azlinux login" },
-		{ "azure-cli", "The Azure CLI's signed-in account" },
-		{ "managed-identity", "The managed identity of this VM or pod" },
-	};
+	const char *name;
 	size_t i;
 
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (!opt || help_mentions(opt->help, modes[i].name))
-			add_candidate(o, modes[i].name, modes[i].desc);
+	for (i = 0; (name = azl_auth_source_name(i)); i++)
+		if (!opt || help_mentions(opt->help, name))
+			add_candidate(o, name, NULL);
 }
 
 /* The shell does not expand "~/" in a word it has not run yet. */

@@ -52,11 +52,6 @@ int azl_progress_new(struct azl_progress **out, FILE *stream)
 	return progress_new(out, stream, stream_is_live(stream));
 }
 
-int azl_progress_new_plain(struct azl_progress **out, FILE *stream)
-{
-	return progress_new(out, stream, 0);
-}
-
 static void stop_timer(struct azl_progress *p)
 {
 	if (!p->has_timer)

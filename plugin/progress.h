@@ -10,8 +10,6 @@ struct azl_progress;
 
 /* out is usually stderr; whether it is a terminal decides the mode. */
 int azl_progress_new(struct azl_progress **out, FILE *stream);
-/* Forces plain lines (tests, --no-progress). */
-int azl_progress_new_plain(struct azl_progress **out, FILE *stream);
 /* For waits that are usually short: shows nothing until delay_ms have
  * passed, then the latest update, so a command that ends sooner prints no
  * progress at all. */
