@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "wrapper.h"
 
 /* The member of obj named by the len bytes at name, compared in place so
  * a path step needs no copy. */
@@ -129,13 +130,7 @@ void azl_json_add_str_or_null(cJSON *obj, const char *key, const char *value)
 
 char *azl_json_print(const cJSON *item, int formatted)
 {
-	char *s = formatted ? cJSON_Print(item) : cJSON_PrintUnformatted(item);
-
-	if (!s) {
-		fputs("fatal: out of memory\n", stderr);
-		abort();
-	}
-	return s;
+	return xcheck_alloc(formatted ? cJSON_Print(item) : cJSON_PrintUnformatted(item));
 }
 
 cJSON *azl_json_versioned(cJSON *doc, long version, const char *array_key,

@@ -587,13 +587,11 @@ int azl_kube_patch(struct azl_kube *kube, const char *path,
 int azl_kube_create(struct azl_kube *kube, const char *path,
 		    const cJSON *body, cJSON **out)
 {
-	char *text = cJSON_PrintUnformatted(body);
+	char *text = azl_json_print(body, 0);
 	struct call c = { "POST", path, "application/json", text, 0, NULL };
 	long status;
 	int rc;
 
-	if (!text)
-		abort();
 	c.body_len = strlen(text);
 	if (out)
 		*out = NULL;

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void *or_die(void *p)
+void *xcheck_alloc(void *p)
 {
 	if (!p) {
 		fputs("fatal: out of memory\n", stderr);
@@ -18,7 +18,7 @@ static void *or_die(void *p)
 
 void *xmalloc(size_t size)
 {
-	return or_die(malloc(size ? size : 1));
+	return xcheck_alloc(malloc(size ? size : 1));
 }
 
 void *xcalloc(size_t nmemb, size_t size)
@@ -26,17 +26,17 @@ void *xcalloc(size_t nmemb, size_t size)
 	/* calloc(0, ...) may return NULL, which must not read as failure. */
 	if (!nmemb || !size)
 		nmemb = size = 1;
-	return or_die(calloc(nmemb, size));
+	return xcheck_alloc(calloc(nmemb, size));
 }
 
 void *xrealloc(void *ptr, size_t size)
 {
-	return or_die(realloc(ptr, size ? size : 1));
+	return xcheck_alloc(realloc(ptr, size ? size : 1));
 }
 
 char *xstrdup(const char *s)
 {
-	return or_die(strdup(s ? s : ""));
+	return xcheck_alloc(strdup(s ? s : ""));
 }
 
 char *xstrdup_or_null(const char *s)

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+/* p, or the out-of-memory death when an allocator beyond these returned NULL. */
+void *xcheck_alloc(void *p);
 void *xmalloc(size_t size);
 void *xcalloc(size_t nmemb, size_t size);
 /* realloc(); a size of 0 still returns a distinct, freeable block. */

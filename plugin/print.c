@@ -22,10 +22,8 @@ struct azl_table {
 
 int azl_table_new(struct azl_table **out, const struct azl_column *columns)
 {
-	struct azl_table *t = calloc(1, sizeof(*t));
+	struct azl_table *t = xcalloc(1, sizeof(*t));
 
-	if (!t)
-		return azl_error_set(AZL_ERROR, "out of memory");
 	t->columns = columns;
 	while (columns[t->ncols].name)
 		t->ncols++;
