@@ -710,11 +710,8 @@ int azl_arm_list_along(struct azl_arm *arm, const char *path, cJSON **items,
 		rc = follow_pages(arm, path, &url, res[0].json, all);
 		res[0].json = NULL;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		results[i] = res[i + 1];
-		if (rc)
-			azl_arm_result_release(&results[i]);
-	}
 	azl_arm_result_release(&res[0]);
 	free(res);
 	strbuf_release(&url);

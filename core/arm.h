@@ -78,8 +78,8 @@ int azl_arm_get_many(struct azl_arm *arm, const char *const *paths, size_t n,
 		     struct azl_arm_result *results);
 
 /* azl_arm_list() with azl_arm_get_many(paths) sent alongside its first
- * page, saving a round trip when they do not depend on the list. On
- * failure of the list, results are left empty. */
+ * page, saving a round trip when they do not depend on the list. results
+ * are filled (to be released) whether or not the list succeeds. */
 int azl_arm_list_along(struct azl_arm *arm, const char *path, cJSON **items,
 		       const char *const *paths, size_t n, struct azl_arm_result *results);
 

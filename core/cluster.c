@@ -69,9 +69,6 @@ void azl_cluster_release(struct azl_cluster *c)
 	for (size_t i = 0; i < c->nr_upgrades; i++)
 		free(c->upgrades[i]);
 	free(c->upgrades);
-	for (size_t i = 0; i < c->nr_available_versions; i++)
-		free(c->available_versions[i]);
-	free(c->available_versions);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -497,35 +494,73 @@ static int cache_fits(const struct azl_cluster_query *q, const char *id)
 	return fits;
 }
 
-/* 0 with out filled when the cached cluster still serves host; 1 when
- * there is no usable entry (absent, deleted, moved); <0 on other errors. */
-static int from_cache(struct azl_arm *arm, const struct azl_cluster_query *q,
-		      const char *host, struct azl_cluster *out)
+int azl_cluster_cached_id(const struct azl_cluster_query *q, struct strbuf *id)
 {
-	struct strbuf id = STRBUF_INIT;
-	cJSON *mc = NULL;
-	int rc;
-
-	if (q->no_cache || azl_cluster_cache_lookup(q->server, q->context, &id) ||
-	    !cache_fits(q, id.buf)) {
-		strbuf_release(&id);
+	strbuf_reset(id);
+	if ((q->name && *q->name) || q->no_cache ||
+	    azl_cluster_cache_lookup(q->server, q->context, id) || !cache_fits(q, id->buf)) {
+		azl_error_clear();
+		strbuf_reset(id);
 		return 1;
 	}
-	rc = get_cluster(arm, id.buf, out, &mc);
-	if (!rc && !azl_cluster_json_matches(mc, host)) {
+	return 0;
+}
+
+/* The cluster a cached id names, as its GET found it: does it still serve
+ * the context's host? */
+static int still_serves(const struct azl_cluster_query *q, const struct azl_arm_result *res,
+			struct azl_cluster *out)
+{
+	struct strbuf host = STRBUF_INIT;
+	int rc = res->code ? azl_error_set(res->code, "%s", res->error.buf)
+			   : azl_cluster_server_host(q->server, &host);
+
+	if (!rc)
+		rc = azl_cluster_from_json(res->json, out);
+	if (!rc && !azl_cluster_json_matches(res->json, host.buf)) {
 		azl_cluster_release(out);
 		rc = AZL_ENOTFOUND;
 	}
+	strbuf_release(&host);
+	return rc;
+}
+
+int azl_cluster_confirm(const struct azl_cluster_query *q, const char *id,
+			const struct azl_arm_result *res, struct azl_cluster *out)
+{
+	int rc = still_serves(q, res, out);
+
 	if (rc == AZL_ENOTFOUND || rc == AZL_EINVALID) {
 		azl_logf(4, "cached cluster %s for context %s is gone or moved; searching again",
-			 id.buf, q->context);
+			 id, q->context);
+		azl_error_clear();
 		azl_cluster_cache_forget(q->server, q->context);
-		rc = 1;
-	} else if (!rc) {
+		return 1;
+	}
+	if (!rc) {
 		out->serves_context = 1;
 		azl_logf(4, "context %s: cluster %s (cached)", q->context, out->id);
 	}
-	cJSON_Delete(mc);
+	return rc;
+}
+
+/* 0 with out filled when the cached cluster still serves the context's
+ * host; 1 when there is no usable entry (absent, deleted, moved); <0 on
+ * other errors. */
+static int from_cache(struct azl_arm *arm, const struct azl_cluster_query *q,
+		      struct azl_cluster *out)
+{
+	struct strbuf id = STRBUF_INIT;
+	struct azl_arm_result res = AZL_ARM_RESULT_INIT;
+	int rc = azl_cluster_cached_id(q, &id);
+
+	if (!rc) {
+		res.code = azl_arm_get(arm, id.buf, &res.json);
+		if (res.code)
+			strbuf_addstr(&res.error, azl_error_message());
+		rc = azl_cluster_confirm(q, id.buf, &res, out);
+	}
+	azl_arm_result_release(&res);
 	strbuf_release(&id);
 	return rc;
 }
@@ -631,10 +666,11 @@ int azl_cluster_resolve(struct azl_arm *arm, struct azl_kube *kube,
 	memset(out, 0, sizeof(*out));
 	if (q->name && *q->name)
 		return by_name(arm, kube, q, out);
+	rc = from_cache(arm, q, out);
+	if (rc != 1)
+		return rc;
 	rc = azl_cluster_server_host(q->server, &host);
 	if (!rc)
-		rc = from_cache(arm, q, host.buf, out);
-	if (rc == 1)
 		rc = by_search(arm, kube, q, host.buf, out);
 	strbuf_release(&host);
 	return rc;

@@ -38,10 +38,8 @@ struct azl_cluster {
 	char *power_state;                /* properties.powerState.code */
 	char *upgrade_channel;            /* autoUpgradeProfile.upgradeChannel, "none" if absent */
 	char *node_os_upgrade_channel;    /* autoUpgradeProfile.nodeOSUpgradeChannel */
-	char **upgrades;                  /* control-plane upgrades, set by azl_pool_load() */
+	char **upgrades;                  /* control-plane upgrades, set by azl_pool_inspect() */
 	size_t nr_upgrades;
-	char **available_versions;        /* availableAgentPoolVersions, likewise */
-	size_t nr_available_versions;
 	int serves_context;               /* 1 when fqdn/privateFQDN is the context's
 					   * host; 0 only when --name picked another */
 };
@@ -66,6 +64,18 @@ struct azl_cluster_query {
  * they come. */
 int azl_cluster_resolve(struct azl_arm *arm, struct azl_kube *kube,
 			const struct azl_cluster_query *q, struct azl_cluster *out);
+
+/* Resolution in two steps, for a caller that can send the check of a
+ * cached answer along with its own first requests instead of before them.
+ * azl_cluster_cached_id(): 0 and *id set when the cache has an entry that
+ * fits q (never with q->name or q->no_cache), 1 when not; no request.
+ * azl_cluster_confirm(): given the GET of that id (res), 0 and out filled
+ * when the cluster still serves q->server; 1 when it is gone or moved (the
+ * entry is forgotten: azl_cluster_resolve() searches afresh); other ARM
+ * errors as they come. */
+int azl_cluster_cached_id(const struct azl_cluster_query *q, struct strbuf *id);
+int azl_cluster_confirm(const struct azl_cluster_query *q, const char *id,
+			const struct azl_arm_result *res, struct azl_cluster *out);
 
 /* The subscription to search when none was resolved from the cache: from
  * q->subscription, AZURE_SUBSCRIPTION_ID, a node's providerID, or

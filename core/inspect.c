@@ -76,9 +76,8 @@ static int inspect_cluster(struct inspect_run *run, struct azl_arm **arm,
 	int rc = *arm ? 0 : azl_arm_new(arm, &ao);
 
 	if (!rc)
-		rc = azl_cluster_resolve(*arm, kube, &q, &ins->cluster);
-	if (!rc)
-		rc = azl_pool_load(*arm, kube, &ins->cluster, o->pools, o->nr_pools, &ins->pools);
+		rc = azl_pool_inspect(*arm, kube, &q, o->pools, o->nr_pools, &ins->cluster,
+				      &ins->pools);
 	if (!rc && !o->nr_pools)
 		remember_pools(cfg, &ins->pools);
 	return rc;

@@ -187,49 +187,63 @@ static int check_names(const struct azl_cluster *c, const struct azl_pool_list *
 	return 0;
 }
 
-/* The cluster's upgrade profile and available versions: asked for with
- * the pool list, which they do not depend on. */
-static int cluster_profiles(struct azl_cluster *c, const struct azl_arm_result *res)
+/* The control plane's upgrades, from the cluster's upgrade profile. */
+static int cluster_profile(struct azl_cluster *c, const struct azl_arm_result *res)
 {
-	for (size_t i = 0; i < 2; i++)
-		if (res[i].code)
-			return azl_error_set(res[i].code, "%s", res[i].error.buf);
-	versions_of(azl_json_path(res[0].json, "properties.controlPlaneProfile.upgrades"),
+	if (res->code)
+		return azl_error_set(res->code, "%s", res->error.buf);
+	versions_of(azl_json_path(res->json, "properties.controlPlaneProfile.upgrades"),
 		    &c->upgrades, &c->nr_upgrades);
-	versions_of(azl_json_path(res[1].json, "properties.agentPoolVersions"),
-		    &c->available_versions, &c->nr_available_versions);
 	return 0;
 }
 
-/* Lists the pools with the cluster-level profiles alongside. */
-static int fetch_pools(struct azl_arm *arm, struct azl_cluster *c, cJSON **items)
+/* What goes along with the pool list's first page, which none of it needs:
+ * the cluster's upgrade profile and, when its id came from the resolution
+ * cache, the cluster itself, which confirms it. */
+enum { ALONG_UPGRADES, ALONG_CLUSTER, NR_ALONG };
+
+/* Lists the pools of cluster id. confirm is the query whose cached id it
+ * is (NULL: c is already resolved). 1 when the cached id was stale. */
+static int fetch_pools(struct azl_arm *arm, const char *id, const struct azl_cluster_query *confirm,
+		       struct azl_cluster *c, cJSON **items)
 {
-	struct strbuf path = STRBUF_INIT, cpaths[2] = { STRBUF_INIT, STRBUF_INIT };
-	struct azl_arm_result res[2] = { AZL_ARM_RESULT_INIT, AZL_ARM_RESULT_INIT };
-	const char *ptrs[2];
+	struct strbuf path = STRBUF_INIT, along[NR_ALONG];
+	struct azl_arm_result res[NR_ALONG];
+	const char *ptrs[NR_ALONG];
 	int rc;
 
-	strbuf_addf(&path, "%s/agentPools", c->id);
-	strbuf_addf(&cpaths[0], "%s/upgradeProfiles/default", c->id);
-	strbuf_addf(&cpaths[1], "%s/availableAgentPoolVersions", c->id);
-	ptrs[0] = cpaths[0].buf;
-	ptrs[1] = cpaths[1].buf;
-	rc = azl_arm_list_along(arm, path.buf, items, ptrs, 2, res);
+	for (size_t i = 0; i < NR_ALONG; i++) {
+		strbuf_init(&along[i], 0);
+		res[i] = (struct azl_arm_result)AZL_ARM_RESULT_INIT;
+	}
+	strbuf_addf(&path, "%s/agentPools", id);
+	strbuf_addf(&along[ALONG_UPGRADES], "%s/upgradeProfiles/default", id);
+	strbuf_addstr(&along[ALONG_CLUSTER], id);
+	for (size_t i = 0; i < NR_ALONG; i++)
+		ptrs[i] = along[i].buf;
+	rc = azl_arm_list_along(arm, path.buf, items, ptrs, confirm ? NR_ALONG : ALONG_CLUSTER, res);
+	/* the cluster's own answer first: a pool list of a deleted cluster 404s too */
+	if (confirm) {
+		int crc = azl_cluster_confirm(confirm, id, &res[ALONG_CLUSTER], c);
+
+		rc = crc ? crc : rc;
+	}
 	if (!rc)
-		rc = cluster_profiles(c, res);
-	for (size_t i = 0; i < 2; i++) {
-		strbuf_release(&cpaths[i]);
+		rc = cluster_profile(c, &res[ALONG_UPGRADES]);
+	for (size_t i = 0; i < NR_ALONG; i++) {
+		strbuf_release(&along[i]);
 		azl_arm_result_release(&res[i]);
 	}
 	strbuf_release(&path);
 	return rc;
 }
 
-static int list_pools(struct azl_arm *arm, struct azl_cluster *c,
-		      const char *const *names, size_t nr_names, struct azl_pool_list *out)
+static int list_pools(struct azl_arm *arm, const char *id, const struct azl_cluster_query *confirm,
+		      struct azl_cluster *c, const char *const *names, size_t nr_names,
+		      struct azl_pool_list *out)
 {
 	cJSON *items = NULL, *ap;
-	int rc = fetch_pools(arm, c, &items);
+	int rc = fetch_pools(arm, id, confirm, c, &items);
 
 	if (rc) {
 		cJSON_Delete(items);
@@ -302,6 +316,8 @@ struct node_job {
 	struct azl_node_list nodes;
 	int rc;
 	struct strbuf error;         /* errors are per thread: carry it home */
+	int started, threaded;
+	pthread_t thread;
 };
 
 static void *list_nodes(void *arg)
@@ -314,6 +330,25 @@ static void *list_nodes(void *arg)
 	/* the message is thread-local: free it before the thread ends */
 	azl_error_clear();
 	return NULL;
+}
+
+/* Lists the nodes on another thread (here, when none can be started),
+ * once: they are the same whichever way the cluster is found. */
+static void nodes_start(struct node_job *job)
+{
+	if (!job->kube || job->started)
+		return;
+	job->started = 1;
+	job->threaded = !pthread_create(&job->thread, NULL, list_nodes, job);
+	if (!job->threaded)
+		list_nodes(job);
+}
+
+static void nodes_join(struct node_job *job)
+{
+	if (job->threaded)
+		pthread_join(job->thread, NULL);
+	job->threaded = 0;
 }
 
 /* Counts each pool's nodes and refines its OS with what a node reports. */
@@ -342,28 +377,55 @@ static void merge_nodes(struct azl_pool_list *list, const struct azl_node_list *
 	}
 }
 
-static int load_arm(struct azl_arm *arm, struct azl_cluster *c, const char *const *names,
-		    size_t nr_names, struct azl_pool_list *out)
+/* ARM's part: two waves when the cluster's id is cached (the pool list with
+ * the cluster and its profiles, then every pool's profile), three after a
+ * search. 1 when the cached id was stale. */
+static int load_arm(struct azl_arm *arm, const char *id, const struct azl_cluster_query *confirm,
+		    struct azl_cluster *c, const char *const *names, size_t nr_names,
+		    struct azl_pool_list *out)
 {
-	int rc = list_pools(arm, c, names, nr_names, out);
+	int rc = list_pools(arm, id, confirm, c, names, nr_names, out);
 
 	return rc ? rc : load_profiles(arm, c, out);
 }
 
-int azl_pool_load(struct azl_arm *arm, struct azl_kube *kube, struct azl_cluster *cluster,
-		  const char *const *names, size_t nr_names, struct azl_pool_list *out)
+/* Nothing waits for the nodes: with a cached id they are listed from the
+ * start, beside ARM. A search may need a node's providerID first, and so
+ * may the search that follows a stale id. */
+static int resolve_and_load(struct azl_arm *arm, struct node_job *job,
+			    const struct azl_cluster_query *q, const char *const *names,
+			    size_t nr_names, struct azl_cluster *cluster, struct azl_pool_list *out)
 {
-	struct node_job job = { kube, { NULL, 0 }, 0, STRBUF_INIT };
-	pthread_t thread;
-	int threaded, rc;
+	struct strbuf id = STRBUF_INIT;
+	int rc = azl_cluster_cached_id(q, &id);
+
+	if (!rc) {
+		nodes_start(job);
+		rc = load_arm(arm, id.buf, q, cluster, names, nr_names, out);
+	}
+	strbuf_release(&id);
+	if (rc != 1)
+		return rc;
+	nodes_join(job);
+	azl_cluster_release(cluster);
+	rc = azl_cluster_resolve(arm, job->kube, q, cluster);
+	if (rc)
+		return rc;
+	nodes_start(job);
+	return load_arm(arm, cluster->id, NULL, cluster, names, nr_names, out);
+}
+
+int azl_pool_inspect(struct azl_arm *arm, struct azl_kube *kube,
+		     const struct azl_cluster_query *q, const char *const *names,
+		     size_t nr_names, struct azl_cluster *cluster, struct azl_pool_list *out)
+{
+	struct node_job job = { .kube = kube, .error = STRBUF_INIT };
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	threaded = kube && !pthread_create(&thread, NULL, list_nodes, &job);
-	if (kube && !threaded)
-		list_nodes(&job);
-	rc = load_arm(arm, cluster, names, nr_names, out);
-	if (threaded)
-		pthread_join(thread, NULL);
+	memset(cluster, 0, sizeof(*cluster));
+	rc = resolve_and_load(arm, &job, q, names, nr_names, cluster, out);
+	nodes_join(&job);
 	if (!rc && job.rc)
 		rc = azl_error_set(job.rc, "%s", job.error.buf);
 	if (!rc) {

@@ -52,12 +52,17 @@ struct azl_pool_list {
 	size_t nr;
 };
 
-/* Loads the pools of cluster (all, or only those named, in which case an
- * unknown name is AZL_ENOTFOUND), fills cluster->upgrades and
- * cluster->available_versions, and evaluates every pool's findings. kube is
- * used on another thread while this one talks to ARM. */
-int azl_pool_load(struct azl_arm *arm, struct azl_kube *kube, struct azl_cluster *cluster,
-		  const char *const *names, size_t nr_names, struct azl_pool_list *out);
+/* Finds the cluster behind q (cluster.h) and loads its pools (all, or
+ * only those named, in which case an unknown name is AZL_ENOTFOUND), fills
+ * cluster->upgrades, and evaluates every
+ * pool's findings. kube (may be NULL: no node counts) is used on another
+ * thread while this one talks to ARM. With the cluster's id in the
+ * resolution cache, ARM is asked in two waves: the pool list with the
+ * cluster (its check) and its profiles, then every pool's profile. On
+ * failure cluster may be partly filled: release it either way. */
+int azl_pool_inspect(struct azl_arm *arm, struct azl_kube *kube,
+		     const struct azl_cluster_query *q, const char *const *names,
+		     size_t nr_names, struct azl_cluster *cluster, struct azl_pool_list *out);
 void azl_pool_list_release(struct azl_pool_list *list);
 
 /* Builds one pool from an ARM agentPool object (no nodes, upgrades or

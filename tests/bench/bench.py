@@ -474,7 +474,7 @@ def snapshot_bin(args, work):
 def run_scenario(name, make, cases_of, args, pki, work):
     scenario = make()
     sdir = os.path.join(work, name)
-    with Sim(scenario, sdir, latency_ms=args.latency_ms, pki=pki) as sim, \
+    with Sim(scenario, sdir, latency_ms=args.latency_ms, pki=pki, cache_lists=True) as sim, \
             H2Front(sim, pki, sdir) as front:
         env = dict(helpers.make_env(sim, os.path.join(sdir, "home")), **front.env())
         results = {}

@@ -418,6 +418,28 @@ def test_answer_is_cached_and_revalidated(sim, run, env):
     assert [e["id"] for e in json.load(open(path))["clusters"]] == [c.id]
 
 
+def test_cached_cluster_checked_in_the_first_wave(sim, run):
+    """With the cluster's id cached, ARM is asked in two waves: the pool list
+    with the cluster's GET (its check) and upgrade profile, then the pools'
+    profiles; the nodes are listed from the start, beside them."""
+    c = sim.clusters[0]
+    ok(run("pools", "-o", "name"))
+    sim.faults.add(server="azure", method="GET", path_prefix=c.id, latency_ms=300, times=None)
+    sim.clear_log()
+    ok(run("pools", "-o", "name"))
+    reqs = arm_requests(sim, c.id)
+    get, = [r for r in reqs if r["path"] == c.id]
+    first = [r for r in reqs if r["path"] in (c.id + "/agentPools",
+                                              c.id + "/upgradeProfiles/default")]
+    profiles = [r for r in reqs if r["path"].endswith("/upgradeProfiles/default")
+                and "/agentPools/" in r["path"]]
+    assert len(first) == 2 and len(profiles) == len(c.pools) and len(reqs) == 3 + len(c.pools)
+    assert all(r["start"] < get["t"] and get["start"] < r["t"] for r in first)
+    assert min(r["start"] for r in profiles) >= max(r["t"] for r in first + [get])
+    nodes, = sim.find(server=c.name, method="GET", path_prefix="/api/v1/nodes")
+    assert nodes["start"] < get["t"]
+
+
 def test_deleted_cluster(sim, run, env):
     c = sim.clusters[0]
     ok(run("pools", "-o", "name"))

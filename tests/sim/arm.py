@@ -26,6 +26,7 @@ x-ms-ratelimit-remaining-subscription-reads. Errors are ARM-shaped:
 latency) come from sim.faults, applied by server.py before this runs.
 """
 
+import functools
 import hashlib
 import threading
 import uuid
@@ -47,11 +48,13 @@ DEFAULT_VERSIONS = ["1.29.15", "1.30.14", "1.31.9", "1.31.10", "1.32.6", "1.32.7
 POOL_SKEW = 3
 
 
+@functools.lru_cache(maxsize=1024)
 def _minor(version):
     parts = version.lstrip("v").split(".")
     return int(parts[0]), int(parts[1])
 
 
+@functools.lru_cache(maxsize=1024)
 def _vkey(version):
     return tuple(int(x) for x in version.lstrip("v").split("."))
 

@@ -343,7 +343,7 @@ def _b64url(data):
 class Sim:
     """The whole simulator. Use as a context manager or call start()/stop()."""
 
-    def __init__(self, scenario, workdir, latency_ms=0, pki=None):
+    def __init__(self, scenario, workdir, latency_ms=0, pki=None, cache_lists=False):
         self.scenario = scenario
         self.clusters = scenario.clusters
         self.workdir = os.path.abspath(workdir)
@@ -362,6 +362,7 @@ class Sim:
         self._threads = []
         for cluster in self.clusters:
             cluster.k8s = k8s.K8sState(cluster)
+            cluster.k8s.cache_lists = cache_lists   # see K8sState.cache_lists
         self._load_plugins()
 
     # --- Azure side -----------------------------------------------------
