@@ -25,12 +25,14 @@ def pki(tmp_path_factory):
 
 @pytest.fixture
 def make_sim(pki, tmp_path):
-    """Factory: make_sim(scenario=None, latency_ms=0) -> started Sim (demo by default)."""
+    """Factory: make_sim(scenario=None, latency_ms=0, **Sim options) -> started Sim
+    (demo by default)."""
     started = []
 
-    def make(scenario=None, latency_ms=0):
+    def make(scenario=None, latency_ms=0, **options):
         sim = Sim(scenario or scenarios.demo_scenario(),
-                  str(tmp_path / ("sim%d" % len(started))), latency_ms=latency_ms, pki=pki)
+                  str(tmp_path / ("sim%d" % len(started))), latency_ms=latency_ms, pki=pki,
+                  **options)
         started.append(sim)
         return sim.start()
     yield make

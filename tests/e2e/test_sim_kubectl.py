@@ -133,6 +133,29 @@ def test_get_pods_all_namespaces(sim, env, k8s):
     assert {r[0] for r in rows[1:]} == {p["metadata"]["name"] for p in k8s.pods(node=node)}
 
 
+def test_list_cache_answers_as_without_it_and_follows_changes(make_sim, tmp_path):
+    """The benchmarks' list cache (Sim(cache_lists=True)) gives the answer the
+    simulator gives without it, and a change made through the API shows in
+    the next list, Table or List."""
+    sim = make_sim(cache_lists=True)
+    env = make_env(sim, tmp_path / "home")
+    k8s = sim.cluster(CLUSTER).k8s
+    cached = ok(kubectl(env, "get", "nodes", "-o", "json"))
+    assert ok(kubectl(env, "get", "nodes", "-o", "json")) == cached
+    k8s.cache_lists = False
+    assert ok(kubectl(env, "get", "nodes", "-o", "json")) == cached
+    k8s.cache_lists = True
+    node = node_named(k8s, "system", 0)
+    rows = table(ok(kubectl(env, "get", "nodes")))
+    assert dict(r[:2] for r in rows[1:])[node] == "Ready"
+    ok(kubectl(env, "cordon", node))
+    rows = table(ok(kubectl(env, "get", "nodes")))
+    assert dict(r[:2] for r in rows[1:])[node] == "Ready,SchedulingDisabled"
+    items = json.loads(ok(kubectl(env, "get", "nodes", "-o", "json")))["items"]
+    assert [n["spec"].get("unschedulable") for n in items
+            if n["metadata"]["name"] == node] == [True]
+
+
 def test_cordon_and_uncordon_patch_the_node(sim, env, k8s):
     node = node_named(k8s, "system", 1)
     sim.clear_log()
