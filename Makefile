@@ -34,7 +34,7 @@ CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARNINGS) $(CFLAGS) \
              -Icore \
              $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(SAN_FLAGS)
-LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lcrypto -lpthread
+LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lssl -lcrypto -lpthread
 ifneq ($(SANITIZE),)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "azlinux.h"
+#include "castore.h"
 #include "error.h"
 #include "log.h"
 #include "redact.h"
@@ -27,6 +28,9 @@ struct azl_http {
 	struct azl_http_options opts;  /* strings point into owned below */
 	struct strbuf ca_pem, ca_file, cert, key, tls_server_name, proxy_url,
 		user_agent, tls_hint;
+	/* the CA bundle (file, hashed directory) a shared store stands for;
+	 * both empty when libcurl loads the CA itself */
+	struct strbuf store_file, store_dir;
 	unsigned long requests;
 	long http_version;        /* CURL_HTTP_VERSION_* of the last answer */
 };
@@ -49,6 +53,10 @@ static int has_tls_name(const struct azl_http *http)
 	return http->opts.tls_server_name && *http->opts.tls_server_name;
 }
 
+/* Parsed CA bundles for every connection of the process (castore.h);
+ * NULL when libcurl's TLS backend cannot take them. */
+static struct azl_castore *castore;
+
 int azl_global_init(void)
 {
 	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -56,11 +64,15 @@ int azl_global_init(void)
 	if (rc != CURLE_OK)
 		return azl_error_set(AZL_ERROR, "cannot initialise libcurl: %s",
 				     curl_easy_strerror(rc));
+	if (azl_castore_usable())
+		azl_castore_new(&castore);
 	return 0;
 }
 
 void azl_global_cleanup(void)
 {
+	azl_castore_free(castore);
+	castore = NULL;
 	curl_global_cleanup();
 }
 
@@ -77,6 +89,32 @@ static const char *own(struct strbuf *sb, const char *s, size_t len)
 static const char *own_str(struct strbuf *sb, const char *s)
 {
 	return own(sb, s, s ? strlen(s) : 0);
+}
+
+/* The bundle a shared store replaces: the configured CA file, else the
+ * defaults libcurl was built with. None for an in-memory CA (a cluster's
+ * own, parsed once per client anyway) or without verification. */
+static void choose_store(struct azl_http *http)
+{
+	const struct azl_http_options *o = &http->opts;
+	const char *file = NULL, *dir = NULL;
+
+	strbuf_init(&http->store_file, 0);
+	strbuf_init(&http->store_dir, 0);
+	if (!castore || o->insecure || (o->ca_pem && http->ca_pem.len))
+		return;
+	if (o->ca_file && *o->ca_file) {
+		strbuf_addstr(&http->store_file, o->ca_file);
+		return;
+	}
+#if LIBCURL_VERSION_NUM >= 0x075400 /* CURLINFO_CAINFO, CURLINFO_CAPATH: 7.84 */
+	curl_easy_getinfo(http->easy, CURLINFO_CAINFO, &file);
+	curl_easy_getinfo(http->easy, CURLINFO_CAPATH, &dir);
+#endif
+	if (file)
+		strbuf_addstr(&http->store_file, file);
+	if (dir)
+		strbuf_addstr(&http->store_dir, dir);
 }
 
 int azl_http_new(struct azl_http **out, const struct azl_http_options *opts)
@@ -108,6 +146,7 @@ int azl_http_new(struct azl_http **out, const struct azl_http_options *opts)
 	curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 	curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	choose_store(http);
 	*out = http;
 	return 0;
 }
@@ -128,6 +167,8 @@ void azl_http_free(struct azl_http *http)
 	strbuf_release(&http->proxy_url);
 	strbuf_release(&http->user_agent);
 	strbuf_release(&http->tls_hint);
+	strbuf_release(&http->store_file);
+	strbuf_release(&http->store_dir);
 	free(http);
 }
 
@@ -284,6 +325,27 @@ static void set_blob(CURL *e, CURLoption opt, const char *data, size_t len)
 	curl_easy_setopt(e, opt, &blob);
 }
 
+static const char *nonempty(const struct strbuf *sb)
+{
+	return sb->len ? sb->buf : NULL;
+}
+
+/* libcurl has made the connection's SSL_CTX: trust the shared store. */
+static CURLcode attach_store(CURL *e, void *ssl_ctx, void *data)
+{
+	const struct azl_http *http = data;
+	void *store;
+
+	(void)e;
+	if (azl_castore_get(castore, nonempty(&http->store_file), nonempty(&http->store_dir),
+			    &store)) {
+		azl_logf(2, "%s", azl_error_message());
+		return CURLE_SSL_CACERT_BADFILE;
+	}
+	azl_castore_attach(ssl_ctx, store);
+	return CURLE_OK;
+}
+
 static void set_tls(const struct azl_http *http, CURL *e)
 {
 	const struct azl_http_options *o = &http->opts;
@@ -297,6 +359,11 @@ static void set_tls(const struct azl_http *http, CURL *e)
 	if (o->ca_pem && http->ca_pem.len) {
 		set_blob(e, CURLOPT_CAINFO_BLOB, http->ca_pem.buf, http->ca_pem.len);
 		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	} else if (http->store_file.len || http->store_dir.len) {
+		curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, attach_store);
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, (void *)(uintptr_t)http);
 	} else if (o->ca_file && *o->ca_file) {
 		curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
 		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);

@@ -66,7 +66,7 @@ class Case:
     output is wrong; warmup is the unmeasured run (None: the command itself)."""
 
     def __init__(self, key, argv, ok_status=(0,), check=None, warmup=None, env=None,
-                 startup=False, direct=False, trace=False):
+                 startup=False, direct=False, trace=False, system_bundle=False):
         self.key = key
         self.argv = argv
         self.ok_status = ok_status
@@ -82,6 +82,9 @@ class Case:
         # As many runs again at -v=6, unmeasured, for the round trips as
         # the client saw them (client_depths).
         self.trace = trace
+        # SSL_CERT_FILE is the system's CA bundle with the simulator's CA
+        # appended: the ~140 certificates a client trusts against real Azure.
+        self.system_bundle = system_bundle
 
 
 def count_items(expected):
@@ -177,6 +180,8 @@ def fleet_cases(plugin, completer, s):
              check=has_lines(pools_of(s) + 2)),
         Case("pools --all-contexts (ARM over HTTP/1.1)", [plugin, "pools", "--all-contexts"],
              check=has_lines(pools_of(s) + 2), direct=True),
+        Case("pools --all-contexts (system CA bundle)", [plugin, "pools", "--all-contexts"],
+             check=has_lines(pools_of(s) + 2), system_bundle=True),
     ]
 
 
@@ -419,8 +424,20 @@ def verify(case, status, stdout, stderr):
             raise BenchError("`%s`: %s" % (" ".join(case.argv), e)) from None
 
 
+SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def with_system_bundle(env, workdir):
+    path = os.path.join(workdir, "system-and-sim-ca.pem")
+    with open(path, "w") as out:
+        out.write(read(SYSTEM_BUNDLE) + read(env["SSL_CERT_FILE"]))
+    return dict(env, SSL_CERT_FILE=path)
+
+
 def measure(spawn, case, sim, front, env, runs, workdir):
     env = dict(env, **(front.direct_env() if case.direct else {}), **case.env)
+    if case.system_bundle:
+        env = with_system_bundle(env, workdir)
     azure_url = front.direct_url if case.direct else front.url
     warm = run_once(spawn, case.warmup or case.argv, env, workdir)
     if case.warmup is None:

@@ -581,6 +581,19 @@ def test_ssl_cert_file_is_the_ca(run, sp_env):
     assert "Entra ID" in err and "127.0.0.1" in err
 
 
+def test_ssl_cert_file_bundle_is_all_that_is_trusted(run, sp_env, tmp_path):
+    """A system-sized bundle (parsed once per process, core/castore.c) trusts
+    its certificates and nothing else."""
+    system = open("/etc/ssl/certs/ca-certificates.crt").read()
+    alone, both = tmp_path / "system.pem", tmp_path / "both.pem"
+    alone.write_text(system)
+    both.write_text(system + open(sp_env["SSL_CERT_FILE"]).read())
+    err = fails(run, dict(sp_env, SSL_CERT_FILE=str(alone)), "auth", "status", "--auth", "env")
+    assert "Entra ID" in err and "127.0.0.1" in err
+    ok = run("auth", "status", "--auth", "env", env=dict(sp_env, SSL_CERT_FILE=str(both)))
+    assert ok.returncode == 0, ok.stderr
+
+
 # --- the file cache -----------------------------------------------------------
 
 def test_file_cache_permissions_rechecked(sim, run, fenv):
