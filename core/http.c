@@ -54,8 +54,11 @@ static int has_tls_name(const struct azl_http *http)
 }
 
 /* Parsed CA bundles for every connection of the process (castore.h);
- * NULL when libcurl's TLS backend cannot take them. */
+ * NULL when libcurl's TLS backend cannot take them. Like libcurl's own
+ * global state, it lives from the first azl_global_init() to the last
+ * matching azl_global_cleanup(). */
 static struct azl_castore *castore;
+static unsigned int global_inits;
 
 int azl_global_init(void)
 {
@@ -64,15 +67,17 @@ int azl_global_init(void)
 	if (rc != CURLE_OK)
 		return azl_error_set(AZL_ERROR, "cannot initialise libcurl: %s",
 				     curl_easy_strerror(rc));
-	if (azl_castore_usable())
+	if (!global_inits++ && azl_castore_usable())
 		azl_castore_new(&castore);
 	return 0;
 }
 
 void azl_global_cleanup(void)
 {
-	azl_castore_free(castore);
-	castore = NULL;
+	if (global_inits && !--global_inits) {
+		azl_castore_free(castore);
+		castore = NULL;
+	}
 	curl_global_cleanup();
 }
 

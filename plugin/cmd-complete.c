@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "azlinux.h"
 #include "builtin.h"
 #include "auth.h"
 #include "cloud.h"
@@ -408,13 +407,10 @@ static void complete_pools(const struct comp_line *l, const struct azl_kubeconfi
 		ov.request_timeout_ms = CLUSTER_TIMEOUT_MS;
 	if (azl_kubeconfig_resolve(kc, &ov, &cfg))
 		return;
-	if (!azl_global_init()) {
-		if (!azl_poolcache_lookup(cfg, &pools))
-			for (i = 0; i < pools.nr; i++)
-				if (!positional || !already_given(l, pools.items[i]))
-					add_candidate(o, pools.items[i], NULL);
-		azl_global_cleanup();
-	}
+	if (!azl_poolcache_lookup(cfg, &pools))
+		for (i = 0; i < pools.nr; i++)
+			if (!positional || !already_given(l, pools.items[i]))
+				add_candidate(o, pools.items[i], NULL);
 	azl_poolcache_list_release(&pools);
 	azl_rest_config_free(cfg);
 }
