@@ -222,8 +222,9 @@ static int fetch_pools(struct azl_arm *arm, const char *id, const struct azl_clu
 	for (size_t i = 0; i < NR_ALONG; i++)
 		ptrs[i] = along[i].buf;
 	rc = azl_arm_list_along(arm, path.buf, items, ptrs, confirm ? NR_ALONG : ALONG_CLUSTER, res);
-	/* the cluster's own answer first: a pool list of a deleted cluster 404s too */
-	if (confirm) {
+	/* the cluster's own answer first: a pool list of a deleted cluster 404s
+	 * too; none (no token: nothing went out) confirms nothing */
+	if (confirm && (res[ALONG_CLUSTER].code || res[ALONG_CLUSTER].json)) {
 		int crc = azl_cluster_confirm(confirm, id, &res[ALONG_CLUSTER], c);
 
 		rc = crc ? crc : rc;

@@ -54,8 +54,8 @@ struct azl_pool_list {
 
 /* Finds the cluster behind q (cluster.h) and loads its pools (all, or
  * only those named, in which case an unknown name is AZL_ENOTFOUND), fills
- * cluster->upgrades, and evaluates every
- * pool's findings. kube (may be NULL: no node counts) is used on another
+ * cluster->upgrades, and evaluates every pool's findings. kube (may be
+ * NULL: no node counts) is used on another
  * thread while this one talks to ARM. With the cluster's id in the
  * resolution cache, ARM is asked in two waves: the pool list with the
  * cluster (its check) and its profiles, then every pool's profile. On

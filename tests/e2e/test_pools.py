@@ -440,6 +440,18 @@ def test_cached_cluster_checked_in_the_first_wave(sim, run):
     assert nodes["start"] < get["t"]
 
 
+def test_cached_cluster_kept_when_no_token(sim, run, env):
+    """A wave that never went out (no token) says nothing of the cached
+    cluster: the entry stays and the error is the token's."""
+    c = sim.clusters[0]
+    ok(run("pools", "-o", "name"))
+    sim.clear_log()
+    line = fail(run("pools", env=dict(env, AZURE_CLIENT_SECRET="wrong")))
+    assert "Entra ID returned invalid_client" in line, line
+    assert [e["id"] for e in json.load(open(cache_file(env)))["clusters"]] == [c.id]
+    assert not arm_requests(sim)
+
+
 def test_deleted_cluster(sim, run, env):
     c = sim.clusters[0]
     ok(run("pools", "-o", "name"))
