@@ -336,19 +336,31 @@ static const char *nonempty(const struct strbuf *sb)
 }
 
 /* libcurl has made the connection's SSL_CTX: trust the shared store. */
-static CURLcode attach_store(CURL *e, void *ssl_ctx, void *data)
+static CURLcode attach_store(CURL *e, void *ssl_ctx, void *store)
 {
-	const struct azl_http *http = data;
-	void *store;
-
 	(void)e;
-	if (azl_castore_get(castore, nonempty(&http->store_file), nonempty(&http->store_dir),
-			    &store)) {
-		azl_logf(2, "%s", azl_error_message());
-		return CURLE_SSL_CACERT_BADFILE;
-	}
 	azl_castore_attach(ssl_ctx, store);
 	return CURLE_OK;
+}
+
+/* The shared store instead of libcurl's own loading of the same bundle. A
+ * bundle that cannot be parsed is left to libcurl, whose error names it. */
+static void use_store(const struct azl_http *http, CURL *e)
+{
+	const char *file = nonempty(&http->store_file), *dir = nonempty(&http->store_dir);
+	void *store;
+
+	if (azl_castore_get(castore, file, dir, &store)) {
+		azl_logf(4, "%s", azl_error_message());
+		azl_error_clear();
+		curl_easy_setopt(e, CURLOPT_CAINFO, file);
+		curl_easy_setopt(e, CURLOPT_CAPATH, dir);
+		return;
+	}
+	curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, attach_store);
+	curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, store);
 }
 
 static void set_tls(const struct azl_http *http, CURL *e)
@@ -365,10 +377,7 @@ static void set_tls(const struct azl_http *http, CURL *e)
 		set_blob(e, CURLOPT_CAINFO_BLOB, http->ca_pem.buf, http->ca_pem.len);
 		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
 	} else if (http->store_file.len || http->store_dir.len) {
-		curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
-		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-		curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, attach_store);
-		curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, (void *)(uintptr_t)http);
+		use_store(http, e);
 	} else if (o->ca_file && *o->ca_file) {
 		curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
 		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);

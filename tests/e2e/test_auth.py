@@ -594,6 +594,14 @@ def test_ssl_cert_file_bundle_is_all_that_is_trusted(run, sp_env, tmp_path):
     assert ok.returncode == 0, ok.stderr
 
 
+def test_unusable_ssl_cert_file_is_named(run, sp_env, tmp_path):
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    for path in (str(junk), str(tmp_path / "missing.pem")):
+        err = fails(run, dict(sp_env, SSL_CERT_FILE=path), "auth", "status", "--auth", "env")
+        assert "error setting certificate file: %s" % path in err
+
+
 # --- the file cache -----------------------------------------------------------
 
 def test_file_cache_permissions_rechecked(sim, run, fenv):
