@@ -22,6 +22,7 @@
 #include "error.h"
 #include "http.h"
 #include "log.h"
+#include "testutil.h"
 
 static struct {
 	int fd;
@@ -41,31 +42,6 @@ static void count_open(int delta)
 	pthread_mutex_unlock(&srv.lock);
 }
 
-/* Reads one request into req; returns 0 at EOF. */
-static int read_request(int fd, struct strbuf *req, size_t *body_at, size_t *body_len)
-{
-	char buf[4096];
-	char *end, *cl;
-
-	strbuf_reset(req);
-	while (!(end = strstr(req->buf, "\r\n\r\n"))) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
-			return 0;
-		strbuf_add(req, buf, (size_t)n);
-	}
-	*body_at = (size_t)(end - req->buf) + 4;
-	cl = strstr(req->buf, "\r\nContent-Length:");
-	*body_len = cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
-	while (req->len < *body_at + *body_len) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
-			return 0;
-		strbuf_add(req, buf, (size_t)n);
-	}
-	return 1;
-}
-
 /* Answers each request with a JSON echo of method, path and body; the
  * path "/hang" gets no answer, "/status/N" gets status N. */
 static void *serve_conn(void *arg)
@@ -75,7 +51,7 @@ static void *serve_conn(void *arg)
 	size_t body_at, body_len;
 
 	count_open(1);
-	while (read_request(fd, &req, &body_at, &body_len)) {
+	while (tu_read_request(fd, &req, &body_at, &body_len)) {
 		char method[16] = "", path[256] = "";
 		int status = 200;
 

@@ -28,29 +28,6 @@
 static int port;
 static struct strbuf last_request = STRBUF_INIT; /* method, path, headers */
 
-static int read_request(int fd, struct strbuf *req, size_t *body_at, size_t *body_len)
-{
-	char buf[4096], *end, *cl;
-
-	strbuf_reset(req);
-	while (!(end = strstr(req->buf, "\r\n\r\n"))) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
-			return 0;
-		strbuf_add(req, buf, (size_t)n);
-	}
-	*body_at = (size_t)(end - req->buf) + 4;
-	cl = strstr(req->buf, "\r\nContent-Length:");
-	*body_len = cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
-	while (req->len < *body_at + *body_len) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
-			return 0;
-		strbuf_add(req, buf, (size_t)n);
-	}
-	return 1;
-}
-
 static const char *status_body(int code, const char *reason, const char *message,
 			       struct strbuf *sb)
 {
@@ -108,7 +85,7 @@ static void *serve_conn(void *arg)
 	struct strbuf req = STRBUF_INIT, body = STRBUF_INIT, resp = STRBUF_INIT;
 	size_t at, len;
 
-	while (read_request(fd, &req, &at, &len)) {
+	while (tu_read_request(fd, &req, &at, &len)) {
 		char method[16] = "", target[512] = "";
 		int status;
 

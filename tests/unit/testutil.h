@@ -83,4 +83,29 @@ static inline void tu_rmrf(const char *path)
 	rmdir(path);
 }
 
+/* Reads one HTTP/1.1 request (headers and a Content-Length body) from fd
+ * into req, for the tests' small servers: 1, or 0 at EOF. */
+static inline int tu_read_request(int fd, struct strbuf *req, size_t *body_at, size_t *body_len)
+{
+	char buf[4096], *end, *cl;
+
+	strbuf_reset(req);
+	while (!(end = strstr(req->buf, "\r\n\r\n"))) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return 0;
+		strbuf_add(req, buf, (size_t)n);
+	}
+	*body_at = (size_t)(end - req->buf) + 4;
+	cl = strstr(req->buf, "\r\nContent-Length:");
+	*body_len = cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
+	while (req->len < *body_at + *body_len) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return 0;
+		strbuf_add(req, buf, (size_t)n);
+	}
+	return 1;
+}
+
 #endif
