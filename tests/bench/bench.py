@@ -7,7 +7,8 @@ Each scenario runs in its own simulator with the same latency added to every
 request. Every command runs once unmeasured (warm caches: the resolution
 cache `pools` keeps, kubectl's discovery cache, the page cache), then --runs
 times measured: wall time, user+sys CPU and peak RSS of the child (wait4 in
-spawn.c), and from the simulator's request log the number of HTTP requests and the
+spawn.c), the CPU the simulator and the front used meanwhile, and from the
+simulator's request log the number of HTTP requests and the
 critical-path depth - the longest chain of requests each starting after the
 previous one ended, i.e. the round trips a client could not overlap.
 
@@ -66,7 +67,8 @@ class Case:
     output is wrong; warmup is the unmeasured run (None: the command itself)."""
 
     def __init__(self, key, argv, ok_status=(0,), check=None, warmup=None, env=None,
-                 startup=False, direct=False, trace=False, system_bundle=False):
+                 startup=False, direct=False, trace=False, system_bundle=False,
+                 latency_ms=None):
         self.key = key
         self.argv = argv
         self.ok_status = ok_status
@@ -85,6 +87,9 @@ class Case:
         # SSL_CERT_FILE is the system's CA bundle with the simulator's CA
         # appended: the ~140 certificates a client trusts against real Azure.
         self.system_bundle = system_bundle
+        # Overrides the scenario's injected latency: 0 leaves only the CPU
+        # that the client, the simulator and the front spend.
+        self.latency_ms = latency_ms
 
 
 def count_items(expected):
@@ -182,6 +187,8 @@ def fleet_cases(plugin, completer, s):
              check=has_lines(pools_of(s) + 2), direct=True),
         Case("pools --all-contexts (system CA bundle)", [plugin, "pools", "--all-contexts"],
              check=has_lines(pools_of(s) + 2), system_bundle=True),
+        Case("pools --all-contexts (no injected latency)", [plugin, "pools", "--all-contexts"],
+             check=has_lines(pools_of(s) + 2), latency_ms=0),
     ]
 
 
@@ -408,6 +415,28 @@ def run_once(spawn, argv, env, workdir):
             read(paths[1]))
 
 
+def process_cpu(pid):
+    """user+sys CPU seconds of pid and its live descendants (nghttpx serves
+    from a forked worker)."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            children = [int(c) for c in f.read().split()]
+    except OSError:
+        return total
+    return total + sum(process_cpu(c) for c in children)
+
+
+def server_cpu(front):
+    """CPU seconds the simulator (this process's threads) and the front
+    have used so far."""
+    t = os.times()
+    return t.user + t.system + process_cpu(front.proc.pid)
+
+
 def read(path):
     with open(path, encoding="utf-8", errors="replace") as f:
         return f.read()
@@ -435,6 +464,16 @@ def with_system_bundle(env, workdir):
 
 
 def measure(spawn, case, sim, front, env, runs, workdir):
+    latency = sim.latency_ms
+    if case.latency_ms is not None:
+        sim.latency_ms = case.latency_ms
+    try:
+        return measure_with(spawn, case, sim, front, env, runs, workdir)
+    finally:
+        sim.latency_ms = latency
+
+
+def measure_with(spawn, case, sim, front, env, runs, workdir):
     env = dict(env, **(front.direct_env() if case.direct else {}), **case.env)
     if case.system_bundle:
         env = with_system_bundle(env, workdir)
@@ -446,10 +485,12 @@ def measure(spawn, case, sim, front, env, runs, workdir):
     samples = []
     for _ in range(runs * (STARTUP_RUNS if case.startup else 1)):
         sim.clear_log()
+        before = server_cpu(front)
         wall, cpu, rss, status, stdout, stderr = run_once(spawn, case.argv, env, workdir)
+        server = server_cpu(front) - before
         verify(case, status, stdout, stderr)
         reqs = sim.requests.snapshot()
-        samples.append(dict(wall=wall, cpu=cpu, rss=rss, requests=len(reqs),
+        samples.append(dict(wall=wall, cpu=cpu, server_cpu=server, rss=rss, requests=len(reqs),
                             depth=depth(reqs), depth_after_token=depth_after_token(reqs),
                             arm_connections=check_front(front, case)))
     result = {k: statistics.median(s[k] for s in samples) for k in samples[0]}
@@ -507,8 +548,8 @@ def progress(text):
 
 
 def brief(m):
-    text = "wall %.3fs  cpu %.3fs  rss %.1f MB  requests %g  depth %g (%g)" % (
-        m["wall"], m["cpu"], m["rss"] / MB, m["requests"], m["depth"], m["depth_after_token"])
+    text = "wall %.3fs  cpu %.3fs  servers' cpu %.3fs  rss %.1f MB  requests %g  depth %g (%g)" % (
+        m["wall"], m["cpu"], m["server_cpu"], m["rss"] / MB, m["requests"], m["depth"], m["depth_after_token"])
     if m["arm_connections"]:
         text += "  ARM connections (HTTP/2) %g" % m["arm_connections"]
     if "client_depth" in m:
@@ -599,13 +640,14 @@ def machine(args):
 
 
 def table(res, args):
-    lines = ["| scenario | command | wall (median) | user+sys CPU | peak RSS | HTTP requests "
+    lines = ["| scenario | command | wall (median) | user+sys CPU | simulator and front CPU "
+             "| peak RSS | HTTP requests "
              "| critical path (after token) | client's round trips after token (ARM alone) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, _, _, _ in SCENARIOS:
         for key, m in res.get(name, {}).items():
-            lines.append("| %s | `%s` | %.3f s | %.3f s | %.1f MB | %g | %g (%g) | %s |" % (
-                name, key, m["wall"], m["cpu"], m["rss"] / MB, m["requests"], m["depth"],
+            lines.append("| %s | `%s` | %.3f s | %.3f s | %.3f s | %.1f MB | %g | %g (%g) | %s |" % (
+                name, key, m["wall"], m["cpu"], m["server_cpu"], m["rss"] / MB, m["requests"], m["depth"],
                 m["depth_after_token"],
                 "%g (%g)" % (m["client_depth"], m["client_depth_arm"])
                 if "client_depth" in m else "-"))
