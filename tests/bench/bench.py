@@ -5,8 +5,10 @@
 
 Each scenario runs in its own simulator with the same latency added to every
 request. Every command runs once unmeasured (warm caches: the resolution
-cache `pools` keeps, kubectl's discovery cache, the page cache), then --runs
-times measured: wall time, user+sys CPU and peak RSS of the child (wait4 in
+cache `pools` keeps, kubectl's discovery cache, the page cache); then come
+--runs rounds in which each command of the scenario runs once in turn (the
+start-up ones 4 times), so that a change in the machine's load touches all
+alike. Measured: wall time, user+sys CPU and peak RSS of the child (wait4 in
 spawn.c), the CPU the simulator and the front used meanwhile, and from the
 simulator's request log the number of HTTP requests and the
 critical-path depth - the longest chain of requests each starting after the
@@ -25,6 +27,7 @@ issue 6), 2 when a command fails.
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -463,40 +466,43 @@ def with_system_bundle(env, workdir):
     return dict(env, SSL_CERT_FILE=path)
 
 
-def measure(spawn, case, sim, front, env, runs, workdir):
+@contextlib.contextmanager
+def latency_of(case, sim):
+    """The simulator's injected latency as the case wants it, while it runs."""
     latency = sim.latency_ms
     if case.latency_ms is not None:
         sim.latency_ms = case.latency_ms
     try:
-        return measure_with(spawn, case, sim, front, env, runs, workdir)
+        yield
     finally:
         sim.latency_ms = latency
 
 
-def measure_with(spawn, case, sim, front, env, runs, workdir):
+def case_env(case, front, env, workdir):
     env = dict(env, **(front.direct_env() if case.direct else {}), **case.env)
-    if case.system_bundle:
-        env = with_system_bundle(env, workdir)
-    azure_url = front.direct_url if case.direct else front.url
-    warm = run_once(spawn, case.warmup or case.argv, env, workdir)
+    return with_system_bundle(env, workdir) if case.system_bundle else env
+
+
+def warm_up(spawn, case, sim, env, workdir):
+    with latency_of(case, sim):
+        warm = run_once(spawn, case.warmup or case.argv, env, workdir)
     if case.warmup is None:
         verify(case, warm[3], warm[4], warm[5])
-    front.take_log()
-    samples = []
-    for _ in range(runs * (STARTUP_RUNS if case.startup else 1)):
+
+
+def sample(spawn, case, sim, front, env, workdir):
+    """One measured run."""
+    with latency_of(case, sim):
         sim.clear_log()
+        front.take_log()
         before = server_cpu(front)
         wall, cpu, rss, status, stdout, stderr = run_once(spawn, case.argv, env, workdir)
         server = server_cpu(front) - before
-        verify(case, status, stdout, stderr)
-        reqs = sim.requests.snapshot()
-        samples.append(dict(wall=wall, cpu=cpu, server_cpu=server, rss=rss, requests=len(reqs),
-                            depth=depth(reqs), depth_after_token=depth_after_token(reqs),
-                            arm_connections=check_front(front, case)))
-    result = {k: statistics.median(s[k] for s in samples) for k in samples[0]}
-    if case.trace:
-        result.update(client_depths(spawn, case, front, env, azure_url, runs, workdir))
-    return result
+    verify(case, status, stdout, stderr)
+    reqs = sim.requests.snapshot()
+    return dict(wall=wall, cpu=cpu, server_cpu=server, rss=rss, requests=len(reqs),
+                depth=depth(reqs), depth_after_token=depth_after_token(reqs),
+                arm_connections=check_front(front, case))
 
 
 def client_depths(spawn, case, front, env, azure_url, runs, workdir):
@@ -534,12 +540,31 @@ def run_scenario(name, make, cases_of, args, pki, work):
     sdir = os.path.join(work, name)
     with Sim(scenario, sdir, latency_ms=args.latency_ms, pki=pki, cache_lists=True) as sim, \
             H2Front(sim, pki, sdir) as front:
-        env = dict(helpers.make_env(sim, os.path.join(sdir, "home")), **front.env())
+        base = dict(helpers.make_env(sim, os.path.join(sdir, "home")), **front.env())
+        cases = cases_of(args.plugin, args.completer, scenario)
+        envs = [case_env(case, front, base, sdir) for case in cases]
+        for case, env in zip(cases, envs):
+            progress("%s: warming up %s" % (name, case.key))
+            warm_up(args.spawn, case, sim, env, sdir)
+        # Round after round of every command, so that a change in the
+        # machine's load weighs on all of them alike, and the ratios the
+        # targets judge compare runs made side by side.
+        samples = [[] for _ in cases]
+        for r in range(args.runs):
+            progress("%s: round %d of %d" % (name, r + 1, args.runs))
+            for case, env, got in zip(cases, envs, samples):
+                for _ in range(STARTUP_RUNS if case.startup else 1):
+                    got.append(sample(args.spawn, case, sim, front, env, sdir))
         results = {}
-        for case in cases_of(args.plugin, args.completer, scenario):
-            progress("%s: %s" % (name, case.key))
-            results[case.key] = measure(args.spawn, case, sim, front, env, args.runs, sdir)
-            progress("  %s" % brief(results[case.key]))
+        for case, env, got in zip(cases, envs, samples):
+            m = {k: statistics.median(s[k] for s in got) for k in got[0]}
+            if case.trace:
+                azure_url = front.direct_url if case.direct else front.url
+                with latency_of(case, sim):
+                    m.update(client_depths(args.spawn, case, front, env, azure_url, args.runs,
+                                           sdir))
+            results[case.key] = m
+            progress("%s: %s: %s" % (name, case.key, brief(m)))
         return results
 
 
