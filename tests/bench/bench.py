@@ -573,8 +573,9 @@ def progress(text):
 
 
 def brief(m):
-    text = "wall %.3fs  cpu %.3fs  servers' cpu %.3fs  rss %.1f MB  requests %g  depth %g (%g)" % (
-        m["wall"], m["cpu"], m["server_cpu"], m["rss"] / MB, m["requests"], m["depth"], m["depth_after_token"])
+    text = ("wall %.3fs  cpu %.3fs  servers' cpu %.3fs  rss %.1f MB  requests %g  "
+            "depth %g (%g)" % (m["wall"], m["cpu"], m["server_cpu"], m["rss"] / MB,
+                               m["requests"], m["depth"], m["depth_after_token"]))
     if m["arm_connections"]:
         text += "  ARM connections (HTTP/2) %g" % m["arm_connections"]
     if "client_depth" in m:
@@ -671,11 +672,11 @@ def table(res, args):
              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, _, _, _ in SCENARIOS:
         for key, m in res.get(name, {}).items():
-            lines.append("| %s | `%s` | %.3f s | %.3f s | %.3f s | %.1f MB | %g | %g (%g) | %s |" % (
-                name, key, m["wall"], m["cpu"], m["server_cpu"], m["rss"] / MB, m["requests"], m["depth"],
-                m["depth_after_token"],
-                "%g (%g)" % (m["client_depth"], m["client_depth_arm"])
-                if "client_depth" in m else "-"))
+            lines.append("| %s | `%s` | %.3f s | %.3f s | %.3f s | %.1f MB | %g | %g (%g) | %s |"
+                         % (name, key, m["wall"], m["cpu"], m["server_cpu"], m["rss"] / MB,
+                            m["requests"], m["depth"], m["depth_after_token"],
+                            "%g (%g)" % (m["client_depth"], m["client_depth_arm"])
+                            if "client_depth" in m else "-"))
     return lines
 
 
