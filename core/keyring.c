@@ -51,13 +51,7 @@ static void *watchdog(void *arg)
 	struct timespec until;
 	int rc = 0;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += d->ms / 1000;
-	until.tv_nsec += (d->ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	realtime_after_ms(&until, d->ms);
 	pthread_mutex_lock(&d->mu);
 	while (!d->done && rc == 0)
 		rc = pthread_cond_timedwait(&d->cv, &d->mu, &until);

@@ -78,6 +78,17 @@ long monotonic_ms(void)
 	return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+void realtime_after_ms(struct timespec *out, long ms)
+{
+	clock_gettime(CLOCK_REALTIME, out);
+	out->tv_sec += ms / 1000L;
+	out->tv_nsec += (ms % 1000L) * 1000000L;
+	if (out->tv_nsec >= 1000000000L) {
+		out->tv_sec++;
+		out->tv_nsec -= 1000000000L;
+	}
+}
+
 void sleep_millisec(long ms)
 {
 	struct timespec ts = { ms / 1000L, (ms % 1000L) * 1000000L };

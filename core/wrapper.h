@@ -7,6 +7,7 @@
 #define AZL_WRAPPER_H
 
 #include <stddef.h>
+#include <time.h>
 
 /* p, or the out-of-memory death when an allocator beyond these returned NULL. */
 void *xcheck_alloc(void *p);
@@ -37,5 +38,9 @@ int write_in_full(int fd, const void *buf, size_t count);
 long monotonic_ms(void);
 /* Sleeps ms milliseconds in full, resuming after a signal. */
 void sleep_millisec(long ms);
+
+/* The CLOCK_REALTIME instant ms milliseconds from now, as
+ * pthread_cond_timedwait() takes its deadline. */
+void realtime_after_ms(struct timespec *out, long ms);
 
 #endif

@@ -160,13 +160,7 @@ static void *timer_main(void *arg)
 	struct azl_progress *p = arg;
 	struct timespec until;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += p->delay_ms / 1000;
-	until.tv_nsec += (p->delay_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	realtime_after_ms(&until, p->delay_ms);
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping &&
 	       pthread_cond_timedwait(&p->wake, &p->lock, &until) == 0)

@@ -1,5 +1,5 @@
 /* Unit tests for core/wrapper: the allocation wrappers' NULL and "" rules,
- * xmemdupz, str_empty and write_in_full. */
+ * xmemdupz, str_empty, write_in_full and realtime_after_ms. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,12 +85,38 @@ static void test_write_in_full(void **state)
 	assert_int_equal(write_in_full(-1, "x", 1), -1);
 }
 
+static long long ns_of(const struct timespec *t)
+{
+	return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+/* Whatever the current nanoseconds, the result is normalised and lands
+ * ms later: 999 ms carries into the seconds unless the clock is within the
+ * first millisecond of a second. */
+static void test_realtime_after_ms(void **state)
+{
+	static const long delays[] = { 0, 1, 999, 1000, 2500 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(delays) / sizeof(*delays); i++) {
+		struct timespec before, at, after;
+
+		clock_gettime(CLOCK_REALTIME, &before);
+		realtime_after_ms(&at, delays[i]);
+		clock_gettime(CLOCK_REALTIME, &after);
+		assert_in_range(at.tv_nsec, 0, 999999999);
+		assert_true(ns_of(&at) >= ns_of(&before) + delays[i] * 1000000LL);
+		assert_true(ns_of(&at) <= ns_of(&after) + delays[i] * 1000000LL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strdup_rules),
 		cmocka_unit_test(test_memdupz_and_zero_sizes),
 		cmocka_unit_test(test_write_in_full),
+		cmocka_unit_test(test_realtime_after_ms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
