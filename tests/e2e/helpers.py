@@ -9,6 +9,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if os.path.join(ROOT, "tests") not in sys.path:
     sys.path.insert(0, os.path.join(ROOT, "tests"))
 
+from sim import entra  # noqa: E402  (needs the path above)
+
 KUBECTL = "/usr/bin/kubectl"
 
 
@@ -36,6 +38,16 @@ def kubectl(env, *args, input=None, timeout=60):
 
 
 PROGRESS_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ")
+
+
+def sign_in_to_two_tenants(sim, run, env, other):
+    """`login` (device code, the default tenant), then `login --service-principal`
+    to tenant `other` with its secret on stdin: what the logout tests undo."""
+    sim.entra.add_app(entra.DEFAULT_CLIENT_ID, other, secret="other-tenant-secret")
+    assert run("login", env=env).returncode == 0
+    p = run("login", "--service-principal", "--tenant", other,
+            "--client-id", entra.DEFAULT_CLIENT_ID, input="other-tenant-secret", env=env)
+    assert p.returncode == 0, p.stderr
 
 
 def diagnostics(stderr):

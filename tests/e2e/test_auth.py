@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+import helpers
 from sim import entra
 
 T = entra.DEFAULT_TENANT
@@ -486,11 +487,7 @@ def test_login_managed_identity(sim, run, fenv):
 
 def test_logout(sim, run, fenv):
     other = "6a0b0c0d-0000-4000-8000-0000000000ef"
-    sim.entra.add_app(C, other, secret="other-tenant-secret")
-    assert run("login", env=fenv).returncode == 0
-    p = run("login", "--service-principal", "--tenant", other, "--client-id", C,
-            input="other-tenant-secret", env=fenv)
-    assert p.returncode == 0, p.stderr
+    helpers.sign_in_to_two_tenants(sim, run, fenv, other)
     assert status(run, fenv)["tenant"] == other      # the newest sign-in
     # --tenant removes only that tenant's
     p = run("logout", "--tenant", other, env=fenv)

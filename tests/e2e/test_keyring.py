@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+import helpers
 from sim import entra
 
 T = entra.DEFAULT_TENANT
@@ -149,11 +150,7 @@ def test_expiry_refresh_replaces_refresh_token_in_keyring(sim, run, kenv):
 
 def test_logout_removes_everything_from_keyring(sim, run, kenv):
     other = "6a0b0c0d-0000-4000-8000-0000000000ee"
-    sim.entra.add_app(C, other, secret="other-tenant-secret")
-    assert run("login", env=kenv).returncode == 0
-    p = run("login", "--service-principal", "--tenant", other, "--client-id", C,
-            input="other-tenant-secret", env=kenv)
-    assert p.returncode == 0, p.stderr
+    helpers.sign_in_to_two_tenants(sim, run, kenv, other)
     assert "client_secret" in [i["kind"] for i in items()]
     p = run("logout", "--tenant", other, env=kenv)
     assert p.returncode == 0 and "removed 3" in p.stdout, p.stdout
