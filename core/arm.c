@@ -490,7 +490,7 @@ static int run_round(struct azl_arm *arm, struct pending *ps, size_t n)
 	}
 	headers[0] = auth.buf;
 	round_init(&r, ps, n, headers);
-	azl_http_do_many_errors(arm->http, r.reqs, r.resps, r.rcs, r.errs, r.m, arm->max_parallel);
+	azl_http_do_many(arm->http, r.reqs, r.resps, r.rcs, r.errs, r.m, arm->max_parallel);
 	for (size_t k = 0; k < r.m; k++)
 		judge(arm, &ps[r.idx[k]], r.rcs[k], &r.resps[k], r.errs[k].buf);
 	round_release(&r);

@@ -724,15 +724,8 @@ static int reap(struct batch *b)
 }
 
 int azl_http_do_many(struct azl_http *http, const struct azl_http_request *reqs,
-		     struct azl_http_response *resps, int *results, size_t n,
-		     int max_parallel)
-{
-	return azl_http_do_many_errors(http, reqs, resps, results, NULL, n, max_parallel);
-}
-
-int azl_http_do_many_errors(struct azl_http *http, const struct azl_http_request *reqs,
-			    struct azl_http_response *resps, int *results,
-			    struct strbuf *errors, size_t n, int max_parallel)
+		     struct azl_http_response *resps, int *results,
+		     struct strbuf *errors, size_t n, int max_parallel)
 {
 	struct batch b = { http, NULL, reqs, resps, results, errors, n, 0 };
 	size_t slots = max_parallel > 0 ? (size_t)max_parallel : 1, keep = slots, i;

@@ -67,19 +67,14 @@ int azl_http_do(struct azl_http *http, const struct azl_http_request *req,
 
 /* Performs n independent requests concurrently (at most max_parallel at a
  * time, or up to 100 when the server last answered over HTTP/2, which
- * multiplexes them on one connection) over the shared connection cache. results[i] is the return value
- * azl_http_do() would have given for reqs[i]; the error message left behind
- * is that of the last request to fail. Returns 0. */
+ * multiplexes them on one connection) over the shared connection cache.
+ * results[i] is the return value azl_http_do() would have given for
+ * reqs[i]; unless errors is NULL, errors[i] (initialised strbufs) receives
+ * the one-line message of a failed reqs[i] or is left empty. The error
+ * message left behind is that of the last request to fail. Returns 0. */
 int azl_http_do_many(struct azl_http *http, const struct azl_http_request *reqs,
-		     struct azl_http_response *resps, int *results, size_t n,
-		     int max_parallel);
-
-/* As azl_http_do_many(), and errors[i] (initialised strbufs) receives the
- * one-line message of a failed reqs[i], or is left empty. */
-int azl_http_do_many_errors(struct azl_http *http,
-			    const struct azl_http_request *reqs,
-			    struct azl_http_response *resps, int *results,
-			    struct strbuf *errors, size_t n, int max_parallel);
+		     struct azl_http_response *resps, int *results,
+		     struct strbuf *errors, size_t n, int max_parallel);
 
 /* Copies the value of the named header (case-insensitive) into out;
  * returns 1 when found, 0 otherwise. */

@@ -104,8 +104,9 @@ static int inspect_with_progress(struct azl_inspect_options *o, struct azl_fleet
 	return rc;
 }
 
-int azl_fleet_inspect(const struct azl_global_flags *g, const struct azl_cluster_flags *cf,
-		      const char *const *pools, size_t nr_pools, struct azl_fleet *out)
+/* 0 when every context was attempted; an error when none could be. */
+static int fleet_inspect(const struct azl_global_flags *g, const struct azl_cluster_flags *cf,
+			 const char *const *pools, size_t nr_pools, struct azl_fleet *out)
 {
 	struct azl_kube_overrides ov;
 	struct azl_inspect_options o = {
@@ -154,7 +155,9 @@ void azl_fleet_release(struct azl_fleet *f)
 	memset(f, 0, sizeof(*f));
 }
 
-int azl_fleet_report_single(const struct azl_fleet *f)
+/* When the one context (not a fleet) failed: prints "error: <why>" and
+ * returns the exit status; else 0. */
+static int report_single(const struct azl_fleet *f)
 {
 	if (f->multi || !f->items[0].rc)
 		return 0;
@@ -167,9 +170,9 @@ int azl_fleet_inspect_or_report(const struct azl_global_flags *g, const struct a
 {
 	int rc;
 
-	if (azl_fleet_inspect(g, cf, pools, nr_pools, out) < 0)
+	if (fleet_inspect(g, cf, pools, nr_pools, out) < 0)
 		return azl_error_report();
-	rc = azl_fleet_report_single(out);
+	rc = report_single(out);
 	if (rc)
 		azl_fleet_release(out);
 	return rc;

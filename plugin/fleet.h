@@ -51,22 +51,15 @@ struct azl_fleet {
 };
 
 /* Inspects the context(s) the flags name, loading only the pools named
- * (all when nr_pools is 0). Returns 0 when every context was attempted;
- * per-context failures are in items[i].rc. An error here (bad flags, no
- * kubeconfig, no credential) means nothing could be attempted. */
-int azl_fleet_inspect(const struct azl_global_flags *g, const struct azl_cluster_flags *cf,
-		      const char *const *pools, size_t nr_pools, struct azl_fleet *out);
-void azl_fleet_release(struct azl_fleet *fleet);
-
-/* When the one context (not a fleet) failed: prints "error: <why>" and
- * returns 1, the exit status; else returns 0 and prints nothing. */
-int azl_fleet_report_single(const struct azl_fleet *fleet);
-
-/* azl_fleet_inspect() then azl_fleet_report_single(), as every fleet command
- * starts: 0 with *out filled, or the exit status with the error printed
- * and nothing left to release. */
+ * (all when nr_pools is 0), as every fleet command starts. Returns 0 with
+ * *out filled when every context was attempted (each one's failure is in
+ * items[i].rc). Otherwise prints "error: <why>" and returns the exit
+ * status, with nothing left to release: when nothing could be attempted
+ * (bad flags, no kubeconfig, no credential), or when the one context (not
+ * a fleet) failed. */
 int azl_fleet_inspect_or_report(const struct azl_global_flags *g, const struct azl_cluster_flags *cf,
 				const char *const *pools, size_t nr_pools, struct azl_fleet *out);
+void azl_fleet_release(struct azl_fleet *fleet);
 
 /* Number of contexts that failed. */
 size_t azl_fleet_failures(const struct azl_fleet *fleet);
