@@ -2,10 +2,18 @@
 #ifndef AZL_VERSION_H
 #define AZL_VERSION_H
 
+#include "strbuf.h"
+
 /* Every ARM request for managedClusters and agentPools uses this. */
 #define AZL_ARM_API_VERSION "2026-10-01"
 
 /* "v0.1.0-3-gabcdef" from git describe at build time. */
 const char *azl_version_string(void);
+
+/* The versions of the network and keyring libraries core uses: libcurl's
+ * as loaded at run time; libsecret's as built, since it has no run-time
+ * call. */
+const char *azl_version_libcurl(void);
+void azl_version_libsecret(struct strbuf *out);   /* appends "0.20.5" */
 
 #endif

@@ -1,7 +1,5 @@
 /* kubectl azlinux version: this program's version and its libraries'. */
-#include <curl/curl.h>
 #include <cjson/cJSON.h>
-#include <libsecret/secret.h>
 #include <yaml.h>
 
 #include "common.h"
@@ -27,12 +25,10 @@ static cJSON *version_tree(void)
 	struct strbuf secret = STRBUF_INIT;
 	cJSON *v = cJSON_CreateObject();
 
-	/* libsecret has no runtime version call; this is what we built with. */
-	strbuf_addf(&secret, "%d.%d.%d", SECRET_MAJOR_VERSION, SECRET_MINOR_VERSION,
-		    SECRET_MICRO_VERSION);
+	azl_version_libsecret(&secret);
 	cJSON_AddStringToObject(v, "version", azl_version_string());
 	cJSON_AddStringToObject(v, "armApiVersion", AZL_ARM_API_VERSION);
-	cJSON_AddStringToObject(v, "libcurl", curl_version_info(CURLVERSION_NOW)->version);
+	cJSON_AddStringToObject(v, "libcurl", azl_version_libcurl());
 	cJSON_AddStringToObject(v, "cJSON", cJSON_Version());
 	cJSON_AddStringToObject(v, "libyaml", yaml_get_version_string());
 	cJSON_AddStringToObject(v, "libsecret", secret.buf);
