@@ -36,7 +36,8 @@ struct azl_arm {
 	long retry_budget_ms;
 	long retry_base_ms;
 	int max_parallel;
-	unsigned int seed;           /* jitter; one client per thread */
+	pthread_mutex_t seed_lock;   /* a concurrent client's threads draw too */
+	unsigned int seed;           /* jitter */
 };
 
 /* One GET in flight, with its retry state. */
@@ -128,8 +129,9 @@ static void configure(struct azl_arm *arm, const struct azl_arm_options *opts,
 	arm->retry_budget_ms = opts->retry_budget_ms > 0 ? opts->retry_budget_ms : DEFAULT_RETRY_BUDGET_MS;
 	arm->retry_base_ms = opts->retry_base_ms > 0 ? opts->retry_base_ms : DEFAULT_RETRY_BASE_MS;
 	arm->max_parallel = opts->max_parallel > 0 ? opts->max_parallel : DEFAULT_MAX_PARALLEL;
-	/* per client, so threads started together do not jitter alike */
+	/* per client, so clients started together do not jitter alike */
 	arm->seed = (unsigned int)monotonic_ms() ^ (unsigned int)getpid() ^ (unsigned int)(uintptr_t)arm;
+	pthread_mutex_init(&arm->seed_lock, NULL);
 }
 
 int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts)
@@ -153,6 +155,7 @@ int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts)
 		hopts.ca_file = azl_auth_ca_file(opts->credential->auth);
 	hopts.timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
 	hopts.user_agent = ua.buf;
+	hopts.concurrent = opts->concurrent;
 	rc = azl_http_new(&arm->http, &hopts);
 	strbuf_release(&ua);
 	if (rc) {
@@ -170,6 +173,7 @@ void azl_arm_free(struct azl_arm *arm)
 		return;
 	azl_http_free(arm->http);
 	strbuf_release(&arm->endpoint);
+	pthread_mutex_destroy(&arm->seed_lock);
 	free(arm);
 }
 
@@ -249,6 +253,16 @@ long azl_arm_parse_retry_after(const char *value)
 	return when <= now ? 0 : (long)(when - now) * 1000L;
 }
 
+static unsigned long jitter_draw(struct azl_arm *arm)
+{
+	unsigned long r;
+
+	pthread_mutex_lock(&arm->seed_lock);
+	r = (unsigned long)rand_r(&arm->seed);
+	pthread_mutex_unlock(&arm->seed_lock);
+	return r;
+}
+
 static long backoff_ms(struct azl_arm *arm, int attempt)
 {
 	long base = arm->retry_base_ms;
@@ -261,7 +275,7 @@ static long backoff_ms(struct azl_arm *arm, int attempt)
 	/* "equal jitter": half fixed, half random, so concurrent clients that
 	 * were throttled together do not come back together */
 	half = base / 2;
-	return half + (half ? (long)(rand_r(&arm->seed) % (unsigned long)(half + 1)) : 0);
+	return half + (half ? (long)(jitter_draw(arm) % (unsigned long)(half + 1)) : 0);
 }
 
 /* "Code: message" from an ARM error body, else a short status text. */

@@ -48,6 +48,9 @@ struct azl_arm_options {
 	long retry_base_ms;          /* first backoff; 0: 500 */
 	long timeout_ms;             /* per request; 0: 60000 */
 	int max_parallel;            /* azl_arm_get_many; 0: 16 */
+	/* The client may be used by several threads at once; their requests
+	 * share its connections (http.h). */
+	int concurrent;
 };
 
 int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts);

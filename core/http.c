@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,28 @@ struct azl_http {
 	struct strbuf store_file, store_dir;
 	unsigned long requests;
 	long http_version;        /* CURL_HTTP_VERSION_* of the last answer */
+	struct pump *pump;        /* opts.concurrent: drives multi */
+};
+
+struct batch;
+
+/* The thread that drives the multi handle of an azl_http used by several
+ * threads at once: every caller's transfers run on the same connections,
+ * so concurrent callers share one HTTP/2 connection where each would
+ * otherwise open (and pay the TLS handshake of) its own. Only this thread
+ * touches multi, the share and the easy handles of a batch. */
+struct pump {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t finished;  /* a batch is done */
+	struct batch *queue, **tail;   /* submitted, not started */
+	int stop;
 };
 
 /* One request in flight, on its own easy handle. */
 struct xfer {
 	CURL *easy;
+	struct batch *batch;
 	const struct azl_http_request *req;
 	struct azl_http_response *resp;
 	struct curl_slist *headers;
@@ -122,10 +140,26 @@ static void choose_store(struct azl_http *http)
 		strbuf_addstr(&http->store_dir, dir);
 }
 
+static int pump_new(struct azl_http *http);
+static void pump_free(struct azl_http *http);
+
+/* Over HTTP/1.1 the callers' waves would each open up to their
+ * max_parallel connections; together they get this many per host. */
+#define CONCURRENT_HOST_CONNECTIONS 16
+
+static int concurrent_init(struct azl_http *http)
+{
+	curl_multi_setopt(http->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+			  (long)CONCURRENT_HOST_CONNECTIONS);
+	curl_multi_setopt(http->multi, CURLMOPT_MAXCONNECTS, (long)CONCURRENT_HOST_CONNECTIONS);
+	return pump_new(http);
+}
+
 int azl_http_new(struct azl_http **out, const struct azl_http_options *opts)
 {
 	struct azl_http *http = xcalloc(1, sizeof(*http));
 	struct azl_http_options *o;
+	int rc;
 
 	*out = NULL;
 	o = &http->opts;
@@ -151,7 +185,13 @@ int azl_http_new(struct azl_http **out, const struct azl_http_options *opts)
 	curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 	curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_multi_setopt(http->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	choose_store(http);
+	rc = o->concurrent ? concurrent_init(http) : 0;
+	if (rc) {
+		azl_http_free(http);
+		return rc;
+	}
 	*out = http;
 	return 0;
 }
@@ -160,6 +200,7 @@ void azl_http_free(struct azl_http *http)
 {
 	if (!http)
 		return;
+	pump_free(http);
 	/* easy handles go first: they hold connections of the share */
 	curl_easy_cleanup(http->easy);
 	curl_multi_cleanup(http->multi);
@@ -646,34 +687,27 @@ static int xfer_finish(struct azl_http *http, struct xfer *x, CURLcode cc)
 	return rc;
 }
 
-int azl_http_do(struct azl_http *http, const struct azl_http_request *req,
-		struct azl_http_response *resp)
-{
-	struct xfer x;
-	int rc;
-
-	xfer_init(&x, http->easy);
-	rc = xfer_setup(http, &x, req, resp);
-	if (!rc)
-		rc = xfer_finish(http, &x, curl_easy_perform(x.easy));
-	xfer_release(&x);
-	return rc;
-}
-
 /* The state of one azl_http_do_many() call. */
 struct batch {
 	struct azl_http *http;
-	CURLM *multi;
 	const struct azl_http_request *reqs;
 	struct azl_http_response *resps;
 	int *results;
 	struct strbuf *errors;     /* or NULL */
 	size_t n, next;
+	size_t last_failed;        /* n while none has */
+	int max_parallel;
+	struct xfer *xs;
+	size_t slots, busy;        /* xs[], and those with a transfer */
+	int done;                  /* under the pump's lock when pumped */
+	struct batch *queued;      /* the pump's queue */
 };
 
 static void record(struct batch *b, size_t i, int rc)
 {
 	b->results[i] = rc;
+	if (rc)
+		b->last_failed = i;
 	if (!b->errors)
 		return;
 	strbuf_reset(&b->errors[i]);
@@ -695,76 +729,251 @@ static int start_next(struct batch *b, struct xfer *x)
 			continue;
 		/* wait for a connection that can multiplex instead of opening more */
 		curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, 1L);
-		curl_multi_add_handle(b->multi, x->easy);
+		curl_multi_add_handle(b->http->multi, x->easy);
 		return 1;
 	}
 	return 0;
 }
 
-/* Finishes every completed transfer and reuses its slot. Returns how many
- * transfers were started meanwhile. */
-static int reap(struct batch *b)
+static void batch_release(struct batch *b)
+{
+	for (size_t i = 0; i < b->slots; i++) {
+		curl_easy_cleanup(b->xs[i].easy);
+		xfer_release(&b->xs[i]);
+	}
+	free(b->xs);
+	b->xs = NULL;
+}
+
+/* Releases a batch whose transfers are all over and tells its caller. */
+static void batch_end(struct batch *b)
+{
+	struct pump *p = b->http->pump;
+
+	batch_release(b);
+	if (!p) {
+		b->done = 1;
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	b->done = 1;
+	pthread_cond_broadcast(&p->finished);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void batch_start(struct batch *b)
+{
+	struct azl_http *http = b->http;
+	size_t slots = b->max_parallel > 0 ? (size_t)b->max_parallel : 1, keep = slots;
+
+	/* max_parallel bounds connections; over HTTP/2 the requests are
+	 * streams of one connection (PIPEWAIT), so all can go at once */
+	if (http->http_version >= CURL_HTTP_VERSION_2_0 && slots < MAX_STREAMS)
+		slots = MAX_STREAMS;
+	if (slots > b->n)
+		slots = b->n;
+	/* the shared cache keeps what a wave opened: libcurl's default (4 per
+	 * handle in the multi) let a single GET close all but 4 of them */
+	if (!http->pump)
+		curl_multi_setopt(http->multi, CURLMOPT_MAXCONNECTS,
+				  (long)(slots > keep ? slots : keep));
+	b->slots = slots;
+	b->xs = xcalloc(slots, sizeof(*b->xs));
+	for (size_t i = 0; i < slots; i++) {
+		xfer_init(&b->xs[i], curl_easy_init());
+		if (!b->xs[i].easy)
+			abort();
+		b->xs[i].batch = b;
+		b->busy += (size_t)start_next(b, &b->xs[i]);
+	}
+	if (!b->busy)
+		batch_end(b);
+}
+
+/* Finishes every completed transfer and reuses its slot for the next
+ * request of its batch; ends the batches that have none left. */
+static void reap(struct azl_http *http)
 {
 	CURLMsg *msg;
-	int left, started = 0;
+	int left;
 
-	while ((msg = curl_multi_info_read(b->multi, &left))) {
+	while ((msg = curl_multi_info_read(http->multi, &left))) {
 		struct xfer *x;
+		struct batch *b;
 		char *priv = NULL;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
 		x = (struct xfer *)(void *)priv;
-		curl_multi_remove_handle(b->multi, x->easy);
-		record(b, (size_t)(x->req - b->reqs), xfer_finish(b->http, x, msg->data.result));
-		started += start_next(b, x);
+		b = x->batch;
+		curl_multi_remove_handle(http->multi, x->easy);
+		record(b, (size_t)(x->req - b->reqs), xfer_finish(http, x, msg->data.result));
+		if (!start_next(b, x) && !--b->busy)
+			batch_end(b);
 	}
-	return started;
+}
+
+static void drive(struct azl_http *http)
+{
+	int running;
+
+	curl_multi_perform(http->multi, &running);
+	reap(http);
+}
+
+/* Takes the submitted batches: NULL-terminated through ->queued. */
+static struct batch *pump_take(struct pump *p)
+{
+	struct batch *b;
+
+	pthread_mutex_lock(&p->lock);
+	b = p->queue;
+	p->queue = NULL;
+	p->tail = &p->queue;
+	pthread_mutex_unlock(&p->lock);
+	return b;
+}
+
+static int pump_stopping(struct pump *p)
+{
+	int stop;
+
+	pthread_mutex_lock(&p->lock);
+	stop = p->stop;
+	pthread_mutex_unlock(&p->lock);
+	return stop;
+}
+
+static void *pump_main(void *arg)
+{
+	struct azl_http *http = arg;
+
+	while (!pump_stopping(http->pump)) {
+		struct batch *b = pump_take(http->pump), *next;
+
+		for (; b; b = next) {
+			next = b->queued;
+			batch_start(b);
+		}
+		drive(http);
+		/* curl_multi_wakeup() ends the wait when work is submitted */
+		curl_multi_poll(http->multi, NULL, 0, 1000, NULL);
+	}
+	return NULL;
+}
+
+static int pump_new(struct azl_http *http)
+{
+	struct pump *p = xcalloc(1, sizeof(*p));
+
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->finished, NULL);
+	p->tail = &p->queue;
+	http->pump = p;
+	if (!pthread_create(&p->thread, NULL, pump_main, http))
+		return 0;
+	http->pump = NULL;
+	pthread_cond_destroy(&p->finished);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+	return azl_error_set(AZL_ERROR, "cannot start the HTTP thread (out of resources?)");
+}
+
+/* Called once no batch is in flight: every caller has had its answers. */
+static void pump_free(struct azl_http *http)
+{
+	struct pump *p = http->pump;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = 1;
+	pthread_mutex_unlock(&p->lock);
+	curl_multi_wakeup(http->multi);
+	pthread_join(p->thread, NULL);
+	pthread_cond_destroy(&p->finished);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+	http->pump = NULL;
+}
+
+/* Hands b to the pump and waits until all its transfers are over. */
+static void pump_run(struct pump *p, CURLM *multi, struct batch *b)
+{
+	pthread_mutex_lock(&p->lock);
+	*p->tail = b;
+	p->tail = &b->queued;
+	pthread_mutex_unlock(&p->lock);
+	curl_multi_wakeup(multi);
+	pthread_mutex_lock(&p->lock);
+	while (!b->done)
+		pthread_cond_wait(&p->finished, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* The pump's thread set the messages of failed requests: the caller's
+ * thread gets the last one, as it would have without the pump. */
+static void pumped_run(struct batch *b)
+{
+	struct strbuf *own = NULL;
+
+	if (!b->errors) {
+		own = xcalloc(b->n, sizeof(*own));
+		for (size_t i = 0; i < b->n; i++)
+			strbuf_init(&own[i], 0);
+		b->errors = own;
+	}
+	pump_run(b->http->pump, b->http->multi, b);
+	if (b->last_failed < b->n)
+		azl_error_set(b->results[b->last_failed], "%s", b->errors[b->last_failed].buf);
+	if (!own)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		strbuf_release(&own[i]);
+	free(own);
+	b->errors = NULL;
 }
 
 int azl_http_do_many(struct azl_http *http, const struct azl_http_request *reqs,
 		     struct azl_http_response *resps, int *results,
 		     struct strbuf *errors, size_t n, int max_parallel)
 {
-	struct batch b = { http, NULL, reqs, resps, results, errors, n, 0 };
-	size_t slots = max_parallel > 0 ? (size_t)max_parallel : 1, keep = slots, i;
-	struct xfer *xs;
-	int running = 1;
+	struct batch b = { .http = http, .reqs = reqs, .resps = resps, .results = results,
+			   .errors = errors, .n = n, .last_failed = n,
+			   .max_parallel = max_parallel };
 
 	if (!n)
 		return 0;
-	/* max_parallel bounds connections; over HTTP/2 the requests are
-	 * streams of one connection (PIPEWAIT below), so all can go at once */
-	if (http->http_version >= CURL_HTTP_VERSION_2_0 && slots < MAX_STREAMS)
-		slots = MAX_STREAMS;
-	if (slots > n)
-		slots = n;
-	b.multi = http->multi;
-	xs = xcalloc(slots, sizeof(*xs));
-	curl_multi_setopt(b.multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-	/* the shared cache keeps what a wave opened: libcurl's default (4 per
-	 * handle in the multi) let a single GET close all but 4 of them */
-	curl_multi_setopt(b.multi, CURLMOPT_MAXCONNECTS, (long)(slots > keep ? slots : keep));
-	for (i = 0; i < slots; i++) {
-		xfer_init(&xs[i], curl_easy_init());
-		if (!xs[i].easy)
-			abort();
-		start_next(&b, &xs[i]);
+	if (http->pump) {
+		pumped_run(&b);
+		return 0;
 	}
-	while (running) {
-		curl_multi_perform(b.multi, &running);
-		if (reap(&b))
-			running = 1;
-		if (running)
-			curl_multi_poll(b.multi, NULL, 0, 1000, NULL);
+	batch_start(&b);
+	while (!b.done) {
+		drive(http);
+		if (!b.done)
+			curl_multi_poll(http->multi, NULL, 0, 1000, NULL);
 	}
-	for (i = 0; i < slots; i++) {
-		curl_easy_cleanup(xs[i].easy);
-		xfer_release(&xs[i]);
-	}
-	free(xs);
 	return 0;
+}
+
+int azl_http_do(struct azl_http *http, const struct azl_http_request *req,
+		struct azl_http_response *resp)
+{
+	struct xfer x;
+	int rc;
+
+	if (http->pump) {
+		azl_http_do_many(http, req, resp, &rc, NULL, 1, 1);
+		return rc;
+	}
+	xfer_init(&x, http->easy);
+	rc = xfer_setup(http, &x, req, resp);
+	if (!rc)
+		rc = xfer_finish(http, &x, curl_easy_perform(x.easy));
+	xfer_release(&x);
+	return rc;
 }
 
 int azl_http_response_header(const struct azl_http_response *resp,

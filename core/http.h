@@ -15,8 +15,9 @@
 
 #include "strbuf.h"
 
-/* An azl_http is used by one thread at a time; azl_http_do_many() is the
- * way to run requests concurrently. */
+/* An azl_http is used by one thread at a time, unless it is made with
+ * concurrent set; azl_http_do_many() is the way to run requests
+ * concurrently. */
 struct azl_http;
 
 struct azl_http_options {
@@ -39,6 +40,10 @@ struct azl_http_options {
 	const char *tls_hint;        /* appended to TLS verification errors,
 				      * e.g. "check certificate-authority in
 				      * your kubeconfig"; NULL: none */
+	/* Several threads may call azl_http_do() and azl_http_do_many() at
+	 * once: a thread of the client's own runs every caller's requests
+	 * over the same connections (one HTTP/2 connection for all). */
+	int concurrent;
 };
 
 struct azl_http_request {
@@ -83,7 +88,8 @@ int azl_http_response_header(const struct azl_http_response *resp,
 void azl_http_response_release(struct azl_http_response *resp);
 
 /* Request counters, for -v output and benchmarks. Counts every request
- * sent, whatever its outcome. */
+ * sent, whatever its outcome; a concurrent client's, once no call is in
+ * flight. */
 unsigned long azl_http_request_count(const struct azl_http *http);
 
 #endif

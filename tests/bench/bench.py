@@ -34,7 +34,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 
 import helpers  # noqa: E402  (needs the path above; puts tests/ on sys.path)
 from sim import scenario as scenarios  # noqa: E402
+from sim.front import FrontError, H2Front  # noqa: E402
 from sim.pki import PKI  # noqa: E402
 from sim.server import Sim  # noqa: E402
 
@@ -201,137 +201,6 @@ SCENARIOS = [
     ("fleet", "25 contexts of 4 pools (2 nodes each)",
      lambda: scenarios.fleet_scenario(25, 4), fleet_cases),
 ]
-
-
-# --- the HTTP/2 front -----------------------------------------------------------
-
-NGHTTPX = shutil.which("nghttpx") or "/usr/sbin/nghttpx"
-# One line per request: the ALPN protocol the client negotiated with the
-# front, and its source port (one port = one connection).
-FRONT_LOG_FORMAT = "$alpn $remote_port $status $request"
-
-
-class H2Front:
-    """nghttpx (nghttp2-proxy) in front of the simulator's Azure server.
-
-    ARM and Entra ID speak HTTP/2; the simulator speaks HTTP/1.1 only, so a
-    wave of 100 GETs it would see over 100 connections, where ARM sees 100
-    streams on one. The front terminates TLS with a certificate from the
-    simulator's CA, negotiates h2 by ALPN, and passes every stream on over its
-    own HTTP/1.1 TLS connection to the simulator, which still injects its
-    latency and logs each request with its own start and end times."""
-
-    def __init__(self, sim, pki, workdir):
-        self.sim = sim
-        self.cert = pki.server_cert(["127.0.0.1"])
-        self.ca_file = pki.ca_file
-        self.access_log = os.path.join(workdir, "nghttpx-access.log")
-        self.error_log = os.path.join(workdir, "nghttpx-error.log")
-        self.proc = None
-        self.url = None
-        self.direct_url = None
-        self._log_offset = 0
-
-    def argv(self, port, backend_port):
-        return [NGHTTPX,
-                # Debian's /etc/nghttpx/nghttpx.conf adds a listener on port
-                # 3000 and sends errors to syslog.
-                "--conf=" + os.devnull,
-                "--frontend=127.0.0.1,%d" % port,
-                # nghttpx checks the backend's certificate against the SNI
-                # name, and an IP address is no SNI name: the simulator's
-                # certificate also names localhost.
-                "--backend=127.0.0.1,%d;;tls;sni=localhost" % backend_port,
-                "--cacert=" + self.ca_file,
-                # Every stream of a wave needs its own HTTP/1.1 connection to
-                # the simulator at the same time (0: no limit; the default).
-                "--backend-connections-per-frontend=0",
-                # Keep them between runs (the simulator drops idle ones after
-                # 60 s), as ARM's front keeps its own.
-                "--backend-keep-alive-timeout=30s",
-                "--frontend-http2-max-concurrent-streams=100",
-                "--no-via", "--no-ocsp",
-                "--accesslog-file=" + self.access_log,
-                "--accesslog-format=" + FRONT_LOG_FORMAT,
-                "--errorlog-file=" + self.error_log,
-                self.cert.key_file, self.cert.cert_file]
-
-    def start(self):
-        if not os.access(NGHTTPX, os.X_OK):
-            raise BenchError("%s not found; run `make deps` (package nghttp2-proxy)" % NGHTTPX)
-        self.direct_url = self.sim.azure_url
-        backend_port = urlsplit(self.direct_url).port
-        port = free_port()
-        self.proc = subprocess.Popen(self.argv(port, backend_port), stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_listening(port, self.proc, self.error_log)
-        self.url = "https://127.0.0.1:%d" % port
-        # Links the simulator writes (nextLink) point at the front, as ARM's
-        # point at ARM.
-        self.sim.azure_url = self.url
-        return self
-
-    def stop(self):
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
-        if self.direct_url:
-            self.sim.azure_url = self.direct_url
-
-    def env(self):
-        """Entra ID and ARM through the front."""
-        return azure_env(self.url)
-
-    def direct_env(self):
-        """Entra ID and ARM straight to the simulator, over HTTP/1.1."""
-        return azure_env(self.direct_url)
-
-    def take_log(self):
-        """[(alpn, client port, status, request line)] logged since the last call."""
-        with open(self.access_log, encoding="utf-8", errors="replace") as f:
-            f.seek(self._log_offset)
-            text = f.read()
-            self._log_offset = f.tell()
-        return [tuple(line.split(" ", 3)) for line in text.splitlines() if line.strip()]
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-
-def azure_env(url):
-    return {"AZURE_AUTHORITY_HOST": url + "/", "AZLINUX_ARM_ENDPOINT": url + "/"}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_listening(port, proc, error_log, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BenchError("nghttpx exited with %d: %s" % (proc.returncode, tail(error_log)))
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    proc.kill()
-    raise BenchError("nghttpx did not listen on port %d within %g s: %s" % (
-        port, timeout, tail(error_log)))
-
-
-def tail(path):
-    try:
-        return (read(path).strip().splitlines() or ["(empty log)"])[-1]
-    except OSError:
-        return "(no log)"
 
 
 def check_front(front, case):
@@ -667,14 +536,17 @@ def machine(args):
 
 def table(res, args):
     lines = ["| scenario | command | wall (median) | user+sys CPU | simulator and front CPU "
-             "| peak RSS | HTTP requests "
+             "| peak RSS | HTTP requests | ARM connections (HTTP/2) "
              "| critical path (after token) | client's round trips after token (ARM alone) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, _, _, _ in SCENARIOS:
         for key, m in res.get(name, {}).items():
-            lines.append("| %s | `%s` | %.3f s | %.3f s | %.3f s | %.1f MB | %g | %g (%g) | %s |"
+            lines.append("| %s | `%s` | %.3f s | %.3f s | %.3f s | %.1f MB | %g | %s | %g (%g) "
+                         "| %s |"
                          % (name, key, m["wall"], m["cpu"], m["server_cpu"], m["rss"] / MB,
-                            m["requests"], m["depth"], m["depth_after_token"],
+                            m["requests"], "%g" % m["arm_connections"]
+                            if m["arm_connections"] else "-",
+                            m["depth"], m["depth_after_token"],
                             "%g (%g)" % (m["client_depth"], m["client_depth_arm"])
                             if "client_depth" in m else "-"))
     return lines
@@ -766,7 +638,7 @@ def main(argv=None):
             for name, _, make, cases_of in SCENARIOS:
                 if name in args.only:
                     res[name] = run_scenario(name, make, cases_of, args, pki, work)
-        except BenchError as e:
+        except (BenchError, FrontError) as e:
             print("bench: error: %s" % e, file=sys.stderr)
             return 2
     tgt = targets(res)

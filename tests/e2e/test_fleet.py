@@ -10,6 +10,7 @@ import pytest
 
 import helpers
 from sim import scenario as scenarios
+from sim.front import H2Front
 from test_arm import settle
 from test_nodes import os_of, parse_table
 
@@ -113,6 +114,25 @@ def test_contexts_run_in_parallel(fleet, run):
     last_slow = max(i for i, r in enumerate(log) if r["server"] == "fleet-01")
     late = [i for i, r in enumerate(log) if r["server"] in ("fleet-19", "fleet-20")]
     assert late and max(late) < last_slow
+
+
+def test_contexts_share_one_arm_connection(make_sim, env, pki, tmp_path, run):
+    """Over HTTP/2, as ARM speaks it, the ARM requests of every context are
+    streams of one connection: no context pays for a TLS handshake of its
+    own (bench: 17 connections for 25 contexts before)."""
+    s = make_sim(scenarios.fleet_scenario(12, 3), latency_ms=20)
+    os.makedirs(str(tmp_path / "front"))
+    with H2Front(s, pki, str(tmp_path / "front")) as front:
+        e = dict(helpers.make_env(s, env["HOME"]), **front.env())
+        r = run("pools", "--all-contexts", "-o", "name", env=e)
+        log = front.take_log()
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.split()) == 12 * 3
+    assert {alpn for alpn, _, _, _ in log} == {"h2"}
+    arm = [(port, line) for _, port, _, line in log if "/oauth2/" not in line]
+    # per context: the pool list, the cluster's profile and 3 pools' profiles
+    assert len(arm) >= 12 * 5
+    assert len({port for port, _ in arm}) == 1
 
 
 def test_named_contexts(fleet, run):

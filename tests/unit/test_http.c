@@ -43,7 +43,8 @@ static void count_open(int delta)
 }
 
 /* Answers each request with a JSON echo of method, path and body; the
- * path "/hang" gets no answer, "/status/N" gets status N. */
+ * path "/hang" gets no answer, "/slow/..." gets it after 100 ms,
+ * "/status/N" gets status N. */
 static void *serve_conn(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
@@ -58,6 +59,8 @@ static void *serve_conn(void *arg)
 		sscanf(req.buf, "%15s %255s", method, path);
 		if (!strcmp(path, "/hang"))
 			continue;
+		if (!strncmp(path, "/slow/", 6))
+			usleep(100 * 1000);
 		if (!strncmp(path, "/status/", 8))
 			status = atoi(path + 8);
 		strbuf_reset(&body);
@@ -256,6 +259,130 @@ static void test_batch_keeps_order_and_bound(void **state)
 	azl_http_free(http);
 }
 
+/* One caller of a concurrent client: a batch of its own slow GETs, then
+ * one more by itself; each answer must be its own. */
+struct caller {
+	struct azl_http *http;
+	int id;
+	int ok;
+	pthread_t thread;
+};
+
+enum { CALLERS = 12, CALLER_BATCH = 3 };
+
+static int answered(const struct azl_http_response *resp, const char *path)
+{
+	struct strbuf want = STRBUF_INIT;
+	int ok;
+
+	strbuf_addf(&want, "\"path\":\"%s\"", path);
+	ok = resp->status == 200 && strstr(resp->body.buf, want.buf);
+	strbuf_release(&want);
+	return ok;
+}
+
+static void *call(void *arg)
+{
+	struct caller *c = arg;
+	struct azl_http_request reqs[CALLER_BATCH];
+	struct azl_http_response resps[CALLER_BATCH + 1];
+	struct strbuf urls[CALLER_BATCH + 1], paths[CALLER_BATCH + 1];
+	int results[CALLER_BATCH];
+
+	for (int i = 0; i <= CALLER_BATCH; i++) {
+		strbuf_init(&paths[i], 0);
+		strbuf_addf(&paths[i], "/slow/%d/%d", c->id, i);
+		strbuf_init(&urls[i], 0);
+		url(&urls[i], paths[i].buf);
+		resps[i] = (struct azl_http_response)AZL_HTTP_RESPONSE_INIT;
+		if (i < CALLER_BATCH)
+			reqs[i] = (struct azl_http_request){ "GET", urls[i].buf, NULL, NULL, 0 };
+	}
+	/* two at a time each: 24 connections, were they not shared */
+	azl_http_do_many(c->http, reqs, resps, results, NULL, CALLER_BATCH, 2);
+	c->ok = 1;
+	for (int i = 0; i < CALLER_BATCH; i++)
+		c->ok &= !results[i] && answered(&resps[i], paths[i].buf);
+	struct azl_http_request last = { "GET", urls[CALLER_BATCH].buf, NULL, NULL, 0 };
+	c->ok &= !azl_http_do(c->http, &last, &resps[CALLER_BATCH]) &&
+		 answered(&resps[CALLER_BATCH], paths[CALLER_BATCH].buf);
+	for (int i = 0; i <= CALLER_BATCH; i++) {
+		azl_http_response_release(&resps[i]);
+		strbuf_release(&urls[i]);
+		strbuf_release(&paths[i]);
+	}
+	return NULL;
+}
+
+static struct azl_http *concurrent_client(void)
+{
+	struct azl_http_options o = { 0 };
+	struct azl_http *http;
+
+	o.no_proxy = 1;
+	o.timeout_ms = 5000;
+	o.concurrent = 1;
+	assert_int_equal(azl_http_new(&http, &o), 0);
+	return http;
+}
+
+static void run_callers(struct azl_http *http)
+{
+	struct caller callers[CALLERS];
+
+	for (int i = 0; i < CALLERS; i++) {
+		callers[i] = (struct caller){ .http = http, .id = i };
+		assert_int_equal(pthread_create(&callers[i].thread, NULL, call, &callers[i]), 0);
+	}
+	for (int i = 0; i < CALLERS; i++) {
+		pthread_join(callers[i].thread, NULL);
+		assert_true(callers[i].ok);
+	}
+}
+
+/* Threads calling one concurrent client at once each get their own
+ * answers, over connections they share: over HTTP/1.1 at most 16 to a
+ * host in all, kept for whoever calls next. */
+static void test_concurrent_callers_share_connections(void **state)
+{
+	struct azl_http *http = concurrent_client();
+	int before, first;
+
+	(void)state;
+	before = srv.accepted;
+	run_callers(http);
+	first = srv.accepted - before;
+	assert_true(first >= 1);
+	assert_true(first <= 16);
+	run_callers(http);
+	assert_int_equal(srv.accepted - before, first);
+	assert_int_equal(azl_http_request_count(http), 2 * CALLERS * (CALLER_BATCH + 1));
+	azl_http_free(http);
+}
+
+/* The client's own thread runs the requests; the message of a failure
+ * still reaches the thread that asked. */
+static void test_concurrent_failure_message_reaches_caller(void **state)
+{
+	struct azl_http *http = concurrent_client();
+	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
+	struct azl_http_request req = { "GET", "http://127.0.0.1:1/refused", NULL, NULL, 0 };
+	int result;
+
+	(void)state;
+	azl_error_clear();
+	assert_int_equal(azl_http_do(http, &req, &resp), AZL_ENETWORK);
+	assert_string_equal(azl_error_message(),
+			    "cannot connect to http://127.0.0.1:1: Connection refused");
+	azl_error_clear();
+	assert_int_equal(azl_http_do_many(http, &req, &resp, &result, NULL, 1, 1), 0);
+	assert_int_equal(result, AZL_ENETWORK);
+	assert_string_equal(azl_error_message(),
+			    "cannot connect to http://127.0.0.1:1: Connection refused");
+	azl_http_response_release(&resp);
+	azl_http_free(http);
+}
+
 static void test_connection_refused_names_server(void **state)
 {
 	struct azl_http *http = client(5000);
@@ -336,6 +463,8 @@ int main(void)
 		cmocka_unit_test(test_sequential_requests_reuse_one_connection),
 		cmocka_unit_test(test_methods_bodies_and_statuses),
 		cmocka_unit_test(test_batch_keeps_order_and_bound),
+		cmocka_unit_test(test_concurrent_callers_share_connections),
+		cmocka_unit_test(test_concurrent_failure_message_reaches_caller),
 		cmocka_unit_test(test_connection_refused_names_server),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_traces_are_redacted),
