@@ -144,8 +144,10 @@ static int pump_new(struct azl_http *http);
 static void pump_free(struct azl_http *http);
 
 /* Over HTTP/1.1 the callers' waves would each open up to their
- * max_parallel connections; together they get this many per host. */
-#define CONCURRENT_HOST_CONNECTIONS 16
+ * max_parallel connections; together they get this many per host. On the
+ * bench fleet with ARM over HTTP/1.1 (32 workers), 16, 32 and 64 took
+ * 0.46, 0.38 and 0.40 s, against 0.40 s with a client per worker. */
+#define CONCURRENT_HOST_CONNECTIONS 32
 
 static int concurrent_init(struct azl_http *http)
 {
