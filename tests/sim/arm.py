@@ -95,9 +95,12 @@ class Arm:
         return [c for c in self.sim.clusters if c.extra.get("in_arm", True)]
 
     def find_cluster(self, sub, rg, name):
+        # Every ARM request looks its cluster up: the name first, which
+        # tells most clusters apart, and the query lowered once.
+        name, sub, rg = name.lower(), sub.lower(), rg.lower()
         for c in self.clusters():
-            if (c.subscription.lower() == sub.lower() and c.resource_group.lower() == rg.lower()
-                    and c.name.lower() == name.lower()):
+            if (c.name.lower() == name and c.subscription.lower() == sub
+                    and c.resource_group.lower() == rg):
                 return c
         return None
 
