@@ -1,5 +1,7 @@
-/* The shared CA stores: a bundle is parsed once per (file, directory) and
- * the same store comes back; unreadable or empty bundles name the file. */
+/* The shared CA stores: a bundle is read once per (file, directory) and
+ * the same store comes back; its certificates are parsed only as chains
+ * need them, in either PEM form, with other text skipped; unreadable or
+ * empty bundles name the file. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,8 +13,13 @@
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509_vfy.h>
+
 #include "castore.h"
 #include "error.h"
+#include "log.h"
 #include "testutil.h"
 
 #define SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
@@ -74,12 +81,111 @@ static void test_unreadable_or_empty_bundle_named(void **state)
 	free(dir);
 }
 
+/* A self-signed CA certificate with a fresh P-256 key. */
+static X509 *make_ca(const char *cn)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *name = X509_get_subject_name(x);
+
+	assert_non_null(key);
+	X509_set_version(x, X509_VERSION_3);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, name);
+	X509_set_pubkey(x, key);
+	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+	EVP_PKEY_free(key);
+	return x;
+}
+
+static void append_pem(struct strbuf *sb, X509 *x, int trusted_form)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data;
+	long len;
+
+	assert_true(trusted_form ? PEM_write_bio_X509_AUX(bio, x) : PEM_write_bio_X509(bio, x));
+	len = BIO_get_mem_data(bio, &data);
+	strbuf_add(sb, data, (size_t)len);
+	BIO_free(bio);
+}
+
+static int verify(void *store, X509 *x)
+{
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int ok;
+
+	assert_int_equal(X509_STORE_CTX_init(ctx, store, x, NULL), 1);
+	ok = X509_verify_cert(ctx) == 1 ? 0 : X509_STORE_CTX_get_error(ctx);
+	X509_STORE_CTX_free(ctx);
+	return ok;
+}
+
+static void capture(int level, const char *message, void *data)
+{
+	struct strbuf *sb = data;
+
+	strbuf_addf(sb, "%d %s\n", level, message);
+}
+
+/* A bundle of 40 CAs, text between them, one in the "TRUSTED CERTIFICATE"
+ * form: each trusts its own certificate, parsing it alone; a CA outside
+ * the bundle is not trusted. */
+static void test_bundle_parsed_as_chains_need_it(void **state)
+{
+	enum { N = 40 };
+	X509 *cas[N], *stranger = make_ca("stranger");
+	struct strbuf bundle = STRBUF_INIT, log = STRBUF_INIT, want = STRBUF_INIT;
+	struct azl_castore *cs;
+	char *dir = tu_mkdtemp(), *path;
+	void *st;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		char cn[32];
+
+		snprintf(cn, sizeof(cn), "test CA %d", i);
+		cas[i] = make_ca(cn);
+		strbuf_addf(&bundle, "# %s\n", cn);
+		append_pem(&bundle, cas[i], i == 7);
+	}
+	path = tu_write_bytes(dir, "bundle.pem", bundle.buf, bundle.len, 0600);
+	assert_int_equal(azl_castore_new(&cs), 0);
+	azl_log_init(9, capture, &log);
+	assert_int_equal(azl_castore_get(cs, path, NULL, &st), 0);
+	assert_string_equal(log.buf, "");
+	assert_int_equal(verify(st, cas[N - 1]), 0);
+	strbuf_addf(&want, "7 CA bundle %s: parsed 1 of its %d certificates\n", path, N);
+	assert_string_equal(log.buf, want.buf);
+	assert_int_equal(verify(st, cas[7]), 0);
+	assert_int_equal(verify(st, cas[0]), 0);
+	assert_int_equal(verify(st, cas[N - 1]), 0);   /* parsed once */
+	assert_non_null(strstr(log.buf, "parsed 3 of its 40 certificates\n"));
+	assert_null(strstr(log.buf, "parsed 4 of"));
+	assert_int_equal(verify(st, stranger), X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
+	azl_log_init(0, NULL, NULL);
+	azl_castore_free(cs);
+	for (int i = 0; i < N; i++)
+		X509_free(cas[i]);
+	X509_free(stranger);
+	strbuf_release(&bundle);
+	strbuf_release(&log);
+	strbuf_release(&want);
+	tu_rmrf(dir);
+	free(path);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backend_is_openssl),
 		cmocka_unit_test(test_same_store_for_same_bundle),
 		cmocka_unit_test(test_unreadable_or_empty_bundle_named),
+		cmocka_unit_test(test_bundle_parsed_as_chains_need_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
