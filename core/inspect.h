@@ -44,7 +44,7 @@ void azl_inspection_release(struct azl_inspection *ins);
 
 /* Inspects items[0..n). Returns 0 when every context was attempted (each
  * one's outcome is in items[i].rc), or an error when none could be (no ARM
- * credential). After a full listing (nr_pools 0), each context's pool names
+ * credential or client: the workers share one). After a full listing (nr_pools 0), each context's pool names
  * are written to the pool-name cache, so completion never needs the network. */
 int azl_inspect_contexts(const struct azl_inspect_options *opts,
 			 struct azl_inspection *items, size_t n);
