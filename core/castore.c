@@ -1,6 +1,7 @@
 #include "castore.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <openssl/asn1.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
@@ -135,31 +136,31 @@ static int subject_hash(const unsigned char *der, long len, unsigned long *out)
 	return ok;
 }
 
-static void bundle_add(struct bundle *b, const char *base64, size_t len, int aux)
+/* 0, or -1 when base64 is no certificate. */
+static int bundle_add(struct bundle *b, const char *base64, size_t len, int aux)
 {
 	size_t start = b->der.len;
 	struct bundle_cert c = { 0, start, 0, aux, 0 };
 
-	if (azl_base64_decode(&b->der, base64, len)) {
-		strbuf_setlen(&b->der, start);
-		return;
-	}
+	if (azl_base64_decode(&b->der, base64, len))
+		return -1;
 	c.len = b->der.len - start;
 	if (!subject_hash((const unsigned char *)b->der.buf + start, (long)c.len,
-			  &c.subject_hash)) {
-		strbuf_setlen(&b->der, start);
-		return;
-	}
+			  &c.subject_hash))
+		return -1;
 	if (b->nr == b->alloc) {
 		b->alloc = b->alloc ? 2 * b->alloc : 64;
 		b->certs = xrealloc(b->certs, b->alloc * sizeof(*b->certs));
 	}
 	b->certs[b->nr++] = c;
+	return 0;
 }
 
 /* Indexes the PEM certificates of text; anything else in it is skipped,
- * as OpenSSL's PEM reader does (CRLs too: nothing asks for CRL checks). */
-static void bundle_index(struct bundle *b, const char *text)
+ * as OpenSSL's PEM reader does (CRLs too: nothing asks for CRL checks).
+ * Returns NULL, or where a block that is no certificate begins: OpenSSL
+ * refuses such a file too. */
+static const char *bundle_index(struct bundle *b, const char *text)
 {
 	static const struct { const char *begin, *end; int aux; } kinds[] = {
 		{ "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----", 0 },
@@ -180,32 +181,49 @@ static void bundle_index(struct bundle *b, const char *text)
 		}
 		body = p + strlen(kinds[k].begin);
 		end = strstr(body, kinds[k].end);
-		if (!end)
-			return;
-		bundle_add(b, body, (size_t)(end - body), kinds[k].aux);
+		if (!end || bundle_add(b, body, (size_t)(end - body), kinds[k].aux))
+			return p;
 		p = end + strlen(kinds[k].end);
 	}
+	return NULL;
+}
+
+static size_t line_of(const char *text, const char *at)
+{
+	size_t line = 1;
+
+	for (; text < at; text++)
+		line += *text == '\n';
+	return line;
 }
 
 static int bundle_read(const char *file, struct bundle **out)
 {
 	struct strbuf text = STRBUF_INIT;
 	struct bundle *b;
+	const char *bad;
+	int rc = 0;
 
 	*out = NULL;
 	if (strbuf_read_file(&text, file) < 0)
-		return azl_error_set(AZL_EINVALID, "CA bundle %s: cannot read a certificate from it",
-				     file);
+		return azl_error_set(AZL_EINVALID, "CA bundle %s: cannot read it: %s", file,
+				     strerror(errno));
 	b = xcalloc(1, sizeof(*b));
 	pthread_mutex_init(&b->lock, NULL);
 	b->file = xstrdup(file);
 	strbuf_init(&b->der, text.len);
-	bundle_index(b, text.buf);
+	bad = bundle_index(b, text.buf);
+	if (bad)
+		rc = azl_error_set(AZL_EINVALID,
+				   "CA bundle %s: the block at line %zu is not a PEM certificate",
+				   file, line_of(text.buf, bad));
+	else if (!b->nr)
+		rc = azl_error_set(AZL_EINVALID, "CA bundle %s: cannot read a certificate from it",
+				   file);
 	strbuf_release(&text);
-	if (!b->nr) {
+	if (rc) {
 		bundle_free(b);
-		return azl_error_set(AZL_EINVALID, "CA bundle %s: cannot read a certificate from it",
-				     file);
+		return rc;
 	}
 	*out = b;
 	return 0;

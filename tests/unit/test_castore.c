@@ -67,6 +67,7 @@ static void test_unreadable_or_empty_bundle_named(void **state)
 	unlink(path);
 	assert_int_equal(azl_castore_get(cs, path, NULL, &st), AZL_EINVALID);
 	assert_non_null(strstr(azl_error_message(), path));
+	assert_non_null(strstr(azl_error_message(), ": cannot read it: No such file or directory"));
 	/* a failure is not cached: once the file is fixed, it is used */
 	if (!access(SYSTEM_BUNDLE, R_OK)) {
 		assert_int_equal(symlink(SYSTEM_BUNDLE, path), 0);
@@ -179,6 +180,50 @@ static void test_bundle_parsed_as_chains_need_it(void **state)
 	free(dir);
 }
 
+/* A certificate block that does not parse, or does not end, fails the
+ * bundle with its line: OpenSSL refuses such a file too. */
+static void test_broken_block_named_with_its_line(void **state)
+{
+	X509 *ca = make_ca("good");
+	struct strbuf text = STRBUF_INIT, want = STRBUF_INIT;
+	struct azl_castore *cs;
+	char *dir = tu_mkdtemp(), *bad, *cut;
+	void *st;
+
+	size_t pem_lines = 0;
+
+	(void)state;
+	append_pem(&text, ca, 0);
+	for (size_t i = 0; i < text.len; i++)
+		pem_lines += text.buf[i] == '\n';
+	strbuf_addstr(&text, "# next\n-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n"
+		      "-----END CERTIFICATE-----\n");
+	bad = tu_write_bytes(dir, "bad.pem", text.buf, text.len, 0600);
+	strbuf_reset(&text);
+	append_pem(&text, ca, 0);
+	strbuf_setlen(&text, text.len - 10);
+	cut = tu_write_bytes(dir, "cut.pem", text.buf, text.len, 0600);
+	assert_int_equal(azl_castore_new(&cs), 0);
+	assert_int_equal(azl_castore_get(cs, bad, NULL, &st), AZL_EINVALID);
+	/* the good certificate, "# next", then the bad block */
+	strbuf_addf(&want, "CA bundle %s: the block at line %zu is not a PEM certificate", bad,
+		    pem_lines + 2);
+	assert_string_equal(azl_error_message(), want.buf);
+	assert_int_equal(azl_castore_get(cs, cut, NULL, &st), AZL_EINVALID);
+	strbuf_reset(&want);
+	strbuf_addf(&want, "CA bundle %s: the block at line 1 is not a PEM certificate", cut);
+	assert_string_equal(azl_error_message(), want.buf);
+	azl_castore_free(cs);
+	azl_error_clear();
+	X509_free(ca);
+	strbuf_release(&text);
+	strbuf_release(&want);
+	tu_rmrf(dir);
+	free(bad);
+	free(cut);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_same_store_for_same_bundle),
 		cmocka_unit_test(test_unreadable_or_empty_bundle_named),
 		cmocka_unit_test(test_bundle_parsed_as_chains_need_it),
+		cmocka_unit_test(test_broken_block_named_with_its_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
