@@ -75,6 +75,19 @@ static void scrub(struct strbuf *sb)
 	strbuf_release(sb);
 }
 
+static int credential_token(void *data, int force, struct strbuf *token);
+
+static const char token_failed[] = "getting a token for Azure Resource Manager";
+
+int azl_arm_credential_fetch(struct azl_arm_credential *cred)
+{
+	struct strbuf token = STRBUF_INIT;
+	int rc = credential_token(cred, 0, &token);
+
+	scrub(&token);
+	return rc ? azl_error_prefix("%s", token_failed) : 0;
+}
+
 void azl_arm_credential_free(struct azl_arm_credential *cred)
 {
 	if (!cred)
@@ -427,7 +440,7 @@ static int fetch_token(struct azl_arm *arm, int force, struct strbuf *header)
 
 	if (rc) {
 		strbuf_release(&token);
-		return azl_error_prefix("getting a token for Azure Resource Manager");
+		return azl_error_prefix("%s", token_failed);
 	}
 	strbuf_reset(header);
 	strbuf_addstr(header, "Authorization: Bearer ");

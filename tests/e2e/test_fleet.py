@@ -9,6 +9,7 @@ import os
 import pytest
 
 import helpers
+from sim import entra
 from sim import scenario as scenarios
 from sim.front import H2Front
 from test_arm import settle
@@ -101,6 +102,35 @@ def test_one_token_for_the_whole_fleet(fleet, run):
     before = len(s.entra.log)
     run("pools", "--all-contexts", "-o", "name", env=e)
     assert len(s.entra.log) - before == 1
+
+
+def test_no_token_is_one_error(fleet, run):
+    """Every context needs the one ARM token: without a credential the run
+    fails once, saying why, instead of once per context."""
+    s, e = fleet
+    e = dict(e, AZLINUX_AUTH="env")
+    del e["AZURE_CLIENT_ID"]
+    r = run("pools", "--all-contexts", env=e)
+    assert r.returncode == 1
+    assert r.stdout == ""
+    assert r.stderr.splitlines() == [
+        "error: getting a token for Azure Resource Manager: credential source env "
+        "(--auth/AZLINUX_AUTH): AZURE_CLIENT_ID not set"]
+
+
+def test_refused_token_is_asked_for_once(fleet, run):
+    s, e = fleet
+    token_path = "/%s/oauth2/v2.0/token" % entra.DEFAULT_TENANT
+    s.faults.add(path_prefix=token_path, status=401, times=None,
+                 body={"error": "invalid_client",
+                       "error_description": "AADSTS7000215: Invalid client secret."})
+    before = s.count(server="azure", path_prefix=token_path)
+    r = run("pools", "--all-contexts", env=e)
+    assert r.returncode == 1 and r.stdout == ""
+    [line] = r.stderr.splitlines()
+    assert line.startswith("error: getting a token for Azure Resource Manager: ")
+    assert "invalid_client" in line
+    assert s.count(server="azure", path_prefix=token_path) - before == 1
 
 
 def test_contexts_run_in_parallel(fleet, run):
