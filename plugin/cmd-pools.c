@@ -215,8 +215,9 @@ const struct azl_command azl_cmd_pools = {
 		       "\n"
 		       "With --all-contexts (or --contexts a,b) every context is inspected in\n"
 		       "parallel, a CONTEXT column is added, a context that fails shows its error on\n"
-		       "its row, and a summary line counts the pools by OS. Run `kubectl azlinux\n"
-		       "check` for what each finding means and the command that fixes it.",
+		       "its row (an Azure sign-in that fails, which all share, is one error), and a\n"
+		       "summary line counts the pools by OS. Run `kubectl azlinux check` for\n"
+		       "what each finding means and the command that fixes it.",
 	.examples = "  # The pools of the current context's cluster\n"
 		    "  kubectl azlinux pools\n"
 		    "\n"
