@@ -75,19 +75,6 @@ static void scrub(struct strbuf *sb)
 	strbuf_release(sb);
 }
 
-static int credential_token(void *data, int force, struct strbuf *token);
-
-static const char token_failed[] = "getting a token for Azure Resource Manager";
-
-int azl_arm_credential_fetch(struct azl_arm_credential *cred)
-{
-	struct strbuf token = STRBUF_INIT;
-	int rc = credential_token(cred, 0, &token);
-
-	scrub(&token);
-	return rc ? azl_error_prefix("%s", token_failed) : 0;
-}
-
 void azl_arm_credential_free(struct azl_arm_credential *cred)
 {
 	if (!cred)
@@ -116,6 +103,17 @@ static int credential_token(void *data, int force, struct strbuf *token)
 		strbuf_addbuf(token, &cred->token);
 	pthread_mutex_unlock(&cred->lock);
 	return rc;
+}
+
+static const char token_failed[] = "getting a token for Azure Resource Manager";
+
+int azl_arm_credential_fetch(struct azl_arm_credential *cred)
+{
+	struct strbuf token = STRBUF_INIT;
+	int rc = credential_token(cred, 0, &token);
+
+	scrub(&token);
+	return rc ? azl_error_prefix("%s", token_failed) : 0;
 }
 
 static int check_options(const struct azl_arm_options *opts, const char *endpoint)

@@ -189,7 +189,6 @@ static void test_broken_block_named_with_its_line(void **state)
 	struct azl_castore *cs;
 	char *dir = tu_mkdtemp(), *bad, *cut;
 	void *st;
-
 	size_t pem_lines = 0;
 
 	(void)state;
