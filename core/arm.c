@@ -53,8 +53,14 @@ struct pending {
 struct azl_arm_credential {
 	struct azl_auth *auth;
 	pthread_mutex_t lock;
+	pthread_cond_t fetched;
 	struct strbuf token;         /* secret: scrubbed when replaced */
 	time_t expires_on;
+	int fetching;                /* a prefetch is under way: callers wait */
+	int fetcher_started;
+	pthread_t fetcher;
+	int failed;                  /* the prefetch's AZL_E*, kept for good */
+	struct strbuf failure;
 };
 
 int azl_arm_credential_new(struct azl_arm_credential **out, struct azl_auth *auth)
@@ -63,7 +69,9 @@ int azl_arm_credential_new(struct azl_arm_credential **out, struct azl_auth *aut
 
 	cred->auth = auth;
 	pthread_mutex_init(&cred->lock, NULL);
+	pthread_cond_init(&cred->fetched, NULL);
 	strbuf_init(&cred->token, 0);
+	strbuf_init(&cred->failure, 0);
 	*out = cred;
 	return 0;
 }
@@ -79,7 +87,10 @@ void azl_arm_credential_free(struct azl_arm_credential *cred)
 {
 	if (!cred)
 		return;
+	azl_arm_credential_wait(cred);
 	scrub(&cred->token);
+	strbuf_release(&cred->failure);
+	pthread_cond_destroy(&cred->fetched);
 	pthread_mutex_destroy(&cred->lock);
 	free(cred);
 }
@@ -90,6 +101,12 @@ static int credential_token(void *data, int force, struct strbuf *token)
 	int rc = 0;
 
 	pthread_mutex_lock(&cred->lock);
+	while (cred->fetching)
+		pthread_cond_wait(&cred->fetched, &cred->lock);
+	if (cred->failed) {
+		rc = azl_error_set(cred->failed, "%s", cred->failure.buf);
+		goto out;
+	}
 	/* a 401 with a token that looked valid: revoked or expired early */
 	if (force) {
 		scrub(&cred->token);
@@ -101,19 +118,59 @@ static int credential_token(void *data, int force, struct strbuf *token)
 	}
 	if (!rc)
 		strbuf_addbuf(token, &cred->token);
+out:
 	pthread_mutex_unlock(&cred->lock);
 	return rc;
 }
 
 static const char token_failed[] = "getting a token for Azure Resource Manager";
 
-int azl_arm_credential_fetch(struct azl_arm_credential *cred)
+/* Not under the lock, which callers would otherwise queue on unwoken:
+ * they wait for fetching to clear. */
+static void *prefetch_main(void *data)
 {
+	struct azl_arm_credential *cred = data;
 	struct strbuf token = STRBUF_INIT;
-	int rc = credential_token(cred, 0, &token);
+	time_t expires_on = 0;
+	int rc = azl_auth_token(cred->auth, NULL, &token, &expires_on);
 
-	scrub(&token);
-	return rc ? azl_error_prefix("%s", token_failed) : 0;
+	pthread_mutex_lock(&cred->lock);
+	if (rc) {
+		cred->failed = rc;
+		strbuf_addstr(&cred->failure, azl_error_message());
+	} else {
+		scrub(&cred->token);
+		cred->token = token;
+		cred->expires_on = expires_on;
+	}
+	cred->fetching = 0;
+	pthread_cond_broadcast(&cred->fetched);
+	pthread_mutex_unlock(&cred->lock);
+	if (rc)
+		scrub(&token);
+	/* the message is thread-local: free it before the thread ends */
+	azl_error_clear();
+	return NULL;
+}
+
+void azl_arm_credential_prefetch(struct azl_arm_credential *cred)
+{
+	pthread_mutex_lock(&cred->lock);
+	cred->fetching = 1;
+	pthread_mutex_unlock(&cred->lock);
+	cred->fetcher_started = !pthread_create(&cred->fetcher, NULL, prefetch_main, cred);
+	if (!cred->fetcher_started)
+		prefetch_main(cred);
+}
+
+int azl_arm_credential_wait(struct azl_arm_credential *cred)
+{
+	if (cred->fetcher_started)
+		pthread_join(cred->fetcher, NULL);
+	cred->fetcher_started = 0;
+	if (cred->failed)
+		return azl_error_set(cred->failed, "%s: %s", token_failed, cred->failure.buf);
+	return 0;
 }
 
 static int check_options(const struct azl_arm_options *opts, const char *endpoint)

@@ -34,9 +34,14 @@ typedef int (*azl_arm_token_fn)(void *data, int force, struct strbuf *token);
 struct azl_arm_credential;
 int azl_arm_credential_new(struct azl_arm_credential **out, struct azl_auth *auth);
 void azl_arm_credential_free(struct azl_arm_credential *cred);
-/* Gets the token now rather than at the first request; a failure says
- * "getting a token for Azure Resource Manager: ...", as a request's would. */
-int azl_arm_credential_fetch(struct azl_arm_credential *cred);
+/* Starts getting the token on a thread of its own, so that work needing no
+ * token goes on meanwhile; requests wait for it. A failure is kept: every
+ * request after it fails the same way without asking again, so a fleet asks
+ * a failing token endpoint once. */
+void azl_arm_credential_prefetch(struct azl_arm_credential *cred);
+/* Waits for a prefetch (if any) to end; its failure says "getting a token
+ * for Azure Resource Manager: ...", as a request's would. */
+int azl_arm_credential_wait(struct azl_arm_credential *cred);
 
 /* Either credential or token must be given. With credential, endpoint and
  * ca_file default to azl_auth_arm_endpoint() and azl_auth_ca_file(). */

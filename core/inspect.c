@@ -161,15 +161,18 @@ int azl_inspect_contexts(const struct azl_inspect_options *opts,
 	ao.credential = run.cred;
 	if (!rc)
 		rc = azl_arm_new(&run.arm, &ao);
-	/* Several contexts all need the one token: fetched up front, it is
-	 * tried once, and a failure is one error for the run, where each
-	 * context would try in turn (waiting out any timeout) and fill its
-	 * row with the same message. One context asks when it needs it, after
-	 * its kubeconfig is found good. */
+	/* Several contexts all need the one token: fetched from the start,
+	 * beside the API servers' connections, it is tried once, and a failure
+	 * is one error for the run, where each context would try in turn
+	 * (waiting out any timeout) and fill its row with the same message.
+	 * One context asks when it needs it, after its kubeconfig is found
+	 * good. */
 	if (!rc && n > 1)
-		rc = azl_arm_credential_fetch(run.cred);
+		azl_arm_credential_prefetch(run.cred);
 	if (!rc)
 		run_workers(&run);
+	if (!rc && n > 1)
+		rc = azl_arm_credential_wait(run.cred);
 	azl_arm_free(run.arm);
 	azl_arm_credential_free(run.cred);
 	return rc;

@@ -133,6 +133,21 @@ def test_refused_token_is_asked_for_once(fleet, run):
     assert s.count(server="azure", path_prefix=token_path) - before == 1
 
 
+def test_api_servers_are_reached_while_the_token_is_fetched(fleet, run):
+    """The token is fetched beside the contexts' API-server connections, not
+    before them: what needs no token does not wait for it."""
+    s, e = fleet
+    token_path = "/%s/oauth2/v2.0/token" % entra.DEFAULT_TENANT
+    s.faults.add(path_prefix=token_path, latency_ms=1000, times=None)
+    s.clear_log()
+    r = run("pools", "--all-contexts", "-o", "name", env=e)
+    assert r.stdout
+    log = settle(s)
+    [token] = [x for x in log if x["path"].startswith(token_path)]
+    nodes = [x for x in log if x["path"].startswith("/api/v1/nodes")]
+    assert nodes and min(x["start"] for x in nodes) < token["t"]
+
+
 def test_contexts_run_in_parallel(fleet, run):
     """The first context is slowed down; the last ones still finish first,
     which could not happen if contexts were inspected one after another."""
