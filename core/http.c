@@ -9,6 +9,7 @@
 
 #include "azlinux.h"
 #include "castore.h"
+#include "clientcert.h"
 #include "error.h"
 #include "log.h"
 #include "redact.h"
@@ -32,6 +33,8 @@ struct azl_http {
 	/* the CA bundle (file, hashed directory) a shared store stands for;
 	 * both empty when libcurl loads the CA itself */
 	struct strbuf store_file, store_dir;
+	void *store;              /* its X509_STORE; NULL: libcurl loads them */
+	struct azl_client_cert *client_cert;  /* parsed once (OpenSSL backend) */
 	unsigned long requests;
 	long http_version;        /* CURL_HTTP_VERSION_* of the last answer */
 	struct pump *pump;        /* opts.concurrent: drives multi */
@@ -114,6 +117,11 @@ static const char *own_str(struct strbuf *sb, const char *s)
 	return own(sb, s, s ? strlen(s) : 0);
 }
 
+static const char *nonempty(const struct strbuf *sb)
+{
+	return sb->len ? sb->buf : NULL;
+}
+
 /* The bundle a shared store replaces: the configured CA file, else the
  * defaults libcurl was built with. None for an in-memory CA (a cluster's
  * own, parsed once per client anyway) or without verification. */
@@ -138,6 +146,30 @@ static void choose_store(struct azl_http *http)
 		strbuf_addstr(&http->store_file, file);
 	if (dir)
 		strbuf_addstr(&http->store_dir, dir);
+}
+
+/* The shared store instead of libcurl's own loading of the same bundle. A
+ * bundle that cannot be parsed is left to libcurl, whose error names it. */
+static void lookup_store(struct azl_http *http)
+{
+	const char *file = nonempty(&http->store_file), *dir = nonempty(&http->store_dir);
+
+	if ((!file && !dir) || !azl_castore_get(castore, file, dir, &http->store))
+		return;
+	http->store = NULL;
+	azl_logf(4, "%s", azl_error_message());
+	azl_error_clear();
+}
+
+/* Parsed here once rather than by libcurl for each connection, which also
+ * reports a bad certificate or key before any connection. Only castore's
+ * OpenSSL backend takes it; others get the PEM from libcurl. */
+static int parse_client_cert(struct azl_http *http)
+{
+	if (!castore || !http->opts.client_cert_pem || !http->cert.len || !http->key.len)
+		return 0;
+	return azl_client_cert_new(&http->client_cert, http->cert.buf, http->cert.len,
+				   http->key.buf, http->key.len);
 }
 
 static int pump_new(struct azl_http *http);
@@ -189,7 +221,10 @@ int azl_http_new(struct azl_http **out, const struct azl_http_options *opts)
 	curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	curl_multi_setopt(http->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	choose_store(http);
-	rc = o->concurrent ? concurrent_init(http) : 0;
+	lookup_store(http);
+	rc = parse_client_cert(http);
+	if (!rc && o->concurrent)
+		rc = concurrent_init(http);
 	if (rc) {
 		azl_http_free(http);
 		return rc;
@@ -211,6 +246,7 @@ void azl_http_free(struct azl_http *http)
 	strbuf_release(&http->ca_file);
 	strbuf_release(&http->cert);
 	azl_secret_wipe(&http->key);
+	azl_client_cert_free(http->client_cert);
 	strbuf_release(&http->tls_server_name);
 	strbuf_release(&http->proxy_url);
 	strbuf_release(&http->user_agent);
@@ -373,37 +409,18 @@ static void set_blob(CURL *e, CURLoption opt, const char *data, size_t len)
 	curl_easy_setopt(e, opt, &blob);
 }
 
-static const char *nonempty(const struct strbuf *sb)
+/* libcurl has made the connection's SSL_CTX: it trusts the shared store
+ * and presents the client certificate. */
+static CURLcode prepare_ssl_ctx(CURL *e, void *ssl_ctx, void *data)
 {
-	return sb->len ? sb->buf : NULL;
-}
+	const struct azl_http *http = data;
 
-/* libcurl has made the connection's SSL_CTX: trust the shared store. */
-static CURLcode attach_store(CURL *e, void *ssl_ctx, void *store)
-{
 	(void)e;
-	azl_castore_attach(ssl_ctx, store);
+	if (http->store)
+		azl_castore_attach(ssl_ctx, http->store);
+	if (http->client_cert && azl_client_cert_attach(http->client_cert, ssl_ctx))
+		return CURLE_SSL_CERTPROBLEM;
 	return CURLE_OK;
-}
-
-/* The shared store instead of libcurl's own loading of the same bundle. A
- * bundle that cannot be parsed is left to libcurl, whose error names it. */
-static void use_store(const struct azl_http *http, CURL *e)
-{
-	const char *file = nonempty(&http->store_file), *dir = nonempty(&http->store_dir);
-	void *store;
-
-	if (azl_castore_get(castore, file, dir, &store)) {
-		azl_logf(4, "%s", azl_error_message());
-		azl_error_clear();
-		curl_easy_setopt(e, CURLOPT_CAINFO, file);
-		curl_easy_setopt(e, CURLOPT_CAPATH, dir);
-		return;
-	}
-	curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
-	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-	curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, attach_store);
-	curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, store);
 }
 
 static void set_tls(const struct azl_http *http, CURL *e)
@@ -419,17 +436,27 @@ static void set_tls(const struct azl_http *http, CURL *e)
 	if (o->ca_pem && http->ca_pem.len) {
 		set_blob(e, CURLOPT_CAINFO_BLOB, http->ca_pem.buf, http->ca_pem.len);
 		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	} else if (http->store) {
+		curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
 	} else if (http->store_file.len || http->store_dir.len) {
-		use_store(http, e);
+		curl_easy_setopt(e, CURLOPT_CAINFO, nonempty(&http->store_file));
+		curl_easy_setopt(e, CURLOPT_CAPATH, nonempty(&http->store_dir));
 	} else if (o->ca_file && *o->ca_file) {
 		curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
 		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
 	}
-	if (o->client_cert_pem && http->cert.len && http->key.len) {
+	if (http->client_cert) {
+		/* prepare_ssl_ctx gives it to the connection */
+	} else if (o->client_cert_pem && http->cert.len && http->key.len) {
 		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
 		set_blob(e, CURLOPT_SSLCERT_BLOB, http->cert.buf, http->cert.len);
 		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
 		set_blob(e, CURLOPT_SSLKEY_BLOB, http->key.buf, http->key.len);
+	}
+	if (http->store || http->client_cert) {
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, prepare_ssl_ctx);
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, (void *)http);
 	}
 }
 

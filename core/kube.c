@@ -87,7 +87,9 @@ static int build_http(struct azl_kube *kube, const struct strbuf *cert,
 	o.tls_hint = "check certificate-authority in your kubeconfig";
 	rc = azl_http_new(&http, &o);
 	if (rc)
-		return rc;
+		return azl_error_prefix("user \"%s\" in %s%s", cfg->user_name ? cfg->user_name : "",
+					cfg->source_file ? cfg->source_file : "the kubeconfig",
+					cert == &cfg->client_cert_pem ? "" : ", its exec plugin's credential");
 	azl_http_free(kube->http);
 	kube->http = http;
 	return 0;

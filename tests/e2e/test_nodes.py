@@ -3,6 +3,7 @@ format compared with the simulator's own node objects, filters, paging,
 every kind of kubeconfig user, kubeconfig merging, and the errors a user
 meets (forbidden, unreachable, malformed kubeconfig)."""
 
+import base64
 import json
 import os
 import re
@@ -300,6 +301,30 @@ def test_client_certificate_user(sim, run, tmp_path):
     kc = kubeconfig_with_user(sim, tmp_path, {"name": "alice", "cert": ("alice", ["devs"])})
     ok(run("nodes", "--kubeconfig", kc))
     assert last_auth(sim) == "cert:alice"
+
+
+def test_rsa_client_certificate_user(sim, run, tmp_path):
+    """The PKCS#1 RSA key AKS writes for its admin credentials."""
+    kc = kubeconfig_with_user(sim, tmp_path, {"name": "admin", "rsa": True,
+                                              "cert": ("admin", ["system:masters"])})
+    user = yaml.safe_load(open(kc))["users"][0]["user"]
+    assert b"BEGIN RSA PRIVATE KEY" in base64.b64decode(user["client-key-data"])
+    ok(run("nodes", "--kubeconfig", kc))
+    assert last_auth(sim) == "cert:admin"
+
+
+def test_client_key_of_another_certificate_is_one_error(sim, run, tmp_path):
+    """Found before any connection, naming the user and the file."""
+    alice, bob = sim.client_cert("alice", ["devs"]), sim.client_cert("bob")
+    kc = kubeconfig_with_user(sim, tmp_path, {
+        "name": "mallory",
+        "client-certificate-data": base64.b64encode(alice.cert_pem).decode(),
+        "client-key-data": base64.b64encode(bob.key_pem).decode()})
+    sim.clear_log()
+    line = fail(run("nodes", "--kubeconfig", kc))
+    assert line == ('error: user "mallory" in %s: client key does not match the client '
+                    'certificate' % kc)
+    assert not sim.find(server=sim.clusters[0].name)
 
 
 def test_bearer_token_user(sim, run, tmp_path):

@@ -88,17 +88,24 @@ class PKI:
         if proc.returncode != 0:
             raise RuntimeError("openssl %s failed: %s" % (args[0], proc.stderr.strip()))
 
-    def _issue(self, key, subject, ext, san=None):
+    def _issue(self, key, subject, ext, san=None, rsa=False):
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
             self._serial += 1
             base = os.path.join(self.dir, "cert%d" % self._serial)
+            newkey = (["rsa:2048"] if rsa else
+                      ["ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
             self._openssl("req", "-x509", "-CA", self.ca_file, "-CAkey", self.ca_key,
-                          "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                          "-newkey", *newkey,
                           "-nodes", "-keyout", base + ".key", "-out", base + ".crt",
                           "-days", "825", "-subj", subject, "-extensions", ext,
                           env={"AZL_SIM_SAN": san or "DNS:unused"})
+            if rsa:
+                # PKCS#1 "RSA PRIVATE KEY", as AKS writes its admin credentials
+                self._openssl("pkey", "-in", base + ".key", "-traditional",
+                              "-out", base + ".pkcs1")
+                os.replace(base + ".pkcs1", base + ".key")
             os.chmod(base + ".key", 0o600)
             cert = Cert(base + ".crt", base + ".key")
             self._cache[key] = cert
@@ -110,10 +117,12 @@ class PKI:
         san = ",".join(["IP:" + ip for ip in ips] + ["DNS:" + d for d in dns])
         return self._issue(("server", ips, tuple(dns)), "/CN=azlinux-sim", "server_ext", san)
 
-    def client_cert(self, user, groups=()):
-        """A client certificate for Kubernetes: CN is the user, each O a group."""
+    def client_cert(self, user, groups=(), rsa=False):
+        """A client certificate for Kubernetes: CN is the user, each O a group.
+        Its key is EC P-256 in PKCS#8, or with rsa RSA 2048 in PKCS#1."""
         groups = tuple(groups)
-        return self._issue(("client", user, groups), _subject(user, groups), "client_ext")
+        return self._issue(("client", user, groups, rsa), _subject(user, groups),
+                           "client_ext", rsa=rsa)
 
 
 _default = None

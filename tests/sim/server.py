@@ -592,8 +592,8 @@ class Sim:
     def __exit__(self, *exc):
         self.stop()
 
-    def client_cert(self, user, groups=()):
-        return self.pki.client_cert(user, groups)
+    def client_cert(self, user, groups=(), rsa=False):
+        return self.pki.client_cert(user, groups, rsa)
 
     def env_vars(self):
         """Environment a client needs to use this simulator."""
@@ -663,7 +663,7 @@ def write_kubeconfig(sim, path, users=None, clusters=None, current=None):
     One context per cluster, named after it; its user is clusterUser_<rg>_<name>
     with client-certificate data. users maps a cluster name to a replacement user
     dict, e.g. {"name": "bob", "token": "..."} or {"name": "alice", "cert": ("alice",
-    ["devs"])}; clusters limits which clusters appear; current names the current
+    ["devs"])} (with "rsa": True, an RSA key as AKS writes); clusters limits which clusters appear; current names the current
     context (default: the first).
     """
     users = users or {}
@@ -698,7 +698,7 @@ def write_kubeconfig(sim, path, users=None, clusters=None, current=None):
 def _user_fields(sim, user):
     if "cert" in user:
         cn, groups = user.pop("cert")
-        cert = sim.client_cert(cn, groups)
+        cert = sim.client_cert(cn, groups, user.pop("rsa", False))
         user["client-certificate-data"] = _b64(cert.cert_pem)
         user["client-key-data"] = _b64(cert.key_pem)
     if not user:
