@@ -135,17 +135,35 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* This thread works too: MAX_WORKERS in all. */
+/* A context's own work (its kubeconfig, its API server's TLS handshake,
+ * its answers) runs below the threads that every context waits on: the
+ * token's and the shared ARM connection's, started before the workers. On
+ * equal terms 25 workers left the token's thread 1/26 of the CPU while it
+ * set up its connection: the token arrived ~30 ms later than alone, and
+ * every context's ARM reads with it. On the bench fleet (2 cores, 30
+ * interleaved runs twice) 10 steps took 0.296 and 0.249 s against 0.315
+ * and 0.270 s on equal terms. */
+#define WORKER_NICE_STEPS 10
+
+static void *background_worker(void *run)
+{
+	thread_lower_priority(WORKER_NICE_STEPS);
+	return worker(run);
+}
+
+/* One context is inspected on this thread; several on up to MAX_WORKERS
+ * others, or on this one if none can be started. */
 static void run_workers(struct inspect_run *run)
 {
 	pthread_t threads[MAX_WORKERS];
 	size_t n = run->nr < MAX_WORKERS ? run->nr : MAX_WORKERS;
 	size_t started = 0;
 
-	for (; started + 1 < n; started++)
-		if (pthread_create(&threads[started], NULL, worker, run))
+	for (; n > 1 && started < n; started++)
+		if (pthread_create(&threads[started], NULL, background_worker, run))
 			break;
-	worker(run);
+	if (!started)
+		worker(run);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 }

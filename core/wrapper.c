@@ -4,8 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 
 void *xcheck_alloc(void *p)
 {
@@ -95,4 +99,21 @@ void sleep_millisec(long ms)
 
 	while (nanosleep(&ts, &ts) != 0)
 		;
+}
+
+void thread_lower_priority(int steps)
+{
+#ifdef __linux__
+	id_t tid = (id_t)syscall(SYS_gettid);
+	int nice;
+
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, tid);
+	if (nice == -1 && errno)
+		return;
+	nice = nice + steps > 19 ? 19 : nice + steps;
+	setpriority(PRIO_PROCESS, tid, nice);
+#else
+	(void)steps;
+#endif
 }

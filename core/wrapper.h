@@ -43,4 +43,10 @@ void sleep_millisec(long ms);
  * pthread_cond_timedwait() takes its deadline. */
 void realtime_after_ms(struct timespec *out, long ms);
 
+/* Lowers the calling thread's scheduling priority by steps nice levels (at
+ * most to 19), and so that of the threads it starts after. Linux only,
+ * where a nice value is per thread; elsewhere it does nothing. A thread
+ * cannot raise it back without privilege. */
+void thread_lower_priority(int steps);
+
 #endif

@@ -5,6 +5,9 @@ row, the others complete, one summary line, and one ARM token for all."""
 
 import json
 import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -159,6 +162,36 @@ def test_contexts_run_in_parallel(fleet, run):
     last_slow = max(i for i, r in enumerate(log) if r["server"] == "fleet-01")
     late = [i for i, r in enumerate(log) if r["server"] in ("fleet-19", "fleet-20")]
     assert late and max(late) < last_slow
+
+
+def thread_nice_values(pid):
+    """{tid: nice} of a running process's threads (field 19 of their stat)."""
+    values = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                values[int(tid)] = int(f.read().rsplit(")", 1)[1].split()[16])
+        except (FileNotFoundError, ProcessLookupError):
+            pass                            # ended meanwhile
+    return values
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="nice is per thread on Linux")
+def test_contexts_run_below_the_threads_they_share(fleet, bin_path):
+    """A context's threads run 10 nice steps below the main thread and the
+    shared ARM connection's, which every context waits on."""
+    s, e = fleet
+    s.faults.add(server="fleet-01", path_prefix="/api/v1/nodes", latency_ms=2000, times=None)
+    p = subprocess.Popen([bin_path, "pools", "--all-contexts", "-o", "name"], env=e,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.8)                     # fleet-01's worker waits for its nodes
+        values = thread_nice_values(p.pid)
+    finally:
+        p.wait(timeout=60)
+    assert values.pop(p.pid) == 0
+    assert 10 in values.values()            # fleet-01's worker and its node listing
+    assert 0 in values.values()             # the ARM connection's
 
 
 def test_contexts_share_one_arm_connection(make_sim, env, pki, tmp_path, run):

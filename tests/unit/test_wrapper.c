@@ -6,8 +6,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,6 +113,44 @@ static void test_realtime_after_ms(void **state)
 	}
 }
 
+static int own_nice(void)
+{
+	return getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+}
+
+/* [0]: the thread's nice before, [1] after 3 steps, [2] after 30 more */
+static void *lower_in_thread(void *arg)
+{
+	int *nice = arg;
+
+	nice[0] = own_nice();
+	thread_lower_priority(3);
+	nice[1] = own_nice();
+	thread_lower_priority(30);
+	nice[2] = own_nice();
+	return NULL;
+}
+
+/* Only the calling thread is lowered, and never below 19. */
+static void test_thread_lower_priority(void **state)
+{
+	pthread_t t;
+	int nice[3], before = own_nice();
+
+	(void)state;
+#ifndef __linux__
+	skip();
+#endif
+	if (before > 16)
+		skip();
+	assert_int_equal(pthread_create(&t, NULL, lower_in_thread, nice), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(nice[0], before);
+	assert_int_equal(nice[1], before + 3);
+	assert_int_equal(nice[2], 19);
+	assert_int_equal(own_nice(), before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +158,7 @@ int main(void)
 		cmocka_unit_test(test_memdupz_and_zero_sizes),
 		cmocka_unit_test(test_write_in_full),
 		cmocka_unit_test(test_realtime_after_ms),
+		cmocka_unit_test(test_thread_lower_priority),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
