@@ -1,11 +1,13 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "azlinux.h"
 #include "castore.h"
@@ -481,11 +483,32 @@ static void set_method(CURL *e, const struct azl_http_request *req)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
 }
 
+/* libcurl's own sockets are not close-on-exec: a credential plugin or the
+ * Azure CLI that another thread starts meanwhile would inherit this
+ * process's connections and hold them open. Go's, hence kubectl's, are
+ * close-on-exec. */
+static curl_socket_t open_socket(void *data, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	curl_socket_t fd;
+
+	(void)data;
+	(void)purpose;
+#ifdef SOCK_CLOEXEC
+	fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+#else
+	fd = socket(addr->family, addr->socktype, addr->protocol);
+	if (fd != CURL_SOCKET_BAD)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+	return fd;
+}
+
 static void set_transport(const struct azl_http *http, CURL *e)
 {
 	const struct azl_http_options *o = &http->opts;
 
 	curl_easy_setopt(e, CURLOPT_SHARE, http->share);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);

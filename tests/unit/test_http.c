@@ -168,6 +168,47 @@ static void test_sequential_requests_reuse_one_connection(void **state)
 	azl_http_free(http);
 }
 
+/* Descriptors connected to the test server: the client's connections. */
+static int client_connections(int *cloexec)
+{
+	int n = 0;
+
+	*cloexec = 0;
+	for (int fd = 3; fd < 1024; fd++) {
+		struct sockaddr_in peer;
+		socklen_t len = sizeof(peer);
+
+		if (getpeername(fd, (struct sockaddr *)&peer, &len) || peer.sin_family != AF_INET ||
+		    ntohs(peer.sin_port) != srv.port)
+			continue;
+		n++;
+		if (fcntl(fd, F_GETFD) & FD_CLOEXEC)
+			(*cloexec)++;
+	}
+	return n;
+}
+
+/* A child another thread starts (a credential plugin, the Azure CLI) must
+ * not inherit them. */
+static void test_connections_are_close_on_exec(void **state)
+{
+	struct azl_http *http = client(5000);
+	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
+	struct strbuf u = STRBUF_INIT;
+	struct azl_http_request req = { "GET", NULL, NULL, NULL, 0 };
+	int cloexec;
+
+	(void)state;
+	url(&u, "/api/v1/nodes");
+	req.url = u.buf;
+	assert_int_equal(azl_http_do(http, &req, &resp), 0);
+	assert_int_equal(client_connections(&cloexec), 1);
+	assert_int_equal(cloexec, 1);
+	azl_http_response_release(&resp);
+	strbuf_release(&u);
+	azl_http_free(http);
+}
+
 static void test_methods_bodies_and_statuses(void **state)
 {
 	struct azl_http *http = client(5000);
@@ -461,6 +502,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sequential_requests_reuse_one_connection),
+		cmocka_unit_test(test_connections_are_close_on_exec),
 		cmocka_unit_test(test_methods_bodies_and_statuses),
 		cmocka_unit_test(test_batch_keeps_order_and_bound),
 		cmocka_unit_test(test_concurrent_callers_share_connections),
