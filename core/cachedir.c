@@ -1,6 +1,8 @@
+#define _GNU_SOURCE /* mkostemp(): close-on-exec temporary files without a race against other threads' fork() */
 #include "cachedir.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +96,7 @@ int azl_cachedir_replace_file(const char *path, const void *data, size_t len)
 	int fd, rc;
 
 	strbuf_addf(&tmp, "%s.XXXXXX", path);
-	fd = mkstemp(tmp.buf);
+	fd = mkostemp(tmp.buf, O_CLOEXEC);
 	if (fd < 0) {
 		rc = azl_error_set(AZL_ERROR, "cannot create %s: %s", tmp.buf, strerror(errno));
 		strbuf_release(&tmp);
