@@ -247,6 +247,11 @@ int azl_client_cert_attach(const struct azl_client_cert *cc, void *ctx)
 	int ok = SSL_CTX_use_certificate(ssl, cc->leaf) == 1 &&
 		 SSL_CTX_use_PrivateKey(ssl, cc->key) == 1;
 
+	/* The certificates given, no more, as client-go sends them. OpenSSL
+	 * would otherwise add the chain it builds from the trusted CAs: with
+	 * AKS's, the cluster CA itself, for the server to parse in vain. */
+	SSL_CTX_set_mode(ssl, SSL_MODE_NO_AUTO_CHAIN);
+
 	for (int i = 0; ok && i < sk_X509_num(cc->chain); i++)
 		ok = SSL_CTX_add1_chain_cert(ssl, sk_X509_value(cc->chain, i)) == 1;
 	if (!ok) {

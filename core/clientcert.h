@@ -23,7 +23,8 @@ int azl_client_cert_new(struct azl_client_cert **out, const char *cert_pem, size
 void azl_client_cert_free(struct azl_client_cert *cc);
 
 /* Gives the SSL_CTX ctx (a CURLOPT_SSL_CTX_FUNCTION's argument) the
- * certificate, its chain and the key. */
+ * certificate, its chain and the key. The handshake sends the certificates
+ * given and no others, as client-go does: none built from the trusted CAs. */
 int azl_client_cert_attach(const struct azl_client_cert *cc, void *ctx);
 
 #endif

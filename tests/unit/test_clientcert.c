@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "clientcert.h"
 #include "error.h"
@@ -68,6 +69,13 @@ static X509 *certificate(EVP_PKEY *key, const char *cn, EVP_PKEY *signer, X509 *
 	X509_set_subject_name(x, name);
 	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
 	X509_set_pubkey(x, key);
+	if (!signer) {
+		X509_EXTENSION *ca = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints,
+							 "critical,CA:TRUE");
+
+		X509_add_ext(x, ca, -1);
+		X509_EXTENSION_free(ca);
+	}
 	assert_true(X509_sign(x, signer ? signer : key, md) > 0);
 	X509_NAME_free(name);
 	return x;
@@ -176,6 +184,75 @@ static void test_intermediates_go_with_the_certificate(void **state)
 	strbuf_release(&kpem);
 }
 
+static int accept_any(int preverified, X509_STORE_CTX *ctx)
+{
+	(void)preverified;
+	(void)ctx;
+	return 1;
+}
+
+/* Runs a TLS handshake in memory between the two; 1 when it completed. */
+static int handshake(SSL *client, SSL *server)
+{
+	BIO *c, *s;
+	int c_done = 0, s_done = 0;
+
+	BIO_new_bio_pair(&c, 0, &s, 0);
+	SSL_set_bio(client, c, c);
+	SSL_set_bio(server, s, s);
+	SSL_set_connect_state(client);
+	SSL_set_accept_state(server);
+	for (int i = 0; i < 100 && !(c_done && s_done); i++) {
+		c_done = c_done || SSL_do_handshake(client) == 1;
+		s_done = s_done || SSL_do_handshake(server) == 1;
+	}
+	return c_done && s_done;
+}
+
+/* The server gets the client certificate alone, though the client trusts
+ * the CA that issued it and OpenSSL would send that CA along. */
+static void test_only_the_certificate_is_sent(void **state)
+{
+	EVP_PKEY *ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *ca = certificate(ca_key, "cluster CA", NULL, NULL);
+	X509 *server_cert = certificate(ca_key, "apiserver", ca_key, ca);
+	X509 *leaf = certificate(key, "client", ca_key, ca);
+	struct strbuf cpem = STRBUF_INIT, kpem = STRBUF_INIT;
+	struct azl_client_cert *cc;
+	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method()), *sctx = SSL_CTX_new(TLS_server_method());
+	SSL *client, *server;
+
+	(void)state;
+	cert_pem(leaf, &cpem);
+	key_pem(key, TRADITIONAL, &kpem);
+	assert_int_equal(azl_client_cert_new(&cc, cpem.buf, cpem.len, kpem.buf, kpem.len), 0);
+	X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), ca);
+	SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, NULL);
+	assert_int_equal(azl_client_cert_attach(cc, cctx), 0);
+	SSL_CTX_use_certificate(sctx, server_cert);
+	SSL_CTX_use_PrivateKey(sctx, ca_key);
+	SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any);
+	client = SSL_new(cctx);
+	server = SSL_new(sctx);
+	assert_int_equal(handshake(client, server), 1);
+	assert_int_equal(X509_cmp(SSL_get0_peer_certificate(server), leaf), 0);
+	/* on a server, the peer's chain leaves out its certificate */
+	assert_int_equal(sk_X509_num(SSL_get_peer_cert_chain(server)), 0);
+	SSL_free(client);
+	SSL_free(server);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+	azl_client_cert_free(cc);
+	X509_free(leaf);
+	X509_free(server_cert);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(ca_key);
+	strbuf_release(&cpem);
+	strbuf_release(&kpem);
+}
+
 static void assert_fails(const struct strbuf *cpem, const struct strbuf *kpem, const char *want)
 {
 	struct azl_client_cert *cc = (void *)1;
@@ -231,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_ec_key_forms),
 		cmocka_unit_test(test_other_key_types),
 		cmocka_unit_test(test_intermediates_go_with_the_certificate),
+		cmocka_unit_test(test_only_the_certificate_is_sent),
 		cmocka_unit_test(test_bad_parts_are_named),
 	};
 
