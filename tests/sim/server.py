@@ -3,7 +3,9 @@
 Azure (Entra ID + ARM) listens on 127.0.0.1; cluster i listens on its own
 loopback address 127.0.0.(i+2), so its ARM fqdn is the host of its kubeconfig
 server, as on real AKS. Azure routes come from handlers that arm.py and
-entra.py register; Kubernetes routes come from k8s.py.
+entra.py register; Kubernetes routes come from k8s.py. The Azure server also
+answers over plain HTTP, on one asyncio loop, behind a front that terminates
+TLS and HTTP/2 (front.py); both kinds of server handle a request the same way.
 """
 
 import asyncio
