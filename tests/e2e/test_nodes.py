@@ -398,6 +398,40 @@ def test_exec_plugin_user(make_sim, env, run, tmp_path):
     assert count.read_text().strip() == "2"        # a new process runs it again
 
 
+def cert_exec_user(tmp_path, cert_pem, key_pem):
+    """A user whose exec plugin hands out a client certificate and key."""
+    cred = tmp_path / "cred.json"
+    cred.write_text(json.dumps({
+        "apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+        "status": {"clientCertificateData": cert_pem.decode(),
+                   "clientKeyData": key_pem.decode()}}))
+    script = tmp_path / "cert-cred.sh"
+    script.write_text('#!/bin/sh\ncat "%s"\n' % cred)
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return {"name": "exec-user", "exec": {
+        "apiVersion": "client.authentication.k8s.io/v1", "command": str(script),
+        "args": [], "interactiveMode": "Never"}}
+
+
+def test_exec_plugin_client_certificate(sim, run, tmp_path):
+    alice = sim.client_cert("alice", ["devs"])
+    kc = kubeconfig_with_user(sim, tmp_path, cert_exec_user(tmp_path, alice.cert_pem,
+                                                            alice.key_pem))
+    ok(run("nodes", "--kubeconfig", kc))
+    assert last_auth(sim) == "cert:alice"
+
+
+def test_exec_plugin_key_of_another_certificate_is_one_error(sim, run, tmp_path):
+    alice, bob = sim.client_cert("alice", ["devs"]), sim.client_cert("bob")
+    kc = kubeconfig_with_user(sim, tmp_path, cert_exec_user(tmp_path, alice.cert_pem,
+                                                            bob.key_pem))
+    sim.clear_log()
+    line = fail(run("nodes", "--kubeconfig", kc))
+    assert line == ('error: user "exec-user" in %s, its exec plugin\'s credential: client key '
+                    'does not match the client certificate' % kc)
+    assert not sim.find(server=sim.clusters[0].name)
+
+
 def test_exec_plugin_refreshed_once_after_401(sim, run, tmp_path):
     # exec-1 is unknown to the server: the 401 must re-run the plugin once.
     sim.clusters[0].k8s.tokens["exec-2"] = "grace"
