@@ -1,15 +1,19 @@
-"""The simulator's HTTPS servers: one for Azure, one per cluster's API server.
+"""The simulator's servers: Azure, and one API server per cluster.
 
 Azure (Entra ID + ARM) listens on 127.0.0.1; cluster i listens on its own
 loopback address 127.0.0.(i+2), so its ARM fqdn is the host of its kubeconfig
 server, as on real AKS. Azure routes come from handlers that arm.py and
-entra.py register; Kubernetes routes come from k8s.py. The Azure server also
-answers over plain HTTP, on one asyncio loop, behind a front that terminates
-TLS and HTTP/2 (front.py); both kinds of server handle a request the same way.
-"""
+entra.py register; Kubernetes routes come from k8s.py. The Azure server
+speaks HTTPS with a thread per connection, and plain HTTP on one asyncio
+loop behind a front that terminates TLS and HTTP/2 (front.py); the API
+servers speak HTTPS, all on one more loop. Every server handles a request
+the same way."""
 
 import asyncio
 import base64
+import ctypes
+import ctypes.util
+import functools
 import importlib
 import importlib.util
 import json
@@ -463,34 +467,45 @@ class _Server(ThreadingHTTPServer):
 
 
 class _AsyncServer:
-    """A plain HTTP server on one asyncio loop, with _Server's interface: the
-    Azure server once more, behind a front that terminates TLS (front.py).
+    """Listeners on one asyncio loop, with _Server's interface: the Azure
+    server once more over plain HTTP behind a front that terminates TLS
+    (front.py), and the clusters' API servers over TLS, all of them on one
+    loop.
 
     With a thread per connection, as _Server has, each request of a wave
     (100 at once on the bench fleet) woke its own thread after its injected
     latency, and they took turns at the GIL: an ARM GET cost the simulator
     0.5 ms of CPU against 0.22 ms one at a time, the largest part of its CPU
     on the bench fleet, on the 2 cores it shares with the client. A real
-    ARM front end spends nothing of the client's machine. On one loop the
-    same requests are served by one thread; the handling is _Handler's."""
+    ARM front end or API server spends nothing of the client's machine. On
+    one loop the same requests are served by one thread; the handling is
+    _Handler's."""
 
-    def __init__(self, sim, role, address):
+    def __init__(self, sim, role):
         self.sim = sim
         self.role = role
-        self._sock = socket.create_server((address, 0), backlog=_Server.request_queue_size)
-        self.port = self._sock.getsockname()[1]
-        self.url = "http://%s:%d" % (address, self.port)
         self._loop = asyncio.new_event_loop()
+        self._listeners = []            # (socket, role, TLS context or None)
         self._writers = set()
+
+    def listen(self, role, address, ctx=None):
+        """Adds a listener for `role` (before serve_forever); returns its URL."""
+        sock = socket.create_server((address, 0), backlog=_Server.request_queue_size)
+        self._listeners.append((sock, role, ctx))
+        return "%s://%s:%d" % ("https" if ctx else "http", address, sock.getsockname()[1])
 
     def serve_forever(self, poll_interval=None):
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._connection, sock=self._sock))
+        servers = [self._loop.run_until_complete(asyncio.start_server(
+            functools.partial(self._connection, role), sock=sock, ssl=ctx,
+            # asyncio refuses a handshake timeout without TLS
+            ssl_handshake_timeout=_Handler.timeout if ctx else None))
+            for sock, role, ctx in self._listeners]
         try:
             self._loop.run_forever()
         finally:
-            server.close()
+            for server in servers:
+                server.close()
             for writer in list(self._writers):
                 writer.transport.abort()
             tasks = asyncio.all_tasks(self._loop)
@@ -508,21 +523,22 @@ class _AsyncServer:
     def server_close(self):
         pass
 
-    async def _connection(self, reader, writer):
+    async def _connection(self, role, reader, writer):
         self._writers.add(writer)
         writer.transport.get_extra_info("socket").setsockopt(
             socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        cert = _subject(writer.get_extra_info("peercert")) if role != "azure" else None
         try:
-            while await self._serve(reader, writer):
+            while await self._serve(role, cert, reader, writer):
                 pass
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError,
-                ValueError):                # ValueError: a line over the reader's limit
+                ssl.SSLError, ValueError):  # ValueError: a line over the reader's limit
             pass
         finally:
             self._writers.discard(writer)
             writer.close()
 
-    async def _serve(self, reader, writer):
+    async def _serve(self, role, cert, reader, writer):
         """Serves one request; False when the connection is to close."""
         raw = await asyncio.wait_for(reader.readline(), _Handler.timeout)
         if not raw:
@@ -539,7 +555,7 @@ class _AsyncServer:
                 "GET", True)[0])
             return False
         body = await _run_async(_body_steps(headers), read)
-        req = Request(command, path, headers, body, self.role, None)
+        req = Request(command, path, headers, body, role, cert)
         outcome = await _run_async(_answer_steps(self.sim, req, start), asyncio.sleep)
         if outcome is None:
             writer.transport.abort()
@@ -550,6 +566,39 @@ class _AsyncServer:
         writer.write(data)
         await writer.drain()
         return not close
+
+
+_libssl = None
+
+
+def _send_certificate_alone(ctx):
+    """SSL_MODE_NO_AUTO_CHAIN on ctx, which Python's ssl does not expose.
+
+    An API server's serving certificate goes alone, as Go's crypto/tls sends
+    exactly the chain it is configured with. OpenSSL instead completes it
+    from the store that verifies client certificates, which holds the
+    cluster CA: every handshake then built and sent the CA, and each client
+    parsed a second certificate (a quarter of the certificates kubectl-azlinux
+    parses per API server; OpenSSL 3.0 spends ~0.4 ms on each). The pointer
+    is PySSLContext's first field; it is used only when OpenSSL reports the
+    options Python does for the context, so a different layout changes
+    nothing."""
+    global _libssl
+    if _libssl is None:
+        _libssl = ctypes.CDLL(ctypes.util.find_library("ssl") or "libssl.so.3")
+        _libssl.SSL_CTX_ctrl.restype = ctypes.c_long
+        _libssl.SSL_CTX_ctrl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_long,
+                                         ctypes.c_void_p]
+        _libssl.SSL_CTX_get_options.restype = ctypes.c_uint64
+        _libssl.SSL_CTX_get_options.argtypes = [ctypes.c_void_p]
+    header = ctypes.sizeof(ctypes.c_ssize_t) + ctypes.sizeof(ctypes.c_void_p)
+    ssl_ctx = ctypes.c_void_p.from_address(id(ctx) + header).value
+    if ssl_ctx and _libssl.SSL_CTX_get_options(ssl_ctx) == ctx.options:
+        _libssl.SSL_CTX_ctrl(ssl_ctx, SSL_CTRL_MODE, SSL_MODE_NO_AUTO_CHAIN, None)
+
+
+SSL_CTRL_MODE = 33              # openssl/ssl.h
+SSL_MODE_NO_AUTO_CHAIN = 0x8
 
 
 def cluster_address(index):
@@ -698,6 +747,7 @@ class Sim:
         if verify_clients:
             ctx.load_verify_locations(self.ca_file)
             ctx.verify_mode = ssl.CERT_OPTIONAL
+            _send_certificate_alone(ctx)
         return ctx
 
     def _serve(self, role, address, ctx):
@@ -717,9 +767,11 @@ class Sim:
         cert = self.pki.server_cert(["127.0.0.1"] + addresses)
         self.azure_url = self._serve("azure", "127.0.0.1", self._context(cert, False)).url
         k8s_ctx = self._context(cert, True)
+        api_servers = _AsyncServer(self, "api-servers")
         for cluster, address in zip(self.clusters, addresses):
             cluster.fqdn = address
-            cluster.server_url = self._serve(cluster.name, address, k8s_ctx).url
+            cluster.server_url = api_servers.listen(cluster.name, address, k8s_ctx)
+        self._start_server(api_servers)
         write_kubeconfig(self, self.kubeconfig)
         return self
 
@@ -727,9 +779,10 @@ class Sim:
         """The Azure server once more, over plain HTTP on loopback, for a
         front that terminates TLS itself (front.py), as a load balancer hands
         requests on to its backends. Returns its URL."""
-        srv = _AsyncServer(self, "azure", "127.0.0.1")
+        srv = _AsyncServer(self, "azure-plain")
+        url = srv.listen("azure", "127.0.0.1")
         self._start_server(srv)
-        return srv.url
+        return url
 
     def stop(self):
         # Shut the servers down in parallel: each waits up to a poll interval.
