@@ -90,11 +90,35 @@ static int write_temp(int fd, const char *tmp, const void *data, size_t len)
 	return 0;
 }
 
+/* Whether path is a private file of ours that holds exactly data already.
+ * Most runs find what they would write (a fleet remembers every context's
+ * pools, rarely changed): reading it is an open and a read, where replacing
+ * it is a temporary file, a chmod, a write and a rename, which took 3% of
+ * the client's CPU on the bench fleet and rewrites the disk for nothing. */
+static int already_holds(const char *path, const void *data, size_t len)
+{
+	struct strbuf old = STRBUF_INIT;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int same;
+
+	if (fd < 0)
+		return 0;
+	same = !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_uid == getuid() &&
+	       (st.st_mode & 07777) == 0600 && (size_t)st.st_size == len &&
+	       !strbuf_read_fd(&old, fd) && old.len == len && !memcmp(old.buf, data, len);
+	close(fd);
+	strbuf_release(&old);
+	return same;
+}
+
 int azl_cachedir_replace_file(const char *path, const void *data, size_t len)
 {
 	struct strbuf tmp = STRBUF_INIT;
 	int fd, rc;
 
+	if (already_holds(path, data, len))
+		return 0;
 	strbuf_addf(&tmp, "%s.XXXXXX", path);
 	fd = mkostemp(tmp.buf, O_CLOEXEC);
 	if (fd < 0) {

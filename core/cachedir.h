@@ -30,7 +30,7 @@ int azl_cachedir_check_private(const char *path, const struct stat *st,
 /* Replaces path with len bytes of data atomically: a 0600 temporary file
  * beside it, written in full, then renamed over it, so that readers see the
  * old content or the new, never a torn file. The temporary is removed on
- * failure. */
+ * failure. A private file of ours that holds data already is left alone. */
 int azl_cachedir_replace_file(const char *path, const void *data, size_t len);
 
 #endif

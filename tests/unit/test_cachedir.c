@@ -104,6 +104,53 @@ static size_t entries(const char *dir)
 	return n;
 }
 
+static ino_t inode_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(lstat(path, &st), 0);
+	return st.st_ino;
+}
+
+/* The same bytes in a private file are left in place; any difference in
+ * content or mode replaces the file. */
+static void test_replace_file_unchanged_is_left_alone(void **state)
+{
+	char *root = tu_mkdtemp();
+	char *path = tu_path(root, "f");
+	struct strbuf got = STRBUF_INIT;
+	ino_t first;
+
+	(void)state;
+	assert_int_equal(azl_cachedir_replace_file(path, "same", 4), 0);
+	first = inode_of(path);
+	assert_int_equal(azl_cachedir_replace_file(path, "same", 4), 0);
+	assert_true(inode_of(path) == first);
+	assert_int_equal(entries(root), 1);
+
+	assert_int_equal(azl_cachedir_replace_file(path, "sane", 4), 0);
+	assert_true(inode_of(path) != first);
+	assert_int_equal(strbuf_read_file(&got, path), 0);
+	assert_string_equal(got.buf, "sane");
+
+	first = inode_of(path);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(azl_cachedir_replace_file(path, "sane", 4), 0);
+	assert_true(inode_of(path) != first);
+	assert_int_equal(mode_of(path), 0600);
+
+	first = inode_of(path);
+	assert_int_equal(azl_cachedir_replace_file(path, "sane!", 5), 0);
+	assert_true(inode_of(path) != first);
+	assert_int_equal(entries(root), 1);
+
+	unlink(path);
+	rmdir(root);
+	strbuf_release(&got);
+	free(path);
+	free(root);
+}
+
 static void test_replace_file(void **state)
 {
 	char *root = tu_mkdtemp();
@@ -139,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_ensure_creates_and_narrows),
 		cmocka_unit_test(test_check_private_other_owner),
 		cmocka_unit_test(test_replace_file),
+		cmocka_unit_test(test_replace_file_unchanged_is_left_alone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
