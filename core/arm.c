@@ -235,6 +235,11 @@ int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts)
 	return 0;
 }
 
+void azl_arm_preconnect(struct azl_arm *arm)
+{
+	azl_http_preconnect(arm->http, arm->endpoint.buf);
+}
+
 void azl_arm_free(struct azl_arm *arm)
 {
 	if (!arm)

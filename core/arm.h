@@ -64,6 +64,11 @@ struct azl_arm_options {
 int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts);
 void azl_arm_free(struct azl_arm *arm);
 
+/* Opens the connection to ARM in the background (a concurrent client's;
+ * azl_http_preconnect()), as the token is fetched: its TLS handshake is
+ * then off the path of the first requests. */
+void azl_arm_preconnect(struct azl_arm *arm);
+
 /* GETs a resource. path is "/subscriptions/..." (the api-version is added);
  * *out is owned by the caller. A 404 returns AZL_ENOTFOUND. */
 int azl_arm_get(struct azl_arm *arm, const char *path, cJSON **out);

@@ -43,6 +43,7 @@ struct azl_http {
 };
 
 struct batch;
+struct detached;
 
 /* The thread that drives the multi handle of an azl_http used by several
  * threads at once: every caller's transfers run on the same connections,
@@ -54,6 +55,7 @@ struct pump {
 	pthread_mutex_t lock;
 	pthread_cond_t finished;  /* a batch is done */
 	struct batch *queue, **tail;   /* submitted, not started */
+	struct detached *unwaited;     /* started, nobody waits: pump's own */
 	int stop;
 };
 
@@ -753,6 +755,18 @@ struct batch {
 	size_t slots, busy;        /* xs[], and those with a transfer */
 	int done;                  /* under the pump's lock when pumped */
 	struct batch *queued;      /* the pump's queue */
+	struct detached *owner;    /* a batch nobody waits for, or NULL */
+};
+
+/* A request nobody waits for (azl_http_preconnect()): the pump starts it,
+ * drops its answer and frees it, or abandons it when it stops. */
+struct detached {
+	struct batch batch;
+	struct azl_http_request req;
+	struct azl_http_response resp;
+	int result;
+	char *url;
+	struct detached *next;     /* the pump's unwaited list */
 };
 
 static void record(struct batch *b, size_t i, int rc)
@@ -797,11 +811,37 @@ static void batch_release(struct batch *b)
 	b->xs = NULL;
 }
 
+static void detached_free(struct detached *d)
+{
+	azl_http_response_release(&d->resp);
+	free(d->url);
+	free(d);
+}
+
+/* Takes d off the pump's unwaited list, abandoning its transfer. */
+static void detached_end(struct pump *p, struct detached *d)
+{
+	struct detached **link = &p->unwaited;
+
+	while (*link && *link != d)
+		link = &(*link)->next;
+	if (*link)
+		*link = d->next;
+	for (size_t i = 0; i < d->batch.slots; i++)
+		curl_multi_remove_handle(d->batch.http->multi, d->batch.xs[i].easy);
+	batch_release(&d->batch);
+	detached_free(d);
+}
+
 /* Releases a batch whose transfers are all over and tells its caller. */
 static void batch_end(struct batch *b)
 {
 	struct pump *p = b->http->pump;
 
+	if (b->owner) {
+		detached_end(p, b->owner);
+		return;
+	}
 	batch_release(b);
 	if (!p) {
 		b->done = 1;
@@ -897,6 +937,30 @@ static int pump_stopping(struct pump *p)
 	return stop;
 }
 
+static void pump_start(struct pump *p, struct batch *b)
+{
+	if (b->owner) {
+		b->owner->next = p->unwaited;
+		p->unwaited = b->owner;
+	}
+	batch_start(b);
+}
+
+/* Batches left when the pump stops are unwaited ones: the others' callers
+ * have all had their answers (pump_free()). */
+static void pump_abandon(struct pump *p)
+{
+	struct batch *b = pump_take(p), *next;
+
+	for (; b; b = next) {
+		next = b->queued;
+		if (b->owner)
+			detached_free(b->owner);
+	}
+	while (p->unwaited)
+		detached_end(p, p->unwaited);
+}
+
 static void *pump_main(void *arg)
 {
 	struct azl_http *http = arg;
@@ -906,12 +970,13 @@ static void *pump_main(void *arg)
 
 		for (; b; b = next) {
 			next = b->queued;
-			batch_start(b);
+			pump_start(http->pump, b);
 		}
 		drive(http);
 		/* curl_multi_wakeup() ends the wait when work is submitted */
 		curl_multi_poll(http->multi, NULL, 0, 1000, NULL);
 	}
+	pump_abandon(http->pump);
 	return NULL;
 }
 
@@ -950,14 +1015,19 @@ static void pump_free(struct azl_http *http)
 	http->pump = NULL;
 }
 
-/* Hands b to the pump and waits until all its transfers are over. */
-static void pump_run(struct pump *p, CURLM *multi, struct batch *b)
+static void pump_submit(struct pump *p, CURLM *multi, struct batch *b)
 {
 	pthread_mutex_lock(&p->lock);
 	*p->tail = b;
 	p->tail = &b->queued;
 	pthread_mutex_unlock(&p->lock);
 	curl_multi_wakeup(multi);
+}
+
+/* Hands b to the pump and waits until all its transfers are over. */
+static void pump_run(struct pump *p, CURLM *multi, struct batch *b)
+{
+	pump_submit(p, multi, b);
 	pthread_mutex_lock(&p->lock);
 	while (!b->done)
 		pthread_cond_wait(&p->finished, &p->lock);
@@ -1008,6 +1078,24 @@ int azl_http_do_many(struct azl_http *http, const struct azl_http_request *reqs,
 			curl_multi_poll(http->multi, NULL, 0, 1000, NULL);
 	}
 	return 0;
+}
+
+void azl_http_preconnect(struct azl_http *http, const char *url)
+{
+	struct detached *d;
+
+	if (!http->pump)
+		return;
+	d = xcalloc(1, sizeof(*d));
+	d->url = xstrdup(url);
+	d->req.method = "HEAD";
+	d->req.url = d->url;
+	strbuf_init(&d->resp.headers, 0);
+	strbuf_init(&d->resp.body, 0);
+	d->batch = (struct batch){ .http = http, .reqs = &d->req, .resps = &d->resp,
+				   .results = &d->result, .n = 1, .last_failed = 1,
+				   .max_parallel = 1, .owner = d };
+	pump_submit(http->pump, http->multi, &d->batch);
 }
 
 int azl_http_do(struct azl_http *http, const struct azl_http_request *req,

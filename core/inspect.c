@@ -183,10 +183,14 @@ int azl_inspect_contexts(const struct azl_inspect_options *opts,
 	 * beside the API servers' connections, it is tried once, and a failure
 	 * is one error for the run, where each context would try in turn
 	 * (waiting out any timeout) and fill its row with the same message.
-	 * One context asks when it needs it, after its kubeconfig is found
-	 * good. */
-	if (!rc && n > 1)
+	 * Meanwhile the connection to ARM is opened: its handshake came after
+	 * the token, behind the API servers' on the CPU, and held back every
+	 * context's first ARM requests. One context asks for the token when it
+	 * needs it, after its kubeconfig is found good. */
+	if (!rc && n > 1) {
 		azl_arm_credential_prefetch(run.cred);
+		azl_arm_preconnect(run.arm);
+	}
 	if (!rc)
 		run_workers(&run);
 	if (!rc && n > 1)

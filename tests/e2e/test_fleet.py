@@ -136,9 +136,9 @@ def test_refused_token_is_asked_for_once(fleet, run):
     assert s.count(server="azure", path_prefix=token_path) - before == 1
 
 
-def test_api_servers_are_reached_while_the_token_is_fetched(fleet, run):
-    """The token is fetched beside the contexts' API-server connections, not
-    before them: what needs no token does not wait for it."""
+def run_with_slow_token(fleet, run):
+    """The fleet's log of a run whose token takes a second, and its token
+    request."""
     s, e = fleet
     token_path = "/%s/oauth2/v2.0/token" % entra.DEFAULT_TENANT
     s.faults.add(path_prefix=token_path, latency_ms=1000, times=None)
@@ -147,8 +147,31 @@ def test_api_servers_are_reached_while_the_token_is_fetched(fleet, run):
     assert r.stdout
     log = settle(s)
     [token] = [x for x in log if x["path"].startswith(token_path)]
+    return log, token
+
+
+def test_api_servers_are_reached_while_the_token_is_fetched(fleet, run):
+    """The token is fetched beside the contexts' API-server connections, not
+    before them: what needs no token does not wait for it."""
+    log, token = run_with_slow_token(fleet, run)
     nodes = [x for x in log if x["path"].startswith("/api/v1/nodes")]
     assert nodes and min(x["start"] for x in nodes) < token["t"]
+
+
+def test_arm_is_connected_while_the_token_is_fetched(fleet, run):
+    """The ARM connection is opened beside the token's fetch (a HEAD of the
+    endpoint, without the token), so its handshake is off the path of every
+    context's first ARM requests."""
+    s, e = fleet
+    log, token = run_with_slow_token(fleet, run)
+    [head] = [x for x in log if x["method"] == "HEAD"]
+    assert head["server"] == "azure" and head["path"] == "/" and head["auth"] == "none"
+    assert head["start"] < token["t"]
+    # one context fetches its token when it needs it and opens nothing early
+    s.clear_log()
+    r = run("pools", "--context", "fleet-01", "-o", "name", env=e)
+    assert r.returncode == 0, r.stderr
+    assert not [x for x in settle(s) if x["method"] == "HEAD"]
 
 
 def test_contexts_run_in_parallel(fleet, run):
@@ -221,6 +244,8 @@ def test_contexts_share_one_arm_connection(make_sim, env, pki, tmp_path, run):
     # per context: the pool list, the cluster's profile and 3 pools' profiles
     assert len(arm) >= 12 * 5
     assert len({port for port, _ in arm}) == 1
+    # the connection opened beside the token's fetch is the one they use
+    assert arm[0][1].startswith("HEAD / ")
 
 
 def test_named_contexts(fleet, run):

@@ -23,6 +23,7 @@
 #include "http.h"
 #include "log.h"
 #include "testutil.h"
+#include "wrapper.h"
 
 static struct {
 	int fd;
@@ -70,7 +71,8 @@ static void *serve_conn(void *arg)
 		strbuf_reset(&resp);
 		strbuf_addf(&resp, "HTTP/1.1 %d Whatever\r\nContent-Type: application/json\r\n"
 			    "X-Echo-Auth:  %s \r\nContent-Length: %zu\r\n\r\n%s", status,
-			    strstr(req.buf, "Authorization: ") ? "yes" : "no", body.len, body.buf);
+			    strstr(req.buf, "Authorization: ") ? "yes" : "no", body.len,
+			    strcmp(method, "HEAD") ? body.buf : "");
 		if (write(fd, resp.buf, resp.len) < 0)
 			break;
 	}
@@ -424,6 +426,75 @@ static void test_concurrent_failure_message_reaches_caller(void **state)
 	azl_http_free(http);
 }
 
+static int accepted(void)
+{
+	int n;
+
+	pthread_mutex_lock(&srv.lock);
+	n = srv.accepted;
+	pthread_mutex_unlock(&srv.lock);
+	return n;
+}
+
+static void wait_accepted(int n)
+{
+	for (int i = 0; i < 500 && accepted() < n; i++)
+		usleep(10 * 1000);
+	assert_int_equal(accepted(), n);
+}
+
+/* A pre-connection's HEAD opens the connection; the requests after it use
+ * that one. */
+static void test_preconnect_opens_the_connection_used_next(void **state)
+{
+	struct azl_http *http = concurrent_client();
+	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
+	struct strbuf u = STRBUF_INIT;
+	int before = accepted();
+
+	(void)state;
+	url(&u, "/");
+	azl_http_preconnect(http, u.buf);
+	wait_accepted(before + 1);
+	url(&u, "/after");
+	struct azl_http_request req = { "GET", u.buf, NULL, NULL, 0 };
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(azl_http_do(http, &req, &resp), 0);
+		assert_true(answered(&resp, "/after"));
+		azl_http_response_release(&resp);
+	}
+	assert_int_equal(accepted(), before + 1);
+	assert_int_equal(azl_http_request_count(http), 4);
+	strbuf_release(&u);
+	azl_http_free(http);
+}
+
+/* An unanswered pre-connection is abandoned when the client is freed, not
+ * waited for until its timeout; a client without a background thread does
+ * not pre-connect at all. */
+static void test_preconnect_unanswered_is_abandoned(void **state)
+{
+	struct azl_http *http = concurrent_client();
+	struct strbuf u = STRBUF_INIT;
+	int before = accepted();
+	long start;
+
+	(void)state;
+	url(&u, "/hang");
+	azl_http_preconnect(http, u.buf);
+	wait_accepted(before + 1);
+	start = monotonic_ms();
+	azl_http_free(http);
+	assert_true(monotonic_ms() - start < 4000);  /* the timeout is 5000 */
+
+	http = client(5000);
+	azl_http_preconnect(http, u.buf);
+	assert_int_equal(azl_http_request_count(http), 0);
+	azl_http_free(http);
+	assert_int_equal(accepted(), before + 1);
+	strbuf_release(&u);
+}
+
 static void test_connection_refused_names_server(void **state)
 {
 	struct azl_http *http = client(5000);
@@ -507,6 +578,8 @@ int main(void)
 		cmocka_unit_test(test_batch_keeps_order_and_bound),
 		cmocka_unit_test(test_concurrent_callers_share_connections),
 		cmocka_unit_test(test_concurrent_failure_message_reaches_caller),
+		cmocka_unit_test(test_preconnect_opens_the_connection_used_next),
+		cmocka_unit_test(test_preconnect_unanswered_is_abandoned),
 		cmocka_unit_test(test_connection_refused_names_server),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_traces_are_redacted),
