@@ -8,9 +8,10 @@ request. Every command runs once unmeasured (warm caches: the resolution
 cache `pools` keeps, kubectl's discovery cache, the page cache); then come
 --runs rounds in which each command of the scenario runs once in turn (the
 start-up ones 4 times, the two the fleet target compares 3 times), so that
-a change in the machine's load touches all alike. Measured: wall time, user+sys CPU and peak RSS of the child (wait4 in
-spawn.c), the CPU the simulator and the front used meanwhile, and from the
-simulator's request log the number of HTTP requests and the
+a change in the machine's load touches all alike. Measured: wall time,
+user+sys CPU and peak RSS of the child (wait4 in spawn.c), the CPU the
+simulator and the front used meanwhile, and from the simulator's request
+log the number of HTTP requests and the
 critical-path depth - the longest chain of requests each starting after the
 previous one ended, i.e. the round trips a client could not overlap.
 
