@@ -173,7 +173,9 @@ int azl_inspect_contexts(const struct azl_inspect_options *opts,
 {
 	struct inspect_run run = { opts, NULL, NULL, azl_auth_cloud(opts->auth), items, n,
 				   PTHREAD_MUTEX_INITIALIZER, 0, 0 };
-	struct azl_arm_options ao = { .concurrent = n > 1 };
+	/* concurrent even for one context: its own thread opens the ARM
+	 * connection beside the rest (azl_arm_preconnect) */
+	struct azl_arm_options ao = { .concurrent = 1 };
 	int rc = azl_arm_credential_new(&run.cred, opts->auth);
 
 	ao.credential = run.cred;
@@ -183,14 +185,14 @@ int azl_inspect_contexts(const struct azl_inspect_options *opts,
 	 * beside the API servers' connections, it is tried once, and a failure
 	 * is one error for the run, where each context would try in turn
 	 * (waiting out any timeout) and fill its row with the same message.
-	 * Meanwhile the connection to ARM is opened: its handshake came after
-	 * the token, behind the API servers' on the CPU, and held back every
-	 * context's first ARM requests. One context asks for the token when it
-	 * needs it, after its kubeconfig is found good. */
-	if (!rc && n > 1) {
+	 * One context asks for it when it needs it, after its kubeconfig is
+	 * found good. Either way the connection to ARM is opened meanwhile: its
+	 * handshake came after the token, and held back the first ARM requests
+	 * (in a fleet, behind the API servers' handshakes on the CPU). */
+	if (!rc && n > 1)
 		azl_arm_credential_prefetch(run.cred);
+	if (!rc)
 		azl_arm_preconnect(run.arm);
-	}
 	if (!rc)
 		run_workers(&run);
 	if (!rc && n > 1)
