@@ -81,12 +81,13 @@ int azl_http_do_many(struct azl_http *http, const struct azl_http_request *reqs,
 		     struct azl_http_response *resps, int *results,
 		     struct strbuf *errors, size_t n, int max_parallel);
 
-/* Starts a HEAD request to url in the background, and returns: a TLS
- * handshake to its server overlaps with what the caller does meanwhile
- * (fetching the token the server wants), and the first requests find the
- * connection open, and know it is HTTP/2. The answer is dropped; one not
- * come when http is freed is abandoned. Only a concurrent client has a
- * background; for another this does nothing. */
+/* Starts a HEAD request to url in the background and returns: the TLS
+ * handshake with its server overlaps with what the caller does meanwhile
+ * (such as fetching the token the server wants), and the first requests
+ * find the connection open and known to speak HTTP/2. The answer is
+ * dropped; a request still unanswered when http is freed is abandoned.
+ * Only a concurrent client has a background: for another, this does
+ * nothing. */
 void azl_http_preconnect(struct azl_http *http, const char *url);
 
 /* Copies the value of the named header (case-insensitive) into out;
