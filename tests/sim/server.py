@@ -4,8 +4,8 @@ Azure (Entra ID + ARM) listens on 127.0.0.1; cluster i listens on its own
 loopback address 127.0.0.(i+2), so its ARM fqdn is the host of its kubeconfig
 server, as on real AKS. Azure routes come from handlers that arm.py and
 entra.py register; Kubernetes routes come from k8s.py. The Azure server
-speaks HTTPS with a thread per connection, and plain HTTP on one asyncio
-loop behind a front that terminates TLS and HTTP/2 (front.py); the API
+speaks HTTPS with a thread per connection, and plain HTTP on one event loop
+(uvloop's) behind a front that terminates TLS and HTTP/2 (front.py); the API
 servers speak HTTPS, all on one more loop. Every server handles a request
 the same way."""
 
