@@ -1,4 +1,6 @@
-#define _GNU_SOURCE /* mkostemp(): close-on-exec temporary files without a race against other threads' fork() */
+/* mkostemp(): close-on-exec temporary files, without a race against
+ * another thread's fork() */
+#define _GNU_SOURCE
 #include "cachedir.h"
 
 #include <errno.h>

@@ -44,8 +44,9 @@ void azl_inspection_release(struct azl_inspection *ins);
 
 /* Inspects items[0..n). Returns 0 when every context was attempted (each
  * one's outcome is in items[i].rc), or an error when none could be: no ARM
- * client or token (the contexts share one of each). After a full listing (nr_pools 0), each context's pool names
- * are written to the pool-name cache, so completion never needs the network. */
+ * client or token (the contexts share one of each). After a full listing
+ * (nr_pools 0), each context's pool names are written to the pool-name
+ * cache, so completion never needs the network. */
 int azl_inspect_contexts(const struct azl_inspect_options *opts,
 			 struct azl_inspection *items, size_t n);
 

@@ -881,8 +881,8 @@ def write_kubeconfig(sim, path, users=None, clusters=None, current=None):
     One context per cluster, named after it; its user is clusterUser_<rg>_<name>
     with client-certificate data. users maps a cluster name to a replacement user
     dict, e.g. {"name": "bob", "token": "..."} or {"name": "alice", "cert": ("alice",
-    ["devs"])} (with "rsa": True, an RSA key as AKS writes); clusters limits which clusters appear; current names the current
-    context (default: the first).
+    ["devs"])} (with "rsa": True, an RSA key as AKS writes); clusters limits which
+    clusters appear; current names the current context (default: the first).
     """
     users = users or {}
     chosen = [sim.cluster(n) for n in clusters] if clusters else sim.clusters
