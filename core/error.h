@@ -17,10 +17,15 @@ enum azl_error_code {
 	AZL_EFORBIDDEN = -5,  /* authenticated, not allowed (HTTP 403) */
 	AZL_ENETWORK = -6,    /* could not connect, TLS failure, reset */
 	AZL_ETIMEOUT = -7,    /* a deadline passed */
-	AZL_ECONFLICT = -8,   /* HTTP 409/412: another operation, stale ETag */
+	AZL_ECONFLICT = -8,   /* HTTP 409 that is not "busy" (an object exists) */
 	AZL_ETHROTTLED = -9,  /* HTTP 429 after retries */
 	AZL_ESERVER = -10,    /* HTTP 5xx after retries */
-	AZL_EUNAVAILABLE = -11 /* an optional facility is absent (keyring...) */
+	AZL_EUNAVAILABLE = -11, /* an optional facility is absent (keyring...) */
+	AZL_EBUSY = -12,      /* HTTP 409 OperationNotAllowed, or a lock another
+	                       * process holds: something else is in progress */
+	AZL_ESTALE = -13,     /* HTTP 412: our copy is older than the server's */
+	AZL_ECANCELED = -14,  /* the caller cancelled (a signal, a policy) */
+	AZL_EGONE = -15       /* HTTP 410: a watch's resourceVersion is too old */
 };
 
 /* Sets the message and returns code, so `return azl_error_set(...)` works. */
