@@ -20,10 +20,11 @@ import json
 import random
 import re
 import threading
-import time
 import uuid
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
+
+from .clock import Clock
 
 REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
            405: "MethodNotAllowed", 409: "Conflict", 410: "Expired", 415: "UnsupportedMediaType",
@@ -237,8 +238,10 @@ def merge_patch(target, patch, strategic):
 class K8sState:
     """Objects and API of one cluster. Mutate under `lock`."""
 
-    def __init__(self, cluster, now=None):
+    def __init__(self, cluster, now=None, clock=None):
         self.cluster = cluster
+        # Simulated time (clock.py): every timestamp and delay of this cluster.
+        self.clock = clock or Clock()
         self.lock = threading.RLock()
         self.tokens = {}            # bearer token -> user name, or (user, [groups])
         self.forbidden = set()      # (user, verb, resource) denied; "*" matches any
@@ -260,7 +263,7 @@ class K8sState:
         self.version = cluster.k8s_version
         self._secret = uuid.uuid4().bytes
         self._rng = random.Random("k8s/" + cluster.name)
-        self._now = now or time.time()
+        self._now = now or self.clock.now()
         self._building = True
         self._build()
         self._building = False
@@ -283,7 +286,7 @@ class K8sState:
         meta.setdefault("uid", self._uid())
         # Objects generated with the cluster predate it being served.
         meta.setdefault("creationTimestamp",
-                        rfc3339(self._now - 86400 if self._building else time.time()))
+                        rfc3339(self._now - 86400 if self._building else self.clock.now()))
         self.objects[plural][(meta.get("namespace", ""), meta["name"])] = self._bump(obj)
         if plural == "nodes":
             pool = meta["labels"]["kubernetes.azure.com/agentpool"]
@@ -398,7 +401,7 @@ class K8sState:
         allocatable = dict(capacity, cpu="%dm" % (cpu * 1000 - 180),
                            memory="%dKi" % int(mem_gib * 1024 * 1024 * 0.8))
         created = (self._now - pool.age_days * 86400 + index * 37 if self._building
-                   else time.time())
+                   else self.clock.now())
         ready = index < pool.ready
         ip = "10.224.%d.%d" % (hash_octet(pool.name), 4 + index % 250)
         ts = rfc3339(self._now - 60)
@@ -527,7 +530,7 @@ class K8sState:
     def set_ready(self, name, ready):
         with self.lock:
             node = self.node(name)
-            node["status"]["conditions"] = self._conditions(ready, rfc3339(time.time()))
+            node["status"]["conditions"] = self._conditions(ready, rfc3339(self.clock.now()))
             self._bump(node)
 
     def cordon(self, name, flag=True):
@@ -626,7 +629,7 @@ class K8sState:
         if empty_dir:
             volumes.append({"name": "tmp", "emptyDir": {}})
         running = node is not None
-        created = time.time()
+        created = self.clock.now()
         if self._building and node:
             created = max(parse_time(node["metadata"]["creationTimestamp"]) + 90,
                           self._now - 30 * 86400)
@@ -892,7 +895,7 @@ class K8sState:
     def _do_get(self, req, route):
         obj = self._obj(route)
         if self.tables and _wants_table(req):
-            return 200, self._table(req, route["plural"], [obj], {}, time.time()), {}
+            return 200, self._table(req, route["plural"], [obj], {}, self.clock.now()), {}
         return 200, self._view(route["plural"], obj), {}
 
     def _do_watch(self, req, route):
@@ -902,14 +905,14 @@ class K8sState:
         table = self.tables and _wants_table(req)
         if not self.cache_lists:
             items, meta = self._select(req, route)
-            return 200, self._list_body(req, route, items, meta, table, time.time()), {}
+            return 200, self._list_body(req, route, items, meta, table, self.clock.now()), {}
         key = (self.rv, req.path, req.raw_query, table, req.headers.get("Accept", ""))
         hit = self._list_cache.get(key)
         if hit is None:
             self._list_cache = {k: v for k, v in self._list_cache.items() if k[0] == self.rv}
             hit = self._list_cache[key] = dict(selected=self._select(req, route), ages=None)
         items, meta = hit["selected"]
-        now = time.time()
+        now = self.clock.now()
         # Table cells hold ages: the answer is the same only while they are.
         ages = tuple(_age(o, now) for o in items) if table else ()
         if hit["ages"] != ages:

@@ -163,6 +163,9 @@ class Cluster:
 class Scenario:
     clusters: list = field(default_factory=list)
     name: str = "custom"
+    # Simulated seconds per wall second (clock.py): 600 runs a simulated
+    # minute in 100 ms. 1 keeps simulated time equal to wall time.
+    time_scale: float = 1.0
 
     def cluster(self, name):
         for c in self.clusters:

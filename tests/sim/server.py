@@ -31,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import k8s
+from .clock import Clock
 from .pki import default_pki
 
 try:
@@ -639,8 +640,10 @@ class Sim:
         self.azure_url = None
         self._servers = []
         self._threads = []
+        # Simulated time for every cluster (clock.py); runs from start().
+        self.clock = Clock(scale=getattr(scenario, "time_scale", 1.0))
         for cluster in self.clusters:
-            cluster.k8s = k8s.K8sState(cluster)
+            cluster.k8s = k8s.K8sState(cluster, clock=self.clock)
             cluster.k8s.cache_lists = cache_lists   # see K8sState.cache_lists
         self._load_plugins()
 
@@ -780,6 +783,7 @@ class Sim:
             cluster.server_url = api_servers.listen(cluster.name, address, k8s_ctx)
         self._start_server(api_servers)
         write_kubeconfig(self, self.kubeconfig)
+        self.clock.start()
         return self
 
     def serve_azure_plain(self):
@@ -792,6 +796,7 @@ class Sim:
         return url
 
     def stop(self):
+        self.clock.stop()
         # Shut the servers down in parallel: each waits up to a poll interval.
         stoppers = [threading.Thread(target=srv.shutdown) for srv in self._servers]
         for t in stoppers:
