@@ -20,18 +20,7 @@ import pytest
 
 from helpers import KUBECTL, kubectl
 from sim.scenario import AZL3_IMAGE
-
-CLUSTER = "demo-aks"
-
-
-@pytest.fixture
-def k8s(sim):
-    return sim.cluster(CLUSTER).k8s
-
-
-def ok(result):
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+from test_sim_kubectl import CLUSTER, k8s, ok  # noqa: F401  (k8s: the fixture)
 
 
 def eventually(predicate, what, timeout=20.0):
