@@ -9,6 +9,18 @@ bearer-token authentication and a small RBAC deny list.
 
 Every request runs under the state's lock and its answer is encoded there,
 so tests may change the state (under `state.lock`) while clients read it.
+
+Over time (the clock of clock.py, `state.clock`): watch (`?watch=1`, see
+_do_watch), graceful DELETE and eviction, workload controllers that replace
+pods after `state.delays`, the primitives a roller drives and the safety
+record (`state.safety`): K8sState's docstring lists them. Controls for tests:
+
+    state.delays["pod_ready"] = 30      simulated seconds (DEFAULT_DELAYS)
+    state.watch_bookmark_seconds = 0.2  BOOKMARK interval (wall)
+    state.watch_close_seconds = (1, 2)  the server ends each watch after this
+    state.watch_history = 10; state.compact()   older versions get 410
+    state.safety.counts()               {"pdb_violations", "lost_pods",
+                                         "no_ready_system_node"}
 """
 
 import base64
@@ -912,6 +924,11 @@ class K8sState:
                     "t": self.clock.now(), "pdb": "%s/%s" % key,
                     "pod": "%s/%s" % _key(pod), "via": via,
                     "healthy": st["currentHealthy"], "desired": st["desiredHealthy"]})
+
+    def pdbs_of(self, pod):
+        """The PodDisruptionBudgets whose selector takes the pod."""
+        with self.lock:
+            return self._pdbs_of(pod)
 
     def _pdb_snapshot(self, pod):
         return {_key(p): self._pdb_status(p) for p in self._pdbs_of(pod)}
