@@ -311,6 +311,29 @@ def test_kubectl_drain_is_graceful_and_safe(sim, env, k8s):
                                    "no_ready_system_node": 0}
 
 
+def test_kubectl_drain_waits_for_the_pdb_as_replacements_become_ready(sim, env, k8s):
+    # Two pods of one Deployment on the node, maxUnavailable 1: the second
+    # eviction gets 429 until the first one's replacement is Ready.
+    sim.clock.set_scale(10)
+    node = k8s.pool_nodes("ubuntu")[1]["metadata"]["name"]
+    k8s.add_deployment("shop", "pair", 2, nodes=[k8s.node(node)] * 2)
+    k8s.add_pdb("shop", "pair", {"app": "pair"}, max_unavailable=1)
+    pair = pod_names(k8s, "pair-")
+    result = kubectl(env, "drain", node, "--ignore-daemonsets", "--delete-emptydir-data",
+                     "--timeout=60s", timeout=90)
+    out = ok(result)
+    assert "node/%s drained" % node in out
+    for name in pair:
+        assert "pod/%s evicted" % name in out
+    assert re.search(r'error when evicting pods/"pair-\w+-\w+" -n "shop" \(will retry after '
+                     r"5s\): Cannot evict pod as it would violate the pod's disruption budget.",
+                     result.stderr)
+    assert not set(pair) & set(pod_names(k8s, "pair-"))
+    assert len(pod_names(k8s, "pair-")) == 2
+    assert k8s.safety.counts() == {"pdb_violations": 0, "lost_pods": 0,
+                                   "no_ready_system_node": 0}
+
+
 # --- controllers ---------------------------------------------------------------
 
 
