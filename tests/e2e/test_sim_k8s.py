@@ -194,7 +194,7 @@ def test_watch_from_a_compacted_resource_version_is_410_expired(sim, k8s):
     assert next(events)["object"]["code"] == 410
 
 
-def test_kubectl_watch_reconnects_after_the_server_closes_the_watch(sim, env, k8s):
+def test_kubectl_watch_ends_when_the_server_closes_the_watch(sim, env, k8s):
     # A real API server ends each watch after a while; kubectl get --watch
     # then ends too, having printed what came before.
     k8s.watch_close_seconds = (0.5, 0.5)

@@ -1241,9 +1241,20 @@ class K8sState:
                     meta["uid"], via, name="pod-gone")
 
     def _pod_gone(self, key, uid, via):
+        """The containers stopped: the kubelet reports them terminated (not
+        ready), then the pod object goes."""
         pod = self.objects["pods"].get(key)
-        if pod is not None and pod["metadata"]["uid"] == uid:
-            self._remove_pod(pod, via)
+        if pod is None or pod["metadata"]["uid"] != uid:
+            return
+        now = rfc3339(self.clock.now())
+        for cond in pod["status"].get("conditions", []):
+            if cond["type"] in ("Ready", "ContainersReady"):
+                cond.update(status="False", lastTransitionTime=now)
+        for cs in pod["status"].get("containerStatuses", []):
+            cs.update(ready=False, started=False, state={"terminated": {
+                "exitCode": 0, "reason": "Completed", "finishedAt": now}})
+        self._bump(pod)
+        self._remove_pod(pod, via)
 
     def _remove_pod(self, pod, via, before=None):
         """The pod object goes now; safety records and the controller's answer."""
