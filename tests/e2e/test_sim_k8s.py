@@ -351,9 +351,14 @@ def test_replicaset_replacement_starts_then_becomes_ready(sim, env, k8s):
     sim.clock.step(k8s.delays["pod_start"])
     assert k8s.pod("shop", new)["status"]["phase"] == "Running"
     assert k8s.pdb_status("shop", "web")["currentHealthy"] == 3
+    rs = k8s.objects["replicasets"][("shop", new.rsplit("-", 1)[0])]
+    assert (rs["status"]["replicas"], rs["status"]["readyReplicas"]) == (4, 3)
     sim.clock.step(k8s.delays["pod_ready"])
     row = ok(kubectl(env, "get", "pod", "-n", "shop", new, "--no-headers")).split()
     assert row[1:3] == ["1/1", "Running"]
+    dep = json.loads(ok(kubectl(env, "get", "deployment", "-n", "shop", "web", "-o", "json")))
+    assert {k: dep["status"][k] for k in ("replicas", "readyReplicas")} == {
+        "replicas": 4, "readyReplicas": 4}
     assert k8s.pdb_status("shop", "web") == {
         "observedGeneration": 1, "currentHealthy": 4, "desiredHealthy": 3,
         "expectedPods": 4, "disruptionsAllowed": 1}

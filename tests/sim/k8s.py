@@ -430,6 +430,8 @@ class K8sState:
         self._changed.notify_all()
         if plural == "nodes":
             self._check_system_nodes()
+        elif plural == "pods":
+            self._sync_owner_status(obj)
 
     def compact(self):
         """Forget the watch history: a watch from any resourceVersion before
@@ -1165,6 +1167,29 @@ class K8sState:
         if controller and controller["metadata"]["uid"] == owner.get("uid"):
             return controller
         return None
+
+    def _sync_owner_status(self, pod):
+        """Keep a ReplicaSet's or StatefulSet's status (and its Deployment's)
+        counting its pods: replicas not terminating, ready and available."""
+        owner = self._controller_of(pod)
+        if owner is None or owner["kind"] == "DaemonSet":
+            return
+        uid = owner["metadata"]["uid"]
+        active = [p for p in self.pods(namespace=owner["metadata"]["namespace"])
+                  if (p["metadata"].get("ownerReferences") or [{}])[0].get("uid") == uid
+                  and not p["metadata"].get("deletionTimestamp")]
+        ready = sum(1 for p in active if _pod_ready(p))
+        counts = {"replicas": len(active), "readyReplicas": ready, "availableReplicas": ready}
+        targets = [owner]
+        ref = (owner["metadata"].get("ownerReferences") or [{}])[0]
+        if ref.get("kind") == "Deployment":
+            dep = self.objects["deployments"].get((owner["metadata"]["namespace"], ref["name"]))
+            targets += [dep] if dep else []
+        for obj in targets:
+            status = obj.setdefault("status", {})
+            if any(status.get(k) != v for k, v in counts.items()):
+                status.update(counts)
+                self._bump(obj)
 
     def _schedule_pending(self):
         """Bind the Pending pods no node took (a controller's) where one fits now."""
