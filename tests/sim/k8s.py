@@ -660,14 +660,16 @@ class K8sState:
     def _pool_of(self, node):
         return self.cluster.pool(node["metadata"]["labels"]["kubernetes.azure.com/agentpool"])
 
-    def _reimage(self, node, pool):
+    def _reimage(self, node, pool, bump=True):
+        """The node's OS facts and labels become the pool's (aks-api.md §4)."""
         labels = node["metadata"]["labels"]
         labels["kubernetes.azure.com/node-image-version"] = pool.node_image_version
         labels["kubernetes.azure.com/os-sku"] = pool.os_sku
         labels["kubernetes.azure.com/os-sku-requested"] = pool.os_sku
         labels["kubernetes.azure.com/os-sku-effective"] = pool.os.sku_effective
         node["status"]["nodeInfo"] = self._node_info(pool, node["metadata"]["name"])
-        self._bump(node)
+        if bump:
+            self._bump(node)
 
     def add_node(self, pool, ready_after=None):
         """A new node of `pool` (a scenario.Pool or its name) with the next
@@ -722,13 +724,8 @@ class K8sState:
         if node is None or node["metadata"]["uid"] != uid:
             return
         target = dataclasses.replace(self._pool_of(node), **changes)
-        labels = node["metadata"]["labels"]
-        labels["kubernetes.azure.com/node-image-version"] = target.node_image_version
-        labels["kubernetes.azure.com/os-sku"] = target.os_sku
-        labels["kubernetes.azure.com/os-sku-requested"] = target.os_sku
-        labels["kubernetes.azure.com/os-sku-effective"] = target.os.sku_effective
-        info = node["status"]["nodeInfo"] = self._node_info(target, name)
-        info["bootID"] = str(uuid.UUID(hashlib.sha256(     # a new boot of the same machine
+        self._reimage(node, target, bump=False)
+        node["status"]["nodeInfo"]["bootID"] = str(uuid.UUID(hashlib.sha256(     # a new boot of the same machine
             ("boot/%s/%s/%s" % (name, target.node_image_version, self.rv)).encode()
         ).hexdigest()[:32]))
         self.set_ready(name, True)
