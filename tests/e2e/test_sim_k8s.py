@@ -264,6 +264,22 @@ def test_eviction_terminates_gracefully_and_honours_the_pdb(sim, k8s):
                                    "no_ready_system_node": 0}
 
 
+def test_pdb_status_changes_are_watched(sim, k8s):
+    sim.clock.pause()
+    api = Api(sim)
+    resp, events = api.watch("/apis/policy/v1/namespaces/shop/poddisruptionbudgets?watch=1"
+                             "&resourceVersion=%d" % k8s.rv)
+    k8s.evict("shop", pod_names(k8s, "web-")[0])
+    event = next(events)
+    assert event["type"] == "MODIFIED" and event["object"]["metadata"]["name"] == "web"
+    assert event["object"]["status"]["currentHealthy"] == 3
+    assert event["object"]["status"]["disruptionsAllowed"] == 0
+    sim.clock.step(k8s.delays["pod_stop"] + k8s.delays["pod_start"] + k8s.delays["pod_ready"])
+    last = next(e for e in events if e["object"]["status"]["currentHealthy"] == 4)
+    assert last["object"]["status"]["disruptionsAllowed"] == 1
+    resp.close()
+
+
 def test_evict_primitive_is_the_api_path(sim, k8s):
     sim.clock.pause()
     k8s.add_pdb("shop", "api-strict", {"app": "api"}, min_available=2)

@@ -432,6 +432,8 @@ class K8sState:
             self._check_system_nodes()
         elif plural == "pods":
             self._sync_owner_status(obj)
+            for pdb in self._pdbs_of(obj):
+                self._sync_pdb(pdb)
 
     def compact(self):
         """Forget the watch history: a watch from any resourceVersion before
@@ -1323,10 +1325,20 @@ class K8sState:
                 spec["minAvailable"] = min_available
             if max_unavailable is not None:
                 spec["maxUnavailable"] = max_unavailable
-            return self._put("poddisruptionbudgets", {
+            pdb = self._put("poddisruptionbudgets", {
                 "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
                 "metadata": {"name": name, "namespace": namespace, "generation": 1},
                 "spec": spec})
+            if not self._building:
+                self._sync_pdb(pdb)
+            return pdb
+
+    def _sync_pdb(self, pdb):
+        """Store the PDB's status when it changed (a MODIFIED for watchers)."""
+        status = self._pdb_status(pdb)
+        if pdb.get("status") != status:
+            pdb["status"] = status
+            self._bump(pdb)
 
     def pdb_status(self, namespace, name):
         """A PDB's status as the disruption controller keeps it, now."""
