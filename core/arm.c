@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "retry.h"
 #include "tokencache.h"
 #include "wrapper.h"
 
@@ -291,41 +292,6 @@ static void describe_url(const char *url, struct strbuf *out)
 	strbuf_add(out, p, len);
 }
 
-static int month_index(const char *mon)
-{
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-
-	for (int i = 0; i < 12; i++)
-		if (!strncmp(months + 3 * i, mon, 3))
-			return i;
-	return -1;
-}
-
-long azl_arm_parse_retry_after(const char *value)
-{
-	struct tm tm = { 0 };
-	char mon[4] = "", gmt[4] = "";
-	char *num_end;
-	long secs;
-	time_t when, now = time(NULL);
-
-	if (!value || !*value)
-		return -1;
-	secs = strtol(value, &num_end, 10);
-	if (num_end != value && *num_end == '\0')
-		return secs < 0 ? -1 : secs * 1000L;
-	/* HTTP-date (RFC 9110 IMF-fixdate): "Wed, 21 Oct 2026 07:28:00 GMT" */
-	if (sscanf(value, "%*[^,], %d %3s %d %d:%d:%d %3s", &tm.tm_mday, mon, &tm.tm_year,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, gmt) != 7 || strcmp(gmt, "GMT"))
-		return -1;
-	tm.tm_mon = month_index(mon);
-	if (tm.tm_mon < 0)
-		return -1;
-	tm.tm_year -= 1900;
-	when = timegm(&tm);
-	return when <= now ? 0 : (long)(when - now) * 1000L;
-}
-
 static unsigned long jitter_draw(struct azl_arm *arm)
 {
 	unsigned long r;
@@ -487,7 +453,7 @@ static void judge(struct azl_arm *arm, struct pending *p, int rc,
 	if (p->done)
 		return;
 	if (azl_http_response_header(resp, "Retry-After", &ra))
-		p->wait_ms = azl_arm_parse_retry_after(ra.buf);
+		p->wait_ms = azl_retry_after_parse(ra.buf, time(NULL));
 	if (p->wait_ms <= 0)
 		p->wait_ms = backoff_ms(arm, p->attempts - 1);
 	strbuf_release(&ra);

@@ -117,8 +117,4 @@ void azl_arm_id_release(struct azl_arm_id *id);
 void azl_arm_cluster_path(struct strbuf *sb, const char *subscription,
 			  const char *resource_group, const char *name);
 
-/* Parses a Retry-After value (delta seconds or an HTTP date) into
- * milliseconds from now; -1 when absent or invalid. */
-long azl_arm_parse_retry_after(const char *value);
-
 #endif
