@@ -18,34 +18,13 @@
 #include "error.h"
 #include "json.h"
 #include "retry.h"
+#include "testclock.h"
 #include "testserver.h"
 
 static struct ts_server srv;
 static struct ts_script script;
 
-/* A clock that moves only when slept on: retries cost no real time. */
-struct fake_clock {
-	long now;
-	long slept;
-	volatile sig_atomic_t cancel;
-	int cancel_on_sleep;
-};
-static struct fake_clock clk;
-
-static long fake_now(void *data)
-{
-	return ((struct fake_clock *)data)->now;
-}
-
-static void fake_sleep(void *data, long ms)
-{
-	struct fake_clock *c = data;
-
-	c->now += ms;
-	c->slept += ms;
-	if (c->cancel_on_sleep)
-		c->cancel = 1;
-}
+static struct tc_clock clk;
 
 static int tokens_given;
 
@@ -67,21 +46,13 @@ static int setup(void **state)
 {
 	static struct fixture f;
 	struct azl_arm_options o = { 0 };
-	struct azl_retry_options ro = { 0 };
 	struct strbuf ep = STRBUF_INIT;
 
 	memset(&script, 0, sizeof(script));
 	memset(&clk, 0, sizeof(clk));
 	clk.now = 1000;
 	ts_clear_log(&srv);
-	ro.max_attempts = 4;
-	ro.budget_ms = 600000;
-	ro.base_ms = 100;
-	ro.cancel_flag = &clk.cancel;
-	ro.now_ms = fake_now;
-	ro.sleep_ms = fake_sleep;
-	ro.clock_data = &clk;
-	assert_int_equal(azl_retry_new(&f.retry, &ro), 0);
+	f.retry = tc_policy(&clk, 4, 600000, 100);
 	ts_url(&srv, "", &ep);
 	o.token = token_fn;
 	o.endpoint = ep.buf;
