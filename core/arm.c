@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "num.h"
 #include "tokencache.h"
 #include "wrapper.h"
 
@@ -24,6 +25,7 @@
  * 48, where TLS handshakes cost more than the round trips they save. */
 #define DEFAULT_MAX_PARALLEL 16
 #define MAX_BACKOFF_MS 30000L
+#define RETRY_AFTER_MAX_S 2147483648L
 /* A runaway nextLink chain is a server bug; stop rather than loop. */
 #define MAX_PAGES 1000
 
@@ -305,25 +307,31 @@ long azl_arm_parse_retry_after(const char *value)
 {
 	struct tm tm = { 0 };
 	char mon[4] = "", gmt[4] = "";
-	char *num_end;
 	long secs;
 	time_t when, now = time(NULL);
 
 	if (!value || !*value)
 		return -1;
-	secs = strtol(value, &num_end, 10);
-	if (num_end != value && *num_end == '\0')
-		return secs < 0 ? -1 : secs * 1000L;
-	/* HTTP-date (RFC 9110 IMF-fixdate): "Wed, 21 Oct 2026 07:28:00 GMT" */
-	if (sscanf(value, "%*[^,], %d %3s %d %d:%d:%d %3s", &tm.tm_mday, mon, &tm.tm_year,
+	/* delta-seconds is 1*DIGIT; past 2^31 it means 2^31 (RFC 9111 §1.2.2) */
+	if (value[strspn(value, "0123456789")] == '\0') {
+		azl_num_scan(value, 0, RETRY_AFTER_MAX_S, &secs);
+		return azl_num_mul(secs, 1000L);
+	}
+	/* HTTP-date (RFC 9110 IMF-fixdate): "Wed, 21 Oct 2026 07:28:00 GMT";
+	 * the field widths keep every number in range */
+	if (sscanf(value, "%*[^,], %2d %3s %4d %2d:%2d:%2d %3s", &tm.tm_mday, mon, &tm.tm_year,
 		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, gmt) != 7 || strcmp(gmt, "GMT"))
 		return -1;
 	tm.tm_mon = month_index(mon);
-	if (tm.tm_mon < 0)
+	if (tm.tm_mon < 0 || tm.tm_year < 1970 || tm.tm_mday < 1 || tm.tm_hour < 0 ||
+	    tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60)
 		return -1;
 	tm.tm_year -= 1900;
 	when = timegm(&tm);
-	return when <= now ? 0 : (long)(when - now) * 1000L;
+	if (when <= now)
+		return 0;
+	secs = when - now > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : (long)(when - now);
+	return secs * 1000L;
 }
 
 static unsigned long jitter_draw(struct azl_arm *arm)
@@ -600,7 +608,7 @@ static void log_retry(const struct pending *ps, size_t n, size_t left, long wait
  * the whole subscription anyway. */
 static int run_all(struct azl_arm *arm, struct pending *ps, size_t n)
 {
-	long deadline = monotonic_ms() + arm->retry_budget_ms;
+	long deadline = azl_num_add(monotonic_ms(), arm->retry_budget_ms);
 
 	for (;;) {
 		long wait = 0;
@@ -618,7 +626,7 @@ static int run_all(struct azl_arm *arm, struct pending *ps, size_t n)
 		}
 		if (!left)
 			return 0;
-		if (monotonic_ms() + wait > deadline) {
+		if (azl_num_add(monotonic_ms(), wait) > deadline) {
 			for (size_t i = 0; i < n; i++)
 				if (!ps[i].done) {
 					strbuf_addf(&ps[i].res->error,
