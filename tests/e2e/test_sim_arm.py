@@ -250,6 +250,7 @@ def test_pdb_blocked_drain_fails_after_the_drain_timeout(rsim):
     blocked = cluster_of(rsim).k8s.node(node)
     assert not blocked["spec"].get("unschedulable")
     assert blocked["metadata"]["labels"]["kubernetes.azure.com/os-sku"] == "Ubuntu"
+    assert len(node_names(rsim, "work")) == 20        # the surge nodes went, best effort
     assert safety(rsim) == SAFE
 
 
@@ -378,6 +379,39 @@ def test_skipping_a_minor_is_not_allowed(rsim):
     assert body["error"]["code"] == "OperationNotAllowed"
     assert body["error"]["message"].startswith("Upgrading Kubernetes version 1.32.6 to 1.34.1 "
                                                "is not allowed. Available upgrades: [")
+
+
+def test_auto_upgrade_profile_is_written(rsim):
+    client = sdk(rsim)
+    mc = client.managed_clusters.get(RG, NAME)
+    mc.auto_upgrade_profile = models.ManagedClusterAutoUpgradeProfile(upgrade_channel="patch")
+    done = client.managed_clusters.begin_create_or_update(RG, NAME, mc).result(timeout=30)
+    assert done.auto_upgrade_profile.upgrade_channel == "patch"
+    assert done.current_kubernetes_version == "1.32.6"
+    # 2022-11-01 has no nodeOSUpgradeChannel: the reference's version sets it
+    status, headers, _ = arm_call(rsim, "PUT", cluster_of(rsim).id, {"location": "eastus",
+                                  "properties": {"autoUpgradeProfile": {
+                                      "nodeOSUpgradeChannel": "SecurityPatch"}}})
+    assert status == 200 and wait_op(rsim, headers)["status"] == "Succeeded"
+    profile = arm_call(rsim, "GET", cluster_of(rsim).id)[2]["properties"]["autoUpgradeProfile"]
+    assert profile == {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "SecurityPatch"}
+    status, _, body = arm_call(rsim, "PUT", cluster_of(rsim).id, {"location": "eastus",
+                               "properties": {"autoUpgradeProfile": {"upgradeChannel": "fast"}}})
+    assert (status, body["error"]["code"]) == (400, "InvalidParameter")
+
+
+def test_cluster_writes_move_every_etag(rsim):
+    _, _, mc = arm_call(rsim, "GET", cluster_of(rsim).id)
+    _, _, pool = arm_call(rsim, "GET", pool_path(rsim, "work"))
+    status, _, body = arm_call(rsim, "PUT", cluster_of(rsim).id, {"location": "eastus",
+                               "properties": {}}, headers={"If-Match": mc["eTag"]})
+    assert status == 200, body
+    assert body["eTag"] != mc["eTag"]
+    assert arm_call(rsim, "GET", pool_path(rsim, "work"))[2]["properties"]["eTag"] != \
+        pool["properties"]["eTag"]
+    status, _, body = arm_call(rsim, "PUT", cluster_of(rsim).id, {"location": "eastus",
+                               "properties": {}}, headers={"If-Match": mc["eTag"]})
+    assert (status, body["error"]["code"]) == (412, "PreconditionFailed")
 
 
 def test_unknown_fields_pass_on_the_sdks_older_api_version(rsim):

@@ -351,7 +351,11 @@ class Roller:
         done = 0
         while old:
             group, old = old[:batch], old[batch:]
-            stuck = yield from self._drain(op, group, settings)
+            try:
+                stuck = yield from self._drain(op, group, settings)
+            except OperationError:
+                yield from self._drop_surge(op, surge_nodes)
+                raise
             quarantined += stuck
             group = [n for n in group if n not in stuck]
             soak = settings.get("nodeSoakDurationInMinutes", 0)
@@ -378,6 +382,23 @@ class Roller:
             yield self.timings["node_delete"]
         if kept:
             pool.extra["retained_surge"] = kept
+
+    def _drop_surge(self, op, names):
+        """After a failed drain: "a best-effort attempt will be made to delete
+        all surge nodes" (migrate-upgrade.md §B3) - those that drain at once."""
+        k = self._k(op.cluster)
+        for name in names:
+            k.cordon(name)
+            if not all(self._evict(op.cluster, p) in (201, 404)
+                       for p in self._drainable(op.cluster, name)):
+                k.uncordon(name)
+                continue
+            yield from self._wait_gone(op.cluster, name)
+            self._remove(op, name)
+
+    def _wait_gone(self, cluster, name):
+        while self._drainable(cluster, name):
+            yield self.timings["poll"]
 
     def add_nodes(self, op, target, n):
         cluster = op.cluster
