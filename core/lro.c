@@ -401,10 +401,13 @@ int azl_lro_abort(struct azl_lro *lro, struct azl_arm *arm)
 	req.method = "POST";
 	req.path = path.buf;
 	rc = azl_arm_do(arm, &req, &res);
-	if (rc == AZL_ECONFLICT)
+	/* a 409 to an abort means nothing runs to abort, whatever its code */
+	if (rc == AZL_ECONFLICT || rc == AZL_EBUSY)
 		rc = azl_error_set(AZL_ECONFLICT,
-				   "%s %s: the operation ended before it could be aborted (%s)",
-				   lro->kind.buf, lro->resource.buf, res.error.buf);
+				   "%s %s: the operation ended before it could be aborted (HTTP 409 %s%s%s)",
+				   lro->kind.buf, lro->resource.buf, res.error_code.buf,
+				   res.correlation_id.len ? ", correlation id " : "",
+				   res.correlation_id.buf);
 	else if (!rc && !lro->done)
 		set_status(lro, "Canceling");
 	azl_arm_result_release(&res);

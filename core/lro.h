@@ -85,7 +85,8 @@ int azl_lro_wait(struct azl_lro *lro, struct azl_arm *arm, const struct azl_lro_
 
 /* Asks ARM to cancel the operation: POST <resource>/abort (aks-api.md
  * §2.2). The operation then goes Canceling and Canceled; wait for it with
- * azl_lro_wait(). A 409 means it ended before it could be aborted:
+ * azl_lro_wait(). A 409 (whatever its code: AKS answers OperationNotAllowed
+ * when nothing runs) means it ended before it could be aborted:
  * AZL_ECONFLICT. */
 int azl_lro_abort(struct azl_lro *lro, struct azl_arm *arm);
 

@@ -536,6 +536,8 @@ static void test_abort(void **state)
 	step("POST", POOL "/abort", 204, NULL, NULL, 1);
 	step("POST", POOL "/abort", 409, NULL,
 	     "{\"error\":{\"code\":\"Conflict\",\"message\":\"the operation has completed\"}}", 1);
+	step("POST", POOL "/abort", 409, NULL,
+	     "{\"error\":{\"code\":\"OperationNotAllowed\",\"message\":\"no operation in progress\"}}", 1);
 	step("GET", OP, 200, NULL, "{\"status\":\"Canceled\"}", 1);
 	lro = begin(f, "PUT", POOL, AZL_LRO_FINAL_ASYNC_OPERATION);
 	assert_int_equal(azl_lro_abort(lro, f->arm), 0);
@@ -545,6 +547,9 @@ static void test_abort(void **state)
 	assert_non_null(strstr(azl_error_message(), "was canceled"));
 	assert_int_equal(azl_lro_abort(lro, f->arm), AZL_ECONFLICT);
 	assert_non_null(strstr(azl_error_message(), "ended before it could be aborted"));
+	assert_int_equal(azl_lro_abort(lro, f->arm), AZL_ECONFLICT);
+	assert_string_equal(azl_error_message(), "test.op " POOL ": the operation ended before it "
+			    "could be aborted (HTTP 409 OperationNotAllowed)");
 	azl_lro_free(lro);
 }
 
