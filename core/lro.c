@@ -364,8 +364,9 @@ static int wait_loop(struct azl_lro *lro, struct azl_arm *arm, struct azl_retry 
 			rc = azl_lro_poll(lro, arm, retry);
 		if (rc)
 			return rc;
-		azl_logf(5, "%s %s: %s%s", lro->kind.buf, lro->resource.buf, lro->status.buf,
-			 lro->percent >= 0 ? " (percent known)" : "");
+		azl_logf(5, "%s %s: %s (%.0f%%), next poll in %ld ms", lro->kind.buf,
+			 lro->resource.buf, lro->status.buf, lro->percent < 0 ? 0.0 : lro->percent,
+			 next_interval(lro, o));
 		report(o, lro);
 	}
 	return outcome(lro, arm, retry);
