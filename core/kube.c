@@ -31,7 +31,6 @@ struct azl_kube {
 	struct azl_credential cred;  /* from the exec plugin, once it ran */
 	int have_cred;
 	struct strbuf http_cert;     /* exec client cert the http client uses */
-	int stdin_is_tty;
 };
 
 /* How a request authenticates, for messages. */
@@ -113,8 +112,6 @@ int azl_kube_new(struct azl_kube **out, const struct azl_rest_config *cfg)
 	strbuf_addf(&kube->user_agent, "kubectl-azlinux/%s", azl_version_string());
 	if (cfg->token)
 		strbuf_addstr(&kube->token, cfg->token);
-	/* client-go gives an exec plugin the terminal only when stdin is one */
-	kube->stdin_is_tty = isatty(STDIN_FILENO);
 	if (!kube->base.len) {
 		azl_kube_free(kube);
 		return azl_error_set(AZL_EINVALID,
@@ -182,7 +179,7 @@ static int ensure_exec_credential(struct azl_kube *kube, int force)
 	if (kube->have_cred)
 		azl_credential_release(&kube->cred);
 	kube->have_cred = 0;
-	rc = azl_execcred_run(kube->cfg, kube->stdin_is_tty, &kube->cred);
+	rc = azl_execcred_run(kube->cfg, kube->cfg->stdin_is_terminal, &kube->cred);
 	if (rc)
 		return rc;
 	kube->have_cred = 1;
@@ -272,55 +269,36 @@ out:
 	return rc;
 }
 
-/* Seconds from a Retry-After header of a 429/5xx answer; 0 when it should
- * not be retried. */
+/* Seconds from a Retry-After header of a 429/5xx answer; -1 when absent
+ * or not a number. */
 static long retry_after(const struct azl_http_response *resp)
 {
 	struct strbuf v = STRBUF_INIT;
-	long s = 0;
+	long s = -1;
 
 	if ((resp->status == 429 || resp->status >= 500) &&
 	    azl_http_response_header(resp, "Retry-After", &v)) {
 		char *end;
 		s = strtol(v.buf, &end, 10);
 		if (end == v.buf || *end || s < 0)
-			s = 0;
-		else if (s < 1)
-			s = 1;
+			s = -1;
 	}
 	strbuf_release(&v);
-	return s > MAX_RETRY_AFTER_S ? MAX_RETRY_AFTER_S : s;
+	return s;
 }
 
-/* Sends a request, refreshing an exec credential once on 401 and honouring
- * Retry-After a few times. Any HTTP status returns 0. */
+/* Sends a request, refreshing an exec credential once on 401. Any HTTP
+ * status returns 0. */
 static int send(struct azl_kube *kube, const struct call *c,
 		struct azl_http_response *resp)
 {
-	int refreshed = 0, retries = 0, rc;
+	int rc = send_once(kube, c, resp);
 
-	for (;;) {
-		long wait;
-
-		rc = send_once(kube, c, resp);
-		if (rc)
-			return rc;
-		if (resp->status == 401 && auth_kind(kube) == AUTH_EXEC && !refreshed) {
-			azl_logf(4, "%s %s: 401 Unauthorized, running the exec plugin again",
-				 c->method, c->path);
-			rc = ensure_exec_credential(kube, 1);
-			if (rc)
-				return rc;
-			refreshed = 1;
-			continue;
-		}
-		wait = retry_after(resp);
-		if (!wait || retries++ >= MAX_RETRY_AFTER)
-			return 0;
-		azl_logf(4, "%s %s: HTTP %ld, retrying in %ld s (Retry-After)",
-			 c->method, c->path, resp->status, wait);
-		sleep((unsigned int)wait);
-	}
+	if (rc || resp->status != 401 || auth_kind(kube) != AUTH_EXEC)
+		return rc;
+	azl_logf(4, "%s %s: 401 Unauthorized, running the exec plugin again", c->method, c->path);
+	rc = ensure_exec_credential(kube, 1);
+	return rc ? rc : send_once(kube, c, resp);
 }
 
 static int code_for_status(long status)
@@ -330,7 +308,9 @@ static int code_for_status(long status)
 	case 401: return AZL_EAUTH;
 	case 403: return AZL_EFORBIDDEN;
 	case 404: return AZL_ENOTFOUND;
-	case 409: case 410: case 412: return AZL_ECONFLICT;
+	case 409: return AZL_ECONFLICT;
+	case 410: return AZL_EGONE;
+	case 412: return AZL_ESTALE;
 	case 429: return AZL_ETHROTTLED;
 	default: return status >= 500 ? AZL_ESERVER : AZL_ERROR;
 	}
@@ -390,21 +370,66 @@ static int not_found(const struct call *c)
 			     c->method, (int)len, c->path);
 }
 
-/* One line for a non-2xx answer: the metav1.Status message, as kubectl
- * prints it, or a description of what came back. */
+void azl_kube_result_release(struct azl_kube_result *res)
+{
+	if (!res)
+		return;
+	for (size_t i = 0; i < res->nr_causes; i++) {
+		free(res->causes[i].type);
+		free(res->causes[i].message);
+		free(res->causes[i].field);
+	}
+	free(res->causes);
+	strbuf_release(&res->reason);
+	strbuf_release(&res->message);
+	cJSON_Delete(res->body);
+	*res = (struct azl_kube_result)AZL_KUBE_RESULT_INIT;
+}
+
+int azl_kube_result_has_cause(const struct azl_kube_result *res, const char *type)
+{
+	for (size_t i = 0; i < res->nr_causes; i++)
+		if (!strcmp(res->causes[i].type, type))
+			return 1;
+	return 0;
+}
+
+/* Copies a metav1.Status's reason, message and details into res. */
+static void take_status(struct azl_kube_result *res, const cJSON *st)
+{
+	const cJSON *causes = azl_json_path(st, "details.causes"), *c;
+
+	strbuf_addstr(&res->reason, azl_json_str(st, "reason", ""));
+	strbuf_addstr(&res->message, azl_json_str(st, "message", ""));
+	if (res->retry_after_s < 0)
+		res->retry_after_s = azl_json_int(st, "details.retryAfterSeconds", -1);
+	if (!cJSON_IsArray(causes))
+		return;
+	res->causes = xcalloc((size_t)cJSON_GetArraySize(causes) + 1, sizeof(*res->causes));
+	cJSON_ArrayForEach(c, causes) {
+		struct azl_kube_cause *out = &res->causes[res->nr_causes++];
+
+		out->type = xstrdup(azl_json_str(c, "reason", ""));
+		out->message = xstrdup(azl_json_str(c, "message", ""));
+		out->field = xstrdup(azl_json_str(c, "field", ""));
+	}
+}
+
+/* Fills res from a non-2xx answer and sets the one-line error: the
+ * metav1.Status message, as kubectl prints it, or a description of what
+ * came back. */
 static int status_error(const struct azl_kube *kube, const struct call *c,
-			const struct azl_http_response *resp)
+			const struct azl_http_response *resp, struct azl_kube_result *res)
 {
 	cJSON *st = cJSON_ParseWithLength(resp->body.buf, resp->body.len);
-	const char *msg = NULL;
 	int rc;
 
 	if (st && !strcmp(azl_json_str(st, "kind", ""), "Status"))
-		msg = azl_json_str(st, "message", NULL);
+		take_status(res, st);
 	if (resp->status == 401)
 		rc = unauthorized(kube);
-	else if (msg && *msg)
-		rc = azl_error_set(code_for_status(resp->status), "%s", msg);
+	else if (res->message.len)
+		rc = azl_error_set(code_for_status(resp->status), "%s", res->message.buf);
 	else if (resp->status == 404)
 		rc = not_found(c);
 	else
@@ -415,24 +440,121 @@ static int status_error(const struct azl_kube *kube, const struct call *c,
 	return rc;
 }
 
-/* Sends c; on 2xx parses the body into *out (when out is not NULL). */
+/* The outcome of one answer: 0 for a 2xx (its JSON in res->body), else
+ * the status's error. */
+static int answer(struct azl_kube *kube, const struct call *c,
+		  const struct azl_http_response *resp, struct azl_kube_result *res)
+{
+	res->status = resp->status;
+	res->retry_after_s = retry_after(resp);
+	if (resp->status < 200 || resp->status > 299)
+		return status_error(kube, c, resp, res);
+	if (!resp->body.len)
+		return 0;
+	res->body = cJSON_ParseWithLength(resp->body.buf, resp->body.len);
+	if (!res->body)
+		return azl_error_set(AZL_EINVALID, "the server at %s returned invalid JSON for %s %.*s",
+				     kube->base.buf, c->method, (int)strcspn(c->path, "?"), c->path);
+	return 0;
+}
+
+/* Whether a failed answer is worth sending again: a read the server asked
+ * to repeat later (client-go retries 429/5xx carrying Retry-After). */
+static int should_retry(const struct call *c, const struct azl_kube_result *res, int retries)
+{
+	return !strcmp(c->method, "GET") && res->retry_after_s >= 0 &&
+	       (res->status == 429 || res->status >= 500) && retries < MAX_RETRY_AFTER;
+}
+
+/* Sends c and fills res; reads are retried as the server asks. */
+static int perform(struct azl_kube *kube, const struct call *c, struct azl_kube_result *res)
+{
+	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
+	int retries = 0, rc;
+
+	for (;;) {
+		long wait;
+
+		azl_kube_result_release(res);
+		rc = send(kube, c, &resp);
+		if (!rc)
+			rc = answer(kube, c, &resp, res);
+		if (!rc || !should_retry(c, res, retries++))
+			break;
+		wait = res->retry_after_s < 1 ? 1 : res->retry_after_s;
+		wait = wait > MAX_RETRY_AFTER_S ? MAX_RETRY_AFTER_S : wait;
+		azl_logf(4, "%s %s: HTTP %ld, retrying in %ld s (Retry-After)",
+			 c->method, c->path, res->status, wait);
+		sleep((unsigned int)wait);
+	}
+	azl_http_response_release(&resp);
+	return rc;
+}
+
+/* Sends c; on 2xx hands the body to *out (when out is not NULL). */
 static int call(struct azl_kube *kube, const struct call *c, cJSON **out,
 		long *status)
 {
-	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
-	int rc = send(kube, c, &resp);
+	struct azl_kube_result res = AZL_KUBE_RESULT_INIT;
+	int rc = perform(kube, c, &res);
 
-	*status = resp.status;
-	if (!rc && (resp.status < 200 || resp.status > 299))
-		rc = status_error(kube, c, &resp);
+	*status = res.status;
 	if (!rc && out) {
-		*out = cJSON_ParseWithLength(resp.body.buf, resp.body.len);
+		*out = res.body;
+		res.body = NULL;
 		if (!*out)
 			rc = azl_error_set(AZL_EINVALID,
-					   "the server at %s returned invalid JSON for %s %.*s",
+					   "the server at %s returned an empty body for %s %.*s",
 					   kube->base.buf, c->method, (int)strcspn(c->path, "?"), c->path);
 	}
-	azl_http_response_release(&resp);
+	azl_kube_result_release(&res);
+	return rc;
+}
+
+int azl_kube_do(struct azl_kube *kube, const struct azl_kube_request *req,
+		struct azl_kube_result *res)
+{
+	struct call c = { req->method, req->path, req->content_type, req->body, req->body_len,
+			  req->accept };
+
+	return perform(kube, &c, res);
+}
+
+cJSON *azl_kube_delete_options_json(const struct azl_kube_delete_options *o)
+{
+	static const struct azl_kube_delete_options defaults = AZL_KUBE_DELETE_OPTIONS_INIT;
+	cJSON *d = cJSON_CreateObject(), *pre;
+
+	if (!o)
+		o = &defaults;
+	cJSON_AddStringToObject(d, "kind", "DeleteOptions");
+	cJSON_AddStringToObject(d, "apiVersion", "v1");
+	if (o->grace_period_s >= 0)
+		cJSON_AddNumberToObject(d, "gracePeriodSeconds", (double)o->grace_period_s);
+	if (o->uid || o->resource_version) {
+		pre = cJSON_AddObjectToObject(d, "preconditions");
+		if (o->uid)
+			cJSON_AddStringToObject(pre, "uid", o->uid);
+		if (o->resource_version)
+			cJSON_AddStringToObject(pre, "resourceVersion", o->resource_version);
+	}
+	if (o->dry_run)
+		cJSON_AddItemToObject(d, "dryRun", cJSON_CreateStringArray((const char *[]){ "All" }, 1));
+	if (o->propagation)
+		cJSON_AddStringToObject(d, "propagationPolicy", o->propagation);
+	return d;
+}
+
+int azl_kube_delete(struct azl_kube *kube, const char *path,
+		    const struct azl_kube_delete_options *o, struct azl_kube_result *res)
+{
+	cJSON *opts = azl_kube_delete_options_json(o);
+	char *text = azl_json_print(opts, 0);
+	struct call c = { "DELETE", path, "application/json", text, strlen(text), NULL };
+	int rc = perform(kube, &c, res);
+
+	free(text);
+	cJSON_Delete(opts);
 	return rc;
 }
 
@@ -491,6 +613,7 @@ struct listing {
 	long page_size;
 	azl_kube_page_fn fn;
 	void *ctx;
+	struct strbuf *rv;           /* or NULL */
 };
 
 static int list_pages(struct azl_kube *kube, const struct listing *l)
@@ -515,6 +638,10 @@ static int list_pages(struct azl_kube *kube, const struct listing *l)
 		}
 		if (rc)
 			break;
+		if (l->rv) {
+			strbuf_reset(l->rv);
+			strbuf_addstr(l->rv, azl_json_str(page, "metadata.resourceVersion", ""));
+		}
 		rc = l->fn(l->accept ? page : cJSON_GetObjectItemCaseSensitive(page, "items"), l->ctx);
 		strbuf_reset(&cont);
 		strbuf_addstr(&cont, azl_json_str(page, "metadata.continue", ""));
@@ -530,7 +657,14 @@ static int list_pages(struct azl_kube *kube, const struct listing *l)
 int azl_kube_list_pages(struct azl_kube *kube, const char *path, const char *query,
 			long page_size, azl_kube_page_fn fn, void *ctx)
 {
-	struct listing l = { path, query, NULL, page_size, fn, ctx };
+	return azl_kube_list_pages_rv(kube, path, query, page_size, fn, ctx, NULL);
+}
+
+int azl_kube_list_pages_rv(struct azl_kube *kube, const char *path, const char *query,
+			   long page_size, azl_kube_page_fn fn, void *ctx,
+			   struct strbuf *resource_version)
+{
+	struct listing l = { path, query, NULL, page_size, fn, ctx, resource_version };
 
 	return list_pages(kube, &l);
 }
@@ -542,7 +676,7 @@ int azl_kube_list_table_pages(struct azl_kube *kube, const char *path, const cha
 	/* kubectl's Accept: a server that cannot make Tables answers a List */
 	struct listing l = { path, NULL,
 			     "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
-			     page_size, fn, ctx };
+			     page_size, fn, ctx, NULL };
 	int rc;
 
 	strbuf_addstr(&q, "includeObject=Metadata");
@@ -599,5 +733,40 @@ int azl_kube_create(struct azl_kube *kube, const char *path,
 		*out = NULL;
 	rc = call(kube, &c, out, &status);
 	cJSON_free(text);
+	return rc;
+}
+
+int azl_kube_stream(struct azl_kube *kube, const char *path,
+		    const struct azl_http_stream *s, struct azl_kube_result *res)
+{
+	struct strbuf url = STRBUF_INIT, auth = STRBUF_INIT;
+	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
+	struct call c = { "GET", path, NULL, NULL, 0, NULL };
+	const char *headers[3] = { "Accept: application/json", NULL, NULL };
+	struct azl_http_request req = { "GET", NULL, headers, NULL, 0 };
+	int refreshed = 0, rc;
+
+	azl_kube_result_release(res);
+	strbuf_addf(&url, "%s%s", kube->base.buf, path);
+	req.url = url.buf;
+	for (;;) {
+		strbuf_reset(&auth);
+		rc = authorization(kube, &auth);
+		if (rc)
+			break;
+		headers[1] = auth.len ? auth.buf : NULL;
+		rc = azl_http_do_stream(kube->http, &req, &resp, s);
+		if (rc || resp.status != 401 || auth_kind(kube) != AUTH_EXEC || refreshed++)
+			break;
+		rc = ensure_exec_credential(kube, 1);
+		if (rc)
+			break;
+	}
+	res->status = resp.status;
+	if (!rc && (resp.status < 200 || resp.status > 299))
+		rc = answer(kube, &c, &resp, res);
+	azl_secret_wipe(&auth);
+	azl_http_response_release(&resp);
+	strbuf_release(&url);
 	return rc;
 }
