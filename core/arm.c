@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "retry.h"
 #include "tokencache.h"
 #include "wrapper.h"
 
@@ -32,19 +33,22 @@ struct azl_arm {
 	struct strbuf endpoint;
 	azl_arm_token_fn token;
 	void *token_data;
-	int max_retries;
-	long retry_budget_ms;
-	long retry_base_ms;
+	struct azl_retry *retry;     /* requests' default policy */
+	int own_retry;               /* made by the client, freed with it */
 	int max_parallel;
-	pthread_mutex_t seed_lock;   /* a concurrent client's threads draw too */
-	unsigned int seed;           /* jitter */
 };
 
-/* One GET in flight, with its retry state. */
+/* One request in flight, with its retry state. */
 struct pending {
+	const char *method;
 	const char *url;
+	struct strbuf body;          /* serialised JSON, or empty */
+	struct strbuf if_match;      /* the header lines, or empty */
+	struct strbuf if_none_match;
+	int repeatable;              /* may be sent again after a 5xx or a reset */
+	int need_json;               /* a GET of a resource: the body must be JSON */
 	struct azl_arm_result *res;
-	int attempts;
+	struct azl_retry_state st;
 	int refreshed;               /* token refreshed after a 401 */
 	long wait_ms;                /* before the next try */
 	int done;
@@ -193,13 +197,18 @@ static void configure(struct azl_arm *arm, const struct azl_arm_options *opts,
 		strbuf_setlen(&arm->endpoint, arm->endpoint.len - 1);
 	arm->token = opts->token ? opts->token : credential_token;
 	arm->token_data = opts->token ? opts->token_data : opts->credential;
-	arm->max_retries = opts->max_retries > 0 ? opts->max_retries : DEFAULT_MAX_RETRIES;
-	arm->retry_budget_ms = opts->retry_budget_ms > 0 ? opts->retry_budget_ms : DEFAULT_RETRY_BUDGET_MS;
-	arm->retry_base_ms = opts->retry_base_ms > 0 ? opts->retry_base_ms : DEFAULT_RETRY_BASE_MS;
 	arm->max_parallel = opts->max_parallel > 0 ? opts->max_parallel : DEFAULT_MAX_PARALLEL;
-	/* per client, so clients started together do not jitter alike */
-	arm->seed = (unsigned int)monotonic_ms() ^ (unsigned int)getpid() ^ (unsigned int)(uintptr_t)arm;
-	pthread_mutex_init(&arm->seed_lock, NULL);
+	arm->retry = opts->retry;
+	if (!arm->retry) {
+		struct azl_retry_options ro = { 0 };
+
+		ro.max_attempts = (opts->max_retries > 0 ? opts->max_retries : DEFAULT_MAX_RETRIES) + 1;
+		ro.budget_ms = opts->retry_budget_ms > 0 ? opts->retry_budget_ms : DEFAULT_RETRY_BUDGET_MS;
+		ro.base_ms = opts->retry_base_ms > 0 ? opts->retry_base_ms : DEFAULT_RETRY_BASE_MS;
+		ro.max_backoff_ms = MAX_BACKOFF_MS;
+		azl_retry_new(&arm->retry, &ro);
+		arm->own_retry = 1;
+	}
 }
 
 int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts)
@@ -246,7 +255,8 @@ void azl_arm_free(struct azl_arm *arm)
 		return;
 	azl_http_free(arm->http);
 	strbuf_release(&arm->endpoint);
-	pthread_mutex_destroy(&arm->seed_lock);
+	if (arm->own_retry)
+		azl_retry_free(arm->retry);
 	free(arm);
 }
 
@@ -255,9 +265,13 @@ void azl_arm_result_release(struct azl_arm_result *res)
 	if (!res)
 		return;
 	cJSON_Delete(res->json);
-	res->json = NULL;
 	strbuf_release(&res->error);
-	res->code = 0;
+	strbuf_release(&res->error_code);
+	strbuf_release(&res->etag);
+	strbuf_release(&res->async_operation);
+	strbuf_release(&res->location);
+	strbuf_release(&res->correlation_id);
+	*res = (struct azl_arm_result)AZL_ARM_RESULT_INIT;
 }
 
 /* Appends the api-version unless the URL (a nextLink) already has one. */
@@ -269,6 +283,19 @@ static void add_api_version(struct strbuf *url)
 	strbuf_addstr(url, "api-version=" AZL_ARM_API_VERSION);
 }
 
+/* 1 when url is on the ARM endpoint, where the token may go. */
+static int on_endpoint(const struct azl_arm *arm, const char *url)
+{
+	size_t elen = arm->endpoint.len;
+
+	return !strncasecmp(url, arm->endpoint.buf, elen) && url[elen] == '/';
+}
+
+static int is_absolute(const char *path)
+{
+	return !strncasecmp(path, "https://", 8) || !strncasecmp(path, "http://", 7);
+}
+
 static void build_url(const struct azl_arm *arm, const char *path, struct strbuf *url)
 {
 	strbuf_addbuf(url, &arm->endpoint);
@@ -276,6 +303,32 @@ static void build_url(const struct azl_arm *arm, const char *path, struct strbuf
 		strbuf_addch(url, '/');
 	strbuf_addstr(url, path);
 	add_api_version(url);
+}
+
+/* A request's URL: a path under the endpoint, or an absolute URL on it. */
+static int request_url(const struct azl_arm *arm, const struct azl_arm_request *req,
+		       struct strbuf *url)
+{
+	if (!req->path || !*req->path)
+		return azl_error_set(AZL_EINVALID, "ARM request without a path");
+	if (!is_absolute(req->path)) {
+		strbuf_addbuf(url, &arm->endpoint);
+		if (*req->path != '/')
+			strbuf_addch(url, '/');
+		strbuf_addstr(url, req->path);
+	} else if (on_endpoint(arm, req->path)) {
+		strbuf_addstr(url, req->path);
+	} else {
+		return azl_error_set(AZL_EINVALID,
+				     "ARM gave a URL outside %s (%.80s): refusing to send the token there",
+				     arm->endpoint.buf, req->path);
+	}
+	if (req->query && *req->query) {
+		strbuf_addch(url, strchr(url->buf, '?') ? '&' : '?');
+		strbuf_addstr(url, req->query);
+	}
+	add_api_version(url);
+	return 0;
 }
 
 /* The URL without scheme, host and query, for messages. */
@@ -291,68 +344,19 @@ static void describe_url(const char *url, struct strbuf *out)
 	strbuf_add(out, p, len);
 }
 
-static int month_index(const char *mon)
+/* "METHOD /path: " */
+static void start_message(const struct pending *p, struct strbuf *err)
 {
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-
-	for (int i = 0; i < 12; i++)
-		if (!strncmp(months + 3 * i, mon, 3))
-			return i;
-	return -1;
+	strbuf_reset(err);
+	strbuf_addf(err, "%s ", p->method);
+	describe_url(p->url, err);
+	strbuf_addstr(err, ": ");
 }
 
-long azl_arm_parse_retry_after(const char *value)
-{
-	struct tm tm = { 0 };
-	char mon[4] = "", gmt[4] = "";
-	char *num_end;
-	long secs;
-	time_t when, now = time(NULL);
-
-	if (!value || !*value)
-		return -1;
-	secs = strtol(value, &num_end, 10);
-	if (num_end != value && *num_end == '\0')
-		return secs < 0 ? -1 : secs * 1000L;
-	/* HTTP-date (RFC 9110 IMF-fixdate): "Wed, 21 Oct 2026 07:28:00 GMT" */
-	if (sscanf(value, "%*[^,], %d %3s %d %d:%d:%d %3s", &tm.tm_mday, mon, &tm.tm_year,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, gmt) != 7 || strcmp(gmt, "GMT"))
-		return -1;
-	tm.tm_mon = month_index(mon);
-	if (tm.tm_mon < 0)
-		return -1;
-	tm.tm_year -= 1900;
-	when = timegm(&tm);
-	return when <= now ? 0 : (long)(when - now) * 1000L;
-}
-
-static unsigned long jitter_draw(struct azl_arm *arm)
-{
-	unsigned long r;
-
-	pthread_mutex_lock(&arm->seed_lock);
-	r = (unsigned long)rand_r(&arm->seed);
-	pthread_mutex_unlock(&arm->seed_lock);
-	return r;
-}
-
-static long backoff_ms(struct azl_arm *arm, int attempt)
-{
-	long base = arm->retry_base_ms;
-	long half;
-
-	for (int i = 0; i < attempt && base < MAX_BACKOFF_MS; i++)
-		base *= 2;
-	if (base > MAX_BACKOFF_MS)
-		base = MAX_BACKOFF_MS;
-	/* "equal jitter": half fixed, half random, so concurrent clients that
-	 * were throttled together do not come back together */
-	half = base / 2;
-	return half + (half ? (long)(jitter_draw(arm) % (unsigned long)(half + 1)) : 0);
-}
-
-/* "Code: message" from an ARM error body, else a short status text. */
-static void describe_arm_error(const struct azl_http_response *resp, struct strbuf *out)
+/* "Code: message" from an ARM error body (its code also into code), else
+ * a short status text. */
+static void describe_arm_error(const struct azl_http_response *resp, struct strbuf *out,
+			       struct strbuf *code_out)
 {
 	cJSON *body = cJSON_ParseWithLength(resp->body.buf, resp->body.len);
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(body, "error");
@@ -361,11 +365,12 @@ static void describe_arm_error(const struct azl_http_response *resp, struct strb
 
 	if (cJSON_IsString(code) && code->valuestring[0]) {
 		strbuf_addstr(out, code->valuestring);
+		strbuf_addstr(code_out, code->valuestring);
 		if (cJSON_IsString(msg) && msg->valuestring[0]) {
 			strbuf_addstr(out, ": ");
 			/* keep it one line */
-			for (const char *p = msg->valuestring; *p; p++)
-				strbuf_addch(out, *p == '\n' || *p == '\r' ? ' ' : *p);
+			for (const char *m = msg->valuestring; *m; m++)
+				strbuf_addch(out, *m == '\n' || *m == '\r' ? ' ' : *m);
 		}
 	} else {
 		strbuf_addf(out, "HTTP %ld", resp->status);
@@ -373,124 +378,169 @@ static void describe_arm_error(const struct azl_http_response *resp, struct strb
 	cJSON_Delete(body);
 }
 
-static int status_code(long status)
+static const char *status_hint(long status, const struct pending *p)
 {
-	switch (status) {
-	case 400: return AZL_EINVALID;
-	case 401: return AZL_EAUTH;
-	case 403: return AZL_EFORBIDDEN;
-	case 404: return AZL_ENOTFOUND;
-	case 409:
-	case 412: return AZL_ECONFLICT;
-	case 429: return AZL_ETHROTTLED;
-	default: return status >= 500 ? AZL_ESERVER : AZL_ERROR;
-	}
-}
+	int reads = !strcmp(p->method, "GET") || !strcmp(p->method, "HEAD");
 
-static const char *status_hint(long status)
-{
 	switch (status) {
 	case 401: return ": sign in again (az login) or check the AZURE_* credentials";
-	case 403: return ": the identity needs read access (for example Reader) on the cluster";
+	case 403:
+		return reads ? ": the identity needs read access (for example Reader) on the cluster"
+			     : ": the identity needs write access (for example Azure Kubernetes Service Contributor) on the cluster";
+	case 409:
+		return p->res->code == AZL_EBUSY
+			? ": another operation is in progress; wait for it to finish or abort it" : "";
+	case 412: return ": the resource changed since it was read; read it again and retry";
 	case 429: return ": ARM is throttling this subscription; try again later";
 	default: return "";
 	}
 }
 
-static void fail_http(struct pending *p, const struct azl_http_response *resp)
+static void fail_http(struct pending *p, const struct azl_http_response *resp, int tries)
 {
-	struct strbuf corr = STRBUF_INIT;
-	struct strbuf *err = &p->res->error;
+	struct azl_arm_result *res = p->res;
+	struct strbuf *err = &res->error;
 
-	strbuf_reset(err);
-	p->res->code = status_code(resp->status);
-	strbuf_addstr(err, "GET ");
-	describe_url(p->url, err);
-	strbuf_addstr(err, ": ");
-	describe_arm_error(resp, err);
+	start_message(p, err);
+	strbuf_reset(&res->error_code);
+	describe_arm_error(resp, err, &res->error_code);
+	res->code = azl_retry_status_code(resp->status, res->error_code.buf);
 	strbuf_addf(err, " (HTTP %ld", resp->status);
-	if (azl_http_response_header(resp, "x-ms-correlation-request-id", &corr))
-		strbuf_addf(err, ", correlation id %s", corr.buf);
+	if (res->correlation_id.len)
+		strbuf_addf(err, ", correlation id %s", res->correlation_id.buf);
 	strbuf_addch(err, ')');
-	if (p->attempts > 1)
-		strbuf_addf(err, " after %d attempts", p->attempts);
-	strbuf_addstr(err, status_hint(resp->status));
-	strbuf_release(&corr);
+	if (tries > 1)
+		strbuf_addf(err, " after %d attempts", tries);
+	strbuf_addstr(err, status_hint(resp->status, p));
 }
 
-static void fail_transport(struct pending *p, int rc, const char *why)
+static void fail_transport(struct pending *p, int rc, const char *why, int tries)
 {
 	struct strbuf *err = &p->res->error;
 
-	strbuf_reset(err);
+	start_message(p, err);
 	p->res->code = rc;
-	strbuf_addstr(err, "GET ");
-	describe_url(p->url, err);
-	strbuf_addf(err, ": %s", why && *why ? why : "the connection failed");
-	if (p->attempts > 1)
-		strbuf_addf(err, " (after %d attempts)", p->attempts);
+	strbuf_addstr(err, why && *why ? why : "the connection failed");
+	if (tries > 1)
+		strbuf_addf(err, " (after %d attempts)", tries);
 }
 
-static int retryable_status(long status)
+/* The headers a caller of the write path needs, from the last answer. */
+static void capture(struct azl_arm_result *res, const struct azl_http_response *resp)
 {
-	return status == 429 || status == 500 || status == 502 || status == 503 ||
-	       status == 504 || status == 408;
+	struct strbuf ra = STRBUF_INIT;
+
+	res->status = resp->status;
+	strbuf_reset(&res->etag);
+	strbuf_reset(&res->async_operation);
+	strbuf_reset(&res->location);
+	strbuf_reset(&res->correlation_id);
+	azl_http_response_header(resp, "ETag", &res->etag);
+	azl_http_response_header(resp, "Azure-AsyncOperation", &res->async_operation);
+	azl_http_response_header(resp, "Location", &res->location);
+	azl_http_response_header(resp, "x-ms-correlation-request-id", &res->correlation_id);
+	res->retry_after_ms = -1;
+	if (azl_http_response_header(resp, "Retry-After", &ra))
+		res->retry_after_ms = azl_retry_after_parse(ra.buf, time(NULL));
+	strbuf_release(&ra);
+}
+
+/* The resource's eTag from the body when the header had none: managed
+ * clusters carry it at the top, agent pools in properties. */
+static void etag_from_body(struct azl_arm_result *res)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(res->json, "eTag");
+
+	if (res->etag.len || !res->json)
+		return;
+	if (!cJSON_IsString(e))
+		e = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(res->json, "properties"), "eTag");
+	if (cJSON_IsString(e))
+		strbuf_addstr(&res->etag, e->valuestring);
+}
+
+static int blank(const struct strbuf *sb)
+{
+	for (size_t i = 0; i < sb->len; i++)
+		if (!strchr(" \t\r\n", sb->buf[i]))
+			return 0;
+	return 1;
 }
 
 static void succeed(struct pending *p, const struct azl_http_response *resp)
 {
-	struct strbuf corr = STRBUF_INIT;
+	struct azl_arm_result *res = p->res;
 
-	p->res->json = cJSON_ParseWithLength(resp->body.buf, resp->body.len);
 	p->done = 1;
-	if (p->res->json) {
-		p->res->code = 0;
+	res->code = 0;
+	strbuf_reset(&res->error);
+	if (!p->need_json && blank(&resp->body))
+		return;
+	res->json = cJSON_ParseWithLength(resp->body.buf, resp->body.len);
+	if (res->json) {
+		etag_from_body(res);
 		return;
 	}
-	p->res->code = AZL_EINVALID;
-	strbuf_addstr(&p->res->error, "GET ");
-	describe_url(p->url, &p->res->error);
-	strbuf_addstr(&p->res->error, ": the response is not JSON");
-	if (azl_http_response_header(resp, "x-ms-correlation-request-id", &corr))
-		strbuf_addf(&p->res->error, " (correlation id %s)", corr.buf);
-	strbuf_release(&corr);
+	res->code = AZL_EINVALID;
+	start_message(p, &res->error);
+	strbuf_addstr(&res->error, "the response is not JSON");
+	if (res->correlation_id.len)
+		strbuf_addf(&res->error, " (correlation id %s)", res->correlation_id.buf);
+}
+
+/* Asks the policy for another try; words why not when it refuses. */
+static void retry_or_stop(struct azl_retry *retry, struct pending *p, long retry_after_ms)
+{
+	int rc = azl_retry_next(retry, &p->st, retry_after_ms, &p->wait_ms);
+
+	if (!rc)
+		return;
+	p->done = 1;
+	if (rc == AZL_ECANCELED) {
+		p->res->code = AZL_ECANCELED;
+		strbuf_addstr(&p->res->error, " (cancelled)");
+	} else if (p->st.attempts < azl_retry_max_attempts(retry)) {
+		strbuf_addf(&p->res->error, " (gave up: retrying would take longer than %lds)",
+			    azl_retry_budget_ms(retry) / 1000L);
+	}
 }
 
 /* Decides what one attempt's outcome means: done (success or final
  * failure), or try again after p->wait_ms. */
-static void judge(struct azl_arm *arm, struct pending *p, int rc,
+static void judge(struct azl_retry *retry, struct pending *p, int rc,
 		  const struct azl_http_response *resp, const char *transport_error)
 {
-	struct strbuf ra = STRBUF_INIT;
-	int can_retry = p->attempts < arm->max_retries;
+	int tries = p->st.attempts + 1;
 
-	p->attempts++;
 	p->wait_ms = 0;
 	if (rc) {
-		fail_transport(p, rc, transport_error);
-		p->done = !can_retry;
-		if (!p->done)
-			p->wait_ms = backoff_ms(arm, p->attempts - 1);
+		fail_transport(p, rc, transport_error, tries);
+		if (p->repeatable)
+			retry_or_stop(retry, p, -1);
+		else
+			p->done = 1;
 		return;
 	}
+	capture(p->res, resp);
 	if (resp->status >= 200 && resp->status < 300) {
 		succeed(p, resp);
 		return;
 	}
-	fail_http(p, resp);
+	fail_http(p, resp, tries);
 	if (resp->status == 401 && !p->refreshed) {
 		/* the cached token may have been revoked or expired early */
 		p->refreshed = 1;
+		p->st.attempts++;
 		return;
 	}
-	p->done = !can_retry || !retryable_status(resp->status);
-	if (p->done)
+	/* ARM processed no throttled request; anything else may have been */
+	if (!azl_retry_status_is_transient(resp->status) ||
+	    (resp->status != 429 && !p->repeatable)) {
+		p->done = 1;
 		return;
-	if (azl_http_response_header(resp, "Retry-After", &ra))
-		p->wait_ms = azl_arm_parse_retry_after(ra.buf);
-	if (p->wait_ms <= 0)
-		p->wait_ms = backoff_ms(arm, p->attempts - 1);
-	strbuf_release(&ra);
+	}
+	retry_or_stop(retry, p, p->res->retry_after_ms);
 }
 
 static int fetch_token(struct azl_arm *arm, int force, struct strbuf *header)
@@ -527,23 +577,47 @@ struct round {
 	struct strbuf *errs;
 	int *rcs;
 	size_t *idx;
+	const char **headers;        /* NR_HEADERS per slot */
 	size_t m;
 };
 
-static void round_init(struct round *r, struct pending *ps, size_t n, const char **headers)
+#define NR_HEADERS 6
+
+/* Authorization, Accept, then what the request adds; NULL-terminated. */
+static void request_headers(const struct pending *p, const char *auth, const char **h)
+{
+	size_t k = 0;
+
+	h[k++] = auth;
+	h[k++] = "Accept: application/json";
+	if (p->body.len)
+		h[k++] = "Content-Type: application/json";
+	if (p->if_match.len)
+		h[k++] = p->if_match.buf;
+	if (p->if_none_match.len)
+		h[k++] = p->if_none_match.buf;
+	h[k] = NULL;
+}
+
+static void round_init(struct round *r, struct pending *ps, size_t n, const char *auth)
 {
 	r->reqs = xcalloc(n, sizeof(*r->reqs));
 	r->resps = xcalloc(n, sizeof(*r->resps));
 	r->errs = xcalloc(n, sizeof(*r->errs));
 	r->rcs = xcalloc(n, sizeof(*r->rcs));
 	r->idx = xcalloc(n, sizeof(*r->idx));
+	r->headers = xcalloc(n * NR_HEADERS, sizeof(*r->headers));
 	r->m = 0;
 	for (size_t i = 0; i < n; i++) {
+		const char **h = r->headers + r->m * NR_HEADERS;
+
 		if (ps[i].done)
 			continue;
 		if (ps[i].refreshed == 1)
 			ps[i].refreshed = 2;
-		r->reqs[r->m] = (struct azl_http_request){ "GET", ps[i].url, headers, NULL, 0 };
+		request_headers(&ps[i], auth, h);
+		r->reqs[r->m] = (struct azl_http_request){ ps[i].method, ps[i].url, h,
+			ps[i].body.len ? ps[i].body.buf : NULL, ps[i].body.len };
 		r->resps[r->m] = (struct azl_http_response)AZL_HTTP_RESPONSE_INIT;
 		strbuf_init(&r->errs[r->m], 0);
 		r->idx[r->m++] = i;
@@ -561,13 +635,13 @@ static void round_release(struct round *r)
 	free(r->errs);
 	free(r->rcs);
 	free(r->idx);
+	free(r->headers);
 }
 
 /* One round: every pending request that is not done is tried once. */
-static int run_round(struct azl_arm *arm, struct pending *ps, size_t n)
+static int run_round(struct azl_arm *arm, struct azl_retry *retry, struct pending *ps, size_t n)
 {
 	struct strbuf auth = STRBUF_INIT;
-	const char *headers[3] = { NULL, "Accept: application/json", NULL };
 	struct round r;
 	int rc = fetch_token(arm, wants_fresh_token(ps, n), &auth);
 
@@ -575,11 +649,10 @@ static int run_round(struct azl_arm *arm, struct pending *ps, size_t n)
 		scrub(&auth);
 		return rc;
 	}
-	headers[0] = auth.buf;
-	round_init(&r, ps, n, headers);
+	round_init(&r, ps, n, auth.buf);
 	azl_http_do_many(arm->http, r.reqs, r.resps, r.rcs, r.errs, r.m, arm->max_parallel);
 	for (size_t k = 0; k < r.m; k++)
-		judge(arm, &ps[r.idx[k]], r.rcs[k], &r.resps[k], r.errs[k].buf);
+		judge(retry, &ps[r.idx[k]], r.rcs[k], &r.resps[k], r.errs[k].buf);
 	round_release(&r);
 	scrub(&auth);
 	return 0;
@@ -595,17 +668,27 @@ static void log_retry(const struct pending *ps, size_t n, size_t left, long wait
 		}
 }
 
+/* Ends what is left when the wait was cancelled. */
+static void cancel_left(struct pending *ps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ps[i].done)
+			continue;
+		ps[i].res->code = AZL_ECANCELED;
+		strbuf_addstr(&ps[i].res->error, " (cancelled)");
+		ps[i].done = 1;
+	}
+}
+
 /* Runs rounds until every request is done or out of retries or time. The
  * round waits for the longest delay asked for: one Retry-After applies to
  * the whole subscription anyway. */
-static int run_all(struct azl_arm *arm, struct pending *ps, size_t n)
+static int run_all(struct azl_arm *arm, struct azl_retry *retry, struct pending *ps, size_t n)
 {
-	long deadline = monotonic_ms() + arm->retry_budget_ms;
-
 	for (;;) {
 		long wait = 0;
 		size_t left = 0;
-		int rc = run_round(arm, ps, n);
+		int rc = run_round(arm, retry, ps, n);
 
 		if (rc)
 			return rc;
@@ -618,23 +701,90 @@ static int run_all(struct azl_arm *arm, struct pending *ps, size_t n)
 		}
 		if (!left)
 			return 0;
-		if (monotonic_ms() + wait > deadline) {
-			for (size_t i = 0; i < n; i++)
-				if (!ps[i].done) {
-					strbuf_addf(&ps[i].res->error,
-						    " (gave up: retrying would take longer than %lds)",
-						    arm->retry_budget_ms / 1000L);
-					ps[i].done = 1;
-				}
+		if (!wait)
+			continue;
+		log_retry(ps, n, left, wait);
+		if (azl_retry_wait(retry, wait)) {
+			cancel_left(ps, n);
 			return 0;
-		}
-		if (wait) {
-			log_retry(ps, n, left, wait);
-			sleep_millisec(wait);
 		}
 	}
 }
 
+static int method_is(const char *method, const char *m)
+{
+	return !strcmp(method, m);
+}
+
+static void pending_init(struct pending *p, const char *method, const char *url,
+			 const struct azl_arm_request *req, struct azl_retry *retry,
+			 struct azl_arm_result *res)
+{
+	memset(p, 0, sizeof(*p));
+	p->method = method;
+	p->url = url;
+	p->res = res;
+	strbuf_init(&p->body, 0);
+	strbuf_init(&p->if_match, 0);
+	strbuf_init(&p->if_none_match, 0);
+	if (req && req->body) {
+		char *s = cJSON_PrintUnformatted(req->body);
+
+		strbuf_addstr(&p->body, s);
+		free(s);
+	}
+	if (req && req->if_match && *req->if_match)
+		strbuf_addf(&p->if_match, "If-Match: %s", req->if_match);
+	if (req && req->if_none_match && *req->if_none_match)
+		strbuf_addf(&p->if_none_match, "If-None-Match: %s", req->if_none_match);
+	p->repeatable = method_is(method, "GET") || method_is(method, "HEAD") ||
+			((method_is(method, "PUT") || method_is(method, "DELETE")) && p->if_match.len);
+	azl_retry_begin(retry, &p->st);
+}
+
+static void pending_release(struct pending *p)
+{
+	strbuf_release(&p->body);
+	strbuf_release(&p->if_match);
+	strbuf_release(&p->if_none_match);
+}
+
+/* Sets res from the error a token failure left (the request was not sent). */
+static int fail_unsent(struct azl_arm_result *res, int rc)
+{
+	res->code = rc;
+	strbuf_reset(&res->error);
+	strbuf_addstr(&res->error, azl_error_message());
+	return rc;
+}
+
+int azl_arm_do(struct azl_arm *arm, const struct azl_arm_request *req,
+	       struct azl_arm_result *res)
+{
+	struct azl_retry *retry = req->retry ? req->retry : arm->retry;
+	const char *method = req->method ? req->method : "GET";
+	struct strbuf url = STRBUF_INIT;
+	struct pending p;
+	int rc;
+
+	*res = (struct azl_arm_result)AZL_ARM_RESULT_INIT;
+	rc = request_url(arm, req, &url);
+	if (rc) {
+		strbuf_release(&url);
+		return fail_unsent(res, rc);
+	}
+	pending_init(&p, method, url.buf, req, retry, res);
+	rc = run_all(arm, retry, &p, 1);
+	pending_release(&p);
+	strbuf_release(&url);
+	if (rc)
+		return fail_unsent(res, rc);
+	if (res->code)
+		return azl_error_set(res->code, "%s", res->error.buf);
+	return 0;
+}
+
+/* GETs of resources, whose bodies must be JSON. */
 static int get_urls(struct azl_arm *arm, const char *const *urls, size_t n,
 		    struct azl_arm_result *results)
 {
@@ -643,10 +793,12 @@ static int get_urls(struct azl_arm *arm, const char *const *urls, size_t n,
 
 	for (size_t i = 0; i < n; i++) {
 		results[i] = (struct azl_arm_result)AZL_ARM_RESULT_INIT;
-		ps[i].url = urls[i];
-		ps[i].res = &results[i];
+		pending_init(&ps[i], "GET", urls[i], NULL, arm->retry, &results[i]);
+		ps[i].need_json = 1;
 	}
-	rc = n ? run_all(arm, ps, n) : 0;
+	rc = n ? run_all(arm, arm->retry, ps, n) : 0;
+	for (size_t i = 0; i < n; i++)
+		pending_release(&ps[i]);
 	free(ps);
 	return rc;
 }
@@ -720,12 +872,10 @@ static int take_page(cJSON *page, cJSON *items, const char *url)
 static int next_link(const struct azl_arm *arm, const cJSON *page, struct strbuf *url)
 {
 	const cJSON *next = cJSON_GetObjectItemCaseSensitive(page, "nextLink");
-	size_t elen = arm->endpoint.len;
 
 	if (!cJSON_IsString(next) || !next->valuestring[0])
 		return 0;
-	if (strncasecmp(next->valuestring, arm->endpoint.buf, elen) ||
-	    next->valuestring[elen] != '/')
+	if (!on_endpoint(arm, next->valuestring))
 		return azl_error_set(AZL_EINVALID,
 				     "ARM returned a nextLink outside %s (%.80s): refusing to send the token there",
 				     arm->endpoint.buf, next->valuestring);

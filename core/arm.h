@@ -2,13 +2,24 @@
  * http.h (shared/reference/aks-api.md §2, §3).
  *
  * Every request carries the pinned api-version and
- * "User-Agent: kubectl-azlinux/<version>". Throttling (429), server errors
- * (5xx) and connection failures are retried with exponential backoff and
- * jitter, honouring Retry-After, bounded in count and in total time. An ARM
- * error body {"error":{"code","message"}} becomes one line naming the code,
- * the message and the x-ms-correlation-request-id, which is what Azure
- * support asks for. Lists follow nextLink, but only on the endpoint's own
- * host: the bearer token never goes anywhere else. */
+ * "User-Agent: kubectl-azlinux/<version>". An ARM error body
+ * {"error":{"code","message"}} becomes one line naming the method, the
+ * path, the code, the message and the x-ms-correlation-request-id, which is
+ * what Azure support asks for; the status becomes an AZL_E* code through
+ * retry.h's one map (409 OperationNotAllowed is AZL_EBUSY, 412 AZL_ESTALE).
+ * Lists follow nextLink, and status URLs are followed, but only on the
+ * endpoint's own host: the bearer token never goes anywhere else.
+ *
+ * Retries follow the method, under a retry policy (retry.h) that the
+ * caller may own:
+ * - a 401 is answered once with a fresh token, whatever the method;
+ * - a 429 is retried whatever the method (ARM did not process it), with
+ *   Retry-After honoured;
+ * - 408/500/502/503/504 and connection failures are retried only for a
+ *   request that may be repeated: GET, HEAD, and a PUT or DELETE with
+ *   If-Match (the eTag makes a repeat harmless). A POST action, or a PUT
+ *   or DELETE without If-Match, is not repeated after it was sent: its
+ *   failure is returned at once. */
 #ifndef AZL_ARM_H
 #define AZL_ARM_H
 
@@ -18,6 +29,7 @@
 
 #include "auth.h"
 #include "http.h"
+#include "retry.h"
 #include "strbuf.h"
 #include "version.h"
 
@@ -51,6 +63,10 @@ struct azl_arm_options {
 	void *token_data;
 	const char *endpoint;        /* "https://management.azure.com/" */
 	const char *ca_file;         /* CA bundle, or NULL for the system store */
+	/* The policy requests follow unless they name their own; owned by the
+	 * caller, who may cancel through it. NULL: the client makes one from
+	 * the three fields below. */
+	struct azl_retry *retry;
 	int max_retries;             /* retries after the first try; 0: 4 */
 	long retry_budget_ms;        /* total time spent waiting; 0: 60000 */
 	long retry_base_ms;          /* first backoff; 0: 500 */
@@ -77,14 +93,44 @@ int azl_arm_get(struct azl_arm *arm, const char *path, cJSON **out);
  * concatenated "value" arrays in *items, owned by the caller. */
 int azl_arm_list(struct azl_arm *arm, const char *path, cJSON **items);
 
-/* The outcome of one request of azl_arm_get_many(). */
+/* One ARM request. */
+struct azl_arm_request {
+	const char *method;          /* "GET" (also when NULL), "PUT", "POST", "DELETE", "PATCH" */
+	/* "/subscriptions/..." (api-version added), or an absolute URL on the
+	 * endpoint's host, such as an Azure-AsyncOperation or Location
+	 * (refused elsewhere: the token would follow it) */
+	const char *path;
+	const char *query;           /* more parameters, encoded: "a=1&b=2"; or NULL */
+	const cJSON *body;           /* sent as application/json; or NULL */
+	const char *if_match;        /* an eTag as ARM gave it; or NULL */
+	const char *if_none_match;   /* "*"; or NULL */
+	struct azl_retry *retry;     /* NULL: the client's policy */
+};
+
+/* One ARM response, of azl_arm_do() and of each request of
+ * azl_arm_get_many(). The headers are "" when absent. */
 struct azl_arm_result {
 	int code;                    /* 0 or a negative AZL_E* */
-	cJSON *json;                 /* the body on success, owned */
+	cJSON *json;                 /* the body, owned; NULL when it was empty */
 	struct strbuf error;         /* the one-line message on failure */
+	long status;                 /* the last answer's; 0 when none came */
+	struct strbuf error_code;    /* ARM's error.code ("OperationNotAllowed") */
+	struct strbuf etag;          /* ETag header, else the body's eTag */
+	struct strbuf async_operation; /* Azure-AsyncOperation */
+	struct strbuf location;      /* Location */
+	long retry_after_ms;         /* Retry-After; -1 when absent */
+	struct strbuf correlation_id; /* x-ms-correlation-request-id */
 };
-#define AZL_ARM_RESULT_INIT { 0, NULL, STRBUF_INIT }
+#define AZL_ARM_RESULT_INIT { 0, NULL, STRBUF_INIT, 0, STRBUF_INIT, STRBUF_INIT, \
+			      STRBUF_INIT, STRBUF_INIT, -1, STRBUF_INIT }
 void azl_arm_result_release(struct azl_arm_result *res);
+
+/* Sends one request, retried as the header says. A 2xx succeeds, with or
+ * without a body (202 and 204 usually have none); anything else returns
+ * res->code with its message set. res (which need not be
+ * initialised; to be released) is filled either way. */
+int azl_arm_do(struct azl_arm *arm, const struct azl_arm_request *req,
+	       struct azl_arm_result *res);
 
 /* GETs n independent resources concurrently over shared connections, each
  * with the same retry rules as azl_arm_get(). Per-request failures land in
@@ -116,9 +162,5 @@ void azl_arm_id_release(struct azl_arm_id *id);
  * with each part URL-encoded. */
 void azl_arm_cluster_path(struct strbuf *sb, const char *subscription,
 			  const char *resource_group, const char *name);
-
-/* Parses a Retry-After value (delta seconds or an HTTP date) into
- * milliseconds from now; -1 when absent or invalid. */
-long azl_arm_parse_retry_after(const char *value);
 
 #endif

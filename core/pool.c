@@ -74,6 +74,7 @@ int azl_pool_from_json(const cJSON *ap, struct azl_pool *out)
 		return azl_error_set(AZL_EINVALID, "agent pool '%s' has no name or properties",
 				     azl_json_str(ap, "id", "?"));
 	out->name = xstrdup(azl_json_str(ap, "name", ""));
+	out->etag = xstrdup(azl_json_str(props, "eTag", ""));
 	out->mode = xstrdup(azl_json_str(props, "mode", "User"));
 	out->os_type = xstrdup(azl_json_str(props, "osType", "Linux"));
 	out->os_sku = xstrdup(azl_json_str(props, "osSKU", ""));
@@ -107,6 +108,7 @@ void azl_pool_release(struct azl_pool *p)
 	if (!p)
 		return;
 	free(p->name);
+	free(p->etag);
 	free(p->mode);
 	free(p->os_type);
 	free(p->os_sku);

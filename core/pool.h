@@ -18,6 +18,7 @@
 
 struct azl_pool {
 	char *name;
+	char *etag;                 /* properties.eTag, for If-Match on a write; "" when none */
 	char *mode;                 /* System, User, Gateway */
 	char *os_type;              /* Linux, Windows */
 	char *os_sku;               /* "" when ARM leaves it out */

@@ -297,18 +297,6 @@ static void test_subscription_sources(void **state)
 	strbuf_release(&sub);
 }
 
-static void test_retry_after(void **state)
-{
-	(void)state;
-	assert_int_equal(azl_arm_parse_retry_after("3"), 3000);
-	assert_int_equal(azl_arm_parse_retry_after("0"), 0);
-	assert_int_equal(azl_arm_parse_retry_after(""), -1);
-	assert_int_equal(azl_arm_parse_retry_after("soon"), -1);
-	/* a date in the past means "now" */
-	assert_int_equal(azl_arm_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), 0);
-	assert_true(azl_arm_parse_retry_after("Fri, 01 Jan 2100 00:00:00 GMT") > 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,7 +310,6 @@ int main(void)
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_cache_is_bounded),
 		cmocka_unit_test(test_subscription_sources),
-		cmocka_unit_test(test_retry_after),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
