@@ -70,7 +70,7 @@ int azl_eviction_create(struct azl_kube *kube, const char *namespace_, const cha
 	struct strbuf path = STRBUF_INIT;
 	cJSON *body;
 	char *text;
-	struct azl_kube_request req = { "POST", NULL, "application/json", NULL, 0, NULL };
+	struct azl_kube_request req = { "POST", NULL, "application/json", NULL, 0, NULL, NULL };
 	int rc;
 
 	if (!o)

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "error.h"
 #include "execcred.h"
@@ -11,6 +10,7 @@
 #include "json.h"
 #include "log.h"
 #include "redact.h"
+#include "retry.h"
 #include "version.h"
 #include "wrapper.h"
 
@@ -19,8 +19,9 @@
 #define CONNECT_TIMEOUT_MS 30000L
 /* client-go retries 429/5xx answers that carry Retry-After, up to 10 times;
  * a CLI waits less */
-#define MAX_RETRY_AFTER 5
-#define MAX_RETRY_AFTER_S 10L
+#define DEFAULT_ATTEMPTS 6
+#define DEFAULT_RETRY_BUDGET_MS 60000L
+#define MAX_RETRY_AFTER_MS 10000L
 
 struct azl_kube {
 	const struct azl_rest_config *cfg;
@@ -31,6 +32,7 @@ struct azl_kube {
 	struct azl_credential cred;  /* from the exec plugin, once it ran */
 	int have_cred;
 	struct strbuf http_cert;     /* exec client cert the http client uses */
+	struct azl_retry *own_retry, *retry;  /* retry: own_retry or the caller's */
 };
 
 /* How a request authenticates, for messages. */
@@ -94,6 +96,18 @@ static int build_http(struct azl_kube *kube, const struct strbuf *cert,
 	return 0;
 }
 
+static int default_retry(struct azl_kube *kube)
+{
+	struct azl_retry_options ro = { 0 };
+	int rc;
+
+	ro.max_attempts = DEFAULT_ATTEMPTS;
+	ro.budget_ms = DEFAULT_RETRY_BUDGET_MS;
+	rc = azl_retry_new(&kube->own_retry, &ro);
+	kube->retry = kube->own_retry;
+	return rc;
+}
+
 int azl_kube_new(struct azl_kube **out, const struct azl_rest_config *cfg)
 {
 	struct azl_kube *kube = xcalloc(1, sizeof(*kube));
@@ -120,6 +134,8 @@ int azl_kube_new(struct azl_kube **out, const struct azl_rest_config *cfg)
 				     cfg->source_file ? cfg->source_file : "the kubeconfig");
 	}
 	rc = build_http(kube, &none, &none);
+	if (!rc)
+		rc = default_retry(kube);
 	if (rc) {
 		azl_kube_free(kube);
 		return rc;
@@ -128,11 +144,17 @@ int azl_kube_new(struct azl_kube **out, const struct azl_rest_config *cfg)
 	return 0;
 }
 
+void azl_kube_set_retry(struct azl_kube *kube, struct azl_retry *retry)
+{
+	kube->retry = retry ? retry : kube->own_retry;
+}
+
 void azl_kube_free(struct azl_kube *kube)
 {
 	if (!kube)
 		return;
 	azl_http_free(kube->http);
+	azl_retry_free(kube->own_retry);
 	if (kube->have_cred)
 		azl_credential_release(&kube->cred);
 	strbuf_release(&kube->base);
@@ -233,6 +255,7 @@ struct call {
 	const char *body;
 	size_t body_len;
 	const char *accept;          /* NULL: application/json */
+	struct azl_retry *retry;     /* NULL: GETs under the client's */
 };
 
 static int send_once(struct azl_kube *kube, const struct call *c,
@@ -269,22 +292,18 @@ out:
 	return rc;
 }
 
-/* Seconds from a Retry-After header of a 429/5xx answer; -1 when absent
- * or not a number. */
+/* Milliseconds from a Retry-After header of a 429/5xx answer; -1 when
+ * absent or unreadable. */
 static long retry_after(const struct azl_http_response *resp)
 {
 	struct strbuf v = STRBUF_INIT;
-	long s = -1;
+	long ms = -1;
 
 	if ((resp->status == 429 || resp->status >= 500) &&
-	    azl_http_response_header(resp, "Retry-After", &v)) {
-		char *end;
-		s = strtol(v.buf, &end, 10);
-		if (end == v.buf || *end || s < 0)
-			s = -1;
-	}
+	    azl_http_response_header(resp, "Retry-After", &v))
+		ms = azl_retry_after_parse(v.buf, time(NULL));
 	strbuf_release(&v);
-	return s;
+	return ms;
 }
 
 /* Sends a request, refreshing an exec credential once on 401. Any HTTP
@@ -299,21 +318,6 @@ static int send(struct azl_kube *kube, const struct call *c,
 	azl_logf(4, "%s %s: 401 Unauthorized, running the exec plugin again", c->method, c->path);
 	rc = ensure_exec_credential(kube, 1);
 	return rc ? rc : send_once(kube, c, resp);
-}
-
-static int code_for_status(long status)
-{
-	switch (status) {
-	case 400: case 422: return AZL_EINVALID;
-	case 401: return AZL_EAUTH;
-	case 403: return AZL_EFORBIDDEN;
-	case 404: return AZL_ENOTFOUND;
-	case 409: return AZL_ECONFLICT;
-	case 410: return AZL_EGONE;
-	case 412: return AZL_ESTALE;
-	case 429: return AZL_ETHROTTLED;
-	default: return status >= 500 ? AZL_ESERVER : AZL_ERROR;
-	}
 }
 
 static const char *auth_advice(const struct azl_kube *kube)
@@ -401,8 +405,8 @@ static void take_status(struct azl_kube_result *res, const cJSON *st)
 
 	strbuf_addstr(&res->reason, azl_json_str(st, "reason", ""));
 	strbuf_addstr(&res->message, azl_json_str(st, "message", ""));
-	if (res->retry_after_s < 0)
-		res->retry_after_s = azl_json_int(st, "details.retryAfterSeconds", -1);
+	if (res->retry_after_ms < 0 && azl_json_path(st, "details.retryAfterSeconds"))
+		res->retry_after_ms = azl_json_int(st, "details.retryAfterSeconds", -1) * 1000L;
 	if (!cJSON_IsArray(causes))
 		return;
 	res->causes = xcalloc((size_t)cJSON_GetArraySize(causes) + 1, sizeof(*res->causes));
@@ -429,11 +433,12 @@ static int status_error(const struct azl_kube *kube, const struct call *c,
 	if (resp->status == 401)
 		rc = unauthorized(kube);
 	else if (res->message.len)
-		rc = azl_error_set(code_for_status(resp->status), "%s", res->message.buf);
+		rc = azl_error_set(azl_retry_status_code(resp->status, res->reason.buf), "%s",
+				   res->message.buf);
 	else if (resp->status == 404)
 		rc = not_found(c);
 	else
-		rc = azl_error_set(code_for_status(resp->status),
+		rc = azl_error_set(azl_retry_status_code(resp->status, res->reason.buf),
 				   "the server at %s returned HTTP %ld for %s %.*s", kube->base.buf,
 				   resp->status, c->method, (int)strcspn(c->path, "?"), c->path);
 	cJSON_Delete(st);
@@ -446,7 +451,7 @@ static int answer(struct azl_kube *kube, const struct call *c,
 		  const struct azl_http_response *resp, struct azl_kube_result *res)
 {
 	res->status = resp->status;
-	res->retry_after_s = retry_after(resp);
+	res->retry_after_ms = retry_after(resp);
 	if (resp->status < 200 || resp->status > 299)
 		return status_error(kube, c, resp, res);
 	if (!resp->body.len)
@@ -458,20 +463,24 @@ static int answer(struct azl_kube *kube, const struct call *c,
 	return 0;
 }
 
-/* Whether a failed answer is worth sending again: a read the server asked
- * to repeat later (client-go retries 429/5xx carrying Retry-After). */
-static int should_retry(const struct call *c, const struct azl_kube_result *res, int retries)
+/* Whether a failed answer is worth sending again: one the server asked
+ * to repeat later (Retry-After), of a read or of a request that names
+ * its policy. */
+static int should_retry(const struct call *c, const struct azl_kube_result *res)
 {
-	return !strcmp(c->method, "GET") && res->retry_after_s >= 0 &&
-	       (res->status == 429 || res->status >= 500) && retries < MAX_RETRY_AFTER;
+	return (c->retry || !strcmp(c->method, "GET")) && res->retry_after_ms >= 0 &&
+	       (res->status == 429 || azl_retry_status_is_transient(res->status));
 }
 
-/* Sends c and fills res; reads are retried as the server asks. */
+/* Sends c and fills res, trying again under the policy when it should. */
 static int perform(struct azl_kube *kube, const struct call *c, struct azl_kube_result *res)
 {
 	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
-	int retries = 0, rc;
+	struct azl_retry *policy = c->retry ? c->retry : kube->retry;
+	struct azl_retry_state st;
+	int rc;
 
+	azl_retry_begin(policy, &st);
 	for (;;) {
 		long wait;
 
@@ -479,13 +488,17 @@ static int perform(struct azl_kube *kube, const struct call *c, struct azl_kube_
 		rc = send(kube, c, &resp);
 		if (!rc)
 			rc = answer(kube, c, &resp, res);
-		if (!rc || !should_retry(c, res, retries++))
+		if (!rc || !should_retry(c, res))
 			break;
-		wait = res->retry_after_s < 1 ? 1 : res->retry_after_s;
-		wait = wait > MAX_RETRY_AFTER_S ? MAX_RETRY_AFTER_S : wait;
-		azl_logf(4, "%s %s: HTTP %ld, retrying in %ld s (Retry-After)",
+		wait = res->retry_after_ms < MAX_RETRY_AFTER_MS ? res->retry_after_ms : MAX_RETRY_AFTER_MS;
+		if (azl_retry_next(policy, &st, wait, &wait))
+			break;
+		azl_logf(4, "%s %s: HTTP %ld, retrying in %ld ms (Retry-After)",
 			 c->method, c->path, res->status, wait);
-		sleep((unsigned int)wait);
+		if (azl_retry_wait(policy, wait)) {
+			rc = azl_error_prefix("%s %.*s", c->method, (int)strcspn(c->path, "?"), c->path);
+			break;
+		}
 	}
 	azl_http_response_release(&resp);
 	return rc;
@@ -515,7 +528,7 @@ int azl_kube_do(struct azl_kube *kube, const struct azl_kube_request *req,
 		struct azl_kube_result *res)
 {
 	struct call c = { req->method, req->path, req->content_type, req->body, req->body_len,
-			  req->accept };
+			  req->accept, req->retry };
 
 	return perform(kube, &c, res);
 }
@@ -550,7 +563,7 @@ int azl_kube_delete(struct azl_kube *kube, const char *path,
 {
 	cJSON *opts = azl_kube_delete_options_json(o);
 	char *text = azl_json_print(opts, 0);
-	struct call c = { "DELETE", path, "application/json", text, strlen(text), NULL };
+	struct call c = { "DELETE", path, "application/json", text, strlen(text), NULL, NULL };
 	int rc = perform(kube, &c, res);
 
 	free(text);
@@ -560,7 +573,7 @@ int azl_kube_delete(struct azl_kube *kube, const char *path,
 
 int azl_kube_get(struct azl_kube *kube, const char *path, cJSON **out)
 {
-	struct call c = { "GET", path, NULL, NULL, 0, NULL };
+	struct call c = { "GET", path, NULL, NULL, 0, NULL, NULL };
 	long status;
 
 	*out = NULL;
@@ -622,7 +635,7 @@ static int list_pages(struct azl_kube *kube, const struct listing *l)
 	int rc = 0;
 
 	do {
-		struct call c = { "GET", NULL, NULL, NULL, 0, l->accept };
+		struct call c = { "GET", NULL, NULL, NULL, 0, l->accept, NULL };
 		cJSON *page = NULL;
 		long status;
 
@@ -712,7 +725,7 @@ int azl_kube_patch(struct azl_kube *kube, const char *path,
 	struct call c = { "PATCH", path,
 			  type == AZL_PATCH_STRATEGIC ? "application/strategic-merge-patch+json"
 						      : "application/merge-patch+json",
-			  body, strlen(body), NULL };
+			  body, strlen(body), NULL, NULL };
 	long status;
 
 	if (out)
@@ -724,7 +737,7 @@ int azl_kube_create(struct azl_kube *kube, const char *path,
 		    const cJSON *body, cJSON **out)
 {
 	char *text = azl_json_print(body, 0);
-	struct call c = { "POST", path, "application/json", text, 0, NULL };
+	struct call c = { "POST", path, "application/json", text, 0, NULL, NULL };
 	long status;
 	int rc;
 
@@ -741,7 +754,7 @@ int azl_kube_stream(struct azl_kube *kube, const char *path,
 {
 	struct strbuf url = STRBUF_INIT, auth = STRBUF_INIT;
 	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
-	struct call c = { "GET", path, NULL, NULL, 0, NULL };
+	struct call c = { "GET", path, NULL, NULL, 0, NULL, NULL };
 	const char *headers[3] = { "Accept: application/json", NULL, NULL };
 	struct azl_http_request req = { "GET", NULL, headers, NULL, 0 };
 	int refreshed = 0, rc;

@@ -12,6 +12,7 @@
 
 #include "http.h"
 #include "kubeconfig.h"
+#include "retry.h"
 #include "strbuf.h"
 
 struct azl_kube;
@@ -24,6 +25,11 @@ enum azl_patch_type {
 /* Borrows cfg: it must outlive the client. */
 int azl_kube_new(struct azl_kube **out, const struct azl_rest_config *cfg);
 void azl_kube_free(struct azl_kube *kube);
+
+/* The policy retried requests follow (borrowed: the caller owns it and may
+ * cancel through it); NULL restores the client's own: 6 tries within a
+ * minute, each wait what Retry-After asks up to 10 s. */
+void azl_kube_set_retry(struct azl_kube *kube, struct azl_retry *retry);
 
 /* path is absolute ("/api/v1/nodes/n1"); *out is owned by the caller. */
 int azl_kube_get(struct azl_kube *kube, const char *path, cJSON **out);
@@ -58,6 +64,10 @@ struct azl_kube_request {
 	const char *body;
 	size_t body_len;
 	const char *accept;          /* NULL: application/json */
+	/* A GET is retried under the client's policy (azl_kube_set_retry)
+	 * when a 429/5xx answer carries Retry-After, as client-go does; any
+	 * other method only when it names a policy here. */
+	struct azl_retry *retry;
 };
 
 /* One entry of a Status's details.causes: type is a metav1.CauseType
@@ -76,7 +86,7 @@ struct azl_kube_result {
 	struct strbuf message;       /* Status.message */
 	struct azl_kube_cause *causes;
 	size_t nr_causes;
-	long retry_after_s;          /* Retry-After, else details.retryAfterSeconds;
+	long retry_after_ms;         /* Retry-After, else details.retryAfterSeconds;
 				      * -1 when neither */
 	cJSON *body;                 /* a 2xx answer's JSON, owned */
 };
@@ -86,8 +96,8 @@ void azl_kube_result_release(struct azl_kube_result *res);
 int azl_kube_result_has_cause(const struct azl_kube_result *res, const char *type);
 
 /* Sends req and fills *res (released first); 0 for a 2xx, else the error
- * for the status with the Status message as its one line. A transport
- * failure leaves res->status 0. */
+ * for the status (retry.h's map) with the Status message as its one line.
+ * A transport failure leaves res->status 0. */
 int azl_kube_do(struct azl_kube *kube, const struct azl_kube_request *req,
 		struct azl_kube_result *res);
 

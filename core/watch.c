@@ -7,6 +7,7 @@
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "retry.h"
 #include "strbuf.h"
 #include "wrapper.h"
 
@@ -18,16 +19,16 @@
  * (client-go: "very short watch"), or a server closing at once would be
  * asked again in a tight loop */
 #define SHORT_WATCH_MS 1000L
-/* how often a pause between attempts looks at cancel and the deadline */
-#define PAUSE_SLICE_MS 50L
+/* the watch's own policy: failures in a row may take this long */
+#define OWN_BUDGET_MS (10L * 60L * 1000L)
 
 struct azl_watch {
 	struct azl_kube *kube;
 	struct strbuf path, query, rv;
-	long page_size, server_timeout_s, backoff_ms;
+	long page_size, server_timeout_s;
 	long deadline;               /* monotonic ms; 0: none */
 	long timeout_ms;
-	int max_failures;
+	struct azl_retry *own_retry, *retry;
 	azl_watch_fn fn;
 	void *ctx;
 	atomic_int cancelled;
@@ -41,10 +42,31 @@ struct azl_watch {
 	struct azl_watch_stats stats;
 };
 
+static int own_cancelled(void *data)
+{
+	struct azl_watch *w = data;
+
+	return atomic_load(&w->cancelled);
+}
+
+static int own_retry(struct azl_watch *w, const struct azl_watch_options *o)
+{
+	struct azl_retry_options ro = { 0 };
+
+	ro.max_attempts = o->max_failures > 0 ? o->max_failures : DEFAULT_MAX_FAILURES;
+	ro.base_ms = o->backoff_ms > 0 ? o->backoff_ms : DEFAULT_BACKOFF_MS;
+	ro.max_backoff_ms = MAX_BACKOFF_MS;
+	ro.budget_ms = OWN_BUDGET_MS;
+	ro.cancelled = own_cancelled;
+	ro.cancel_data = w;
+	return azl_retry_new(&w->own_retry, &ro);
+}
+
 int azl_watch_new(struct azl_watch **out, struct azl_kube *kube,
 		  const struct azl_watch_options *o)
 {
 	struct azl_watch *w;
+	int rc;
 
 	*out = NULL;
 	if (!o->path || *o->path != '/' || !o->fn)
@@ -61,11 +83,15 @@ int azl_watch_new(struct azl_watch **out, struct azl_kube *kube,
 	w->page_size = o->page_size;
 	w->server_timeout_s = o->server_timeout_s;
 	w->timeout_ms = o->timeout_ms;
-	w->max_failures = o->max_failures > 0 ? o->max_failures : DEFAULT_MAX_FAILURES;
-	w->backoff_ms = o->backoff_ms > 0 ? o->backoff_ms : DEFAULT_BACKOFF_MS;
 	w->fn = o->fn;
 	w->ctx = o->ctx;
 	atomic_init(&w->cancelled, 0);
+	rc = o->retry ? 0 : own_retry(w, o);
+	w->retry = o->retry ? o->retry : w->own_retry;
+	if (rc) {
+		azl_watch_free(w);
+		return rc;
+	}
 	*out = w;
 	return 0;
 }
@@ -78,6 +104,7 @@ void azl_watch_free(struct azl_watch *w)
 	strbuf_release(&w->query);
 	strbuf_release(&w->rv);
 	strbuf_release(&w->buf);
+	azl_retry_free(w->own_retry);
 	free(w);
 }
 
@@ -113,7 +140,7 @@ static const char *what(const struct azl_watch *w)
  * cancelled or the deadline passed; else 0. */
 static int check_stop(const struct azl_watch *w)
 {
-	if (atomic_load(&w->cancelled))
+	if (atomic_load(&w->cancelled) || azl_retry_cancelled(w->retry))
 		return azl_error_set(AZL_ECANCELED, "watch of %s cancelled", what(w));
 	if (w->deadline && monotonic_ms() >= w->deadline)
 		return azl_error_set(AZL_ETIMEOUT, "watch of %s: no end within %ld ms", what(w),
@@ -294,7 +321,7 @@ static int stream(struct azl_watch *w)
 		w->stats.reconnects++;
 	azl_logf(5, "watch of %s from resourceVersion %s", what(w), w->rv.buf);
 	rc = azl_kube_stream(w->kube, url.buf, &s, &res);
-	w->retry_after_ms = res.retry_after_s >= 0 ? res.retry_after_s * 1000L : -1;
+	w->retry_after_ms = res.retry_after_ms;
 	if (!rc && !w->progressed && monotonic_ms() - started < SHORT_WATCH_MS)
 		rc = azl_error_set(AZL_ENETWORK, "watch of %s: the server ended the stream at once",
 				   what(w));
@@ -348,37 +375,39 @@ static int transient(int rc)
 	       rc == AZL_ETHROTTLED || rc == AZL_ECONFLICT;
 }
 
-/* Waits ms, or less when cancelled or at the deadline. */
-static int pause_ms(const struct azl_watch *w, long ms)
+/* After a failed attempt: 0 once it is time for another (a wait under the
+ * policy, never past the deadline), or the error that ends the watch. */
+static int after_failure(struct azl_watch *w, struct azl_retry_state *st)
 {
-	long until = monotonic_ms() + ms;
-	int rc;
+	long wait;
 
-	while (!(rc = check_stop(w))) {
-		long left = until - monotonic_ms();
-
-		if (left <= 0)
-			return 0;
-		sleep_millisec(left < PAUSE_SLICE_MS ? left : PAUSE_SLICE_MS);
+	if (w->progressed)
+		azl_retry_begin(w->retry, st);
+	switch (azl_retry_next(w->retry, st, w->retry_after_ms, &wait)) {
+	case 0:
+		break;
+	case AZL_ECANCELED:
+		return check_stop(w);
+	default:
+		return azl_error_prefix("watch of %s gave up after %d failed attempts in a row",
+					what(w), st->attempts);
 	}
-	return rc;
-}
-
-static long backoff(const struct azl_watch *w, int failures)
-{
-	long ms = w->backoff_ms;
-
-	while (--failures > 0 && ms < MAX_BACKOFF_MS)
-		ms *= 2;
-	return ms < MAX_BACKOFF_MS ? ms : MAX_BACKOFF_MS;
+	if (w->deadline && monotonic_ms() + wait > w->deadline)
+		wait = w->deadline - monotonic_ms();
+	azl_logf(4, "%s; trying again in %ld ms", azl_error_message(), wait);
+	if (wait > 0 && azl_retry_wait(w->retry, wait))
+		return check_stop(w);
+	return 0;
 }
 
 int azl_watch_run(struct azl_watch *w)
 {
-	int need_list = !w->rv.len, failures = 0, rc;
+	struct azl_retry_state st;
+	int need_list = !w->rv.len, rc;
 
 	w->stopped = 0;
 	w->deadline = w->timeout_ms > 0 ? monotonic_ms() + w->timeout_ms : 0;
+	azl_retry_begin(w->retry, &st);
 	for (;;) {
 		rc = check_stop(w);
 		if (rc)
@@ -387,7 +416,7 @@ int azl_watch_run(struct azl_watch *w)
 		if (w->stopped)
 			return 0;
 		if (!rc) {
-			failures = 0;
+			azl_retry_begin(w->retry, &st);
 			need_list = 0;
 			continue;
 		}
@@ -401,14 +430,7 @@ int azl_watch_run(struct azl_watch *w)
 		}
 		if (!transient(rc))
 			return rc;
-		if (w->progressed)
-			failures = 0;
-		if (++failures >= w->max_failures)
-			return azl_error_prefix("watch of %s gave up after %d failed attempts in a row",
-						what(w), failures);
-		azl_logf(4, "%s; connecting again", azl_error_message());
-		rc = pause_ms(w, w->retry_after_ms > backoff(w, failures) ? w->retry_after_ms
-								  : backoff(w, failures));
+		rc = after_failure(w, &st);
 		if (rc)
 			return rc;
 	}

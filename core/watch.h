@@ -50,9 +50,14 @@ struct azl_watch_options {
 	/* the server ends each watch request after this many seconds
 	 * (timeoutSeconds) and the watch reconnects; 0: the server's choice */
 	long server_timeout_s;
-	/* reconnects in a row that see nothing before giving up; 0: 5 */
-	int max_failures;
-	long backoff_ms;              /* first wait after a failure; 0: 500 */
+	/* The policy for attempts in a row that fail (a reconnect that sees
+	 * an event starts counting afresh): how many, how long, the backoff,
+	 * and cancellation (retry.h). Borrowed. NULL: the watch's own, of
+	 * max_failures tries backing off from backoff_ms, which
+	 * azl_watch_cancel() interrupts. */
+	struct azl_retry *retry;
+	int max_failures;             /* 0: 5 */
+	long backoff_ms;              /* 0: 500 */
 	azl_watch_fn fn;
 	void *ctx;
 };
@@ -70,8 +75,9 @@ int azl_watch_run(struct azl_watch *w);
 /* Ends azl_watch_run() once the current event is handled (call it from
  * the callback). */
 void azl_watch_stop(struct azl_watch *w);
-/* Ends azl_watch_run() within about a second; safe from another thread
- * and from a signal handler. */
+/* Ends azl_watch_run() within about a second (with a policy of the
+ * caller's, once a wait between attempts is over: cancel through the
+ * policy then); safe from another thread and from a signal handler. */
 void azl_watch_cancel(struct azl_watch *w);
 
 /* The last resourceVersion seen ("" before any): where another watch
