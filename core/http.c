@@ -411,7 +411,8 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
 	struct xfer *x = userdata;
 
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	x->stream_rc = x->stream->should_stop(x->stream->ctx);
+	if (!x->stream_rc)
+		x->stream_rc = x->stream->should_stop(x->stream->ctx);
 	return x->stream_rc != 0;
 }
 

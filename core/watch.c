@@ -204,9 +204,9 @@ static int handle_event(struct azl_watch *w, const cJSON *ev)
 	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(ev, "object");
 	size_t i;
 
-	w->progressed = 1;
 	if (!strcmp(type, "ERROR"))
 		return error_event(w, obj);
+	w->progressed = 1;
 	for (i = 0; i < sizeof(event_types) / sizeof(event_types[0]); i++)
 		if (!strcmp(type, event_types[i].name))
 			break;
