@@ -438,6 +438,7 @@ def test_demo_without_plugin_fails_clearly(tmp_path):
 
 
 def test_evicted_daemonset_pod_comes_back_on_its_node(sim, k8s):
+    sim.clock.pause()
     node = node_named(k8s, "system", 0)
     ds_pod = [p for p in k8s.pods(node=node) if p["metadata"]["name"].startswith("kube-proxy-")][0]
     name = ds_pod["metadata"]["name"]
@@ -446,6 +447,9 @@ def test_evicted_daemonset_pod_comes_back_on_its_node(sim, k8s):
         {"apiVersion": "policy/v1", "kind": "Eviction",
          "metadata": {"name": name, "namespace": "kube-system"}})
     assert status == 201 and body["status"] == "Success"
+    # Terminating first (graceful), replaced on the same node once gone.
+    assert k8s.pod("kube-system", name)["metadata"]["deletionTimestamp"]
+    sim.clock.step(k8s.delays["pod_stop"])
     proxies = [p["metadata"]["name"] for p in k8s.pods(node=node)
                if p["metadata"]["name"].startswith("kube-proxy-")]
     assert len(proxies) == 1 and proxies[0] != name

@@ -12,7 +12,9 @@ so tests may change the state (under `state.lock`) while clients read it.
 """
 
 import base64
+import collections
 import copy
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -20,10 +22,11 @@ import json
 import random
 import re
 import threading
-import time
 import uuid
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
+
+from .clock import Clock
 
 REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
            405: "MethodNotAllowed", 409: "Conflict", 410: "Expired", 415: "UnsupportedMediaType",
@@ -58,6 +61,7 @@ RESOURCES = [
     ("apps", "v1", "daemonsets", "DaemonSet", True, ["ds"]),
     ("apps", "v1", "deployments", "Deployment", True, ["deploy"]),
     ("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"]),
+    ("apps", "v1", "statefulsets", "StatefulSet", True, ["sts"]),
     ("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"]),
     ("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
      False, []),
@@ -234,12 +238,96 @@ def merge_patch(target, patch, strategic):
 
 # --- the state ----------------------------------------------------------------
 
-class K8sState:
-    """Objects and API of one cluster. Mutate under `lock`."""
+# Simulated seconds (on the cluster's clock); state.delays overrides them,
+# Scenario.delays for a whole scenario.
+DEFAULT_DELAYS = {
+    "node_ready": 60,       # add_node(): NotReady for this long, then Ready
+    "node_reimage": 90,     # reimage(): NotReady for this long, then Ready
+    "pod_start": 2,         # a controller's new pod: ContainerCreating, then Running
+    "pod_ready": 3,         # then Ready
+    # A terminating pod's containers exit this long after the signal; None
+    # (or a longer value): at the end of its grace period, as a pod that
+    # ignores SIGTERM. Either way no later than the grace period.
+    "pod_stop": 1,
+}
 
-    def __init__(self, cluster, now=None):
+# Kubernetes events as AKS's upgrader emits them (shared/reference/
+# migrate-upgrade.md §B1, §B3): key -> (reason, type, message format).
+AKS_EVENTS = {
+    "surge": ("Surge", "Normal", "Created a surge node [{node} {pool}] for agentpool {pool}"),
+    "drain": ("Drain", "Normal", "Draining node: [{node}]"),
+    "drain-blocked": ("Drain", "Warning",
+                      "Eviction blocked by Too Many Requests (usually a pdb): {pod}"),
+    "soak": ("Upgrade", "Normal", "Soak duration {soak} after draining node: {node}"),
+    "reimaged": ("Update", "Normal", "Successfully reimaged node: {node}"),
+    "upgraded": ("Update", "Normal", "Successfully upgraded node: {node}"),
+    "delete": ("Delete", "Normal", "Deleting node {node} from API server"),
+}
+
+_KIND_PLURAL = {r[3]: r[2] for r in RESOURCES}
+_CONTROLLERS = {"ReplicaSet": "replicasets", "DaemonSet": "daemonsets",
+                "StatefulSet": "statefulsets"}
+_SYSTEM = ("kubernetes.azure.com/mode", "system")
+
+
+class Safety:
+    """What the simulator saw go wrong, for tests to assert (state.safety).
+
+    pdb_violations: an eviction or deletion that took a PDB's currentHealthy
+        below its desiredHealthy: {t, pdb "ns/name", pod "ns/name", via,
+        healthy, desired} (via: "eviction", "delete", "node-removed").
+    lost_pods: a pod gone with no controller to recreate it: {t, pod, via}.
+    no_ready_system_node: each stretch of simulated time with no Ready node
+        of a System pool: {start, end} (end None while it lasts).
+    counts() gives the three numbers; reset() starts over."""
+
+    def __init__(self):
+        self.pdb_violations = []
+        self.lost_pods = []
+        self.no_ready_system_node = []
+
+    def counts(self):
+        return {"pdb_violations": len(self.pdb_violations), "lost_pods": len(self.lost_pods),
+                "no_ready_system_node": len(self.no_ready_system_node)}
+
+    def reset(self):
+        self.pdb_violations.clear()
+        self.lost_pods.clear()
+        self.no_ready_system_node = [s for s in self.no_ready_system_node if s["end"] is None]
+
+
+class K8sState:
+    """Objects and API of one cluster. Mutate under `lock`.
+
+    One lock per cluster (`lock`, an RLock) is shared by the HTTP handlers,
+    the ARM side, the roller and the timers of the clock: hold it across a
+    step so that no request sees it half applied. Never call clock.step()
+    while holding it (the timers it fires take it from the clock's thread).
+
+    Primitives for the roller (all take the lock themselves):
+      add_node(pool) -> name      a new node from the pool's instance counter,
+                                  NotReady, Ready after delays["node_ready"]
+      cordon(name) / uncordon(name)
+      evict(ns, name) -> (code, message)  the eviction API's own path: 201
+                                  (terminating), 429 (PDB), 500 (two PDBs), 404
+      delete_pod(ns, name, grace=None)  DELETE's path (graceful)
+      wait_gone(pods, timeout) / wait_until(pred, timeout)  on the clock
+      reimage(name, ...)          same name, new image/OS/version, NotReady
+                                  then Ready after delays["node_reimage"]
+      remove_node(name)           the node and (at once) its pods
+      record_event(...) / aks_event(key, node, ...)  `kubectl get events`
+    Tests read `safety` (Safety) and set `delays` (DEFAULT_DELAYS) and the
+    watch controls (watch_history, watch_bookmark_seconds, watch_close_seconds;
+    compact() makes every older resourceVersion too old)."""
+
+    def __init__(self, cluster, now=None, clock=None, delays=None):
         self.cluster = cluster
+        # Simulated time (clock.py): every timestamp and delay of this cluster.
+        self.clock = clock or Clock()
         self.lock = threading.RLock()
+        self._changed = threading.Condition(self.lock)
+        self.delays = dict(DEFAULT_DELAYS, **(delays or {}))
+        self.safety = Safety()
         self.tokens = {}            # bearer token -> user name, or (user, [groups])
         self.forbidden = set()      # (user, verb, resource) denied; "*" matches any
         # False: answer as a server that cannot make Tables (an aggregated API
@@ -256,14 +344,27 @@ class K8sState:
         self._list_cache = {}
         self.objects = {r[2]: {} for r in RESOURCES}
         self._pool_index = {}       # pool name -> node names, for fast pool lookups
+        self._instances = {}        # pool name -> the next VMSS instance number
         self.rv = 1000
         self.version = cluster.k8s_version
         self._secret = uuid.uuid4().bytes
         self._rng = random.Random("k8s/" + cluster.name)
-        self._now = now or time.time()
+        self._now = now or self.clock.now()
+        # Watch: the changes kept (rv, type, plural, object copy); a watch
+        # from a resourceVersion below _floor gets 410 Expired.
+        self.watch_history = 5000
+        self.watch_bookmark_seconds = 60.0      # wall seconds between BOOKMARKs
+        # A watch ends after timeoutSeconds, or after a random wall time in
+        # this range as an API server ends them (its --min-request-timeout).
+        self.watch_close_seconds = (1800.0, 3600.0)
+        self._history = collections.deque()
+        self._watches = set()
         self._building = True
         self._build()
         self._building = False
+        self._floor = self.rv
+        self._system_down = None
+        self._check_system_nodes()
 
     # --- generation ----------------------------------------------------
 
@@ -273,9 +374,10 @@ class K8sState:
     def _suffix(self, n=5):
         return "".join(self._rng.choices(_POD_SUFFIX, k=n))
 
-    def _bump(self, obj):
+    def _bump(self, obj, event="MODIFIED"):
         self.rv += 1
         obj["metadata"]["resourceVersion"] = str(self.rv)
+        self._record(event, _KIND_PLURAL.get(obj.get("kind")), obj)
         return obj
 
     def _put(self, plural, obj):
@@ -283,12 +385,46 @@ class K8sState:
         meta.setdefault("uid", self._uid())
         # Objects generated with the cluster predate it being served.
         meta.setdefault("creationTimestamp",
-                        rfc3339(self._now - 86400 if self._building else time.time()))
-        self.objects[plural][(meta.get("namespace", ""), meta["name"])] = self._bump(obj)
+                        rfc3339(self._now - 86400 if self._building else self.clock.now()))
+        key = (meta.get("namespace", ""), meta["name"])
+        event = "MODIFIED" if key in self.objects[plural] else "ADDED"
+        self.objects[plural][key] = obj
         if plural == "nodes":
             pool = meta["labels"]["kubernetes.azure.com/agentpool"]
             self._pool_index.setdefault(pool, set()).add(meta["name"])
-        return obj
+        return self._bump(obj, event)
+
+    def _drop(self, plural, obj):
+        """Remove an object: a DELETED event at a new resourceVersion."""
+        meta = obj["metadata"]
+        if self.objects[plural].pop((meta.get("namespace", ""), meta["name"]), None) is None:
+            return False
+        if plural == "nodes":
+            pool = meta["labels"]["kubernetes.azure.com/agentpool"]
+            self._pool_index.get(pool, set()).discard(meta["name"])
+        self._bump(obj, "DELETED")
+        return True
+
+    def _record(self, event, plural, obj):
+        """Keep a change for watches, wake the waiters, recheck safety."""
+        if self._building or plural is None:
+            return
+        snapshot = copy.deepcopy(obj)
+        self._history.append((self.rv, event, plural, snapshot))
+        while len(self._history) > max(self.watch_history, 0):
+            self._floor = self._history.popleft()[0]
+        for watch in list(self._watches):
+            watch.offer(self.rv, event, plural, snapshot)
+        self._changed.notify_all()
+        if plural == "nodes":
+            self._check_system_nodes()
+
+    def compact(self):
+        """Forget the watch history: a watch from any resourceVersion before
+        now gets 410 Expired, as after an etcd compaction."""
+        with self.lock:
+            self._history.clear()
+            self._floor = self.rv
 
     def _build(self):
         for ns in ("default", "kube-node-lease", "kube-public", "kube-system"):
@@ -347,7 +483,9 @@ class K8sState:
         return "aks-%s-%s-vmss%s" % (pool.name, self.cluster.vmss_digits(pool.name),
                                      base36(instance))
 
-    def _node(self, pool, instance, index):
+    def _node(self, pool, instance, index, ready=None):
+        """Node `instance` of `pool`; index places it (zone, address) and,
+        unless `ready` says, makes it Ready and cordoned as the pool says."""
         c = self.cluster
         osf = pool.os
         name = self.node_name(pool, instance)
@@ -398,8 +536,9 @@ class K8sState:
         allocatable = dict(capacity, cpu="%dm" % (cpu * 1000 - 180),
                            memory="%dKi" % int(mem_gib * 1024 * 1024 * 0.8))
         created = (self._now - pool.age_days * 86400 + index * 37 if self._building
-                   else time.time())
-        ready = index < pool.ready
+                   else self.clock.now())
+        if ready is None:
+            ready = index < pool.ready
         ip = "10.224.%d.%d" % (hash_octet(pool.name), 4 + index % 250)
         ts = rfc3339(self._now - 60)
         node = {
@@ -435,7 +574,8 @@ class K8sState:
             taints.append({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule",
                            "timeAdded": ts})
         if not ready:
-            taints.append({"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule",
+            taints.append({"key": "node.kubernetes.io/unreachable" if self._building
+                           else "node.kubernetes.io/not-ready", "effect": "NoSchedule",
                            "timeAdded": ts})
         if taints:
             node["spec"]["taints"] = taints
@@ -472,22 +612,39 @@ class K8sState:
         nodes = self.objects["nodes"]
         return [nodes[("", name)] for name in sorted(self._pool_index.get(pool_name, ()))]
 
+    def _instance_of(self, node):
+        return int(node["spec"]["providerID"].rsplit("/", 1)[1])
+
+    def _next_instance(self, pool):
+        n = self._instances.get(pool.name, 0)
+        self._instances[pool.name] = n + 1
+        return n
+
     def sync_pool(self, pool):
-        """Make the pool's nodes match `pool`: image and version changes apply
-        in place (a reimage), missing nodes are added, surplus ones removed
-        with their pods (evicted ones rescheduled). Returns the pool's nodes."""
+        """Make the pool's nodes match `pool` at once: image and version
+        changes apply in place (a reimage, the node staying Ready), missing
+        nodes are added (Ready, with new instance numbers from the pool's
+        counter: a removed instance is never reused), surplus ones removed
+        from the highest instance down with their pods (a controller's
+        replaced). Returns the pool's nodes."""
         with self.lock:
-            existing = {n["metadata"]["name"]: n for n in self.pool_nodes(pool.name)}
-            wanted = [self.node_name(pool, i) for i in range(pool.count)]
-            for name in set(existing) - set(wanted):
-                self.remove_node(name)
-            for i, name in enumerate(wanted):
-                if name in existing:
-                    self._reimage(existing[name], pool)
-                else:
-                    self._put("nodes", self._node(pool, i, i))
-                    self._place_daemonsets(name)
+            existing = sorted(self.pool_nodes(pool.name), key=self._instance_of)
+            for node in existing[pool.count:]:
+                self.remove_node(node["metadata"]["name"])
+            for node in existing[:pool.count]:
+                self._reimage(node, pool)
+            for i in range(len(existing), pool.count):
+                instance = self._next_instance(pool)
+                name = self.node_name(pool, instance)
+                self._put("nodes", self._node(pool, instance, i) if self._building
+                          else self._node(pool, instance, instance, ready=True))
+                self._place_daemonsets(name)
+            if not self._building:
+                self._schedule_pending()
             return self.pool_nodes(pool.name)
+
+    def _pool_of(self, node):
+        return self.cluster.pool(node["metadata"]["labels"]["kubernetes.azure.com/agentpool"])
 
     def _reimage(self, node, pool):
         labels = node["metadata"]["labels"]
@@ -498,20 +655,78 @@ class K8sState:
         node["status"]["nodeInfo"] = self._node_info(pool, node["metadata"]["name"])
         self._bump(node)
 
+    def add_node(self, pool, ready_after=None):
+        """A new node of `pool` (a scenario.Pool or its name) with the next
+        instance number of the pool's counter (a surge node, a scale-out):
+        NotReady with the not-ready taint, Ready `ready_after` simulated
+        seconds later (default delays["node_ready"]); its DaemonSet pods
+        start with it. Returns its name."""
+        with self.lock:
+            if isinstance(pool, str):
+                pool = self.cluster.pool(pool)
+            instance = self._next_instance(pool)
+            node = self._node(pool, instance, instance, ready=False)
+            self._put("nodes", node)
+            name = node["metadata"]["name"]
+            self._place_daemonsets(name, start=True)
+            self._later(self.delays["node_ready"] if ready_after is None else ready_after,
+                        self._node_back, name, node["metadata"]["uid"], name="node-ready")
+            return name
+
+    def _node_back(self, name, uid):
+        node = self.node(name)
+        if node is not None and node["metadata"]["uid"] == uid:
+            self.set_ready(name, True)
+
+    def reimage(self, name, node_image_version=None, os_sku=None, k8s_version=None,
+                ready_after=None):
+        """Reimage a node in place as AKS does in an upgrade: same name and
+        instance; the node image and os-sku labels, osImage, kernel, runtime
+        and kubelet version of the new OS (a None keeps the pool's current
+        value: set the Pool first, or pass them). The node goes NotReady and
+        comes back Ready `ready_after` simulated seconds later (default
+        delays["node_reimage"]; 0: at once). Returns the node."""
+        with self.lock:
+            node = self.node(name)
+            if node is None:
+                raise KeyError("no node %s to reimage" % name)
+            pool = self._pool_of(node)
+            changes = {k: v for k, v in (("node_image_version", node_image_version),
+                                         ("os_sku", os_sku), ("k8s_version", k8s_version))
+                       if v is not None}
+            target = dataclasses.replace(pool, **changes)
+            self._reimage(node, target)
+            # A new boot of the same machine.
+            info = node["status"]["nodeInfo"]
+            info["bootID"] = str(uuid.UUID(hashlib.sha256(
+                ("boot/%s/%s/%s" % (name, target.node_image_version, self.rv)).encode()
+            ).hexdigest()[:32]))
+            delay = self.delays["node_reimage"] if ready_after is None else ready_after
+            if delay > 0:
+                self.set_ready(name, False)
+                self._later(delay, self._node_back, name, node["metadata"]["uid"],
+                            name="node-reimaged")
+            else:
+                self._bump(node)
+            return node
+
     def remove_pool(self, pool_name):
         with self.lock:
             for node in self.pool_nodes(pool_name):
                 self.remove_node(node["metadata"]["name"])
 
     def remove_node(self, name):
-        """Delete a node; its DaemonSet pods go, its other pods are rescheduled."""
+        """Delete a node (as the cloud provider does once its VM is gone);
+        its pods go at once, a controller's replaced elsewhere, a bare one
+        lost (counted in safety.lost_pods), one that took a PDB below its
+        desiredHealthy counted in safety.pdb_violations."""
         with self.lock:
-            node = self.objects["nodes"].pop(("", name), None)
+            node = self.node(name)
             if node is not None:
-                pool = node["metadata"]["labels"]["kubernetes.azure.com/agentpool"]
-                self._pool_index.get(pool, set()).discard(name)
+                self._drop("nodes", node)
             for pod in self.pods(node=name):
-                self._delete_pod(pod)
+                self._remove_pod(pod, "node-removed")
+            return node is not None
 
     def node(self, name):
         return self.objects["nodes"].get(("", name))
@@ -524,13 +739,28 @@ class K8sState:
                 if (node is None or p["spec"].get("nodeName") == node)
                 and (namespace is None or ns == namespace)]
 
+    def pod(self, namespace, name):
+        return self.objects["pods"].get((namespace, name))
+
     def set_ready(self, name, ready):
+        """Set a node's Ready condition (and its not-ready taint); pods
+        waiting for a node are scheduled when one becomes Ready."""
         with self.lock:
             node = self.node(name)
-            node["status"]["conditions"] = self._conditions(ready, rfc3339(time.time()))
+            node["status"]["conditions"] = self._conditions(ready, rfc3339(self.clock.now()))
+            taints = [t for t in node["spec"].get("taints", [])
+                      if t["key"] != "node.kubernetes.io/not-ready"]
+            if not ready and not self._building:
+                taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule",
+                               "timeAdded": rfc3339(self.clock.now())})
+            if taints or "taints" in node["spec"]:
+                node["spec"]["taints"] = taints
             self._bump(node)
+            if ready:
+                self._schedule_pending()
 
     def cordon(self, name, flag=True):
+        """spec.unschedulable, as `kubectl cordon` sets it (flag False: uncordon)."""
         with self.lock:
             node = self.node(name)
             if flag:
@@ -538,6 +768,144 @@ class K8sState:
             else:
                 node["spec"].pop("unschedulable", None)
             self._bump(node)
+            if not flag:
+                self._schedule_pending()
+
+    def uncordon(self, name):
+        self.cordon(name, False)
+
+    def label_node(self, name, key, value):
+        """Set (value None: remove) a node label, e.g. the upgrader's
+        kubernetes.azure.com/upgrade-status=Quarantined."""
+        with self.lock:
+            labels = self.node(name)["metadata"].setdefault("labels", {})
+            if value is None:
+                labels.pop(key, None)
+            else:
+                labels[key] = value
+            self._bump(self.node(name))
+
+    # --- time ------------------------------------------------------------
+
+    def _later(self, delay, fn, *args, name=None):
+        """fn(*args) under the lock `delay` simulated seconds from now."""
+        def run():
+            with self.lock:
+                fn(*args)
+        return self.clock.call_later(delay, run, name="%s/%s" % (self.cluster.name,
+                                                                 name or fn.__name__))
+
+    def wait_until(self, predicate, timeout=None):
+        """Block until predicate() (called under the lock) is true, or until
+        `timeout` simulated seconds passed (None: no limit); returns whether
+        it became true. For the roller's thread: never under the lock of
+        another cluster, and not while this thread must step the clock."""
+        deadline = None if timeout is None else self.clock.now() + timeout
+        with self.lock:
+            while not predicate():
+                if deadline is not None:
+                    left = deadline - self.clock.now()
+                    if left <= 0:
+                        return False
+                    self._changed.wait(min(0.05, self.clock.wall(left)))
+                else:
+                    self._changed.wait(0.05)
+            return True
+
+    def wait_gone(self, pods, timeout=None):
+        """Wait until each pod (an object, or (namespace, name, uid)) is gone:
+        no pod of that name, or one with another uid (kubectl drain's test).
+        Returns the ones still there when `timeout` simulated seconds passed."""
+        keys = [(p["metadata"]["namespace"], p["metadata"]["name"], p["metadata"]["uid"])
+                if isinstance(p, dict) else tuple(p) for p in pods]
+
+        def left():
+            return [k for k in keys if (self.pod(k[0], k[1]) or {"metadata": {}})
+                    ["metadata"].get("uid") == k[2]]
+        self.wait_until(lambda: not left(), timeout)
+        with self.lock:
+            return left()
+
+    # --- events ------------------------------------------------------------
+
+    def record_event(self, kind, name, reason, message, type="Normal", namespace="default",
+                     component="upgrader", involved_namespace=""):
+        """A core/v1 Event about object kind/name (listed by `kubectl get
+        events`); a repeat of the same reason and message counts up."""
+        with self.lock:
+            target = self.objects.get(_KIND_PLURAL.get(kind, ""), {}).get(
+                (involved_namespace, name))
+            now = rfc3339(self.clock.now())
+            for ev in self.objects["events"].values():
+                if (ev["metadata"]["namespace"] == namespace
+                        and ev["involvedObject"]["name"] == name
+                        and ev["involvedObject"]["kind"] == kind
+                        and (ev["reason"], ev["message"]) == (reason, message)):
+                    ev["count"] += 1
+                    ev["lastTimestamp"] = now
+                    return self._bump(ev)
+            involved = {"kind": kind, "name": name,
+                        "apiVersion": "v1" if kind in ("Node", "Pod") else "apps/v1"}
+            if involved_namespace:
+                involved["namespace"] = involved_namespace
+            if target is not None:
+                involved["uid"] = target["metadata"]["uid"]
+            self.add_namespace(namespace)
+            return self._put("events", {
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": "%s.%016x" % (name, self._rng.getrandbits(64)),
+                             "namespace": namespace},
+                "involvedObject": involved, "reason": reason, "message": message,
+                "type": type, "count": 1, "firstTimestamp": now, "lastTimestamp": now,
+                "source": {"component": component}, "reportingComponent": component,
+                "reportingInstance": ""})
+
+    def aks_event(self, key, node, **fields):
+        """The event AKS's upgrader emits (AKS_EVENTS[key]) on node/<node>;
+        fields fill the message (pool, pod, soak)."""
+        reason, type_, fmt = AKS_EVENTS[key]
+        return self.record_event("Node", node, reason, fmt.format(node=node, **fields), type_)
+
+    def events(self, reason=None):
+        return [e for _, e in sorted(self.objects["events"].items())
+                if reason is None or e["reason"] == reason]
+
+    # --- safety ------------------------------------------------------------
+
+    def _check_system_nodes(self):
+        system = [n for n in self.objects["nodes"].values()
+                  if n["metadata"]["labels"].get(_SYSTEM[0]) == _SYSTEM[1]]
+        if not any(p.mode == "System" for p in self.cluster.pools) and not system:
+            return
+        down = not any(_is_ready(n) for n in system)
+        now = self.clock.now()
+        if down and self._system_down is None:
+            self._system_down = {"start": now, "end": None}
+            self.safety.no_ready_system_node.append(self._system_down)
+        elif not down and self._system_down is not None:
+            self._system_down["end"] = now
+            self._system_down = None
+
+    def _pdbs_of(self, pod):
+        ns = pod["metadata"]["namespace"]
+        labels = pod["metadata"].get("labels", {})
+        return [p for (pns, _), p in sorted(self.objects["poddisruptionbudgets"].items())
+                if pns == ns and label_selector_of(p["spec"]["selector"])(labels)]
+
+    def _note_disruption(self, pod, via, before):
+        """After a healthy pod stopped counting: each PDB it took below its
+        desiredHealthy (from `before`, {pdb key: status}) is a violation."""
+        for pdb in self._pdbs_of(pod):
+            key = _key(pdb)
+            st = self._pdb_status(pdb)
+            if st["currentHealthy"] < st["desiredHealthy"] <= before[key]["currentHealthy"]:
+                self.safety.pdb_violations.append({
+                    "t": self.clock.now(), "pdb": "%s/%s" % key,
+                    "pod": "%s/%s" % _key(pod), "via": via,
+                    "healthy": st["currentHealthy"], "desired": st["desiredHealthy"]})
+
+    def _pdb_snapshot(self, pod):
+        return {_key(p): self._pdb_status(p) for p in self._pdbs_of(pod)}
 
     # --- workloads -----------------------------------------------------
 
@@ -556,40 +924,34 @@ class K8sState:
                 self._place_daemonset(ds, node)
             return ds
 
-    def _place_daemonsets(self, node_name):
+    def _place_daemonsets(self, node_name, start=False):
         node = self.node(node_name)
         for ds in list(self.objects["daemonsets"].values()):
-            self._place_daemonset(ds, node)
+            self._place_daemonset(ds, node, start)
 
-    def _place_daemonset(self, ds, node):
+    def _place_daemonset(self, ds, node, start=False):
         selector = ds["spec"]["template"]["spec"]["nodeSelector"]
         labels = node["metadata"]["labels"]
         if all(labels.get(k) == v for k, v in selector.items()):
             meta = ds["metadata"]
             self._pod(meta["namespace"], "%s-%s" % (meta["name"], self._suffix()),
                       node, {"k8s-app": meta["name"]}, ("apps/v1", "DaemonSet", meta),
-                      node_selector=selector)
+                      node_selector=selector, start=start)
 
     def add_deployment(self, namespace, name, replicas, nodes=None, node_selector=None,
-                       empty_dir=False, labels=None):
-        """A Deployment, its ReplicaSet and `replicas` pods placed round-robin
-        on `nodes` (default: the scheduler's choice among matching nodes)."""
+                       empty_dir=False, labels=None, tolerations=None):
+        """A Deployment, its ReplicaSet and `replicas` pods (Running and Ready)
+        placed round-robin on `nodes` (default: the scheduler's choice among
+        matching nodes; Pending where none fits). tolerations: extra
+        core/v1 tolerations of its pods."""
         with self.lock:
             self.add_namespace(namespace)
             labels = dict(labels or {"app": name})
             pod_hash = hashlib.sha256((namespace + name).encode()).hexdigest()
             pod_hash = "".join(_POD_SUFFIX[int(c, 16) % len(_POD_SUFFIX)] for c in pod_hash[:10])
-            template = {"metadata": {"labels": dict(labels, **{"pod-template-hash": pod_hash})},
-                        "spec": {"nodeSelector": dict(node_selector or {}),
-                                 "volumes": [{"name": "tmp", "emptyDir": {}}] if empty_dir
-                                 else []}}
-            dep = self._put("deployments", {
-                "apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": {"name": name, "namespace": namespace, "generation": 1,
-                             "labels": labels},
-                "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
-                         "template": template},
-                "status": {"replicas": replicas, "readyReplicas": replicas}})
+            template = _template(dict(labels, **{"pod-template-hash": pod_hash}),
+                                 node_selector, empty_dir, tolerations)
+            dep = self._workload("Deployment", namespace, name, labels, replicas, template)
             rs = self._put("replicasets", {
                 "apiVersion": "apps/v1", "kind": "ReplicaSet",
                 "metadata": {"name": "%s-%s" % (name, pod_hash), "namespace": namespace,
@@ -604,14 +966,42 @@ class K8sState:
                 self._rs_pod(rs, node)
             return dep
 
-    def _rs_pod(self, rs, node):
-        meta = rs["metadata"]
-        spec = rs["spec"]["template"]["spec"]
-        return self._pod(meta["namespace"], "%s-%s" % (meta["name"], self._suffix()), node,
-                         rs["spec"]["template"]["metadata"]["labels"],
-                         ("apps/v1", "ReplicaSet", meta),
+    def add_statefulset(self, namespace, name, replicas, node_selector=None, labels=None,
+                        tolerations=None):
+        """A StatefulSet and its pods <name>-0..N-1 (Running and Ready). A pod
+        of it that goes is recreated under the same name once it is gone."""
+        with self.lock:
+            self.add_namespace(namespace)
+            labels = dict(labels or {"app": name})
+            sts = self._workload("StatefulSet", namespace, name, labels, replicas,
+                                 _template(labels, node_selector, False, tolerations),
+                                 serviceName=name)
+            for i in range(replicas):
+                self._owned_pod(sts, "%s-%d" % (name, i), self._schedule(sts, None))
+            return sts
+
+    def _workload(self, kind, namespace, name, labels, replicas, template, **spec):
+        return self._put(_KIND_PLURAL[kind], {
+            "apiVersion": "apps/v1", "kind": kind,
+            "metadata": {"name": name, "namespace": namespace, "generation": 1,
+                         "labels": labels},
+            "spec": dict(spec, replicas=replicas, selector={"matchLabels": labels},
+                         template=template),
+            "status": {"replicas": replicas, "readyReplicas": replicas}})
+
+    def _rs_pod(self, rs, node, start=False):
+        return self._owned_pod(rs, "%s-%s" % (rs["metadata"]["name"], self._suffix()), node,
+                               start)
+
+    def _owned_pod(self, owner, name, node, start=False):
+        meta = owner["metadata"]
+        spec = owner["spec"]["template"]["spec"]
+        return self._pod(meta["namespace"], name, node,
+                         owner["spec"]["template"]["metadata"]["labels"],
+                         ("apps/v1", owner["kind"], meta),
                          empty_dir=any("emptyDir" in v for v in spec["volumes"]),
-                         node_selector=spec["nodeSelector"])
+                         node_selector=spec["nodeSelector"], start=start,
+                         tolerations=spec.get("tolerations"))
 
     def add_pod(self, namespace, name, node_name, labels=None, empty_dir=False, owner=None):
         """A pod on a node; owner is (apiVersion, kind, metadata) or None (bare pod)."""
@@ -620,13 +1010,17 @@ class K8sState:
             return self._pod(namespace, name, self.node(node_name), labels or {"run": name},
                              owner, empty_dir=empty_dir)
 
-    def _pod(self, namespace, name, node, labels, owner, empty_dir=False, node_selector=None):
+    def _pod(self, namespace, name, node, labels, owner, empty_dir=False, node_selector=None,
+             start=False, tolerations=None):
+        """A pod on `node` (None: Pending, unschedulable): Running and Ready,
+        or with start=True ContainerCreating, Running after delays["pod_start"]
+        and Ready delays["pod_ready"] later."""
         volumes = [{"name": "kube-api-access", "projected": {"sources": [
             {"serviceAccountToken": {"path": "token", "expirationSeconds": 3607}}]}}]
         if empty_dir:
             volumes.append({"name": "tmp", "emptyDir": {}})
         running = node is not None
-        created = time.time()
+        created = self.clock.now()
         if self._building and node:
             created = max(parse_time(node["metadata"]["creationTimestamp"]) + 90,
                           self._now - 30 * 86400)
@@ -642,66 +1036,224 @@ class K8sState:
                      "volumes": volumes, "restartPolicy": "Always",
                      "terminationGracePeriodSeconds": 30, "schedulerName": "default-scheduler",
                      "serviceAccountName": "default", "nodeSelector": dict(node_selector or {}),
-                     "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}]},
+                     "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}]
+                     + list(tolerations or [])},
             "status": {"phase": "Running" if running else "Pending", "qosClass": "Burstable"},
         }
         if running:
-            pod["spec"]["nodeName"] = node["metadata"]["name"]
-            host_ip = node["status"]["addresses"][0]["address"]
-            ts = rfc3339(created)
-            pod["status"].update({
-                "hostIP": host_ip, "podIP": "10.244.%d.%d" % (self._rng.randrange(256),
-                                                              self._rng.randrange(2, 250)),
-                "startTime": ts,
-                "conditions": [{"type": t, "status": "True", "lastTransitionTime": ts}
-                               for t in ("Initialized", "Ready", "ContainersReady",
-                                         "PodScheduled")],
-                "containerStatuses": [{"name": container, "ready": True, "restartCount": 0,
-                                       "started": True, "image": pod["spec"]["containers"][0]
-                                       ["image"], "state": {"running": {"startedAt": ts}},
-                                       "containerID": "containerd://%064x"
-                                       % self._rng.getrandbits(256)}]})
+            self._bind(pod, node, created)
+            if start:
+                self._start_later(pod, uid=self._uid())
         else:
             pod["status"]["conditions"] = [{"type": "PodScheduled", "status": "False",
                                             "reason": "Unschedulable"}]
         return self._put("pods", pod)
 
-    def _schedule(self, rs, avoid):
-        """The schedulable Ready node matching the pod template with the fewest
-        of this ReplicaSet's pods, or None (the pod stays Pending)."""
-        spec = rs["spec"]["template"]["spec"]
+    def _bind(self, pod, node, created):
+        container = pod["spec"]["containers"][0]
+        pod["spec"]["nodeName"] = node["metadata"]["name"]
+        host_ip = node["status"]["addresses"][0]["address"]
+        ts = rfc3339(created)
+        pod["status"].update({
+            "phase": "Running",
+            "hostIP": host_ip, "podIP": "10.244.%d.%d" % (self._rng.randrange(256),
+                                                          self._rng.randrange(2, 250)),
+            "startTime": ts,
+            "conditions": [{"type": t, "status": "True", "lastTransitionTime": ts}
+                           for t in ("Initialized", "Ready", "ContainersReady",
+                                     "PodScheduled")],
+            "containerStatuses": [{"name": container["name"], "ready": True, "restartCount": 0,
+                                   "started": True, "image": container["image"],
+                                   "state": {"running": {"startedAt": ts}},
+                                   "containerID": "containerd://%064x"
+                                   % self._rng.getrandbits(256)}]})
+
+    def _start_later(self, pod, uid=None):
+        """Make a just-bound pod start: ContainerCreating now, then Running,
+        then Ready, on the clock. uid: the one it is about to get."""
+        if uid is not None:
+            pod["metadata"]["uid"] = uid
+        status = pod["status"]
+        status["phase"] = "Pending"
+        for cond in status["conditions"]:
+            if cond["type"] != "PodScheduled":
+                cond["status"] = "False"
+        cs = status["containerStatuses"][0]
+        cs.update(ready=False, started=False,
+                  state={"waiting": {"reason": "ContainerCreating"}})
+        key, uid = _key(pod), pod["metadata"].get("uid")
+        self._later(self.delays["pod_start"], self._pod_step, key, uid, "start",
+                    name="pod-start")
+
+    def _pod_step(self, key, uid, step):
+        pod = self.objects["pods"].get(key)
+        if pod is None or pod["metadata"]["uid"] != uid or pod["metadata"].get(
+                "deletionTimestamp"):
+            return
+        status, now = pod["status"], rfc3339(self.clock.now())
+        cs = status["containerStatuses"][0]
+        if step == "start":
+            status["phase"] = "Running"
+            for cond in status["conditions"]:
+                if cond["type"] == "Initialized":
+                    cond.update(status="True", lastTransitionTime=now)
+            cs.update(started=True, state={"running": {"startedAt": now}})
+            self._later(self.delays["pod_ready"], self._pod_step, key, uid, "ready",
+                        name="pod-ready")
+        else:
+            for cond in status["conditions"]:
+                cond.update(status="True", lastTransitionTime=now)
+            cs["ready"] = True
+        self._bump(pod)
+
+    def _schedule(self, owner, avoid):
+        """The schedulable Ready node for the owner's pod template (its node
+        selector, default kubernetes.io/os=linux; taints it does not tolerate
+        excluded; not cordoned) with the fewest of the owner's pods, or None
+        (the pod stays Pending)."""
+        spec = owner["spec"]["template"]["spec"]
         selector = dict(spec["nodeSelector"])
         selector.setdefault("kubernetes.io/os", "linux")
+        tolerations = [{"key": "CriticalAddonsOnly", "operator": "Exists"}] + list(
+            spec.get("tolerations") or [])
         owned = {}
-        for pod in self.pods(namespace=rs["metadata"]["namespace"]):
+        for pod in self.pods(namespace=owner["metadata"]["namespace"]):
             refs = pod["metadata"].get("ownerReferences", [])
-            if refs and refs[0]["uid"] == rs["metadata"]["uid"]:
+            if refs and refs[0]["uid"] == owner["metadata"]["uid"]:
                 owned[pod["spec"].get("nodeName")] = owned.get(pod["spec"].get("nodeName"), 0) + 1
         best = None
         for node in self._match_nodes(selector):
             name = node["metadata"]["name"]
-            if name == avoid or node["spec"].get("unschedulable") or not _is_ready(node):
+            if (name == avoid or node["spec"].get("unschedulable") or not _is_ready(node)
+                    or not _tolerates(tolerations, node["spec"].get("taints", []))):
                 continue
             if best is None or owned.get(name, 0) < owned.get(best["metadata"]["name"], 0):
                 best = node
         return best
 
-    def _delete_pod(self, pod):
-        """Remove a pod and replace it as its controller would: a ReplicaSet's
-        elsewhere, a DaemonSet's on the same node while that node exists."""
+    def _controller_of(self, pod):
         meta = pod["metadata"]
-        self.objects["pods"].pop((meta["namespace"], meta["name"]), None)
-        self.rv += 1
         owner = (meta.get("ownerReferences") or [{}])[0]
-        plural = {"ReplicaSet": "replicasets", "DaemonSet": "daemonsets"}.get(owner.get("kind"))
+        plural = _CONTROLLERS.get(owner.get("kind"))
         controller = plural and self.objects[plural].get((meta["namespace"], owner["name"]))
-        node_name = pod["spec"].get("nodeName")
-        if not controller:
+        if controller and controller["metadata"]["uid"] == owner.get("uid"):
+            return controller
+        return None
+
+    def _schedule_pending(self):
+        """Bind the Pending pods no node took (a controller's) where one fits now."""
+        for pod in self.pods():
+            if pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp"):
+                continue
+            owner = self._controller_of(pod)
+            if owner is None or owner["kind"] == "DaemonSet":
+                continue
+            node = self._schedule(owner, None)
+            if node is not None:
+                self._bind(pod, node, self.clock.now())
+                self._start_later(pod)
+                self._bump(pod)
+
+    # --- deletion, eviction, the controllers' answer ------------------------
+
+    def evict(self, namespace, name, grace=None, dry_run=False):
+        """What POST .../pods/<name>/eviction does (the HTTP handler calls
+        this): (201, None) when the pod starts terminating (or already was);
+        (429, message, details) when a PDB does not allow it; (500, message)
+        for a pod under two PDBs; (404, message) when there is no such pod."""
+        with self.lock:
+            pod = self.pod(namespace, name)
+            if pod is None:
+                return 404, 'pods "%s" not found' % name, None
+            try:
+                self._check_pdbs(pod)
+            except ApiError as e:
+                return e.code, e.message, e.details
+            if not dry_run:
+                self._terminate(pod, grace, "eviction")
+            return 201, None, None
+
+    def delete_pod(self, namespace, name, grace=None, via="delete"):
+        """What DELETE of a pod does (no PDB check): graceful, with the pod's
+        terminationGracePeriodSeconds or `grace` (0: gone at once). Returns
+        the pod, or None if there is none."""
+        with self.lock:
+            pod = self.pod(namespace, name)
+            if pod is not None:
+                self._terminate(pod, grace, via)
+            return pod
+
+    def _terminate(self, pod, grace, via):
+        """Graceful deletion: deletionTimestamp and deletionGracePeriodSeconds
+        set, the controller's replacement made at once (a StatefulSet's once
+        this one is gone), the pod gone when its containers stop (delays
+        ["pod_stop"], at most the grace period) or at once with grace 0."""
+        if grace is None:
+            grace = pod["spec"].get("terminationGracePeriodSeconds", 30)
+        grace = max(int(grace), 0)
+        meta = pod["metadata"]
+        if not pod["spec"].get("nodeName") or pod["status"].get("phase") in ("Succeeded",
+                                                                            "Failed"):
+            grace = 0           # nothing runs: the API server deletes it at once
+        if meta.get("deletionTimestamp"):
+            left = parse_time(meta["deletionTimestamp"]) - self.clock.now()
+            if grace > 0 and grace >= left:
+                return          # already terminating, no sooner
+        before = self._pdb_snapshot(pod)
+        if grace == 0:
+            self._remove_pod(pod, via, before)
             return
-        if plural == "replicasets":
-            self._rs_pod(controller, self._schedule(controller, node_name))
+        first = not meta.get("deletionTimestamp")
+        meta["deletionTimestamp"] = rfc3339(self.clock.now() + grace)
+        meta["deletionGracePeriodSeconds"] = grace
+        self._bump(pod)
+        if first:
+            self._note_disruption(pod, via, before)
+            self._replace(pod, terminating=True)
+        stop = self.delays["pod_stop"]
+        self._later(grace if stop is None else min(stop, grace), self._pod_gone, _key(pod),
+                    meta["uid"], via, name="pod-gone")
+
+    def _pod_gone(self, key, uid, via):
+        pod = self.objects["pods"].get(key)
+        if pod is not None and pod["metadata"]["uid"] == uid:
+            self._remove_pod(pod, via)
+
+    def _remove_pod(self, pod, via, before=None):
+        """The pod object goes now; safety records and the controller's answer."""
+        terminating = bool(pod["metadata"].get("deletionTimestamp"))
+        if before is None:
+            before = self._pdb_snapshot(pod)
+        if not self._drop("pods", pod):
+            return
+        if not terminating:
+            self._note_disruption(pod, via, before)
+        if self._controller_of(pod) is None:
+            self.safety.lost_pods.append({"t": self.clock.now(), "pod": "%s/%s" % _key(pod),
+                                          "via": via})
+        self._replace(pod, terminating=False, was_terminating=terminating)
+
+    def _replace(self, pod, terminating, was_terminating=False):
+        """The controller's answer to a pod that stopped counting: a
+        ReplicaSet's replacement at once on a schedulable node; a
+        StatefulSet's under the same name once it is gone; a DaemonSet's on
+        the same node once it is gone, while the node exists."""
+        controller = self._controller_of(pod)
+        if controller is None:
+            return
+        kind = controller["kind"]
+        node_name = pod["spec"].get("nodeName")
+        if kind == "ReplicaSet":
+            if terminating or not was_terminating:
+                self._rs_pod(controller, self._schedule(controller, node_name),
+                             start=not self._building)
+        elif terminating:
+            return
+        elif kind == "StatefulSet":
+            self._owned_pod(controller, pod["metadata"]["name"],
+                            self._schedule(controller, None), start=True)
         elif self.node(node_name) is not None:
-            self._place_daemonset(controller, self.node(node_name))
+            self._place_daemonset(controller, self.node(node_name), start=True)
 
     def add_pdb(self, namespace, name, match_labels, min_available=None, max_unavailable=None):
         """Add or replace a policy/v1 PodDisruptionBudget."""
@@ -717,17 +1269,43 @@ class K8sState:
                 "metadata": {"name": name, "namespace": namespace, "generation": 1},
                 "spec": spec})
 
+    def pdb_status(self, namespace, name):
+        """A PDB's status as the disruption controller keeps it, now."""
+        with self.lock:
+            return self._pdb_status(self.objects["poddisruptionbudgets"][(namespace, name)])
+
+    def _expected_scale(self, pods):
+        """The disruption controller's expected count: the scale of the
+        pods' controllers (a Deployment's through its ReplicaSet), a bare
+        pod or a DaemonSet's counting as itself."""
+        total, seen = 0, set()
+        for pod in pods:
+            controller = self._controller_of(pod)
+            if controller is None or controller["kind"] == "DaemonSet":
+                total += not pod["metadata"].get("deletionTimestamp")
+                continue
+            if controller["metadata"]["uid"] not in seen:
+                seen.add(controller["metadata"]["uid"])
+                total += controller["spec"]["replicas"]
+        return total
+
     def _pdb_status(self, pdb):
-        """The controller's view: expected, healthy, desired and allowed."""
+        """The controller's view, from the pods now: expected, healthy
+        (Ready and not terminating), desired and allowed."""
         ns = pdb["metadata"]["namespace"]
         match = label_selector_of(pdb["spec"]["selector"])
         pods = [p for p in self.pods(namespace=ns) if match(p["metadata"].get("labels", {}))]
-        expected = len(pods)
-        healthy = sum(1 for p in pods if _pod_ready(p))
+        healthy = sum(1 for p in pods if _pod_ready(p)
+                      and not p["metadata"].get("deletionTimestamp"))
         spec = pdb["spec"]
-        if "minAvailable" in spec:
+        if "minAvailable" in spec and not str(spec["minAvailable"]).endswith("%"):
+            expected = len(pods)
+            desired = int(spec["minAvailable"])
+        elif "minAvailable" in spec:
+            expected = self._expected_scale(pods)
             desired = _scaled(spec["minAvailable"], expected, up=True)
         else:
+            expected = self._expected_scale(pods)
             desired = expected - _scaled(spec.get("maxUnavailable", 0), expected, up=True)
         return {"observedGeneration": 1, "currentHealthy": healthy,
                 "desiredHealthy": max(desired, 0), "expectedPods": expected,
@@ -781,12 +1359,18 @@ class K8sState:
             except ApiError as e:
                 status, headers = e.code, e.headers
                 body = status_body(e.code, e.reason, e.message, e.details)
-            data = body.data if isinstance(body, _Encoded) else json.dumps(body).encode()
+            if isinstance(body, Watch):
+                data = None
+            else:
+                data = body.data if isinstance(body, _Encoded) else json.dumps(body).encode()
         headers = dict(headers, **{"Content-Type": "application/json",
                                    "Audit-Id": str(uuid.uuid4()),
                                    "Cache-Control": "no-cache, private",
                                    "X-Kubernetes-Pf-Flowschema-Uid": self._secret.hex()[:8]})
-        return Response(status, data, headers)
+        resp = Response(status, data, headers)
+        if isinstance(body, Watch):
+            resp.stream = body          # server.py streams it
+        return resp
 
     def _handle(self, req):
         who = self.authenticate(req)
@@ -818,7 +1402,7 @@ class K8sState:
                 "name": plural, "singularName": kind.lower(), "namespaced": namespaced,
                 "kind": kind, "verbs": _VERBS, "shortNames": short,
                 **({"categories": ["all"]} if plural in ("pods", "daemonsets", "deployments",
-                                                         "replicasets") else {})})
+                                                         "replicasets", "statefulsets") else {})})
         groups[("", "v1")].append({"name": "pods/eviction", "singularName": "",
                                    "namespaced": True, "group": "policy", "version": "v1",
                                    "kind": "Eviction", "verbs": ["create"]})
@@ -892,24 +1476,74 @@ class K8sState:
     def _do_get(self, req, route):
         obj = self._obj(route)
         if self.tables and _wants_table(req):
-            return 200, self._table(req, route["plural"], [obj], {}, time.time()), {}
+            return 200, self._table(req, route["plural"], [obj], {}, self.clock.now()), {}
         return 200, self._view(route["plural"], obj), {}
 
     def _do_watch(self, req, route):
-        raise ApiError(405, "the simulator does not support watch")
+        """?watch=1: a Watch that server.py streams (chunked JSON lines).
+
+        Without resourceVersion (or "0") it starts with ADDED for every
+        matching object; from resourceVersion N it sends the changes after
+        N, or one ERROR event (410 Expired) when N is older than the history
+        kept (watch_history changes; compact()). BOOKMARKs with
+        allowWatchBookmarks every watch_bookmark_seconds (wall); the stream
+        ends after timeoutSeconds or a random time in watch_close_seconds."""
+        rv = req.q("resourceVersion") or "0"
+        try:
+            since = int(rv)
+        except ValueError:
+            raise ApiError(400, 'resourceVersion: Invalid value: "%s": strconv.ParseUint: '
+                           'parsing "%s": invalid syntax' % (rv, rv))
+        watch = Watch(self, req, route)
+        if since == 0:
+            for obj in self._select(req, dict(route, name=None))[0]:
+                watch.offer(self.rv, "ADDED", route["plural"], obj)
+        elif since < self._floor:
+            watch.expire(status_body(410, "Expired", "too old resource version: %d (%d)"
+                                     % (since, self._floor)))
+            return 200, watch, {}
+        else:
+            for rv_, event, plural, obj in self._history:
+                if rv_ > since:
+                    watch.offer(rv_, event, plural, obj)
+        self._watches.add(watch)
+        return 200, watch, {}
+
+    def _watch_line(self, watch, event, plural, obj):
+        if watch.table:
+            body = self._table(watch.req, plural, [obj],
+                               {"resourceVersion": obj["metadata"]["resourceVersion"]},
+                               self.clock.now())
+            if watch.sent_columns:
+                body["columnDefinitions"] = []   # as the API server: the first only
+            watch.sent_columns = True
+        else:
+            body = self._view(plural, obj)
+        return json.dumps({"type": event, "object": body}).encode() + b"\n"
+
+    def _bookmark_line(self, watch):
+        route = _BY_PLURAL[watch.plural]
+        meta = {"resourceVersion": str(self.rv), "creationTimestamp": None}
+        if watch.table:
+            obj = {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
+                   "columnDefinitions": None, "rows": None}
+        else:
+            obj = {"kind": route[3], "apiVersion": "%s/%s" % (route[0], route[1])
+                   if route[0] else route[1], "metadata": meta}
+        return json.dumps({"type": "BOOKMARK", "object": obj}).encode() + b"\n"
 
     def _do_list(self, req, route):
         table = self.tables and _wants_table(req)
         if not self.cache_lists:
             items, meta = self._select(req, route)
-            return 200, self._list_body(req, route, items, meta, table, time.time()), {}
+            return 200, self._list_body(req, route, items, meta, table, self.clock.now()), {}
         key = (self.rv, req.path, req.raw_query, table, req.headers.get("Accept", ""))
         hit = self._list_cache.get(key)
         if hit is None:
             self._list_cache = {k: v for k, v in self._list_cache.items() if k[0] == self.rv}
             hit = self._list_cache[key] = dict(selected=self._select(req, route), ages=None)
         items, meta = hit["selected"]
-        now = time.time()
+        now = self.clock.now()
         # Table cells hold ages: the answer is the same only while they are.
         ages = tuple(_age(o, now) for o in items) if table else ()
         if hit["ages"] != ages:
@@ -993,10 +1627,31 @@ class K8sState:
 
     def _do_delete(self, req, route):
         obj = self._obj(route)
-        if route["plural"] != "pods":
-            raise ApiError(405, "the simulator only deletes pods")
-        if not _dry_run(req):
-            self._delete_pod(obj)
+        if route["plural"] not in ("pods", "nodes"):
+            raise ApiError(405, "the simulator only deletes pods and nodes")
+        try:
+            options = req.json() or {} if req.body else {}
+        except ValueError:
+            raise ApiError(400, "error decoding the DeleteOptions")
+        uid = (options.get("preconditions") or {}).get("uid")
+        if uid and uid != obj["metadata"]["uid"]:
+            raise ApiError(409, "Precondition failed: UID in precondition: %s, UID in object "
+                           "meta: %s" % (uid, obj["metadata"]["uid"]),
+                           details={"name": route["name"], "kind": route["plural"]})
+        grace = req.q("gracePeriodSeconds", options.get("gracePeriodSeconds"))
+        if _dry_run(req) or "All" in (options.get("dryRun") or []):
+            return 200, obj, {}
+        if route["plural"] == "nodes":
+            self.remove_node(route["name"])
+            return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                         "status": "Success", "details": {
+                             "name": route["name"], "kind": "nodes",
+                             "uid": obj["metadata"]["uid"]}}, {}
+        try:
+            grace = None if grace is None else int(grace)
+        except ValueError:
+            raise ApiError(400, "gracePeriodSeconds: Invalid value: %r" % grace)
+        self._terminate(obj, grace, "delete")
         return 200, obj, {}
 
     def _do_update(self, req, route):
@@ -1016,9 +1671,13 @@ class K8sState:
             raise ApiError(400, "name in URL does not match name in Eviction object",
                            details={"name": route["name"], "group": "policy",
                                     "kind": "Eviction"})
-        self._check_pdbs(pod)
-        if not _dry_run(req) and not (body.get("deleteOptions") or {}).get("dryRun"):
-            self._delete_pod(pod)
+        options = body.get("deleteOptions") or {}
+        code, message, details = self.evict(
+            pod["metadata"]["namespace"], pod["metadata"]["name"],
+            grace=options.get("gracePeriodSeconds"),
+            dry_run=_dry_run(req) or "All" in (options.get("dryRun") or []))
+        if code != 201:
+            raise ApiError(code, message, details=details)
         return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {},
                      "status": "Success", "code": 201}, {}
 
@@ -1045,16 +1704,22 @@ class K8sState:
                          kind="SelfSubjectAccessReview", status=status), {}
 
     def _check_pdbs(self, pod):
-        ns = pod["metadata"]["namespace"]
-        labels = pod["metadata"].get("labels", {})
-        pdbs = [p for (pns, _), p in sorted(self.objects["poddisruptionbudgets"].items())
-                if pns == ns and label_selector_of(p["spec"]["selector"])(labels)]
+        """The eviction subresource's admission (ApiError when refused): a
+        pod not running, or already terminating, is let go; two PDBs are a
+        500; an unready pod goes while its budget is healthy; otherwise the
+        PDB must allow a disruption (429 with a DisruptionBudget cause)."""
+        if (pod["status"].get("phase") in ("Pending", "Succeeded", "Failed")
+                or pod["metadata"].get("deletionTimestamp")):
+            return
+        pdbs = self._pdbs_of(pod)
         if len(pdbs) > 1:
             raise ApiError(500, "This pod has more than one PodDisruptionBudget, which the "
                            "eviction subresource does not support.")
-        if not pdbs or not _pod_ready(pod):
+        if not pdbs:
             return
         st = self._pdb_status(pdbs[0])
+        if not _pod_ready(pod) and st["currentHealthy"] >= st["desiredHealthy"] > 0:
+            return
         if st["disruptionsAllowed"] > 0:
             return
         raise ApiError(429, "Cannot evict pod as it would violate the pod's disruption budget.",
@@ -1084,6 +1749,70 @@ class K8sState:
                 "columnDefinitions": [dict(name=n, type=t, format=f, description=n, priority=p)
                                       for n, t, f, p in columns],
                 "rows": rows}
+
+
+class Watch:
+    """One watch request's events, for server.py to stream: attach(wake)
+    (wake() is called, under the state's lock, from any thread, when there
+    is more), take() the bytes to send, bookmark(), close() when done.
+    `duration` is how long (wall seconds) the server keeps it open."""
+
+    def __init__(self, state, req, route):
+        self.state = state
+        self.req = req
+        self.plural = route["plural"]
+        self.ns = route["ns"]
+        self._labels = parse_label_selector(req.q("labelSelector"))
+        self._fields = parse_field_selector(req.q("fieldSelector"), self.plural)
+        self.table = state.tables and _wants_table(req)
+        self.bookmarks = req.q("allowWatchBookmarks") in ("1", "true")
+        self.bookmark_seconds = state.watch_bookmark_seconds
+        timeout = req.q("timeoutSeconds")
+        lo, hi = state.watch_close_seconds
+        self.duration = (float(timeout) if timeout and float(timeout) > 0
+                         else random.uniform(lo, hi))
+        self.sent_columns = False
+        self.finished = False           # nothing more will come (an ERROR was sent)
+        self._lines = []
+        self._wake = None
+
+    def offer(self, rv, event, plural, obj):
+        """Under the state's lock: queue the event if it is this watch's."""
+        if plural != self.plural or self.finished:
+            return
+        meta = obj["metadata"]
+        if self.ns is not None and meta.get("namespace") != self.ns:
+            return
+        if not (self._labels(meta.get("labels", {})) and self._fields(obj)):
+            return
+        self._lines.append(self.state._watch_line(self, event, plural, obj))
+        if self._wake is not None:
+            self._wake()
+
+    def expire(self, status):
+        self._lines.append(json.dumps({"type": "ERROR", "object": status}).encode() + b"\n")
+        self.finished = True
+
+    def attach(self, wake):
+        with self.state.lock:
+            self._wake = wake
+            if self._lines:
+                wake()
+
+    def take(self):
+        with self.state.lock:
+            data, self._lines = b"".join(self._lines), []
+            return data
+
+    def bookmark(self):
+        with self.state.lock:
+            return self.state._bookmark_line(self) if self.bookmarks and not self.finished \
+                else b""
+
+    def close(self):
+        with self.state.lock:
+            self._wake = None
+            self.state._watches.discard(self)
 
 
 class _Encoded:
@@ -1133,6 +1862,14 @@ def _review_from_protobuf(body):
     names = {1: "namespace", 2: "verb", 3: "group", 4: "version", 5: "resource",
              6: "subresource", 7: "name"}
     return {names[n]: v.decode() for n, v in _protobuf_fields(attrs) if n in names}
+
+
+def _template(labels, node_selector, empty_dir, tolerations):
+    spec = {"nodeSelector": dict(node_selector or {}),
+            "volumes": [{"name": "tmp", "emptyDir": {}}] if empty_dir else []}
+    if tolerations:
+        spec["tolerations"] = list(tolerations)
+    return {"metadata": {"labels": dict(labels)}, "spec": spec}
 
 
 def _group(g, v):
@@ -1215,8 +1952,14 @@ def _pod_cells(state, pod, now):
     statuses = pod["status"].get("containerStatuses", [])
     ready = sum(1 for s in statuses if s.get("ready"))
     restarts = sum(s.get("restartCount", 0) for s in statuses)
+    # As kubectl's printer: a waiting container's reason, then Terminating.
+    reason = pod["status"].get("reason") or pod["status"].get("phase", "Unknown")
+    for s in statuses:
+        reason = (s.get("state") or {}).get("waiting", {}).get("reason") or reason
+    if pod["metadata"].get("deletionTimestamp"):
+        reason = "Terminating"
     return [pod["metadata"]["name"], "%d/%d" % (ready, len(pod["spec"]["containers"])),
-            pod["status"].get("phase", "Unknown"), str(restarts), _age(pod, now),
+            reason, str(restarts), _age(pod, now),
             pod["status"].get("podIP", "<none>"), pod["spec"].get("nodeName", "<none>"),
             "<none>", "<none>"]
 
@@ -1230,6 +1973,36 @@ def _pdb_cells(state, pdb, now):
     return [pdb["metadata"]["name"], str(spec.get("minAvailable", "N/A")),
             str(spec.get("maxUnavailable", "N/A")),
             state._pdb_status(pdb)["disruptionsAllowed"], _age(pdb, now)]
+
+
+def _event_cells(state, ev, now):
+    since = human_duration(now - parse_time(ev["lastTimestamp"]))
+    obj = ev["involvedObject"]
+    source = ev.get("source", {}).get("component", "") or ev.get("reportingComponent", "")
+    return [since, ev["type"], ev["reason"], "%s/%s" % (obj["kind"].lower(), obj["name"]),
+            obj.get("fieldPath", ""), source, ev["message"],
+            human_duration(now - parse_time(ev["firstTimestamp"])), ev["count"],
+            ev["metadata"]["name"]]
+
+
+def _tolerates(tolerations, taints):
+    """Whether the tolerations let a pod schedule onto a node with taints
+    (NoSchedule and NoExecute ones count)."""
+    for taint in taints:
+        if taint.get("effect") not in ("NoSchedule", "NoExecute"):
+            continue
+        for tol in tolerations:
+            if tol.get("effect") and tol["effect"] != taint["effect"]:
+                continue
+            if tol.get("operator") == "Exists" and (not tol.get("key")
+                                                    or tol["key"] == taint["key"]):
+                break
+            if (tol.get("key") == taint["key"] and tol.get("operator", "Equal") == "Equal"
+                    and tol.get("value", "") == taint.get("value", "")):
+                break
+        else:
+            return False
+    return True
 
 
 def _generic_cells(state, obj, now):
@@ -1255,5 +2028,10 @@ _TABLES = {
                               ("Max Unavailable", "string", "", 0),
                               ("Allowed Disruptions", "integer", "", 0),
                               ("Age", "string", "", 0)], _pdb_cells),
+    "events": ([("Last Seen", "string", "", 0), ("Type", "string", "", 0),
+                ("Reason", "string", "", 0), ("Object", "string", "", 0),
+                ("Subobject", "string", "", 1), ("Source", "string", "", 1),
+                ("Message", "string", "", 0), ("First Seen", "string", "", 1),
+                ("Count", "string", "", 1), ("Name", "string", "", 1)], _event_cells),
     None: ([("Name", "string", "name", 0), ("Created At", "date", "", 0)], _generic_cells),
 }

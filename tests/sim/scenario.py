@@ -163,6 +163,12 @@ class Cluster:
 class Scenario:
     clusters: list = field(default_factory=list)
     name: str = "custom"
+    # Simulated seconds per wall second (clock.py): 600 runs a simulated
+    # minute in 100 ms. 1 keeps simulated time equal to wall time.
+    time_scale: float = 1.0
+    # Simulated delays of the Kubernetes side (k8s.DEFAULT_DELAYS), e.g.
+    # {"pod_ready": 30, "pod_stop": None}.
+    delays: dict = field(default_factory=dict)
 
     def cluster(self, name):
         for c in self.clusters:

@@ -31,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import k8s
+from .clock import Clock
 from .pki import default_pki
 
 try:
@@ -328,6 +329,20 @@ def _response_bytes(resp, command, close_connection):
     return "\r\n".join(head).encode("latin-1", "strict") + data, close_connection
 
 
+def _stream_head(resp):
+    """The head of a streamed (chunked) answer, as a watch is sent."""
+    reason = BaseHTTPRequestHandler.responses.get(resp.status, ("",))[0]
+    head = ["HTTP/1.1 %d %s" % (resp.status, reason), "Server: " + SERVER_VERSION,
+            "Date: " + formatdate(time.time(), usegmt=True)]
+    head += ["%s: %s" % kv for kv in resp.headers.items()]
+    head += ["Transfer-Encoding: chunked", "\r\n"]
+    return "\r\n".join(head).encode("latin-1", "strict")
+
+
+def _chunk(data):
+    return b"%x\r\n%s\r\n" % (len(data), data) if data else b""
+
+
 def _run(steps, answer):
     """Runs a steps generator, sending it answer(step) for each step."""
     try:
@@ -568,11 +583,50 @@ class _AsyncServer:
             writer.transport.abort()
             return False
         resp, record = outcome
+        if getattr(resp, "stream", None) is not None:
+            record["t"] = time.time()
+            await self._stream(resp, reader, writer)
+            return False
         data, close = _response_bytes(resp, command, _wants_close(headers, version))
         record["t"] = time.time()       # as in _Handler._serve
         writer.write(data)
         await writer.drain()
         return not close
+
+
+    async def _stream(self, resp, reader, writer):
+        """Send a watch (k8s.Watch) as chunked JSON lines until it ends, its
+        time is up (then the last chunk, as an API server closes a watch),
+        or the client goes."""
+        watch = resp.stream
+        more = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        watch.attach(lambda: loop.call_soon_threadsafe(more.set))
+        gone = loop.create_task(reader.read(1))     # EOF: the client hung up
+        try:
+            writer.write(_stream_head(resp))
+            end = loop.time() + watch.duration
+            bookmark_at = loop.time() + watch.bookmark_seconds
+            while not gone.done():
+                writer.write(_chunk(watch.take()))
+                await writer.drain()
+                if watch.finished or loop.time() >= end:
+                    break
+                if loop.time() >= bookmark_at:
+                    writer.write(_chunk(watch.bookmark()))
+                    bookmark_at = loop.time() + watch.bookmark_seconds
+                    continue
+                wake = loop.create_task(more.wait())
+                await asyncio.wait([wake, gone], return_when=asyncio.FIRST_COMPLETED,
+                                   timeout=max(0.0, min(end, bookmark_at) - loop.time()))
+                wake.cancel()
+                more.clear()
+            if not gone.done():
+                writer.write(_chunk(watch.take()) + b"0\r\n\r\n")
+                await writer.drain()
+        finally:
+            watch.close()
+            gone.cancel()
 
 
 _libssl = None
@@ -639,8 +693,11 @@ class Sim:
         self.azure_url = None
         self._servers = []
         self._threads = []
+        # Simulated time for every cluster (clock.py); runs from start().
+        self.clock = Clock(scale=getattr(scenario, "time_scale", 1.0))
         for cluster in self.clusters:
-            cluster.k8s = k8s.K8sState(cluster)
+            cluster.k8s = k8s.K8sState(cluster, clock=self.clock,
+                                       delays=getattr(scenario, "delays", None))
             cluster.k8s.cache_lists = cache_lists   # see K8sState.cache_lists
         self._load_plugins()
 
@@ -780,6 +837,7 @@ class Sim:
             cluster.server_url = api_servers.listen(cluster.name, address, k8s_ctx)
         self._start_server(api_servers)
         write_kubeconfig(self, self.kubeconfig)
+        self.clock.start()
         return self
 
     def serve_azure_plain(self):
@@ -792,6 +850,7 @@ class Sim:
         return url
 
     def stop(self):
+        self.clock.stop()
         # Shut the servers down in parallel: each waits up to a poll interval.
         stoppers = [threading.Thread(target=srv.shutdown) for srv in self._servers]
         for t in stoppers:
