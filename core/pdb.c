@@ -42,9 +42,10 @@ static void parse_requirement(const cJSON *e, struct azl_label_requirement *r)
 	if (!cJSON_IsArray(vals))
 		return;
 	r->values = xcalloc((size_t)cJSON_GetArraySize(vals) + 1, sizeof(*r->values));
-	cJSON_ArrayForEach(v, vals)
+	cJSON_ArrayForEach(v, vals) {
 		if (cJSON_IsString(v))
 			r->values[r->nr_values++] = xstrdup(v->valuestring);
+	}
 }
 
 static void parse_selector(const cJSON *sel, struct azl_label_selector *out)
@@ -57,8 +58,9 @@ static void parse_selector(const cJSON *sel, struct azl_label_selector *out)
 	if (!cJSON_IsArray(exprs))
 		return;
 	out->exprs = xcalloc((size_t)cJSON_GetArraySize(exprs) + 1, sizeof(*out->exprs));
-	cJSON_ArrayForEach(e, exprs)
+	cJSON_ArrayForEach(e, exprs) {
 		parse_requirement(e, &out->exprs[out->nr_exprs++]);
+	}
 }
 
 int azl_pdb_parse(const cJSON *obj, struct azl_pdb *out)

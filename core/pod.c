@@ -49,23 +49,25 @@ const char *azl_kv_get(const struct azl_kv *kv, size_t n, const char *key)
 	return NULL;
 }
 
-/* Allocates room for the elements of a JSON array; their count. */
-static size_t array_room(const cJSON *arr, size_t size, void **out)
+/* The array at path, or NULL; *room gets space for its elements. */
+static const cJSON *array_at(const cJSON *obj, const char *path, size_t size, void **room)
 {
-	int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : 0;
+	const cJSON *arr = azl_json_path(obj, path);
 
-	*out = xcalloc((size_t)n + 1, size);
-	return (size_t)n;
+	if (!cJSON_IsArray(arr))
+		arr = NULL;
+	*room = xcalloc((size_t)(arr ? cJSON_GetArraySize(arr) : 0) + 1, size);
+	return arr;
 }
 
 static void parse_owners(const cJSON *obj, struct azl_pod *pod)
 {
-	const cJSON *refs = azl_json_path(obj, "metadata.ownerReferences"), *r;
+	const cJSON *refs, *r;
 	void *room;
 
-	array_room(refs, sizeof(*pod->owners), &room);
+	refs = array_at(obj, "metadata.ownerReferences", sizeof(*pod->owners), &room);
 	pod->owners = room;
-	cJSON_ArrayForEach(r, (cJSON_IsArray(refs) ? refs : NULL)) {
+	cJSON_ArrayForEach(r, refs) {
 		struct azl_owner_ref *o = &pod->owners[pod->nr_owners++];
 
 		o->api_version = dup_str(r, "apiVersion");
@@ -98,12 +100,12 @@ static enum azl_volume_kind volume_kind(const cJSON *v)
 
 static void parse_volumes(const cJSON *obj, struct azl_pod *pod)
 {
-	const cJSON *vols = azl_json_path(obj, "spec.volumes"), *v;
+	const cJSON *vols, *v;
 	void *room;
 
-	array_room(vols, sizeof(*pod->volumes), &room);
+	vols = array_at(obj, "spec.volumes", sizeof(*pod->volumes), &room);
 	pod->volumes = room;
-	cJSON_ArrayForEach(v, (cJSON_IsArray(vols) ? vols : NULL)) {
+	cJSON_ArrayForEach(v, vols) {
 		pod->volumes[pod->nr_volumes].name = dup_str(v, "name");
 		pod->volumes[pod->nr_volumes++].kind = volume_kind(v);
 	}
@@ -111,12 +113,12 @@ static void parse_volumes(const cJSON *obj, struct azl_pod *pod)
 
 static void parse_conditions(const cJSON *obj, struct azl_pod *pod)
 {
-	const cJSON *conds = azl_json_path(obj, "status.conditions"), *c;
+	const cJSON *conds, *c;
 	void *room;
 
-	array_room(conds, sizeof(*pod->conditions), &room);
+	conds = array_at(obj, "status.conditions", sizeof(*pod->conditions), &room);
 	pod->conditions = room;
-	cJSON_ArrayForEach(c, (cJSON_IsArray(conds) ? conds : NULL)) {
+	cJSON_ArrayForEach(c, conds) {
 		struct azl_pod_condition *pc = &pod->conditions[pod->nr_conditions++];
 
 		pc->type = dup_str(c, "type");
