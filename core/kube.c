@@ -256,6 +256,7 @@ struct call {
 	size_t body_len;
 	const char *accept;          /* NULL: application/json */
 	struct azl_retry *retry;     /* NULL: GETs under the client's */
+	const struct azl_http_stream *stream;  /* a 2xx body goes there */
 };
 
 static int send_once(struct azl_kube *kube, const struct call *c,
@@ -283,7 +284,8 @@ static int send_once(struct azl_kube *kube, const struct call *c,
 	strbuf_addf(&url, "%s%s", kube->base.buf, c->path);
 	req.url = url.buf;
 	req.headers = headers;
-	rc = azl_http_do(kube->http, &req, resp);
+	rc = c->stream ? azl_http_do_stream(kube->http, &req, resp, c->stream)
+		       : azl_http_do(kube->http, &req, resp);
 out:
 	azl_secret_wipe(&auth);
 	strbuf_release(&url);
@@ -528,7 +530,7 @@ int azl_kube_do(struct azl_kube *kube, const struct azl_kube_request *req,
 		struct azl_kube_result *res)
 {
 	struct call c = { req->method, req->path, req->content_type, req->body, req->body_len,
-			  req->accept, req->retry };
+			  req->accept, req->retry, NULL };
 
 	return perform(kube, &c, res);
 }
@@ -563,7 +565,7 @@ int azl_kube_delete(struct azl_kube *kube, const char *path,
 {
 	cJSON *opts = azl_kube_delete_options_json(o);
 	char *text = azl_json_print(opts, 0);
-	struct call c = { "DELETE", path, "application/json", text, strlen(text), NULL, NULL };
+	struct call c = { "DELETE", path, "application/json", text, strlen(text), NULL, NULL, NULL };
 	int rc = perform(kube, &c, res);
 
 	free(text);
@@ -573,7 +575,7 @@ int azl_kube_delete(struct azl_kube *kube, const char *path,
 
 int azl_kube_get(struct azl_kube *kube, const char *path, cJSON **out)
 {
-	struct call c = { "GET", path, NULL, NULL, 0, NULL, NULL };
+	struct call c = { "GET", path, NULL, NULL, 0, NULL, NULL, NULL };
 	long status;
 
 	*out = NULL;
@@ -635,7 +637,7 @@ static int list_pages(struct azl_kube *kube, const struct listing *l)
 	int rc = 0;
 
 	do {
-		struct call c = { "GET", NULL, NULL, NULL, 0, l->accept, NULL };
+		struct call c = { "GET", NULL, NULL, NULL, 0, l->accept, NULL, NULL };
 		cJSON *page = NULL;
 		long status;
 
@@ -725,7 +727,7 @@ int azl_kube_patch(struct azl_kube *kube, const char *path,
 	struct call c = { "PATCH", path,
 			  type == AZL_PATCH_STRATEGIC ? "application/strategic-merge-patch+json"
 						      : "application/merge-patch+json",
-			  body, strlen(body), NULL, NULL };
+			  body, strlen(body), NULL, NULL, NULL };
 	long status;
 
 	if (out)
@@ -737,7 +739,7 @@ int azl_kube_create(struct azl_kube *kube, const char *path,
 		    const cJSON *body, cJSON **out)
 {
 	char *text = azl_json_print(body, 0);
-	struct call c = { "POST", path, "application/json", text, 0, NULL, NULL };
+	struct call c = { "POST", path, "application/json", text, 0, NULL, NULL, NULL };
 	long status;
 	int rc;
 
@@ -752,34 +754,15 @@ int azl_kube_create(struct azl_kube *kube, const char *path,
 int azl_kube_stream(struct azl_kube *kube, const char *path,
 		    const struct azl_http_stream *s, struct azl_kube_result *res)
 {
-	struct strbuf url = STRBUF_INIT, auth = STRBUF_INIT;
 	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
-	struct call c = { "GET", path, NULL, NULL, 0, NULL, NULL };
-	const char *headers[3] = { "Accept: application/json", NULL, NULL };
-	struct azl_http_request req = { "GET", NULL, headers, NULL, 0 };
-	int refreshed = 0, rc;
+	struct call c = { "GET", path, NULL, NULL, 0, NULL, NULL, s };
+	int rc;
 
 	azl_kube_result_release(res);
-	strbuf_addf(&url, "%s%s", kube->base.buf, path);
-	req.url = url.buf;
-	for (;;) {
-		strbuf_reset(&auth);
-		rc = authorization(kube, &auth);
-		if (rc)
-			break;
-		headers[1] = auth.len ? auth.buf : NULL;
-		rc = azl_http_do_stream(kube->http, &req, &resp, s);
-		if (rc || resp.status != 401 || auth_kind(kube) != AUTH_EXEC || refreshed++)
-			break;
-		rc = ensure_exec_credential(kube, 1);
-		if (rc)
-			break;
-	}
+	rc = send(kube, &c, &resp);
 	res->status = resp.status;
 	if (!rc && (resp.status < 200 || resp.status > 299))
 		rc = answer(kube, &c, &resp, res);
-	azl_secret_wipe(&auth);
 	azl_http_response_release(&resp);
-	strbuf_release(&url);
 	return rc;
 }

@@ -403,7 +403,7 @@ static int after_failure(struct azl_watch *w, struct azl_retry_state *st)
 int azl_watch_run(struct azl_watch *w)
 {
 	struct azl_retry_state st;
-	int need_list = !w->rv.len, rc;
+	int need_list = !w->rv.len, gone = 0, rc;
 
 	w->stopped = 0;
 	w->deadline = w->timeout_ms > 0 ? monotonic_ms() + w->timeout_ms : 0;
@@ -416,7 +416,9 @@ int azl_watch_run(struct azl_watch *w)
 		if (w->stopped)
 			return 0;
 		if (!rc) {
-			azl_retry_begin(w->retry, &st);
+			/* a stream that ran counts as progress; a list alone does not */
+			if (!need_list)
+				azl_retry_begin(w->retry, &st);
 			need_list = 0;
 			continue;
 		}
@@ -426,6 +428,10 @@ int azl_watch_run(struct azl_watch *w)
 			azl_logf(4, "%s; listing again", azl_error_message());
 			w->stats.relists_gone++;
 			need_list = 1;
+			/* a server that is gone again at once is failing, not moving on */
+			gone = w->progressed ? 1 : gone + 1;
+			if (gone > 1 && (rc = after_failure(w, &st)))
+				return rc;
 			continue;
 		}
 		if (!transient(rc))

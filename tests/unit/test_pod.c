@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "kubeserver.h"
 #include "pdb.h"
 #include "pod.h"
 
@@ -150,6 +151,59 @@ static void test_pdb_int_empty_selector_and_bad_value(void **state)
 	cJSON_Delete(podj);
 }
 
+/* Pods of node n1 in two pages; PDBs of namespace shop. */
+static int handle(int fd, const struct ks_request *r)
+{
+	const char *t = r->target;
+
+	if (!strcmp(t, "/api/v1/pods?limit=500&fieldSelector=spec.nodeName%3Dn1&labelSelector=app%3Dweb")) {
+		ks_reply(fd, 200, NULL, "{\"kind\":\"PodList\",\"metadata\":{\"continue\":\"c2\"},"
+			 "\"items\":[{\"metadata\":{\"name\":\"a\",\"namespace\":\"shop\"}}]}");
+	} else if (strstr(t, "/api/v1/pods?limit=500&continue=c2&fieldSelector=spec.nodeName%3Dn1")) {
+		ks_reply(fd, 200, NULL, "{\"kind\":\"PodList\",\"metadata\":{},\"items\":["
+			 "{\"metadata\":{\"name\":\"b\",\"namespace\":\"kube-system\"}}]}");
+	} else if (!strcmp(t, "/apis/policy/v1/namespaces/shop/poddisruptionbudgets?limit=500")) {
+		ks_reply(fd, 200, NULL, "{\"kind\":\"PodDisruptionBudgetList\",\"metadata\":{},"
+			 "\"items\":[{\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"},"
+			 "\"spec\":{\"maxUnavailable\":\"25%\"},\"status\":{\"disruptionsAllowed\":1}}]}");
+	} else {
+		ks_reply(fd, 404, NULL, "{}");
+	}
+	return 1;
+}
+
+static int collect(const struct azl_pod *pod, void *ctx)
+{
+	strbuf_addf(ctx, "%s/%s\n", pod->namespace_, pod->name);
+	return 0;
+}
+
+static void test_pods_on_a_node_and_pdbs_of_a_namespace(void **state)
+{
+	struct ks_client c;
+	struct strbuf names = STRBUF_INIT;
+	struct azl_pdb_list pdbs;
+	int port = ks_start(handle);
+
+	(void)state;
+	assert_true(port > 0);
+	ks_open(&c, port);
+	assert_int_equal(azl_pod_list_on_node(c.kube, "n1", "app=web", 0, collect, &names), 0);
+	assert_string_equal(names.buf, "shop/a\nkube-system/b\n");
+	assert_int_equal(azl_pod_list_on_node(c.kube, "n2", NULL, 0, collect, &names),
+			 AZL_ENOTFOUND);
+	assert_non_null(strstr(azl_error_message(), "pods on node n2: "));
+	assert_int_equal(azl_pdb_list(c.kube, "shop", &pdbs), 0);
+	assert_int_equal(pdbs.nr, 1);
+	assert_string_equal(pdbs.items[0].name, "web");
+	assert_true(pdbs.items[0].max_unavailable.percent);
+	assert_int_equal(pdbs.items[0].max_unavailable.value, 25);
+	assert_int_equal(pdbs.items[0].disruptions_allowed, 1);
+	azl_pdb_list_release(&pdbs);
+	strbuf_release(&names);
+	ks_close(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_pod_defaults_and_errors),
 		cmocka_unit_test(test_pdb_spec_status_and_selection),
 		cmocka_unit_test(test_pdb_int_empty_selector_and_bad_value),
+		cmocka_unit_test(test_pods_on_a_node_and_pdbs_of_a_namespace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

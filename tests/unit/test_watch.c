@@ -117,6 +117,19 @@ static int handle(int fd, const struct ks_request *r)
 		strbuf_release(&sb);
 		return 1;
 	}
+	/* expired: every watch is gone at once, however fresh the list */
+	if (strstr(t, "/api/v1/expired?watch=1")) {
+		ks_stream_start(fd);
+		ks_chunk(fd, "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,"
+			 "\"reason\":\"Expired\",\"message\":\"too old resource version\"}}\n");
+		ks_stream_end(fd);
+		return 1;
+	}
+	if (!strncmp(t, "/api/v1/expired?limit=500", 25)) {
+		ks_reply(fd, 200, NULL, "{\"kind\":\"List\",\"metadata\":{\"resourceVersion\":\"60\"},"
+			 "\"items\":[]}");
+		return 1;
+	}
 	/* quiet: a stream where nothing happens */
 	if (strstr(t, "/api/v1/quiet?watch=1")) {
 		ks_stream_start(fd);
@@ -273,6 +286,19 @@ static void test_gives_up_when_every_attempt_fails(void **state)
 	strbuf_release(&l.lines);
 }
 
+static void test_gone_again_and_again_is_a_failure(void **state)
+{
+	struct log l;
+	struct azl_watch_stats st;
+
+	(void)state;
+	assert_int_equal(run_watch("/api/v1/expired", "9", 0, &l, &st, 0), AZL_EGONE);
+	assert_non_null(strstr(azl_error_message(), "watch of expired gave up after 3 failed "
+			       "attempts in a row: watch of expired: too old resource version"));
+	assert_int_equal(st.lists, 3);
+	strbuf_release(&l.lines);
+}
+
 static void test_forbidden_ends_the_watch(void **state)
 {
 	struct log l;
@@ -334,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_relists_after_a_gone_event),
 		cmocka_unit_test(test_relists_after_http_410),
 		cmocka_unit_test(test_gives_up_when_every_attempt_fails),
+		cmocka_unit_test(test_gone_again_and_again_is_a_failure),
 		cmocka_unit_test(test_forbidden_ends_the_watch),
 		cmocka_unit_test(test_deadline_ends_a_quiet_watch),
 		cmocka_unit_test(test_cancel_from_another_thread),
