@@ -1164,6 +1164,7 @@ int azl_http_do_stream(struct azl_http *http, const struct azl_http_request *req
 		/* the caller's own stop, not a transport failure */
 		http->requests++;
 		curl_easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, &resp->status);
+		trace_response(&x, 0);
 		rc = x.stream_rc;
 	} else {
 		rc = xfer_finish(http, &x, cc);

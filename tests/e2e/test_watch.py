@@ -86,6 +86,35 @@ def test_watch_reconnects_and_relists_after_gone(sim, env, bin_path):
                            for q in streams)
 
 
+def test_watch_at_v9_keeps_the_token_out(sim, env, bin_path):
+    k8s = sim.cluster(CLUSTER).k8s
+    token = "tok-watch-4d1e9b"
+    k8s.tokens[token] = "erin"
+    node = k8s.nodes()[0]["metadata"]["name"]
+    proc = subprocess.Popen([bin_path, "__watch", "nodes", "--stop-after", "1", "--token", token,
+                             "-v=9"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    lines, seen = queue.Queue(), []
+    threading.Thread(target=_reader, args=(proc.stdout, lines), daemon=True).start()
+    try:
+        _wait_for(lines, seen, r"^SYNCED - \d+$")
+        _until(lambda: any(r["query"].get("watch") == ["1"] and r["auth"] == "token:erin"
+                           for r in sim.find(server=CLUSTER, method="GET",
+                                             path_prefix="/api/v1/nodes")) or
+               proc.poll() is not None)
+        k8s.label_node(node, "azl-watch", "secret-test")
+        _wait_for(lines, seen, r"^STATS ")
+        stderr = proc.stderr.read()
+        assert proc.wait(timeout=30) == 0, stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "Authorization: Bearer <redacted>" in stderr
+    assert "watch=1" in stderr
+    assert token not in stderr and token not in "\n".join(seen)
+
+
 def test_watch_command_is_hidden(run):
     assert "__watch" not in run("--help").stdout
     assert "__watch" not in run("__complete", "").stdout
