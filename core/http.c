@@ -70,6 +70,8 @@ struct xfer {
 	struct strbuf url;        /* as sent (host rewritten for tls-server-name) */
 	struct strbuf origin;     /* "https://host:port" of the real server */
 	struct strbuf host;       /* its host name or address, for messages */
+	const struct azl_http_stream *stream;  /* or NULL */
+	int stream_rc;            /* what stopped the stream, or 0 */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -388,9 +390,30 @@ out:
 static size_t on_body(char *data, size_t size, size_t n, void *userdata)
 {
 	struct xfer *x = userdata;
+	long status = 0;
 
+	if (x->stream) {
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status <= 299) {
+			x->stream_rc = x->stream->on_data(data, size * n, x->stream->ctx);
+			/* a short count makes libcurl end the transfer */
+			return x->stream_rc ? 0 : size * n;
+		}
+	}
 	strbuf_add(&x->resp->body, data, size * n);
 	return size * n;
+}
+
+/* libcurl calls this about once a second even while no data moves. */
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct xfer *x = userdata;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	if (!x->stream_rc)
+		x->stream_rc = x->stream->should_stop(x->stream->ctx);
+	return x->stream_rc != 0;
 }
 
 /* Keeps only the last response's headers: a status line starts afresh
@@ -1112,6 +1135,41 @@ int azl_http_do(struct azl_http *http, const struct azl_http_request *req,
 	rc = xfer_setup(http, &x, req, resp);
 	if (!rc)
 		rc = xfer_finish(http, &x, curl_easy_perform(x.easy));
+	xfer_release(&x);
+	return rc;
+}
+
+int azl_http_do_stream(struct azl_http *http, const struct azl_http_request *req,
+		       struct azl_http_response *resp, const struct azl_http_stream *s)
+{
+	struct xfer x;
+	CURLcode cc;
+	int rc;
+
+	if (http->pump)
+		return azl_error_set(AZL_EINVALID, "%s %s: a concurrent HTTP client cannot stream",
+				     req->method, req->url);
+	xfer_init(&x, http->easy);
+	rc = xfer_setup(http, &x, req, resp);
+	if (rc)
+		goto out;
+	x.stream = s;
+	if (s->should_stop) {
+		curl_easy_setopt(x.easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(x.easy, CURLOPT_XFERINFODATA, &x);
+		curl_easy_setopt(x.easy, CURLOPT_NOPROGRESS, 0L);
+	}
+	cc = curl_easy_perform(x.easy);
+	if (x.stream_rc) {
+		/* the caller's own stop, not a transport failure */
+		http->requests++;
+		curl_easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, &resp->status);
+		trace_response(&x, 0);
+		rc = x.stream_rc;
+	} else {
+		rc = xfer_finish(http, &x, cc);
+	}
+out:
 	xfer_release(&x);
 	return rc;
 }

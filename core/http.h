@@ -81,6 +81,23 @@ int azl_http_do_many(struct azl_http *http, const struct azl_http_request *reqs,
 		     struct azl_http_response *resps, int *results,
 		     struct strbuf *errors, size_t n, int max_parallel);
 
+/* A response read as it arrives (a Kubernetes watch). on_data gets the
+ * body of a 2xx answer in pieces as they come (any other answer is
+ * collected in resp->body as usual); should_stop, unless NULL, is polled
+ * at least once a second, also while nothing arrives. A non-zero return
+ * from either (having set the error) ends the transfer and is what
+ * azl_http_do_stream() returns. */
+struct azl_http_stream {
+	int (*on_data)(const char *data, size_t len, void *ctx);
+	int (*should_stop)(void *ctx);
+	void *ctx;
+};
+
+/* As azl_http_do(), streaming the body through s. A client made with
+ * concurrent cannot stream (AZL_EINVALID). */
+int azl_http_do_stream(struct azl_http *http, const struct azl_http_request *req,
+		       struct azl_http_response *resp, const struct azl_http_stream *s);
+
 /* Starts a HEAD request to url in the background and returns: the TLS
  * handshake with its server overlaps with what the caller does meanwhile
  * (such as fetching the token the server wants), and the first requests

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "error.h"
 #include "execcred.h"
@@ -11,6 +10,7 @@
 #include "json.h"
 #include "log.h"
 #include "redact.h"
+#include "retry.h"
 #include "version.h"
 #include "wrapper.h"
 
@@ -19,8 +19,9 @@
 #define CONNECT_TIMEOUT_MS 30000L
 /* client-go retries 429/5xx answers that carry Retry-After, up to 10 times;
  * a CLI waits less */
-#define MAX_RETRY_AFTER 5
-#define MAX_RETRY_AFTER_S 10L
+#define DEFAULT_ATTEMPTS 6
+#define DEFAULT_RETRY_BUDGET_MS 60000L
+#define MAX_RETRY_AFTER_MS 10000L
 
 struct azl_kube {
 	const struct azl_rest_config *cfg;
@@ -31,7 +32,7 @@ struct azl_kube {
 	struct azl_credential cred;  /* from the exec plugin, once it ran */
 	int have_cred;
 	struct strbuf http_cert;     /* exec client cert the http client uses */
-	int stdin_is_tty;
+	struct azl_retry *own_retry, *retry;  /* retry: own_retry or the caller's */
 };
 
 /* How a request authenticates, for messages. */
@@ -95,6 +96,18 @@ static int build_http(struct azl_kube *kube, const struct strbuf *cert,
 	return 0;
 }
 
+static int default_retry(struct azl_kube *kube)
+{
+	struct azl_retry_options ro = { 0 };
+	int rc;
+
+	ro.max_attempts = DEFAULT_ATTEMPTS;
+	ro.budget_ms = DEFAULT_RETRY_BUDGET_MS;
+	rc = azl_retry_new(&kube->own_retry, &ro);
+	kube->retry = kube->own_retry;
+	return rc;
+}
+
 int azl_kube_new(struct azl_kube **out, const struct azl_rest_config *cfg)
 {
 	struct azl_kube *kube = xcalloc(1, sizeof(*kube));
@@ -113,8 +126,6 @@ int azl_kube_new(struct azl_kube **out, const struct azl_rest_config *cfg)
 	strbuf_addf(&kube->user_agent, "kubectl-azlinux/%s", azl_version_string());
 	if (cfg->token)
 		strbuf_addstr(&kube->token, cfg->token);
-	/* client-go gives an exec plugin the terminal only when stdin is one */
-	kube->stdin_is_tty = isatty(STDIN_FILENO);
 	if (!kube->base.len) {
 		azl_kube_free(kube);
 		return azl_error_set(AZL_EINVALID,
@@ -123,6 +134,8 @@ int azl_kube_new(struct azl_kube **out, const struct azl_rest_config *cfg)
 				     cfg->source_file ? cfg->source_file : "the kubeconfig");
 	}
 	rc = build_http(kube, &none, &none);
+	if (!rc)
+		rc = default_retry(kube);
 	if (rc) {
 		azl_kube_free(kube);
 		return rc;
@@ -131,11 +144,17 @@ int azl_kube_new(struct azl_kube **out, const struct azl_rest_config *cfg)
 	return 0;
 }
 
+void azl_kube_set_retry(struct azl_kube *kube, struct azl_retry *retry)
+{
+	kube->retry = retry ? retry : kube->own_retry;
+}
+
 void azl_kube_free(struct azl_kube *kube)
 {
 	if (!kube)
 		return;
 	azl_http_free(kube->http);
+	azl_retry_free(kube->own_retry);
 	if (kube->have_cred)
 		azl_credential_release(&kube->cred);
 	strbuf_release(&kube->base);
@@ -182,7 +201,7 @@ static int ensure_exec_credential(struct azl_kube *kube, int force)
 	if (kube->have_cred)
 		azl_credential_release(&kube->cred);
 	kube->have_cred = 0;
-	rc = azl_execcred_run(kube->cfg, kube->stdin_is_tty, &kube->cred);
+	rc = azl_execcred_run(kube->cfg, kube->cfg->stdin_is_terminal, &kube->cred);
 	if (rc)
 		return rc;
 	kube->have_cred = 1;
@@ -236,6 +255,8 @@ struct call {
 	const char *body;
 	size_t body_len;
 	const char *accept;          /* NULL: application/json */
+	struct azl_retry *retry;     /* NULL: GETs under the client's */
+	const struct azl_http_stream *stream;  /* a 2xx body goes there */
 };
 
 static int send_once(struct azl_kube *kube, const struct call *c,
@@ -263,7 +284,8 @@ static int send_once(struct azl_kube *kube, const struct call *c,
 	strbuf_addf(&url, "%s%s", kube->base.buf, c->path);
 	req.url = url.buf;
 	req.headers = headers;
-	rc = azl_http_do(kube->http, &req, resp);
+	rc = c->stream ? azl_http_do_stream(kube->http, &req, resp, c->stream)
+		       : azl_http_do(kube->http, &req, resp);
 out:
 	azl_secret_wipe(&auth);
 	strbuf_release(&url);
@@ -272,68 +294,32 @@ out:
 	return rc;
 }
 
-/* Seconds from a Retry-After header of a 429/5xx answer; 0 when it should
- * not be retried. */
+/* Milliseconds from a Retry-After header of a 429/5xx answer; -1 when
+ * absent or unreadable. */
 static long retry_after(const struct azl_http_response *resp)
 {
 	struct strbuf v = STRBUF_INIT;
-	long s = 0;
+	long ms = -1;
 
 	if ((resp->status == 429 || resp->status >= 500) &&
-	    azl_http_response_header(resp, "Retry-After", &v)) {
-		char *end;
-		s = strtol(v.buf, &end, 10);
-		if (end == v.buf || *end || s < 0)
-			s = 0;
-		else if (s < 1)
-			s = 1;
-	}
+	    azl_http_response_header(resp, "Retry-After", &v))
+		ms = azl_retry_after_parse(v.buf, time(NULL));
 	strbuf_release(&v);
-	return s > MAX_RETRY_AFTER_S ? MAX_RETRY_AFTER_S : s;
+	return ms;
 }
 
-/* Sends a request, refreshing an exec credential once on 401 and honouring
- * Retry-After a few times. Any HTTP status returns 0. */
+/* Sends a request, refreshing an exec credential once on 401. Any HTTP
+ * status returns 0. */
 static int send(struct azl_kube *kube, const struct call *c,
 		struct azl_http_response *resp)
 {
-	int refreshed = 0, retries = 0, rc;
+	int rc = send_once(kube, c, resp);
 
-	for (;;) {
-		long wait;
-
-		rc = send_once(kube, c, resp);
-		if (rc)
-			return rc;
-		if (resp->status == 401 && auth_kind(kube) == AUTH_EXEC && !refreshed) {
-			azl_logf(4, "%s %s: 401 Unauthorized, running the exec plugin again",
-				 c->method, c->path);
-			rc = ensure_exec_credential(kube, 1);
-			if (rc)
-				return rc;
-			refreshed = 1;
-			continue;
-		}
-		wait = retry_after(resp);
-		if (!wait || retries++ >= MAX_RETRY_AFTER)
-			return 0;
-		azl_logf(4, "%s %s: HTTP %ld, retrying in %ld s (Retry-After)",
-			 c->method, c->path, resp->status, wait);
-		sleep((unsigned int)wait);
-	}
-}
-
-static int code_for_status(long status)
-{
-	switch (status) {
-	case 400: case 422: return AZL_EINVALID;
-	case 401: return AZL_EAUTH;
-	case 403: return AZL_EFORBIDDEN;
-	case 404: return AZL_ENOTFOUND;
-	case 409: case 410: case 412: return AZL_ECONFLICT;
-	case 429: return AZL_ETHROTTLED;
-	default: return status >= 500 ? AZL_ESERVER : AZL_ERROR;
-	}
+	if (rc || resp->status != 401 || auth_kind(kube) != AUTH_EXEC)
+		return rc;
+	azl_logf(4, "%s %s: 401 Unauthorized, running the exec plugin again", c->method, c->path);
+	rc = ensure_exec_credential(kube, 1);
+	return rc ? rc : send_once(kube, c, resp);
 }
 
 static const char *auth_advice(const struct azl_kube *kube)
@@ -390,55 +376,206 @@ static int not_found(const struct call *c)
 			     c->method, (int)len, c->path);
 }
 
-/* One line for a non-2xx answer: the metav1.Status message, as kubectl
- * prints it, or a description of what came back. */
+void azl_kube_result_release(struct azl_kube_result *res)
+{
+	if (!res)
+		return;
+	for (size_t i = 0; i < res->nr_causes; i++) {
+		free(res->causes[i].type);
+		free(res->causes[i].message);
+		free(res->causes[i].field);
+	}
+	free(res->causes);
+	strbuf_release(&res->reason);
+	strbuf_release(&res->message);
+	cJSON_Delete(res->body);
+	*res = (struct azl_kube_result)AZL_KUBE_RESULT_INIT;
+}
+
+int azl_kube_result_has_cause(const struct azl_kube_result *res, const char *type)
+{
+	for (size_t i = 0; i < res->nr_causes; i++)
+		if (!strcmp(res->causes[i].type, type))
+			return 1;
+	return 0;
+}
+
+/* Copies a metav1.Status's reason, message and details into res. */
+static void take_status(struct azl_kube_result *res, const cJSON *st)
+{
+	const cJSON *causes = azl_json_path(st, "details.causes"), *c;
+
+	strbuf_addstr(&res->reason, azl_json_str(st, "reason", ""));
+	strbuf_addstr(&res->message, azl_json_str(st, "message", ""));
+	if (res->retry_after_ms < 0 && azl_json_path(st, "details.retryAfterSeconds"))
+		res->retry_after_ms = azl_json_int(st, "details.retryAfterSeconds", -1) * 1000L;
+	if (!cJSON_IsArray(causes))
+		return;
+	res->causes = xcalloc((size_t)cJSON_GetArraySize(causes) + 1, sizeof(*res->causes));
+	cJSON_ArrayForEach(c, causes) {
+		struct azl_kube_cause *out = &res->causes[res->nr_causes++];
+
+		out->type = xstrdup(azl_json_str(c, "reason", ""));
+		out->message = xstrdup(azl_json_str(c, "message", ""));
+		out->field = xstrdup(azl_json_str(c, "field", ""));
+	}
+}
+
+/* Fills res from a non-2xx answer and sets the one-line error: the
+ * metav1.Status message, as kubectl prints it, or a description of what
+ * came back. */
 static int status_error(const struct azl_kube *kube, const struct call *c,
-			const struct azl_http_response *resp)
+			const struct azl_http_response *resp, struct azl_kube_result *res)
 {
 	cJSON *st = cJSON_ParseWithLength(resp->body.buf, resp->body.len);
-	const char *msg = NULL;
 	int rc;
 
 	if (st && !strcmp(azl_json_str(st, "kind", ""), "Status"))
-		msg = azl_json_str(st, "message", NULL);
+		take_status(res, st);
 	if (resp->status == 401)
 		rc = unauthorized(kube);
-	else if (msg && *msg)
-		rc = azl_error_set(code_for_status(resp->status), "%s", msg);
+	else if (res->message.len)
+		rc = azl_error_set(azl_retry_status_code(resp->status, res->reason.buf), "%s",
+				   res->message.buf);
 	else if (resp->status == 404)
 		rc = not_found(c);
 	else
-		rc = azl_error_set(code_for_status(resp->status),
+		rc = azl_error_set(azl_retry_status_code(resp->status, res->reason.buf),
 				   "the server at %s returned HTTP %ld for %s %.*s", kube->base.buf,
 				   resp->status, c->method, (int)strcspn(c->path, "?"), c->path);
 	cJSON_Delete(st);
 	return rc;
 }
 
-/* Sends c; on 2xx parses the body into *out (when out is not NULL). */
-static int call(struct azl_kube *kube, const struct call *c, cJSON **out,
-		long *status)
+/* The outcome of one answer: 0 for a 2xx (its JSON in res->body), else
+ * the status's error. */
+static int answer(struct azl_kube *kube, const struct call *c,
+		  const struct azl_http_response *resp, struct azl_kube_result *res)
+{
+	res->status = resp->status;
+	res->retry_after_ms = retry_after(resp);
+	if (resp->status < 200 || resp->status > 299)
+		return status_error(kube, c, resp, res);
+	if (!resp->body.len)
+		return 0;
+	res->body = cJSON_ParseWithLength(resp->body.buf, resp->body.len);
+	if (!res->body)
+		return azl_error_set(AZL_EINVALID, "the server at %s returned invalid JSON for %s %.*s",
+				     kube->base.buf, c->method, (int)strcspn(c->path, "?"), c->path);
+	return 0;
+}
+
+/* Whether a failed answer is worth sending again: one the server asked
+ * to repeat later (Retry-After), of a read or of a request that names
+ * its policy. */
+static int should_retry(const struct call *c, const struct azl_kube_result *res)
+{
+	return (c->retry || !strcmp(c->method, "GET")) && res->retry_after_ms >= 0 &&
+	       (res->status == 429 || azl_retry_status_is_transient(res->status));
+}
+
+/* Sends c and fills res, trying again under the policy when it should. */
+static int perform(struct azl_kube *kube, const struct call *c, struct azl_kube_result *res)
 {
 	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
-	int rc = send(kube, c, &resp);
+	struct azl_retry *policy = c->retry ? c->retry : kube->retry;
+	struct azl_retry_state st;
+	int rc;
 
-	*status = resp.status;
-	if (!rc && (resp.status < 200 || resp.status > 299))
-		rc = status_error(kube, c, &resp);
-	if (!rc && out) {
-		*out = cJSON_ParseWithLength(resp.body.buf, resp.body.len);
-		if (!*out)
-			rc = azl_error_set(AZL_EINVALID,
-					   "the server at %s returned invalid JSON for %s %.*s",
-					   kube->base.buf, c->method, (int)strcspn(c->path, "?"), c->path);
+	azl_retry_begin(policy, &st);
+	for (;;) {
+		long wait;
+
+		azl_kube_result_release(res);
+		rc = send(kube, c, &resp);
+		if (!rc)
+			rc = answer(kube, c, &resp, res);
+		if (!rc || !should_retry(c, res))
+			break;
+		wait = res->retry_after_ms < MAX_RETRY_AFTER_MS ? res->retry_after_ms : MAX_RETRY_AFTER_MS;
+		if (azl_retry_next(policy, &st, wait, &wait))
+			break;
+		azl_logf(4, "%s %s: HTTP %ld, retrying in %ld ms (Retry-After)",
+			 c->method, c->path, res->status, wait);
+		if (azl_retry_wait(policy, wait)) {
+			rc = azl_error_prefix("%s %.*s", c->method, (int)strcspn(c->path, "?"), c->path);
+			break;
+		}
 	}
 	azl_http_response_release(&resp);
 	return rc;
 }
 
+/* Sends c; on 2xx hands the body to *out (when out is not NULL). */
+static int call(struct azl_kube *kube, const struct call *c, cJSON **out,
+		long *status)
+{
+	struct azl_kube_result res = AZL_KUBE_RESULT_INIT;
+	int rc = perform(kube, c, &res);
+
+	*status = res.status;
+	if (!rc && out) {
+		*out = res.body;
+		res.body = NULL;
+		if (!*out)
+			rc = azl_error_set(AZL_EINVALID,
+					   "the server at %s returned an empty body for %s %.*s",
+					   kube->base.buf, c->method, (int)strcspn(c->path, "?"), c->path);
+	}
+	azl_kube_result_release(&res);
+	return rc;
+}
+
+int azl_kube_do(struct azl_kube *kube, const struct azl_kube_request *req,
+		struct azl_kube_result *res)
+{
+	struct call c = { req->method, req->path, req->content_type, req->body, req->body_len,
+			  req->accept, req->retry, NULL };
+
+	return perform(kube, &c, res);
+}
+
+cJSON *azl_kube_delete_options_json(const struct azl_kube_delete_options *o)
+{
+	static const struct azl_kube_delete_options defaults = AZL_KUBE_DELETE_OPTIONS_INIT;
+	cJSON *d = cJSON_CreateObject(), *pre;
+
+	if (!o)
+		o = &defaults;
+	cJSON_AddStringToObject(d, "kind", "DeleteOptions");
+	cJSON_AddStringToObject(d, "apiVersion", "v1");
+	if (o->grace_period_s >= 0)
+		cJSON_AddNumberToObject(d, "gracePeriodSeconds", (double)o->grace_period_s);
+	if (o->uid || o->resource_version) {
+		pre = cJSON_AddObjectToObject(d, "preconditions");
+		if (o->uid)
+			cJSON_AddStringToObject(pre, "uid", o->uid);
+		if (o->resource_version)
+			cJSON_AddStringToObject(pre, "resourceVersion", o->resource_version);
+	}
+	if (o->dry_run)
+		cJSON_AddItemToObject(d, "dryRun", cJSON_CreateStringArray((const char *[]){ "All" }, 1));
+	if (o->propagation)
+		cJSON_AddStringToObject(d, "propagationPolicy", o->propagation);
+	return d;
+}
+
+int azl_kube_delete(struct azl_kube *kube, const char *path,
+		    const struct azl_kube_delete_options *o, struct azl_kube_result *res)
+{
+	cJSON *opts = azl_kube_delete_options_json(o);
+	char *text = azl_json_print(opts, 0);
+	struct call c = { "DELETE", path, "application/json", text, strlen(text), NULL, NULL, NULL };
+	int rc = perform(kube, &c, res);
+
+	free(text);
+	cJSON_Delete(opts);
+	return rc;
+}
+
 int azl_kube_get(struct azl_kube *kube, const char *path, cJSON **out)
 {
-	struct call c = { "GET", path, NULL, NULL, 0, NULL };
+	struct call c = { "GET", path, NULL, NULL, 0, NULL, NULL, NULL };
 	long status;
 
 	*out = NULL;
@@ -491,6 +628,7 @@ struct listing {
 	long page_size;
 	azl_kube_page_fn fn;
 	void *ctx;
+	struct strbuf *rv;           /* or NULL */
 };
 
 static int list_pages(struct azl_kube *kube, const struct listing *l)
@@ -499,7 +637,7 @@ static int list_pages(struct azl_kube *kube, const struct listing *l)
 	int rc = 0;
 
 	do {
-		struct call c = { "GET", NULL, NULL, NULL, 0, l->accept };
+		struct call c = { "GET", NULL, NULL, NULL, 0, l->accept, NULL, NULL };
 		cJSON *page = NULL;
 		long status;
 
@@ -515,6 +653,10 @@ static int list_pages(struct azl_kube *kube, const struct listing *l)
 		}
 		if (rc)
 			break;
+		if (l->rv) {
+			strbuf_reset(l->rv);
+			strbuf_addstr(l->rv, azl_json_str(page, "metadata.resourceVersion", ""));
+		}
 		rc = l->fn(l->accept ? page : cJSON_GetObjectItemCaseSensitive(page, "items"), l->ctx);
 		strbuf_reset(&cont);
 		strbuf_addstr(&cont, azl_json_str(page, "metadata.continue", ""));
@@ -530,7 +672,14 @@ static int list_pages(struct azl_kube *kube, const struct listing *l)
 int azl_kube_list_pages(struct azl_kube *kube, const char *path, const char *query,
 			long page_size, azl_kube_page_fn fn, void *ctx)
 {
-	struct listing l = { path, query, NULL, page_size, fn, ctx };
+	return azl_kube_list_pages_rv(kube, path, query, page_size, fn, ctx, NULL);
+}
+
+int azl_kube_list_pages_rv(struct azl_kube *kube, const char *path, const char *query,
+			   long page_size, azl_kube_page_fn fn, void *ctx,
+			   struct strbuf *resource_version)
+{
+	struct listing l = { path, query, NULL, page_size, fn, ctx, resource_version };
 
 	return list_pages(kube, &l);
 }
@@ -542,7 +691,7 @@ int azl_kube_list_table_pages(struct azl_kube *kube, const char *path, const cha
 	/* kubectl's Accept: a server that cannot make Tables answers a List */
 	struct listing l = { path, NULL,
 			     "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
-			     page_size, fn, ctx };
+			     page_size, fn, ctx, NULL };
 	int rc;
 
 	strbuf_addstr(&q, "includeObject=Metadata");
@@ -578,7 +727,7 @@ int azl_kube_patch(struct azl_kube *kube, const char *path,
 	struct call c = { "PATCH", path,
 			  type == AZL_PATCH_STRATEGIC ? "application/strategic-merge-patch+json"
 						      : "application/merge-patch+json",
-			  body, strlen(body), NULL };
+			  body, strlen(body), NULL, NULL, NULL };
 	long status;
 
 	if (out)
@@ -590,7 +739,7 @@ int azl_kube_create(struct azl_kube *kube, const char *path,
 		    const cJSON *body, cJSON **out)
 {
 	char *text = azl_json_print(body, 0);
-	struct call c = { "POST", path, "application/json", text, 0, NULL };
+	struct call c = { "POST", path, "application/json", text, 0, NULL, NULL, NULL };
 	long status;
 	int rc;
 
@@ -599,5 +748,21 @@ int azl_kube_create(struct azl_kube *kube, const char *path,
 		*out = NULL;
 	rc = call(kube, &c, out, &status);
 	cJSON_free(text);
+	return rc;
+}
+
+int azl_kube_stream(struct azl_kube *kube, const char *path,
+		    const struct azl_http_stream *s, struct azl_kube_result *res)
+{
+	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
+	struct call c = { "GET", path, NULL, NULL, 0, NULL, NULL, s };
+	int rc;
+
+	azl_kube_result_release(res);
+	rc = send(kube, &c, &resp);
+	res->status = resp.status;
+	if (!rc && (resp.status < 200 || resp.status > 299))
+		rc = answer(kube, &c, &resp, res);
+	azl_http_response_release(&resp);
 	return rc;
 }

@@ -1462,6 +1462,7 @@ int azl_kubeconfig_resolve(const struct azl_kubeconfig *kc,
 	cfg->namespace_ = xstrdup(!str_empty(ov->namespace_) ? ov->namespace_
 				  : ctx && !str_empty(ctx->namespace_) ? ctx->namespace_ : "default");
 	cfg->timeout_ms = ov->request_timeout_ms;
+	cfg->stdin_is_terminal = ov->stdin_is_terminal;
 	rc = resolve_cluster(kc, ctx, ov, cfg);
 	if (!rc)
 		rc = resolve_user(kc, ctx, ov, cfg);

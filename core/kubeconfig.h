@@ -30,6 +30,9 @@ struct azl_kube_overrides {
 	const char *tls_server_name;
 	int insecure_skip_tls_verify;
 	long request_timeout_ms;
+	/* Not a flag but what the front end knows of the process: stdin is a
+	 * terminal, so an exec plugin may have it (client-go's rule) */
+	int stdin_is_terminal;
 };
 
 enum azl_exec_interactive {
@@ -69,6 +72,7 @@ struct azl_rest_config {
 	 * certificate (client-go does not run the plugin then) */
 	struct azl_exec_config *exec;
 	long timeout_ms;        /* 0: none */
+	int stdin_is_terminal;  /* from the overrides: an exec plugin may prompt */
 };
 
 int azl_kubeconfig_load(struct azl_kubeconfig **out, const char *explicit_path);

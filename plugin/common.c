@@ -55,6 +55,8 @@ int azl_global_flags_overrides(const struct azl_global_flags *g,
 	ov->client_key = g->client_key;
 	ov->tls_server_name = g->tls_server_name;
 	ov->insecure_skip_tls_verify = g->insecure_skip_tls_verify;
+	/* client-go gives an exec plugin the terminal only when stdin is one */
+	ov->stdin_is_terminal = isatty(STDIN_FILENO);
 	if (!g->request_timeout)
 		return 0;
 	ov->request_timeout_ms = azl_parse_duration_ms(g->request_timeout);

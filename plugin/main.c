@@ -22,6 +22,7 @@ static const struct azl_command *const commands[] = {
 	&azl_cmd_completion,
 	&azl_cmd_complete,
 	&azl_cmd_arm,
+	&azl_cmd_debug_watch,
 };
 
 const struct azl_command *const *azl_command_table(size_t *nr)

@@ -21,6 +21,7 @@
 
 #include "azlinux.h"
 #include "error.h"
+#include "json.h"
 #include "kube.h"
 #include "kubeconfig.h"
 #include "testutil.h"
@@ -44,12 +45,12 @@ static int answer(const char *method, const char *target, const char *req_text,
 	const char *ctype;
 
 	if (!strcmp(method, "GET") && !strcmp(target, "/api/v1/nodes?limit=2")) {
-		strbuf_addstr(out, "{\"kind\":\"NodeList\",\"metadata\":{\"continue\":\"page2\"},"
+		strbuf_addstr(out, "{\"kind\":\"NodeList\",\"metadata\":{\"continue\":\"page2\",\"resourceVersion\":\"900\"},"
 			      "\"items\":[{\"metadata\":{\"name\":\"a\"}},{\"metadata\":{\"name\":\"b\"}}]}");
 		return 200;
 	}
 	if (!strcmp(method, "GET") && !strcmp(target, "/api/v1/nodes?limit=2&continue=page2")) {
-		strbuf_addstr(out, "{\"kind\":\"NodeList\",\"metadata\":{},"
+		strbuf_addstr(out, "{\"kind\":\"NodeList\",\"metadata\":{\"resourceVersion\":\"900\"},"
 			      "\"items\":[{\"metadata\":{\"name\":\"c\"}}]}");
 		return 200;
 	}
@@ -67,7 +68,7 @@ static int answer(const char *method, const char *target, const char *req_text,
 			    "get resource \\\"nodes\\\" in API group \\\"\\\" at the cluster scope", out);
 		return 403;
 	}
-	if (!strcmp(method, "PATCH") || !strcmp(method, "POST")) {
+	if (!strcmp(method, "PATCH") || !strcmp(method, "POST") || !strcmp(method, "DELETE")) {
 		ctype = strstr(req_text, "\r\nContent-Type: ");
 		strbuf_addf(out, "{\"method\":\"%s\",\"contentType\":\"", method);
 		if (ctype)
@@ -231,6 +232,76 @@ static void test_patch_types_and_create(void **state)
 	close_client(&f);
 }
 
+static int count_page(cJSON *items, void *ctx)
+{
+	*(int *)ctx += cJSON_GetArraySize(items);
+	return 0;
+}
+
+static void test_list_keeps_resource_version(void **state)
+{
+	struct fixture f;
+	struct strbuf rv = STRBUF_INIT;
+	int n = 0;
+
+	(void)state;
+	open_client(&f);
+	assert_int_equal(azl_kube_list_pages_rv(f.kube, "/api/v1/nodes", NULL, 2, count_page, &n,
+						&rv), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(rv.buf, "900");
+	strbuf_release(&rv);
+	close_client(&f);
+}
+
+static void test_delete_sends_delete_options(void **state)
+{
+	struct fixture f;
+	struct azl_kube_result res = AZL_KUBE_RESULT_INIT;
+	struct azl_kube_delete_options o = AZL_KUBE_DELETE_OPTIONS_INIT;
+	const cJSON *body;
+
+	(void)state;
+	open_client(&f);
+	o.grace_period_s = 30;
+	o.uid = "uid-9";
+	o.dry_run = 1;
+	assert_int_equal(azl_kube_delete(f.kube, "/api/v1/namespaces/n/pods/p", &o, &res), 0);
+	assert_int_equal(res.status, 200);
+	assert_string_equal(azl_json_str(res.body, "method", ""), "DELETE");
+	assert_string_equal(azl_json_str(res.body, "contentType", ""), "application/json");
+	body = cJSON_GetObjectItem(res.body, "body");
+	assert_string_equal(azl_json_str(body, "kind", ""), "DeleteOptions");
+	assert_int_equal(azl_json_int(body, "gracePeriodSeconds", -1), 30);
+	assert_string_equal(azl_json_str(body, "preconditions.uid", ""), "uid-9");
+	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(body, "dryRun"), 0)->valuestring,
+			    "All");
+	/* the default: the pod's own grace period, no preconditions */
+	assert_int_equal(azl_kube_delete(f.kube, "/api/v1/namespaces/n/pods/p", NULL, &res), 0);
+	body = cJSON_GetObjectItem(res.body, "body");
+	assert_null(cJSON_GetObjectItem(body, "gracePeriodSeconds"));
+	assert_null(cJSON_GetObjectItem(body, "preconditions"));
+	azl_kube_result_release(&res);
+	close_client(&f);
+}
+
+static void test_result_keeps_status_and_reason(void **state)
+{
+	struct fixture f;
+	struct azl_kube_result res = AZL_KUBE_RESULT_INIT;
+	struct azl_kube_request req = { "GET", "/api/v1/nodes/secret", NULL, NULL, 0, NULL, NULL };
+
+	(void)state;
+	open_client(&f);
+	assert_int_equal(azl_kube_do(f.kube, &req, &res), AZL_EFORBIDDEN);
+	assert_int_equal(res.status, 403);
+	assert_string_equal(res.reason.buf, "Forbidden");
+	assert_non_null(strstr(res.message.buf, "cannot get resource"));
+	assert_null(res.body);
+	azl_kube_result_release(&res);
+	close_client(&f);
+}
+
 static void test_status_errors_are_one_line(void **state)
 {
 	struct fixture f;
@@ -255,6 +326,9 @@ int main(void)
 		cmocka_unit_test(test_list_changed_while_paging),
 		cmocka_unit_test(test_patch_types_and_create),
 		cmocka_unit_test(test_status_errors_are_one_line),
+		cmocka_unit_test(test_list_keeps_resource_version),
+		cmocka_unit_test(test_delete_sends_delete_options),
+		cmocka_unit_test(test_result_keeps_status_and_reason),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
