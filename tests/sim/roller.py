@@ -268,11 +268,7 @@ class Roller:
             yield self.timings["poll"]
 
     def _pdbs_of(self, cluster, pod):
-        k = self._k(cluster)
-        ns = pod["metadata"]["namespace"]
-        labels = pod["metadata"].get("labels", {})
-        return [p for (pns, _), p in sorted(k.objects["poddisruptionbudgets"].items())
-                if pns == ns and k8smod.label_selector_of(p["spec"]["selector"])(labels)]
+        return self._k(cluster)._pdbs_of(pod)
 
     def _drain_timed_out(self, op, blocked, settings, deleting):
         cluster = op.cluster
