@@ -613,3 +613,119 @@ def test_subnet_is_full_fails_the_surge(rsim):
     assert result["status"] == "Failed"
     assert result["error"]["code"] == "SubnetIsFull"
     assert "Code='SubnetIsFull'" in result["error"]["message"]
+
+
+# --- upgradeSettings, scale, delete under PDBs ------------------------------------------
+
+def sample_pool(sim, pool, every=5.0):
+    """Records (unschedulable nodes, all nodes) of the pool every `every`
+    simulated seconds, on the clock's thread, as long as the simulator runs."""
+    samples = []
+    k = cluster_of(sim).k8s
+
+    def look():
+        with k.lock:
+            nodes = k.pool_nodes(pool)
+            samples.append((sum(1 for n in nodes if n["spec"].get("unschedulable")),
+                            len(nodes)))
+        sim.clock.call_later(every, look, name="test-sampler")
+    sim.clock.call_later(0, look, name="test-sampler")
+    return samples
+
+
+def test_max_surge_count_and_soak(rsim):
+    samples = sample_pool(rsim, "work")
+    status, headers, _ = arm_call(rsim, "PUT", pool_path(rsim, "work"), {"properties": {
+        "osSKU": "AzureLinux", "upgradeSettings": {"maxSurge": "4",
+                                                   "nodeSoakDurationInMinutes": 3}}})
+    assert status == 200
+    assert wait_op(rsim, headers)["status"] == "Succeeded"
+    k = cluster_of(rsim).k8s
+    assert len(k.events("Surge")) == 4
+    soaks = [e for e in k.events("Upgrade") if e["message"].startswith("Soak duration 3m0s")]
+    assert len(soaks) == 20
+    assert max(total for _, total in samples) == 24      # 20 + 4 surge, never more
+    assert max(cordoned for cordoned, _ in samples) <= 4
+    op = rsim.roller.operations[headers["Azure-AsyncOperation"].split("/")[-1].split("?")[0]]
+    assert op.end_time - op.start_time >= 5 * 3 * 60    # five batches, each soaked 3 min
+    assert safety(rsim) == SAFE
+
+
+def test_max_unavailable_without_surge(rsim):
+    samples = sample_pool(rsim, "work")
+    status, headers, _ = arm_call(rsim, "PUT", pool_path(rsim, "work"), {"properties": {
+        "osSKU": "AzureLinux", "upgradeSettings": {"maxSurge": "0", "maxUnavailable": "2"}}})
+    assert status == 200
+    assert wait_op(rsim, headers)["status"] == "Succeeded"
+    assert cluster_of(rsim).k8s.events("Surge") == []
+    assert max(total for _, total in samples) == 20
+    assert max(cordoned for cordoned, _ in samples) == 2
+    assert {n["metadata"]["labels"]["kubernetes.azure.com/os-sku"]
+            for n in pool_nodes(rsim, "work")} == {"AzureLinux"}
+
+
+def test_scale_out_and_in(rsim):
+    client = sdk(rsim)
+    pool = client.agent_pools.get(RG, NAME, "work")
+    pool.count = 22
+    assert client.agent_pools.begin_create_or_update(RG, NAME, "work", pool).result(
+        timeout=30).count == 22
+    instances = sorted(int(n["spec"]["providerID"].rsplit("/", 1)[1])
+                       for n in pool_nodes(rsim, "work"))
+    assert instances == list(range(22))
+    pool = client.agent_pools.get(RG, NAME, "work")
+    pool.count = 19
+    assert client.agent_pools.begin_create_or_update(RG, NAME, "work", pool).result(
+        timeout=30).count == 19
+    instances = sorted(int(n["spec"]["providerID"].rsplit("/", 1)[1])
+                       for n in pool_nodes(rsim, "work"))
+    assert instances == list(range(19))                 # the highest go first
+    assert safety(rsim) == SAFE
+
+
+def test_delete_under_a_blocking_pdb(rsim):
+    node, pod = blocking_pdb(rsim)
+    rsim.cluster(NAME).pool("work").extra["upgradeSettings"] = {"drainTimeoutInMinutes": 5}
+    status, headers, _ = arm_call(rsim, "DELETE", pool_path(rsim, "work"))
+    assert status == 202
+    result = wait_op(rsim, headers)
+    assert result["status"] == "Failed"
+    assert result["error"]["code"] == "PodDrainFailure"
+    assert result["error"]["message"].startswith("Node '%s' failed to be drained with error: "
+                                                 "'Drain did not complete pods [" % node)
+    assert pod in result["error"]["message"]
+    assert safety(rsim) == SAFE
+    # ignore-pod-disruption-budget: the pods are deleted, not evicted, and the pool goes
+    status, headers, _ = arm_call(rsim, "DELETE", pool_path(rsim, "work"),
+                                  query="&ignore-pod-disruption-budget=true")
+    assert status == 202
+    assert wait_op(rsim, headers)["status"] == "Succeeded"
+    assert node_names(rsim, "work") == []
+    assert safety(rsim)["pdb_violations"] >= 1          # what ignoring the PDB costs
+
+
+def test_a_pool_upgrade_may_not_skip_a_minor(make_sim):
+    s = make_sim(roll_scenario(user_nodes=1))
+    c = cluster_of(s)
+    c.extra["current_k8s_version"] = "1.34.1"
+    status, _, body = arm_call(s, "PUT", pool_path(s, "work"),
+                               {"properties": {"orchestratorVersion": "1.34.1"}})
+    assert status == 400
+    assert body["error"]["code"] == "OperationNotAllowed"
+    assert body["error"]["message"].startswith("Upgrading Kubernetes version 1.32.6 to 1.34.1 "
+                                               "is not allowed. Available upgrades: [1.33.3 "
+                                               "1.33.2")
+    status, headers, _ = arm_call(s, "PUT", pool_path(s, "work"),
+                                  {"properties": {"orchestratorVersion": "1.33"}})
+    assert status == 200
+    assert wait_op(s, headers)["status"] == "Succeeded"
+    assert pool_nodes(s, "work")[0]["status"]["nodeInfo"]["kubeletVersion"] == "v1.33.3"
+
+
+def test_retry_after_scales_with_the_clock(rsim):
+    rsim.clock.set_scale(1)
+    status, headers, _ = arm_call(rsim, "POST", pool_path(rsim, "work") +
+                                  "/upgradeNodeImageVersion")
+    assert status == 202 and headers["Retry-After"] == "30"
+    rsim.clock.set_scale(SCALE)
+    assert get_url(rsim, headers["Location"])[0] in (200, 202)
