@@ -664,22 +664,20 @@ def test_max_unavailable_without_surge(rsim):
             for n in pool_nodes(rsim, "work")} == {"AzureLinux"}
 
 
+def scale_to(sim, client, count):
+    """Scales the work pool through the SDK; the nodes' instance numbers."""
+    pool = client.agent_pools.get(RG, NAME, "work")
+    pool.count = count
+    done = client.agent_pools.begin_create_or_update(RG, NAME, "work", pool).result(timeout=30)
+    assert done.count == count
+    return sorted(int(n["spec"]["providerID"].rsplit("/", 1)[1])
+                  for n in pool_nodes(sim, "work"))
+
+
 def test_scale_out_and_in(rsim):
     client = sdk(rsim)
-    pool = client.agent_pools.get(RG, NAME, "work")
-    pool.count = 22
-    assert client.agent_pools.begin_create_or_update(RG, NAME, "work", pool).result(
-        timeout=30).count == 22
-    instances = sorted(int(n["spec"]["providerID"].rsplit("/", 1)[1])
-                       for n in pool_nodes(rsim, "work"))
-    assert instances == list(range(22))
-    pool = client.agent_pools.get(RG, NAME, "work")
-    pool.count = 19
-    assert client.agent_pools.begin_create_or_update(RG, NAME, "work", pool).result(
-        timeout=30).count == 19
-    instances = sorted(int(n["spec"]["providerID"].rsplit("/", 1)[1])
-                       for n in pool_nodes(rsim, "work"))
-    assert instances == list(range(19))                 # the highest go first
+    assert scale_to(rsim, client, 22) == list(range(22))
+    assert scale_to(rsim, client, 19) == list(range(19))    # the highest go first
     assert safety(rsim) == SAFE
 
 
