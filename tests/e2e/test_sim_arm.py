@@ -15,6 +15,7 @@ import urllib.request
 
 import pytest
 
+from helpers import kubectl, make_env
 from sim import scenario as scenarios
 
 azure_core = pytest.importorskip("azure.core.credentials")
@@ -134,6 +135,12 @@ def wait_op(sim, headers, timeout=20):
 # --- the SDK drives whole operations ---------------------------------------------
 
 def test_sdk_in_place_os_sku_change_of_20_nodes(rsim):
+    os_sku_change_of_20_nodes(rsim)
+
+
+def os_sku_change_of_20_nodes(rsim):
+    """The SDK moves the 20-node pool from Ubuntu to Azure Linux in place;
+    returns the surge nodes' names."""
     client = sdk(rsim)
     before = node_names(rsim, "work")
     assert len(before) == 20
@@ -161,6 +168,18 @@ def test_sdk_in_place_os_sku_change_of_20_nodes(rsim):
     surge = [e["involvedObject"]["name"] for e in cluster_of(rsim).k8s.events("Surge")]
     assert len(surge) == 2 and not set(surge) & set(before)   # 10% of 20, new instances
     assert safety(rsim) == SAFE
+    return surge
+
+
+def test_kubectl_lists_the_upgraders_events(rsim, tmp_path):
+    surge = os_sku_change_of_20_nodes(rsim)
+    r = kubectl(make_env(rsim, tmp_path / "home"), "get", "events", "-n", "default",
+                "--field-selector", "reason=Surge", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    items = json.loads(r.stdout)["items"]
+    assert sorted(e["involvedObject"]["name"] for e in items) == sorted(surge)
+    assert all(e["message"] == "Created a surge node [%s work] for agentpool work"
+               % e["involvedObject"]["name"] for e in items)
 
 
 def test_sdk_node_image_upgrade(rsim):

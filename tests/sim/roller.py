@@ -143,7 +143,7 @@ class Roller:
 
     def running(self, cluster, pool_name=None):
         """The operations in progress on the cluster (on one pool, or all)."""
-        return [op for op in self.operations.values()
+        return [op for op in list(self.operations.values())   # a copy: other clusters add
                 if op.cluster is cluster and not op.done and op.abort_of is None
                 and (pool_name is None or op.pool_name == pool_name)]
 
