@@ -448,6 +448,7 @@ def test_lro_headers_status_and_location(rsim):
     assert status == 202
     assert body["properties"]["provisioningState"] == "UpgradingNodeImageVersion"
     assert headers["Retry-After"] == str(rsim.clock.retry_after(30))
+    assert headers["x-ms-ratelimit-remaining-subscription-writes"] == "1199"
     assert "/operationresults/" in headers["Location"]
     code, op = get_url(rsim, headers["Azure-AsyncOperation"])
     assert code == 200 and op["status"] == "InProgress" and "percentComplete" in op
@@ -461,6 +462,7 @@ def test_lro_headers_status_and_location(rsim):
     status, headers, _ = arm_call(rsim, "DELETE", pool_path(rsim, "work"),
                                   query="&ignore-pod-disruption-budget=true")
     assert status == 202
+    assert headers["x-ms-ratelimit-remaining-subscription-deletes"] == "14999"
     assert wait_op(rsim, headers)["status"] == "Succeeded"
     assert get_url(rsim, headers["Location"])[0] == 204
 
