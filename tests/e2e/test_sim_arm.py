@@ -590,6 +590,26 @@ def test_abort_cancels_a_cluster_operation(rsim):
         "currentKubernetesVersion"] == "1.32.6"
 
 
+def test_abort_during_a_cluster_upgrades_pool_roll(rsim):
+    rsim.clock.pause()
+    status, headers, _ = arm_call(rsim, "PUT", cluster_of(rsim).id, {
+        "location": "eastus", "properties": {"kubernetesVersion": "1.33.3", "agentPoolProfiles": [
+            {"name": "work", "orchestratorVersion": "1.33.3"}]}})
+    assert status == 200
+    rsim.clock.step(400)                # past the control plane, into the pool's roll
+    _, _, pool = arm_call(rsim, "GET", pool_path(rsim, "work"))
+    assert pool["properties"]["provisioningState"] == "Upgrading"
+    assert arm_call(rsim, "POST", cluster_of(rsim).id + "/abort")[0] == 202
+    rsim.clock.step(60)
+    rsim.clock.resume()
+    assert wait_op(rsim, headers)["status"] == "Canceled"
+    _, _, mc = arm_call(rsim, "GET", cluster_of(rsim).id)
+    assert mc["properties"]["provisioningState"] == "Canceled"
+    assert mc["properties"]["currentKubernetesVersion"] == "1.33.3"
+    _, _, pool = arm_call(rsim, "GET", pool_path(rsim, "work"))
+    assert pool["properties"]["provisioningState"] == "Canceled"
+
+
 # --- capacity ------------------------------------------------------------------------
 
 def test_quota_exceeded_and_compute_usages(rsim):

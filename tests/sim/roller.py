@@ -107,6 +107,7 @@ class Operation:
         self.steps = None
         self.timer = None
         self.abort_of = None            # an abort operation: the operation it cancels
+        self.pools = []                 # a cluster operation: the pools it is rolling
 
     @property
     def done(self):
@@ -178,6 +179,9 @@ class Roller:
         op.end_time = self.clock.now()
         if status == "Succeeded":
             op.percent = 100.0
+        for pool in op.pools:           # a cluster operation's pools end with it
+            if pool.provisioning_state != "Succeeded":
+                pool.provisioning_state = status
         target = self._pool(op) if op.pool_name else op.cluster
         if target is not None and op.provisioning_state is not None:
             target.provisioning_state = status
