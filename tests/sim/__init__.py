@@ -8,9 +8,11 @@
         k8s.forbid("bob", "list", "nodes"); k8s.tokens["t"] = "bob"
         sim.faults.add(server="azure", status=429, retry_after=1)
         sim.count(server="demo-aks", method="PATCH")
+        sim.clock.pause(); sim.clock.step(60)       # clock.py: simulated time
+        k8s.add_node("system"); k8s.safety.counts() # k8s.py: the cluster over time
 
-Modules: pki (CA and certificates), scenario (pools and clusters), server
-(HTTPS servers, request log, faults, Azure tokens, kubeconfig), k8s (the
-Kubernetes API), arm and entra (Azure handlers, loaded when present),
+Modules: pki (CA and certificates), scenario (pools and clusters), clock
+(simulated time), server (HTTPS servers, request log, faults, Azure tokens,
+kubeconfig), k8s (the Kubernetes API), arm and entra (Azure handlers, loaded when present),
 azsim (standalone runner), demo (`make demo`).
 """

@@ -9,6 +9,18 @@ bearer-token authentication and a small RBAC deny list.
 
 Every request runs under the state's lock and its answer is encoded there,
 so tests may change the state (under `state.lock`) while clients read it.
+
+Over time (the clock of clock.py, `state.clock`): watch (`?watch=1`, see
+_do_watch), graceful DELETE and eviction, workload controllers that replace
+pods after `state.delays`, the primitives a roller drives and the safety
+record (`state.safety`): K8sState's docstring lists them. Controls for tests:
+
+    state.delays["pod_ready"] = 30      simulated seconds (DEFAULT_DELAYS)
+    state.watch_bookmark_seconds = 0.2  BOOKMARK interval (wall)
+    state.watch_close_seconds = (1, 2)  the server ends each watch after this
+    state.watch_history = 10; state.compact()   older versions get 410
+    state.safety.counts()               {"pdb_violations", "lost_pods",
+                                         "no_ready_system_node"}
 """
 
 import base64
@@ -681,34 +693,43 @@ class K8sState:
     def reimage(self, name, node_image_version=None, os_sku=None, k8s_version=None,
                 ready_after=None):
         """Reimage a node in place as AKS does in an upgrade: same name and
-        instance; the node image and os-sku labels, osImage, kernel, runtime
-        and kubelet version of the new OS (a None keeps the pool's current
-        value: set the Pool first, or pass them). The node goes NotReady and
-        comes back Ready `ready_after` simulated seconds later (default
-        delays["node_reimage"]; 0: at once). Returns the node."""
+        instance. The node goes NotReady now; `ready_after` simulated seconds
+        later (default delays["node_reimage"]; 0: at once) it is back, Ready,
+        with the node image and os-sku labels, osImage, kernel, runtime,
+        kubelet version and a new bootID of the new OS (aks-api.md §4). A
+        None keeps the pool's value as it is then (set the Pool, or pass
+        them). Returns the node."""
         with self.lock:
             node = self.node(name)
             if node is None:
                 raise KeyError("no node %s to reimage" % name)
-            pool = self._pool_of(node)
             changes = {k: v for k, v in (("node_image_version", node_image_version),
                                          ("os_sku", os_sku), ("k8s_version", k8s_version))
                        if v is not None}
-            target = dataclasses.replace(pool, **changes)
-            self._reimage(node, target)
-            # A new boot of the same machine.
-            info = node["status"]["nodeInfo"]
-            info["bootID"] = str(uuid.UUID(hashlib.sha256(
-                ("boot/%s/%s/%s" % (name, target.node_image_version, self.rv)).encode()
-            ).hexdigest()[:32]))
             delay = self.delays["node_reimage"] if ready_after is None else ready_after
             if delay > 0:
                 self.set_ready(name, False)
-                self._later(delay, self._node_back, name, node["metadata"]["uid"],
+                self._later(delay, self._reimaged, name, node["metadata"]["uid"], changes,
                             name="node-reimaged")
             else:
-                self._bump(node)
+                self._reimaged(name, node["metadata"]["uid"], changes)
             return node
+
+    def _reimaged(self, name, uid, changes):
+        node = self.node(name)
+        if node is None or node["metadata"]["uid"] != uid:
+            return
+        target = dataclasses.replace(self._pool_of(node), **changes)
+        labels = node["metadata"]["labels"]
+        labels["kubernetes.azure.com/node-image-version"] = target.node_image_version
+        labels["kubernetes.azure.com/os-sku"] = target.os_sku
+        labels["kubernetes.azure.com/os-sku-requested"] = target.os_sku
+        labels["kubernetes.azure.com/os-sku-effective"] = target.os.sku_effective
+        info = node["status"]["nodeInfo"] = self._node_info(target, name)
+        info["bootID"] = str(uuid.UUID(hashlib.sha256(     # a new boot of the same machine
+            ("boot/%s/%s/%s" % (name, target.node_image_version, self.rv)).encode()
+        ).hexdigest()[:32]))
+        self.set_ready(name, True)
 
     def remove_pool(self, pool_name):
         with self.lock:
@@ -903,6 +924,11 @@ class K8sState:
                     "t": self.clock.now(), "pdb": "%s/%s" % key,
                     "pod": "%s/%s" % _key(pod), "via": via,
                     "healthy": st["currentHealthy"], "desired": st["desiredHealthy"]})
+
+    def pdbs_of(self, pod):
+        """The PodDisruptionBudgets whose selector takes the pod."""
+        with self.lock:
+            return self._pdbs_of(pod)
 
     def _pdb_snapshot(self, pod):
         return {_key(p): self._pdb_status(p) for p in self._pdbs_of(pod)}
@@ -1245,7 +1271,7 @@ class K8sState:
         node_name = pod["spec"].get("nodeName")
         if kind == "ReplicaSet":
             if terminating or not was_terminating:
-                self._rs_pod(controller, self._schedule(controller, node_name),
+                self._rs_pod(controller, self._schedule(controller, None),
                              start=not self._building)
         elif terminating:
             return

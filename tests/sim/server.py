@@ -6,8 +6,10 @@ server, as on real AKS. Azure routes come from handlers that arm.py and
 entra.py register; Kubernetes routes come from k8s.py. The Azure server
 speaks HTTPS with a thread per connection, and plain HTTP on one event loop
 (uvloop's) behind a front that terminates TLS and HTTP/2 (front.py); the API
-servers speak HTTPS, all on one more loop. Every server handles a request
-the same way."""
+servers speak HTTPS, all on one more loop, which also streams their
+watches (k8s.Watch, chunked). Every server handles a request the same way.
+`sim.clock` (clock.py) is the simulated time of every cluster; it starts
+and stops with the servers."""
 
 import asyncio
 import base64
