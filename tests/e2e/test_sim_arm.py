@@ -8,14 +8,16 @@ model: node names kept, the new OS's labels, osImage, kernel and kubelet on
 every node, surge nodes gone, and the simulator's safety counters at zero."""
 
 import json
+import re
 import ssl
+import subprocess
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from helpers import kubectl, make_env
+from helpers import KUBECTL, kubectl, make_env
 from sim import scenario as scenarios
 
 azure_core = pytest.importorskip("azure.core.credentials")
@@ -768,3 +770,30 @@ def test_retry_after_scales_with_the_clock(rsim):
     assert status == 202 and headers["Retry-After"] == "30"
     rsim.clock.set_scale(SCALE)
     assert get_url(rsim, headers["Location"])[0] in (200, 202)
+
+
+def test_kubectl_watch_sees_the_roll(make_sim, tmp_path):
+    from test_sim_k8s import Lines
+    s = make_sim(roll_scenario(user_nodes=4))
+    s.clock.pause()
+    env = make_env(s, tmp_path / "home")
+    proc = subprocess.Popen([KUBECTL, "get", "nodes", "--watch", "-o", "wide", "-l",
+                             "agentpool=work"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        out = Lines(proc)
+        out.wait_for(r"vmss000003\s")
+        status, headers, _ = arm_call(s, "PUT", pool_path(s, "work"),
+                                      {"properties": {"osSKU": "AzureLinux"}})
+        assert status == 200
+        s.clock.resume()
+        assert wait_op(s, headers)["status"] == "Succeeded"
+        surge = cluster_of(s).k8s.events("Surge")[0]["involvedObject"]["name"]
+        assert re.search(r"\sNotReady\s", out.wait_for(surge))          # it arrives
+        old = node_names(s, "work")[0]
+        assert "SchedulingDisabled" in out.wait_for(old + r"\s.*SchedulingDisabled")
+        line = out.wait_for(old + r"\s.*Microsoft Azure Linux 3\.0")     # reimaged in place
+        assert ".azl3" in line
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)

@@ -272,7 +272,7 @@ class Roller:
             yield self.timings["poll"]
 
     def _pdbs_of(self, cluster, pod):
-        return self._k(cluster)._pdbs_of(pod)
+        return self._k(cluster).pdbs_of(pod)
 
     def _drain_timed_out(self, op, blocked, settings, deleting):
         cluster = op.cluster
