@@ -216,7 +216,8 @@ class Roller:
         return node is not None and k8smod._is_ready(node)
 
     def _drainable(self, cluster, name):
-        """The node's pods a drain evicts: all but DaemonSets' and mirror pods."""
+        """The node's pods a drain evicts: all but DaemonSets' (AKS drains as
+        kubectl drain --ignore-daemonsets --delete-emptydir-data does)."""
         out = []
         for pod in self._k(cluster).pods(node=name):
             refs = pod["metadata"].get("ownerReferences") or [{}]
@@ -245,7 +246,7 @@ class Roller:
             k.cordon(name)
             self._event(cluster, "drain", name)
         self.clock.checkpoint("drain", op=op, nodes=list(nodes))
-        deadline = self.clock.now() + settings["drainTimeoutInMinutes"] * 60
+        deadline = self.clock.now() + int(settings["drainTimeoutInMinutes"]) * 60
         warned = set()
         while True:
             blocked = {}
@@ -281,7 +282,7 @@ class Roller:
             pods = [p["metadata"]["name"] for p in self._drainable(cluster, name)]
             raise OperationError("PodDrainFailure", "Node '%s' failed to be drained with "
                                  "error: 'Drain did not complete pods [%s] within %dm0s'"
-                                 % (name, " ".join(pods), settings["drainTimeoutInMinutes"]))
+                                 % (name, " ".join(pods), int(settings["drainTimeoutInMinutes"])))
         if settings.get("undrainableNodeBehavior") == "Cordon":
             for node_name in blocked:
                 self._k(cluster).label_node(node_name, QUARANTINE_LABEL, "Quarantined")
@@ -358,7 +359,7 @@ class Roller:
                 raise
             quarantined += stuck
             group = [n for n in group if n not in stuck]
-            soak = settings.get("nodeSoakDurationInMinutes", 0)
+            soak = int(settings.get("nodeSoakDurationInMinutes", 0))
             if soak and group:
                 for name in group:
                     self._event(cluster, "soak", name, soak="%dm0s" % soak)
@@ -418,9 +419,6 @@ class Roller:
             op.percent = min(95.0, op.percent + 90.0 / max(1, len(names)))
         if names:
             yield self.timings["node_delete"]
-
-    def wait(self, seconds):
-        yield seconds
 
     def control_plane(self, op, version):
         self.clock.checkpoint("control-plane", op=op, version=version)
