@@ -20,7 +20,10 @@ Kubernetes nodes never disagree. Per-object knobs (all optional):
         upgrades (control-plane upgrade list), properties (merged in)
     pool.extra: latest_node_image_version, upgrades, properties (merged in,
         e.g. {"workloadRuntime": "KataVmIsolation"} or
-        {"status": {"provisioningError": {...}}})
+        {"status": {"provisioningError": {...}}}), upgradeSettings (beyond
+        maxSurge, e.g. {"drainTimeoutInMinutes": 5}); the write side keeps
+        writes (the eTag's counter) and pending (what a running PUT asked)
+    write side (armwrite.py): sim.arm.put_pool_throttle, sim.arm.os_sku_refusals
 
 api-version 2026-10-01 (the reference's) and 2022-11-01 (what Debian's
 python3-azure SDK speaks) are accepted. Every request that names a cluster
@@ -28,7 +31,7 @@ runs under that cluster's lock (cluster.k8s.lock), which the roller and the
 Kubernetes API hold too.
 
 Every response carries x-ms-correlation-request-id, x-ms-request-id and
-x-ms-ratelimit-remaining-subscription-reads. Errors are ARM-shaped:
+x-ms-ratelimit-remaining-subscription-reads (-writes, -deletes for those). Errors are ARM-shaped:
 {"error": {"code", "message"}}. Faults (429/5xx, dropped connections,
 latency) come from sim.faults, applied by server.py before this runs.
 """
