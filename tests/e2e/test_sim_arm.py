@@ -22,7 +22,7 @@ from sim import scenario as scenarios
 
 azure_core = pytest.importorskip("azure.core.credentials")
 cs = pytest.importorskip("azure.mgmt.containerservice")
-from azure.core.exceptions import ResourceNotFoundError  # noqa: E402
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError  # noqa: E402
 from azure.mgmt.containerservice.v2022_11_01 import models  # noqa: E402
 
 SCALE = 6000            # simulated seconds per wall second: a minute in 10 ms
@@ -273,6 +273,21 @@ def test_pdb_blocked_drain_fails_after_the_drain_timeout(rsim):
     assert blocked["metadata"]["labels"]["kubernetes.azure.com/os-sku"] == "Ubuntu"
     assert len(node_names(rsim, "work")) == 20        # the surge nodes went, best effort
     assert safety(rsim) == SAFE
+
+
+def test_the_sdk_poller_reports_the_drain_failure(rsim):
+    node, pod = blocking_pdb(rsim)
+    # 2022-11-01's upgradeSettings has maxSurge only: the timeout is set on the pool
+    cluster_of(rsim).pool("work").extra["upgradeSettings"] = {"drainTimeoutInMinutes": 5}
+    client = sdk(rsim)
+    pool = client.agent_pools.get(RG, NAME, "work")
+    pool.os_sku = "AzureLinux"
+    poller = client.agent_pools.begin_create_or_update(RG, NAME, "work", pool)
+    with pytest.raises(HttpResponseError) as failed:
+        poller.result(timeout=30)
+    assert failed.value.error.code == "UpgradeFailed"
+    assert "Drain node %s failed when evicting pod %s" % (node, pod) in failed.value.message
+    assert poller.status() == "Failed"
 
 
 def test_undrainable_cordon_quarantines_and_keeps_a_surge_node(rsim):
