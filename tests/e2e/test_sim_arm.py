@@ -812,3 +812,26 @@ def test_kubectl_watch_sees_the_roll(make_sim, tmp_path):
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+def test_azure_linux_2_moves_to_3_with_kubernetes_1_32(make_sim):
+    """aks-api.md §2.9: AzureLinux stays the osSKU; 1.32 brings Azure Linux 3.0."""
+    s = make_sim(roll_scenario(user_nodes=3, user_sku="AzureLinux",
+                               user_image=scenarios.AZL2_IMAGE))
+    work = cluster_of(s).pool("work")
+    work.k8s_version = "1.31.9"
+    cluster_of(s).k8s.sync_pool(work)
+    assert {n["status"]["nodeInfo"]["osImage"] for n in pool_nodes(s, "work")} == {
+        "CBL-Mariner/Linux"}
+    client = sdk(s)
+    pool = client.agent_pools.get(RG, NAME, "work")
+    pool.orchestrator_version = "1.32.6"
+    done = client.agent_pools.begin_create_or_update(RG, NAME, "work", pool).result(timeout=30)
+    assert (done.os_sku, done.node_image_version) == ("AzureLinux", scenarios.AZL3_IMAGE)
+    for node in pool_nodes(s, "work"):
+        info = node["status"]["nodeInfo"]
+        assert info["osImage"] == "Microsoft Azure Linux 3.0"
+        assert info["kubeletVersion"] == "v1.32.6"
+        assert node["metadata"]["labels"]["kubernetes.azure.com/os-sku-effective"] == \
+            "AzureLinux3"
+    assert safety(s) == SAFE

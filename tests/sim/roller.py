@@ -408,7 +408,9 @@ class Roller:
             self.clock.checkpoint("create-node", op=op)
             self.sim.capacity.check_subnet(cluster, target, 1)
             names.append(self._add_node(cluster, target))
+        op.percent = max(op.percent, 10.0)
         yield from self._wait_ready(cluster, names)
+        op.percent = max(op.percent, 90.0)
         return names
 
     def remove_nodes(self, op, names, settings, ignore_pdb=False, deleting=False):
