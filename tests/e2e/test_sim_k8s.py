@@ -194,7 +194,7 @@ def test_watch_from_a_compacted_resource_version_is_410_expired(sim, k8s):
     assert next(events)["object"]["code"] == 410
 
 
-def test_kubectl_watch_reconnects_after_the_server_closes_the_watch(sim, env, k8s):
+def test_kubectl_watch_ends_when_the_server_closes_the_watch(sim, env, k8s):
     # A real API server ends each watch after a while; kubectl get --watch
     # then ends too, having printed what came before.
     k8s.watch_close_seconds = (0.5, 0.5)
@@ -262,6 +262,22 @@ def test_eviction_terminates_gracefully_and_honours_the_pdb(sim, k8s):
     assert evict(web[1])[0] == 201
     assert k8s.safety.counts() == {"pdb_violations": 0, "lost_pods": 0,
                                    "no_ready_system_node": 0}
+
+
+def test_pdb_status_changes_are_watched(sim, k8s):
+    sim.clock.pause()
+    api = Api(sim)
+    resp, events = api.watch("/apis/policy/v1/namespaces/shop/poddisruptionbudgets?watch=1"
+                             "&resourceVersion=%d" % k8s.rv)
+    k8s.evict("shop", pod_names(k8s, "web-")[0])
+    event = next(events)
+    assert event["type"] == "MODIFIED" and event["object"]["metadata"]["name"] == "web"
+    assert event["object"]["status"]["currentHealthy"] == 3
+    assert event["object"]["status"]["disruptionsAllowed"] == 0
+    sim.clock.step(k8s.delays["pod_stop"] + k8s.delays["pod_start"] + k8s.delays["pod_ready"])
+    last = next(e for e in events if e["object"]["status"]["currentHealthy"] == 4)
+    assert last["object"]["status"]["disruptionsAllowed"] == 1
+    resp.close()
 
 
 def test_evict_primitive_is_the_api_path(sim, k8s):
@@ -351,9 +367,14 @@ def test_replicaset_replacement_starts_then_becomes_ready(sim, env, k8s):
     sim.clock.step(k8s.delays["pod_start"])
     assert k8s.pod("shop", new)["status"]["phase"] == "Running"
     assert k8s.pdb_status("shop", "web")["currentHealthy"] == 3
+    rs = k8s.objects["replicasets"][("shop", new.rsplit("-", 1)[0])]
+    assert (rs["status"]["replicas"], rs["status"]["readyReplicas"]) == (4, 3)
     sim.clock.step(k8s.delays["pod_ready"])
     row = ok(kubectl(env, "get", "pod", "-n", "shop", new, "--no-headers")).split()
     assert row[1:3] == ["1/1", "Running"]
+    dep = json.loads(ok(kubectl(env, "get", "deployment", "-n", "shop", "web", "-o", "json")))
+    assert {k: dep["status"][k] for k in ("replicas", "readyReplicas")} == {
+        "replicas": 4, "readyReplicas": 4}
     assert k8s.pdb_status("shop", "web") == {
         "observedGeneration": 1, "currentHealthy": 4, "desiredHealthy": 3,
         "expectedPods": 4, "disruptionsAllowed": 1}

@@ -430,6 +430,10 @@ class K8sState:
         self._changed.notify_all()
         if plural == "nodes":
             self._check_system_nodes()
+        elif plural == "pods":
+            self._sync_owner_status(obj)
+            for pdb in self._pdbs_of(obj):
+                self._sync_pdb(pdb)
 
     def compact(self):
         """Forget the watch history: a watch from any resourceVersion before
@@ -658,14 +662,16 @@ class K8sState:
     def _pool_of(self, node):
         return self.cluster.pool(node["metadata"]["labels"]["kubernetes.azure.com/agentpool"])
 
-    def _reimage(self, node, pool):
+    def _reimage(self, node, pool, bump=True):
+        """The node's OS facts and labels become the pool's (aks-api.md §4)."""
         labels = node["metadata"]["labels"]
         labels["kubernetes.azure.com/node-image-version"] = pool.node_image_version
         labels["kubernetes.azure.com/os-sku"] = pool.os_sku
         labels["kubernetes.azure.com/os-sku-requested"] = pool.os_sku
         labels["kubernetes.azure.com/os-sku-effective"] = pool.os.sku_effective
         node["status"]["nodeInfo"] = self._node_info(pool, node["metadata"]["name"])
-        self._bump(node)
+        if bump:
+            self._bump(node)
 
     def add_node(self, pool, ready_after=None):
         """A new node of `pool` (a scenario.Pool or its name) with the next
@@ -720,13 +726,8 @@ class K8sState:
         if node is None or node["metadata"]["uid"] != uid:
             return
         target = dataclasses.replace(self._pool_of(node), **changes)
-        labels = node["metadata"]["labels"]
-        labels["kubernetes.azure.com/node-image-version"] = target.node_image_version
-        labels["kubernetes.azure.com/os-sku"] = target.os_sku
-        labels["kubernetes.azure.com/os-sku-requested"] = target.os_sku
-        labels["kubernetes.azure.com/os-sku-effective"] = target.os.sku_effective
-        info = node["status"]["nodeInfo"] = self._node_info(target, name)
-        info["bootID"] = str(uuid.UUID(hashlib.sha256(     # a new boot of the same machine
+        self._reimage(node, target, bump=False)
+        node["status"]["nodeInfo"]["bootID"] = str(uuid.UUID(hashlib.sha256(     # a new boot of the same machine
             ("boot/%s/%s/%s" % (name, target.node_image_version, self.rv)).encode()
         ).hexdigest()[:32]))
         self.set_ready(name, True)
@@ -1166,6 +1167,29 @@ class K8sState:
             return controller
         return None
 
+    def _sync_owner_status(self, pod):
+        """Keep a ReplicaSet's or StatefulSet's status (and its Deployment's)
+        counting its pods: replicas not terminating, ready and available."""
+        owner = self._controller_of(pod)
+        if owner is None or owner["kind"] == "DaemonSet":
+            return
+        uid = owner["metadata"]["uid"]
+        active = [p for p in self.pods(namespace=owner["metadata"]["namespace"])
+                  if (p["metadata"].get("ownerReferences") or [{}])[0].get("uid") == uid
+                  and not p["metadata"].get("deletionTimestamp")]
+        ready = sum(1 for p in active if _pod_ready(p))
+        counts = {"replicas": len(active), "readyReplicas": ready, "availableReplicas": ready}
+        targets = [owner]
+        ref = (owner["metadata"].get("ownerReferences") or [{}])[0]
+        if ref.get("kind") == "Deployment":
+            dep = self.objects["deployments"].get((owner["metadata"]["namespace"], ref["name"]))
+            targets += [dep] if dep else []
+        for obj in targets:
+            status = obj.setdefault("status", {})
+            if any(status.get(k) != v for k, v in counts.items()):
+                status.update(counts)
+                self._bump(obj)
+
     def _schedule_pending(self):
         """Bind the Pending pods no node took (a controller's) where one fits now."""
         for pod in self.pods():
@@ -1241,9 +1265,20 @@ class K8sState:
                     meta["uid"], via, name="pod-gone")
 
     def _pod_gone(self, key, uid, via):
+        """The containers stopped: the kubelet reports them terminated (not
+        ready), then the pod object goes."""
         pod = self.objects["pods"].get(key)
-        if pod is not None and pod["metadata"]["uid"] == uid:
-            self._remove_pod(pod, via)
+        if pod is None or pod["metadata"]["uid"] != uid:
+            return
+        now = rfc3339(self.clock.now())
+        for cond in pod["status"].get("conditions", []):
+            if cond["type"] in ("Ready", "ContainersReady"):
+                cond.update(status="False", lastTransitionTime=now)
+        for cs in pod["status"].get("containerStatuses", []):
+            cs.update(ready=False, started=False, state={"terminated": {
+                "exitCode": 0, "reason": "Completed", "finishedAt": now}})
+        self._bump(pod)
+        self._remove_pod(pod, via)
 
     def _remove_pod(self, pod, via, before=None):
         """The pod object goes now; safety records and the controller's answer."""
@@ -1290,10 +1325,20 @@ class K8sState:
                 spec["minAvailable"] = min_available
             if max_unavailable is not None:
                 spec["maxUnavailable"] = max_unavailable
-            return self._put("poddisruptionbudgets", {
+            pdb = self._put("poddisruptionbudgets", {
                 "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
                 "metadata": {"name": name, "namespace": namespace, "generation": 1},
                 "spec": spec})
+            if not self._building:
+                self._sync_pdb(pdb)
+            return pdb
+
+    def _sync_pdb(self, pdb):
+        """Store the PDB's status when it changed (a MODIFIED for watchers)."""
+        status = self._pdb_status(pdb)
+        if pdb.get("status") != status:
+            pdb["status"] = status
+            self._bump(pdb)
 
     def pdb_status(self, namespace, name):
         """A PDB's status as the disruption controller keeps it, now."""
