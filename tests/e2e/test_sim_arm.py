@@ -8,18 +8,21 @@ model: node names kept, the new OS's labels, osImage, kernel and kubelet on
 every node, surge nodes gone, and the simulator's safety counters at zero."""
 
 import json
+import re
 import ssl
+import subprocess
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
+from helpers import KUBECTL, kubectl, make_env
 from sim import scenario as scenarios
 
 azure_core = pytest.importorskip("azure.core.credentials")
 cs = pytest.importorskip("azure.mgmt.containerservice")
-from azure.core.exceptions import ResourceNotFoundError  # noqa: E402
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError  # noqa: E402
 from azure.mgmt.containerservice.v2022_11_01 import models  # noqa: E402
 
 SCALE = 6000            # simulated seconds per wall second: a minute in 10 ms
@@ -134,6 +137,12 @@ def wait_op(sim, headers, timeout=20):
 # --- the SDK drives whole operations ---------------------------------------------
 
 def test_sdk_in_place_os_sku_change_of_20_nodes(rsim):
+    os_sku_change_of_20_nodes(rsim)
+
+
+def os_sku_change_of_20_nodes(rsim):
+    """The SDK moves the 20-node pool from Ubuntu to Azure Linux in place;
+    returns the surge nodes' names."""
     client = sdk(rsim)
     before = node_names(rsim, "work")
     assert len(before) == 20
@@ -161,6 +170,18 @@ def test_sdk_in_place_os_sku_change_of_20_nodes(rsim):
     surge = [e["involvedObject"]["name"] for e in cluster_of(rsim).k8s.events("Surge")]
     assert len(surge) == 2 and not set(surge) & set(before)   # 10% of 20, new instances
     assert safety(rsim) == SAFE
+    return surge
+
+
+def test_kubectl_lists_the_upgraders_events(rsim, tmp_path):
+    surge = os_sku_change_of_20_nodes(rsim)
+    r = kubectl(make_env(rsim, tmp_path / "home"), "get", "events", "-n", "default",
+                "--field-selector", "reason=Surge", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    items = json.loads(r.stdout)["items"]
+    assert sorted(e["involvedObject"]["name"] for e in items) == sorted(surge)
+    assert all(e["message"] == "Created a surge node [%s work] for agentpool work"
+               % e["involvedObject"]["name"] for e in items)
 
 
 def test_sdk_node_image_upgrade(rsim):
@@ -252,6 +273,21 @@ def test_pdb_blocked_drain_fails_after_the_drain_timeout(rsim):
     assert blocked["metadata"]["labels"]["kubernetes.azure.com/os-sku"] == "Ubuntu"
     assert len(node_names(rsim, "work")) == 20        # the surge nodes went, best effort
     assert safety(rsim) == SAFE
+
+
+def test_the_sdk_poller_reports_the_drain_failure(rsim):
+    node, pod = blocking_pdb(rsim)
+    # 2022-11-01's upgradeSettings has maxSurge only: the timeout is set on the pool
+    cluster_of(rsim).pool("work").extra["upgradeSettings"] = {"drainTimeoutInMinutes": 5}
+    client = sdk(rsim)
+    pool = client.agent_pools.get(RG, NAME, "work")
+    pool.os_sku = "AzureLinux"
+    poller = client.agent_pools.begin_create_or_update(RG, NAME, "work", pool)
+    with pytest.raises(HttpResponseError) as failed:
+        poller.result(timeout=30)
+    assert failed.value.error.code == "UpgradeFailed"
+    assert "Drain node %s failed when evicting pod %s" % (node, pod) in failed.value.message
+    assert poller.status() == "Failed"
 
 
 def test_undrainable_cordon_quarantines_and_keeps_a_surge_node(rsim):
@@ -429,6 +465,7 @@ def test_lro_headers_status_and_location(rsim):
     assert status == 202
     assert body["properties"]["provisioningState"] == "UpgradingNodeImageVersion"
     assert headers["Retry-After"] == str(rsim.clock.retry_after(30))
+    assert headers["x-ms-ratelimit-remaining-subscription-writes"] == "1199"
     assert "/operationresults/" in headers["Location"]
     code, op = get_url(rsim, headers["Azure-AsyncOperation"])
     assert code == 200 and op["status"] == "InProgress" and "percentComplete" in op
@@ -442,6 +479,7 @@ def test_lro_headers_status_and_location(rsim):
     status, headers, _ = arm_call(rsim, "DELETE", pool_path(rsim, "work"),
                                   query="&ignore-pod-disruption-budget=true")
     assert status == 202
+    assert headers["x-ms-ratelimit-remaining-subscription-deletes"] == "14999"
     assert wait_op(rsim, headers)["status"] == "Succeeded"
     assert get_url(rsim, headers["Location"])[0] == 204
 
@@ -569,6 +607,26 @@ def test_abort_cancels_a_cluster_operation(rsim):
         "currentKubernetesVersion"] == "1.32.6"
 
 
+def test_abort_during_a_cluster_upgrades_pool_roll(rsim):
+    rsim.clock.pause()
+    status, headers, _ = arm_call(rsim, "PUT", cluster_of(rsim).id, {
+        "location": "eastus", "properties": {"kubernetesVersion": "1.33.3", "agentPoolProfiles": [
+            {"name": "work", "orchestratorVersion": "1.33.3"}]}})
+    assert status == 200
+    rsim.clock.step(400)                # past the control plane, into the pool's roll
+    _, _, pool = arm_call(rsim, "GET", pool_path(rsim, "work"))
+    assert pool["properties"]["provisioningState"] == "Upgrading"
+    assert arm_call(rsim, "POST", cluster_of(rsim).id + "/abort")[0] == 202
+    rsim.clock.step(60)
+    rsim.clock.resume()
+    assert wait_op(rsim, headers)["status"] == "Canceled"
+    _, _, mc = arm_call(rsim, "GET", cluster_of(rsim).id)
+    assert mc["properties"]["provisioningState"] == "Canceled"
+    assert mc["properties"]["currentKubernetesVersion"] == "1.33.3"
+    _, _, pool = arm_call(rsim, "GET", pool_path(rsim, "work"))
+    assert pool["properties"]["provisioningState"] == "Canceled"
+
+
 # --- capacity ------------------------------------------------------------------------
 
 def test_quota_exceeded_and_compute_usages(rsim):
@@ -613,3 +671,167 @@ def test_subnet_is_full_fails_the_surge(rsim):
     assert result["status"] == "Failed"
     assert result["error"]["code"] == "SubnetIsFull"
     assert "Code='SubnetIsFull'" in result["error"]["message"]
+
+
+# --- upgradeSettings, scale, delete under PDBs ------------------------------------------
+
+def sample_pool(sim, pool, every=5.0):
+    """Records (unschedulable nodes, all nodes) of the pool every `every`
+    simulated seconds, on the clock's thread, as long as the simulator runs."""
+    samples = []
+    k = cluster_of(sim).k8s
+
+    def look():
+        with k.lock:
+            nodes = k.pool_nodes(pool)
+            samples.append((sum(1 for n in nodes if n["spec"].get("unschedulable")),
+                            len(nodes)))
+        sim.clock.call_later(every, look, name="test-sampler")
+    sim.clock.call_later(0, look, name="test-sampler")
+    return samples
+
+
+def test_max_surge_count_and_soak(rsim):
+    samples = sample_pool(rsim, "work")
+    status, headers, _ = arm_call(rsim, "PUT", pool_path(rsim, "work"), {"properties": {
+        "osSKU": "AzureLinux", "upgradeSettings": {"maxSurge": "4",
+                                                   "nodeSoakDurationInMinutes": 3}}})
+    assert status == 200
+    assert wait_op(rsim, headers)["status"] == "Succeeded"
+    k = cluster_of(rsim).k8s
+    assert len(k.events("Surge")) == 4
+    soaks = [e for e in k.events("Upgrade") if e["message"].startswith("Soak duration 3m0s")]
+    assert len(soaks) == 20
+    assert max(total for _, total in samples) == 24      # 20 + 4 surge, never more
+    assert max(cordoned for cordoned, _ in samples) <= 4
+    op = rsim.roller.operations[headers["Azure-AsyncOperation"].split("/")[-1].split("?")[0]]
+    assert op.end_time - op.start_time >= 5 * 3 * 60    # five batches, each soaked 3 min
+    assert safety(rsim) == SAFE
+
+
+def test_max_unavailable_without_surge(rsim):
+    samples = sample_pool(rsim, "work")
+    status, headers, _ = arm_call(rsim, "PUT", pool_path(rsim, "work"), {"properties": {
+        "osSKU": "AzureLinux", "upgradeSettings": {"maxSurge": "0", "maxUnavailable": "2"}}})
+    assert status == 200
+    assert wait_op(rsim, headers)["status"] == "Succeeded"
+    assert cluster_of(rsim).k8s.events("Surge") == []
+    assert max(total for _, total in samples) == 20
+    assert max(cordoned for cordoned, _ in samples) == 2
+    assert {n["metadata"]["labels"]["kubernetes.azure.com/os-sku"]
+            for n in pool_nodes(rsim, "work")} == {"AzureLinux"}
+
+
+def scale_to(sim, client, count):
+    """Scales the work pool through the SDK; the nodes' instance numbers."""
+    pool = client.agent_pools.get(RG, NAME, "work")
+    pool.count = count
+    done = client.agent_pools.begin_create_or_update(RG, NAME, "work", pool).result(timeout=30)
+    assert done.count == count
+    return sorted(int(n["spec"]["providerID"].rsplit("/", 1)[1])
+                  for n in pool_nodes(sim, "work"))
+
+
+def test_scale_out_and_in(rsim):
+    client = sdk(rsim)
+    assert scale_to(rsim, client, 22) == list(range(22))
+    assert scale_to(rsim, client, 19) == list(range(19))    # the highest go first
+    assert safety(rsim) == SAFE
+
+
+def test_delete_under_a_blocking_pdb(rsim):
+    node, pod = blocking_pdb(rsim)
+    rsim.cluster(NAME).pool("work").extra["upgradeSettings"] = {"drainTimeoutInMinutes": 5}
+    status, headers, _ = arm_call(rsim, "DELETE", pool_path(rsim, "work"))
+    assert status == 202
+    result = wait_op(rsim, headers)
+    assert result["status"] == "Failed"
+    assert result["error"]["code"] == "PodDrainFailure"
+    assert result["error"]["message"].startswith("Node '%s' failed to be drained with error: "
+                                                 "'Drain did not complete pods [" % node)
+    assert pod in result["error"]["message"]
+    assert safety(rsim) == SAFE
+    # ignore-pod-disruption-budget: the pods are deleted, not evicted, and the pool goes
+    status, headers, _ = arm_call(rsim, "DELETE", pool_path(rsim, "work"),
+                                  query="&ignore-pod-disruption-budget=true")
+    assert status == 202
+    assert wait_op(rsim, headers)["status"] == "Succeeded"
+    assert node_names(rsim, "work") == []
+    assert safety(rsim)["pdb_violations"] >= 1          # what ignoring the PDB costs
+
+
+def test_a_pool_upgrade_may_not_skip_a_minor(make_sim):
+    s = make_sim(roll_scenario(user_nodes=1))
+    c = cluster_of(s)
+    c.extra["current_k8s_version"] = "1.34.1"
+    status, _, body = arm_call(s, "PUT", pool_path(s, "work"),
+                               {"properties": {"orchestratorVersion": "1.34.1"}})
+    assert status == 400
+    assert body["error"]["code"] == "OperationNotAllowed"
+    assert body["error"]["message"].startswith("Upgrading Kubernetes version 1.32.6 to 1.34.1 "
+                                               "is not allowed. Available upgrades: [1.33.3 "
+                                               "1.33.2")
+    status, headers, _ = arm_call(s, "PUT", pool_path(s, "work"),
+                                  {"properties": {"orchestratorVersion": "1.33"}})
+    assert status == 200
+    assert wait_op(s, headers)["status"] == "Succeeded"
+    assert pool_nodes(s, "work")[0]["status"]["nodeInfo"]["kubeletVersion"] == "v1.33.3"
+
+
+def test_retry_after_scales_with_the_clock(rsim):
+    rsim.clock.set_scale(1)
+    status, headers, _ = arm_call(rsim, "POST", pool_path(rsim, "work") +
+                                  "/upgradeNodeImageVersion")
+    assert status == 202 and headers["Retry-After"] == "30"
+    rsim.clock.set_scale(SCALE)
+    assert get_url(rsim, headers["Location"])[0] in (200, 202)
+
+
+def test_kubectl_watch_sees_the_roll(make_sim, tmp_path):
+    from test_sim_k8s import Lines
+    s = make_sim(roll_scenario(user_nodes=4))
+    s.clock.pause()
+    env = make_env(s, tmp_path / "home")
+    proc = subprocess.Popen([KUBECTL, "get", "nodes", "--watch", "-o", "wide", "-l",
+                             "agentpool=work"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        out = Lines(proc)
+        out.wait_for(r"vmss000003\s")
+        status, headers, _ = arm_call(s, "PUT", pool_path(s, "work"),
+                                      {"properties": {"osSKU": "AzureLinux"}})
+        assert status == 200
+        s.clock.resume()
+        assert wait_op(s, headers)["status"] == "Succeeded"
+        surge = cluster_of(s).k8s.events("Surge")[0]["involvedObject"]["name"]
+        assert re.search(r"\sNotReady\s", out.wait_for(surge))          # it arrives
+        old = node_names(s, "work")[0]
+        assert "SchedulingDisabled" in out.wait_for(old + r"\s.*SchedulingDisabled")
+        line = out.wait_for(old + r"\s.*Microsoft Azure Linux 3\.0")     # reimaged in place
+        assert ".azl3" in line
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+def test_azure_linux_2_moves_to_3_with_kubernetes_1_32(make_sim):
+    """aks-api.md §2.9: AzureLinux stays the osSKU; 1.32 brings Azure Linux 3.0."""
+    s = make_sim(roll_scenario(user_nodes=3, user_sku="AzureLinux",
+                               user_image=scenarios.AZL2_IMAGE))
+    work = cluster_of(s).pool("work")
+    work.k8s_version = "1.31.9"
+    cluster_of(s).k8s.sync_pool(work)
+    assert {n["status"]["nodeInfo"]["osImage"] for n in pool_nodes(s, "work")} == {
+        "CBL-Mariner/Linux"}
+    client = sdk(s)
+    pool = client.agent_pools.get(RG, NAME, "work")
+    pool.orchestrator_version = "1.32.6"
+    done = client.agent_pools.begin_create_or_update(RG, NAME, "work", pool).result(timeout=30)
+    assert (done.os_sku, done.node_image_version) == ("AzureLinux", scenarios.AZL3_IMAGE)
+    for node in pool_nodes(s, "work"):
+        info = node["status"]["nodeInfo"]
+        assert info["osImage"] == "Microsoft Azure Linux 3.0"
+        assert info["kubeletVersion"] == "v1.32.6"
+        assert node["metadata"]["labels"]["kubernetes.azure.com/os-sku-effective"] == \
+            "AzureLinux3"
+    assert safety(s) == SAFE

@@ -20,7 +20,10 @@ Kubernetes nodes never disagree. Per-object knobs (all optional):
         upgrades (control-plane upgrade list), properties (merged in)
     pool.extra: latest_node_image_version, upgrades, properties (merged in,
         e.g. {"workloadRuntime": "KataVmIsolation"} or
-        {"status": {"provisioningError": {...}}})
+        {"status": {"provisioningError": {...}}}), upgradeSettings (beyond
+        maxSurge, e.g. {"drainTimeoutInMinutes": 5}); the write side keeps
+        writes (the eTag's counter) and pending (what a running PUT asked)
+    write side (armwrite.py): sim.arm.put_pool_throttle, sim.arm.os_sku_refusals
 
 api-version 2026-10-01 (the reference's) and 2022-11-01 (what Debian's
 python3-azure SDK speaks) are accepted. Every request that names a cluster
@@ -28,7 +31,7 @@ runs under that cluster's lock (cluster.k8s.lock), which the roller and the
 Kubernetes API hold too.
 
 Every response carries x-ms-correlation-request-id, x-ms-request-id and
-x-ms-ratelimit-remaining-subscription-reads. Errors are ARM-shaped:
+x-ms-ratelimit-remaining-subscription-reads (-writes, -deletes for those). Errors are ARM-shaped:
 {"error": {"code", "message"}}. Faults (429/5xx, dropped connections,
 latency) come from sim.faults, applied by server.py before this runs.
 """
@@ -103,7 +106,7 @@ class Arm:
         self.versions = list(DEFAULT_VERSIONS)
         self.latest_images = {}         # image prefix (without version) -> latest full name
         self.extra_resource_groups = set()  # (subscription lower, rg lower)
-        self.reads_remaining = {}       # subscription -> reads left (the header)
+        self.reads_remaining = {}       # (subscription, "reads"|"writes"|"deletes") -> left
         self.put_pool_throttle = None   # {"size": 20, "per_minute": 1}: armwrite.py
         self.put_pool_buckets = {}
         self.os_sku_refusals = {}       # osSKU -> "InvalidOSSKU" | "PropertyChangeNotAllowed"
@@ -301,13 +304,16 @@ class Arm:
 
     # --- HTTP ------------------------------------------------------------
 
-    def headers(self, sub):
+    def headers(self, sub, method="GET"):
+        # The hourly limits of aks-api.md §3.2: 12000 reads, 1200 writes, 15000 deletes.
+        kind, limit = {"GET": ("reads", 12000), "DELETE": ("deletes", 15000)}.get(
+            method, ("writes", 1200))
         with self.lock:
-            left = self.reads_remaining.get(sub.lower(), 12000) - 1
-            self.reads_remaining[sub.lower()] = max(left, 0)
+            left = self.reads_remaining.get((sub.lower(), kind), limit) - 1
+            self.reads_remaining[(sub.lower(), kind)] = max(left, 0)
         return {"x-ms-correlation-request-id": str(uuid.uuid4()),
                 "x-ms-request-id": str(uuid.uuid4()),
-                "x-ms-ratelimit-remaining-subscription-reads": str(max(left, 0)),
+                "x-ms-ratelimit-remaining-subscription-" + kind: str(max(left, 0)),
                 "Cache-Control": "no-cache"}
 
     def page(self, req, items, page_size):
@@ -521,7 +527,7 @@ def handle(sim, req):
     arm = sim.arm
     sub, rg, name, rest = route
     refused = _authorize(sim, req) or _check_api_version(req)
-    headers = arm.headers(sub)
+    headers = arm.headers(sub, req.method)
     if refused is not None:
         refused.headers.update(headers)
         return refused

@@ -673,6 +673,7 @@ def _cluster_steps(roller, op, version, upgrades):
         image = image_for(arm, pool.os_sku, target_version, pool.os_type)
         target = target_pool(pool, k8s_version=target_version, node_image_version=image)
         pool.provisioning_state = "Upgrading"
+        op.pools.append(pool)
         pool.extra["pending"] = {"orchestratorVersion": target_version}
         yield from roller.roll(op, pool, target, upgrade_settings(pool))
         _settle(pool, target)

@@ -101,7 +101,7 @@ class Capacity:
             if c.subscription.lower() != subscription.lower() or \
                     c.location.lower() != location.lower():
                 continue
-            for node in c.k8s.nodes():
+            for node in _nodes(c):
                 size = node["metadata"]["labels"].get("node.kubernetes.io/instance-type", "")
                 fam = self.family(size)
                 current[REGIONAL] += vcpus(size)
@@ -180,6 +180,18 @@ class Capacity:
                     sn[0].split("/virtualNetworks/")[1].split("/")[0].lower() == vnet.lower():
                 return c
         return None
+
+
+def _nodes(cluster):
+    """A cluster's nodes under its lock; the caller may hold another
+    cluster's, so a lock busy for long is read past instead of waited on."""
+    lock = cluster.k8s.lock
+    got = lock.acquire(timeout=1)
+    try:
+        return cluster.k8s.nodes()
+    finally:
+        if got:
+            lock.release()
 
 
 def _localized(name):

@@ -107,6 +107,7 @@ class Operation:
         self.steps = None
         self.timer = None
         self.abort_of = None            # an abort operation: the operation it cancels
+        self.pools = []                 # a cluster operation: the pools it is rolling
 
     @property
     def done(self):
@@ -143,7 +144,7 @@ class Roller:
 
     def running(self, cluster, pool_name=None):
         """The operations in progress on the cluster (on one pool, or all)."""
-        return [op for op in self.operations.values()
+        return [op for op in list(self.operations.values())   # a copy: other clusters add
                 if op.cluster is cluster and not op.done and op.abort_of is None
                 and (pool_name is None or op.pool_name == pool_name)]
 
@@ -178,6 +179,9 @@ class Roller:
         op.end_time = self.clock.now()
         if status == "Succeeded":
             op.percent = 100.0
+        for pool in op.pools:           # a cluster operation's pools end with it
+            if pool.provisioning_state != "Succeeded":
+                pool.provisioning_state = status
         target = self._pool(op) if op.pool_name else op.cluster
         if target is not None and op.provisioning_state is not None:
             target.provisioning_state = status
@@ -212,7 +216,8 @@ class Roller:
         return node is not None and k8smod._is_ready(node)
 
     def _drainable(self, cluster, name):
-        """The node's pods a drain evicts: all but DaemonSets' and mirror pods."""
+        """The node's pods a drain evicts: all but DaemonSets' (AKS drains as
+        kubectl drain --ignore-daemonsets --delete-emptydir-data does)."""
         out = []
         for pod in self._k(cluster).pods(node=name):
             refs = pod["metadata"].get("ownerReferences") or [{}]
@@ -241,7 +246,7 @@ class Roller:
             k.cordon(name)
             self._event(cluster, "drain", name)
         self.clock.checkpoint("drain", op=op, nodes=list(nodes))
-        deadline = self.clock.now() + settings["drainTimeoutInMinutes"] * 60
+        deadline = self.clock.now() + int(settings["drainTimeoutInMinutes"]) * 60
         warned = set()
         while True:
             blocked = {}
@@ -268,11 +273,7 @@ class Roller:
             yield self.timings["poll"]
 
     def _pdbs_of(self, cluster, pod):
-        k = self._k(cluster)
-        ns = pod["metadata"]["namespace"]
-        labels = pod["metadata"].get("labels", {})
-        return [p for (pns, _), p in sorted(k.objects["poddisruptionbudgets"].items())
-                if pns == ns and k8smod.label_selector_of(p["spec"]["selector"])(labels)]
+        return self._k(cluster).pdbs_of(pod)
 
     def _drain_timed_out(self, op, blocked, settings, deleting):
         cluster = op.cluster
@@ -281,7 +282,7 @@ class Roller:
             pods = [p["metadata"]["name"] for p in self._drainable(cluster, name)]
             raise OperationError("PodDrainFailure", "Node '%s' failed to be drained with "
                                  "error: 'Drain did not complete pods [%s] within %dm0s'"
-                                 % (name, " ".join(pods), settings["drainTimeoutInMinutes"]))
+                                 % (name, " ".join(pods), int(settings["drainTimeoutInMinutes"])))
         if settings.get("undrainableNodeBehavior") == "Cordon":
             for node_name in blocked:
                 self._k(cluster).label_node(node_name, QUARANTINE_LABEL, "Quarantined")
@@ -358,7 +359,7 @@ class Roller:
                 raise
             quarantined += stuck
             group = [n for n in group if n not in stuck]
-            soak = settings.get("nodeSoakDurationInMinutes", 0)
+            soak = int(settings.get("nodeSoakDurationInMinutes", 0))
             if soak and group:
                 for name in group:
                     self._event(cluster, "soak", name, soak="%dm0s" % soak)
@@ -407,7 +408,9 @@ class Roller:
             self.clock.checkpoint("create-node", op=op)
             self.sim.capacity.check_subnet(cluster, target, 1)
             names.append(self._add_node(cluster, target))
+        op.percent = max(op.percent, 10.0)
         yield from self._wait_ready(cluster, names)
+        op.percent = max(op.percent, 90.0)
         return names
 
     def remove_nodes(self, op, names, settings, ignore_pdb=False, deleting=False):
@@ -418,9 +421,6 @@ class Roller:
             op.percent = min(95.0, op.percent + 90.0 / max(1, len(names)))
         if names:
             yield self.timings["node_delete"]
-
-    def wait(self, seconds):
-        yield seconds
 
     def control_plane(self, op, version):
         self.clock.checkpoint("control-plane", op=op, version=version)
