@@ -14,6 +14,7 @@
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "statefile.h"
 #include "wrapper.h"
 
 #define CACHE_VERSION 1
@@ -198,44 +199,20 @@ int azl_cluster_cache_path(struct strbuf *out)
 	return rc;
 }
 
-/* Opens (creating the directories) and locks the cache's lock file. */
-static int lock_cache(const char *path, int exclusive, int *fd_out)
+/* Opens and locks the cache; its document is the file's, or empty. */
+static int open_cache(int write, struct azl_statefile **sf, cJSON **root)
 {
-	struct strbuf dir = STRBUF_INIT, lock = STRBUF_INIT;
-	int rc = 0, fd;
+	struct strbuf path = STRBUF_INIT;
+	int rc = azl_cluster_cache_path(&path);
 
-	*fd_out = -1;
-	strbuf_add(&dir, path, (size_t)(strrchr(path, '/') - path));
-	if (exclusive)
-		rc = prefixed(azl_cachedir_ensure(dir.buf));
-	strbuf_addf(&lock, "%s.lock", path);
-	fd = rc ? -1 : open(lock.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (!rc && fd < 0)
-		rc = exclusive ? azl_error_set(AZL_ERROR, "cluster cache: cannot open %s: %s",
-					       lock.buf, strerror(errno))
-			       : AZL_ENOTFOUND;
-	if (fd >= 0 && flock(fd, exclusive ? LOCK_EX : LOCK_SH)) {
-		rc = azl_error_set(AZL_ERROR, "cluster cache: cannot lock %s: %s", lock.buf, strerror(errno));
-		close(fd);
-		fd = -1;
-	}
-	*fd_out = fd;
-	strbuf_release(&dir);
-	strbuf_release(&lock);
+	*root = NULL;
+	if (!rc)
+		rc = prefixed(azl_statefile_open(sf, path.buf, CACHE_VERSION,
+						 write ? AZL_STATEFILE_WRITE : 0));
+	if (!rc)
+		rc = prefixed(azl_statefile_load_array(*sf, "clusters", root));
+	strbuf_release(&path);
 	return rc;
-}
-
-/* The cache's JSON; an absent or unreadable cache reads as empty, since a
- * cache must never be the reason a command fails. */
-static cJSON *read_cache(const char *path)
-{
-	struct strbuf text = STRBUF_INIT;
-	cJSON *root = NULL;
-
-	if (!strbuf_read_file(&text, path))
-		root = cJSON_ParseWithLength(text.buf, text.len);
-	strbuf_release(&text);
-	return azl_json_versioned(root, CACHE_VERSION, "clusters", "cluster cache");
 }
 
 static int entry_index(const cJSON *clusters, const char *server, const char *context)
@@ -252,37 +229,24 @@ static int entry_index(const cJSON *clusters, const char *server, const char *co
 	return -1;
 }
 
-static int write_cache(const char *path, const cJSON *root)
-{
-	char *text = azl_json_print(root, 1);
-	int rc = prefixed(azl_cachedir_replace_file(path, text, strlen(text)));
-
-	free(text);
-	return rc;
-}
-
 int azl_cluster_cache_lookup(const char *server, const char *context, struct strbuf *id)
 {
-	struct strbuf path = STRBUF_INIT;
+	struct azl_statefile *sf = NULL;
+	const cJSON *clusters;
 	cJSON *root;
-	int rc, fd, i;
+	int i;
 
 	strbuf_reset(id);
-	rc = azl_cluster_cache_path(&path);
-	if (!rc)
-		rc = lock_cache(path.buf, 0, &fd);
-	if (rc) {
-		strbuf_release(&path);
+	if (open_cache(0, &sf, &root)) {
+		azl_statefile_close(sf);
 		return AZL_ENOTFOUND;
 	}
-	root = read_cache(path.buf);
-	close(fd);
-	i = entry_index(cJSON_GetObjectItemCaseSensitive(root, "clusters"), server, context);
+	azl_statefile_close(sf);
+	clusters = cJSON_GetObjectItemCaseSensitive(root, "clusters");
+	i = entry_index(clusters, server, context);
 	if (i >= 0)
-		strbuf_addstr(id, azl_json_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "clusters"), i),
-					       "id", ""));
+		strbuf_addstr(id, azl_json_str(cJSON_GetArrayItem(clusters, i), "id", ""));
 	cJSON_Delete(root);
-	strbuf_release(&path);
 	return id->len ? 0 : AZL_ENOTFOUND;
 }
 
@@ -294,18 +258,15 @@ int azl_cluster_cache_lookup(const char *server, const char *context, struct str
  * removes the entry. */
 static int update_cache(const char *server, const char *context, const char *id)
 {
-	struct strbuf path = STRBUF_INIT;
+	struct azl_statefile *sf = NULL;
 	cJSON *root, *clusters;
-	int rc, fd, i;
+	int rc, i;
 
-	rc = azl_cluster_cache_path(&path);
-	if (!rc)
-		rc = lock_cache(path.buf, 1, &fd);
+	rc = open_cache(1, &sf, &root);
 	if (rc) {
-		strbuf_release(&path);
+		azl_statefile_close(sf);
 		return rc;
 	}
-	root = read_cache(path.buf);
 	clusters = cJSON_GetObjectItemCaseSensitive(root, "clusters");
 	i = entry_index(clusters, server, context);
 	if (i >= 0)
@@ -320,10 +281,9 @@ static int update_cache(const char *server, const char *context, const char *id)
 		while (cJSON_GetArraySize(clusters) > CACHE_MAX_ENTRIES)
 			cJSON_DeleteItemFromArray(clusters, 0);
 	}
-	rc = (i >= 0 || id) ? write_cache(path.buf, root) : 0;
-	close(fd);
+	rc = (i >= 0 || id) ? prefixed(azl_statefile_save(sf, root)) : 0;
+	azl_statefile_close(sf);
 	cJSON_Delete(root);
-	strbuf_release(&path);
 	return rc;
 }
 
