@@ -9,6 +9,7 @@
 #include "json.h"
 #include "log.h"
 #include "node.h"
+#include "version.h"
 #include "wrapper.h"
 
 static void push_str(char ***items, size_t *nr, const char *s)
@@ -99,6 +100,7 @@ int azl_pool_from_json(const cJSON *ap, struct azl_pool *out)
 		   *azl_json_str(props, "gpuInstanceProfile", "") ||
 		   cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(props, "gpuProfile"));
 	azl_os_detect(out->node_image_version, out->os_sku, out->kubernetes_version, NULL, NULL, &out->os);
+	out->properties = cJSON_Duplicate(props, 1);
 	return 0;
 }
 
@@ -123,6 +125,7 @@ void azl_pool_release(struct azl_pool *p)
 	free(p->workload_runtime);
 	free(p->security_type);
 	free_strs(p->upgrades, p->nr_upgrades);
+	cJSON_Delete(p->properties);
 	azl_finding_list_release(&p->findings);
 	memset(p, 0, sizeof(*p));
 }
@@ -416,27 +419,38 @@ static int resolve_and_load(struct azl_arm *arm, struct node_job *job,
 	return load_arm(arm, cluster->id, NULL, cluster, names, nr_names, out);
 }
 
+/* The nodes joined, their error taken, merged into the pools. */
+static int finish(struct node_job *job, int rc, struct azl_pool_list *out)
+{
+	nodes_join(job);
+	if (!rc && job->rc)
+		rc = azl_error_set(job->rc, "%s", job->error.buf);
+	if (!rc)
+		merge_nodes(out, &job->nodes);
+	azl_node_list_release(&job->nodes);
+	strbuf_release(&job->error);
+	if (rc)
+		azl_pool_list_release(out);
+	return rc;
+}
+
 int azl_pool_inspect(struct azl_arm *arm, struct azl_kube *kube,
 		     const struct azl_cluster_query *q, const char *const *names,
 		     size_t nr_names, struct azl_cluster *cluster, struct azl_pool_list *out)
 {
 	struct node_job job = { .kube = kube, .error = STRBUF_INIT };
-	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(cluster, 0, sizeof(*cluster));
-	rc = resolve_and_load(arm, &job, q, names, nr_names, cluster, out);
-	nodes_join(&job);
-	if (!rc && job.rc)
-		rc = azl_error_set(job.rc, "%s", job.error.buf);
-	if (!rc) {
-		merge_nodes(out, &job.nodes);
-		for (size_t i = 0; i < out->nr; i++)
-			azl_findings_evaluate(cluster, &out->items[i], &out->items[i].findings);
-	}
-	azl_node_list_release(&job.nodes);
-	strbuf_release(&job.error);
-	if (rc)
-		azl_pool_list_release(out);
-	return rc;
+	return finish(&job, resolve_and_load(arm, &job, q, names, nr_names, cluster, out), out);
+}
+
+int azl_pool_load(struct azl_arm *arm, struct azl_kube *kube, struct azl_cluster *cluster,
+		  const char *const *names, size_t nr_names, struct azl_pool_list *out)
+{
+	struct node_job job = { .kube = kube, .error = STRBUF_INIT };
+
+	memset(out, 0, sizeof(*out));
+	nodes_start(&job);
+	return finish(&job, load_arm(arm, cluster->id, NULL, cluster, names, nr_names, out), out);
 }

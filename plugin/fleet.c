@@ -308,7 +308,7 @@ static void count(const struct azl_fleet *f, struct tally *t)
 			const struct azl_os_info *os = &ins->pools.items[k].os;
 
 			t->pools++;
-			if (os->family == AZL_OS_AZURE_LINUX && !strcmp(os->version, "2.0"))
+			if (azl_os_retired(os))
 				t->azl2++;
 			else if (os->family == AZL_OS_AZURE_LINUX && !strcmp(os->version, "3.0"))
 				t->azl3++;
