@@ -461,9 +461,9 @@ int azl_cluster_cached_id(const struct azl_cluster_query *q, struct strbuf *id)
 	    azl_cluster_cache_lookup(q->server, q->context, id) || !cache_fits(q, id->buf)) {
 		azl_error_clear();
 		strbuf_reset(id);
-		return 1;
+		return 0;
 	}
-	return 0;
+	return 1;
 }
 
 /* The cluster a cached id names, as its GET found it: does it still serve
@@ -486,16 +486,17 @@ static int still_serves(const struct azl_cluster_query *q, const struct azl_arm_
 }
 
 int azl_cluster_confirm(const struct azl_cluster_query *q, const char *id,
-			const struct azl_arm_result *res, struct azl_cluster *out)
+			const struct azl_arm_result *res, struct azl_cluster *out, int *stale)
 {
 	int rc = still_serves(q, res, out);
 
-	if (rc == AZL_ENOTFOUND || rc == AZL_EINVALID) {
+	*stale = rc == AZL_ENOTFOUND || rc == AZL_EINVALID;
+	if (*stale) {
 		azl_logf(4, "cached cluster %s for context %s is gone or moved; searching again",
 			 id, q->context);
 		azl_error_clear();
 		azl_cluster_cache_forget(q->server, q->context);
-		return 1;
+		return 0;
 	}
 	if (!rc) {
 		out->serves_context = 1;
@@ -504,30 +505,31 @@ int azl_cluster_confirm(const struct azl_cluster_query *q, const char *id,
 	return rc;
 }
 
-/* 0 with out filled when the cached cluster still serves the context's
- * host; 1 when there is no usable entry (absent, deleted, moved); <0 on
- * other errors. */
+/* Out filled and *hit set when the cached cluster still serves the
+ * context's host; *hit 0 when there is no usable entry (absent, deleted,
+ * moved). */
 static int from_cache(struct azl_arm *arm, const struct azl_cluster_query *q,
-		      struct azl_cluster *out)
+		      struct azl_cluster *out, int *hit)
 {
 	struct strbuf id = STRBUF_INIT;
 	struct azl_arm_result res = AZL_ARM_RESULT_INIT;
-	int rc = azl_cluster_cached_id(q, &id);
+	int stale = 1, rc = 0;
 
-	if (!rc) {
+	if (azl_cluster_cached_id(q, &id)) {
 		res.code = azl_arm_get(arm, id.buf, &res.json);
 		if (res.code)
 			strbuf_addstr(&res.error, azl_error_message());
-		rc = azl_cluster_confirm(q, id.buf, &res, out);
+		rc = azl_cluster_confirm(q, id.buf, &res, out, &stale);
 	}
+	*hit = !rc && !stale;
 	azl_arm_result_release(&res);
 	strbuf_release(&id);
 	return rc;
 }
 
-/* 0 and out filled, 1 when no cluster serves host, <0 on ARM errors. */
+/* Out filled and *found set when a cluster serves host; ARM errors. */
 static int search(struct azl_arm *arm, const struct azl_cluster_query *q, const char *sub,
-		  const char *host, struct azl_cluster *out)
+		  const char *host, struct azl_cluster *out, int *found)
 {
 	struct strbuf path = STRBUF_INIT;
 	cJSON *items = NULL, *mc;
@@ -544,11 +546,12 @@ static int search(struct azl_arm *arm, const struct azl_cluster_query *q, const 
 	strbuf_release(&path);
 	if (rc)
 		return rc;
-	rc = 1;                         /* no match, unlike an ARM 404 */
+	*found = 0;                     /* no match, unlike an ARM 404 */
 	cJSON_ArrayForEach(mc, items) {
 		if (!azl_cluster_json_matches(mc, host))
 			continue;
 		rc = azl_cluster_from_json(mc, out);
+		*found = !rc;
 		break;
 	}
 	cJSON_Delete(items);
@@ -594,7 +597,7 @@ static int by_search(struct azl_arm *arm, struct azl_kube *kube,
 {
 	struct strbuf sub = STRBUF_INIT;
 	const char *from;
-	int azure_nodes, aks_host, rc;
+	int azure_nodes, aks_host, found = 0, rc;
 
 	aks_host = q->cloud && azl_cloud_is_aks_host(q->cloud, host);
 	rc = azl_cluster_subscription(q, kube, &sub, &from, &azure_nodes);
@@ -604,10 +607,10 @@ static int by_search(struct azl_arm *arm, struct azl_kube *kube,
 		goto out;
 	azl_logf(4, "context %s: searching subscription %s (from %s) for API server %s",
 		 q->context, sub.buf, from, host);
-	rc = search(arm, q, sub.buf, host, out);
-	if (!rc)
+	rc = search(arm, q, sub.buf, host, out, &found);
+	if (!rc && found)
 		out->serves_context = 1;
-	if (rc == 1)
+	if (!rc && !found)
 		rc = !aks_host && nodes_are_azure(kube, azure_nodes) < 0
 			? not_aks(q) : not_found(q, host, sub.buf, from);
 	if (!rc && !q->no_cache && azl_cluster_cache_store(q->server, q->context, out->id))
@@ -621,13 +624,13 @@ int azl_cluster_resolve(struct azl_arm *arm, struct azl_kube *kube,
 			const struct azl_cluster_query *q, struct azl_cluster *out)
 {
 	struct strbuf host = STRBUF_INIT;
-	int rc;
+	int hit, rc;
 
 	memset(out, 0, sizeof(*out));
 	if (q->name && *q->name)
 		return by_name(arm, kube, q, out);
-	rc = from_cache(arm, q, out);
-	if (rc != 1)
+	rc = from_cache(arm, q, out, &hit);
+	if (rc || hit)
 		return rc;
 	rc = azl_cluster_server_host(q->server, &host);
 	if (!rc)
