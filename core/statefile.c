@@ -233,7 +233,8 @@ static int open_private(const struct azl_statefile *sf, int *fd_out)
 	if (fd < 0)
 		return azl_error_set(errno == ELOOP ? AZL_EFORBIDDEN : AZL_ERROR,
 				     "cannot open %s: %s%s", sf->path, strerror(errno),
-				     errno == ELOOP ? " (a symlink); remove it" : "");
+				     errno == ELOOP ? " (a symlink); remove it"
+						    : "; check its owner and mode, or remove it");
 	rc = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)
 		? azl_error_set(AZL_EFORBIDDEN, "%s is not a regular file; remove it", sf->path)
 		: azl_cachedir_check_private(sf->path, &st, 0600, fd);

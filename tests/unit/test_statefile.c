@@ -335,6 +335,24 @@ static void test_unsafe_files_refused(void **state)
 	free(lock);
 }
 
+/* Someone else's file is not read (root can make one). */
+static void test_other_owner_refused(void **state)
+{
+	struct scratch *s = *state;
+	struct azl_statefile *sf;
+	cJSON *doc;
+
+	if (geteuid() != 0)
+		skip();
+	save_text(s->path, 1, "{}");
+	assert_int_equal(chown(s->path, 65534, 65534), 0);
+	assert_int_equal(azl_statefile_open(&sf, s->path, 1, 0), 0);
+	assert_int_equal(azl_statefile_load(sf, &doc), AZL_EFORBIDDEN);
+	assert_non_null(strstr(azl_error_message(), s->path));
+	assert_non_null(strstr(azl_error_message(), "belongs to another user; remove it"));
+	azl_statefile_close(sf);
+}
+
 /* Saved durably and removed. */
 static void test_durable_save_and_remove(void **state)
 {
@@ -413,6 +431,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unusable_content, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_array_ignores_bad_content, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_files_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_owner_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_durable_save_and_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_between_processes, setup, teardown),
 	};
