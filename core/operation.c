@@ -332,6 +332,9 @@ static int follow(struct azl_operation *op, struct azl_lro *lro, const cJSON **r
 	wo.progress = on_poll;
 	wo.progress_data = op;
 	rc = azl_lro_wait(lro, op->env->arm, &wo);
+	/* ended: a later write of the same step must not re-attach to it */
+	if (!rc && azl_journal_set_handle(op->journal, NULL))
+		rc = AZL_ERROR;
 	res = azl_lro_result(lro);
 	cJSON_Delete(op->result);
 	op->result = res ? cJSON_Duplicate(res, 1) : NULL;
