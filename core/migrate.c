@@ -408,6 +408,7 @@ static cJSON *side_json(const struct azl_migrate_side *s)
 
 	cJSON_AddStringToObject(o, "osSku", s->os_sku ? s->os_sku : "");
 	cJSON_AddStringToObject(o, "osVersion", s->os_version ? s->os_version : "");
+	cJSON_AddStringToObject(o, "osName", s->os_name ? s->os_name : "");
 	cJSON_AddStringToObject(o, "nodeImageVersion",
 				s->node_image_version ? s->node_image_version : "");
 	cJSON_AddStringToObject(o, "kubernetesVersion",
