@@ -78,7 +78,7 @@ static int print_table(const struct azl_journal_list *list, struct azl_arm *arm)
 		cells[3] = azl_journal_target_field(j, "name");
 		cells[4] = azl_journal_target_field(j, "pool");
 		cells[5] = azl_op_state_name(azl_journal_state(j));
-		cells[6] = current_step(j);
+		cells[6] = *current_step(j) ? current_step(j) : "-";
 		cells[7] = live.len ? live.buf : "-";
 		cli_table_add_row(t, cells);
 		strbuf_release(&live);

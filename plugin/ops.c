@@ -177,7 +177,7 @@ static void say(struct cli_op_view *v, const char *fmt, ...) __attribute__((form
 static void say(struct cli_op_view *v, const char *fmt, ...)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char when[16];
+	char when[32];
 	time_t now = time(NULL);
 	struct tm tm;
 	va_list ap;
@@ -186,7 +186,7 @@ static void say(struct cli_op_view *v, const char *fmt, ...)
 	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
 	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	cli_progress_clear(v->progress);
 	fprintf(stderr, "%s %s\n", when, sb.buf);
 	fflush(stderr);
@@ -269,7 +269,9 @@ void cli_op_event(void *data, const struct azl_operation_event *ev)
 		say(v, "%s", ev->message);
 		break;
 	}
-	show_line(v);
+	/* timestamped lines say it all but on a terminal */
+	if (v->live)
+		show_line(v);
 }
 
 void cli_op_env(struct azl_operation_env *env, struct cli_op_session *s,
@@ -520,7 +522,6 @@ void cli_op_print_outcome(const struct azl_journal *j, int rc)
 		return;
 	}
 	fprintf(stderr, "Operation %s: %s.\n", id, azl_op_state_name(azl_journal_state(j)));
-	print_before_after(j);
 }
 
 /* ---- running ---- */
@@ -545,6 +546,8 @@ int cli_op_drive(struct azl_operation *op, struct cli_op_session *s, const char 
 		cli_error_report();
 	if (format == CLI_OUTPUT_JSON || format == CLI_OUTPUT_YAML)
 		cli_op_print_report(j, format);
+	else
+		print_before_after(j);
 	cli_op_print_outcome(j, rc);
 	if (rc == AZL_ECANCELED && *env.cancel)
 		return CLI_OP_EXIT_INTERRUPTED;
