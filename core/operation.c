@@ -516,6 +516,9 @@ int azl_operation_abort(struct azl_operation *op, const struct azl_operation_env
 		}
 		azl_lro_free(lro);
 	}
+	/* what the rollback sends is its own: it must not re-attach to that */
+	if (!rc && handle)
+		rc = azl_journal_set_handle(op->journal, NULL);
 	if (!rc && op->kind->rollback)
 		rc = op->kind->rollback(op, data);
 	if (rc)
