@@ -13,12 +13,17 @@
 /* Names of not-Ready nodes quoted in a message. */
 #define MAX_NODES_NAMED 3
 
-/* The plan's next step as the message's end: "<lead>: <az command>". */
+/* The plan's next step as the message's end: "<lead>: <command>". A move
+ * to Azure Linux is `kubectl azlinux migrate`'s (its plan shows the az
+ * equivalent); the rest are az commands until `upgrade` does them. */
 static void add_command(struct strbuf *msg, const struct azl_plan *plan,
 			const struct azl_cluster *c)
 {
 	strbuf_addstr(msg, ": ");
-	azl_plan_az_command(plan, c, msg);
+	if (plan->kind == AZL_PLAN_OS_SKU_CHANGE || plan->kind == AZL_PLAN_SIDE_BY_SIDE)
+		strbuf_addf(msg, "kubectl azlinux migrate %s --to %s", plan->pool, plan->target_sku);
+	else
+		azl_plan_az_command(plan, c, msg);
 }
 
 static int retired(const struct azl_cluster *c, const struct azl_pool *p,

@@ -99,13 +99,12 @@ def test_every_finding_with_its_fix(checks, run):
     [(sev, code, msg)] = pools["ubuntu"]
     assert (sev, code) == ("info", "UbuntuCanMigrate")
     assert "in place" in msg
-    assert msg.endswith(az("update", c, "ubuntu") + " --os-sku AzureLinux")
+    assert msg.endswith(": kubectl azlinux migrate ubuntu --to AzureLinux")
 
     [(sev, code, msg)] = pools["kata"]
     assert (sev, code) == ("info", "UbuntuCanMigrate")
     assert "cannot move to Azure Linux in place (Kata workload runtime)" in msg
-    assert msg.endswith(az("add", c, "kataazl") + " --os-sku AzureLinux --node-vm-size "
-                        "Standard_D4s_v3 --node-count 2 --workload-runtime KataVmIsolation")
+    assert msg.endswith(": kubectl azlinux migrate kata --to AzureLinux")
 
     [(sev, code, msg)] = pools["failed"]
     assert (sev, code) == ("error", "ProvisioningFailed")
@@ -184,7 +183,7 @@ def test_azure_linux3_pin(make_sim, env, run):
     [(sev, code, msg)] = parse_check(r.stdout)[0]["azl3"]
     assert (sev, code) == ("warning", "AzureLinux3PinBlocksUpgrade")
     assert "can upgrade to 1.37.1" in msg
-    assert msg.endswith(az("update", c, "azl3") + " --os-sku AzureLinux")
+    assert msg.endswith(": kubectl azlinux migrate azl3 --to AzureLinux")
     # the control plane is on its way to 1.37: an error
     c.extra["current_k8s_version"] = "1.36.2"
     c.k8s_version = "1.37.1"
