@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "num.h"
 #include "proc.h"
 
 #define AZ_TIMEOUT_MS 30000L
@@ -19,9 +20,9 @@
 static long az_timeout_ms(void)
 {
 	const char *s = getenv("AZLINUX_AZ_TIMEOUT");
-	long v = s ? strtol(s, NULL, 10) : 0;
+	long v;
 
-	return v > 0 && v <= 3600 ? v * 1000 : AZ_TIMEOUT_MS;
+	return azl_num_scan(s, 1, 3600, &v) == AZL_NUM_OK ? v * 1000 : AZ_TIMEOUT_MS;
 }
 
 /* The resource goes on az's argv: keep it to the characters of a URL or
@@ -82,16 +83,20 @@ static time_t local_expiry(const char *s)
 	return mktime(&tm);
 }
 
-static int parse(const struct strbuf *out, struct azl_token *tok)
+int azl_azcli_parse(const struct strbuf *out, struct azl_token *tok)
 {
 	cJSON *body = cJSON_Parse(out->buf);
 	const char *at = azl_json_str(body, "accessToken", NULL);
-	long exp_on = azl_json_number(body, "expires_on", 0);
+	long exp_on;
 
 	if (!at || !*at) {
 		cJSON_Delete(body);
 		return azl_error_set(AZL_EAUTH,
 			"'az account get-access-token' printed no accessToken; update the Azure CLI");
+	}
+	if (azl_num_json_member(body, "expires_on", 0, AZL_NUM_MAX_EPOCH, 0, &exp_on) < 0) {
+		cJSON_Delete(body);
+		return azl_error_prefix("'az account get-access-token'");
 	}
 	strbuf_reset(&tok->access_token);
 	strbuf_addstr(&tok->access_token, at);
@@ -132,7 +137,7 @@ int azl_azcli_token(struct azl_auth *a, const struct azl_cred *c,
 	else if (rc == 0 && status != 0)
 		rc = az_failed(&err, status);
 	else if (rc == 0)
-		rc = parse(&out, tok);
+		rc = azl_azcli_parse(&out, tok);
 	strbuf_release(&res);
 	strbuf_release(&out);
 	strbuf_release(&err);

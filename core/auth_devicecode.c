@@ -10,62 +10,90 @@
 
 #include "error.h"
 #include "json.h"
+#include "num.h"
 #include "wrapper.h"
 
 #define DEVICE_CODE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
+/* RFC 8628 §3.2's defaults; a longer wait or life than these is no sign-in. */
+#define DEFAULT_INTERVAL_S 5L
+#define DEFAULT_EXPIRES_S 900L
+#define MAX_INTERVAL_S 600L
+#define MAX_EXPIRES_S 86400L
 
-struct device_code {
-	char *device_code;  /* never log */
-	long interval;      /* seconds between polls */
-	time_t deadline;
-};
+void azl_device_code_release(struct azl_device_code *dc)
+{
+	free(dc->device_code);
+	dc->device_code = NULL;
+	strbuf_release(&dc->message);
+}
+
+int azl_devicecode_parse(const struct azl_http_response *resp, struct azl_device_code *dc)
+{
+	struct strbuf code = STRBUF_INIT;
+	cJSON *body;
+	const char *dcode, *msg;
+	long expires_in;
+	int rc;
+
+	if (resp->status != 200) {
+		rc = azl_entra_error(resp, "device code sign-in", &code);
+		strbuf_release(&code);
+		return rc;
+	}
+	body = cJSON_Parse(resp->body.buf);
+	dcode = azl_json_str(body, "device_code", NULL);
+	msg = azl_json_str(body, "message", NULL);
+	rc = azl_num_json_member(body, "interval", 0, MAX_INTERVAL_S, DEFAULT_INTERVAL_S,
+				 &dc->interval);
+	if (rc == 0)
+		rc = azl_num_json_member(body, "expires_in", 0, MAX_EXPIRES_S, DEFAULT_EXPIRES_S,
+					 &expires_in);
+	if (rc < 0)
+		azl_error_prefix("device code sign-in: Entra ID's answer");
+	else if (!dcode)
+		rc = azl_error_set(AZL_EAUTH,
+			"device code sign-in: Entra ID's answer has no device_code; check AZURE_AUTHORITY_HOST");
+	if (rc == 0) {
+		free(dc->device_code);
+		dc->device_code = xstrdup(dcode);
+		dc->deadline = (time_t)azl_num_add((long)time(NULL), expires_in);
+		strbuf_reset(&dc->message);
+		if (msg)
+			strbuf_addstr(&dc->message, msg);
+		else
+			strbuf_addf(&dc->message,
+				"To sign in, use a web browser to open the page %s and enter the code %s to authenticate.",
+				azl_json_str(body, "verification_uri", "(no URL given)"),
+				azl_json_str(body, "user_code", "(no code given)"));
+	}
+	cJSON_Delete(body);
+	return rc;
+}
 
 static int start(struct azl_auth *a, const struct azl_cred *c, const char *scope,
-		 struct device_code *dc)
+		 struct azl_device_code *dc)
 {
 	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
-	struct strbuf form = STRBUF_INIT, sc = STRBUF_INIT, code = STRBUF_INIT;
-	cJSON *body = NULL;
-	const char *dcode = NULL, *msg = NULL;
+	struct strbuf form = STRBUF_INIT, sc = STRBUF_INIT;
 	int rc;
 
 	azl_entra_user_scope(&sc, scope);
 	azl_form_add(&form, "client_id", c->client_id);
 	azl_form_add(&form, "scope", sc.buf);
 	rc = azl_entra_post(a, c->tenant, "devicecode", &form, &resp);
-	if (rc == 0 && resp.status != 200)
-		rc = azl_entra_error(&resp, "device code sign-in", &code);
-	if (rc == 0) {
-		body = cJSON_Parse(resp.body.buf);
-		dcode = azl_json_str(body, "device_code", NULL);
-		msg = azl_json_str(body, "message", NULL);
-		if (!dcode)
-			rc = azl_error_set(AZL_EAUTH,
-				"device code sign-in: Entra ID's answer has no device_code; check AZURE_AUTHORITY_HOST");
-	}
-	if (rc == 0 && dcode) {
-		dc->device_code = xstrdup(dcode);
-		dc->interval = azl_json_number(body, "interval", 5);
-		dc->deadline = time(NULL) + azl_json_number(body, "expires_in", 900);
-		if (msg)
-			azl_auth_notify(a, AZL_AUTH_EVENT_DEVICE_CODE, "%s", msg);
-		else
-			azl_auth_notify(a, AZL_AUTH_EVENT_DEVICE_CODE,
-				"To sign in, use a web browser to open the page %s and enter the code %s to authenticate.",
-				azl_json_str(body, "verification_uri", "(no URL given)"),
-				azl_json_str(body, "user_code", "(no code given)"));
-	}
-	cJSON_Delete(body);
+	if (rc == 0)
+		rc = azl_devicecode_parse(&resp, dc);
+	if (rc == 0)
+		azl_auth_notify(a, AZL_AUTH_EVENT_DEVICE_CODE, "%s", dc->message.buf);
 	azl_http_response_release(&resp);
 	strbuf_release(&form);
 	strbuf_release(&sc);
-	strbuf_release(&code);
 	return rc;
 }
 
 /* One poll: 0 with the token, 1 to poll again, or an error. */
 static int poll_once(struct azl_auth *a, const struct azl_cred *c,
-		     struct device_code *dc, struct azl_token *tok)
+		     struct azl_device_code *dc, struct azl_token *tok)
 {
 	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
 	struct strbuf form = STRBUF_INIT;
@@ -81,7 +109,8 @@ static int poll_once(struct azl_auth *a, const struct azl_cred *c,
 	if (rc < 0 && !strcmp(tok->error.buf, "authorization_pending"))
 		rc = 1;
 	if (rc < 0 && !strcmp(tok->error.buf, "slow_down")) {
-		dc->interval += 5; /* RFC 8628 §3.5: for this and all later polls */
+		/* RFC 8628 §3.5: for this and all later polls */
+		dc->interval = dc->interval + 5 > MAX_INTERVAL_S ? MAX_INTERVAL_S : dc->interval + 5;
 		rc = 1;
 	}
 	if (rc == 1)
@@ -94,7 +123,7 @@ static int poll_once(struct azl_auth *a, const struct azl_cred *c,
 int azl_devicecode_login(struct azl_auth *a, const struct azl_cred *c,
 			 const char *scope, struct azl_token *tok)
 {
-	struct device_code dc = { NULL, 5, 0 };
+	struct azl_device_code dc = AZL_DEVICE_CODE_INIT;
 	int rc;
 
 	rc = start(a, c, scope, &dc);
@@ -114,6 +143,6 @@ int azl_devicecode_login(struct azl_auth *a, const struct azl_cred *c,
 		}
 		break;
 	}
-	free(dc.device_code);
+	azl_device_code_release(&dc);
 	return rc;
 }

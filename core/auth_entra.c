@@ -12,8 +12,11 @@
 #include "base64.h"
 #include "error.h"
 #include "json.h"
+#include "num.h"
 
 #define ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+/* AADSTS error numbers have at most 7 digits. */
+#define MAX_AADSTS 99999999L
 
 /* The tenant becomes a URL path segment: allow only what tenant ids and
  * domain names contain, so it cannot redirect the request. */
@@ -63,15 +66,17 @@ int azl_entra_post(struct azl_auth *a, const char *tenant, const char *endpoint,
 	return rc;
 }
 
-long azl_json_number(const cJSON *o, const char *name, long def)
+int azl_token_expiry(const cJSON *body, struct azl_token *tok)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	long exp_in, exp_on;
+	int rc = azl_num_json_member(body, "expires_in", 0, AZL_NUM_MAX_LIFETIME_S, 0, &exp_in);
 
-	if (cJSON_IsNumber(v))
-		return (long)v->valuedouble;
-	if (cJSON_IsString(v) && *v->valuestring)
-		return strtol(v->valuestring, NULL, 10);
-	return def;
+	if (rc == 0)
+		rc = azl_num_json_member(body, "expires_on", 0, AZL_NUM_MAX_EPOCH, 0, &exp_on);
+	if (rc < 0)
+		return rc;
+	tok->expires_on = exp_on > 0 ? (time_t)exp_on : (time_t)azl_num_add((long)time(NULL), exp_in);
+	return 0;
 }
 
 static const struct {
@@ -121,6 +126,7 @@ static int error_from_json(const cJSON *body, long status, const char *what,
 	const cJSON *codes = cJSON_GetObjectItemCaseSensitive(body, "error_codes");
 	const cJSON *first = cJSON_IsArray(codes) ? cJSON_GetArrayItem(codes, 0) : NULL;
 	struct strbuf msg = STRBUF_INIT;
+	long aadsts = 0;
 	int rc;
 
 	strbuf_addstr(code, err);
@@ -134,9 +140,9 @@ static int error_from_json(const cJSON *body, long status, const char *what,
 			    trace ? trace : "-", corr ? corr : "-");
 	if (hint)
 		strbuf_addf(&msg, "; %s", hint);
-	else if (first && cJSON_IsNumber(first))
-		strbuf_addf(&msg, "; see https://login.microsoftonline.com/error?code=%ld",
-			    (long)first->valuedouble);
+	else if (cJSON_IsNumber(first) &&
+		 azl_num_scan_double(first->valuedouble, 1, MAX_AADSTS, &aadsts) == AZL_NUM_OK)
+		strbuf_addf(&msg, "; see https://login.microsoftonline.com/error?code=%ld", aadsts);
 	rc = azl_error_set(status >= 500 ? AZL_ESERVER : AZL_EAUTH, "%s", msg.buf);
 	strbuf_release(&msg);
 	return rc;
@@ -165,7 +171,6 @@ int azl_entra_parse_token(const struct azl_http_response *resp,
 	struct strbuf who = STRBUF_INIT;
 	cJSON *body;
 	const char *at, *rt, *idt;
-	long exp_in, exp_on;
 
 	if (resp->status != 200)
 		return azl_entra_error(resp, what, &tok->error);
@@ -177,11 +182,12 @@ int azl_entra_parse_token(const struct azl_http_response *resp,
 			"%s: Entra ID's token response has no access_token; check AZURE_AUTHORITY_HOST",
 			what);
 	}
-	exp_in = azl_json_number(body, "expires_in", 0);
-	exp_on = azl_json_number(body, "expires_on", 0);
+	if (azl_token_expiry(body, tok) < 0) {
+		cJSON_Delete(body);
+		return azl_error_prefix("%s: Entra ID's token response", what);
+	}
 	strbuf_reset(&tok->access_token);
 	strbuf_addstr(&tok->access_token, at);
-	tok->expires_on = exp_on > 0 ? (time_t)exp_on : time(NULL) + (exp_in > 0 ? exp_in : 0);
 	rt = azl_json_str(body, "refresh_token", "");
 	strbuf_reset(&tok->refresh_token);
 	strbuf_addstr(&tok->refresh_token, rt);

@@ -71,30 +71,31 @@ static void build_endpoint(const struct azl_cred *c, const char *scope,
 	strbuf_release(&resource);
 }
 
-static int parse_ok(const struct azl_http_response *resp, const struct mi_endpoint *ep,
+static int parse_ok(const struct azl_http_response *resp, const char *base,
 		    struct azl_token *tok)
 {
 	cJSON *body = cJSON_Parse(resp->body.buf);
 	const char *at = azl_json_str(body, "access_token", NULL);
-	long exp_on = azl_json_number(body, "expires_on", 0);
-	long exp_in = azl_json_number(body, "expires_in", 0);
 	const char *cid = azl_json_str(body, "client_id", NULL);
 
 	if (!at || !*at) {
 		cJSON_Delete(body);
 		return azl_error_set(AZL_EAUTH,
-			"managed identity (%s): the answer has no access_token", ep->base);
+			"managed identity (%s): the answer has no access_token", base);
+	}
+	if (azl_token_expiry(body, tok) < 0) {
+		cJSON_Delete(body);
+		return azl_error_prefix("managed identity (%s)", base);
 	}
 	strbuf_reset(&tok->access_token);
 	strbuf_addstr(&tok->access_token, at);
-	tok->expires_on = exp_on > 0 ? (time_t)exp_on : time(NULL) + exp_in;
 	free(tok->principal);
 	tok->principal = cid ? xstrdup(cid) : NULL;
 	cJSON_Delete(body);
 	return 0;
 }
 
-static int parse_error(const struct azl_http_response *resp, const struct mi_endpoint *ep)
+static int parse_error(const struct azl_http_response *resp, const char *base)
 {
 	cJSON *body = cJSON_Parse(resp->body.buf);
 	struct strbuf desc = STRBUF_INIT;
@@ -106,14 +107,14 @@ static int parse_error(const struct azl_http_response *resp, const struct mi_end
 	if (resp->status == 400)
 		rc = azl_error_set(AZL_EAUTH,
 			"managed identity (%s): %s: %s; no identity is assigned to this machine, or not the one requested (check --client-id, --object-id, --resource-id)",
-			ep->base, azl_json_str(body, "error", "bad_request"), desc.buf);
+			base, azl_json_str(body, "error", "bad_request"), desc.buf);
 	else if (!*d)
 		rc = azl_error_set(resp->status >= 500 ? AZL_ESERVER : AZL_EAUTH,
 			"managed identity (%s): HTTP %ld without an error description; is this a managed identity endpoint?",
-			ep->base, resp->status);
+			base, resp->status);
 	else
 		rc = azl_error_set(resp->status >= 500 ? AZL_ESERVER : AZL_EAUTH,
-			"managed identity (%s): HTTP %ld%s%s: %s", ep->base, resp->status,
+			"managed identity (%s): HTTP %ld%s%s: %s", base, resp->status,
 			*azl_json_str(body, "error", "") ? " " : "", azl_json_str(body, "error", ""),
 			desc.buf);
 	strbuf_release(&desc);
@@ -167,6 +168,12 @@ static int request(struct azl_auth *a, const struct mi_endpoint *ep,
 	return rc;
 }
 
+int azl_mi_parse(const struct azl_http_response *resp, const char *base,
+		 struct azl_token *tok)
+{
+	return resp->status == 200 ? parse_ok(resp, base, tok) : parse_error(resp, base);
+}
+
 int azl_mi_token(struct azl_auth *a, const struct azl_cred *c,
 		 const char *scope, struct azl_token *tok)
 {
@@ -177,7 +184,7 @@ int azl_mi_token(struct azl_auth *a, const struct azl_cred *c,
 	build_endpoint(c, scope, &ep);
 	rc = request(a, &ep, &resp);
 	if (rc == 0)
-		rc = resp.status == 200 ? parse_ok(&resp, &ep, tok) : parse_error(&resp, &ep);
+		rc = azl_mi_parse(&resp, ep.base, tok);
 	azl_http_response_release(&resp);
 	strbuf_release(&ep.url);
 	strbuf_release(&ep.header);

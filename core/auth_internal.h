@@ -102,9 +102,10 @@ int azl_auth_http(struct azl_auth *a, struct azl_http **out);
 
 /* Appends "&name=value" (no '&' first) with value URL-encoded. */
 void azl_form_add(struct strbuf *form, const char *name, const char *value);
-/* A number that may arrive as a JSON number or a numeric string, as
- * managed identity and some IdPs send them; def when absent. */
-long azl_json_number(const cJSON *o, const char *name, long def);
+/* tok->expires_on from a token response's expires_on (epoch seconds) or
+ * else expires_in (seconds from now; 0 when neither), each a JSON number
+ * or a numeric string (num.h). AZL_EINVALID naming a field out of range. */
+int azl_token_expiry(const cJSON *body, struct azl_token *tok);
 
 /* POSTs form to {authority}/{tenant}/oauth2/v2.0/{endpoint}. */
 int azl_entra_post(struct azl_auth *a, const char *tenant, const char *endpoint,
@@ -145,17 +146,36 @@ int azl_assertion_from_certificate(const char *path, const char *client_id,
 
 /* ---- device code (auth_devicecode.c) ---- */
 
+/* A device-code grant under way: the interval is within [0, 600] s. */
+struct azl_device_code {
+	char *device_code;     /* never log */
+	long interval;         /* seconds between polls */
+	time_t deadline;
+	struct strbuf message; /* what to show the user */
+};
+#define AZL_DEVICE_CODE_INIT { NULL, 5, 0, STRBUF_INIT }
+void azl_device_code_release(struct azl_device_code *dc);
+/* Entra ID's answer to the devicecode request, into dc; a non-200 as
+ * azl_entra_error(). */
+int azl_devicecode_parse(const struct azl_http_response *resp, struct azl_device_code *dc);
+
 int azl_devicecode_login(struct azl_auth *a, const struct azl_cred *c,
 			 const char *scope, struct azl_token *tok);
 
 /* ---- managed identity (auth_imds.c) ---- */
 
+/* The answer of the managed identity endpoint at base (for messages): a
+ * 200's token into tok, anything else into an error. */
+int azl_mi_parse(const struct azl_http_response *resp, const char *base,
+		 struct azl_token *tok);
 /* AZL_EUNAVAILABLE when no managed-identity endpoint answers. */
 int azl_mi_token(struct azl_auth *a, const struct azl_cred *c,
 		 const char *scope, struct azl_token *tok);
 
 /* ---- Azure CLI (auth_azcli.c) ---- */
 
+/* The JSON 'az account get-access-token -o json' printed, into tok. */
+int azl_azcli_parse(const struct strbuf *out, struct azl_token *tok);
 /* AZL_EUNAVAILABLE when az is not installed or not logged in. */
 int azl_azcli_token(struct azl_auth *a, const struct azl_cred *c,
 		    const char *scope, struct azl_token *tok);

@@ -1,12 +1,14 @@
 #include "json.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "log.h"
+#include "num.h"
 #include "wrapper.h"
 
 /* The member of obj named by the len bytes at name, compared in place so
@@ -55,15 +57,12 @@ int azl_json_bool(const cJSON *obj, const char *path, int def)
 long azl_json_int(const cJSON *obj, const char *path, long def)
 {
 	const cJSON *item = azl_json_path(obj, path);
-	double v;
+	long v;
 
-	if (!cJSON_IsNumber(item))
+	if (!cJSON_IsNumber(item) ||
+	    azl_num_scan_double(item->valuedouble, LONG_MIN, LONG_MAX, &v) != AZL_NUM_OK)
 		return def;
-	v = item->valuedouble;
-	/* range first: converting an out-of-range double is undefined */
-	if (v < -9.2e18 || v > 9.2e18 || (double)(long)v != v)
-		return def;
-	return (long)v;
+	return v;
 }
 
 const char *azl_json_member_str(const cJSON *obj, const char *key,

@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "num.h"
 #include "wrapper.h"
 
 const char *const azl_keyring_attr_names[AZL_KEYRING_NATTRS] = {
@@ -103,14 +104,9 @@ static int keyring_fail(const struct deadline *d, GError *err, const char *what)
 
 static long timeout_from_env(void)
 {
-	const char *s = getenv("AZLINUX_KEYRING_TIMEOUT");
-	char *end;
 	long v;
 
-	if (!s || !*s)
-		return DEFAULT_TIMEOUT_MS;
-	v = strtol(s, &end, 10);
-	if (*end || v <= 0 || v > 3600)
+	if (azl_num_scan(getenv("AZLINUX_KEYRING_TIMEOUT"), 1, 3600, &v) != AZL_NUM_OK)
 		return DEFAULT_TIMEOUT_MS;
 	return v * 1000;
 }

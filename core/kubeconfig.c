@@ -23,6 +23,7 @@
 #include "base64.h"
 #include "error.h"
 #include "log.h"
+#include "num.h"
 #include "redact.h"
 #include "wrapper.h"
 
@@ -1549,20 +1550,20 @@ static double go_duration_ns(const char *s)
 long azl_parse_duration_ms(const char *s)
 {
 	double ns, ms;
-	char *end;
 
 	if (!s || !*s)
 		return -1;
 	/* ParseTimeout: a bare non-negative integer is seconds */
 	if (isdigit((unsigned char)*s) || (*s == '+' && isdigit((unsigned char)s[1]))) {
-		long long secs;
-		errno = 0;
-		secs = strtoll(s, &end, 10);
-		if (!*end)
-			return errno || secs > LONG_MAX / 1000 ? -1 : (long)secs * 1000;
+		long secs;
+		int r = azl_num_scan(s, 0, LONG_MAX / 1000, &secs);
+
+		if (r != AZL_NUM_NAN)
+			return r == AZL_NUM_OK ? secs * 1000 : -1;
 	}
 	ns = go_duration_ns(s);
-	if (ns < 0 || ns / 1e6 > (double)LONG_MAX)
+	/* 2^63 itself does not fit in a long */
+	if (ns < 0 || ns / 1e6 >= 0x1p63)
 		return -1;
 	/* rounded up: a positive sub-millisecond timeout must not become "none" */
 	ms = ns / 1e6;

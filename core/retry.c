@@ -1,6 +1,5 @@
 #include "retry.h"
 
-#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "num.h"
 #include "wrapper.h"
 
 #define DEFAULT_ATTEMPTS 5
@@ -28,16 +28,12 @@ struct azl_retry {
 /* Delta-seconds: 1*DIGIT, saturating rather than overflowing. */
 static long parse_delta(const char *value)
 {
-	long secs = 0;
+	long secs;
 
-	for (const char *p = value; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		if (secs < AZL_RETRY_AFTER_MAX_MS / 1000L)
-			secs = secs * 10 + (*p - '0');
-	}
-	secs *= 1000L;
-	return secs > AZL_RETRY_AFTER_MAX_MS ? AZL_RETRY_AFTER_MAX_MS : secs;
+	if (value[strspn(value, "0123456789")])
+		return -1;
+	azl_num_scan(value, 0, AZL_RETRY_AFTER_MAX_S, &secs);
+	return azl_num_mul(secs, 1000L);
 }
 
 static int month_index(const char *mon)
@@ -74,9 +70,9 @@ static long parse_date(const char *value, time_t now)
 		return -1;
 	if (when <= now)
 		return 0;
-	if (when - now >= AZL_RETRY_AFTER_MAX_MS / 1000L)
+	if (when - now >= AZL_RETRY_AFTER_MAX_S)
 		return AZL_RETRY_AFTER_MAX_MS;
-	return (long)(when - now) * 1000L;
+	return azl_num_mul((long)(when - now), 1000L);
 }
 
 long azl_retry_after_parse(const char *value, time_t now)
@@ -172,8 +168,7 @@ void azl_retry_begin(const struct azl_retry *retry, struct azl_retry_state *st)
 {
 	st->attempts = 0;
 	st->started_ms = azl_retry_now_ms(retry);
-	st->deadline_ms = st->started_ms > LONG_MAX - retry->o.budget_ms ? LONG_MAX
-					: st->started_ms + retry->o.budget_ms;
+	st->deadline_ms = azl_num_add(st->started_ms, retry->o.budget_ms);
 }
 
 static long backoff_ms(struct azl_retry *retry, int attempt)
@@ -220,7 +215,7 @@ int azl_retry_wait(const struct azl_retry *retry, long ms)
 {
 	long end = azl_retry_now_ms(retry);
 
-	end = end > LONG_MAX - ms ? LONG_MAX : end + ms;
+	end = azl_num_add(end, ms);
 	for (;;) {
 		long left;
 

@@ -33,9 +33,12 @@
 #include <signal.h>
 #include <time.h>
 
-/* The longest wait a Retry-After can ask for: one hour. A bigger value
- * (or a date further away) is taken as this, never overflowing. */
-#define AZL_RETRY_AFTER_MAX_MS (3600L * 1000L)
+/* The longest wait a Retry-After can ask for: 2^31 s, as RFC 9111 §1.2.2
+ * reads a delta-seconds too large to hold. A bigger value (or a date
+ * further away) is taken as this, never overflowing; a policy's deadline
+ * then decides whether to wait that long (it will not). */
+#define AZL_RETRY_AFTER_MAX_S 2147483648L
+#define AZL_RETRY_AFTER_MAX_MS (AZL_RETRY_AFTER_MAX_S * 1000L)
 
 /* Parses a Retry-After value, delta-seconds ("120") or an HTTP-date
  * (RFC 9110 IMF-fixdate, "Wed, 21 Oct 2026 07:28:00 GMT", compared with

@@ -15,6 +15,7 @@
 #include "json.h"
 #include "keyring.h"
 #include "log.h"
+#include "num.h"
 #include "wrapper.h"
 
 #define ENTRY_VERSION 1
@@ -64,15 +65,17 @@ static int payload_decode(const cJSON *o, struct azl_token_entry *out)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
 	const cJSON *val = cJSON_GetObjectItemCaseSensitive(o, "value");
 	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(o, "expires_on");
+	long expires_on;
 
 	if (!cJSON_IsNumber(v) || v->valuedouble != ENTRY_VERSION ||
-	    !cJSON_IsString(val) || !cJSON_IsNumber(exp) || exp->valuedouble < 0) {
+	    !cJSON_IsString(val) || !cJSON_IsNumber(exp) ||
+	    azl_num_scan_double(exp->valuedouble, 0, AZL_NUM_MAX_EPOCH, &expires_on) != AZL_NUM_OK) {
 		azl_logf(4, "token cache: ignoring an entry of an unknown format");
 		return AZL_ENOTFOUND;
 	}
 	strbuf_reset(&out->value);
 	strbuf_addstr(&out->value, val->valuestring);
-	out->expires_on = (time_t)exp->valuedouble;
+	out->expires_on = (time_t)expires_on;
 	return 0;
 }
 

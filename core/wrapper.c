@@ -84,6 +84,8 @@ long monotonic_ms(void)
 
 void realtime_after_ms(struct timespec *out, long ms)
 {
+	if (ms < 0)
+		ms = 0;
 	clock_gettime(CLOCK_REALTIME, out);
 	out->tv_sec += ms / 1000L;
 	out->tv_nsec += (ms % 1000L) * 1000000L;
@@ -95,9 +97,14 @@ void realtime_after_ms(struct timespec *out, long ms)
 
 void sleep_millisec(long ms)
 {
-	struct timespec ts = { ms / 1000L, (ms % 1000L) * 1000000L };
+	struct timespec ts;
 
-	while (nanosleep(&ts, &ts) != 0)
+	/* nanosleep() fails with EINVAL on a negative time: retrying that spins */
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000L;
+	ts.tv_nsec = (ms % 1000L) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
 

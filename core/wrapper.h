@@ -36,10 +36,11 @@ int write_in_full(int fd, const void *buf, size_t count);
 /* Milliseconds on the monotonic clock, for deadlines and elapsed times:
  * unlike time(), it never jumps when the wall clock is set. */
 long monotonic_ms(void);
-/* Sleeps ms milliseconds in full, resuming after a signal. */
+/* Sleeps ms milliseconds in full, resuming after a signal; returns at once
+ * when ms <= 0. */
 void sleep_millisec(long ms);
 
-/* The CLOCK_REALTIME instant ms milliseconds from now, as
+/* The CLOCK_REALTIME instant ms (at least 0) milliseconds from now, as
  * pthread_cond_timedwait() takes its deadline. */
 void realtime_after_ms(struct timespec *out, long ms);
 

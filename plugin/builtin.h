@@ -54,6 +54,7 @@ extern const struct azl_command azl_cmd_logout;
 extern const struct azl_command azl_cmd_auth;
 extern const struct azl_command azl_cmd_completion;
 extern const struct azl_command azl_cmd_complete;
+extern const struct azl_command azl_cmd_arm;
 extern const struct azl_command azl_cmd_debug_watch;
 
 #endif

@@ -21,6 +21,7 @@ static const struct azl_command *const commands[] = {
 	&azl_cmd_help,
 	&azl_cmd_completion,
 	&azl_cmd_complete,
+	&azl_cmd_arm,
 	&azl_cmd_debug_watch,
 };
 

@@ -8,6 +8,7 @@
 
 #include "builtin.h"
 #include "error.h"
+#include "num.h"
 #include "strbuf.h"
 #include "wrapper.h"
 
@@ -103,12 +104,9 @@ static int parse_bool(const char *s, int *out)
 
 static int parse_int(const char *s, int *out)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (!*s || *end || errno || v < INT_MIN || v > INT_MAX)
+	if (azl_num_scan(s, INT_MIN, INT_MAX, &v) != AZL_NUM_OK)
 		return -1;
 	*out = (int)v;
 	return 0;

@@ -1,5 +1,6 @@
 #include "print.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,63 @@ void azl_table_print(const struct azl_table *t, FILE *out, int wide, int headers
 	free(widths);
 }
 
+/* ---- UTF-8 ----------------------------------------------------------- */
+
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n, i;
+	unsigned long cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1fu;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0fu;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07u;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* s, or a copy in tmp with each byte that does not start a well-formed
+ * sequence replaced by U+FFFD, as Go's encoding/json (so kubectl) decodes
+ * a server's strings: libyaml refuses ill-formed UTF-8 and JSON cannot
+ * carry it. */
+static const char *valid_utf8(const char *s, struct strbuf *tmp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	while (*p && (n = utf8_len(p)) > 0)
+		p += n;
+	if (!*p)
+		return s;
+	strbuf_reset(tmp);
+	strbuf_add(tmp, s, (size_t)((const char *)p - s));
+	while (*p) {
+		n = utf8_len(p);
+		if (n)
+			strbuf_add(tmp, p, n);
+		else
+			strbuf_addstr(tmp, "\xef\xbf\xbd");
+		p += n ? n : 1;
+	}
+	return tmp->buf;
+}
+
 /* ---- JSON ------------------------------------------------------------ */
 
 static void add_number(struct strbuf *sb, double d)
@@ -176,8 +234,11 @@ static void add_number(struct strbuf *sb, double d)
 
 /* Escapes like Go's encoding/json, which kubectl uses: HTML-significant
  * characters as \u00XX too. */
-static void add_json_string(struct strbuf *sb, const char *s)
+static void add_json_string(struct strbuf *sb, const char *text)
 {
+	struct strbuf tmp = STRBUF_INIT;
+	const char *s = valid_utf8(text, &tmp);
+
 	strbuf_addch(sb, '"');
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -196,6 +257,7 @@ static void add_json_string(struct strbuf *sb, const char *s)
 		}
 	}
 	strbuf_addch(sb, '"');
+	strbuf_release(&tmp);
 }
 
 static void add_indent(struct strbuf *sb, int depth)
@@ -320,13 +382,31 @@ static int emit(yaml_emitter_t *e, yaml_event_t *ev)
 	return 0;
 }
 
-static int emit_scalar(yaml_emitter_t *e, const char *text, yaml_scalar_style_t style)
+/* An event that libyaml could not make (it then leaves ev as it was,
+ * never to be emitted). */
+static int made(int ok)
 {
-	yaml_event_t ev;
+	return ok ? 0 : azl_error_set(AZL_ERROR, "cannot write YAML: out of memory");
+}
 
-	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)(uintptr_t)text,
-				     (int)strlen(text), 1, 1, style);
-	return emit(e, &ev);
+static int emit_scalar(yaml_emitter_t *e, const char *raw, yaml_scalar_style_t style)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	const char *text = valid_utf8(raw, &tmp);
+	yaml_event_t ev;
+	size_t len = strlen(text);
+	int rc;
+
+	if (len > INT_MAX)
+		rc = azl_error_set(AZL_EINVALID, "cannot write YAML: a value of %zu bytes", len);
+	else
+		rc = made(yaml_scalar_event_initialize(&ev, NULL, NULL,
+						       (yaml_char_t *)(uintptr_t)text,
+						       (int)len, 1, 1, style));
+	if (!rc)
+		rc = emit(e, &ev);
+	strbuf_release(&tmp);
+	return rc;
 }
 
 static int emit_value(yaml_emitter_t *e, const cJSON *v);
@@ -352,19 +432,20 @@ static int emit_collection(yaml_emitter_t *e, const cJSON *v)
 	int object = cJSON_IsObject(v), rc;
 
 	if (object)
-		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+		rc = made(yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+							      YAML_BLOCK_MAPPING_STYLE));
 	else
-		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
-	rc = emit(e, &ev);
+		rc = made(yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+							       YAML_BLOCK_SEQUENCE_STYLE));
+	if (!rc)
+		rc = emit(e, &ev);
 	if (!rc)
 		rc = emit_children(e, v, object);
 	if (rc)
 		return rc;
-	if (object)
-		yaml_mapping_end_event_initialize(&ev);
-	else
-		yaml_sequence_end_event_initialize(&ev);
-	return emit(e, &ev);
+	rc = made(object ? yaml_mapping_end_event_initialize(&ev)
+		  : yaml_sequence_end_event_initialize(&ev));
+	return rc ? rc : emit(e, &ev);
 }
 
 static int emit_value(yaml_emitter_t *e, const cJSON *v)
@@ -398,22 +479,23 @@ static int emit_document(yaml_emitter_t *e, const cJSON *value)
 	yaml_event_t ev;
 	int rc;
 
-	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-	rc = emit(e, &ev);
-	if (!rc) {
-		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+	rc = made(yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
+	if (!rc)
 		rc = emit(e, &ev);
-	}
+	if (!rc)
+		rc = made(yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
+	if (!rc)
+		rc = emit(e, &ev);
 	if (!rc)
 		rc = emit_value(e, value);
-	if (!rc) {
-		yaml_document_end_event_initialize(&ev, 1);
+	if (!rc)
+		rc = made(yaml_document_end_event_initialize(&ev, 1));
+	if (!rc)
 		rc = emit(e, &ev);
-	}
-	if (!rc) {
-		yaml_stream_end_event_initialize(&ev);
+	if (!rc)
+		rc = made(yaml_stream_end_event_initialize(&ev));
+	if (!rc)
 		rc = emit(e, &ev);
-	}
 	return rc;
 }
 

@@ -72,6 +72,19 @@ def test_429_with_retry_after_is_obeyed(sim, run):
     assert reqs[1]["t"] - reqs[0]["t"] >= 0.95
 
 
+def test_huge_retry_after_gives_up_at_once(sim, run):
+    # issue 17: monotonic_ms() + 9223372036854775000 wrapped and the client
+    # waited for ever; 2^31 s is past any budget, so it gives up instead
+    c = sim.clusters[0]
+    path = c.id + "/agentPools"
+    sim.faults.add(server="azure", path_prefix=path, status=429,
+                   retry_after=9223372036854775, times=None)
+    r = run("pools", *by_name(c), "-o", "name", timeout=30)
+    assert r.returncode == 1
+    assert [x["status"] for x in settle(sim) if x["path"] == path] == [429]
+    assert "(gave up: retrying would take longer than 60s)" in r.stderr
+
+
 def test_500_and_503_are_retried(sim, run):
     c = sim.clusters[0]
     sim.faults.add(server="azure", path_prefix=c.id, status=500)

@@ -1,5 +1,7 @@
 """Azure Resource Manager for Microsoft.ContainerService managed clusters and
-agent pools, read side (shared/reference/aks-api.md §2, §3.2).
+agent pools (shared/reference/aks-api.md §2, §3): reads here, writes and
+their operations in armwrite.py, the nodes they move in roller.py, quota and
+subnet usages in capacity.py.
 
 server.Sim loads this module and calls register(sim); the state lives in
 `sim.arm` (an Arm), which tests read and change directly:
@@ -20,6 +22,11 @@ Kubernetes nodes never disagree. Per-object knobs (all optional):
         e.g. {"workloadRuntime": "KataVmIsolation"} or
         {"status": {"provisioningError": {...}}})
 
+api-version 2026-10-01 (the reference's) and 2022-11-01 (what Debian's
+python3-azure SDK speaks) are accepted. Every request that names a cluster
+runs under that cluster's lock (cluster.k8s.lock), which the roller and the
+Kubernetes API hold too.
+
 Every response carries x-ms-correlation-request-id, x-ms-request-id and
 x-ms-ratelimit-remaining-subscription-reads. Errors are ARM-shaped:
 {"error": {"code", "message"}}. Faults (429/5xx, dropped connections,
@@ -32,9 +39,16 @@ import threading
 import uuid
 from urllib.parse import quote
 
+from . import armwrite
+from . import capacity as capmod
+from .roller import Roller
 from .server import Response
 
 API_VERSION = "2026-10-01"
+# Also accepted: the newest Debian's python3-azure (azure-mgmt-containerservice
+# 21.1.0) speaks, so its pollers can drive the simulator.
+SDK_API_VERSION = "2022-11-01"
+API_VERSIONS = (API_VERSION, SDK_API_VERSION)
 PROVIDER = "Microsoft.ContainerService"
 MC_TYPE = "Microsoft.ContainerService/ManagedClusters"
 AP_TYPE = "Microsoft.ContainerService/managedClusters/agentPools"
@@ -69,6 +83,8 @@ def _merge(dst, src):
 
 
 def _etag(*parts):
+    # Writes count into the tag only once there are any, so a scenario's
+    # tags stay what they were before the simulator wrote.
     return hashlib.sha256("/".join(str(p) for p in parts).encode()).hexdigest()[:12]
 
 
@@ -88,6 +104,19 @@ class Arm:
         self.latest_images = {}         # image prefix (without version) -> latest full name
         self.extra_resource_groups = set()  # (subscription lower, rg lower)
         self.reads_remaining = {}       # subscription -> reads left (the header)
+        self.put_pool_throttle = None   # {"size": 20, "per_minute": 1}: armwrite.py
+        self.put_pool_buckets = {}
+        self.os_sku_refusals = {}       # osSKU -> "InvalidOSSKU" | "PropertyChangeNotAllowed"
+        self.op_api_versions = {}       # operation id -> api-version of its request
+
+    def api_version_of(self, op):
+        return self.op_api_versions.get(op.id, API_VERSION)
+
+    def pool_etag(self, cluster, pool):
+        return self.pool_properties(cluster, pool)["eTag"]
+
+    def cluster_etag(self, cluster):
+        return self.cluster_json(cluster)["eTag"]
 
     # --- lookups -------------------------------------------------------
 
@@ -145,9 +174,11 @@ class Arm:
     # --- payloads --------------------------------------------------------
 
     def pool_properties(self, cluster, pool):
+        writes = (pool.extra["writes"],) if pool.extra.get("writes") else ()
+        pending = pool.extra.get("pending", {})
         props = {
             "eTag": _etag(cluster.id, pool.name, pool.k8s_version, pool.node_image_version,
-                          pool.os_sku, pool.count),
+                          pool.os_sku, pool.count, *writes),
             "count": pool.count,
             "vmSize": pool.vm_size,
             "osDiskSizeGB": pool.os_disk_size_gb,
@@ -159,14 +190,15 @@ class Arm:
             "scaleDownMode": "Delete",
             "provisioningState": pool.provisioning_state,
             "powerState": {"code": pool.power_state},
-            "orchestratorVersion": pool.k8s_version,
+            "orchestratorVersion": pending.get("orchestratorVersion", pool.k8s_version),
             "currentOrchestratorVersion": pool.k8s_version,
             "enableNodePublicIP": False,
             "mode": pool.mode,
             "osType": pool.os_type,
-            "osSKU": pool.os_sku,
+            "osSKU": pending.get("osSKU", pool.os_sku),
             "nodeImageVersion": pool.node_image_version,
-            "upgradeSettings": {"maxSurge": pool.max_surge},
+            "upgradeSettings": dict(pool.extra.get("upgradeSettings", {}),
+                                    maxSurge=pool.max_surge),
             "enableFIPS": False,
             "enableEncryptionAtHost": False,
             "securityProfile": {"enableVTPM": False, "enableSecureBoot": False},
@@ -180,6 +212,9 @@ class Arm:
             props["nodeLabels"] = dict(pool.node_labels)
         if pool.node_taints:
             props["nodeTaints"] = list(pool.node_taints)
+        subnet = self.sim.capacity.subnet(cluster)
+        if subnet is not None:
+            props["vnetSubnetID"] = subnet[0]
         return _merge(props, pool.extra.get("properties", {}))
 
     def pool_json(self, cluster, pool):
@@ -221,7 +256,9 @@ class Arm:
         _merge(props, cluster.extra.get("properties", {}))
         return {"id": cluster.id, "name": cluster.name, "type": MC_TYPE,
                 "location": cluster.location, "tags": dict(cluster.tags),
-                "eTag": _etag(cluster.id, cluster.k8s_version, len(cluster.pools)),
+                "eTag": _etag(cluster.id, cluster.k8s_version, len(cluster.pools),
+                              *((cluster.extra["writes"],) if cluster.extra.get("writes")
+                                else ())),
                 "sku": {"name": "Base", "tier": cluster.sku_tier},
                 "identity": {"type": "SystemAssigned"}, "properties": props}
 
@@ -328,16 +365,16 @@ def _authorize(sim, req):
     return None
 
 
-def _check_api_version(req):
+def _check_api_version(req, any_version=False):
     version = req.q("api-version")
     if version is None:
         return arm_error(400, "MissingApiVersionParameter",
                          "The api-version query parameter (?api-version=) is required for all "
                          "requests.")
-    if version != API_VERSION:
+    if version not in API_VERSIONS and not any_version:
         return arm_error(400, "InvalidApiVersionParameter",
                          "The api-version '%s' is invalid. The supported versions are '%s'."
-                         % (version, API_VERSION))
+                         % (version, ",".join(API_VERSIONS)))
     return None
 
 
@@ -349,6 +386,15 @@ def _not_found(arm, sub, rg, name):
                      "The Resource '%s/managedClusters/%s' under resource group '%s' was not "
                      "found. For more details please go to "
                      "https://aka.ms/ARMResourceNotFoundFix" % (PROVIDER, name, rg))
+
+
+def _find_pool(cluster, name):
+    return next((p for p in cluster.pools if p.name.lower() == name.lower()), None)
+
+
+def _no_pool(cluster, name):
+    return arm_error(404, "NotFound", "Could not find agent pool '%s' in managed cluster '%s'."
+                     % (name, cluster.name))
 
 
 def _cluster_routes(arm, req, cluster, rest):
@@ -363,11 +409,9 @@ def _cluster_routes(arm, req, cluster, rest):
         return arm.page(req, [arm.pool_json(cluster, p) for p in cluster.pools],
                         arm.pool_page_size)
     if len(low) in (2, 4) and low[0] == "agentpools":
-        pool = next((p for p in cluster.pools if p.name.lower() == low[1]), None)
+        pool = _find_pool(cluster, rest[1])
         if pool is None:
-            return arm_error(404, "NotFound",
-                             "Could not find agent pool '%s' in managed cluster '%s'."
-                             % (rest[1], cluster.name))
+            return _no_pool(cluster, rest[1])
         if len(low) == 2:
             return arm.pool_json(cluster, pool)
         if low[2:] == ["upgradeprofiles", "default"]:
@@ -375,9 +419,104 @@ def _cluster_routes(arm, req, cluster, rest):
     return None
 
 
+def _write_routes(arm, req, cluster, rest):
+    """(status, body, headers) of a write, or None when it is not one of ours."""
+    low = [s.lower() for s in rest]
+    method = req.method
+    if not low and method == "PUT":
+        return armwrite.put_cluster(arm, req, cluster)
+    if low == ["abort"] and method == "POST":
+        return armwrite.abort(arm, req, cluster)
+    if len(low) < 2 or low[0] != "agentpools":
+        return None
+    if len(low) == 2 and method == "PUT":
+        return armwrite.put_pool(arm, req, cluster, rest[1])
+    pool = _find_pool(cluster, rest[1])
+    if len(low) == 2 and method == "DELETE":
+        if pool is None:
+            return 204, None, {}        # ARM: deleting what is not there succeeds
+        return armwrite.delete_pool(arm, req, cluster, pool)
+    if len(low) == 3 and method == "POST" and low[2] in ("upgradenodeimageversion", "abort"):
+        if pool is None:
+            resp = _no_pool(cluster, rest[1])
+            return resp.status, resp.body, {}
+        if low[2] == "abort":
+            return armwrite.abort(arm, req, cluster, pool)
+        return armwrite.upgrade_node_image(arm, req, cluster, pool)
+    return None
+
+
+def _operation_route(arm, req, sub, path):
+    """GET .../locations/{l}/operations|operationresults/{id}: the status resources."""
+    seg = [s for s in path.split("/") if s]
+    low = [s.lower() for s in seg]
+    if len(seg) != 8 or low[0] != "subscriptions" or low[2:4] != ["providers",
+                                                                  PROVIDER.lower()] \
+            or low[4] != "locations" or low[6] not in ("operations", "operationresults"):
+        return None
+    op = arm.sim.roller.operations.get(seg[7])
+    if op is None or op.cluster.subscription.lower() != sub.lower():
+        return arm_error(404, "NotFound", "Operation '%s' was not found." % seg[7])
+    with op.cluster.k8s.lock:
+        if low[6] == "operations":
+            return Response(200, op.status_body())
+        if not op.done:
+            return Response(202, None, {
+                "Location": "%s%s?%s" % (arm.sim.azure_url, path, req.raw_query),
+                "Retry-After": str(arm.sim.clock.retry_after(armwrite.RETRY_AFTER_SIM))})
+        if op.status != "Succeeded":
+            return Response(200 if op.status == "Canceled" else 400, {"error": op.error})
+        if op.result == "pool":
+            pool = _find_pool(op.cluster, op.pool_name)
+            if pool is not None:
+                return Response(200, arm.pool_json(op.cluster, pool))
+        if op.result == "cluster":
+            return Response(200, arm.cluster_json(op.cluster))
+        return Response(204)
+
+
+def _usage_route(sim, path):
+    """Compute and virtual network usages (capacity.py), or None."""
+    seg = [s for s in path.split("/") if s]
+    low = [s.lower() for s in seg]
+    if len(seg) == 7 and low[0] == "subscriptions" and low[2:4] == [
+            "providers", "microsoft.compute"] and low[4] == "locations" and low[6] == "usages":
+        return Response(200, sim.capacity.compute_usages(seg[1], seg[5]))
+    if len(seg) == 9 and low[0] == "subscriptions" and low[2] == "resourcegroups" and \
+            low[4:7] == ["providers", "microsoft.network", "virtualnetworks"] and \
+            low[8] == "usages":
+        cluster = sim.capacity.find_vnet(seg[1], seg[3], seg[7])
+        if cluster is None:
+            return arm_error(404, "ResourceNotFound", "The Resource 'Microsoft.Network/"
+                             "virtualNetworks/%s' under resource group '%s' was not found."
+                             % (seg[7], seg[3]))
+        with cluster.k8s.lock:
+            return Response(200, sim.capacity.network_usages(cluster))
+    return None
+
+
+def _other_route(sim, req):
+    """Operation status and usages: GET routes outside managedClusters."""
+    if req.method != "GET" or not req.path.lower().startswith("/subscriptions/"):
+        return None
+    sub = req.path.split("/")[2]
+    if "/providers/microsoft.containerservice/locations/" not in req.path.lower() and \
+            "/usages" not in req.path.lower():
+        return None
+    refused = _authorize(sim, req) or _check_api_version(req, any_version=True)
+    if refused is not None:
+        return refused
+    resp = _operation_route(sim.arm, req, sub, req.path) or _usage_route(sim, req.path)
+    if resp is not None:
+        resp.headers.update(sim.arm.headers(sub))
+    return resp
+
+
 def handle(sim, req):
     route = _route(req.path)
-    if route is None or req.method != "GET":
+    if route is None:
+        return _other_route(sim, req)
+    if req.method not in ("GET", "PUT", "POST", "DELETE"):
         return None
     arm = sim.arm
     sub, rg, name, rest = route
@@ -387,19 +526,38 @@ def handle(sim, req):
         refused.headers.update(headers)
         return refused
     if name is None:
+        if req.method != "GET":
+            return None
         if rg is not None and not arm.resource_group_exists(sub, rg):
             return arm_error(404, "ResourceGroupNotFound",
                              "Resource group '%s' could not be found." % rg, headers)
-        items = [arm.cluster_json(c) for c in arm.clusters()
-                 if c.subscription.lower() == sub.lower()
-                 and (rg is None or c.resource_group.lower() == rg.lower())]
+        items = []
+        for c in arm.clusters():
+            if c.subscription.lower() == sub.lower() and (
+                    rg is None or c.resource_group.lower() == rg.lower()):
+                with c.k8s.lock:
+                    items.append(arm.cluster_json(c))
         return Response(200, arm.page(req, items, arm.cluster_page_size), headers)
     cluster = arm.find_cluster(sub, rg, name)
     if cluster is None:
         resp = _not_found(arm, sub, rg, name)
         resp.headers.update(headers)
         return resp
-    body = _cluster_routes(arm, req, cluster, rest)
+    with cluster.k8s.lock:
+        if req.method == "GET":
+            body = _cluster_routes(arm, req, cluster, rest)
+        else:
+            try:
+                written = _write_routes(arm, req, cluster, rest)
+            except armwrite.WriteError as e:
+                err = {"code": e.code, "message": e.message}
+                if e.target:
+                    err["target"] = e.target
+                return Response(e.status, {"error": err}, dict(headers, **e.headers))
+            if written is None:
+                return None
+            status, body, extra = written
+            return Response(status, body, dict(headers, **extra))
     if body is None:
         return None                     # another module's route, or server.py's 404
     if isinstance(body, Response):
@@ -410,4 +568,6 @@ def handle(sim, req):
 
 def register(sim):
     sim.arm = Arm(sim)
+    sim.roller = Roller(sim)
+    capmod.register(sim)
     sim.register_azure_handler(handle)

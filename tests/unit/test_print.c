@@ -161,6 +161,48 @@ static const char *yaml_of(const char *json)
 	return buf;
 }
 
+/* Issue 17 defect 1: libyaml refuses ill-formed UTF-8 and the stale event
+ * was emitted anyway (a hang, a SEGV or a double free). Each byte that
+ * starts no well-formed sequence reads as U+FFFD, as kubectl (Go) has it. */
+static void test_yaml_and_json_replace_invalid_utf8(void **state)
+{
+	static const char *const bad[] = {
+		"\"a\xbd\"",              /* a stray continuation byte */
+		"\"\xc0\xaf\"",           /* an overlong '/' */
+		"\"\xed\xa0\x80\"",       /* a surrogate */
+		"\"\xf4\x90\x80\x80\"",   /* past U+10FFFF */
+		"\"\xe2\x82\"",           /* truncated */
+	};
+	static const char *const want[] = {
+		"name: a\xef\xbf\xbd\n",
+		"name: \xef\xbf\xbd\xef\xbf\xbd\n",
+		"name: \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\n",
+		"name: \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\n",
+		"name: \xef\xbf\xbd\xef\xbf\xbd\n",
+	};
+	struct strbuf json = STRBUF_INIT, sb = STRBUF_INIT;
+	cJSON *v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		strbuf_reset(&json);
+		strbuf_addf(&json, "{\"name\":%s}", bad[i]);
+		assert_string_equal(yaml_of(json.buf), want[i]);
+		/* keys too */
+		strbuf_reset(&json);
+		strbuf_addf(&json, "{%s:1}", bad[i]);
+		assert_non_null(strstr(yaml_of(json.buf), "\xef\xbf\xbd: 1\n"));
+	}
+	assert_string_equal(yaml_of("{\"k\":\"\xc3\xa9\xe2\x82\xac\"}"),
+			    "k: \xc3\xa9\xe2\x82\xac\n");
+	v = cJSON_Parse("\"x\xbdy\"");
+	azl_json_format(&sb, v);
+	assert_string_equal(sb.buf, "\"x\xef\xbf\xbdy\"");
+	cJSON_Delete(v);
+	strbuf_release(&json);
+	strbuf_release(&sb);
+}
+
 static void test_yaml(void **state)
 {
 	(void)state;
@@ -386,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_table_min_width_and_escapes),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_yaml),
+		cmocka_unit_test(test_yaml_and_json_replace_invalid_utf8),
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_age),
 		cmocka_unit_test(test_color_rules),

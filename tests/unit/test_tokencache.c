@@ -244,6 +244,11 @@ static void test_corrupt_entries_ignored(void **state)
 		"{\"version\":1,\"entries\":[{\"cloud\":\"AzureCloud\",\"tenant\":\"tenant-a\","
 		"\"client_id\":\"client-a\",\"kind\":\"access_token\","
 		"\"scope\":\"https://management.azure.com/.default\",\"payload\":\"junk\"}]}",
+		/* an expiry no time_t holds: casting it was undefined (issue 17) */
+		"{\"version\":1,\"entries\":[{\"cloud\":\"AzureCloud\",\"tenant\":\"tenant-a\","
+		"\"client_id\":\"client-a\",\"kind\":\"access_token\","
+		"\"scope\":\"https://management.azure.com/.default\","
+		"\"payload\":{\"version\":1,\"value\":\"x\",\"expires_on\":3E59}}]}",
 	};
 	struct azl_tokencache *c;
 	size_t i;

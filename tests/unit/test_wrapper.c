@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,19 @@ static int own_nice(void)
 	return getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
 }
 
+/* Issue 17 defect 7: a negative time made nanosleep() fail with EINVAL,
+ * which was retried for ever; the alarm turns such a spin into a failure. */
+static void test_sleep_never_spins(void **state)
+{
+	(void)state;
+	alarm(10);
+	sleep_millisec(-1000);
+	sleep_millisec(LONG_MIN);
+	sleep_millisec(0);
+	sleep_millisec(1);
+	alarm(0);
+}
+
 /* [0]: the thread's nice before, [1] after 3 steps, [2] after 30 more */
 static void *lower_in_thread(void *arg)
 {
@@ -159,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_write_in_full),
 		cmocka_unit_test(test_realtime_after_ms),
 		cmocka_unit_test(test_thread_lower_priority),
+		cmocka_unit_test(test_sleep_never_spins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
