@@ -56,5 +56,7 @@ extern const struct azl_command azl_cmd_completion;
 extern const struct azl_command azl_cmd_complete;
 extern const struct azl_command azl_cmd_arm;
 extern const struct azl_command azl_cmd_debug_watch;
+extern const struct azl_command azl_cmd_debug_pods;
+extern const struct azl_command azl_cmd_debug_evict;
 
 #endif

@@ -23,6 +23,8 @@ static const struct azl_command *const commands[] = {
 	&azl_cmd_complete,
 	&azl_cmd_arm,
 	&azl_cmd_debug_watch,
+	&azl_cmd_debug_pods,
+	&azl_cmd_debug_evict,
 };
 
 const struct azl_command *const *azl_command_table(size_t *nr)
