@@ -56,5 +56,7 @@ extern const struct cli_command cli_cmd_completion;
 extern const struct cli_command cli_cmd_complete;
 extern const struct cli_command cli_cmd_arm;
 extern const struct cli_command cli_cmd_debug_watch;
+extern const struct cli_command cli_cmd_debug_pods;
+extern const struct cli_command cli_cmd_debug_evict;
 
 #endif
