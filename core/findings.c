@@ -215,13 +215,13 @@ static void sort_findings(struct azl_finding_list *list)
 }
 
 void azl_findings_evaluate_among(const struct azl_cluster *cluster, const struct azl_pool *pool,
-				 const struct azl_pool_list *siblings, struct azl_finding_list *out)
+				 const struct azl_pool_names *taken, struct azl_finding_list *out)
 {
 	size_t first = out->nr;
 	struct azl_finding_list mine;
 	struct azl_plan move;
 
-	azl_plan_migrate(cluster, pool, siblings, &move);
+	azl_plan_migrate(cluster, pool, taken, &move);
 	/* the retirement fix is the upgrade; saying so twice is noise */
 	if (!retired(cluster, pool, &move, out)) {
 		node_image(cluster, pool, out);
@@ -249,7 +249,7 @@ void azl_findings_evaluate(const struct azl_cluster *cluster, const struct azl_p
 void azl_findings_evaluate_pools(const struct azl_cluster *cluster, struct azl_pool_list *pools)
 {
 	for (size_t i = 0; i < pools->nr; i++)
-		azl_findings_evaluate_among(cluster, &pools->items[i], pools,
+		azl_findings_evaluate_among(cluster, &pools->items[i], &pools->names,
 					    &pools->items[i].findings);
 }
 
