@@ -20,8 +20,11 @@ static void add_command(struct strbuf *msg, const struct azl_plan *plan,
 			const struct azl_cluster *c)
 {
 	strbuf_addstr(msg, ": ");
-	if (plan->kind == AZL_PLAN_OS_SKU_CHANGE || plan->kind == AZL_PLAN_SIDE_BY_SIDE)
+	if (plan->kind == AZL_PLAN_OS_SKU_CHANGE)
 		strbuf_addf(msg, "kubectl azlinux migrate %s --to %s", plan->pool, plan->target_sku);
+	else if (plan->kind == AZL_PLAN_SIDE_BY_SIDE)
+		strbuf_addf(msg, "kubectl azlinux migrate %s --to %s --new-pool %s", plan->pool,
+			    plan->target_sku, plan->new_pool.name);
 	else
 		azl_plan_az_command(plan, c, msg);
 }

@@ -104,7 +104,7 @@ def test_every_finding_with_its_fix(checks, run):
     [(sev, code, msg)] = pools["kata"]
     assert (sev, code) == ("info", "UbuntuCanMigrate")
     assert "cannot move to Azure Linux in place (Kata workload runtime)" in msg
-    assert msg.endswith(": kubectl azlinux migrate kata --to AzureLinux")
+    assert msg.endswith(": kubectl azlinux migrate kata --to AzureLinux --new-pool kataazl")
 
     [(sev, code, msg)] = pools["failed"]
     assert (sev, code) == ("error", "ProvisioningFailed")
@@ -213,8 +213,7 @@ def test_side_by_side_name_unique_in_the_cluster(make_sim, env, run):
         pools, _ = parse_check(run_check(run, e, *args).stdout)
         [(sev, code, msg)] = pools["kata"]
         assert (sev, code) == ("info", "UbuntuCanMigrate")
-        assert msg.endswith(az("add", c, "kataazl2") + " --os-sku AzureLinux --node-vm-size "
-                            "Standard_D4s_v3 --node-count 2 --workload-runtime KataVmIsolation")
+        assert msg.endswith(": kubectl azlinux migrate kata --to AzureLinux --new-pool kataazl2")
 
 
 def test_json_and_yaml(checks, run):

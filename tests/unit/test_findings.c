@@ -240,7 +240,7 @@ static void test_ubuntu_kata_blocked(void **state)
 	assert_non_null(x);
 	assert_non_null(strstr(x->message, "cannot move to Azure Linux in place (Kata workload runtime)"));
 	assert_non_null(strstr(x->message,
-		"kubectl azlinux migrate katapool --to AzureLinux"));
+		"kubectl azlinux migrate katapool --to AzureLinux --new-pool katapoolazl"));
 	strbuf_release(&why);
 }
 
