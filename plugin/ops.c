@@ -508,12 +508,17 @@ void cli_op_print_outcome(const struct azl_journal *j, int rc)
 	const char *id = azl_journal_id(j);
 
 	if (rc == AZL_ECANCELED) {
+		const char *step = "";
+
+		for (size_t i = 0; i < azl_journal_nr_steps(j) && !*step; i++)
+			if (azl_journal_step_state(j, i) != AZL_STEP_DONE)
+				step = azl_journal_step_name(j, i);
 		fprintf(stderr,
 			"Interrupted: operation %s stopped waiting; an AKS operation already sent goes on in Azure.\n"
 			"  kubectl azlinux status %s    its state\n"
 			"  kubectl azlinux resume %s    go on from step %s\n"
 			"  kubectl azlinux abort %s     stop it (and roll a side-by-side move back)\n",
-			id, id, id, "where it stopped", id);
+			id, id, id, step, id);
 		return;
 	}
 	if (rc) {

@@ -370,7 +370,7 @@ def test_ctrl_c_then_resume_reattaches(slow, run, bin_path, sig):
     rc, out, err = p.finish()
     assert rc == 130, err
     op_id = re.search(r"Interrupted: operation (\S+) ", err).group(1)
-    assert "kubectl azlinux resume %s" % op_id in err
+    assert "kubectl azlinux resume %s    go on from step update-pool" % op_id in err
     j = journal(e)
     assert j["steps"][0]["state"] == "running" and j["steps"][0]["operation"]["statusUrl"]
     assert "operation" in j["steps"][0]
@@ -479,3 +479,44 @@ def test_412_rebuilds_the_plan_and_sends_nothing_stale(msim, bin_path):
     assert "The plan again" in out and out.count("Plan: migrate work") == 2
     assert writes(sim, "PUT", "work") == []
     assert c.pool("work").os_sku == "Ubuntu"
+
+
+@pytest.mark.parametrize("at", ["step wait-ready: started", "step cordon: started",
+                                "step drain: started", "step delete-pool: started"])
+def test_side_by_side_sigkill_at_each_step_then_resume(make_sim, tmp_path, run, bin_path, at):
+    sim = make_sim(mig_scenario(scale=SLOW, work_nodes=3))
+    e = helpers.make_env(sim, tmp_path / "home")
+    p = Proc(bin_path, e, "migrate", "work", "--strategy", "side-by-side", "--yes")
+    p.wait_for(at)
+    p.p.kill()
+    p.finish()
+    r = run("resume", "-o", "json", env=e, timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert report(r)["state"] == "Succeeded"
+    names = [x.name for x in cluster_of(sim).pools]
+    assert "work" not in names and "workazl" in names
+    assert len(writes(sim, "PUT", "workazl")) == 1          # never created twice
+    assert len(writes(sim, "DELETE", "work")) <= 1
+    assert len(pool_nodes(sim, "workazl")) == 3
+    assert safety(sim) == SAFE
+
+
+def test_side_by_side_canary_first(msim, run):
+    sim, e = msim
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--canary", "--yes", "-o", "json",
+                timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert "canary node of workazl Ready on the target: adding the rest" in r.stderr
+    puts = writes(sim, "PUT", "workazl")
+    assert [x["status"] for x in puts] == [201, 200]       # one node, then the rest
+    assert cluster_of(sim).pool("workazl").count == 4
+    assert safety(sim) == SAFE
+
+
+def test_side_by_side_refuses_the_last_system_pool_as_user(make_sim, tmp_path, run):
+    sim = make_sim(mig_scenario(system_sku="Ubuntu", system_image=scenarios.UBUNTU2204_IMAGE))
+    e = helpers.make_env(sim, tmp_path / "home")
+    r = run("add-pool", "usr", "--like", "system", "--mode", "User", "--dry-run", env=e)
+    assert r.returncode in (0, 3), r.stdout + r.stderr
+    r = migrate(run, e, "system", "--strategy", "side-by-side", "--dry-run")
+    assert "SystemPool: the new pool systemazl is a System pool" in r.stdout
