@@ -157,8 +157,8 @@ static int already_changed(struct azl_operation *op, const cJSON *ap, const char
 		return azl_error_set(AZL_ERROR, "pool %s: its last operation failed; see kubectl azlinux check %s",
 				     old_pool(op), old_pool(op));
 	azl_operation_note(op, "the change was accepted before; following it");
-	return explain(azl_operation_follow_resource(op, path, "agentPools.createOrUpdate", NULL),
-		       old_pool(op));
+	return explain(azl_operation_follow_resource(op, path, "PUT", "agentPools.createOrUpdate",
+						     NULL), old_pool(op));
 }
 
 static int step_update_pool(struct azl_operation *op, void *data)
@@ -625,6 +625,9 @@ static int delete_pool(struct azl_operation *op, const char *pool)
 		rc = azl_operation_lro(op, NULL, "agentPools.delete", AZL_LRO_FINAL_LOCATION, NULL);
 	else if ((rc = azl_arm_get(arm_of(op), path.buf, &ap)) == AZL_ENOTFOUND)
 		rc = 0;         /* deleted already */
+	else if (!rc && !strcmp(prop(ap, "provisioningState"), "Deleting"))
+		/* sent before a crash, its handle lost: followed, not sent again */
+		rc = azl_operation_follow_resource(op, path.buf, "DELETE", "agentPools.delete", NULL);
 	else if (!rc) {
 		req.method = "DELETE";
 		req.path = path.buf;
