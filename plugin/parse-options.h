@@ -38,7 +38,8 @@ enum azl_opt_complete {
 	AZL_COMPLETE_NAMESPACE,
 	AZL_COMPLETE_POOL,
 	AZL_COMPLETE_CLOUD,
-	AZL_COMPLETE_AUTH
+	AZL_COMPLETE_AUTH,
+	AZL_COMPLETE_NODE          /* the cluster's node names */
 };
 
 enum azl_opt_flags {
