@@ -298,7 +298,7 @@ static int drain_options_from(const struct drain_args *a, enum azl_drain_dry_run
 static int final_status(const struct azl_drain_plan *plan, int rc)
 {
 	struct strbuf all = STRBUF_INIT;
-	size_t i, nr;
+	size_t i;
 
 	if (rc == AZL_ECANCELED)
 		return azl_error_report();
@@ -308,9 +308,9 @@ static int final_status(const struct azl_drain_plan *plan, int rc)
 	for (i = 0; i < plan->nr_nodes; i++)
 		if (plan->nodes[i].state != AZL_DRAIN_NODE_DRAINED)
 			fprintf(stderr, " %s\n", plan->nodes[i].name);
-	nr = azl_drain_plan_errors(plan, &all);
-	/* kubectl prints one error as "error: ...", an aggregate a line each */
-	fprintf(stderr, "%s%s", nr == 1 ? "error: " : "", all.buf);
+	/* kubectl's aggregate: a line per error, without "error: " */
+	azl_drain_plan_errors(plan, &all);
+	fputs(all.buf, stderr);
 	strbuf_release(&all);
 	return 1;
 }
