@@ -368,7 +368,7 @@ static int run_drain(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
 	struct azl_kube_session s = AZL_KUBE_SESSION_INIT;
 	struct azl_node_list nodes = { NULL, 0 };
 	struct azl_drain_options o = AZL_DRAIN_OPTIONS_INIT;
-	enum azl_drain_dry_run dry_run;
+	enum azl_drain_dry_run dry_run = AZL_DRAIN_DRY_RUN_NONE;
 	int n, rc;
 
 	args.grace_period = -1;
