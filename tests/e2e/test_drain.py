@@ -24,6 +24,7 @@ CLUSTER = "demo-aks"
 SAFE = {"pdb_violations": 0, "lost_pods": 0, "no_ready_system_node": 0}
 # Our own lines, beyond kubectl's: the plan, and the progress of long waits.
 OURS = re.compile(r"^(Plan: |\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ )")
+PROGRESS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ")
 TWO_PDBS = re.compile(r" \(PodDisruptionBudgets [^)]*\)")
 
 
@@ -167,11 +168,19 @@ def pair_on_node(k8s):
 
 def test_pdb_blocks_until_the_replacement_is_ready(make_sim, bin_path, tmp_path):
     kc, ours = both(make_sim, bin_path, tmp_path, pair_on_node,
-                    ["{node}", "--ignore-daemonsets", "--timeout=100s"], node="{node}")
+                    ["{node}", "--ignore-daemonsets", "--timeout=100s"], node="{node}", scale=1)
     assert kc.proc.returncode == 0
     assert_parity(kc, ours)
     assert any("(will retry after 5s): Cannot evict pod as it would violate the pod's "
                "disruption budget." in l for l in ours.err)
+    # The wait shows progress (timestamped lines: stderr is no terminal),
+    # naming the PDB it waits on; the plan named it before.
+    progress = [l for l in ours.proc.stderr.splitlines() if PROGRESS.match(l)]
+    assert any(re.search(r"waiting for \d+ pods? to go \(%s: \d+\); PodDisruptionBudget "
+                         r"shop/pair allows no disruption now; waited \d+s$" % ubuntu(ours.k8s, 1),
+                         l) for l in progress), ours.proc.stderr
+    assert any(l.startswith("Plan: ") and "PodDisruptionBudget shop/pair" in l
+               for l in ours.proc.stderr.splitlines())
     assert ours.k8s.safety.counts() == SAFE
 
 
