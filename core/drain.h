@@ -58,6 +58,9 @@ struct azl_drain_pod {
 	const char *why;             /* short reason for the plan ("mirror pod") */
 	char *pdb;                   /* "ns/name" of the PDB that guards it, or NULL */
 	int nr_pdbs;                 /* how many PDBs select it (2+: never evictable) */
+	/* no node outside the drain would take its replacement (nodeSelector,
+	 * taints it does not tolerate, cordoned or NotReady nodes) */
+	int nowhere;
 	/* run time */
 	enum azl_drain_pod_state state;
 	int attempts;                /* eviction requests sent */
@@ -85,14 +88,16 @@ struct azl_drain_node {
 	long next_poll_ms;
 };
 
-/* A PDB that allows no disruption now and guards pods of the drain. */
+/* A PDB that guards pods of the drain and allows no disruption now, or
+ * fewer than the pods of it that have nowhere else to go. */
 struct azl_drain_pdb {
 	char *namespace_, *name;
 	long current_healthy, desired_healthy, expected_pods, disruptions_allowed;
 	char **pods;                 /* "ns/name" of the guarded pods being drained */
 	size_t nr_pods;
 	/* the drain cannot finish while this PDB stands (minAvailable equal to
-	 * the pods it selects, maxUnavailable 0): why, else NULL */
+	 * the pods it selects, maxUnavailable 0, pods that fit on no other
+	 * node): why, else NULL */
 	const char *never;
 };
 

@@ -236,6 +236,9 @@ static void print_plan_node(const struct azl_drain_node *n, int deleting)
 
 		if (p->why)
 			strbuf_addstr(&notes, p->why);
+		if (p->nowhere)
+			strbuf_addf(&notes, "%sno other node would take its replacement (node "
+				    "selector, taints, cordoned or NotReady nodes)", notes.len ? "; " : "");
 		if (p->nr_pdbs > 1)
 			strbuf_addf(&notes, "%sunder %d PodDisruptionBudgets (%s): no eviction can "
 				    "succeed", notes.len ? "; " : "", p->nr_pdbs, p->pdb);
@@ -256,8 +259,13 @@ static void print_plan(const struct azl_drain_plan *plan)
 	for (i = 0; i < plan->nr_blocking; i++) {
 		const struct azl_drain_pdb *b = &plan->blocking[i];
 
-		fprintf(stderr, "Plan: PodDisruptionBudget %s/%s allows no disruption now "
-			"(%ld healthy, %ld desired, %ld expected): ", b->namespace_, b->name,
+		fprintf(stderr, "Plan: PodDisruptionBudget %s/%s allows ", b->namespace_, b->name);
+		if (b->disruptions_allowed)
+			fprintf(stderr, "%ld disruption%s", b->disruptions_allowed,
+				b->disruptions_allowed == 1 ? "" : "s");
+		else
+			fputs("no disruption", stderr);
+		fprintf(stderr, " now (%ld healthy, %ld desired, %ld expected): ",
 			b->current_healthy, b->desired_healthy, b->expected_pods);
 		if (b->never)
 			fprintf(stderr, "the drain cannot finish (%s)", b->never);

@@ -220,6 +220,30 @@ def test_plan_names_the_pdb_that_blocks_forever(make_sim, bin_path, tmp_path, ):
     assert k8s.safety.counts() == SAFE
 
 
+def test_plan_tells_pods_that_fit_on_no_other_node(make_sim, bin_path, tmp_path):
+    sim = make_sim(scenario())
+    k8s = sim.cluster(CLUSTER).k8s
+    gpu = k8s.pool_nodes("gpu")[0]["metadata"]["name"]
+    only_gpu = {"kubernetes.azure.com/accelerator": "nvidia"}
+    k8s.add_deployment("ml", "train", 2, node_selector=only_gpu)
+    k8s.add_pdb("ml", "train", {"app": "train"}, max_unavailable=1)
+    p = run_cmd([bin_path, "drain", gpu, "--ignore-daemonsets", "--delete-emptydir-data",
+                 "--dry-run=client"], make_env(sim, tmp_path / "h"))
+    assert p.returncode == 0, p.stderr
+    plan = [l for l in p.stderr.splitlines() if l.startswith("Plan: ")]
+    (train,) = [l for l in plan if "PodDisruptionBudget ml/train allows" in l]
+    assert train.startswith("Plan: PodDisruptionBudget ml/train allows 1 disruption now "
+                            "(2 healthy, 1 desired, 2 expected): the drain cannot finish "
+                            "(its pods fit on no other node)")
+    inference = [l for l in plan if l.startswith("Plan:   evict  ml/inference-")]
+    assert len(inference) == 1 and "no other node would take its replacement" in inference[0]
+    # Pods that other nodes can take carry no such note.
+    p = run_cmd([bin_path, "drain", ubuntu(k8s, 1), "--ignore-daemonsets", "--dry-run=client"],
+                make_env(sim, tmp_path / "h"))
+    assert "no other node" not in p.stderr
+    assert k8s.safety.counts() == SAFE
+
+
 def test_statefulset_pod_recreated_under_the_same_name(make_sim, bin_path, tmp_path):
     def setup(k8s):
         node = ubuntu(k8s, 1)
