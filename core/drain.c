@@ -359,9 +359,10 @@ static void fit_parse(const cJSON *obj, struct fit_node *n)
 
 	n->name = xstrdup(azl_json_str(obj, "metadata.name", ""));
 	azl_kv_parse(azl_json_path(obj, "metadata.labels"), &n->labels, &n->nr_labels);
-	cJSON_ArrayForEach(c, azl_json_path(obj, "status.conditions"))
+	cJSON_ArrayForEach(c, azl_json_path(obj, "status.conditions")) {
 		if (!strcmp(azl_json_str(c, "type", ""), "Ready"))
 			ready = !strcmp(azl_json_str(c, "status", ""), "True");
+	}
 	n->usable = ready && !azl_json_bool(obj, "spec.unschedulable", 0);
 	if (!cJSON_IsArray(taints))
 		return;
@@ -384,8 +385,9 @@ static int load_fit(struct azl_drain *d)
 		return rc;
 	fit_release(d);
 	d->fit = xcalloc((size_t)cJSON_GetArraySize(items) + 1, sizeof(*d->fit));
-	cJSON_ArrayForEach(obj, items)
+	cJSON_ArrayForEach(obj, items) {
 		fit_parse(obj, &d->fit[d->nr_fit++]);
+	}
 	cJSON_Delete(items);
 	return 0;
 }
