@@ -9,7 +9,7 @@
 #include "error.h"
 #include "wrapper.h"
 
-int azl_cordon_dry_run(const char *value, enum azl_drain_dry_run *out)
+int cli_cordon_dry_run(const char *value, enum azl_drain_dry_run *out)
 {
 	if (!value || !strcmp(value, "none") || !*value)
 		*out = AZL_DRAIN_DRY_RUN_NONE;
@@ -23,7 +23,7 @@ int azl_cordon_dry_run(const char *value, enum azl_drain_dry_run *out)
 	return 0;
 }
 
-const char *azl_cordon_dry_run_suffix(enum azl_drain_dry_run dry_run)
+const char *cli_cordon_dry_run_suffix(enum azl_drain_dry_run dry_run)
 {
 	if (dry_run == AZL_DRAIN_DRY_RUN_CLIENT)
 		return " (dry run)";
@@ -32,16 +32,16 @@ const char *azl_cordon_dry_run_suffix(enum azl_drain_dry_run dry_run)
 	return "";
 }
 
-int azl_cordon_check_args(const char *prog, const char *cmd, int argc, const char *selector,
+int cli_cordon_check_args(const char *prog, const char *cmd, int argc, const char *selector,
 			  const char *pool)
 {
 	int by_label = (selector && *selector) || (pool && *pool);
 
 	if (!argc && !by_label)
-		return azl_error_usage("USAGE: %s (NODE... | --pool POOL | -l SELECTOR) [flags]\n"
+		return cli_error_usage("USAGE: %s (NODE... | --pool POOL | -l SELECTOR) [flags]\n"
 				       "See '%s %s -h' for help and examples", cmd, prog, cmd);
 	if (argc && by_label)
-		return azl_error_usage("cannot specify both a node name and a --selector option\n"
+		return cli_error_usage("cannot specify both a node name and a --selector option\n"
 				       "See '%s %s -h' for help and examples", prog, cmd);
 	return 0;
 }
@@ -53,12 +53,12 @@ static int report_server_error(int rc)
 			     : rc == AZL_EFORBIDDEN ? "Forbidden" : NULL;
 
 	if (!reason)
-		return azl_error_report();
+		return cli_error_report();
 	fprintf(stderr, "Error from server (%s): %s\n", reason, azl_error_message());
 	return 1;
 }
 
-int azl_cordon_select(struct azl_kube *kube, const char *cmd, int argc, const char **argv,
+int cli_cordon_select(struct azl_kube *kube, const char *cmd, int argc, const char **argv,
 		      const char *selector, const char *pool, struct azl_node_list *out)
 {
 	int rc = azl_drain_select_nodes(kube, argv, (size_t)argc, selector, pool, out);
@@ -73,7 +73,7 @@ int azl_cordon_select(struct azl_kube *kube, const char *cmd, int argc, const ch
 	return 0;
 }
 
-int azl_cordon_nodes(struct azl_kube *kube, const struct azl_node_list *nodes, int desired,
+int cli_cordon_nodes(struct azl_kube *kube, const struct azl_node_list *nodes, int desired,
 		     enum azl_drain_dry_run dry_run)
 {
 	const char *verb = desired ? "cordon" : "uncordon";
@@ -91,59 +91,59 @@ int azl_cordon_nodes(struct azl_kube *kube, const struct azl_node_list *nodes, i
 			continue;
 		}
 		printf("node/%s %s%sed%s\n", n->name, changed ? "" : "already ", verb,
-		       azl_cordon_dry_run_suffix(dry_run));
+		       cli_cordon_dry_run_suffix(dry_run));
 	}
 	fflush(stdout);
 	return failed;
 }
 
 
-const struct azl_option azl_cordon_options[] = {
+const struct cli_option cli_cordon_options[] = {
 	OPT_STRING(0, "pool", struct cordon_args, pool, "POOL",
 		   "Every node of this node pool (label kubernetes.azure.com/agentpool).",
-		   AZL_COMPLETE_POOL),
+		   CLI_COMPLETE_POOL),
 	OPT_STRING('l', "selector", struct cordon_args, selector, "SELECTOR",
-		   "Selector (label query) to filter on.", AZL_COMPLETE_NONE),
+		   "Selector (label query) to filter on.", CLI_COMPLETE_NONE),
 	OPT_STRING_DEF(0, "dry-run", struct cordon_args, dry_run, "STRATEGY",
 		       "Must be \"none\", \"server\", or \"client\". If client strategy, only print "
 		       "the object that would be sent, without sending it. If server strategy, "
 		       "submit server-side request without persisting the resource.",
-		       AZL_COMPLETE_NONE, "none"),
-	AZL_OPT_GLOBAL_FLAGS(struct cordon_args, g),
+		       CLI_COMPLETE_NONE, "none"),
+	CLI_OPT_GLOBAL_FLAGS(struct cordon_args, g),
 	OPT_END()
 };
 
-int azl_cordon_command(int argc, const char **argv, const struct azl_cmd_ctx *ctx, int desired)
+int cli_cordon_command(int argc, const char **argv, const struct cli_cmd_ctx *ctx, int desired)
 {
 	struct cordon_args args = { 0 };
-	struct azl_kube_session s = AZL_KUBE_SESSION_INIT;
+	struct cli_kube_session s = CLI_KUBE_SESSION_INIT;
 	struct azl_node_list nodes = { NULL, 0 };
 	enum azl_drain_dry_run dry_run = AZL_DRAIN_DRY_RUN_NONE;
 	int n, rc;
 
-	n = azl_cmd_parse(argc, argv, ctx, &args, &args.g);
+	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
-		return azl_parse_exit_code(n);
-	if (azl_cordon_check_args(ctx->prog, ctx->cmd->name, n, args.selector, args.pool))
+		return cli_parse_exit_code(n);
+	if (cli_cordon_check_args(ctx->prog, ctx->cmd->name, n, args.selector, args.pool))
 		return 1;
-	if (azl_cordon_dry_run(args.dry_run, &dry_run))
-		return azl_error_report();
-	if (azl_kube_session_open(&s, &args.g) < 0)
-		return azl_error_report();
-	rc = azl_cordon_select(s.kube, ctx->cmd->name, n, argv, args.selector, args.pool, &nodes);
+	if (cli_cordon_dry_run(args.dry_run, &dry_run))
+		return cli_error_report();
+	if (cli_kube_session_open(&s, &args.g) < 0)
+		return cli_error_report();
+	rc = cli_cordon_select(s.kube, ctx->cmd->name, n, argv, args.selector, args.pool, &nodes);
 	if (!rc)
-		rc = azl_cordon_nodes(s.kube, &nodes, desired, dry_run) ? 1 : 0;
+		rc = cli_cordon_nodes(s.kube, &nodes, desired, dry_run) ? 1 : 0;
 	azl_node_list_release(&nodes);
-	azl_kube_session_release(&s);
+	cli_kube_session_release(&s);
 	return rc;
 }
 
-static int run_cordon(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_cordon(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
-	return azl_cordon_command(argc, argv, ctx, 1);
+	return cli_cordon_command(argc, argv, ctx, 1);
 }
 
-const struct azl_command azl_cmd_cordon = {
+const struct cli_command cli_cmd_cordon = {
 	.name = "cordon",
 	.run = run_cordon,
 	.summary = "Mark nodes, or a whole node pool, as unschedulable",
@@ -156,8 +156,8 @@ const struct azl_command azl_cmd_cordon = {
 		    "\n"
 		    "  # Every node of a pool\n"
 		    "  kubectl azlinux cordon --pool nodepool1\n",
-	.options = azl_cordon_options,
-	.args_complete = AZL_COMPLETE_NODE,
+	.options = cli_cordon_options,
+	.args_complete = CLI_COMPLETE_NODE,
 	.hidden = 0,
 };
 

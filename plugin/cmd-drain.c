@@ -17,7 +17,7 @@
 #include "wrapper.h"
 
 struct drain_args {
-	struct azl_global_flags g;
+	struct cli_global_flags g;
 	const char *pool;
 	const char *selector;
 	const char *dry_run;
@@ -33,13 +33,13 @@ struct drain_args {
 	int chunk_size;
 };
 
-static const struct azl_option drain_options[] = {
+static const struct cli_option drain_options[] = {
 	OPT_STRING(0, "pool", struct drain_args, pool, "POOL",
 		   "Every node of this node pool (label kubernetes.azure.com/agentpool): all are "
 		   "cordoned before any pod is evicted, and their pods are evicted together.",
-		   AZL_COMPLETE_POOL),
+		   CLI_COMPLETE_POOL),
 	OPT_STRING('l', "selector", struct drain_args, selector, "SELECTOR",
-		   "Selector (label query) to filter on.", AZL_COMPLETE_NONE),
+		   "Selector (label query) to filter on.", CLI_COMPLETE_NONE),
 	OPT_BOOL(0, "ignore-daemonsets", struct drain_args, ignore_daemonsets,
 		 "Ignore DaemonSet-managed pods."),
 	OPT_BOOL(0, "delete-emptydir-data", struct drain_args, delete_emptydir_data,
@@ -54,9 +54,9 @@ static const struct azl_option drain_options[] = {
 		"negative, the default value specified in the pod will be used."),
 	OPT_STRING_DEF(0, "timeout", struct drain_args, timeout, "DURATION",
 		       "The length of time to wait before giving up, zero means infinite.",
-		       AZL_COMPLETE_NONE, "0s"),
+		       CLI_COMPLETE_NONE, "0s"),
 	OPT_STRING(0, "pod-selector", struct drain_args, pod_selector, "SELECTOR",
-		   "Label selector to filter pods on the node.", AZL_COMPLETE_NONE),
+		   "Label selector to filter pods on the node.", CLI_COMPLETE_NONE),
 	OPT_BOOL(0, "disable-eviction", struct drain_args, disable_eviction,
 		 "Force drain to use delete, even if eviction is supported. This will bypass "
 		 "checking PodDisruptionBudgets, use with caution."),
@@ -69,8 +69,8 @@ static const struct azl_option drain_options[] = {
 		       "Must be \"none\", \"server\", or \"client\". If client strategy, only print "
 		       "what would happen (the plan, and kubectl's lines), without sending it. If "
 		       "server strategy, submit server-side requests without persisting anything.",
-		       AZL_COMPLETE_NONE, "none"),
-	AZL_OPT_GLOBAL_FLAGS(struct drain_args, g),
+		       CLI_COMPLETE_NONE, "none"),
+	CLI_OPT_GLOBAL_FLAGS(struct drain_args, g),
 	OPT_END()
 };
 
@@ -100,7 +100,7 @@ static void catch_signals(void)
 struct printer {
 	enum azl_drain_dry_run dry_run;
 	long skip_wait_s;
-	struct azl_progress *progress;
+	struct cli_progress *progress;
 	const struct azl_drain_plan *plan;
 	long quiet_since_ms;         /* the last line printed: waits count from it */
 };
@@ -108,7 +108,7 @@ struct printer {
 /* Before one of kubectl's lines: the progress line goes, the wait restarts. */
 static void line_ahead(struct printer *pr)
 {
-	azl_progress_clear(pr->progress);
+	cli_progress_clear(pr->progress);
 	pr->quiet_since_ms = monotonic_ms();
 }
 
@@ -118,7 +118,7 @@ static void print_node_done(struct printer *pr, const struct azl_drain_node *n)
 
 	line_ahead(pr);
 	if (n->state == AZL_DRAIN_NODE_DRAINED) {
-		printf("node/%s drained%s\n", n->name, azl_cordon_dry_run_suffix(pr->dry_run));
+		printf("node/%s drained%s\n", n->name, cli_cordon_dry_run_suffix(pr->dry_run));
 		fflush(stdout);
 		return;
 	}
@@ -159,7 +159,7 @@ static void print_waiting(const struct printer *pr, const struct azl_drain_event
 	strbuf_addch(&line, ')');
 	if (ev->pdb)
 		strbuf_addf(&line, "; PodDisruptionBudget %s allows no disruption now", ev->pdb);
-	azl_progress_update(pr->progress, "%s; waited %s", line.buf, waited.buf);
+	cli_progress_update(pr->progress, "%s; waited %s", line.buf, waited.buf);
 	strbuf_release(&line);
 	strbuf_release(&waited);
 }
@@ -289,7 +289,7 @@ static void print_warnings(const struct azl_drain_plan *plan)
 		strbuf_reset(&w);
 		azl_drain_node_warnings(&plan->nodes[i], &w);
 		if (w.len)
-			azl_warning("%s", w.buf);
+			cli_warning("%s", w.buf);
 	}
 	strbuf_release(&w);
 }
@@ -322,7 +322,7 @@ static int final_status(const struct azl_drain_plan *plan, int rc)
 	size_t i;
 
 	if (rc == AZL_ECANCELED)
-		return azl_error_report();
+		return cli_error_report();
 	if (!rc)
 		return 0;
 	fputs("There are pending nodes to be drained:\n", stderr);
@@ -355,7 +355,7 @@ static int drain(struct azl_kube *kube, const struct azl_node_list *nodes,
 	if (!rc)
 		rc = azl_drain_plan(d, names, nodes->nr, &plan);
 	if (rc) {
-		rc = azl_error_report();
+		rc = cli_error_report();
 		goto out;
 	}
 	print_plan(plan);
@@ -372,11 +372,11 @@ static int drain(struct azl_kube *kube, const struct azl_node_list *nodes,
 		}
 	pr.plan = plan;
 	pr.quiet_since_ms = monotonic_ms();
-	azl_progress_new(&pr.progress, stderr);
+	cli_progress_new(&pr.progress, stderr);
 	rc = azl_drain_run(d, plan);
-	azl_progress_clear(pr.progress);
+	cli_progress_clear(pr.progress);
 	rc = final_status(plan, rc);
-	azl_progress_free(pr.progress);
+	cli_progress_free(pr.progress);
 out:
 	azl_drain_plan_free(plan);
 	azl_drain_free(d);
@@ -384,10 +384,10 @@ out:
 	return rc;
 }
 
-static int run_drain(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_drain(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct drain_args args = { 0 };
-	struct azl_kube_session s = AZL_KUBE_SESSION_INIT;
+	struct cli_kube_session s = CLI_KUBE_SESSION_INIT;
 	struct azl_node_list nodes = { NULL, 0 };
 	struct azl_drain_options o = AZL_DRAIN_OPTIONS_INIT;
 	enum azl_drain_dry_run dry_run = AZL_DRAIN_DRY_RUN_NONE;
@@ -395,27 +395,27 @@ static int run_drain(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
 
 	args.grace_period = -1;
 	args.chunk_size = 500;
-	n = azl_cmd_parse(argc, argv, ctx, &args, &args.g);
+	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
-		return azl_parse_exit_code(n);
-	if (azl_cordon_check_args(ctx->prog, ctx->cmd->name, n, args.selector, args.pool))
+		return cli_parse_exit_code(n);
+	if (cli_cordon_check_args(ctx->prog, ctx->cmd->name, n, args.selector, args.pool))
 		return 1;
-	if (azl_cordon_dry_run(args.dry_run, &dry_run) || drain_options_from(&args, dry_run, &o))
-		return azl_error_report();
-	if (azl_kube_session_open(&s, &args.g) < 0)
-		return azl_error_report();
-	rc = azl_cordon_select(s.kube, ctx->cmd->name, n, argv, args.selector, args.pool, &nodes);
+	if (cli_cordon_dry_run(args.dry_run, &dry_run) || drain_options_from(&args, dry_run, &o))
+		return cli_error_report();
+	if (cli_kube_session_open(&s, &args.g) < 0)
+		return cli_error_report();
+	rc = cli_cordon_select(s.kube, ctx->cmd->name, n, argv, args.selector, args.pool, &nodes);
 	if (!rc && nodes.nr) {
 		catch_signals();
-		azl_cordon_nodes(s.kube, &nodes, 1, dry_run);
+		cli_cordon_nodes(s.kube, &nodes, 1, dry_run);
 		rc = drain(s.kube, &nodes, &o);
 	}
 	azl_node_list_release(&nodes);
-	azl_kube_session_release(&s);
+	cli_kube_session_release(&s);
 	return rc;
 }
 
-const struct azl_command azl_cmd_drain = {
+const struct cli_command cli_cmd_drain = {
 	.name = "drain",
 	.run = run_drain,
 	.summary = "Drain nodes, or a whole node pool, in preparation for maintenance",
@@ -448,6 +448,6 @@ const struct azl_command azl_cmd_drain = {
 		    "  # See what would happen\n"
 		    "  kubectl azlinux drain --pool nodepool1 --ignore-daemonsets --dry-run=client\n",
 	.options = drain_options,
-	.args_complete = AZL_COMPLETE_NODE,
+	.args_complete = CLI_COMPLETE_NODE,
 	.hidden = 0,
 };

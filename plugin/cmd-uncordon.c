@@ -2,12 +2,12 @@
  * nodes schedulable again, as kubectl uncordon does (cmd-cordon.c). */
 #include "cordon.h"
 
-static int run_uncordon(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_uncordon(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
-	return azl_cordon_command(argc, argv, ctx, 0);
+	return cli_cordon_command(argc, argv, ctx, 0);
 }
 
-const struct azl_command azl_cmd_uncordon = {
+const struct cli_command cli_cmd_uncordon = {
 	.name = "uncordon",
 	.run = run_uncordon,
 	.summary = "Mark nodes, or a whole node pool, as schedulable",
@@ -19,7 +19,7 @@ const struct azl_command azl_cmd_uncordon = {
 		    "\n"
 		    "  # Every node of a pool\n"
 		    "  kubectl azlinux uncordon --pool nodepool1\n",
-	.options = azl_cordon_options,
-	.args_complete = AZL_COMPLETE_NODE,
+	.options = cli_cordon_options,
+	.args_complete = CLI_COMPLETE_NODE,
 	.hidden = 0,
 };

@@ -200,6 +200,24 @@ def test_azure_linux3_pin(make_sim, env, run):
     assert run_check(run, e).returncode == 0
 
 
+def test_side_by_side_name_unique_in_the_cluster(make_sim, env, run):
+    """The new pool's name is none of the cluster's pools', also when only
+    the one pool is checked."""
+    c = Cluster("names", "names-rg", SUB, pools=[
+        Pool("kata", os_sku="Ubuntu", node_image_version=UBUNTU2204_IMAGE, count=2,
+             vm_size="Standard_D4s_v3",
+             extra={"properties": {"workloadRuntime": "KataVmIsolation"}}),
+        Pool("kataazl", count=1)])
+    s = make_sim(Scenario([c]))
+    e = helpers.make_env(s, env["HOME"])
+    for args in ((), ("kata",)):
+        pools, _ = parse_check(run_check(run, e, *args).stdout)
+        [(sev, code, msg)] = pools["kata"]
+        assert (sev, code) == ("info", "UbuntuCanMigrate")
+        assert msg.endswith(az("add", c, "kataazl2") + " --os-sku AzureLinux --node-vm-size "
+                            "Standard_D4s_v3 --node-count 2 --workload-runtime KataVmIsolation")
+
+
 def test_json_and_yaml(checks, run):
     s, e = checks
     r = run("check", "-o", "json", env=e)
