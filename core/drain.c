@@ -131,6 +131,7 @@ static void node_release(struct azl_drain_node *n)
 		pod_release(&n->pods[i]);
 	free(n->pods);
 	free(n->name);
+	free(n->reason);
 	strbuf_release(&n->error);
 	free_strings(n->pending, n->nr_pending);
 }
@@ -893,6 +894,8 @@ static void try_delete(struct azl_drain *d, struct azl_drain_node *n, struct azl
 		become_terminating(d, n, p, now);
 	} else {
 		strbuf_addstr(&msg, res.status ? res.message.buf : azl_error_message());
+		free(n->reason);
+		n->reason = res.status && res.reason.len ? xstrdup(res.reason.buf) : NULL;
 		pod_fail(d, n, p, &msg);
 	}
 	azl_error_clear();
@@ -1054,7 +1057,12 @@ static void settle_node(struct azl_drain *d, struct azl_drain_node *n)
 	if (busy && !(failed && !*d->version))
 		goto out;
 	strbuf_reset(&n->error);
-	aggregate(&n->error, msgs, nr);
+	/* the delete path returns its first error as it is, no aggregate */
+	n->plain_error = failed && !*d->version;
+	if (n->plain_error)
+		strbuf_addstr(&n->error, msgs[0]);
+	else
+		aggregate(&n->error, msgs, nr);
 	n->state = failed ? AZL_DRAIN_NODE_FAILED : AZL_DRAIN_NODE_DRAINED;
 	if (failed && d->o.dry_run == AZL_DRAIN_DRY_RUN_NONE)
 		relist_pending(d, n);
@@ -1288,32 +1296,52 @@ static void add_leaf(const struct azl_drain_node *n, const char *msg, int warnin
 	l->v[l->n++] = strbuf_detach(&line, NULL);
 }
 
-size_t azl_drain_plan_errors(const struct azl_drain_plan *plan, struct strbuf *out)
+/* A node's error as kubectl's cmdutil prints it alone: an aggregate (the
+ * filters' refusals, the eviction errors) one element a line; a plain
+ * error (the delete path's) "error: msg". */
+static void node_error_alone(const struct azl_drain_node *n, struct strbuf *out)
 {
 	struct leaves l = { NULL, 0 };
-	size_t i, j, nr;
+	size_t i;
 
-	for (i = 0; i < plan->nr_nodes; i++) {
-		const struct azl_drain_node *n = &plan->nodes[i];
-
-		if (n->state != AZL_DRAIN_NODE_FAILED)
-			continue;
-		if (n->refused)
-			each_message(n, 0, add_leaf, &l);
-		for (j = 0; j < n->nr_pods; j++)
-			if (n->pods[j].state == AZL_DRAIN_POD_FAILED)
-				push_string(&l.v, &l.n, n->pods[j].message);
+	if (!*n->error.buf)
+		return;
+	if (n->plain_error && n->reason) {
+		strbuf_addf(out, "Error from server (%s): %s\n", n->reason, n->error.buf);
+		return;
 	}
-	for (i = 0, nr = 0; i < l.n; i++) {
-		int dup = 0;
-
-		for (j = 0; j < i && !dup; j++)
-			dup = !strcmp(l.v[i], l.v[j]);
-		if (!dup) {
-			strbuf_addf(out, "%s\n", l.v[i]);
-			nr++;
-		}
+	if (n->plain_error) {
+		strbuf_addf(out, "error: %s\n", n->error.buf);
+		return;
 	}
+	if (n->refused)
+		each_message(n, 0, add_leaf, &l);
+	for (i = 0; i < n->nr_pods; i++)
+		if (n->pods[i].state == AZL_DRAIN_POD_FAILED)
+			push_string(&l.v, &l.n, n->pods[i].message);
+	for (i = 0; i < l.n; i++)
+		strbuf_addf(out, "%s\n", l.v[i]);
 	free_strings(l.v, l.n);
-	return nr;
+}
+
+/* kubectl's final aggregate of the failed nodes' errors: one alone is
+ * unwrapped (node_error_alone); several print each node's error, an
+ * aggregate as "[a, b]", a line each. */
+size_t azl_drain_plan_errors(const struct azl_drain_plan *plan, struct strbuf *out)
+{
+	const struct azl_drain_node *only = NULL;
+	size_t i, failed = 0;
+
+	for (i = 0; i < plan->nr_nodes; i++)
+		if (plan->nodes[i].state == AZL_DRAIN_NODE_FAILED) {
+			only = &plan->nodes[i];
+			failed++;
+		}
+	if (failed == 1)
+		node_error_alone(only, out);
+	else
+		for (i = 0; i < plan->nr_nodes; i++)
+			if (plan->nodes[i].state == AZL_DRAIN_NODE_FAILED)
+				strbuf_addf(out, "%s\n", plan->nodes[i].error.buf);
+	return failed;
 }

@@ -81,6 +81,8 @@ struct azl_drain_node {
 	size_t nr_pods;
 	int refused;                 /* a filter refused a pod: nothing is evicted */
 	struct strbuf error;         /* a failed node's error, kubectl's aggregate */
+	int plain_error;             /* error is one error, not an aggregate (DELETE) */
+	char *reason;                /* its metav1.Status reason ("Forbidden"), or NULL */
 	enum azl_drain_node_state state;
 	/* pods still on a failed node, re-listed after the error ("pod/x") */
 	char **pending;
@@ -194,9 +196,9 @@ int azl_drain_run(struct azl_drain *d, struct azl_drain_plan *plan);
 void azl_drain_node_warnings(const struct azl_drain_node *node, struct strbuf *out);
 void azl_drain_node_errors(const struct azl_drain_node *node, struct strbuf *out);
 
-/* The command's final error over every failed node: kubectl's aggregate
- * of all their errors, flattened and deduplicated, one a line; returns
- * how many. */
+/* The command's final error over every failed node, as kubectl prints
+ * its aggregate (cmdutil.CheckErr): one a line; returns how many nodes
+ * failed. */
 size_t azl_drain_plan_errors(const struct azl_drain_plan *plan, struct strbuf *out);
 
 /* Go's time.Duration.String() of ms ("5s", "1m30s", "500ms"), the way

@@ -199,6 +199,20 @@ def test_pdb_that_never_lets_go_times_out(make_sim, bin_path, tmp_path):
     assert ours.k8s.safety.counts() == SAFE
 
 
+@pytest.mark.parametrize("flags", [[], ["--disable-eviction"]])
+def test_timeout_while_a_pod_terminates(make_sim, bin_path, tmp_path, flags):
+    def setup(k8s):
+        k8s.delays["pod_stop"] = None          # it sits out its 30 s grace period
+        return {"node": ubuntu(k8s, 1)}
+    kc, ours = both(make_sim, bin_path, tmp_path, setup,
+                    ["{node}", "--ignore-daemonsets", "--pod-selector", "app=web",
+                     "--timeout=2s"] + flags, node="{node}", scale=1)
+    assert kc.proc.returncode == 1
+    assert_parity(kc, ours)
+    assert any("context deadline exceeded" in l for l in ours.err)
+    assert ours.k8s.safety.counts() == SAFE
+
+
 def test_plan_names_the_pdb_that_blocks_forever(make_sim, bin_path, tmp_path, ):
     sim = make_sim(scenario())
     k8s = sim.cluster(CLUSTER).k8s
@@ -420,3 +434,15 @@ def test_interrupted_drain_run_again_finishes_safely(make_sim, bin_path, tmp_pat
         assert all(q["metadata"]["namespace"] == "kube-system"
                    for q in k8s.pods(node=node["metadata"]["name"]))
     assert k8s.safety.counts() == SAFE
+
+
+def test_forbidden_delete_with_disable_eviction(make_sim, bin_path, tmp_path):
+    def setup(k8s):
+        k8s.forbid("*", "delete", "pods")
+        return node1(k8s)
+    kc, ours = both(make_sim, bin_path, tmp_path, setup,
+                    ["{node}", "--ignore-daemonsets", "--disable-eviction"], node="{node}")
+    assert kc.proc.returncode == 1
+    assert_parity(kc, ours)
+    assert any(l.startswith("Error from server (Forbidden): ") for l in ours.err)
+    assert ours.k8s.safety.counts() == SAFE
