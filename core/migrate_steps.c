@@ -145,6 +145,29 @@ static cJSON *in_place_body(const cJSON *ap, const char *sku, const cJSON *setti
 	return body;
 }
 
+static cJSON *in_place_body(const cJSON *ap, const char *sku, const cJSON *settings);
+
+/* A pool left Failed by this operation's change (a drain AKS gave up on):
+ * AKS's documented recovery is to send the change again once the cause is
+ * fixed (migrate-upgrade.md §B4), which reconciles it. */
+static int reconcile(struct azl_operation *op, const cJSON *ap, const char *path)
+{
+	const cJSON *d = data_of(op);
+	struct azl_arm_request req = { 0 };
+	cJSON *body = in_place_body(ap, prop(ap, "osSKU"), cJSON_GetObjectItemCaseSensitive(d, "settings"));
+	int rc;
+
+	azl_operation_note(op, "pool %s is Failed: sending the change again to reconcile it", old_pool(op));
+	req.method = "PUT";
+	req.path = path;
+	req.body = body;
+	req.if_match = *prop(ap, "eTag") ? prop(ap, "eTag") : NULL;
+	rc = azl_operation_lro(op, &req, "agentPools.createOrUpdate", AZL_LRO_FINAL_ASYNC_OPERATION,
+			       NULL);
+	cJSON_Delete(body);
+	return explain(rc, old_pool(op));
+}
+
 /* The pool already has the target osSKU: a PUT of this operation got
  * through (its handle may not have reached the journal). */
 static int already_changed(struct azl_operation *op, const cJSON *ap, const char *path)
@@ -154,8 +177,7 @@ static int already_changed(struct azl_operation *op, const cJSON *ap, const char
 	if (!strcmp(ps, "Succeeded"))
 		return 0;
 	if (!strcmp(ps, "Failed"))
-		return azl_error_set(AZL_ERROR, "pool %s: its last operation failed; see kubectl azlinux check %s",
-				     old_pool(op), old_pool(op));
+		return reconcile(op, ap, path);
 	azl_operation_note(op, "the change was accepted before; following it");
 	return explain(azl_operation_follow_resource(op, path, "PUT", "agentPools.createOrUpdate",
 						     NULL), old_pool(op));

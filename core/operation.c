@@ -125,7 +125,8 @@ static int check_loaded(const struct azl_journal *j, const struct azl_operation_
 		return azl_error_set(AZL_EINVALID,
 				     "operation %s is of kind '%s', which this version cannot run",
 				     azl_journal_id(j), azl_journal_kind(j));
-	if (s == AZL_OP_SUCCEEDED || s == AZL_OP_FAILED || s == AZL_OP_CANCELED)
+	/* a Failed one goes on from its failed step once the cause is fixed */
+	if (s == AZL_OP_SUCCEEDED || s == AZL_OP_CANCELED)
 		return azl_error_set(AZL_EINVALID,
 				     "operation %s has ended (%s): nothing to resume or abort; start a new one",
 				     azl_journal_id(j), azl_op_state_name(s));

@@ -570,7 +570,7 @@ static int latest_unfinished(struct strbuf *id)
 	for (size_t i = list.nr; !rc && i-- > 0;) {
 		enum azl_op_state st = azl_journal_state(list.items[i]);
 
-		if (st == AZL_OP_INTERRUPTED || st == AZL_OP_IN_PROGRESS || st == AZL_OP_PLANNED) {
+		if (st != AZL_OP_SUCCEEDED && st != AZL_OP_CANCELED) {
 			strbuf_addstr(id, azl_journal_id(list.items[i]));
 			break;
 		}
