@@ -1,5 +1,8 @@
-/* The per-user cache directory, $XDG_CACHE_HOME/kubectl-azlinux (or
- * ~/.cache/kubectl-azlinux), shared by the token, cluster and pool caches.
+/* The per-user directories: the cache, $XDG_CACHE_HOME/kubectl-azlinux (or
+ * ~/.cache/kubectl-azlinux), shared by the token, cluster and pool caches,
+ * and the state, $XDG_STATE_HOME/kubectl-azlinux (or
+ * ~/.local/state/kubectl-azlinux), for what must outlive a cache (the
+ * operation journal). Their files are statefile.h's.
  *
  * Messages name the path but not the cache: callers add which cache with
  * azl_error_prefix() ("pool cache: cannot create ..."). */
@@ -15,10 +18,13 @@
  * relative XDG_CACHE_HOME is invalid and must be ignored. AZL_EINVALID when
  * neither XDG_CACHE_HOME nor HOME is usable. */
 int azl_cachedir_path(struct strbuf *out);
+/* The same for the state directory ($XDG_STATE_HOME). */
+int azl_cachedir_state_path(struct strbuf *out);
 
-/* Creates dir and its parent ($XDG_CACHE_HOME may not exist yet on a fresh
- * account) with mode 0700, then checks that dir itself (not a symlink) is a
- * directory owned by us and private, narrowing a widened mode. */
+/* Creates dir and its missing ancestors ($XDG_CACHE_HOME or ~/.local/state
+ * may not exist yet on a fresh account) with mode 0700, then checks that
+ * dir itself (not a symlink) is a directory owned by us and private,
+ * narrowing a widened mode. */
 int azl_cachedir_ensure(const char *dir);
 
 /* Checks that path (stat'ed into st) is ours and has mode want, narrowing a
@@ -26,11 +32,5 @@ int azl_cachedir_ensure(const char *dir);
  * it belongs to someone else or cannot be narrowed. */
 int azl_cachedir_check_private(const char *path, const struct stat *st,
 			       mode_t want, int fd);
-
-/* Replaces path with len bytes of data atomically: a 0600 temporary file
- * beside it, written in full, then renamed over it, so that readers see the
- * old content or the new, never a torn file. The temporary is removed on
- * failure. A private file of ours that holds data already is left alone. */
-int azl_cachedir_replace_file(const char *path, const void *data, size_t len);
 
 #endif

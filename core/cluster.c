@@ -14,6 +14,7 @@
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "statefile.h"
 #include "wrapper.h"
 
 #define CACHE_VERSION 1
@@ -198,44 +199,20 @@ int azl_cluster_cache_path(struct strbuf *out)
 	return rc;
 }
 
-/* Opens (creating the directories) and locks the cache's lock file. */
-static int lock_cache(const char *path, int exclusive, int *fd_out)
+/* Opens and locks the cache; its document is the file's, or empty. */
+static int open_cache(int write, struct azl_statefile **sf, cJSON **root)
 {
-	struct strbuf dir = STRBUF_INIT, lock = STRBUF_INIT;
-	int rc = 0, fd;
+	struct strbuf path = STRBUF_INIT;
+	int rc = azl_cluster_cache_path(&path);
 
-	*fd_out = -1;
-	strbuf_add(&dir, path, (size_t)(strrchr(path, '/') - path));
-	if (exclusive)
-		rc = prefixed(azl_cachedir_ensure(dir.buf));
-	strbuf_addf(&lock, "%s.lock", path);
-	fd = rc ? -1 : open(lock.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (!rc && fd < 0)
-		rc = exclusive ? azl_error_set(AZL_ERROR, "cluster cache: cannot open %s: %s",
-					       lock.buf, strerror(errno))
-			       : AZL_ENOTFOUND;
-	if (fd >= 0 && flock(fd, exclusive ? LOCK_EX : LOCK_SH)) {
-		rc = azl_error_set(AZL_ERROR, "cluster cache: cannot lock %s: %s", lock.buf, strerror(errno));
-		close(fd);
-		fd = -1;
-	}
-	*fd_out = fd;
-	strbuf_release(&dir);
-	strbuf_release(&lock);
+	*root = NULL;
+	if (!rc)
+		rc = prefixed(azl_statefile_open(sf, path.buf, CACHE_VERSION,
+						 write ? AZL_STATEFILE_WRITE : 0));
+	if (!rc)
+		rc = prefixed(azl_statefile_load_array(*sf, "clusters", root));
+	strbuf_release(&path);
 	return rc;
-}
-
-/* The cache's JSON; an absent or unreadable cache reads as empty, since a
- * cache must never be the reason a command fails. */
-static cJSON *read_cache(const char *path)
-{
-	struct strbuf text = STRBUF_INIT;
-	cJSON *root = NULL;
-
-	if (!strbuf_read_file(&text, path))
-		root = cJSON_ParseWithLength(text.buf, text.len);
-	strbuf_release(&text);
-	return azl_json_versioned(root, CACHE_VERSION, "clusters", "cluster cache");
 }
 
 static int entry_index(const cJSON *clusters, const char *server, const char *context)
@@ -252,37 +229,24 @@ static int entry_index(const cJSON *clusters, const char *server, const char *co
 	return -1;
 }
 
-static int write_cache(const char *path, const cJSON *root)
-{
-	char *text = azl_json_print(root, 1);
-	int rc = prefixed(azl_cachedir_replace_file(path, text, strlen(text)));
-
-	free(text);
-	return rc;
-}
-
 int azl_cluster_cache_lookup(const char *server, const char *context, struct strbuf *id)
 {
-	struct strbuf path = STRBUF_INIT;
+	struct azl_statefile *sf = NULL;
+	const cJSON *clusters;
 	cJSON *root;
-	int rc, fd, i;
+	int i;
 
 	strbuf_reset(id);
-	rc = azl_cluster_cache_path(&path);
-	if (!rc)
-		rc = lock_cache(path.buf, 0, &fd);
-	if (rc) {
-		strbuf_release(&path);
+	if (open_cache(0, &sf, &root)) {
+		azl_statefile_close(sf);
 		return AZL_ENOTFOUND;
 	}
-	root = read_cache(path.buf);
-	close(fd);
-	i = entry_index(cJSON_GetObjectItemCaseSensitive(root, "clusters"), server, context);
+	azl_statefile_close(sf);
+	clusters = cJSON_GetObjectItemCaseSensitive(root, "clusters");
+	i = entry_index(clusters, server, context);
 	if (i >= 0)
-		strbuf_addstr(id, azl_json_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "clusters"), i),
-					       "id", ""));
+		strbuf_addstr(id, azl_json_str(cJSON_GetArrayItem(clusters, i), "id", ""));
 	cJSON_Delete(root);
-	strbuf_release(&path);
 	return id->len ? 0 : AZL_ENOTFOUND;
 }
 
@@ -294,18 +258,15 @@ int azl_cluster_cache_lookup(const char *server, const char *context, struct str
  * removes the entry. */
 static int update_cache(const char *server, const char *context, const char *id)
 {
-	struct strbuf path = STRBUF_INIT;
+	struct azl_statefile *sf = NULL;
 	cJSON *root, *clusters;
-	int rc, fd, i;
+	int rc, i;
 
-	rc = azl_cluster_cache_path(&path);
-	if (!rc)
-		rc = lock_cache(path.buf, 1, &fd);
+	rc = open_cache(1, &sf, &root);
 	if (rc) {
-		strbuf_release(&path);
+		azl_statefile_close(sf);
 		return rc;
 	}
-	root = read_cache(path.buf);
 	clusters = cJSON_GetObjectItemCaseSensitive(root, "clusters");
 	i = entry_index(clusters, server, context);
 	if (i >= 0)
@@ -320,10 +281,9 @@ static int update_cache(const char *server, const char *context, const char *id)
 		while (cJSON_GetArraySize(clusters) > CACHE_MAX_ENTRIES)
 			cJSON_DeleteItemFromArray(clusters, 0);
 	}
-	rc = (i >= 0 || id) ? write_cache(path.buf, root) : 0;
-	close(fd);
+	rc = (i >= 0 || id) ? prefixed(azl_statefile_save(sf, root)) : 0;
+	azl_statefile_close(sf);
 	cJSON_Delete(root);
-	strbuf_release(&path);
 	return rc;
 }
 
@@ -501,9 +461,9 @@ int azl_cluster_cached_id(const struct azl_cluster_query *q, struct strbuf *id)
 	    azl_cluster_cache_lookup(q->server, q->context, id) || !cache_fits(q, id->buf)) {
 		azl_error_clear();
 		strbuf_reset(id);
-		return 1;
+		return 0;
 	}
-	return 0;
+	return 1;
 }
 
 /* The cluster a cached id names, as its GET found it: does it still serve
@@ -526,16 +486,17 @@ static int still_serves(const struct azl_cluster_query *q, const struct azl_arm_
 }
 
 int azl_cluster_confirm(const struct azl_cluster_query *q, const char *id,
-			const struct azl_arm_result *res, struct azl_cluster *out)
+			const struct azl_arm_result *res, struct azl_cluster *out, int *stale)
 {
 	int rc = still_serves(q, res, out);
 
-	if (rc == AZL_ENOTFOUND || rc == AZL_EINVALID) {
+	*stale = rc == AZL_ENOTFOUND || rc == AZL_EINVALID;
+	if (*stale) {
 		azl_logf(4, "cached cluster %s for context %s is gone or moved; searching again",
 			 id, q->context);
 		azl_error_clear();
 		azl_cluster_cache_forget(q->server, q->context);
-		return 1;
+		return 0;
 	}
 	if (!rc) {
 		out->serves_context = 1;
@@ -544,30 +505,31 @@ int azl_cluster_confirm(const struct azl_cluster_query *q, const char *id,
 	return rc;
 }
 
-/* 0 with out filled when the cached cluster still serves the context's
- * host; 1 when there is no usable entry (absent, deleted, moved); <0 on
- * other errors. */
+/* Out filled and *hit set when the cached cluster still serves the
+ * context's host; *hit 0 when there is no usable entry (absent, deleted,
+ * moved). */
 static int from_cache(struct azl_arm *arm, const struct azl_cluster_query *q,
-		      struct azl_cluster *out)
+		      struct azl_cluster *out, int *hit)
 {
 	struct strbuf id = STRBUF_INIT;
 	struct azl_arm_result res = AZL_ARM_RESULT_INIT;
-	int rc = azl_cluster_cached_id(q, &id);
+	int stale = 1, rc = 0;
 
-	if (!rc) {
+	if (azl_cluster_cached_id(q, &id)) {
 		res.code = azl_arm_get(arm, id.buf, &res.json);
 		if (res.code)
 			strbuf_addstr(&res.error, azl_error_message());
-		rc = azl_cluster_confirm(q, id.buf, &res, out);
+		rc = azl_cluster_confirm(q, id.buf, &res, out, &stale);
 	}
+	*hit = !rc && !stale;
 	azl_arm_result_release(&res);
 	strbuf_release(&id);
 	return rc;
 }
 
-/* 0 and out filled, 1 when no cluster serves host, <0 on ARM errors. */
+/* Out filled and *found set when a cluster serves host; ARM errors. */
 static int search(struct azl_arm *arm, const struct azl_cluster_query *q, const char *sub,
-		  const char *host, struct azl_cluster *out)
+		  const char *host, struct azl_cluster *out, int *found)
 {
 	struct strbuf path = STRBUF_INIT;
 	cJSON *items = NULL, *mc;
@@ -584,11 +546,12 @@ static int search(struct azl_arm *arm, const struct azl_cluster_query *q, const 
 	strbuf_release(&path);
 	if (rc)
 		return rc;
-	rc = 1;                         /* no match, unlike an ARM 404 */
+	*found = 0;                     /* no match, unlike an ARM 404 */
 	cJSON_ArrayForEach(mc, items) {
 		if (!azl_cluster_json_matches(mc, host))
 			continue;
 		rc = azl_cluster_from_json(mc, out);
+		*found = !rc;
 		break;
 	}
 	cJSON_Delete(items);
@@ -634,7 +597,7 @@ static int by_search(struct azl_arm *arm, struct azl_kube *kube,
 {
 	struct strbuf sub = STRBUF_INIT;
 	const char *from;
-	int azure_nodes, aks_host, rc;
+	int azure_nodes, aks_host, found = 0, rc;
 
 	aks_host = q->cloud && azl_cloud_is_aks_host(q->cloud, host);
 	rc = azl_cluster_subscription(q, kube, &sub, &from, &azure_nodes);
@@ -644,10 +607,10 @@ static int by_search(struct azl_arm *arm, struct azl_kube *kube,
 		goto out;
 	azl_logf(4, "context %s: searching subscription %s (from %s) for API server %s",
 		 q->context, sub.buf, from, host);
-	rc = search(arm, q, sub.buf, host, out);
-	if (!rc)
+	rc = search(arm, q, sub.buf, host, out, &found);
+	if (!rc && found)
 		out->serves_context = 1;
-	if (rc == 1)
+	if (!rc && !found)
 		rc = !aks_host && nodes_are_azure(kube, azure_nodes) < 0
 			? not_aks(q) : not_found(q, host, sub.buf, from);
 	if (!rc && !q->no_cache && azl_cluster_cache_store(q->server, q->context, out->id))
@@ -661,13 +624,13 @@ int azl_cluster_resolve(struct azl_arm *arm, struct azl_kube *kube,
 			const struct azl_cluster_query *q, struct azl_cluster *out)
 {
 	struct strbuf host = STRBUF_INIT;
-	int rc;
+	int hit, rc;
 
 	memset(out, 0, sizeof(*out));
 	if (q->name && *q->name)
 		return by_name(arm, kube, q, out);
-	rc = from_cache(arm, q, out);
-	if (rc != 1)
+	rc = from_cache(arm, q, out, &hit);
+	if (rc || hit)
 		return rc;
 	rc = azl_cluster_server_host(q->server, &host);
 	if (!rc)

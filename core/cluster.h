@@ -67,15 +67,15 @@ int azl_cluster_resolve(struct azl_arm *arm, struct azl_kube *kube,
 
 /* Resolution in two steps, for a caller that can send the check of a
  * cached answer along with its own first requests instead of before them.
- * azl_cluster_cached_id(): 0 and *id set when the cache has an entry that
- * fits q (never with q->name or q->no_cache), 1 when not; no request.
+ * azl_cluster_cached_id(): 1 and *id set when the cache has an entry that
+ * fits q (never with q->name or q->no_cache), 0 when not; no request.
  * azl_cluster_confirm(): given the GET of that id (res), 0 and out filled
- * when the cluster still serves q->server; 1 when it is gone or moved (the
- * entry is forgotten: azl_cluster_resolve() searches afresh); other ARM
- * errors as they come. */
+ * when the cluster still serves q->server; 0 and *stale set when it is gone
+ * or moved (the entry is forgotten: azl_cluster_resolve() searches afresh);
+ * other ARM errors as they come. */
 int azl_cluster_cached_id(const struct azl_cluster_query *q, struct strbuf *id);
 int azl_cluster_confirm(const struct azl_cluster_query *q, const char *id,
-			const struct azl_arm_result *res, struct azl_cluster *out);
+			const struct azl_arm_result *res, struct azl_cluster *out, int *stale);
 
 /* The subscription to search when none was resolved from the cache: from
  * q->subscription, AZURE_SUBSCRIPTION_ID, a node's providerID, or

@@ -1,7 +1,9 @@
 /* Findings: what is wrong with, or could be better about, a node pool,
  * each with a stable code, a severity and a message that names the exact
  * next step (shared/reference/aks-api.md §1.4-§1.7). Shared by `pools`
- * (the FINDINGS column) and `check`.
+ * (the FINDINGS column) and `check`. The decisions (target SKU, in place or
+ * side by side, the new pool, versions) are plan.h's; a finding renders a
+ * plan's next step, and its `az` command, in words.
  *
  * Codes (stable; scripts match on them):
  *   AzureLinux2Retired          error    Azure Linux 2.0 is out of support and
@@ -22,16 +24,12 @@
 
 #include <stddef.h>
 
+#include "finding.h"
 #include "strbuf.h"
 
 struct azl_cluster;
 struct azl_pool;
-
-enum azl_severity {
-	AZL_SEVERITY_INFO,
-	AZL_SEVERITY_WARNING,
-	AZL_SEVERITY_ERROR
-};
+struct azl_pool_list;
 
 #define AZL_FINDING_AZURE_LINUX2_RETIRED "AzureLinux2Retired"
 #define AZL_FINDING_AZURE_LINUX3_PIN "AzureLinux3PinBlocksUpgrade"
@@ -42,24 +40,15 @@ enum azl_severity {
 #define AZL_FINDING_UBUNTU_CAN_MIGRATE "UbuntuCanMigrate"
 #define AZL_FINDING_GPU_POOL "GPUPool"
 
-struct azl_finding {
-	enum azl_severity severity;
-	const char *code;            /* one of AZL_FINDING_* (static) */
-	char *message;
-};
-
-struct azl_finding_list {
-	struct azl_finding *items;
-	size_t nr;
-};
-
-/* "error", "warning", "info". */
-const char *azl_severity_name(enum azl_severity s);
-
 /* Appends the pool's findings to out, most severe first. */
 void azl_findings_evaluate(const struct azl_cluster *cluster, const struct azl_pool *pool,
 			   struct azl_finding_list *out);
-void azl_finding_list_release(struct azl_finding_list *list);
+/* The same, knowing the cluster's other pools (siblings, may be NULL): a
+ * side-by-side pool's name is one none of them has. */
+void azl_findings_evaluate_among(const struct azl_cluster *cluster, const struct azl_pool *pool,
+				 const struct azl_pool_list *siblings, struct azl_finding_list *out);
+/* Every pool's findings, into its findings member. */
+void azl_findings_evaluate_pools(const struct azl_cluster *cluster, struct azl_pool_list *pools);
 
 /* The highest severity in list; -1 when it is empty. */
 int azl_findings_worst(const struct azl_finding_list *list);
@@ -68,10 +57,5 @@ int azl_findings_worst(const struct azl_finding_list *list);
  * (tutorial-migrate-azure-linux-aks limitations): 0 when nothing does,
  * else the number of blockers, listed comma-separated in why. */
 int azl_findings_migration_blockers(const struct azl_pool *pool, struct strbuf *why);
-
-/* "1.32.6", "v1.32" -> major and minor; 0, or -1 when not a version. */
-int azl_version_minor(const char *version, int *major, int *minor);
-/* strverscmp-like comparison of two Kubernetes versions. */
-int azl_version_compare(const char *a, const char *b);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "arm.h"
 #include "error.h"
+#include "findings.h"
 #include "kube.h"
 #include "log.h"
 #include "poolcache.h"
@@ -77,6 +78,8 @@ static int inspect_cluster(struct inspect_run *run, const struct azl_rest_config
 	int rc = azl_pool_inspect(run->arm, kube, &q, o->pools, o->nr_pools, &ins->cluster,
 				  &ins->pools);
 
+	if (!rc)
+		azl_findings_evaluate_pools(&ins->cluster, &ins->pools);
 	if (!rc && !o->nr_pools)
 		remember_pools(cfg, &ins->pools);
 	return rc;

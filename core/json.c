@@ -132,21 +132,6 @@ char *azl_json_print(const cJSON *item, int formatted)
 	return xcheck_alloc(formatted ? cJSON_Print(item) : cJSON_PrintUnformatted(item));
 }
 
-cJSON *azl_json_versioned(cJSON *doc, long version, const char *array_key,
-			  const char *what)
-{
-	if (azl_json_int(doc, "version", 0) == version &&
-	    cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, array_key)))
-		return doc;
-	if (doc)
-		azl_logf(4, "%s: ignoring a file of an unknown format", what);
-	cJSON_Delete(doc);
-	doc = cJSON_CreateObject();
-	cJSON_AddNumberToObject(doc, "version", (double)version);
-	cJSON_AddArrayToObject(doc, array_key);
-	return doc;
-}
-
 int azl_parse_rfc3339(const char *s, time_t *out)
 {
 	const char *p = s ? s : "";

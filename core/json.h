@@ -35,14 +35,6 @@ void azl_json_add_str_or_null(cJSON *obj, const char *key, const char *value);
  * wrapper.h. Free the result with free(). */
 char *azl_json_print(const cJSON *item, int formatted);
 
-/* For the caches' files, {"version": N, "<array_key>": [...]}: doc itself
- * when it has that shape and version; otherwise doc is deleted (logging,
- * when there was one, that what's file is ignored) and an empty document
- * of that version is returned. A cache of another format or release reads
- * as empty rather than failing a command. */
-cJSON *azl_json_versioned(cJSON *doc, long version, const char *array_key,
-			  const char *what);
-
 /* Parses an RFC 3339 timestamp ("2024-05-01T10:00:00Z",
  * "2018-03-05T17:30:20-08:00", fractional seconds allowed) into UTC epoch
  * seconds. Returns 0, or AZL_EINVALID naming the text. */

@@ -1,4 +1,5 @@
 #include "osinfo.h"
+#include "version.h"
 #include "wrapper.h"
 
 #include <ctype.h>
@@ -185,27 +186,12 @@ static int from_kernel(const char *kernel, struct azl_os_info *out)
 	return 0;
 }
 
-/* The minor of "1.31.2" or "v1.31.2"; -1 when not a 1.x version. */
-static int kube_minor(const char *version)
-{
-	long minor;
-
-	if (str_empty(version))
-		return -1;
-	if (*version == 'v' || *version == 'V')
-		version++;
-	if (strncmp(version, "1.", 2) || !isdigit((unsigned char)version[2]))
-		return -1;
-	minor = strtol(version + 2, NULL, 10);
-	return minor > 9999 ? -1 : (int)minor;
-}
-
 /* Without a usable Kubernetes version a default SKU still names the
  * family, just not the version. */
 static int from_sku(const char *sku, const char *kube_version,
 		    struct azl_os_info *out)
 {
-	int minor = kube_minor(kube_version);
+	int minor = azl_version_kube_minor(kube_version);
 	const struct sku_rule *family_only = NULL;
 	size_t i;
 
@@ -240,4 +226,9 @@ void azl_os_detect(const char *node_image_version, const char *os_sku,
 	if (!str_empty(os_sku) && from_sku(os_sku, kubernetes_version, out))
 		return;
 	set_result(out, AZL_OS_UNKNOWN, "Unknown", "");
+}
+
+int azl_os_retired(const struct azl_os_info *os)
+{
+	return os->family == AZL_OS_AZURE_LINUX && !strcmp(os->version, "2.0");
 }

@@ -24,4 +24,9 @@ void azl_os_detect(const char *node_image_version, const char *os_sku,
 		   const char *kubernetes_version, const char *os_image,
 		   const char *kernel_version, struct azl_os_info *out);
 
+/* 1 for an OS out of support: Azure Linux 2.0, retired on 2025-11-30
+ * with its node images removed on 2026-03-31 (aks-api.md §1.6). The one
+ * place that says so: findings, plans and the fleet summary ask here. */
+int azl_os_retired(const struct azl_os_info *os);
+
 #endif

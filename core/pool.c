@@ -9,6 +9,7 @@
 #include "json.h"
 #include "log.h"
 #include "node.h"
+#include "version.h"
 #include "wrapper.h"
 
 static void push_str(char ***items, size_t *nr, const char *s)
@@ -100,6 +101,7 @@ int azl_pool_from_json(const cJSON *ap, struct azl_pool *out)
 		   *azl_json_str(props, "gpuInstanceProfile", "") ||
 		   cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(props, "gpuProfile"));
 	azl_os_detect(out->node_image_version, out->os_sku, out->kubernetes_version, NULL, NULL, &out->os);
+	out->properties = cJSON_Duplicate(props, 1);
 	return 0;
 }
 
@@ -125,6 +127,7 @@ void azl_pool_release(struct azl_pool *p)
 	free(p->workload_runtime);
 	free(p->security_type);
 	free_strs(p->upgrades, p->nr_upgrades);
+	cJSON_Delete(p->properties);
 	azl_finding_list_release(&p->findings);
 	memset(p, 0, sizeof(*p));
 }
@@ -205,9 +208,10 @@ static int cluster_profile(struct azl_cluster *c, const struct azl_arm_result *r
 enum { ALONG_UPGRADES, ALONG_CLUSTER, NR_ALONG };
 
 /* Lists the pools of cluster id. confirm is the query whose cached id it
- * is (NULL: c is already resolved). 1 when the cached id was stale. */
+ * is (NULL: c is already resolved); *stale is set when that id was stale
+ * (then nothing else is read). */
 static int fetch_pools(struct azl_arm *arm, const char *id, const struct azl_cluster_query *confirm,
-		       struct azl_cluster *c, cJSON **items)
+		       struct azl_cluster *c, cJSON **items, int *stale)
 {
 	struct strbuf path = STRBUF_INIT, along[NR_ALONG];
 	struct azl_arm_result res[NR_ALONG];
@@ -227,11 +231,11 @@ static int fetch_pools(struct azl_arm *arm, const char *id, const struct azl_clu
 	/* the cluster's own answer first: a pool list of a deleted cluster 404s
 	 * too; none (no token: nothing went out) confirms nothing */
 	if (confirm && (res[ALONG_CLUSTER].code || res[ALONG_CLUSTER].json)) {
-		int crc = azl_cluster_confirm(confirm, id, &res[ALONG_CLUSTER], c);
+		int crc = azl_cluster_confirm(confirm, id, &res[ALONG_CLUSTER], c, stale);
 
-		rc = crc ? crc : rc;
+		rc = crc ? crc : *stale ? 0 : rc;
 	}
-	if (!rc)
+	if (!rc && !*stale)
 		rc = cluster_profile(c, &res[ALONG_UPGRADES]);
 	for (size_t i = 0; i < NR_ALONG; i++) {
 		strbuf_release(&along[i]);
@@ -243,12 +247,12 @@ static int fetch_pools(struct azl_arm *arm, const char *id, const struct azl_clu
 
 static int list_pools(struct azl_arm *arm, const char *id, const struct azl_cluster_query *confirm,
 		      struct azl_cluster *c, const char *const *names, size_t nr_names,
-		      struct azl_pool_list *out)
+		      struct azl_pool_list *out, int *stale)
 {
 	cJSON *items = NULL, *ap;
-	int rc = fetch_pools(arm, id, confirm, c, &items);
+	int rc = fetch_pools(arm, id, confirm, c, &items, stale);
 
-	if (rc) {
+	if (rc || *stale) {
 		cJSON_Delete(items);
 		return rc;
 	}
@@ -382,14 +386,14 @@ static void merge_nodes(struct azl_pool_list *list, const struct azl_node_list *
 
 /* ARM's part: two waves when the cluster's id is cached (the pool list with
  * the cluster and its profiles, then every pool's profile), three after a
- * search. 1 when the cached id was stale. */
+ * search. *stale is set when the cached id was stale. */
 static int load_arm(struct azl_arm *arm, const char *id, const struct azl_cluster_query *confirm,
 		    struct azl_cluster *c, const char *const *names, size_t nr_names,
-		    struct azl_pool_list *out)
+		    struct azl_pool_list *out, int *stale)
 {
-	int rc = list_pools(arm, id, confirm, c, names, nr_names, out);
+	int rc = list_pools(arm, id, confirm, c, names, nr_names, out, stale);
 
-	return rc ? rc : load_profiles(arm, c, out);
+	return rc || *stale ? rc : load_profiles(arm, c, out);
 }
 
 /* Nothing waits for the nodes: with a cached id they are listed from the
@@ -400,14 +404,15 @@ static int resolve_and_load(struct azl_arm *arm, struct node_job *job,
 			    size_t nr_names, struct azl_cluster *cluster, struct azl_pool_list *out)
 {
 	struct strbuf id = STRBUF_INIT;
-	int rc = azl_cluster_cached_id(q, &id);
+	int stale = 1, rc = 0;
 
-	if (!rc) {
+	if (azl_cluster_cached_id(q, &id)) {
+		stale = 0;
 		nodes_start(job);
-		rc = load_arm(arm, id.buf, q, cluster, names, nr_names, out);
+		rc = load_arm(arm, id.buf, q, cluster, names, nr_names, out, &stale);
 	}
 	strbuf_release(&id);
-	if (rc != 1)
+	if (rc || !stale)
 		return rc;
 	nodes_join(job);
 	azl_cluster_release(cluster);
@@ -415,7 +420,23 @@ static int resolve_and_load(struct azl_arm *arm, struct node_job *job,
 	if (rc)
 		return rc;
 	nodes_start(job);
-	return load_arm(arm, cluster->id, NULL, cluster, names, nr_names, out);
+	stale = 0;
+	return load_arm(arm, cluster->id, NULL, cluster, names, nr_names, out, &stale);
+}
+
+/* The nodes joined, their error taken, merged into the pools. */
+static int finish(struct node_job *job, int rc, struct azl_pool_list *out)
+{
+	nodes_join(job);
+	if (!rc && job->rc)
+		rc = azl_error_set(job->rc, "%s", job->error.buf);
+	if (!rc)
+		merge_nodes(out, &job->nodes);
+	azl_node_list_release(&job->nodes);
+	strbuf_release(&job->error);
+	if (rc)
+		azl_pool_list_release(out);
+	return rc;
 }
 
 int azl_pool_inspect(struct azl_arm *arm, struct azl_kube *kube,
@@ -423,22 +444,21 @@ int azl_pool_inspect(struct azl_arm *arm, struct azl_kube *kube,
 		     size_t nr_names, struct azl_cluster *cluster, struct azl_pool_list *out)
 {
 	struct node_job job = { .kube = kube, .error = STRBUF_INIT };
-	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(cluster, 0, sizeof(*cluster));
-	rc = resolve_and_load(arm, &job, q, names, nr_names, cluster, out);
-	nodes_join(&job);
-	if (!rc && job.rc)
-		rc = azl_error_set(job.rc, "%s", job.error.buf);
-	if (!rc) {
-		merge_nodes(out, &job.nodes);
-		for (size_t i = 0; i < out->nr; i++)
-			azl_findings_evaluate(cluster, &out->items[i], &out->items[i].findings);
-	}
-	azl_node_list_release(&job.nodes);
-	strbuf_release(&job.error);
-	if (rc)
-		azl_pool_list_release(out);
-	return rc;
+	return finish(&job, resolve_and_load(arm, &job, q, names, nr_names, cluster, out), out);
+}
+
+int azl_pool_load(struct azl_arm *arm, struct azl_kube *kube, struct azl_cluster *cluster,
+		  const char *const *names, size_t nr_names, struct azl_pool_list *out)
+{
+	struct node_job job = { .kube = kube, .error = STRBUF_INIT };
+
+	memset(out, 0, sizeof(*out));
+	int stale = 0;
+
+	nodes_start(&job);
+	return finish(&job, load_arm(arm, cluster->id, NULL, cluster, names, nr_names, out, &stale),
+		      out);
 }

@@ -1,7 +1,8 @@
 /* The node pool model: ARM agent pools, their upgrade profiles and the
  * cluster's upgrade profile and available versions, merged with the
  * Kubernetes nodes labelled kubernetes.azure.com/agentpool, with the OS
- * detected by osinfo.h and the findings of findings.h.
+ * detected by osinfo.h. The findings member is filled by findings.h
+ * (azl_findings_evaluate_pools), above this module.
  *
  * ARM and Kubernetes are read concurrently: the node list on its own
  * thread (with its own client) while the ARM requests run in parallel. */
@@ -12,7 +13,7 @@
 
 #include "arm.h"
 #include "cluster.h"
-#include "findings.h"
+#include "finding.h"
 #include "kube.h"
 #include "osinfo.h"
 
@@ -45,6 +46,8 @@ struct azl_pool {
 	int gpu_dedicated_vhd;
 	char **upgrades;            /* newer Kubernetes versions, oldest first */
 	size_t nr_upgrades;
+	cJSON *properties;          /* ARM's properties of the pool, as read (plan.h
+	                             * copies them into a side-by-side pool's spec) */
 	struct azl_finding_list findings;
 };
 
@@ -54,16 +57,21 @@ struct azl_pool_list {
 };
 
 /* Finds the cluster behind q (cluster.h) and loads its pools (all, or
- * only those named, in which case an unknown name is AZL_ENOTFOUND), fills
- * cluster->upgrades, and evaluates every pool's findings. kube (may be
- * NULL: no node counts) is used on another
- * thread while this one talks to ARM. With the cluster's id in the
+ * only those named, in which case an unknown name is AZL_ENOTFOUND) and
+ * fills cluster->upgrades; findings are left to findings.h. kube (may be
+ * NULL: no node counts) is used on another thread while this one talks to
+ * ARM. With the cluster's id in the
  * resolution cache, ARM is asked in two waves: the pool list with the
  * cluster (its check) and its profiles, then every pool's profile. On
  * failure cluster may be partly filled: release it either way. */
 int azl_pool_inspect(struct azl_arm *arm, struct azl_kube *kube,
 		     const struct azl_cluster_query *q, const char *const *names,
 		     size_t nr_names, struct azl_cluster *cluster, struct azl_pool_list *out);
+
+/* The same for a cluster already resolved (azl_cluster_resolve()): its
+ * pools and cluster->upgrades, without resolving it again. */
+int azl_pool_load(struct azl_arm *arm, struct azl_kube *kube, struct azl_cluster *cluster,
+		  const char *const *names, size_t nr_names, struct azl_pool_list *out);
 void azl_pool_list_release(struct azl_pool_list *list);
 
 /* Builds one pool from an ARM agentPool object (no nodes, upgrades or

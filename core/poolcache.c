@@ -10,12 +10,14 @@
 #include <unistd.h>
 
 #include "cachedir.h"
+#include "json.h"
+#include "statefile.h"
 #include "error.h"
 #include "kube.h"
 #include "wrapper.h"
 
-#define CACHE_HEADER "# kubectl-azlinux pool names v1"
-#define KEY_PREFIX "key "
+/* 1 was a text format of its own; it reads as a miss. */
+#define CACHE_VERSION 2
 
 void azl_poolcache_key(struct strbuf *out, const struct azl_rest_config *cfg)
 {
@@ -29,23 +31,12 @@ static int cache_dir(struct strbuf *out)
 	return azl_cachedir_path(out) ? azl_error_prefix("pool cache") : 0;
 }
 
-/* FNV-1a: file names only need to spread keys; the file repeats its key. */
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 int azl_poolcache_path(struct strbuf *out, const char *key)
 {
 	int rc = cache_dir(out);
 	if (rc)
 		return rc;
-	strbuf_addf(out, "/pools-%016llx", (unsigned long long)fnv1a(key));
+	azl_statefile_hash_name(out, "/pools-", key);
 	return 0;
 }
 
@@ -59,40 +50,37 @@ static int valid_name(const char *s)
 	return 1;
 }
 
-static int format_entry(struct strbuf *out, const char *key,
-			const char *const *names, size_t n)
+static int check_names(const char *const *names, size_t n)
 {
-	strbuf_addstr(out, CACHE_HEADER "\n" KEY_PREFIX);
-	strbuf_addurlenc(out, key);
-	strbuf_addch(out, '\n');
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		if (!names[i] || !valid_name(names[i]))
 			return azl_error_set(AZL_EINVALID,
 				"pool cache: pool name #%zu is empty or has whitespace or control characters",
 				i + 1);
-		strbuf_addstr(out, names[i]);
-		strbuf_addch(out, '\n');
-	}
 	return 0;
 }
 
 int azl_poolcache_write(const char *key, const char *const *names, size_t n)
 {
-	struct strbuf path = STRBUF_INIT, dir = STRBUF_INIT, content = STRBUF_INIT;
-	int rc;
+	struct strbuf path = STRBUF_INIT;
+	struct azl_statefile *sf = NULL;
+	cJSON *doc = NULL;
+	int rc = check_names(names, n);
 
-	rc = format_entry(&content, key, names, n);
-	if (!rc)
-		rc = cache_dir(&dir);
-	if (!rc && azl_cachedir_ensure(dir.buf))
-		rc = azl_error_prefix("pool cache");
 	if (!rc)
 		rc = azl_poolcache_path(&path, key);
-	if (!rc && azl_cachedir_replace_file(path.buf, content.buf, content.len))
+	if (!rc && azl_statefile_open(&sf, path.buf, CACHE_VERSION, AZL_STATEFILE_WRITE))
 		rc = azl_error_prefix("pool cache");
+	if (!rc) {
+		doc = azl_statefile_doc(sf);
+		cJSON_AddStringToObject(doc, "key", key);
+		cJSON_AddItemToObject(doc, "pools", cJSON_CreateStringArray(names, (int)n));
+		if (azl_statefile_save(sf, doc))
+			rc = azl_error_prefix("pool cache");
+	}
+	cJSON_Delete(doc);
+	azl_statefile_close(sf);
 	strbuf_release(&path);
-	strbuf_release(&dir);
-	strbuf_release(&content);
 	return rc;
 }
 
@@ -119,70 +107,59 @@ static void set_sorted_unique(struct azl_poolcache_list *out, char **names, size
 	out->nr = kept;
 }
 
-static int parse_names(char *line, struct azl_poolcache_list *out)
+/* The names of an entry, all valid, else AZL_EINVALID. */
+static int parse_names(const cJSON *pools, struct azl_poolcache_list *out)
 {
-	char **names = NULL;
+	char **names = xcalloc((size_t)cJSON_GetArraySize(pools) + 1, sizeof(*names));
+	const cJSON *p;
 	size_t n = 0;
 
-	while (line && *line) {
-		char *nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
-		if (!valid_name(line))
-			break;
-		names = xrealloc(names, (n + 1) * sizeof(*names));
-		names[n++] = xstrdup(line);
-		line = nl ? nl + 1 : NULL;
-	}
-	if (line && *line) {
-		for (size_t i = 0; i < n; i++)
-			free(names[i]);
-		free(names);
-		return AZL_EINVALID;
+	cJSON_ArrayForEach(p, pools) {
+		if (!cJSON_IsString(p) || !valid_name(p->valuestring)) {
+			for (size_t i = 0; i < n; i++)
+				free(names[i]);
+			free(names);
+			return AZL_EINVALID;
+		}
+		names[n++] = xstrdup(p->valuestring);
 	}
 	set_sorted_unique(out, names, n);
 	return 0;
 }
 
-/* Splits off the header and key lines; returns the names that follow, or
- * NULL when the file is not an entry for key. */
-static char *entry_body(char *text, const char *key)
+/* The entry's names: AZL_ENOTFOUND when the file is absent, unreadable, of
+ * another format, or the entry of another key (a hash collision). */
+static int read_entry(const char *path, const char *key, struct azl_poolcache_list *out)
 {
-	struct strbuf want = STRBUF_INIT;
-	char *body = NULL;
+	struct azl_statefile *sf = NULL;
+	cJSON *doc = NULL;
+	int rc = azl_statefile_open(&sf, path, CACHE_VERSION, 0);
 
-	strbuf_addstr(&want, CACHE_HEADER "\n" KEY_PREFIX);
-	strbuf_addurlenc(&want, key);
-	strbuf_addch(&want, '\n');
-	if (!strncmp(text, want.buf, want.len))
-		body = text + want.len;
-	strbuf_release(&want);
-	return body;
+	if (!rc)
+		rc = azl_statefile_load_array(sf, "pools", &doc);
+	if (!rc && (strcmp(azl_json_str(doc, "key", ""), key) ||
+		    parse_names(cJSON_GetObjectItemCaseSensitive(doc, "pools"), out)))
+		rc = AZL_EINVALID;
+	cJSON_Delete(doc);
+	azl_statefile_close(sf);
+	return rc;
 }
 
 int azl_poolcache_read(const char *key, struct azl_poolcache_list *out)
 {
-	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
-	char *body;
+	struct strbuf path = STRBUF_INIT;
 	int rc;
 
 	out->items = NULL;
 	out->nr = 0;
 	rc = azl_poolcache_path(&path, key);
-	if (rc)
-		goto out;
-	if (strbuf_read_file(&text, path.buf)) {
+	if (!rc && access(path.buf, F_OK))
 		rc = azl_error_set(AZL_ENOTFOUND, "pool cache: no entry in %s (run `kubectl azlinux pools` to fill it)",
 				   path.buf);
-		goto out;
-	}
-	body = entry_body(text.buf, key);
-	if (!body || parse_names(body, out))
+	else if (!rc && read_entry(path.buf, key, out))
 		rc = azl_error_set(AZL_ENOTFOUND, "pool cache: %s is not an entry for this context; ignoring it",
 				   path.buf);
-out:
 	strbuf_release(&path);
-	strbuf_release(&text);
 	return rc;
 }
 

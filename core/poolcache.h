@@ -6,13 +6,12 @@
  * (never to ARM, which is far too slow for a key press).
  *
  * Files live in $XDG_CACHE_HOME/kubectl-azlinux/ (~/.cache/kubectl-azlinux/
- * when unset): the directory is created 0700, each file is 0600 and is
- * replaced atomically, so a reader never sees half a list. One file per
- * key, named pools-<FNV-1a 64 of the key, 16 hex digits>, holding
+ * when unset), state files of statefile.h (0600 in a 0700 directory,
+ * replaced atomically under a lock, so a reader never sees half a list).
+ * One file per key, named pools-<FNV-1a 64 of the key, 16 hex digits>,
+ * holding
  *
- *     # kubectl-azlinux pool names v1
- *     key <the key, percent-encoded>
- *     <one pool name per line>
+ *     {"version": 2, "key": "<the key>", "pools": ["<name>", ...]}
  *
  * The file repeats its key, so a hash collision reads as "no entry". */
 #ifndef AZL_POOLCACHE_H

@@ -1,11 +1,7 @@
 #include "tokencache.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cJSON.h>
@@ -16,6 +12,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "num.h"
+#include "statefile.h"
 #include "wrapper.h"
 
 #define ENTRY_VERSION 1
@@ -153,68 +150,28 @@ static int ensure_dir(const struct strbuf *dir)
 	return prefixed(azl_cachedir_ensure(dir->buf));
 }
 
-/* Opens dir/name privately (0600, no symlinks), re-checking the directory
- * and the file each time. AZL_ENOTFOUND when absent and !create. */
-static int open_private(struct azl_tokencache *c, const char *name, int create,
-			int *fd_out)
+/* Opens and locks tokens.json (re-checking the directory each time) and
+ * loads it; an absent, corrupt or other-format file is empty. */
+static int open_file(struct azl_tokencache *c, int write, struct azl_statefile **sf,
+		     cJSON **doc)
 {
 	struct strbuf path = STRBUF_INIT;
-	struct stat st;
-	int fd, rc;
+	int rc = ensure_dir(&c->dir);
 
-	*fd_out = -1;
-	rc = ensure_dir(&c->dir);
-	if (rc < 0)
-		return rc;
-	strbuf_addf(&path, "%s/%s", c->dir.buf, name);
-	fd = open(path.buf, O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
-	if (fd < 0) {
-		rc = errno == ENOENT ? AZL_ENOTFOUND :
-			azl_error_set(AZL_ERROR, "token cache: cannot open %s: %s",
-				      path.buf, strerror(errno));
-		strbuf_release(&path);
-		return rc;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		rc = azl_error_set(AZL_EINVALID,
-			"token cache: %s is not a regular file; remove it", path.buf);
-	else
-		rc = prefixed(azl_cachedir_check_private(path.buf, &st, 0600, fd));
+	*sf = NULL;
+	*doc = NULL;
+	strbuf_addf(&path, "%s/tokens.json", c->dir.buf);
+	if (!rc)
+		rc = prefixed(azl_statefile_open(sf, path.buf, ENTRY_VERSION,
+			write ? AZL_STATEFILE_WRITE | AZL_STATEFILE_DURABLE : 0));
+	if (!rc)
+		rc = prefixed(azl_statefile_load_array(*sf, "entries", doc));
 	strbuf_release(&path);
-	if (rc < 0) {
-		close(fd);
-		return rc;
+	if (rc) {
+		azl_statefile_close(*sf);
+		*sf = NULL;
 	}
-	*fd_out = fd;
-	return 0;
-}
-
-/* The whole file as a document; an unreadable or corrupt one is empty. */
-static cJSON *file_load(int fd)
-{
-	struct strbuf s = STRBUF_INIT;
-	cJSON *doc = NULL;
-
-	if (lseek(fd, 0, SEEK_SET) == 0 && strbuf_read_fd(&s, fd) == 0)
-		doc = cJSON_Parse(s.buf);
-	strbuf_release(&s);
-	return azl_json_versioned(doc, ENTRY_VERSION, "entries", "token cache");
-}
-
-static int file_save(int fd, const cJSON *doc)
-{
-	char *s = azl_json_print(doc, 1);
-	int rc = 0;
-
-	/* In place, not replaced: readers and writers flock this very file. */
-	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
-	    write_in_full(fd, s, strlen(s)) < 0)
-		rc = -1;
-	free(s);
-	if (rc < 0 || fsync(fd) < 0)
-		return azl_error_set(AZL_ERROR, "token cache: cannot write tokens.json: %s",
-				     strerror(errno));
-	return 0;
+	return rc;
 }
 
 static const char *field(const struct azl_token_key *k, size_t i)
@@ -246,15 +203,13 @@ static int file_get(struct azl_tokencache *c, const struct azl_token_key *k,
 		    struct azl_token_entry *out)
 {
 	const cJSON *ent, *found = NULL;
+	struct azl_statefile *sf;
 	cJSON *doc;
-	int fd, rc;
+	int rc = open_file(c, 0, &sf, &doc);
 
-	rc = open_private(c, "tokens.json", 0, &fd);
 	if (rc < 0)
 		return rc;
-	flock(fd, LOCK_SH);
-	doc = file_load(fd);
-	close(fd);
+	azl_statefile_close(sf);
 	cJSON_ArrayForEach(ent, cJSON_GetObjectItemCaseSensitive(doc, "entries"))
 		if (entry_matches(ent, k, 0))
 			found = ent;
@@ -298,24 +253,21 @@ static cJSON *entry_new(const struct azl_token_key *k, const struct azl_token_en
 static int file_update(struct azl_tokencache *c, const struct azl_token_key *k,
 		       const struct azl_token_entry *e, int *removed)
 {
+	struct azl_statefile *sf;
 	cJSON *doc, *entries;
-	int fd, rc, n;
+	int rc, n;
 
-	rc = open_private(c, "tokens.json", e != NULL, &fd);
-	if (rc == AZL_ENOTFOUND && !e)
-		return 0;
+	rc = open_file(c, 1, &sf, &doc);
 	if (rc < 0)
 		return rc;
-	flock(fd, LOCK_EX);
-	doc = file_load(fd);
 	entries = cJSON_GetObjectItemCaseSensitive(doc, "entries");
 	n = drop_matches(entries, k, e != NULL);
 	if (e)
 		cJSON_AddItemToArray(entries, entry_new(k, e));
 	if (removed)
 		*removed = n;
-	rc = (e || n) ? file_save(fd, doc) : 0;
-	close(fd);
+	rc = (e || n) ? prefixed(azl_statefile_save(sf, doc)) : 0;
+	azl_statefile_close(sf);
 	cJSON_Delete(doc);
 	return rc;
 }
@@ -436,6 +388,7 @@ int azl_tokencache_remove(struct azl_tokencache *c,
 
 int azl_tokencache_lock(struct azl_tokencache *c)
 {
+	struct strbuf path = STRBUF_INIT;
 	int rc;
 
 	if (c->backend == BACKEND_NONE || c->lock_fd >= 0)
@@ -443,18 +396,12 @@ int azl_tokencache_lock(struct azl_tokencache *c)
 	if (!c->dir.len)
 		return azl_error_set(AZL_EINVALID,
 			"token cache: no directory for the lock (set XDG_CACHE_HOME or HOME)");
-	rc = open_private(c, "lock", 1, &c->lock_fd);
-	if (rc < 0)
-		return rc;
-	while (flock(c->lock_fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			close(c->lock_fd);
-			c->lock_fd = -1;
-			return azl_error_set(AZL_ERROR, "token cache: cannot lock %s/lock: %s",
-					     c->dir.buf, strerror(errno));
-		}
-	}
-	return 0;
+	rc = ensure_dir(&c->dir);
+	strbuf_addf(&path, "%s/lock", c->dir.buf);
+	if (!rc)
+		rc = prefixed(azl_statefile_lock(path.buf, 1, 0, &c->lock_fd));
+	strbuf_release(&path);
+	return rc;
 }
 
 void azl_tokencache_unlock(struct azl_tokencache *c)

@@ -3,13 +3,13 @@
  * prompts and warnings on stderr. Used by login, logout and auth status;
  * any command that calls Azure can embed the same flags. Implemented in
  * cmd-auth.c. */
-#ifndef AZL_PLUGIN_AUTH_FLAGS_H
-#define AZL_PLUGIN_AUTH_FLAGS_H
+#ifndef CLI_PLUGIN_AUTH_FLAGS_H
+#define CLI_PLUGIN_AUTH_FLAGS_H
 
 #include "auth.h"
 #include "parse-options.h"
 
-struct azl_azure_flags {
+struct cli_azure_flags {
 	const char *auth;       /* NULL: $AZLINUX_AUTH, else the chain */
 	const char *cloud;      /* NULL: $AZLINUX_CLOUD, else AzureCloud */
 	const char *tenant;
@@ -17,26 +17,26 @@ struct azl_azure_flags {
 };
 
 /* --cloud, --tenant, --client-id: who to sign in as (login, logout). */
-#define AZL_OPT_AZURE_ID_FLAGS(T, m) \
+#define CLI_OPT_AZURE_ID_FLAGS(T, m) \
 	OPT_STRING(0, "cloud", T, m.cloud, "NAME", \
 		   "Azure cloud: AzureCloud, AzureChinaCloud or AzureUSGovernment " \
-		   "(default: $AZLINUX_CLOUD, else AzureCloud).", AZL_COMPLETE_CLOUD), \
+		   "(default: $AZLINUX_CLOUD, else AzureCloud).", CLI_COMPLETE_CLOUD), \
 	OPT_STRING(0, "tenant", T, m.tenant, "ID", \
-		   "Microsoft Entra tenant ID or domain.", AZL_COMPLETE_NONE), \
+		   "Microsoft Entra tenant ID or domain.", CLI_COMPLETE_NONE), \
 	OPT_STRING(0, "client-id", T, m.client_id, "ID", \
 		   "Application (client) ID, or the client ID of a user-assigned managed identity.", \
-		   AZL_COMPLETE_NONE)
+		   CLI_COMPLETE_NONE)
 
 /* The above and --auth: for every command that calls Azure. */
-#define AZL_OPT_AZURE_FLAGS(T, m) \
+#define CLI_OPT_AZURE_FLAGS(T, m) \
 	OPT_GROUP("Azure flags"), \
 	OPT_STRING(0, "auth", T, m.auth, "SOURCE", \
 		   "Use only this credential source: env, workload-identity, login, azure-cli " \
 		   "or managed-identity (default: $AZLINUX_AUTH, else each in that order).", \
-		   AZL_COMPLETE_AUTH), \
-	AZL_OPT_AZURE_ID_FLAGS(T, m)
+		   CLI_COMPLETE_AUTH), \
+	CLI_OPT_AZURE_ID_FLAGS(T, m)
 
 /* azl_auth_new() with these flags; on failure the error is set. */
-int azl_auth_open(struct azl_auth **out, const struct azl_azure_flags *f);
+int cli_auth_open(struct azl_auth **out, const struct cli_azure_flags *f);
 
 #endif

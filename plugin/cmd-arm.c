@@ -25,8 +25,8 @@
 #include "strbuf.h"
 
 struct arm_args {
-	struct azl_global_flags g;
-	struct azl_azure_flags az;
+	struct cli_global_flags g;
+	struct cli_azure_flags az;
 	const char *body;
 	const char *if_match;
 	const char *if_none_match;
@@ -39,27 +39,27 @@ struct arm_args {
 	int timeout_s;
 };
 
-static const struct azl_option arm_options[] = {
-	OPT_STRING(0, "body", struct arm_args, body, "JSON", "Request body.", AZL_COMPLETE_NONE),
+static const struct cli_option arm_options[] = {
+	OPT_STRING(0, "body", struct arm_args, body, "JSON", "Request body.", CLI_COMPLETE_NONE),
 	OPT_STRING(0, "if-match", struct arm_args, if_match, "ETAG", "If-Match header.",
-		   AZL_COMPLETE_NONE),
+		   CLI_COMPLETE_NONE),
 	OPT_STRING(0, "if-none-match", struct arm_args, if_none_match, "VALUE",
-		   "If-None-Match header.", AZL_COMPLETE_NONE),
+		   "If-None-Match header.", CLI_COMPLETE_NONE),
 	OPT_STRING(0, "query", struct arm_args, query, "QUERY", "More query parameters.",
-		   AZL_COMPLETE_NONE),
+		   CLI_COMPLETE_NONE),
 	OPT_BOOL(0, "wait", struct arm_args, wait, "Follow the operation to its end."),
 	OPT_STRING(0, "final-state-via", struct arm_args, final_state_via, "VIA",
-		   "azure-async-operation (default) or location.", AZL_COMPLETE_NONE),
+		   "azure-async-operation (default) or location.", CLI_COMPLETE_NONE),
 	OPT_STRING(0, "save-state", struct arm_args, save_state, "FILE",
-		   "Write the operation's state (JSON) after it begins.", AZL_COMPLETE_FILE),
+		   "Write the operation's state (JSON) after it begins.", CLI_COMPLETE_FILE),
 	OPT_STRING(0, "resume", struct arm_args, resume, "FILE",
 		   "Follow the operation saved in FILE instead of sending a request.",
-		   AZL_COMPLETE_FILE),
+		   CLI_COMPLETE_FILE),
 	OPT_BOOL(0, "abort", struct arm_args, abort_op, "Abort the operation (with --resume)."),
 	OPT_INT(0, "timeout", struct arm_args, timeout_s, "SECONDS",
 		"Give up waiting after this long (default 3600)."),
-	AZL_OPT_AZURE_FLAGS(struct arm_args, az),
-	AZL_OPT_GLOBAL_FLAGS(struct arm_args, g),
+	CLI_OPT_AZURE_FLAGS(struct arm_args, az),
+	CLI_OPT_GLOBAL_FLAGS(struct arm_args, g),
 	OPT_END()
 };
 
@@ -157,7 +157,7 @@ static void print_outcome(const struct azl_lro *lro)
 
 	cJSON_AddItemToObject(tree, "operation", azl_lro_to_json(lro));
 	cJSON_AddItemToObject(tree, "result", result ? cJSON_Duplicate(result, 1) : cJSON_CreateNull());
-	azl_print_tree(tree, AZL_OUTPUT_JSON);
+	cli_print_tree(tree, CLI_OUTPUT_JSON);
 	cJSON_Delete(tree);
 }
 
@@ -165,7 +165,7 @@ static int open_arm(const struct arm_args *a, struct azl_auth **auth,
 		    struct azl_arm_credential **cred, struct azl_arm **arm)
 {
 	struct azl_arm_options o = { 0 };
-	int rc = azl_auth_open(auth, &a->az);
+	int rc = cli_auth_open(auth, &a->az);
 
 	if (rc)
 		return rc;
@@ -174,7 +174,7 @@ static int open_arm(const struct arm_args *a, struct azl_auth **auth,
 	return azl_arm_new(arm, &o);
 }
 
-static int run_arm(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_arm(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct arm_args args = { 0 };
 	struct azl_auth *auth = NULL;
@@ -183,11 +183,11 @@ static int run_arm(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
 	struct azl_lro *lro = NULL;
 	int n, rc;
 
-	n = azl_cmd_parse(argc, argv, ctx, &args, &args.g);
+	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
-		return azl_parse_exit_code(n);
+		return cli_parse_exit_code(n);
 	if (args.resume ? n != 0 : n != 2)
-		return azl_error_usage("usage: %s %s", ctx->prog, ctx->cmd->usage);
+		return cli_error_usage("usage: %s %s", ctx->prog, ctx->cmd->usage);
 	rc = open_arm(&args, &auth, &cred, &arm);
 	if (!rc && args.resume)
 		rc = load_state(args.resume, &lro);
@@ -201,10 +201,10 @@ static int run_arm(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
 	azl_arm_free(arm);
 	azl_arm_credential_free(cred);
 	azl_auth_free(auth);
-	return rc ? azl_error_report() : 0;
+	return rc ? cli_error_report() : 0;
 }
 
-const struct azl_command azl_cmd_arm = {
+const struct cli_command cli_cmd_arm = {
 	.name = "__arm",
 	.run = run_arm,
 	.summary = "Send one ARM request and follow its operation (debugging)",
@@ -213,6 +213,6 @@ const struct azl_command azl_cmd_arm = {
 		       "long-running operation it begins to its end. For tests of the write path.",
 	.examples = NULL,
 	.options = arm_options,
-	.args_complete = AZL_COMPLETE_NONE,
+	.args_complete = CLI_COMPLETE_NONE,
 	.hidden = 1,
 };

@@ -21,11 +21,11 @@ static void notify_stderr(enum azl_auth_event ev, const char *message, void *dat
 		fprintf(stderr, "%s\n", message);
 		fflush(stderr);
 	} else if (ev == AZL_AUTH_EVENT_WARNING) {
-		azl_warning("%s", message);
+		cli_warning("%s", message);
 	}
 }
 
-int azl_auth_open(struct azl_auth **out, const struct azl_azure_flags *f)
+int cli_auth_open(struct azl_auth **out, const struct cli_azure_flags *f)
 {
 	struct azl_auth_options o = { 0 };
 
@@ -38,16 +38,16 @@ int azl_auth_open(struct azl_auth **out, const struct azl_azure_flags *f)
 }
 
 struct auth_args {
-	struct azl_global_flags g;
-	struct azl_azure_flags az;
+	struct cli_global_flags g;
+	struct cli_azure_flags az;
 	const char *output;
 };
 
-static const struct azl_option auth_options[] = {
+static const struct cli_option auth_options[] = {
 	OPT_STRING('o', "output", struct auth_args, output, "FORMAT",
-		   "Output format. One of: (json, yaml).", AZL_COMPLETE_OUTPUT_FORMAT),
-	AZL_OPT_AZURE_FLAGS(struct auth_args, az),
-	AZL_OPT_GLOBAL_FLAGS(struct auth_args, g),
+		   "Output format. One of: (json, yaml).", CLI_COMPLETE_OUTPUT_FORMAT),
+	CLI_OPT_AZURE_FLAGS(struct auth_args, az),
+	CLI_OPT_GLOBAL_FLAGS(struct auth_args, g),
 	OPT_END()
 };
 
@@ -86,7 +86,7 @@ static void print_plain(const cJSON *tree, time_t expires_on)
 	size_t i = 0;
 
 	if (expires_on)
-		azl_format_age(&left, time(NULL), expires_on);
+		cli_format_age(&left, time(NULL), expires_on);
 	for (item = tree->child; item && i < sizeof(labels) / sizeof(labels[0]); item = item->next) {
 		printf("%-15s%s", labels[i], *item->valuestring ? item->valuestring : "<none>");
 		if (!strcmp(item->string, "expiresOn") && left.len)
@@ -97,41 +97,41 @@ static void print_plain(const cJSON *tree, time_t expires_on)
 	strbuf_release(&left);
 }
 
-static int run_auth(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_auth(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct auth_args args = { 0 };
 	struct azl_auth_info info = { 0 };
 	struct azl_auth *auth = NULL;
-	enum azl_output format;
+	enum cli_output format;
 	cJSON *tree;
 	int n, rc;
 
-	n = azl_cmd_parse(argc, argv, ctx, &args, &args.g);
+	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
-		return azl_parse_exit_code(n);
+		return cli_parse_exit_code(n);
 	if (n != 1 || strcmp(argv[0], "status") != 0)
-		return azl_error_usage("auth takes one subcommand: status (see '%s auth --help')",
+		return cli_error_usage("auth takes one subcommand: status (see '%s auth --help')",
 				       ctx->prog);
-	if (azl_output_parse(args.output, AZL_OUTPUT_TABLE | AZL_OUTPUT_JSON | AZL_OUTPUT_YAML,
+	if (cli_output_parse(args.output, CLI_OUTPUT_TABLE | CLI_OUTPUT_JSON | CLI_OUTPUT_YAML,
 			     &format) < 0)
-		return azl_error_report();
-	rc = azl_auth_open(&auth, &args.az);
+		return cli_error_report();
+	rc = cli_auth_open(&auth, &args.az);
 	if (rc == 0)
 		rc = azl_auth_status(auth, &info);
 	azl_auth_free(auth);
 	if (rc < 0)
-		return azl_error_report();
+		return cli_error_report();
 	tree = status_tree(&info);
-	if (format == AZL_OUTPUT_TABLE)
+	if (format == CLI_OUTPUT_TABLE)
 		print_plain(tree, info.expires_on);
 	else
-		rc = azl_print_tree(tree, format);
+		rc = cli_print_tree(tree, format);
 	cJSON_Delete(tree);
 	azl_auth_info_release(&info);
 	return rc;
 }
 
-const struct azl_command azl_cmd_auth = {
+const struct cli_command cli_cmd_auth = {
 	.name = "auth",
 	.run = run_auth,
 	.summary = "Show which Azure identity the commands use",
@@ -160,6 +160,6 @@ const struct azl_command azl_cmd_auth = {
 		"  # The same, as JSON, using only the Azure CLI\n"
 		"  kubectl azlinux auth status -o json --auth azure-cli",
 	.options = auth_options,
-	.args_complete = AZL_COMPLETE_NONE,
+	.args_complete = CLI_COMPLETE_NONE,
 	.hidden = 0,
 };

@@ -15,17 +15,17 @@
 #define EXIT_ERRORS 4
 
 struct check_args {
-	struct azl_global_flags g;
-	struct azl_cluster_flags c;
+	struct cli_global_flags g;
+	struct cli_cluster_flags c;
 	const char *output;
 };
 
-static const struct azl_option check_options[] = {
+static const struct cli_option check_options[] = {
 	OPT_STRING('o', "output", struct check_args, output, "FORMAT",
 		   "Output format. One of: (json, yaml). Default: findings as text.",
-		   AZL_COMPLETE_OUTPUT_FORMAT),
-	AZL_OPT_CLUSTER_FLAGS(struct check_args, c),
-	AZL_OPT_GLOBAL_FLAGS(struct check_args, g),
+		   CLI_COMPLETE_OUTPUT_FORMAT),
+	CLI_OPT_CLUSTER_FLAGS(struct check_args, c),
+	CLI_OPT_GLOBAL_FLAGS(struct check_args, g),
 	OPT_END()
 };
 
@@ -36,12 +36,12 @@ struct counts {
 
 static void print_finding(const struct azl_finding *f, int color)
 {
-	static const enum azl_color colors[] = { AZL_COLOR_BOLD, AZL_COLOR_YELLOW, AZL_COLOR_RED };
+	static const enum cli_color colors[] = { CLI_COLOR_BOLD, CLI_COLOR_YELLOW, CLI_COLOR_RED };
 	const char *name = azl_severity_name(f->severity);
 	struct strbuf line = STRBUF_INIT;
 
 	strbuf_addstr(&line, "  ");
-	azl_color_add(&line, color && f->severity != AZL_SEVERITY_INFO, colors[f->severity], name);
+	cli_color_add(&line, color && f->severity != AZL_SEVERITY_INFO, colors[f->severity], name);
 	strbuf_addchars(&line, ' ', 9 - strlen(name));
 	strbuf_addf(&line, "%s: %s\n", f->code, f->message);
 	fwrite(line.buf, 1, line.len, stdout);
@@ -61,11 +61,11 @@ static void print_pool(const struct azl_pool *p, int color, struct counts *c)
 	c->pools++;
 }
 
-static void print_inspection(const struct azl_fleet *f, const struct azl_inspection *ins,
+static void print_inspection(const struct cli_fleet *f, const struct azl_inspection *ins,
 			     struct counts *c)
 {
 	struct strbuf line = STRBUF_INIT;
-	int color = azl_color_enabled(stdout);
+	int color = cli_color_enabled(stdout);
 
 	if (f->multi)
 		printf("Context %s: ", ins->context);
@@ -73,14 +73,14 @@ static void print_inspection(const struct azl_fleet *f, const struct azl_inspect
 		printf("error: %s\n", ins->error.buf);
 		return;
 	}
-	azl_cluster_line(&ins->cluster, &line);
+	cli_cluster_line(&ins->cluster, &line);
 	printf("%s\n", line.buf);
 	for (size_t i = 0; i < ins->pools.nr; i++)
 		print_pool(&ins->pools.items[i], color, c);
 	strbuf_release(&line);
 }
 
-static void print_text(const struct azl_fleet *f, struct counts *c)
+static void print_text(const struct cli_fleet *f, struct counts *c)
 {
 	struct strbuf summary = STRBUF_INIT;
 
@@ -91,18 +91,18 @@ static void print_text(const struct azl_fleet *f, struct counts *c)
 	}
 	printf("\n%zu %s, %zu %s, %zu info in %zu %s\n",
 	       c->by_severity[AZL_SEVERITY_ERROR],
-	       azl_plural(c->by_severity[AZL_SEVERITY_ERROR], "error", "errors"),
+	       cli_plural(c->by_severity[AZL_SEVERITY_ERROR], "error", "errors"),
 	       c->by_severity[AZL_SEVERITY_WARNING],
-	       azl_plural(c->by_severity[AZL_SEVERITY_WARNING], "warning", "warnings"),
-	       c->by_severity[AZL_SEVERITY_INFO], c->pools, azl_plural(c->pools, "pool", "pools"));
+	       cli_plural(c->by_severity[AZL_SEVERITY_WARNING], "warning", "warnings"),
+	       c->by_severity[AZL_SEVERITY_INFO], c->pools, cli_plural(c->pools, "pool", "pools"));
 	if (f->multi) {
-		azl_fleet_summary(f, &summary);
+		cli_fleet_summary(f, &summary);
 		printf("%s\n", summary.buf);
 	}
 	strbuf_release(&summary);
 }
 
-static void tally(const struct azl_fleet *f, struct counts *c)
+static void tally(const struct cli_fleet *f, struct counts *c)
 {
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < f->nr; i++)
@@ -116,9 +116,9 @@ static void tally(const struct azl_fleet *f, struct counts *c)
 }
 
 /* A check that could not look everywhere has not passed. */
-static int exit_status(const struct azl_fleet *f, const struct counts *c)
+static int exit_status(const struct cli_fleet *f, const struct counts *c)
 {
-	if (azl_fleet_failures(f))
+	if (cli_fleet_failures(f))
 		return EXIT_FAILED;
 	if (c->by_severity[AZL_SEVERITY_ERROR])
 		return EXIT_ERRORS;
@@ -127,38 +127,38 @@ static int exit_status(const struct azl_fleet *f, const struct counts *c)
 	return EXIT_CLEAN;
 }
 
-static int run_check(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_check(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct check_args args = { 0 };
-	struct azl_fleet fleet;
+	struct cli_fleet fleet;
 	struct counts counts;
-	enum azl_output format;
+	enum cli_output format;
 	int n, rc;
 
-	n = azl_cmd_parse(argc, argv, ctx, &args, &args.g);
+	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
-		return azl_parse_exit_code(n);
-	if (azl_output_parse(args.output, AZL_OUTPUT_TABLE | AZL_OUTPUT_JSON | AZL_OUTPUT_YAML,
+		return cli_parse_exit_code(n);
+	if (cli_output_parse(args.output, CLI_OUTPUT_TABLE | CLI_OUTPUT_JSON | CLI_OUTPUT_YAML,
 			     &format) < 0)
-		return azl_error_report();
-	rc = azl_fleet_inspect_or_report(&args.g, &args.c, argv, (size_t)n, &fleet);
+		return cli_error_report();
+	rc = cli_fleet_inspect_or_report(&args.g, &args.c, argv, (size_t)n, &fleet);
 	if (rc)
 		return rc;
-	if (format == AZL_OUTPUT_TABLE) {
+	if (format == CLI_OUTPUT_TABLE) {
 		memset(&counts, 0, sizeof(counts));
 		print_text(&fleet, &counts);
 		rc = exit_status(&fleet, &counts);
 	} else {
 		tally(&fleet, &counts);
-		rc = azl_fleet_print_tree(&fleet, format);
+		rc = cli_fleet_print_tree(&fleet, format);
 		if (!rc)
 			rc = exit_status(&fleet, &counts);
 	}
-	azl_fleet_release(&fleet);
+	cli_fleet_release(&fleet);
 	return rc;
 }
 
-const struct azl_command azl_cmd_check = {
+const struct cli_command cli_cmd_check = {
 	.name = "check",
 	.run = run_check,
 	.summary = "Check the AKS cluster's node pools and say what to do about each finding",
@@ -188,6 +188,6 @@ const struct azl_command azl_cmd_check = {
 		    "  # Gate a pipeline on every cluster in the kubeconfig\n"
 		    "  kubectl azlinux check --all-contexts || echo \"exit $?\"\n",
 	.options = check_options,
-	.args_complete = AZL_COMPLETE_POOL,
+	.args_complete = CLI_COMPLETE_POOL,
 	.hidden = 0,
 };

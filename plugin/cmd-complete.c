@@ -35,20 +35,20 @@ enum {
 
 /* The flags allowed before the command word, as main.c parses them. */
 struct top_args {
-	struct azl_global_flags g;
+	struct cli_global_flags g;
 };
-static const struct azl_option top_options[] = {
-	AZL_OPT_GLOBAL_FLAGS(struct top_args, g),
+static const struct cli_option top_options[] = {
+	CLI_OPT_GLOBAL_FLAGS(struct top_args, g),
 	OPT_END()
 };
 
 /* What the words before the cursor say. */
 struct comp_line {
-	const struct azl_command *cmd;     /* NULL before the command word */
-	const struct azl_option *pending;  /* a flag waiting for its value */
+	const struct cli_command *cmd;     /* NULL before the command word */
+	const struct cli_option *pending;  /* a flag waiting for its value */
 	struct top_args top;               /* the global flags given so far */
-	struct azl_strlist args;           /* positional arguments */
-	struct azl_strlist used;           /* long names of the flags given */
+	struct cli_strlist args;           /* positional arguments */
+	struct cli_strlist used;           /* long names of the flags given */
 	int unknown;                       /* an unknown command or flag */
 	int dashdash;                      /* "--" seen: only arguments follow */
 };
@@ -59,7 +59,7 @@ struct comp_out {
 	int directive;
 };
 
-static const struct azl_option *line_options(const struct comp_line *l)
+static const struct cli_option *line_options(const struct comp_line *l)
 {
 	return l->cmd ? l->cmd->options : top_options;
 }
@@ -67,28 +67,28 @@ static const struct azl_option *line_options(const struct comp_line *l)
 /* Keeps the values of global flags (--kubeconfig, --context, ...) whatever
  * command's descriptor matched them, so completion can reach the cluster
  * the finished command would. */
-static void record_value(struct comp_line *l, const struct azl_option *opt,
+static void record_value(struct comp_line *l, const struct cli_option *opt,
 			 const char *value)
 {
-	const struct azl_option *g;
+	const struct cli_option *g;
 	char *slot;
 
 	if (!opt->long_name)
 		return;
-	azl_strlist_append(&l->used, opt->long_name);
-	g = azl_option_find_long(top_options, opt->long_name, strlen(opt->long_name));
-	if (!g || g->type == AZL_OPT_GROUP)
+	cli_strlist_append(&l->used, opt->long_name);
+	g = cli_option_find_long(top_options, opt->long_name, strlen(opt->long_name));
+	if (!g || g->type == CLI_OPT_GROUP)
 		return;
 	slot = (char *)&l->top + g->offset;
-	if (g->type == AZL_OPT_STRING && value)
+	if (g->type == CLI_OPT_STRING && value)
 		*(const char **)(void *)slot = value;
-	else if (g->type == AZL_OPT_BOOL)
+	else if (g->type == CLI_OPT_BOOL)
 		*(int *)(void *)slot = !value || strcmp(value, "false");
 }
 
 /* A value-taking flag at the end of the line waits for the word being
  * completed. Returns how many following words the flag consumed. */
-static int take_value(struct comp_line *l, const struct azl_option *opt,
+static int take_value(struct comp_line *l, const struct cli_option *opt,
 		      const char *inline_value, const char *next)
 {
 	if (inline_value) {
@@ -107,13 +107,13 @@ static int scan_long(struct comp_line *l, const char *word, const char *next)
 {
 	const char *name = word + 2, *eq = strchr(name, '=');
 	size_t len = eq ? (size_t)(eq - name) : strlen(name);
-	const struct azl_option *opt = azl_option_find_long(line_options(l), name, len);
+	const struct cli_option *opt = cli_option_find_long(line_options(l), name, len);
 
-	if (!opt || opt->type == AZL_OPT_GROUP) {
+	if (!opt || opt->type == CLI_OPT_GROUP) {
 		l->unknown = !(len == 4 && !strncmp(name, "help", 4));
 		return 0;
 	}
-	if (!azl_option_takes_value(opt)) {
+	if (!cli_option_takes_value(opt)) {
 		record_value(l, opt, eq ? eq + 1 : NULL);
 		return 0;
 	}
@@ -126,13 +126,13 @@ static int scan_short(struct comp_line *l, const char *word, const char *next)
 	const char *p;
 
 	for (p = word + 1; *p; p++) {
-		const struct azl_option *opt = azl_option_find_short(line_options(l), *p);
+		const struct cli_option *opt = cli_option_find_short(line_options(l), *p);
 
 		if (!opt) {
 			l->unknown = *p != 'h';
 			return 0;
 		}
-		if (!azl_option_takes_value(opt)) {
+		if (!cli_option_takes_value(opt)) {
 			record_value(l, opt, NULL);
 			continue;
 		}
@@ -146,10 +146,10 @@ static int scan_short(struct comp_line *l, const char *word, const char *next)
 static void scan_argument(struct comp_line *l, const char *word)
 {
 	if (l->cmd) {
-		azl_strlist_append(&l->args, word);
+		cli_strlist_append(&l->args, word);
 		return;
 	}
-	l->cmd = azl_command_lookup(word);
+	l->cmd = cli_command_lookup(word);
 	l->unknown = !l->cmd;
 }
 
@@ -189,10 +189,10 @@ static void add_candidate(struct comp_out *o, const char *name, const char *desc
 
 static void complete_commands(struct comp_out *o)
 {
-	const struct azl_command *const *cmds;
+	const struct cli_command *const *cmds;
 	size_t i, nr;
 
-	cmds = azl_command_table(&nr);
+	cmds = cli_command_table(&nr);
 	for (i = 0; i < nr; i++)
 		if (!cmds[i]->hidden)
 			add_candidate(o, cmds[i]->name, cmds[i]->summary);
@@ -212,14 +212,14 @@ static int flag_used(const struct comp_line *l, const char *name)
  * repeat; -h/--help, which the parser handles itself, always are. */
 static void complete_flags(const struct comp_line *l, struct comp_out *o)
 {
-	const struct azl_option *opt;
+	const struct cli_option *opt;
 	struct strbuf name = STRBUF_INIT;
 
-	for (opt = line_options(l); opt->type != AZL_OPT_END; opt++) {
-		if (opt->type == AZL_OPT_GROUP || (opt->flags & AZL_OPTF_HIDDEN) ||
+	for (opt = line_options(l); opt->type != CLI_OPT_END; opt++) {
+		if (opt->type == CLI_OPT_GROUP || (opt->flags & CLI_OPTF_HIDDEN) ||
 		    !opt->long_name)
 			continue;
-		if (opt->type != AZL_OPT_STRING_LIST && flag_used(l, opt->long_name))
+		if (opt->type != CLI_OPT_STRING_LIST && flag_used(l, opt->long_name))
 			continue;
 		strbuf_reset(&name);
 		strbuf_addf(&name, "--%s", opt->long_name);
@@ -254,13 +254,13 @@ static int help_mentions(const char *help, const char *word)
 
 /* Only the formats the command's -o help names are offered: commands
  * accept different subsets and the help is where each says which. */
-static void complete_output(const struct azl_option *opt, struct comp_out *o)
+static void complete_output(const struct cli_option *opt, struct comp_out *o)
 {
-	enum azl_output format;
+	enum cli_output format;
 	const char *name;
 	size_t i;
 
-	for (i = 0; (name = azl_output_name(i, &format)); i++)
+	for (i = 0; (name = cli_output_name(i, &format)); i++)
 		if (help_mentions(opt->help, name))
 			add_candidate(o, name, NULL);
 }
@@ -275,7 +275,7 @@ static void complete_cloud(struct comp_out *o)
 }
 
 /* Only the sources the option's help names are offered. */
-static void complete_auth(const struct azl_option *opt, struct comp_out *o)
+static void complete_auth(const struct cli_option *opt, struct comp_out *o)
 {
 	const char *name;
 	size_t i;
@@ -362,7 +362,7 @@ static int offered(const struct comp_out *o, const char *name)
 /* kubeconfig.h lists contexts only; the clusters and users worth offering
  * are the ones the contexts use. */
 static void complete_context_refs(const struct azl_kubeconfig *kc,
-				  enum azl_opt_complete what, struct comp_out *o)
+				  enum cli_opt_complete what, struct comp_out *o)
 {
 	size_t i;
 
@@ -374,7 +374,7 @@ static void complete_context_refs(const struct azl_kubeconfig *kc,
 		ov.context = azl_kubeconfig_context_name(kc, i);
 		if (azl_kubeconfig_resolve(kc, &ov, &cfg))
 			continue;
-		name = what == AZL_COMPLETE_CLUSTER ? cfg->cluster_name : cfg->user_name;
+		name = what == CLI_COMPLETE_CLUSTER ? cfg->cluster_name : cfg->user_name;
 		if (name && !offered(o, name))
 			add_candidate(o, name, NULL);
 		azl_rest_config_free(cfg);
@@ -401,7 +401,7 @@ static void complete_pools(const struct comp_line *l, const struct azl_kubeconfi
 	struct azl_rest_config *cfg = NULL;
 	size_t i;
 
-	if (azl_global_flags_overrides(&l->top.g, &ov))
+	if (cli_global_flags_overrides(&l->top.g, &ov))
 		return;
 	if (!ov.request_timeout_ms || ov.request_timeout_ms > CLUSTER_TIMEOUT_MS)
 		ov.request_timeout_ms = CLUSTER_TIMEOUT_MS;
@@ -415,47 +415,47 @@ static void complete_pools(const struct comp_line *l, const struct azl_kubeconfi
 	azl_rest_config_free(cfg);
 }
 
-static void complete_from_kubeconfig(const struct comp_line *l, enum azl_opt_complete what,
+static void complete_from_kubeconfig(const struct comp_line *l, enum cli_opt_complete what,
 				     int positional, struct comp_out *o)
 {
 	struct azl_kubeconfig *kc = NULL;
 
 	if (load_kubeconfig(l, &kc))
 		return;
-	if (what == AZL_COMPLETE_CONTEXT)
+	if (what == CLI_COMPLETE_CONTEXT)
 		complete_contexts(kc, o);
-	else if (what == AZL_COMPLETE_POOL)
+	else if (what == CLI_COMPLETE_POOL)
 		complete_pools(l, kc, positional, o);
 	else
 		complete_context_refs(kc, what, o);
 	azl_kubeconfig_free(kc);
 }
 
-static void complete_value(const struct comp_line *l, const struct azl_option *opt,
-			   enum azl_opt_complete what, int positional, struct comp_out *o)
+static void complete_value(const struct comp_line *l, const struct cli_option *opt,
+			   enum cli_opt_complete what, int positional, struct comp_out *o)
 {
 	switch (what) {
-	case AZL_COMPLETE_FILE:
+	case CLI_COMPLETE_FILE:
 		o->directive = DIRECTIVE_DEFAULT;
 		break;
-	case AZL_COMPLETE_OUTPUT_FORMAT:
+	case CLI_COMPLETE_OUTPUT_FORMAT:
 		if (opt)
 			complete_output(opt, o);
 		break;
-	case AZL_COMPLETE_CLOUD:
+	case CLI_COMPLETE_CLOUD:
 		complete_cloud(o);
 		break;
-	case AZL_COMPLETE_AUTH:
+	case CLI_COMPLETE_AUTH:
 		complete_auth(opt, o);
 		break;
-	case AZL_COMPLETE_CONTEXT:
-	case AZL_COMPLETE_CLUSTER:
-	case AZL_COMPLETE_USER:
-	case AZL_COMPLETE_POOL:
+	case CLI_COMPLETE_CONTEXT:
+	case CLI_COMPLETE_CLUSTER:
+	case CLI_COMPLETE_USER:
+	case CLI_COMPLETE_POOL:
 		complete_from_kubeconfig(l, what, positional, o);
 		break;
-	case AZL_COMPLETE_NAMESPACE:  /* a cluster round trip for little gain */
-	case AZL_COMPLETE_NONE:
+	case CLI_COMPLETE_NAMESPACE:  /* a cluster round trip for little gain */
+	case CLI_COMPLETE_NONE:
 	default:
 		break;
 	}
@@ -466,14 +466,14 @@ static void complete_value(const struct comp_line *l, const struct azl_option *o
 static void complete_flag_value(struct comp_line *l, const char *word, struct comp_out *o)
 {
 	const char *eq = strchr(word, '=');
-	const struct azl_option *opt;
+	const struct cli_option *opt;
 
 	if (word[1] == '-')
-		opt = azl_option_find_long(line_options(l), word + 2, (size_t)(eq - word - 2));
+		opt = cli_option_find_long(line_options(l), word + 2, (size_t)(eq - word - 2));
 	else
-		opt = eq == word + 2 ? azl_option_find_short(line_options(l), word[1]) : NULL;
+		opt = eq == word + 2 ? cli_option_find_short(line_options(l), word[1]) : NULL;
 	o->prefix = eq + 1;
-	if (opt && azl_option_takes_value(opt))
+	if (opt && cli_option_takes_value(opt))
 		complete_value(l, opt, opt->complete, 0, o);
 }
 
@@ -481,7 +481,7 @@ static void complete_flag_value(struct comp_line *l, const char *word, struct co
  * "completion bash|zsh|fish" argument 1 is bash, zsh or fish; in "auth
  * status [-o ...]" it is status. Placeholders (NAME), options ([...], -x)
  * end the literal part. */
-static void complete_usage_word(const struct azl_command *cmd, size_t index,
+static void complete_usage_word(const struct cli_command *cmd, size_t index,
 				struct comp_out *o)
 {
 	const char *p = cmd->usage + strcspn(cmd->usage, " ");
@@ -509,11 +509,11 @@ static void complete_usage_word(const struct azl_command *cmd, size_t index,
 
 static void complete_argument(const struct comp_line *l, struct comp_out *o)
 {
-	if (!l->cmd || (l->cmd == &azl_cmd_help && !l->args.nr)) {
+	if (!l->cmd || (l->cmd == &cli_cmd_help && !l->args.nr)) {
 		complete_commands(o);
 		return;
 	}
-	if (l->cmd->args_complete == AZL_COMPLETE_NONE) {
+	if (l->cmd->args_complete == CLI_COMPLETE_NONE) {
 		complete_usage_word(l->cmd, l->args.nr, o);
 		return;
 	}
@@ -535,7 +535,7 @@ static void complete_word(struct comp_line *l, const char *word, struct comp_out
 		complete_argument(l, o);
 }
 
-static int run_complete(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_complete(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct comp_line line = { 0 };
 	struct comp_out out = { STRBUF_INIT, "", DIRECTIVE_NO_FILE_COMP };
@@ -548,16 +548,16 @@ static int run_complete(int argc, const char **argv, const struct azl_cmd_ctx *c
 	strbuf_addf(&out.buf, ":%d\n", out.directive);
 	fwrite(out.buf.buf, 1, out.buf.len, stdout);
 	strbuf_release(&out.buf);
-	azl_strlist_release(&line.args);
-	azl_strlist_release(&line.used);
+	cli_strlist_release(&line.args);
+	cli_strlist_release(&line.used);
 	return 0;
 }
 
-static const struct azl_option complete_options[] = {
+static const struct cli_option complete_options[] = {
 	OPT_END()
 };
 
-const struct azl_command azl_cmd_complete = {
+const struct cli_command cli_cmd_complete = {
 	.name = "__complete",
 	.run = run_complete,
 	.summary = "Answer a shell completion request (cobra's protocol)",
@@ -567,6 +567,6 @@ const struct azl_command azl_cmd_complete = {
 		       "by kubectl through kubectl_complete-azlinux.",
 	.examples = NULL,
 	.options = complete_options,
-	.args_complete = AZL_COMPLETE_NONE,
+	.args_complete = CLI_COMPLETE_NONE,
 	.hidden = 1,
 };

@@ -448,21 +448,21 @@ struct completion_args {
 	int unused;  /* no flags beyond --help */
 };
 
-static const struct azl_option completion_options[] = {
+static const struct cli_option completion_options[] = {
 	OPT_END()
 };
 
-static int run_completion(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_completion(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct completion_args args = { 0 };
 	size_t i;
 	int n;
 
-	n = azl_cmd_parse(argc, argv, ctx, &args, NULL);
+	n = cli_cmd_parse(argc, argv, ctx, &args, NULL);
 	if (n < 0)
-		return azl_parse_exit_code(n);
+		return cli_parse_exit_code(n);
 	if (n != 1)
-		return azl_error_usage("completion needs exactly one shell: bash, zsh or fish\n"
+		return cli_error_usage("completion needs exactly one shell: bash, zsh or fish\n"
 				       "See '%s completion --help' for usage.", ctx->prog);
 	for (i = 0; shells[i]; i++) {
 		if (strcmp(argv[0], shells[i]))
@@ -470,11 +470,11 @@ static int run_completion(int argc, const char **argv, const struct azl_cmd_ctx 
 		fputs(scripts[i], stdout);
 		return 0;
 	}
-	return azl_error_usage("unsupported shell \"%s\": use bash, zsh or fish\n"
+	return cli_error_usage("unsupported shell \"%s\": use bash, zsh or fish\n"
 			       "See '%s completion --help' for usage.", argv[0], ctx->prog);
 }
 
-const struct azl_command azl_cmd_completion = {
+const struct cli_command cli_cmd_completion = {
 	.name = "completion",
 	.run = run_completion,
 	.summary = "Print the shell completion script for bash, zsh or fish",
@@ -502,6 +502,6 @@ const struct azl_command azl_cmd_completion = {
 		"  # fish\n"
 		"  kubectl-azlinux completion fish > ~/.config/fish/completions/kubectl-azlinux.fish\n",
 	.options = completion_options,
-	.args_complete = AZL_COMPLETE_NONE,
+	.args_complete = CLI_COMPLETE_NONE,
 	.hidden = 0,
 };

@@ -12,17 +12,17 @@
 #include "watch.h"
 
 struct watch_args {
-	struct azl_global_flags g;
+	struct cli_global_flags g;
 	int stop_after;
 	int server_timeout;
 };
 
-static const struct azl_option watch_options[] = {
+static const struct cli_option watch_options[] = {
 	OPT_INT(0, "stop-after", struct watch_args, stop_after, "N",
 		"Stop after N MODIFIED events (0: run until interrupted)."),
 	OPT_INT(0, "server-timeout", struct watch_args, server_timeout, "SECONDS",
 		"Ask the server to end each watch request after this long."),
-	AZL_OPT_GLOBAL_FLAGS(struct watch_args, g),
+	CLI_OPT_GLOBAL_FLAGS(struct watch_args, g),
 	OPT_END()
 };
 
@@ -47,10 +47,10 @@ static int print_event(struct azl_watch *w, const struct azl_watch_event *ev, vo
 	return 0;
 }
 
-static int run_watch(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_watch(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct watch_args args = { 0 };
-	struct azl_kube_session s = AZL_KUBE_SESSION_INIT;
+	struct cli_kube_session s = CLI_KUBE_SESSION_INIT;
 	struct azl_watch_options o = { 0 };
 	struct azl_watch_stats st;
 	struct azl_watch *w = NULL;
@@ -58,13 +58,13 @@ static int run_watch(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
 	struct strbuf path = STRBUF_INIT;
 	int n, rc;
 
-	n = azl_cmd_parse(argc, argv, ctx, &args, &args.g);
+	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
-		return azl_parse_exit_code(n);
+		return cli_parse_exit_code(n);
 	if (n != 1)
-		return azl_error_usage("__watch takes one resource of core/v1 (nodes, pods)");
-	if (azl_kube_session_open(&s, &args.g) < 0)
-		return azl_error_report();
+		return cli_error_usage("__watch takes one resource of core/v1 (nodes, pods)");
+	if (cli_kube_session_open(&s, &args.g) < 0)
+		return cli_error_report();
 	strbuf_addf(&path, "/api/v1/%s", argv[0]);
 	p.stop_after = args.stop_after;
 	o.path = path.buf;
@@ -80,19 +80,19 @@ static int run_watch(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
 		       st.lists, st.connects, st.reconnects, st.relists_gone, st.bookmarks);
 	}
 	if (rc)
-		rc = azl_error_report();
+		rc = cli_error_report();
 	azl_watch_free(w);
 	strbuf_release(&path);
-	azl_kube_session_release(&s);
+	cli_kube_session_release(&s);
 	return rc;
 }
 
-const struct azl_command azl_cmd_debug_watch = {
+const struct cli_command cli_cmd_debug_watch = {
 	.name = "__watch",
 	.run = run_watch,
 	.summary = "Watch a core/v1 collection (debugging)",
 	.usage = "__watch RESOURCE [--stop-after N] [--server-timeout SECONDS] [flags]",
 	.options = watch_options,
-	.args_complete = AZL_COMPLETE_NONE,
+	.args_complete = CLI_COMPLETE_NONE,
 	.hidden = 1,
 };

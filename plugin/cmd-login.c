@@ -13,8 +13,8 @@
 #include "strbuf.h"
 
 struct login_args {
-	struct azl_global_flags g;
-	struct azl_azure_flags az;
+	struct cli_global_flags g;
+	struct cli_azure_flags az;
 	int device_code;
 	int service_principal;
 	int managed_identity;
@@ -24,7 +24,7 @@ struct login_args {
 	const char *resource_id;
 };
 
-static const struct azl_option login_options[] = {
+static const struct cli_option login_options[] = {
 	OPT_BOOL(0, "device-code", struct login_args, device_code,
 		 "Sign in as a user with a code entered in a browser (the default)."),
 	OPT_BOOL(0, "service-principal", struct login_args, service_principal,
@@ -37,14 +37,14 @@ static const struct azl_option login_options[] = {
 		 "Use the Azure CLI's sign-in (az login); its tokens are not copied."),
 	OPT_STRING(0, "certificate", struct login_args, certificate, "FILE",
 		   "PEM file with the service principal's certificate and private key.",
-		   AZL_COMPLETE_FILE),
+		   CLI_COMPLETE_FILE),
 	OPT_STRING(0, "object-id", struct login_args, object_id, "ID",
-		   "Object ID of a user-assigned managed identity.", AZL_COMPLETE_NONE),
+		   "Object ID of a user-assigned managed identity.", CLI_COMPLETE_NONE),
 	OPT_STRING(0, "resource-id", struct login_args, resource_id, "ID",
-		   "Azure resource ID of a user-assigned managed identity.", AZL_COMPLETE_NONE),
+		   "Azure resource ID of a user-assigned managed identity.", CLI_COMPLETE_NONE),
 	OPT_GROUP("Azure flags"),
-	AZL_OPT_AZURE_ID_FLAGS(struct login_args, az),
-	AZL_OPT_GLOBAL_FLAGS(struct login_args, g),
+	CLI_OPT_AZURE_ID_FLAGS(struct login_args, az),
+	CLI_OPT_GLOBAL_FLAGS(struct login_args, g),
 	OPT_END()
 };
 
@@ -107,7 +107,7 @@ static void print_result(const struct azl_auth_info *info)
 	printf(" with %s; saved in the token cache: %s.\n", info->method, info->cache);
 }
 
-static int run_login(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_login(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct login_args args = { 0 };
 	struct azl_login_options lo = { 0 };
@@ -116,11 +116,11 @@ static int run_login(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
 	struct azl_auth *auth = NULL;
 	int n, rc;
 
-	n = azl_cmd_parse(argc, argv, ctx, &args, &args.g);
+	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
-		return azl_parse_exit_code(n);
+		return cli_parse_exit_code(n);
 	if (n > 0)
-		return azl_error_usage("unexpected argument \"%s\": login takes none", argv[0]);
+		return cli_error_usage("unexpected argument \"%s\": login takes none", argv[0]);
 	rc = pick_kind(&args, &lo.kind);
 	if (rc == 0 && lo.kind == AZL_LOGIN_SERVICE_PRINCIPAL && !args.certificate)
 		rc = read_secret(&secret);
@@ -130,19 +130,19 @@ static int run_login(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
 	lo.mi_object_id = args.object_id;
 	lo.mi_resource_id = args.resource_id;
 	if (rc == 0)
-		rc = azl_auth_open(&auth, &args.az);
+		rc = cli_auth_open(&auth, &args.az);
 	if (rc == 0)
 		rc = azl_auth_login(auth, &lo, &info);
 	wipe(&secret);
 	azl_auth_free(auth);
 	if (rc < 0)
-		return azl_error_report();
+		return cli_error_report();
 	print_result(&info);
 	azl_auth_info_release(&info);
 	return 0;
 }
 
-const struct azl_command azl_cmd_login = {
+const struct cli_command cli_cmd_login = {
 	.name = "login",
 	.run = run_login,
 	.summary = "Sign in to Azure and save the account in the system keyring",
@@ -163,6 +163,6 @@ const struct azl_command azl_cmd_login = {
 		"  # Use the machine's managed identity\n"
 		"  kubectl azlinux login --managed-identity",
 	.options = login_options,
-	.args_complete = AZL_COMPLETE_NONE,
+	.args_complete = CLI_COMPLETE_NONE,
 	.hidden = 0,
 };

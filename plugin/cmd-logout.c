@@ -5,34 +5,34 @@
 #include "common.h"
 
 struct logout_args {
-	struct azl_global_flags g;
-	struct azl_azure_flags az;
+	struct cli_global_flags g;
+	struct cli_azure_flags az;
 };
 
-static const struct azl_option logout_options[] = {
+static const struct cli_option logout_options[] = {
 	OPT_GROUP("Azure flags"),
-	AZL_OPT_AZURE_ID_FLAGS(struct logout_args, az),
-	AZL_OPT_GLOBAL_FLAGS(struct logout_args, g),
+	CLI_OPT_AZURE_ID_FLAGS(struct logout_args, az),
+	CLI_OPT_GLOBAL_FLAGS(struct logout_args, g),
 	OPT_END()
 };
 
-static int run_logout(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_logout(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct logout_args args = { 0 };
 	struct azl_auth *auth = NULL;
 	int n, rc, removed = 0;
 
-	n = azl_cmd_parse(argc, argv, ctx, &args, &args.g);
+	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
-		return azl_parse_exit_code(n);
+		return cli_parse_exit_code(n);
 	if (n > 0)
-		return azl_error_usage("unexpected argument \"%s\": logout takes none", argv[0]);
-	rc = azl_auth_open(&auth, &args.az);
+		return cli_error_usage("unexpected argument \"%s\": logout takes none", argv[0]);
+	rc = cli_auth_open(&auth, &args.az);
 	if (rc == 0)
 		rc = azl_auth_logout(auth, args.az.tenant, &removed);
 	azl_auth_free(auth);
 	if (rc < 0)
-		return azl_error_report();
+		return cli_error_report();
 	if (removed)
 		printf("Logged out: removed %d saved credential%s%s%s.\n", removed,
 		       removed == 1 ? "" : "s", args.az.tenant ? " for tenant " : "",
@@ -43,7 +43,7 @@ static int run_logout(int argc, const char **argv, const struct azl_cmd_ctx *ctx
 	return 0;
 }
 
-const struct azl_command azl_cmd_logout = {
+const struct cli_command cli_cmd_logout = {
 	.name = "logout",
 	.run = run_logout,
 	.summary = "Remove the saved Azure account and its tokens",
@@ -56,6 +56,6 @@ const struct azl_command azl_cmd_logout = {
 		"  # Forget every saved sign-in\n"
 		"  kubectl azlinux logout",
 	.options = logout_options,
-	.args_complete = AZL_COMPLETE_NONE,
+	.args_complete = CLI_COMPLETE_NONE,
 	.hidden = 0,
 };

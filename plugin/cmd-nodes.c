@@ -8,35 +8,35 @@
 #include "strbuf.h"
 
 struct nodes_args {
-	struct azl_global_flags g;
+	struct cli_global_flags g;
 	const char *pool;
 	const char *selector;
 	const char *output;
 	int no_headers;
 };
 
-static const struct azl_option nodes_options[] = {
+static const struct cli_option nodes_options[] = {
 	OPT_STRING(0, "pool", struct nodes_args, pool, "NAME",
-		   "Only the nodes of this node pool.", AZL_COMPLETE_POOL),
+		   "Only the nodes of this node pool.", CLI_COMPLETE_POOL),
 	OPT_STRING('l', "selector", struct nodes_args, selector, "SELECTOR",
 		   "Selector (label query) to filter on, supports '=', '==', '!=', 'in', "
-		   "'notin' (e.g. -l key1=value1,key2=value2).", AZL_COMPLETE_NONE),
+		   "'notin' (e.g. -l key1=value1,key2=value2).", CLI_COMPLETE_NONE),
 	OPT_STRING('o', "output", struct nodes_args, output, "FORMAT",
-		   "Output format. One of: (json, yaml, name, wide).", AZL_COMPLETE_OUTPUT_FORMAT),
+		   "Output format. One of: (json, yaml, name, wide).", CLI_COMPLETE_OUTPUT_FORMAT),
 	OPT_BOOL(0, "no-headers", struct nodes_args, no_headers,
 		 "When using the default or wide output format, don't print headers."),
-	AZL_OPT_GLOBAL_FLAGS(struct nodes_args, g),
+	CLI_OPT_GLOBAL_FLAGS(struct nodes_args, g),
 	OPT_END()
 };
 
-static const struct azl_column node_columns[] = {
+static const struct cli_column node_columns[] = {
 	{ "name", 0 }, { "pool", 0 }, { "os-sku", 0 }, { "os", 0 },
 	{ "node-image", 0 }, { "version", 0 }, { "status", 0 }, { "age", 0 },
 	{ "kernel", 1 }, { "container-runtime", 1 }, { "zone", 1 }, { "vm-size", 1 },
 	{ NULL, 0 }
 };
 
-static void add_node_row(struct azl_table *t, const struct azl_node *n, time_t now)
+static void add_node_row(struct cli_table *t, const struct azl_node *n, time_t now)
 {
 	struct strbuf status = STRBUF_INIT, age = STRBUF_INIT;
 	const char *cells[12];
@@ -44,7 +44,7 @@ static void add_node_row(struct azl_table *t, const struct azl_node *n, time_t n
 	strbuf_addstr(&status, n->ready ? "Ready" : "NotReady");
 	if (!n->schedulable)
 		strbuf_addstr(&status, ",SchedulingDisabled");
-	azl_format_age(&age, n->created, now);
+	cli_format_age(&age, n->created, now);
 	cells[0] = n->name;
 	cells[1] = n->pool;
 	cells[2] = n->os_sku;
@@ -57,23 +57,23 @@ static void add_node_row(struct azl_table *t, const struct azl_node *n, time_t n
 	cells[9] = n->container_runtime;
 	cells[10] = n->zone;
 	cells[11] = n->vm_size;
-	azl_table_add_row(t, cells);
+	cli_table_add_row(t, cells);
 	strbuf_release(&status);
 	strbuf_release(&age);
 }
 
 static int print_table(const struct azl_node_list *list, int wide, int headers)
 {
-	struct azl_table *t;
+	struct cli_table *t;
 	time_t now = time(NULL);
 	size_t i;
 
-	if (azl_table_new(&t, node_columns) < 0)
-		return azl_error_report();
+	if (cli_table_new(&t, node_columns) < 0)
+		return cli_error_report();
 	for (i = 0; i < list->nr; i++)
 		add_node_row(t, &list->items[i], now);
-	azl_table_print(t, stdout, wide, headers);
-	azl_table_free(t);
+	cli_table_print(t, stdout, wide, headers);
+	cli_table_free(t);
 	return 0;
 }
 
@@ -99,7 +99,7 @@ static cJSON *node_json(const struct azl_node *n)
 	return o;
 }
 
-static int print_tree(const struct azl_node_list *list, enum azl_output format)
+static int print_tree(const struct azl_node_list *list, enum cli_output format)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *items = cJSON_AddArrayToObject(root, "items");
@@ -108,59 +108,59 @@ static int print_tree(const struct azl_node_list *list, enum azl_output format)
 
 	for (i = 0; i < list->nr; i++)
 		cJSON_AddItemToArray(items, node_json(&list->items[i]));
-	rc = azl_print_tree(root, format);
+	rc = cli_print_tree(root, format);
 	cJSON_Delete(root);
 	return rc;
 }
 
-static int print_nodes(const struct azl_node_list *list, enum azl_output format,
+static int print_nodes(const struct azl_node_list *list, enum cli_output format,
 		       int no_headers)
 {
 	size_t i;
 
-	if (format == AZL_OUTPUT_JSON || format == AZL_OUTPUT_YAML)
+	if (format == CLI_OUTPUT_JSON || format == CLI_OUTPUT_YAML)
 		return print_tree(list, format);
 	if (!list->nr) {
 		fputs("No resources found\n", stderr);
 		return 0;
 	}
-	if (format != AZL_OUTPUT_NAME)
-		return print_table(list, format == AZL_OUTPUT_WIDE, !no_headers);
+	if (format != CLI_OUTPUT_NAME)
+		return print_table(list, format == CLI_OUTPUT_WIDE, !no_headers);
 	for (i = 0; i < list->nr; i++)
-		azl_print_name(stdout, "node", list->items[i].name);
+		cli_print_name(stdout, "node", list->items[i].name);
 	return 0;
 }
 
-static int run_nodes(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_nodes(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct nodes_args args = { 0 };
-	struct azl_kube_session s = AZL_KUBE_SESSION_INIT;
+	struct cli_kube_session s = CLI_KUBE_SESSION_INIT;
 	struct azl_node_list list = { NULL, 0 };
-	enum azl_output format;
+	enum cli_output format;
 	int n, rc;
 
-	n = azl_cmd_parse(argc, argv, ctx, &args, &args.g);
+	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
-		return azl_parse_exit_code(n);
+		return cli_parse_exit_code(n);
 	if (n > 0)
-		return azl_error_usage("unexpected argument \"%s\": to pick nodes use --pool or -l",
+		return cli_error_usage("unexpected argument \"%s\": to pick nodes use --pool or -l",
 				       argv[0]);
-	if (azl_output_parse(args.output, AZL_OUTPUT_TABLE | AZL_OUTPUT_WIDE | AZL_OUTPUT_JSON |
-			     AZL_OUTPUT_YAML | AZL_OUTPUT_NAME, &format) < 0)
-		return azl_error_report();
-	if (azl_kube_session_open(&s, &args.g) < 0)
-		return azl_error_report();
+	if (cli_output_parse(args.output, CLI_OUTPUT_TABLE | CLI_OUTPUT_WIDE | CLI_OUTPUT_JSON |
+			     CLI_OUTPUT_YAML | CLI_OUTPUT_NAME, &format) < 0)
+		return cli_error_report();
+	if (cli_kube_session_open(&s, &args.g) < 0)
+		return cli_error_report();
 	rc = azl_node_list(s.kube, args.selector, args.pool, &list);
 	if (!rc)
 		rc = print_nodes(&list, format, args.no_headers);
 	else
-		rc = azl_error_report();
+		rc = cli_error_report();
 	azl_node_list_release(&list);
-	azl_kube_session_release(&s);
+	cli_kube_session_release(&s);
 	return rc;
 }
 
-const struct azl_command azl_cmd_nodes = {
+const struct cli_command cli_cmd_nodes = {
 	.name = "nodes",
 	.run = run_nodes,
 	.summary = "List the cluster's nodes with their pool, OS and node image",
@@ -182,6 +182,6 @@ const struct azl_command azl_cmd_nodes = {
 		    "  # Just the names, for scripts\n"
 		    "  kubectl azlinux nodes -o name --context prod\n",
 	.options = nodes_options,
-	.args_complete = AZL_COMPLETE_NONE,
+	.args_complete = CLI_COMPLETE_NONE,
 	.hidden = 0,
 };

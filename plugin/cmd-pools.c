@@ -9,27 +9,27 @@
 #include "strbuf.h"
 
 struct pools_args {
-	struct azl_global_flags g;
-	struct azl_cluster_flags c;
+	struct cli_global_flags g;
+	struct cli_cluster_flags c;
 	const char *output;
 	int no_headers;
 };
 
-static const struct azl_option pools_options[] = {
+static const struct cli_option pools_options[] = {
 	OPT_STRING('o', "output", struct pools_args, output, "FORMAT",
-		   "Output format. One of: (json, yaml, name, wide).", AZL_COMPLETE_OUTPUT_FORMAT),
+		   "Output format. One of: (json, yaml, name, wide).", CLI_COMPLETE_OUTPUT_FORMAT),
 	OPT_BOOL(0, "no-headers", struct pools_args, no_headers,
 		 "When using the default or wide output format, don't print headers (nor the "
 		 "cluster line and fleet summary)."),
-	AZL_OPT_CLUSTER_FLAGS(struct pools_args, c),
-	AZL_OPT_GLOBAL_FLAGS(struct pools_args, g),
+	CLI_OPT_CLUSTER_FLAGS(struct pools_args, c),
+	CLI_OPT_GLOBAL_FLAGS(struct pools_args, g),
 	OPT_END()
 };
 
 #define NR_COLUMNS 16
 
 /* The first column is only shown for a fleet: two tables, one array. */
-static const struct azl_column fleet_columns[NR_COLUMNS + 1] = {
+static const struct cli_column fleet_columns[NR_COLUMNS + 1] = {
 	{ "context", 0 },
 	{ "name", 0 }, { "mode", 0 }, { "os", 0 }, { "k8s", 0 }, { "node-image", 0 },
 	{ "nodes", 0 }, { "vm-size", 0 }, { "state", 0 }, { "findings", 0 },
@@ -65,7 +65,7 @@ static void fill_row(struct row *r, const char *context, const struct azl_pool *
 {
 	strbuf_addf(&r->nodes, "%ld/%ld", p->ready_nodes, p->nodes);
 	strbuf_addstr(&r->state, strcmp(p->power_state, "Stopped") ? p->provisioning_state : "Stopped");
-	azl_pool_finding_codes(p, &r->findings);
+	cli_pool_finding_codes(p, &r->findings);
 	if (p->autoscaling)
 		strbuf_addf(&r->autoscaler, "%ld-%ld", p->min_count, p->max_count);
 	else
@@ -90,19 +90,19 @@ static void fill_row(struct row *r, const char *context, const struct azl_pool *
 	r->cells[15] = r->upgrades.buf;
 }
 
-static void add_pool_row(struct azl_table *t, int multi, const char *context,
+static void add_pool_row(struct cli_table *t, int multi, const char *context,
 			 const struct azl_pool *p)
 {
 	struct row r;
 
 	row_init(&r);
 	fill_row(&r, context, p);
-	azl_table_add_row(t, multi ? r.cells : r.cells + 1);
+	cli_table_add_row(t, multi ? r.cells : r.cells + 1);
 	row_release(&r);
 }
 
 /* A context that failed: its error on its row, in the FINDINGS column. */
-static void add_error_row(struct azl_table *t, const struct azl_inspection *ins)
+static void add_error_row(struct cli_table *t, const struct azl_inspection *ins)
 {
 	const char *cells[NR_COLUMNS];
 
@@ -111,10 +111,10 @@ static void add_error_row(struct azl_table *t, const struct azl_inspection *ins)
 	cells[0] = ins->context;
 	cells[8] = "Error";
 	cells[9] = ins->error.buf;
-	azl_table_add_row(t, cells);
+	cli_table_add_row(t, cells);
 }
 
-static size_t add_rows(struct azl_table *t, const struct azl_fleet *f)
+static size_t add_rows(struct cli_table *t, const struct cli_fleet *f)
 {
 	size_t pools = 0;
 
@@ -131,76 +131,76 @@ static size_t add_rows(struct azl_table *t, const struct azl_fleet *f)
 	return pools;
 }
 
-static int print_table(const struct azl_fleet *f, int wide, int headers)
+static int print_table(const struct cli_fleet *f, int wide, int headers)
 {
 	struct strbuf line = STRBUF_INIT;
-	struct azl_table *t;
+	struct cli_table *t;
 
-	if (azl_table_new(&t, f->multi ? fleet_columns : fleet_columns + 1) < 0)
-		return azl_error_report();
+	if (cli_table_new(&t, f->multi ? fleet_columns : fleet_columns + 1) < 0)
+		return cli_error_report();
 	if (!add_rows(t, f) && !f->multi) {
 		fputs("No resources found\n", stderr);
-		azl_table_free(t);
+		cli_table_free(t);
 		return 0;
 	}
 	if (headers && !f->multi) {
-		azl_cluster_line(&f->items[0].cluster, &line);
+		cli_cluster_line(&f->items[0].cluster, &line);
 		printf("%s\n", line.buf);
 	}
-	azl_table_print(t, stdout, wide, headers);
+	cli_table_print(t, stdout, wide, headers);
 	if (headers && f->multi) {
 		strbuf_reset(&line);
-		azl_fleet_summary(f, &line);
+		cli_fleet_summary(f, &line);
 		printf("\n%s\n", line.buf);
 	}
-	azl_table_free(t);
+	cli_table_free(t);
 	strbuf_release(&line);
 	return 0;
 }
 
-static void print_names(const struct azl_fleet *f)
+static void print_names(const struct cli_fleet *f)
 {
 	for (size_t i = 0; i < f->nr; i++)
 		for (size_t k = 0; k < f->items[i].pools.nr; k++)
-			azl_print_name(stdout, "agentpool", f->items[i].pools.items[k].name);
+			cli_print_name(stdout, "agentpool", f->items[i].pools.items[k].name);
 }
 
-static int print_pools(const struct azl_fleet *f, enum azl_output format, int no_headers)
+static int print_pools(const struct cli_fleet *f, enum cli_output format, int no_headers)
 {
-	if (format == AZL_OUTPUT_JSON || format == AZL_OUTPUT_YAML)
-		return azl_fleet_print_tree(f, format);
-	if (format == AZL_OUTPUT_NAME) {
+	if (format == CLI_OUTPUT_JSON || format == CLI_OUTPUT_YAML)
+		return cli_fleet_print_tree(f, format);
+	if (format == CLI_OUTPUT_NAME) {
 		print_names(f);
 		return 0;
 	}
-	return print_table(f, format == AZL_OUTPUT_WIDE, !no_headers);
+	return print_table(f, format == CLI_OUTPUT_WIDE, !no_headers);
 }
 
-static int run_pools(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_pools(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct pools_args args = { 0 };
-	struct azl_fleet fleet;
-	enum azl_output format;
+	struct cli_fleet fleet;
+	enum cli_output format;
 	int n, rc;
 
-	n = azl_cmd_parse(argc, argv, ctx, &args, &args.g);
+	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
-		return azl_parse_exit_code(n);
-	if (azl_output_parse(args.output, AZL_OUTPUT_TABLE | AZL_OUTPUT_WIDE | AZL_OUTPUT_JSON |
-			     AZL_OUTPUT_YAML | AZL_OUTPUT_NAME, &format) < 0)
-		return azl_error_report();
-	rc = azl_fleet_inspect_or_report(&args.g, &args.c, argv, (size_t)n, &fleet);
+		return cli_parse_exit_code(n);
+	if (cli_output_parse(args.output, CLI_OUTPUT_TABLE | CLI_OUTPUT_WIDE | CLI_OUTPUT_JSON |
+			     CLI_OUTPUT_YAML | CLI_OUTPUT_NAME, &format) < 0)
+		return cli_error_report();
+	rc = cli_fleet_inspect_or_report(&args.g, &args.c, argv, (size_t)n, &fleet);
 	if (rc)
 		return rc;
 	rc = print_pools(&fleet, format, args.no_headers);
 	/* partial results were printed; the exit status still tells */
-	if (!rc && azl_fleet_failures(&fleet))
+	if (!rc && cli_fleet_failures(&fleet))
 		rc = 1;
-	azl_fleet_release(&fleet);
+	cli_fleet_release(&fleet);
 	return rc;
 }
 
-const struct azl_command azl_cmd_pools = {
+const struct cli_command cli_cmd_pools = {
 	.name = "pools",
 	.run = run_pools,
 	.summary = "List the AKS cluster's node pools with their OS, versions and findings",
@@ -230,6 +230,6 @@ const struct azl_command azl_cmd_pools = {
 		    "  # One pool, as JSON\n"
 		    "  kubectl azlinux pools nodepool1 -o json\n",
 	.options = pools_options,
-	.args_complete = AZL_COMPLETE_POOL,
+	.args_complete = CLI_COMPLETE_POOL,
 	.hidden = 0,
 };

@@ -8,14 +8,14 @@
 #include "version.h"
 
 struct version_args {
-	struct azl_global_flags g;
+	struct cli_global_flags g;
 	const char *output;
 };
 
-static const struct azl_option version_options[] = {
+static const struct cli_option version_options[] = {
 	OPT_STRING('o', "output", struct version_args, output, "FORMAT",
-		   "One of 'yaml' or 'json'.", AZL_COMPLETE_OUTPUT_FORMAT),
-	AZL_OPT_GLOBAL_FLAGS(struct version_args, g),
+		   "One of 'yaml' or 'json'.", CLI_COMPLETE_OUTPUT_FORMAT),
+	CLI_OPT_GLOBAL_FLAGS(struct version_args, g),
 	OPT_END()
 };
 
@@ -48,31 +48,31 @@ static void print_plain(const cJSON *v)
 		printf("%s: %s\n", labels[i++], item->valuestring);
 }
 
-static int run_version(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_version(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct version_args args = { 0 };
-	enum azl_output format;
+	enum cli_output format;
 	cJSON *tree;
 	int n, rc = 0;
 
-	n = azl_cmd_parse(argc, argv, ctx, &args, &args.g);
+	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
-		return azl_parse_exit_code(n);
+		return cli_parse_exit_code(n);
 	if (n > 0)
-		return azl_error_usage("unexpected argument \"%s\": version takes none", argv[0]);
-	if (azl_output_parse(args.output, AZL_OUTPUT_TABLE | AZL_OUTPUT_JSON | AZL_OUTPUT_YAML,
+		return cli_error_usage("unexpected argument \"%s\": version takes none", argv[0]);
+	if (cli_output_parse(args.output, CLI_OUTPUT_TABLE | CLI_OUTPUT_JSON | CLI_OUTPUT_YAML,
 			     &format) < 0)
-		return azl_error_report();
+		return cli_error_report();
 	tree = version_tree();
-	if (format == AZL_OUTPUT_TABLE)
+	if (format == CLI_OUTPUT_TABLE)
 		print_plain(tree);
 	else
-		rc = azl_print_tree(tree, format);
+		rc = cli_print_tree(tree, format);
 	cJSON_Delete(tree);
 	return rc;
 }
 
-const struct azl_command azl_cmd_version = {
+const struct cli_command cli_cmd_version = {
 	.name = "version",
 	.run = run_version,
 	.summary = "Print the version of kubectl-azlinux and its libraries",
@@ -85,6 +85,6 @@ const struct azl_command azl_cmd_version = {
 		    "  # Print it as JSON, for scripts\n"
 		    "  kubectl azlinux version -o json\n",
 	.options = version_options,
-	.args_complete = AZL_COMPLETE_NONE,
+	.args_complete = CLI_COMPLETE_NONE,
 	.hidden = 0,
 };

@@ -11,7 +11,7 @@
 #include "print.h"
 #include "strbuf.h"
 
-void azl_log_to_stderr(int level, const char *message, void *data)
+void cli_log_to_stderr(int level, const char *message, void *data)
 {
 	struct strbuf line = STRBUF_INIT;
 	struct timeval tv;
@@ -30,17 +30,17 @@ void azl_log_to_stderr(int level, const char *message, void *data)
 	strbuf_release(&line);
 }
 
-int azl_cmd_parse(int argc, const char **argv, const struct azl_cmd_ctx *ctx,
-		  void *values, const struct azl_global_flags *g)
+int cli_cmd_parse(int argc, const char **argv, const struct cli_cmd_ctx *ctx,
+		  void *values, const struct cli_global_flags *g)
 {
-	int n = azl_parse_options(argc, argv, ctx->prog, ctx->cmd, values);
+	int n = cli_parse_options(argc, argv, ctx->prog, ctx->cmd, values);
 
 	if (n >= 0 && g && g->verbosity > 0)
-		azl_log_init(g->verbosity, azl_log_to_stderr, NULL);
+		azl_log_init(g->verbosity, cli_log_to_stderr, NULL);
 	return n;
 }
 
-int azl_global_flags_overrides(const struct azl_global_flags *g,
+int cli_global_flags_overrides(const struct cli_global_flags *g,
 			       struct azl_kube_overrides *ov)
 {
 	*ov = (struct azl_kube_overrides){ 0 };
@@ -67,13 +67,13 @@ int azl_global_flags_overrides(const struct azl_global_flags *g,
 	return 0;
 }
 
-int azl_kube_session_open(struct azl_kube_session *s, const struct azl_global_flags *g)
+int cli_kube_session_open(struct cli_kube_session *s, const struct cli_global_flags *g)
 {
 	struct azl_kube_overrides ov;
 	int rc;
 
-	*s = (struct azl_kube_session)AZL_KUBE_SESSION_INIT;
-	rc = azl_global_flags_overrides(g, &ov);
+	*s = (struct cli_kube_session)CLI_KUBE_SESSION_INIT;
+	rc = cli_global_flags_overrides(g, &ov);
 	if (!rc)
 		rc = azl_kubeconfig_load(&s->kubeconfig, g->kubeconfig);
 	if (!rc)
@@ -81,30 +81,30 @@ int azl_kube_session_open(struct azl_kube_session *s, const struct azl_global_fl
 	if (!rc)
 		rc = azl_kube_new(&s->kube, s->config);
 	if (rc)
-		azl_kube_session_release(s);
+		cli_kube_session_release(s);
 	return rc;
 }
 
-void azl_kube_session_release(struct azl_kube_session *s)
+void cli_kube_session_release(struct cli_kube_session *s)
 {
 	azl_kube_free(s->kube);
 	azl_rest_config_free(s->config);
 	azl_kubeconfig_free(s->kubeconfig);
-	*s = (struct azl_kube_session)AZL_KUBE_SESSION_INIT;
+	*s = (struct cli_kube_session)CLI_KUBE_SESSION_INIT;
 }
 
 static const struct {
 	const char *name;
-	enum azl_output format;
+	enum cli_output format;
 } output_formats[] = {
 	/* alphabetical, as kubectl lists them in its error */
-	{ "json", AZL_OUTPUT_JSON },
-	{ "name", AZL_OUTPUT_NAME },
-	{ "wide", AZL_OUTPUT_WIDE },
-	{ "yaml", AZL_OUTPUT_YAML },
+	{ "json", CLI_OUTPUT_JSON },
+	{ "name", CLI_OUTPUT_NAME },
+	{ "wide", CLI_OUTPUT_WIDE },
+	{ "yaml", CLI_OUTPUT_YAML },
 };
 
-const char *azl_output_name(size_t i, enum azl_output *format)
+const char *cli_output_name(size_t i, enum cli_output *format)
 {
 	if (i >= sizeof(output_formats) / sizeof(output_formats[0]))
 		return NULL;
@@ -112,13 +112,13 @@ const char *azl_output_name(size_t i, enum azl_output *format)
 	return output_formats[i].name;
 }
 
-int azl_output_parse(const char *value, unsigned allowed, enum azl_output *out)
+int cli_output_parse(const char *value, unsigned allowed, enum cli_output *out)
 {
 	struct strbuf names = STRBUF_INIT;
 	size_t i;
 
-	if ((!value || !*value) && (allowed & AZL_OUTPUT_TABLE)) {
-		*out = AZL_OUTPUT_TABLE;
+	if ((!value || !*value) && (allowed & CLI_OUTPUT_TABLE)) {
+		*out = CLI_OUTPUT_TABLE;
 		return 0;
 	}
 	for (i = 0; value && i < sizeof(output_formats) / sizeof(output_formats[0]); i++) {
@@ -140,16 +140,16 @@ int azl_output_parse(const char *value, unsigned allowed, enum azl_output *out)
 	return AZL_EINVALID;
 }
 
-int azl_print_tree(const cJSON *tree, enum azl_output format)
+int cli_print_tree(const cJSON *tree, enum cli_output format)
 {
-	if (format != AZL_OUTPUT_YAML) {
-		azl_print_json(stdout, tree);
+	if (format != CLI_OUTPUT_YAML) {
+		cli_print_json(stdout, tree);
 		return 0;
 	}
-	return azl_print_yaml(stdout, tree) < 0 ? azl_error_report() : 0;
+	return cli_print_yaml(stdout, tree) < 0 ? cli_error_report() : 0;
 }
 
-int azl_error_report(void)
+int cli_error_report(void)
 {
 	const char *msg = azl_error_message();
 
@@ -157,7 +157,7 @@ int azl_error_report(void)
 	return 1;
 }
 
-int azl_error_usage(const char *fmt, ...)
+int cli_error_usage(const char *fmt, ...)
 {
 	struct strbuf msg = STRBUF_INIT;
 	va_list ap;
@@ -170,12 +170,12 @@ int azl_error_usage(const char *fmt, ...)
 	return 1;
 }
 
-void azl_warning(const char *fmt, ...)
+void cli_warning(const char *fmt, ...)
 {
 	struct strbuf line = STRBUF_INIT;
 	va_list ap;
 
-	azl_color_add(&line, azl_color_enabled(stderr), AZL_COLOR_YELLOW, "Warning:");
+	cli_color_add(&line, cli_color_enabled(stderr), CLI_COLOR_YELLOW, "Warning:");
 	strbuf_addch(&line, ' ');
 	va_start(ap, fmt);
 	strbuf_vaddf(&line, fmt, ap);

@@ -11,14 +11,14 @@
 #include "progress.h"
 #include "wrapper.h"
 
-static void add_context(struct azl_fleet *f, const char *name, size_t len)
+static void add_context(struct cli_fleet *f, const char *name, size_t len)
 {
 	f->items = xrealloc(f->items, (f->nr + 1) * sizeof(*f->items));
 	azl_inspection_init(&f->items[f->nr++], name, len);
 }
 
-static int list_contexts(const struct azl_kubeconfig *kc, const struct azl_cluster_flags *cf,
-			 struct azl_fleet *f)
+static int list_contexts(const struct azl_kubeconfig *kc, const struct cli_cluster_flags *cf,
+			 struct cli_fleet *f)
 {
 	const char *p = cf->contexts;
 
@@ -47,7 +47,7 @@ static int list_contexts(const struct azl_kubeconfig *kc, const struct azl_clust
 	return 0;
 }
 
-static int check_flags(const struct azl_global_flags *g, const struct azl_cluster_flags *cf)
+static int check_flags(const struct cli_global_flags *g, const struct cli_cluster_flags *cf)
 {
 	int multi = cf->all_contexts || cf->contexts;
 
@@ -64,13 +64,13 @@ static int check_flags(const struct azl_global_flags *g, const struct azl_cluste
 	return 0;
 }
 
-static void warn_mismatches(const struct azl_fleet *f)
+static void warn_mismatches(const struct cli_fleet *f)
 {
 	for (size_t i = 0; i < f->nr; i++) {
 		const struct azl_cluster *c = &f->items[i].cluster;
 
 		if (!f->items[i].rc && !c->serves_context)
-			azl_warning("context %s does not talk to cluster %s's API server (%s): "
+			cli_warning("context %s does not talk to cluster %s's API server (%s): "
 				    "the nodes shown are the context's", f->items[i].context, c->name,
 				    *c->fqdn ? c->fqdn : c->private_fqdn);
 	}
@@ -80,33 +80,33 @@ static void show_progress(size_t done, size_t total, const struct azl_inspection
 			  void *data)
 {
 	if (total > 1)
-		azl_progress_update(data, "inspected %zu of %zu contexts (%s%s)", done, total,
+		cli_progress_update(data, "inspected %zu of %zu contexts (%s%s)", done, total,
 				    last->context, last->rc ? ": failed" : "");
 }
 
 /* Waits over a second show progress on stderr; shorter ones show none. */
-static int inspect_with_progress(struct azl_inspect_options *o, struct azl_fleet *f,
+static int inspect_with_progress(struct azl_inspect_options *o, struct cli_fleet *f,
 				 const char *context)
 {
-	struct azl_progress *progress = NULL;
+	struct cli_progress *progress = NULL;
 	int rc;
 
-	azl_progress_new_delayed(&progress, stderr, 1000);
+	cli_progress_new_delayed(&progress, stderr, 1000);
 	if (f->multi)
-		azl_progress_update(progress, "inspecting %zu contexts", f->nr);
+		cli_progress_update(progress, "inspecting %zu contexts", f->nr);
 	else
-		azl_progress_update(progress, "inspecting context %s", context ? context : "");
+		cli_progress_update(progress, "inspecting context %s", context ? context : "");
 	o->progress = show_progress;
 	o->progress_data = progress;
 	rc = azl_inspect_contexts(o, f->items, f->nr);
-	azl_progress_clear(progress);
-	azl_progress_free(progress);
+	cli_progress_clear(progress);
+	cli_progress_free(progress);
 	return rc;
 }
 
 /* 0 when every context was attempted; an error when none could be. */
-static int fleet_inspect(const struct azl_global_flags *g, const struct azl_cluster_flags *cf,
-			 const char *const *pools, size_t nr_pools, struct azl_fleet *out)
+static int fleet_inspect(const struct cli_global_flags *g, const struct cli_cluster_flags *cf,
+			 const char *const *pools, size_t nr_pools, struct cli_fleet *out)
 {
 	struct azl_kube_overrides ov;
 	struct azl_inspect_options o = {
@@ -121,7 +121,7 @@ static int fleet_inspect(const struct azl_global_flags *g, const struct azl_clus
 	memset(out, 0, sizeof(*out));
 	rc = check_flags(g, cf);
 	if (!rc)
-		rc = azl_global_flags_overrides(g, &ov);
+		rc = cli_global_flags_overrides(g, &ov);
 	if (!rc)
 		rc = azl_kubeconfig_load(&kc, g->kubeconfig);
 	if (!rc && (cf->all_contexts || cf->contexts))
@@ -129,7 +129,7 @@ static int fleet_inspect(const struct azl_global_flags *g, const struct azl_clus
 	else if (!rc)
 		add_context(out, NULL, 0);
 	if (!rc)
-		rc = azl_auth_open(&auth, &cf->az);
+		rc = cli_auth_open(&auth, &cf->az);
 	if (!rc) {
 		o.kubeconfig = kc;
 		o.auth = auth;
@@ -141,11 +141,11 @@ static int fleet_inspect(const struct azl_global_flags *g, const struct azl_clus
 	azl_auth_free(auth);
 	azl_kubeconfig_free(kc);
 	if (rc)
-		azl_fleet_release(out);
+		cli_fleet_release(out);
 	return rc;
 }
 
-void azl_fleet_release(struct azl_fleet *f)
+void cli_fleet_release(struct cli_fleet *f)
 {
 	if (!f)
 		return;
@@ -157,28 +157,28 @@ void azl_fleet_release(struct azl_fleet *f)
 
 /* When the one context (not a fleet) failed: prints "error: <why>" and
  * returns the exit status; else 0. */
-static int report_single(const struct azl_fleet *f)
+static int report_single(const struct cli_fleet *f)
 {
 	if (f->multi || !f->items[0].rc)
 		return 0;
 	azl_error_set(f->items[0].rc, "%s", f->items[0].error.buf);
-	return azl_error_report();
+	return cli_error_report();
 }
 
-int azl_fleet_inspect_or_report(const struct azl_global_flags *g, const struct azl_cluster_flags *cf,
-				const char *const *pools, size_t nr_pools, struct azl_fleet *out)
+int cli_fleet_inspect_or_report(const struct cli_global_flags *g, const struct cli_cluster_flags *cf,
+				const char *const *pools, size_t nr_pools, struct cli_fleet *out)
 {
 	int rc;
 
 	if (fleet_inspect(g, cf, pools, nr_pools, out) < 0)
-		return azl_error_report();
+		return cli_error_report();
 	rc = report_single(out);
 	if (rc)
-		azl_fleet_release(out);
+		cli_fleet_release(out);
 	return rc;
 }
 
-size_t azl_fleet_failures(const struct azl_fleet *f)
+size_t cli_fleet_failures(const struct cli_fleet *f)
 {
 	size_t n = 0;
 
@@ -282,7 +282,7 @@ struct tally {
 	size_t clusters, pools, azl2, ubuntu, azl3, windows, other, failed;
 };
 
-static int seen_before(const struct azl_fleet *f, size_t i)
+static int seen_before(const struct cli_fleet *f, size_t i)
 {
 	for (size_t k = 0; k < i; k++)
 		if (!f->items[k].rc && !strcasecmp(f->items[k].cluster.id, f->items[i].cluster.id))
@@ -291,7 +291,7 @@ static int seen_before(const struct azl_fleet *f, size_t i)
 }
 
 /* Two contexts for one cluster (user and admin) count it once. */
-static void count(const struct azl_fleet *f, struct tally *t)
+static void count(const struct cli_fleet *f, struct tally *t)
 {
 	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < f->nr; i++) {
@@ -308,7 +308,7 @@ static void count(const struct azl_fleet *f, struct tally *t)
 			const struct azl_os_info *os = &ins->pools.items[k].os;
 
 			t->pools++;
-			if (os->family == AZL_OS_AZURE_LINUX && !strcmp(os->version, "2.0"))
+			if (azl_os_retired(os))
 				t->azl2++;
 			else if (os->family == AZL_OS_AZURE_LINUX && !strcmp(os->version, "3.0"))
 				t->azl3++;
@@ -322,7 +322,7 @@ static void count(const struct azl_fleet *f, struct tally *t)
 	}
 }
 
-static cJSON *summary_json(const struct azl_fleet *f)
+static cJSON *summary_json(const struct cli_fleet *f)
 {
 	cJSON *o = cJSON_CreateObject();
 	struct tally t;
@@ -340,7 +340,7 @@ static cJSON *summary_json(const struct azl_fleet *f)
 	return o;
 }
 
-cJSON *azl_fleet_tree(const struct azl_fleet *f)
+cJSON *cli_fleet_tree(const struct cli_fleet *f)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *contexts;
@@ -364,32 +364,32 @@ cJSON *azl_fleet_tree(const struct azl_fleet *f)
 	return root;
 }
 
-int azl_fleet_print_tree(const struct azl_fleet *f, enum azl_output format)
+int cli_fleet_print_tree(const struct cli_fleet *f, enum cli_output format)
 {
-	cJSON *root = azl_fleet_tree(f);
-	int rc = azl_print_tree(root, format);
+	cJSON *root = cli_fleet_tree(f);
+	int rc = cli_print_tree(root, format);
 
 	cJSON_Delete(root);
 	return rc;
 }
 
-void azl_fleet_summary(const struct azl_fleet *f, struct strbuf *sb)
+void cli_fleet_summary(const struct cli_fleet *f, struct strbuf *sb)
 {
 	struct tally t;
 
 	count(f, &t);
 	strbuf_addf(sb, "%zu %s, %zu %s: %zu on Azure Linux 2.0 (retired), %zu on Ubuntu, "
-		    "%zu on Azure Linux 3.0", t.clusters, azl_plural(t.clusters, "cluster", "clusters"),
-		    t.pools, azl_plural(t.pools, "pool", "pools"), t.azl2, t.ubuntu, t.azl3);
+		    "%zu on Azure Linux 3.0", t.clusters, cli_plural(t.clusters, "cluster", "clusters"),
+		    t.pools, cli_plural(t.pools, "pool", "pools"), t.azl2, t.ubuntu, t.azl3);
 	if (t.windows)
 		strbuf_addf(sb, ", %zu on Windows", t.windows);
 	if (t.other)
 		strbuf_addf(sb, ", %zu other", t.other);
 	if (t.failed)
-		strbuf_addf(sb, "; %zu %s failed", t.failed, azl_plural(t.failed, "context", "contexts"));
+		strbuf_addf(sb, "; %zu %s failed", t.failed, cli_plural(t.failed, "context", "contexts"));
 }
 
-void azl_cluster_line(const struct azl_cluster *c, struct strbuf *sb)
+void cli_cluster_line(const struct azl_cluster *c, struct strbuf *sb)
 {
 	strbuf_addf(sb, "Cluster %s (resource group %s, %s): Kubernetes %s", c->name,
 		    c->resource_group, c->location, c->current_kubernetes_version);
@@ -399,7 +399,7 @@ void azl_cluster_line(const struct azl_cluster *c, struct strbuf *sb)
 		    *c->node_os_upgrade_channel ? c->node_os_upgrade_channel : "unknown");
 }
 
-void azl_pool_finding_codes(const struct azl_pool *p, struct strbuf *sb)
+void cli_pool_finding_codes(const struct azl_pool *p, struct strbuf *sb)
 {
 	for (size_t i = 0; i < p->findings.nr; i++) {
 		if (i)

@@ -4,12 +4,12 @@
 #include "builtin.h"
 #include "common.h"
 
-void azl_help_top(FILE *out, const char *prog)
+void cli_help_top(FILE *out, const char *prog)
 {
-	const struct azl_command *const *cmds;
+	const struct cli_command *const *cmds;
 	size_t i, nr, width = 0;
 
-	cmds = azl_command_table(&nr);
+	cmds = cli_command_table(&nr);
 	for (i = 0; i < nr; i++)
 		if (!cmds[i]->hidden && strlen(cmds[i]->name) > width)
 			width = strlen(cmds[i]->name);
@@ -52,12 +52,12 @@ static size_t distance(const char *a, const char *b)
 
 /* cobra's "Did you mean this?": a visible command within two edits of
  * what was typed, or one that starts with it. */
-static const struct azl_command *suggest(const char *typed)
+static const struct cli_command *suggest(const char *typed)
 {
-	const struct azl_command *const *cmds;
+	const struct cli_command *const *cmds;
 	size_t i, nr, n = strlen(typed);
 
-	cmds = azl_command_table(&nr);
+	cmds = cli_command_table(&nr);
 	for (i = 0; i < nr; i++) {
 		if (cmds[i]->hidden)
 			continue;
@@ -68,9 +68,9 @@ static const struct azl_command *suggest(const char *typed)
 	return NULL;
 }
 
-int azl_unknown_command(const char *prog, const char *name)
+int cli_unknown_command(const char *prog, const char *name)
 {
-	const struct azl_command *hint = suggest(name);
+	const struct cli_command *hint = suggest(name);
 
 	fprintf(stderr, "error: unknown command \"%s\" for \"%s\"\n", name, prog);
 	if (hint)
@@ -83,30 +83,30 @@ struct help_args {
 	int unused;  /* help takes no flags beyond --help */
 };
 
-static const struct azl_option help_options[] = {
+static const struct cli_option help_options[] = {
 	OPT_END()
 };
 
-static int run_help(int argc, const char **argv, const struct azl_cmd_ctx *ctx)
+static int run_help(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct help_args args = { 0 };
-	const struct azl_command *cmd;
-	int n = azl_parse_options(argc, argv, ctx->prog, ctx->cmd, &args);
+	const struct cli_command *cmd;
+	int n = cli_parse_options(argc, argv, ctx->prog, ctx->cmd, &args);
 
 	if (n < 0)
-		return azl_parse_exit_code(n);
+		return cli_parse_exit_code(n);
 	if (!n) {
-		azl_help_top(stdout, ctx->prog);
+		cli_help_top(stdout, ctx->prog);
 		return 0;
 	}
-	cmd = azl_command_lookup(argv[0]);
+	cmd = cli_command_lookup(argv[0]);
 	if (!cmd)
-		return azl_unknown_command(ctx->prog, argv[0]);
-	azl_usage_with_options(stdout, ctx->prog, cmd);
+		return cli_unknown_command(ctx->prog, argv[0]);
+	cli_usage_with_options(stdout, ctx->prog, cmd);
 	return 0;
 }
 
-const struct azl_command azl_cmd_help = {
+const struct cli_command cli_cmd_help = {
 	.name = "help",
 	.run = run_help,
 	.summary = "Help about any command",
@@ -116,6 +116,6 @@ const struct azl_command azl_cmd_help = {
 	.examples = "  # Show what the nodes command does\n"
 		    "  kubectl azlinux help nodes\n",
 	.options = help_options,
-	.args_complete = AZL_COMPLETE_NONE,
+	.args_complete = CLI_COMPLETE_NONE,
 	.hidden = 0,
 };

@@ -10,28 +10,28 @@
 #include "azlinux.h"
 #include "common.h"
 
-static const struct azl_command *const commands[] = {
-	&azl_cmd_nodes,
-	&azl_cmd_pools,
-	&azl_cmd_check,
-	&azl_cmd_login,
-	&azl_cmd_logout,
-	&azl_cmd_auth,
-	&azl_cmd_version,
-	&azl_cmd_help,
-	&azl_cmd_completion,
-	&azl_cmd_complete,
-	&azl_cmd_arm,
-	&azl_cmd_debug_watch,
+static const struct cli_command *const commands[] = {
+	&cli_cmd_nodes,
+	&cli_cmd_pools,
+	&cli_cmd_check,
+	&cli_cmd_login,
+	&cli_cmd_logout,
+	&cli_cmd_auth,
+	&cli_cmd_version,
+	&cli_cmd_help,
+	&cli_cmd_completion,
+	&cli_cmd_complete,
+	&cli_cmd_arm,
+	&cli_cmd_debug_watch,
 };
 
-const struct azl_command *const *azl_command_table(size_t *nr)
+const struct cli_command *const *cli_command_table(size_t *nr)
 {
 	*nr = sizeof(commands) / sizeof(commands[0]);
 	return commands;
 }
 
-const struct azl_command *azl_command_lookup(const char *name)
+const struct cli_command *cli_command_lookup(const char *name)
 {
 	size_t i;
 
@@ -55,14 +55,14 @@ static const char *program_name(const char *argv0)
 							  : "kubectl azlinux";
 }
 
-static int run_command(const struct azl_command *cmd, int argc, const char **argv,
+static int run_command(const struct cli_command *cmd, int argc, const char **argv,
 		       const char *prog)
 {
-	struct azl_cmd_ctx ctx = { prog, cmd };
+	struct cli_cmd_ctx ctx = { prog, cmd };
 	int rc;
 
 	if (azl_global_init() < 0)
-		return azl_error_report();
+		return cli_error_report();
 	rc = cmd->run(argc, argv, &ctx);
 	azl_global_cleanup();
 	return rc;
@@ -71,7 +71,7 @@ static int run_command(const struct azl_command *cmd, int argc, const char **arg
 /* Called as kubectl_complete-azlinux: every argument is for __complete. */
 static int complete_main(int argc, const char **argv)
 {
-	const struct azl_command *cmd = azl_command_lookup("__complete");
+	const struct cli_command *cmd = cli_command_lookup("__complete");
 
 	if (!cmd)
 		return 1;
@@ -82,23 +82,23 @@ static int complete_main(int argc, const char **argv)
 /* Flags that may come before the command word ("kubectl azlinux
  * --context x nodes"): the global ones and --help. */
 struct top_args {
-	struct azl_global_flags g;
+	struct cli_global_flags g;
 	int help;
 };
-static const struct azl_option top_options[] = {
+static const struct cli_option top_options[] = {
 	OPT_BOOL('h', "help", struct top_args, help, "Help for kubectl azlinux."),
-	AZL_OPT_GLOBAL_FLAGS(struct top_args, g),
+	CLI_OPT_GLOBAL_FLAGS(struct top_args, g),
 	OPT_END()
 };
 
-static const struct azl_option *top_option(const char *arg)
+static const struct cli_option *top_option(const char *arg)
 {
 	const char *eq;
 
 	if (arg[1] != '-')
-		return azl_option_find_short(top_options, arg[1]);
+		return cli_option_find_short(top_options, arg[1]);
 	eq = strchr(arg, '=');
-	return azl_option_find_long(top_options, arg + 2,
+	return cli_option_find_long(top_options, arg + 2,
 				    eq ? (size_t)(eq - arg - 2) : strlen(arg + 2));
 }
 
@@ -114,7 +114,7 @@ static int command_word(int argc, const char **argv, const char *prog)
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		const struct azl_option *opt;
+		const struct cli_option *opt;
 
 		if (!strcmp(a, "--"))
 			return i + 1 < argc ? i + 1 : WORD_NONE;
@@ -129,7 +129,7 @@ static int command_word(int argc, const char **argv, const char *prog)
 		}
 		if (opt->short_name == 'h')
 			return WORD_HELP;
-		if (azl_option_takes_value(opt) && !strchr(a, '=') &&
+		if (cli_option_takes_value(opt) && !strchr(a, '=') &&
 		    (a[1] == '-' || !a[2]))
 			i++;
 	}
@@ -149,7 +149,7 @@ static void command_word_first(const char **argv, int word)
 int main(int argc, const char **argv)
 {
 	const char *prog;
-	const struct azl_command *cmd;
+	const struct cli_command *cmd;
 	int word;
 
 	if (!strcmp(basename_of(argv[0]), "kubectl_complete-azlinux"))
@@ -160,12 +160,12 @@ int main(int argc, const char **argv)
 	if (word == WORD_BAD_FLAG)
 		return 1;
 	if (word < 0) {
-		azl_help_top(stdout, prog);
+		cli_help_top(stdout, prog);
 		return 0;
 	}
-	cmd = azl_command_lookup(argv[word]);
+	cmd = cli_command_lookup(argv[word]);
 	if (!cmd)
-		return azl_unknown_command(prog, argv[word]);
+		return cli_unknown_command(prog, argv[word]);
 	command_word_first(argv, word);
 	return run_command(cmd, argc - 1, argv + 1, prog);
 }

@@ -12,7 +12,7 @@
 #include "strbuf.h"
 #include "wrapper.h"
 
-void azl_strlist_append(struct azl_strlist *list, const char *s)
+void cli_strlist_append(struct cli_strlist *list, const char *s)
 {
 	if (list->nr == list->alloc) {
 		size_t alloc = list->alloc ? 2 * list->alloc : 4;
@@ -22,40 +22,40 @@ void azl_strlist_append(struct azl_strlist *list, const char *s)
 	list->items[list->nr++] = s;
 }
 
-void azl_strlist_release(struct azl_strlist *list)
+void cli_strlist_release(struct cli_strlist *list)
 {
 	free(list->items);
 	list->items = NULL;
 	list->nr = list->alloc = 0;
 }
 
-int azl_option_takes_value(const struct azl_option *opt)
+int cli_option_takes_value(const struct cli_option *opt)
 {
-	return opt->type == AZL_OPT_STRING || opt->type == AZL_OPT_INT ||
-	       opt->type == AZL_OPT_STRING_LIST || opt->type == AZL_OPT_CALLBACK;
+	return opt->type == CLI_OPT_STRING || opt->type == CLI_OPT_INT ||
+	       opt->type == CLI_OPT_STRING_LIST || opt->type == CLI_OPT_CALLBACK;
 }
 
-const struct azl_option *azl_option_find_long(const struct azl_option *opts,
+const struct cli_option *cli_option_find_long(const struct cli_option *opts,
 					      const char *name, size_t len)
 {
-	for (; opts->type != AZL_OPT_END; opts++)
+	for (; opts->type != CLI_OPT_END; opts++)
 		if (opts->long_name && strlen(opts->long_name) == len &&
 		    !strncmp(opts->long_name, name, len))
 			return opts;
 	return NULL;
 }
 
-const struct azl_option *azl_option_find_short(const struct azl_option *opts, int c)
+const struct cli_option *cli_option_find_short(const struct cli_option *opts, int c)
 {
-	for (; opts->type != AZL_OPT_END; opts++)
-		if (opts->type != AZL_OPT_GROUP && opts->short_name == c)
+	for (; opts->type != CLI_OPT_END; opts++)
+		if (opts->type != CLI_OPT_GROUP && opts->short_name == c)
 			return opts;
 	return NULL;
 }
 
 struct parse_state {
 	const char *prog;
-	const struct azl_command *cmd;
+	const struct cli_command *cmd;
 	void *values;
 };
 
@@ -74,11 +74,11 @@ static int usage_error(const struct parse_state *st, const char *fmt, ...)
 	strbuf_addf(&msg, "\nSee '%s %s --help' for usage.\n", st->prog, st->cmd->name);
 	fputs(msg.buf, stderr);
 	strbuf_release(&msg);
-	return AZL_PARSE_ERROR;
+	return CLI_PARSE_ERROR;
 }
 
 /* pflag names a flag in messages by the form the user typed. */
-static void flag_display(struct strbuf *sb, const struct azl_option *opt, int used_long)
+static void flag_display(struct strbuf *sb, const struct cli_option *opt, int used_long)
 {
 	if (used_long || !opt->short_name)
 		strbuf_addf(sb, "--%s", opt->long_name);
@@ -112,35 +112,35 @@ static int parse_int(const char *s, int *out)
 	return 0;
 }
 
-static void *slot(const struct parse_state *st, const struct azl_option *opt)
+static void *slot(const struct parse_state *st, const struct cli_option *opt)
 {
 	return (char *)st->values + opt->offset;
 }
 
 /* Stores arg (NULL: a boolean given without a value). */
-static int set_value(const struct parse_state *st, const struct azl_option *opt,
+static int set_value(const struct parse_state *st, const struct cli_option *opt,
 		     const char *arg, int used_long)
 {
 	struct strbuf name = STRBUF_INIT;
 	int rc = 0;
 
 	switch (opt->type) {
-	case AZL_OPT_BOOL:
+	case CLI_OPT_BOOL:
 		if (!arg)
 			*(int *)slot(st, opt) = 1;
 		else if (parse_bool(arg, slot(st, opt)) < 0)
 			rc = -1;
 		break;
-	case AZL_OPT_STRING:
+	case CLI_OPT_STRING:
 		*(const char **)slot(st, opt) = arg;
 		break;
-	case AZL_OPT_INT:
+	case CLI_OPT_INT:
 		rc = parse_int(arg, slot(st, opt));
 		break;
-	case AZL_OPT_STRING_LIST:
-		azl_strlist_append(slot(st, opt), arg);
+	case CLI_OPT_STRING_LIST:
+		cli_strlist_append(slot(st, opt), arg);
 		break;
-	case AZL_OPT_CALLBACK:
+	case CLI_OPT_CALLBACK:
 		if (opt->callback(opt, arg, st->values) < 0)
 			return usage_error(st, "%s", azl_error_message());
 		break;
@@ -151,7 +151,7 @@ static int set_value(const struct parse_state *st, const struct azl_option *opt,
 		return 0;
 	flag_display(&name, opt, used_long);
 	rc = usage_error(st, "invalid argument \"%s\" for \"%s\" flag: %s", arg, name.buf,
-			 opt->type == AZL_OPT_BOOL ? "expected true or false"
+			 opt->type == CLI_OPT_BOOL ? "expected true or false"
 						   : "not an integer");
 	strbuf_release(&name);
 	return rc;
@@ -159,24 +159,24 @@ static int set_value(const struct parse_state *st, const struct azl_option *opt,
 
 static int show_help(const struct parse_state *st)
 {
-	azl_usage_with_options(stdout, st->prog, st->cmd);
-	return AZL_PARSE_HELP;
+	cli_usage_with_options(stdout, st->prog, st->cmd);
+	return CLI_PARSE_HELP;
 }
 
 /* "--name", "--name=value" or "--name value"; returns how many extra
- * argv entries were consumed, or a negative AZL_PARSE_* code. */
+ * argv entries were consumed, or a negative CLI_PARSE_* code. */
 static int parse_long(const struct parse_state *st, const char *arg, const char *next)
 {
 	const char *name = arg + 2, *eq = strchr(name, '=');
 	size_t len = eq ? (size_t)(eq - name) : strlen(name);
-	const struct azl_option *opt = azl_option_find_long(st->cmd->options, name, len);
+	const struct cli_option *opt = cli_option_find_long(st->cmd->options, name, len);
 	int rc;
 
 	if (!opt && len == 4 && !strncmp(name, "help", 4))
 		return show_help(st);
-	if (!opt || opt->type == AZL_OPT_GROUP)
+	if (!opt || opt->type == CLI_OPT_GROUP)
 		return usage_error(st, "unknown flag: --%.*s", (int)len, name);
-	if (!azl_option_takes_value(opt))
+	if (!cli_option_takes_value(opt))
 		return set_value(st, opt, eq ? eq + 1 : NULL, 1);
 	if (eq)
 		return set_value(st, opt, eq + 1, 1);
@@ -192,14 +192,14 @@ static int parse_short(const struct parse_state *st, const char *arg, const char
 	const char *p;
 
 	for (p = arg + 1; *p; p++) {
-		const struct azl_option *opt = azl_option_find_short(st->cmd->options, *p);
+		const struct cli_option *opt = cli_option_find_short(st->cmd->options, *p);
 		int rc;
 
 		if (!opt && *p == 'h')
 			return show_help(st);
 		if (!opt)
 			return usage_error(st, "unknown shorthand flag: '%c' in %s", *p, arg);
-		if (!azl_option_takes_value(opt)) {
+		if (!cli_option_takes_value(opt)) {
 			if (p[1] == '=')
 				return set_value(st, opt, p + 2, 0);
 			rc = set_value(st, opt, NULL, 0);
@@ -217,8 +217,8 @@ static int parse_short(const struct parse_state *st, const char *arg, const char
 	return 0;
 }
 
-int azl_parse_options(int argc, const char **argv, const char *prog,
-		      const struct azl_command *cmd, void *values)
+int cli_parse_options(int argc, const char **argv, const char *prog,
+		      const struct cli_command *cmd, void *values)
 {
 	struct parse_state st = { prog, cmd, values };
 	int i, n = 0;
@@ -245,20 +245,20 @@ int azl_parse_options(int argc, const char **argv, const char *prog,
 }
 
 /* kubectl shows each flag's default after "=": false, '', 0, []. */
-static void add_flag_line(struct strbuf *sb, const struct azl_option *opt)
+static void add_flag_line(struct strbuf *sb, const struct cli_option *opt)
 {
 	strbuf_addstr(sb, "    ");
 	if (opt->short_name)
 		strbuf_addf(sb, "-%c, ", opt->short_name);
 	strbuf_addf(sb, "--%s=", opt->long_name);
 	switch (opt->type) {
-	case AZL_OPT_BOOL:
+	case CLI_OPT_BOOL:
 		strbuf_addstr(sb, opt->def ? opt->def : "false");
 		break;
-	case AZL_OPT_INT:
+	case CLI_OPT_INT:
 		strbuf_addstr(sb, opt->def ? opt->def : "0");
 		break;
-	case AZL_OPT_STRING_LIST:
+	case CLI_OPT_STRING_LIST:
 		strbuf_addstr(sb, "[]");
 		break;
 	default:
@@ -292,17 +292,17 @@ static void add_wrapped(struct strbuf *sb, const char *text)
 	}
 }
 
-static void add_options(struct strbuf *sb, const struct azl_option *opts)
+static void add_options(struct strbuf *sb, const struct cli_option *opts)
 {
 	int heading = 0;
 
-	for (; opts->type != AZL_OPT_END; opts++) {
-		if (opts->type == AZL_OPT_GROUP) {
+	for (; opts->type != CLI_OPT_END; opts++) {
+		if (opts->type == CLI_OPT_GROUP) {
 			strbuf_addf(sb, "%s:\n", opts->help);
 			heading = 1;
 			continue;
 		}
-		if (opts->flags & AZL_OPTF_HIDDEN)
+		if (opts->flags & CLI_OPTF_HIDDEN)
 			continue;
 		if (!heading)
 			strbuf_addstr(sb, "Options:\n");
@@ -313,7 +313,7 @@ static void add_options(struct strbuf *sb, const struct azl_option *opts)
 	}
 }
 
-void azl_usage_with_options(FILE *out, const char *prog, const struct azl_command *cmd)
+void cli_usage_with_options(FILE *out, const char *prog, const struct cli_command *cmd)
 {
 	struct strbuf sb = STRBUF_INIT;
 

@@ -13,17 +13,17 @@
 
 /* ---- tables ---------------------------------------------------------- */
 
-struct azl_table {
-	const struct azl_column *columns;
+struct cli_table {
+	const struct cli_column *columns;
 	size_t ncols;
 	char **cells;          /* nrows * ncols, escaped */
 	size_t nrows;
 	size_t alloc;          /* rows */
 };
 
-int azl_table_new(struct azl_table **out, const struct azl_column *columns)
+int cli_table_new(struct cli_table **out, const struct cli_column *columns)
 {
-	struct azl_table *t = xcalloc(1, sizeof(*t));
+	struct cli_table *t = xcalloc(1, sizeof(*t));
 
 	t->columns = columns;
 	while (columns[t->ncols].name)
@@ -32,7 +32,7 @@ int azl_table_new(struct azl_table **out, const struct azl_column *columns)
 	return 0;
 }
 
-void azl_table_free(struct azl_table *t)
+void cli_table_free(struct cli_table *t)
 {
 	size_t i;
 
@@ -63,7 +63,7 @@ static char *escape_cell(const char *s)
 	return strbuf_detach(&sb, NULL);
 }
 
-void azl_table_add_row(struct azl_table *t, const char *const *cells)
+void cli_table_add_row(struct cli_table *t, const char *const *cells)
 {
 	size_t i;
 
@@ -77,7 +77,7 @@ void azl_table_add_row(struct azl_table *t, const char *const *cells)
 	t->nrows++;
 }
 
-size_t azl_table_rows(const struct azl_table *t)
+size_t cli_table_rows(const struct cli_table *t)
 {
 	return t->nrows;
 }
@@ -99,7 +99,7 @@ static void upper(struct strbuf *sb, const char *s)
 		strbuf_addch(sb, *s >= 'a' && *s <= 'z' ? *s - 'a' + 'A' : *s);
 }
 
-static void add_row(struct strbuf *sb, const struct azl_table *t, const char *const *row,
+static void add_row(struct strbuf *sb, const struct cli_table *t, const char *const *row,
 		    const size_t *widths, int wide)
 {
 	size_t i, last = 0;
@@ -120,7 +120,7 @@ static void add_row(struct strbuf *sb, const struct azl_table *t, const char *co
 
 /* Columns as wide as their widest cell plus kubectl's tabwriter padding
  * (minwidth 6, padding 3). */
-static void column_widths(const struct azl_table *t, char **headers, size_t *widths)
+static void column_widths(const struct cli_table *t, char **headers, size_t *widths)
 {
 	size_t i, r;
 
@@ -136,7 +136,7 @@ static void column_widths(const struct azl_table *t, char **headers, size_t *wid
 	}
 }
 
-void azl_table_print(const struct azl_table *t, FILE *out, int wide, int headers)
+void cli_table_print(const struct cli_table *t, FILE *out, int wide, int headers)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char **names = xcalloc(t->ncols + 1, sizeof(*names));
@@ -308,16 +308,16 @@ static void add_json_collection(struct strbuf *sb, const cJSON *v, int depth)
 	strbuf_addch(sb, object ? '}' : ']');
 }
 
-void azl_json_format(struct strbuf *sb, const cJSON *value)
+void cli_json_format(struct strbuf *sb, const cJSON *value)
 {
 	add_json(sb, value, 0);
 }
 
-void azl_print_json(FILE *out, const cJSON *value)
+void cli_print_json(FILE *out, const cJSON *value)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	azl_json_format(&sb, value);
+	cli_json_format(&sb, value);
 	strbuf_addch(&sb, '\n');
 	fwrite(sb.buf, 1, sb.len, out);
 	strbuf_release(&sb);
@@ -499,7 +499,7 @@ static int emit_document(yaml_emitter_t *e, const cJSON *value)
 	return rc;
 }
 
-int azl_yaml_format(struct strbuf *sb, const cJSON *value)
+int cli_yaml_format(struct strbuf *sb, const cJSON *value)
 {
 	yaml_emitter_t e;
 	int rc;
@@ -515,10 +515,10 @@ int azl_yaml_format(struct strbuf *sb, const cJSON *value)
 	return rc;
 }
 
-int azl_print_yaml(FILE *out, const cJSON *value)
+int cli_print_yaml(FILE *out, const cJSON *value)
 {
 	struct strbuf sb = STRBUF_INIT;
-	int rc = azl_yaml_format(&sb, value);
+	int rc = cli_yaml_format(&sb, value);
 
 	if (!rc)
 		fwrite(sb.buf, 1, sb.len, out);
@@ -528,12 +528,12 @@ int azl_print_yaml(FILE *out, const cJSON *value)
 
 /* ---- names, ages, colour ---------------------------------------------- */
 
-void azl_print_name(FILE *out, const char *kind, const char *name)
+void cli_print_name(FILE *out, const char *kind, const char *name)
 {
 	fprintf(out, "%s/%s\n", kind, name);
 }
 
-const char *azl_plural(size_t n, const char *one, const char *many)
+const char *cli_plural(size_t n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
 }
@@ -571,7 +571,7 @@ static void human_duration(struct strbuf *sb, long long secs)
 		strbuf_addf(sb, "%lldy", days / 365);
 }
 
-void azl_format_age(struct strbuf *sb, time_t then, time_t now)
+void cli_format_age(struct strbuf *sb, time_t then, time_t now)
 {
 	if (!then)
 		strbuf_addstr(sb, "<unknown>");
@@ -579,20 +579,20 @@ void azl_format_age(struct strbuf *sb, time_t then, time_t now)
 		human_duration(sb, (long long)(now - then));
 }
 
-int azl_color_enabled(FILE *f)
+int cli_color_enabled(FILE *f)
 {
 	const char *term = getenv("TERM");
 
 	return isatty(fileno(f)) && !getenv("NO_COLOR") && !(term && !strcmp(term, "dumb"));
 }
 
-void azl_color_add(struct strbuf *sb, int enabled, enum azl_color c, const char *s)
+void cli_color_add(struct strbuf *sb, int enabled, enum cli_color c, const char *s)
 {
 	static const char *const codes[] = {
-		[AZL_COLOR_RED] = "\033[31m",
-		[AZL_COLOR_GREEN] = "\033[32m",
-		[AZL_COLOR_YELLOW] = "\033[33m",
-		[AZL_COLOR_BOLD] = "\033[1m",
+		[CLI_COLOR_RED] = "\033[31m",
+		[CLI_COLOR_GREEN] = "\033[32m",
+		[CLI_COLOR_YELLOW] = "\033[33m",
+		[CLI_COLOR_BOLD] = "\033[1m",
 	};
 
 	if (!enabled) {

@@ -11,7 +11,7 @@
 #include "strbuf.h"
 #include "wrapper.h"
 
-struct azl_progress {
+struct cli_progress {
 	FILE *out;
 	int live;               /* rewrite one line in place */
 	struct strbuf last;     /* what is showing, to skip repeats */
@@ -24,9 +24,9 @@ struct azl_progress {
 	struct strbuf pending;  /* the latest update not yet shown */
 };
 
-static int progress_new(struct azl_progress **out, FILE *stream, int live)
+static int progress_new(struct cli_progress **out, FILE *stream, int live)
 {
-	struct azl_progress *p = xcalloc(1, sizeof(*p));
+	struct cli_progress *p = xcalloc(1, sizeof(*p));
 
 	p->out = stream;
 	p->live = live;
@@ -47,12 +47,12 @@ static int stream_is_live(FILE *stream)
 	return isatty(fileno(stream)) && !(term && !strcmp(term, "dumb"));
 }
 
-int azl_progress_new(struct azl_progress **out, FILE *stream)
+int cli_progress_new(struct cli_progress **out, FILE *stream)
 {
 	return progress_new(out, stream, stream_is_live(stream));
 }
 
-static void stop_timer(struct azl_progress *p)
+static void stop_timer(struct cli_progress *p)
 {
 	if (!p->has_timer)
 		return;
@@ -64,7 +64,7 @@ static void stop_timer(struct azl_progress *p)
 	p->has_timer = 0;
 }
 
-void azl_progress_free(struct azl_progress *p)
+void cli_progress_free(struct cli_progress *p)
 {
 	if (!p)
 		return;
@@ -79,7 +79,7 @@ void azl_progress_free(struct azl_progress *p)
 }
 
 /* Writes msg: in place on a terminal; else once, with a UTC timestamp. */
-static void show(struct azl_progress *p, const struct strbuf *msg, int final)
+static void show(struct cli_progress *p, const struct strbuf *msg, int final)
 {
 	struct strbuf line = STRBUF_INIT;
 	char stamp[32];
@@ -105,10 +105,10 @@ static void show(struct azl_progress *p, const struct strbuf *msg, int final)
 		strbuf_addbuf(&p->last, msg);
 }
 
-static void showv(struct azl_progress *p, int final, const char *fmt, va_list ap)
+static void showv(struct cli_progress *p, int final, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
-static void showv(struct azl_progress *p, int final, const char *fmt, va_list ap)
+static void showv(struct cli_progress *p, int final, const char *fmt, va_list ap)
 {
 	struct strbuf msg = STRBUF_INIT;
 
@@ -124,7 +124,7 @@ static void showv(struct azl_progress *p, int final, const char *fmt, va_list ap
 	strbuf_release(&msg);
 }
 
-void azl_progress_update(struct azl_progress *p, const char *fmt, ...)
+void cli_progress_update(struct cli_progress *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -133,7 +133,7 @@ void azl_progress_update(struct azl_progress *p, const char *fmt, ...)
 	va_end(ap);
 }
 
-void azl_progress_done(struct azl_progress *p, const char *fmt, ...)
+void cli_progress_done(struct cli_progress *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -143,7 +143,7 @@ void azl_progress_done(struct azl_progress *p, const char *fmt, ...)
 	va_end(ap);
 }
 
-void azl_progress_clear(struct azl_progress *p)
+void cli_progress_clear(struct cli_progress *p)
 {
 	stop_timer(p);
 	if (p->live && p->last.len) {
@@ -157,7 +157,7 @@ void azl_progress_clear(struct azl_progress *p)
  * latest update; later updates show as they come. */
 static void *timer_main(void *arg)
 {
-	struct azl_progress *p = arg;
+	struct cli_progress *p = arg;
 	struct timespec until;
 
 	realtime_after_ms(&until, p->delay_ms);
@@ -174,9 +174,9 @@ static void *timer_main(void *arg)
 	return NULL;
 }
 
-int azl_progress_new_delayed(struct azl_progress **out, FILE *stream, long delay_ms)
+int cli_progress_new_delayed(struct cli_progress **out, FILE *stream, long delay_ms)
 {
-	struct azl_progress *p;
+	struct cli_progress *p;
 	int rc = progress_new(&p, stream, stream_is_live(stream));
 
 	if (rc)

@@ -5,11 +5,11 @@ completion (`kubectl __complete azlinux ...` running kubectl_complete-azlinux
 from PATH). Pool names come from the pool cache (no network at all) or from
 the simulator's node labels."""
 
+import json
 import os
 import re
 import shutil
 import subprocess
-import urllib.parse
 
 import pytest
 
@@ -68,9 +68,7 @@ def write_pool_cache(env, context, server, pools):
     d = os.path.join(env["XDG_CACHE_HOME"], "kubectl-azlinux")
     os.makedirs(d, mode=0o700, exist_ok=True)
     with open(os.path.join(d, "pools-%016x" % fnv1a64(key)), "w") as f:
-        f.write("# kubectl-azlinux pool names v1\nkey %s\n"
-                % urllib.parse.quote(key, safe=""))
-        f.write("".join(p + "\n" for p in pools))
+        json.dump({"version": 2, "key": key, "pools": pools}, f)
 
 
 def kubeconfig_context(sim):

@@ -269,10 +269,11 @@ def test_every_arm_request_is_pinned_and_identified(sim, run):
 def test_pool_names_cached_for_completion(sim, run, env):
     ok(run("pools"))
     cache = os.path.join(env["XDG_CACHE_HOME"], "kubectl-azlinux")
-    texts = [open(os.path.join(cache, f)).read() for f in os.listdir(cache)
-             if f.startswith("pools-")]
-    assert len(texts) == 1
-    assert sorted(texts[0].splitlines()[2:]) == sorted(p.name for p in sim.clusters[0].pools)
+    docs = [json.load(open(os.path.join(cache, f))) for f in os.listdir(cache)
+            if f.startswith("pools-") and not f.endswith(".lock")]
+    assert len(docs) == 1
+    assert docs[0]["version"] == 2
+    assert sorted(docs[0]["pools"]) == sorted(p.name for p in sim.clusters[0].pools)
 
 
 # --- which cluster ------------------------------------------------------------

@@ -1,5 +1,5 @@
 /* Unit tests for core/cachedir: where the per-user cache directory is, how
- * it is created and kept private, and atomic replacement of a file in it. */
+ * it is created and kept private (replacing its files is test_statefile's). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,91 +91,30 @@ static void test_check_private_other_owner(void **state)
 	assert_non_null(strstr(azl_error_message(), "/x/tokens.json belongs to another user"));
 }
 
-static size_t entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	size_t n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-static ino_t inode_of(const char *path)
-{
-	struct stat st;
-
-	assert_int_equal(lstat(path, &st), 0);
-	return st.st_ino;
-}
-
-/* The same bytes in a private file are left in place; any difference in
- * content or mode replaces the file. */
-static void test_replace_file_unchanged_is_left_alone(void **state)
+/* XDG_STATE_HOME, else ~/.local/state; its ancestors are created. */
+static void test_state_path_and_deep_ensure(void **state)
 {
 	char *root = tu_mkdtemp();
-	char *path = tu_path(root, "f");
-	struct strbuf got = STRBUF_INIT;
-	ino_t first;
+	struct strbuf sb = STRBUF_INIT, local = STRBUF_INIT;
 
 	(void)state;
-	assert_int_equal(azl_cachedir_replace_file(path, "same", 4), 0);
-	first = inode_of(path);
-	assert_int_equal(azl_cachedir_replace_file(path, "same", 4), 0);
-	assert_true(inode_of(path) == first);
-	assert_int_equal(entries(root), 1);
-
-	assert_int_equal(azl_cachedir_replace_file(path, "sane", 4), 0);
-	assert_true(inode_of(path) != first);
-	assert_int_equal(strbuf_read_file(&got, path), 0);
-	assert_string_equal(got.buf, "sane");
-
-	first = inode_of(path);
-	assert_int_equal(chmod(path, 0644), 0);
-	assert_int_equal(azl_cachedir_replace_file(path, "sane", 4), 0);
-	assert_true(inode_of(path) != first);
-	assert_int_equal(mode_of(path), 0600);
-
-	first = inode_of(path);
-	assert_int_equal(azl_cachedir_replace_file(path, "sane!", 5), 0);
-	assert_true(inode_of(path) != first);
-	assert_int_equal(entries(root), 1);
-
-	unlink(path);
-	rmdir(root);
-	strbuf_release(&got);
-	free(path);
-	free(root);
-}
-
-static void test_replace_file(void **state)
-{
-	char *root = tu_mkdtemp();
-	char *path = tu_write(root, "f", "old content", 0644);
-	struct strbuf got = STRBUF_INIT;
-	char *missing = tu_path(root, "no/such/f");
-
-	(void)state;
-	assert_int_equal(azl_cachedir_replace_file(path, "new", 3), 0);
-	assert_int_equal(strbuf_read_file(&got, path), 0);
-	assert_string_equal(got.buf, "new");
-	assert_int_equal(mode_of(path), 0600);
-	assert_int_equal(entries(root), 1);  /* no temporary left beside it */
-
-	/* a directory that does not exist: an error naming the file */
-	assert_int_equal(azl_cachedir_replace_file(missing, "x", 1), AZL_ERROR);
-	assert_non_null(strstr(azl_error_message(), "cannot create"));
-	assert_non_null(strstr(azl_error_message(), missing));
-	assert_int_equal(entries(root), 1);
-
-	unlink(path);
-	rmdir(root);
-	strbuf_release(&got);
-	free(missing);
-	free(path);
+	setenv("HOME", root, 1);
+	unsetenv("XDG_STATE_HOME");
+	assert_int_equal(azl_cachedir_state_path(&sb), 0);
+	strbuf_addf(&local, "%s/.local", root);
+	assert_int_equal(strncmp(sb.buf, local.buf, local.len), 0);
+	assert_string_equal(sb.buf + local.len, "/state/kubectl-azlinux");
+	assert_int_equal(azl_cachedir_ensure(sb.buf), 0);
+	assert_int_equal(mode_of(local.buf), 0700);
+	assert_int_equal(mode_of(sb.buf), 0700);
+	strbuf_reset(&sb);
+	setenv("XDG_STATE_HOME", "/x/state", 1);
+	assert_int_equal(azl_cachedir_state_path(&sb), 0);
+	assert_string_equal(sb.buf, "/x/state/kubectl-azlinux");
+	unsetenv("XDG_STATE_HOME");
+	tu_rmrf(root);
+	strbuf_release(&sb);
+	strbuf_release(&local);
 	free(root);
 }
 
@@ -185,8 +124,7 @@ int main(void)
 		cmocka_unit_test(test_path_xdg_home_and_neither),
 		cmocka_unit_test(test_ensure_creates_and_narrows),
 		cmocka_unit_test(test_check_private_other_owner),
-		cmocka_unit_test(test_replace_file),
-		cmocka_unit_test(test_replace_file_unchanged_is_left_alone),
+		cmocka_unit_test(test_state_path_and_deep_ensure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

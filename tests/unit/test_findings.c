@@ -15,6 +15,7 @@
 #include "cluster.h"
 #include "findings.h"
 #include "pool.h"
+#include "testpool.h"
 
 #define AZL3 "AKSAzureLinux-V3gen2-202607.09.0"
 #define AZL2 "AKSAzureLinux-V2gen2-202512.06.0"
@@ -26,37 +27,6 @@ struct fixture {
 	struct azl_pool pool;
 	struct azl_finding_list findings;
 };
-
-static void make_cluster(struct azl_cluster *c, const char *version, const char *current,
-			 const char *os_channel)
-{
-	char json[1024];
-	cJSON *mc;
-
-	snprintf(json, sizeof(json),
-		 "{\"id\":\"/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/aks1\","
-		 "\"name\":\"aks1\",\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"%s\","
-		 "\"currentKubernetesVersion\":\"%s\",\"fqdn\":\"aks1-abc.hcp.eastus.azmk8s.io\","
-		 "\"autoUpgradeProfile\":{\"upgradeChannel\":\"stable\",\"nodeOSUpgradeChannel\":\"%s\"}}}",
-		 version, current, os_channel);
-	mc = cJSON_Parse(json);
-	assert_non_null(mc);
-	assert_int_equal(azl_cluster_from_json(mc, c), 0);
-	cJSON_Delete(mc);
-}
-
-/* props is the inside of "properties", without braces. */
-static void make_pool(struct azl_pool *p, const char *name, const char *props)
-{
-	char json[2048];
-	cJSON *ap;
-
-	snprintf(json, sizeof(json), "{\"name\":\"%s\",\"properties\":{%s}}", name, props);
-	ap = cJSON_Parse(json);
-	assert_non_null(ap);
-	assert_int_equal(azl_pool_from_json(ap, p), 0);
-	cJSON_Delete(ap);
-}
 
 static void set_str(char **field, const char *value)
 {

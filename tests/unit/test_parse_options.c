@@ -15,7 +15,7 @@
 #include "testutil.h"
 
 struct args {
-	struct azl_global_flags g;
+	struct cli_global_flags g;
 	const char *output;
 	const char *pool;
 	int all;
@@ -23,11 +23,11 @@ struct args {
 	int no_headers;
 	int count;
 	int secret;
-	struct azl_strlist labels;
+	struct cli_strlist labels;
 	const char *cb_seen;
 };
 
-static int check_mode(const struct azl_option *opt, const char *arg, void *values)
+static int check_mode(const struct cli_option *opt, const char *arg, void *values)
 {
 	(void)opt;
 	if (strcmp(arg, "fast") && strcmp(arg, "safe"))
@@ -36,22 +36,22 @@ static int check_mode(const struct azl_option *opt, const char *arg, void *value
 	return 0;
 }
 
-static const struct azl_option opts[] = {
+static const struct cli_option opts[] = {
 	OPT_STRING('o', "output", struct args, output, "FORMAT", "Output format.",
-		   AZL_COMPLETE_OUTPUT_FORMAT),
-	OPT_STRING(0, "pool", struct args, pool, "NAME", "Pool name.", AZL_COMPLETE_POOL),
+		   CLI_COMPLETE_OUTPUT_FORMAT),
+	OPT_STRING(0, "pool", struct args, pool, "NAME", "Pool name.", CLI_COMPLETE_POOL),
 	OPT_BOOL('A', "all", struct args, all, "All of them."),
 	OPT_BOOL('q', "quiet", struct args, quiet, "Say less."),
 	OPT_BOOL(0, "no-headers", struct args, no_headers, "No headers."),
 	OPT_INT('c', "count", struct args, count, "N", "How many."),
 	OPT_HIDDEN_BOOL(0, "secret-flag", struct args, secret, "Not shown."),
-	OPT_STRING_LIST('L', "label", struct args, labels, "KEY", "Labels.", AZL_COMPLETE_NONE),
-	OPT_CALLBACK(0, "mode", "MODE", "fast or safe.", AZL_COMPLETE_NONE, check_mode),
-	AZL_OPT_GLOBAL_FLAGS(struct args, g),
+	OPT_STRING_LIST('L', "label", struct args, labels, "KEY", "Labels.", CLI_COMPLETE_NONE),
+	OPT_CALLBACK(0, "mode", "MODE", "fast or safe.", CLI_COMPLETE_NONE, check_mode),
+	CLI_OPT_GLOBAL_FLAGS(struct args, g),
 	OPT_END()
 };
 
-static const struct azl_command test_cmd = {
+static const struct cli_command test_cmd = {
 	.name = "nodes",
 	.summary = "Do a test thing",
 	.usage = "nodes [flags]",
@@ -115,7 +115,7 @@ static int parse(struct args *a, struct capture *c, const char **argv_out, ...)
 	va_end(ap);
 	memset(a, 0, sizeof(*a));
 	capture_start(c);
-	n = azl_parse_options(argc, argv, "kubectl azlinux", &test_cmd, a);
+	n = cli_parse_options(argc, argv, "kubectl azlinux", &test_cmd, a);
 	capture_end(c);
 	for (i = 0; i < n; i++)
 		argv_out[i] = argv[i];
@@ -182,9 +182,9 @@ static void test_verbosity_forms(void **state)
 	assert_int_equal(a.g.verbosity, 9);
 	assert_int_equal(parse(&a, &c, rest, "-v4", NULL), 0);
 	assert_int_equal(a.g.verbosity, 4);
-	assert_int_equal(parse(&a, &c, rest, "--v", "x6", NULL), AZL_PARSE_ERROR);
+	assert_int_equal(parse(&a, &c, rest, "--v", "x6", NULL), CLI_PARSE_ERROR);
 	assert_non_null(strstr(c.err_text, "error: invalid argument \"x6\" for \"--v\" flag"));
-	assert_int_equal(parse(&a, &c, rest, "-v=99999999999", NULL), AZL_PARSE_ERROR);
+	assert_int_equal(parse(&a, &c, rest, "-v=99999999999", NULL), CLI_PARSE_ERROR);
 }
 
 static void test_global_flags(void **state)
@@ -243,14 +243,14 @@ static void test_bools_and_lists(void **state)
 	assert_int_equal(a.all, 1);
 	assert_int_equal(parse(&a, &c, rest, "--no-headers=false", NULL), 0);
 	assert_int_equal(a.no_headers, 0);
-	assert_int_equal(parse(&a, &c, rest, "--all=maybe", NULL), AZL_PARSE_ERROR);
+	assert_int_equal(parse(&a, &c, rest, "--all=maybe", NULL), CLI_PARSE_ERROR);
 	assert_non_null(strstr(c.err_text, "invalid argument \"maybe\" for \"--all\" flag"));
 	assert_int_equal(parse(&a, &c, rest, "-L", "a", "--label=b", "-Lc", NULL), 0);
 	assert_int_equal(a.labels.nr, 3);
 	assert_string_equal(a.labels.items[0], "a");
 	assert_string_equal(a.labels.items[1], "b");
 	assert_string_equal(a.labels.items[2], "c");
-	azl_strlist_release(&a.labels);
+	cli_strlist_release(&a.labels);
 	assert_int_equal(parse(&a, &c, rest, "--count", "12", "--secret-flag", NULL), 0);
 	assert_int_equal(a.count, 12);
 	assert_int_equal(a.secret, 1);
@@ -265,7 +265,7 @@ static void test_callback(void **state)
 	(void)state;
 	assert_int_equal(parse(&a, &c, rest, "--mode", "fast", NULL), 0);
 	assert_string_equal(a.cb_seen, "fast");
-	assert_int_equal(parse(&a, &c, rest, "--mode=slow", NULL), AZL_PARSE_ERROR);
+	assert_int_equal(parse(&a, &c, rest, "--mode=slow", NULL), CLI_PARSE_ERROR);
 	assert_string_equal(c.err_text, "error: invalid --mode \"slow\": use fast or safe\n"
 			    "See 'kubectl azlinux nodes --help' for usage.\n");
 }
@@ -277,23 +277,23 @@ static void test_errors(void **state)
 	const char *rest[32];
 
 	(void)state;
-	assert_int_equal(parse(&a, &c, rest, "--foo=1", NULL), AZL_PARSE_ERROR);
+	assert_int_equal(parse(&a, &c, rest, "--foo=1", NULL), CLI_PARSE_ERROR);
 	assert_string_equal(c.err_text, "error: unknown flag: --foo\n"
 			    "See 'kubectl azlinux nodes --help' for usage.\n");
 	assert_string_equal(c.out_text, "");
-	assert_int_equal(parse(&a, &c, rest, "-Az", NULL), AZL_PARSE_ERROR);
+	assert_int_equal(parse(&a, &c, rest, "-Az", NULL), CLI_PARSE_ERROR);
 	assert_string_equal(c.err_text, "error: unknown shorthand flag: 'z' in -Az\n"
 			    "See 'kubectl azlinux nodes --help' for usage.\n");
-	assert_int_equal(parse(&a, &c, rest, "--output", NULL), AZL_PARSE_ERROR);
+	assert_int_equal(parse(&a, &c, rest, "--output", NULL), CLI_PARSE_ERROR);
 	assert_string_equal(c.err_text, "error: flag needs an argument: --output\n"
 			    "See 'kubectl azlinux nodes --help' for usage.\n");
-	assert_int_equal(parse(&a, &c, rest, "-o", NULL), AZL_PARSE_ERROR);
+	assert_int_equal(parse(&a, &c, rest, "-o", NULL), CLI_PARSE_ERROR);
 	assert_string_equal(c.err_text, "error: flag needs an argument: 'o' in -o\n"
 			    "See 'kubectl azlinux nodes --help' for usage.\n");
 	/* a group title is not a flag */
-	assert_int_equal(parse(&a, &c, rest, "--Kubernetes flags", NULL), AZL_PARSE_ERROR);
-	assert_int_equal(azl_parse_exit_code(AZL_PARSE_ERROR), 1);
-	assert_int_equal(azl_parse_exit_code(AZL_PARSE_HELP), 0);
+	assert_int_equal(parse(&a, &c, rest, "--Kubernetes flags", NULL), CLI_PARSE_ERROR);
+	assert_int_equal(cli_parse_exit_code(CLI_PARSE_ERROR), 1);
+	assert_int_equal(cli_parse_exit_code(CLI_PARSE_HELP), 0);
 }
 
 static void test_help(void **state)
@@ -303,7 +303,7 @@ static void test_help(void **state)
 	const char *rest[32];
 
 	(void)state;
-	assert_int_equal(parse(&a, &c, rest, "--pool", "x", "--help", NULL), AZL_PARSE_HELP);
+	assert_int_equal(parse(&a, &c, rest, "--pool", "x", "--help", NULL), CLI_PARSE_HELP);
 	assert_string_equal(c.err_text, "");
 	assert_true(!strncmp(c.out_text, "A long description.\n\nExamples:\n"
 			     "  # Example one\n  kubectl azlinux nodes\n\nOptions:\n", 80));
@@ -317,32 +317,32 @@ static void test_help(void **state)
 	assert_non_null(strstr(c.out_text, "\nUsage:\n  kubectl azlinux nodes [flags]\n"));
 	/* long help lines are wrapped, each piece indented by a tab */
 	assert_non_null(strstr(c.out_text, "\tIf true, the server's certificate will not be "));
-	assert_int_equal(parse(&a, &c, rest, "-qh", NULL), AZL_PARSE_HELP);
+	assert_int_equal(parse(&a, &c, rest, "-qh", NULL), CLI_PARSE_HELP);
 	assert_non_null(strstr(c.out_text, "Usage:"));
 }
 
 static void test_introspection(void **state)
 {
-	const struct azl_option *o;
+	const struct cli_option *o;
 
 	(void)state;
-	o = azl_option_find_long(opts, "output", 6);
+	o = cli_option_find_long(opts, "output", 6);
 	assert_non_null(o);
 	assert_int_equal(o->short_name, 'o');
-	assert_true(azl_option_takes_value(o));
-	assert_int_equal(o->complete, AZL_COMPLETE_OUTPUT_FORMAT);
-	o = azl_option_find_long(opts, "kubeconfig", 10);
+	assert_true(cli_option_takes_value(o));
+	assert_int_equal(o->complete, CLI_COMPLETE_OUTPUT_FORMAT);
+	o = cli_option_find_long(opts, "kubeconfig", 10);
 	assert_non_null(o);
-	assert_int_equal(o->complete, AZL_COMPLETE_FILE);
-	assert_int_equal(azl_option_find_long(opts, "context", 7)->complete, AZL_COMPLETE_CONTEXT);
-	assert_int_equal(azl_option_find_long(opts, "pool", 4)->complete, AZL_COMPLETE_POOL);
-	o = azl_option_find_short(opts, 'A');
+	assert_int_equal(o->complete, CLI_COMPLETE_FILE);
+	assert_int_equal(cli_option_find_long(opts, "context", 7)->complete, CLI_COMPLETE_CONTEXT);
+	assert_int_equal(cli_option_find_long(opts, "pool", 4)->complete, CLI_COMPLETE_POOL);
+	o = cli_option_find_short(opts, 'A');
 	assert_non_null(o);
-	assert_false(azl_option_takes_value(o));
-	assert_true(azl_option_find_long(opts, "secret-flag", 11)->flags & AZL_OPTF_HIDDEN);
-	assert_null(azl_option_find_long(opts, "outpu", 5));
-	assert_null(azl_option_find_short(opts, 'z'));
-	assert_true(azl_option_takes_value(azl_option_find_short(opts, 'v')));
+	assert_false(cli_option_takes_value(o));
+	assert_true(cli_option_find_long(opts, "secret-flag", 11)->flags & CLI_OPTF_HIDDEN);
+	assert_null(cli_option_find_long(opts, "outpu", 5));
+	assert_null(cli_option_find_short(opts, 'z'));
+	assert_true(cli_option_takes_value(cli_option_find_short(opts, 'v')));
 }
 
 int main(void)

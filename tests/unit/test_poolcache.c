@@ -199,7 +199,7 @@ static void test_other_key_is_a_miss(void **state)
 
 	assert_int_equal(azl_poolcache_write("ctx\nhttps://a", names, 1), 0);
 	/* same file name, different key inside: a hash collision */
-	write_raw("ctx\nhttps://b", "# kubectl-azlinux pool names v1\nkey ctx%0Ahttps%3A%2F%2Fa\np\n");
+	write_raw("ctx\nhttps://b", "{\"version\":2,\"key\":\"ctx\\nhttps://a\",\"pools\":[\"p\"]}");
 	assert_int_equal(azl_poolcache_read("ctx\nhttps://b", &l), AZL_ENOTFOUND);
 	assert_int_equal(azl_poolcache_read("ctx\nhttps://a", &l), 0);
 	azl_poolcache_list_release(&l);
@@ -212,7 +212,10 @@ static void test_corrupt_is_a_miss(void **state)
 
 	write_raw("k", "garbage\n");
 	assert_int_equal(azl_poolcache_read("k", &l), AZL_ENOTFOUND);
-	write_raw("k", "# kubectl-azlinux pool names v1\nkey k\nok\nnot ok\n");
+	write_raw("k", "{\"version\":2,\"key\":\"k\",\"pools\":[\"ok\",\"not ok\"]}");
+	assert_int_equal(azl_poolcache_read("k", &l), AZL_ENOTFOUND);
+	/* the text format of release 1 */
+	write_raw("k", "# kubectl-azlinux pool names v1\nkey k\nok\n");
 	assert_int_equal(azl_poolcache_read("k", &l), AZL_ENOTFOUND);
 	assert_int_equal(l.nr, 0);
 	write_raw("k", "");

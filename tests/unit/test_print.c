@@ -34,12 +34,12 @@ static const char *written(void (*fn)(FILE *, void *), void *data)
 	return buf;
 }
 
-static const struct azl_column cols[] = {
+static const struct cli_column cols[] = {
 	{ "name", 0 }, { "os", 0 }, { "age", 0 }, { "kernel", 1 }, { NULL, 0 }
 };
 
 struct table_job {
-	struct azl_table *t;
+	struct cli_table *t;
 	int wide, headers;
 };
 
@@ -47,18 +47,18 @@ static void print_job(FILE *f, void *data)
 {
 	struct table_job *j = data;
 
-	azl_table_print(j->t, f, j->wide, j->headers);
+	cli_table_print(j->t, f, j->wide, j->headers);
 }
 
-static struct azl_table *sample_table(void)
+static struct cli_table *sample_table(void)
 {
-	struct azl_table *t = NULL;
+	struct cli_table *t = NULL;
 	const char *r1[] = { "aks-np1-0", "Azure Linux 3.0", "5d", "6.6.1.azl3" };
 	const char *r2[] = { "n2", NULL, "", "k" };
 
-	assert_int_equal(azl_table_new(&t, cols), 0);
-	azl_table_add_row(t, r1);
-	azl_table_add_row(t, r2);
+	assert_int_equal(cli_table_new(&t, cols), 0);
+	cli_table_add_row(t, r1);
+	cli_table_add_row(t, r2);
 	return t;
 }
 
@@ -67,7 +67,7 @@ static void test_table_layout(void **state)
 	struct table_job j = { sample_table(), 0, 1 };
 
 	(void)state;
-	assert_int_equal(azl_table_rows(j.t), 2);
+	assert_int_equal(cli_table_rows(j.t), 2);
 	assert_string_equal(written(print_job, &j),
 			    "NAME        OS                AGE\n"
 			    "aks-np1-0   Azure Linux 3.0   5d\n"
@@ -82,33 +82,33 @@ static void test_table_layout(void **state)
 	assert_string_equal(written(print_job, &j),
 			    "aks-np1-0   Azure Linux 3.0   5d\n"
 			    "n2          <none>            <none>\n");
-	azl_table_free(j.t);
+	cli_table_free(j.t);
 }
 
 static void test_table_min_width_and_escapes(void **state)
 {
-	static const struct azl_column narrow[] = { { "a", 0 }, { "b", 0 }, { NULL, 0 } };
+	static const struct cli_column narrow[] = { { "a", 0 }, { "b", 0 }, { NULL, 0 } };
 	const char *row[] = { "x\033[2J", "é\rz" };
 	const char *row2[] = { "é", "y" };
 	struct table_job j = { NULL, 0, 1 };
 
 	(void)state;
-	assert_int_equal(azl_table_new(&j.t, narrow), 0);
-	azl_table_add_row(j.t, row2);
+	assert_int_equal(cli_table_new(&j.t, narrow), 0);
+	cli_table_add_row(j.t, row2);
 	/* minwidth 6: "A" still takes six columns; é is one column wide */
 	assert_string_equal(written(print_job, &j), "A     B\né     y\n");
-	azl_table_add_row(j.t, row);
+	cli_table_add_row(j.t, row);
 	assert_string_equal(written(print_job, &j),
 			    "A        B\n"
 			    "é        y\n"
 			    "x^[[2J   é\\rz\n");
-	azl_table_free(j.t);
-	azl_table_free(NULL);
+	cli_table_free(j.t);
+	cli_table_free(NULL);
 }
 
 static void json_job(FILE *f, void *data)
 {
-	azl_print_json(f, data);
+	cli_print_json(f, data);
 }
 
 static void test_json(void **state)
@@ -153,7 +153,7 @@ static const char *yaml_of(const char *json)
 	cJSON *v = cJSON_Parse(json);
 
 	assert_non_null(v);
-	assert_int_equal(azl_yaml_format(&sb, v), 0);
+	assert_int_equal(cli_yaml_format(&sb, v), 0);
 	assert_true(sb.len < sizeof(buf));
 	memcpy(buf, sb.buf, sb.len + 1);
 	strbuf_release(&sb);
@@ -246,7 +246,7 @@ static void name_job(FILE *f, void *data)
 {
 	struct name_job *j = data;
 
-	azl_print_name(f, j->kind, j->name);
+	cli_print_name(f, j->kind, j->name);
 }
 
 static void test_name(void **state)
@@ -278,14 +278,14 @@ static void test_age(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct strbuf sb = STRBUF_INIT;
 
-		azl_format_age(&sb, now - (time_t)cases[i].secs, now);
+		cli_format_age(&sb, now - (time_t)cases[i].secs, now);
 		assert_string_equal(sb.buf, cases[i].text);
 		strbuf_release(&sb);
 	}
 	{
 		struct strbuf sb = STRBUF_INIT;
 
-		azl_format_age(&sb, 0, now);
+		cli_format_age(&sb, 0, now);
 		assert_string_equal(sb.buf, "<unknown>");
 		strbuf_release(&sb);
 	}
@@ -317,18 +317,18 @@ static void test_color_rules(void **state)
 	(void)state;
 	unsetenv("NO_COLOR");
 	setenv("TERM", "xterm", 1);
-	assert_true(azl_color_enabled(tty));
-	assert_false(azl_color_enabled(file));
+	assert_true(cli_color_enabled(tty));
+	assert_false(cli_color_enabled(file));
 	setenv("TERM", "dumb", 1);
-	assert_false(azl_color_enabled(tty));
+	assert_false(cli_color_enabled(tty));
 	setenv("TERM", "xterm", 1);
 	setenv("NO_COLOR", "1", 1);
-	assert_false(azl_color_enabled(tty));
+	assert_false(cli_color_enabled(tty));
 	unsetenv("NO_COLOR");
-	azl_color_add(&sb, 1, AZL_COLOR_YELLOW, "Warning:");
+	cli_color_add(&sb, 1, CLI_COLOR_YELLOW, "Warning:");
 	assert_string_equal(sb.buf, "\033[33mWarning:\033[0m");
 	strbuf_reset(&sb);
-	azl_color_add(&sb, 0, AZL_COLOR_RED, "plain");
+	cli_color_add(&sb, 0, CLI_COLOR_RED, "plain");
 	assert_string_equal(sb.buf, "plain");
 	strbuf_release(&sb);
 	fclose(tty);
@@ -338,19 +338,19 @@ static void test_color_rules(void **state)
 
 static void test_progress_plain(void **state)
 {
-	struct azl_progress *p;
+	struct cli_progress *p;
 	FILE *f = tmpfile();
 	char buf[1024];
 	size_t n;
 	regex_t re;
 
 	(void)state;
-	assert_int_equal(azl_progress_new(&p, f), 0);  /* a file: plain lines */
-	azl_progress_update(p, "pool %s: %d/%d", "np1", 1, 3);
-	azl_progress_update(p, "pool %s: %d/%d", "np1", 1, 3);  /* repeat: not shown */
-	azl_progress_update(p, "pool %s: %d/%d", "np1", 2, 3);
-	azl_progress_done(p, "pool np1: done");
-	azl_progress_free(p);
+	assert_int_equal(cli_progress_new(&p, f), 0);  /* a file: plain lines */
+	cli_progress_update(p, "pool %s: %d/%d", "np1", 1, 3);
+	cli_progress_update(p, "pool %s: %d/%d", "np1", 1, 3);  /* repeat: not shown */
+	cli_progress_update(p, "pool %s: %d/%d", "np1", 2, 3);
+	cli_progress_done(p, "pool np1: done");
+	cli_progress_free(p);
 	rewind(f);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[n] = '\0';
@@ -360,21 +360,21 @@ static void test_progress_plain(void **state)
 				 "[0-9T:Z-]{20} pool np1: done\n$", REG_EXTENDED), 0);
 	assert_int_equal(regexec(&re, buf, 0, NULL, 0), 0);
 	regfree(&re);
-	azl_progress_free(NULL);
+	cli_progress_free(NULL);
 }
 
 /* A wait that ends before the delay shows nothing, not even its end. */
 static void test_progress_delayed_short_wait_is_silent(void **state)
 {
-	struct azl_progress *p;
+	struct cli_progress *p;
 	FILE *f = tmpfile();
 
 	(void)state;
-	assert_int_equal(azl_progress_new_delayed(&p, f, 60000), 0);
-	azl_progress_update(p, "inspecting %d contexts", 3);
-	azl_progress_done(p, "inspected 3 contexts");
-	azl_progress_clear(p);
-	azl_progress_free(p);
+	assert_int_equal(cli_progress_new_delayed(&p, f, 60000), 0);
+	cli_progress_update(p, "inspecting %d contexts", 3);
+	cli_progress_done(p, "inspected 3 contexts");
+	cli_progress_clear(p);
+	cli_progress_free(p);
 	assert_int_equal(ftell(f), 0);
 	fclose(f);
 }
@@ -402,17 +402,17 @@ static void read_line_from_pty(int master, char *buf, size_t size)
 
 static void test_progress_live(void **state)
 {
-	struct azl_progress *p;
+	struct cli_progress *p;
 	int master;
 	FILE *tty = open_pty(&master);
 	char buf[1024];
 
 	(void)state;
 	setenv("TERM", "xterm", 1);
-	assert_int_equal(azl_progress_new(&p, tty), 0);
-	azl_progress_update(p, "waiting %d", 1);
-	azl_progress_done(p, "ready");
-	azl_progress_free(p);
+	assert_int_equal(cli_progress_new(&p, tty), 0);
+	cli_progress_update(p, "waiting %d", 1);
+	cli_progress_done(p, "ready");
+	cli_progress_free(p);
 	fflush(tty);
 	read_line_from_pty(master, buf, sizeof(buf));
 	/* the pty turns \n into \r\n */
