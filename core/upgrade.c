@@ -1,0 +1,697 @@
+/* Upgrade plans and their ARM requests (upgrade.h). */
+#include "upgrade.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "error.h"
+#include "json.h"
+#include "plan.h"
+#include "strbuf.h"
+#include "version.h"
+#include "wrapper.h"
+
+/* AKS lets the control plane run up to this many minors ahead of a pool
+ * since 1.28 (aks-api.md §1.7; version-skew-policy, migrate-upgrade.md C4). */
+#define SKEW_MINORS 3
+
+const char *azl_upgrade_mode_name(enum azl_upgrade_mode mode)
+{
+	switch (mode) {
+	case AZL_UPGRADE_NODE_IMAGE: return "upgrade-node-image";
+	case AZL_UPGRADE_KUBERNETES: return "upgrade-kubernetes";
+	case AZL_UPGRADE_NODE_OS_CHANNEL: return "upgrade-node-os-channel";
+	}
+	return "upgrade";
+}
+
+/* ---- settings ---- */
+
+int azl_upgrade_settings_given(const struct azl_upgrade_settings *s)
+{
+	return s->max_surge || s->max_unavailable || s->drain_timeout_minutes >= 0 ||
+	       s->node_soak_minutes >= 0 || s->undrainable_node_behavior;
+}
+
+/* "N" or "N%" (1-100 for a percentage). */
+static int count_or_percent(const char *v)
+{
+	char *end;
+	long n;
+
+	if (!v || !*v || *v == '-' || *v == '+')
+		return 0;
+	n = strtol(v, &end, 10);
+	if (end == v)
+		return 0;
+	if (*end == '%')
+		return end[1] == '\0' && n >= 1 && n <= 100;
+	return *end == '\0' && n >= 0;
+}
+
+int azl_upgrade_settings_check(const struct azl_upgrade_settings *s)
+{
+	if (s->max_surge && !count_or_percent(s->max_surge))
+		return azl_error_set(AZL_EINVALID, "--max-surge '%s' is not a node count or a percentage (like 1 or 33%%)",
+				     s->max_surge);
+	if (s->max_unavailable && !count_or_percent(s->max_unavailable))
+		return azl_error_set(AZL_EINVALID, "--max-unavailable '%s' is not a node count or a percentage (like 0 or 10%%)",
+				     s->max_unavailable);
+	if (s->drain_timeout_minutes >= 0 &&
+	    (s->drain_timeout_minutes < 1 || s->drain_timeout_minutes > 1440))
+		return azl_error_set(AZL_EINVALID, "--drain-timeout %ld: AKS takes 1 to 1440 minutes",
+				     s->drain_timeout_minutes);
+	if (s->node_soak_minutes > 30)
+		return azl_error_set(AZL_EINVALID, "--node-soak %ld: AKS takes 0 to 30 minutes",
+				     s->node_soak_minutes);
+	if (s->undrainable_node_behavior && strcmp(s->undrainable_node_behavior, "Cordon") &&
+	    strcmp(s->undrainable_node_behavior, "Schedule"))
+		return azl_error_set(AZL_EINVALID, "--undrainable-node-behavior '%s': use Cordon or Schedule",
+				     s->undrainable_node_behavior);
+	return 0;
+}
+
+/* ---- the plan ---- */
+
+static void note(struct azl_upgrade_plan *plan, enum azl_severity sev, const char *code,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void note(struct azl_upgrade_plan *plan, enum azl_severity sev, const char *code,
+		 const char *fmt, ...)
+{
+	struct strbuf msg = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	azl_finding_add(&plan->preflight, sev, code, &msg);
+}
+
+static void add_step(struct azl_upgrade_plan *plan, enum azl_upgrade_op_kind kind,
+		     const char *pool, const char *from, const char *to)
+{
+	static const char *const what[] = { "control-plane", "pool", "node-image", "node-os-channel" };
+	struct azl_upgrade_op *s;
+	struct strbuf name = STRBUF_INIT;
+
+	plan->steps = xrealloc(plan->steps, (plan->nr_steps + 1) * sizeof(*plan->steps));
+	s = &plan->steps[plan->nr_steps++];
+	s->kind = kind;
+	s->pool = xstrdup(pool ? pool : "");
+	s->from = xstrdup(from ? from : "");
+	s->to = xstrdup(to);
+	strbuf_addstr(&name, what[kind]);
+	if (pool)
+		strbuf_addf(&name, " %s", pool);
+	strbuf_addf(&name, " %s", to);
+	s->name = strbuf_detach(&name, NULL);
+}
+
+static void add_skip(struct azl_upgrade_plan *plan, const char *pool, struct strbuf *reason)
+{
+	plan->skipped = xrealloc(plan->skipped, (plan->nr_skipped + 1) * sizeof(*plan->skipped));
+	plan->skipped[plan->nr_skipped].pool = xstrdup(pool);
+	plan->skipped[plan->nr_skipped].reason = strbuf_detach(reason, NULL);
+	plan->nr_skipped++;
+}
+
+static int is_system(const struct azl_pool *p)
+{
+	return !strcasecmp(p->mode, "System");
+}
+
+/* System pools first, then the rest, each in the list's (name) order. */
+static void ordered(const struct azl_pool_list *pools, const struct azl_pool **out)
+{
+	size_t n = 0;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < pools->nr; i++)
+			if (is_system(&pools->items[i]) == !pass)
+				out[n++] = &pools->items[i];
+}
+
+static void check_succeeded(struct azl_upgrade_plan *plan, const struct azl_pool *p)
+{
+	if (*p->provisioning_state && strcasecmp(p->provisioning_state, "Succeeded"))
+		note(plan, AZL_SEVERITY_ERROR, AZL_UPGRADE_CHECK_NOT_SUCCEEDED,
+		     "pool %s is %s, not Succeeded: wait for its operation to end (kubectl azlinux status) or fix it first",
+		     p->name, p->provisioning_state);
+}
+
+static void plan_node_image(const struct azl_cluster *c, const struct azl_pool **order,
+			    size_t n, struct azl_upgrade_plan *plan)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct azl_pool *p = order[i];
+		struct azl_plan pp;
+		struct strbuf why = STRBUF_INIT;
+
+		azl_plan_node_image(c, p, &pp);
+		if (pp.kind == AZL_PLAN_NODE_IMAGE_UPGRADE) {
+			check_succeeded(plan, p);
+			add_step(plan, AZL_UPGRADE_STEP_NODE_IMAGE, p->name, p->node_image_version,
+				 pp.node_image_version);
+		} else if (*p->latest_node_image_version) {
+			strbuf_addf(&why, "already on the latest node image %s", p->node_image_version);
+			add_skip(plan, p->name, &why);
+		} else {
+			strbuf_addstr(&why, "its upgrade profile names no latest node image");
+			add_skip(plan, p->name, &why);
+		}
+		azl_plan_release(&pp);
+	}
+	if (!strcasecmp(c->node_os_upgrade_channel, "NodeImage") && plan->nr_steps)
+		note(plan, AZL_SEVERITY_INFO, AZL_UPGRADE_CHECK_NODE_OS_CHANNEL,
+		     "the cluster's node OS channel NodeImage would apply these images in its next maintenance window; this does it now");
+}
+
+/* The newest version of minor among versions, or NULL. */
+static const char *newest_of(char *const *versions, size_t nr, int minor)
+{
+	const char *best = NULL;
+
+	for (size_t i = 0; i < nr; i++)
+		if (azl_version_kube_minor(versions[i]) == minor &&
+		    (!best || azl_version_compare(versions[i], best) > 0))
+			best = versions[i];
+	return best;
+}
+
+/* The control plane's steps to target, from plan.h's rule (one minor at a
+ * time, each through the newest patch offered), read off a pool that runs
+ * the control plane's version. */
+static int control_plane_path(const struct azl_cluster *c, const char *target,
+			      struct azl_plan *out)
+{
+	struct azl_pool cp = { 0 };
+	int rc;
+
+	cp.name = (char *)"control-plane";
+	cp.mode = cp.os_type = cp.os_sku = (char *)"";
+	cp.kubernetes_version = (char *)azl_plan_control_plane_version(c);
+	rc = azl_plan_kubernetes(c, &cp, target, out);
+	if (!rc && out->nr_path) {      /* the last step is the pool's own */
+		free(out->path[out->nr_path - 1].version);
+		out->nr_path--;
+	}
+	return rc;
+}
+
+/* The version a pool goes to for minor m: the control plane's when it runs
+ * that minor, else the newest the pool is offered, else the minor alone
+ * (AKS picks its newest patch). */
+static void pool_version_for(const struct azl_pool *p, const char *cp_version, int m,
+			     struct strbuf *out)
+{
+	const char *v = newest_of(p->upgrades, p->nr_upgrades, m);
+
+	strbuf_reset(out);
+	if (azl_version_kube_minor(cp_version) == m)
+		strbuf_addstr(out, cp_version);
+	else if (v)
+		strbuf_addstr(out, v);
+	else
+		strbuf_addf(out, "1.%d", m);
+}
+
+/* plan.h's items for one pool (or the control plane), in the preflight. */
+static void copy_items(struct azl_upgrade_plan *plan, const struct azl_finding_list *list,
+		       const char *pool)
+{
+	for (size_t i = 0; i < list->nr; i++) {
+		const struct azl_finding *f = &list->items[i];
+		int pin = !strcmp(f->code, AZL_PLAN_BLOCK_AZL3_PIN);
+
+		note(plan, f->severity,
+		     pin || f->severity != AZL_SEVERITY_ERROR ? AZL_UPGRADE_CHECK_OS
+		     : AZL_UPGRADE_CHECK_NOT_OFFERED, "%s%s%s%s%s%s", pool ? "pool " : "",
+		     pool ? pool : "", pool ? ": " : "", f->message,
+		     pin ? " (kubectl azlinux migrate " : "", pin && pool ? pool : "");
+		if (pin) {
+			struct azl_finding *last = &plan->preflight.items[plan->preflight.nr - 1];
+			struct strbuf msg = STRBUF_INIT;
+
+			strbuf_addf(&msg, "%s --to AzureLinux)", last->message);
+			free(last->message);
+			last->message = strbuf_detach(&msg, NULL);
+		}
+	}
+}
+
+/* A pool that stays on its version while the control plane reaches target. */
+static void check_skew(struct azl_upgrade_plan *plan, const struct azl_pool *p, int target)
+{
+	int behind = target - azl_version_kube_minor(p->kubernetes_version);
+
+	if (behind > SKEW_MINORS)
+		note(plan, AZL_SEVERITY_ERROR, AZL_UPGRADE_CHECK_SKEW,
+		     "pool %s on %s would fall %d minors behind the control plane's 1.%d (AKS allows %d): upgrade the pool first",
+		     p->name, p->kubernetes_version, behind, target, SKEW_MINORS);
+	else if (behind == SKEW_MINORS)
+		note(plan, AZL_SEVERITY_WARNING, AZL_UPGRADE_CHECK_SKEW,
+		     "pool %s on %s would be %d minors behind the control plane's 1.%d: the most AKS allows since 1.28 (its own error text still speaks of two)",
+		     p->name, p->kubernetes_version, behind, target);
+}
+
+static int in_list(const struct azl_pool *p, const struct azl_pool *const *order, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (order[i] == p)
+			return 1;
+	return 0;
+}
+
+static void check_auto_upgrade(const struct azl_cluster *c, const struct azl_upgrade_options *o,
+			       struct azl_upgrade_plan *plan)
+{
+	if (!*c->upgrade_channel || !strcasecmp(c->upgrade_channel, "none"))
+		return;
+	if (o->control_plane_only)
+		note(plan, AZL_SEVERITY_ERROR, AZL_UPGRADE_CHECK_AUTO_UPGRADE,
+		     "cluster auto-upgrade (channel %s) forbids a control-plane-only upgrade: set it to none first (az aks update --auto-upgrade-channel none)",
+		     c->upgrade_channel);
+	else
+		note(plan, AZL_SEVERITY_WARNING, AZL_UPGRADE_CHECK_AUTO_UPGRADE,
+		     "cluster auto-upgrade (channel %s) may start its own upgrade in a maintenance window and race this one",
+		     c->upgrade_channel);
+}
+
+static int has_patch(const char *version)
+{
+	const char *dot = strchr(version, '.');
+
+	return dot && strchr(dot + 1, '.') != NULL;
+}
+
+/* Where pool p ends: the control plane's last version when it moves (or
+ * when target names its minor), target itself when it names a patch, else
+ * the newest of target's minor the pool is offered (or the minor alone). */
+static void final_version(const struct azl_pool *p, const char *target, const char *cp_end,
+			  int moved, struct strbuf *out)
+{
+	int t = azl_version_kube_minor(target);
+
+	strbuf_reset(out);
+	if (moved || (!has_patch(target) && azl_version_kube_minor(cp_end) == t))
+		strbuf_addstr(out, cp_end);
+	else if (has_patch(target))
+		strbuf_addstr(out, target);
+	else
+		pool_version_for(p, cp_end, t, out);
+}
+
+/* Pool i up to minor limit, a minor at a time, behind the control plane at
+ * cp; at the last state (final != NULL) up to final. */
+static void follow(struct azl_upgrade_plan *plan, const struct azl_pool *p, struct strbuf *cur,
+		   const char *cp, int limit, const char *final)
+{
+	struct strbuf v = STRBUF_INIT;
+
+	for (;;) {
+		int m = azl_version_kube_minor(cur->buf);
+		int k = m < limit ? m + 1 : limit;
+
+		if (m > limit || (m == limit && (!final || azl_version_compare(cur->buf, final) >= 0)))
+			break;
+		if (final && k == limit)
+			strbuf_addstr(&v, final);
+		else
+			pool_version_for(p, cp, k, &v);
+		add_step(plan, AZL_UPGRADE_STEP_POOL_VERSION, p->name, cur->buf, v.buf);
+		strbuf_reset(cur);
+		strbuf_addbuf(cur, &v);
+		strbuf_reset(&v);
+	}
+	strbuf_release(&v);
+}
+
+static void pool_checks(const struct azl_cluster *c, const struct azl_pool *p,
+			const struct azl_upgrade_options *o, struct azl_upgrade_plan *plan)
+{
+	struct azl_plan pp;
+
+	check_succeeded(plan, p);
+	if (!azl_plan_kubernetes(c, p, o->version, &pp)) {
+		copy_items(plan, &pp.blockers, p->name);
+		copy_items(plan, &pp.risks, p->name);
+	}
+	azl_plan_release(&pp);
+	if (!strcasecmp(p->os_type, "Windows"))
+		note(plan, AZL_SEVERITY_INFO, AZL_UPGRADE_CHECK_OS,
+		     "pool %s runs Windows: upgraded, its OS is not judged here", p->name);
+}
+
+/* The control plane's states (now, then each step), each followed by the
+ * pools one minor at a time up to it; at the last state up to target. */
+static void sequence(const struct azl_cluster *c, const struct azl_pool **order, size_t n,
+		     const struct azl_plan *path, const struct azl_upgrade_options *o,
+		     struct azl_upgrade_plan *plan)
+{
+	const char *cp = azl_plan_control_plane_version(c);
+	const char *cp_end = path->nr_path ? path->path[path->nr_path - 1].version : cp;
+	int t = azl_version_kube_minor(o->version);
+	struct strbuf *cur = xcalloc(n ? n : 1, sizeof(*cur));
+	struct strbuf *fin = xcalloc(n ? n : 1, sizeof(*fin));
+
+	for (size_t i = 0; i < n; i++) {
+		strbuf_init(&cur[i], 0);
+		strbuf_addstr(&cur[i], order[i]->kubernetes_version);
+		strbuf_init(&fin[i], 0);
+		final_version(order[i], o->version, cp_end, path->nr_path > 0, &fin[i]);
+	}
+	for (size_t s = 0; s <= path->nr_path; s++) {
+		const char *now = s ? path->path[s - 1].version : cp;
+		int last = s == path->nr_path;
+
+		if (s)
+			add_step(plan, AZL_UPGRADE_STEP_CONTROL_PLANE, NULL,
+				 s == 1 ? cp : path->path[s - 2].version, now);
+		for (size_t i = 0; i < n && !o->control_plane_only; i++)
+			follow(plan, order[i], &cur[i], now,
+			       last ? t : azl_version_kube_minor(now), last ? fin[i].buf : NULL);
+	}
+	for (size_t i = 0; i < n && !o->control_plane_only; i++) {
+		if (!strcmp(cur[i].buf, order[i]->kubernetes_version)) {
+			struct strbuf why = STRBUF_INIT;
+
+			strbuf_addf(&why, "already on Kubernetes %s", order[i]->kubernetes_version);
+			add_skip(plan, order[i]->name, &why);
+		} else {
+			pool_checks(c, order[i], o, plan);
+		}
+		strbuf_release(&cur[i]);
+		strbuf_release(&fin[i]);
+	}
+	free(cur);
+	free(fin);
+}
+
+static int plan_kubernetes(const struct azl_cluster *c, const struct azl_pool **order, size_t n,
+			   const struct azl_pool_list *all, const struct azl_upgrade_options *o,
+			   struct azl_upgrade_plan *plan)
+{
+	const char *cp = azl_plan_control_plane_version(c);
+	struct azl_plan path;
+	int major, minor, rc, cp_minor = azl_version_kube_minor(cp);
+
+	if (!o->version || azl_version_minor(o->version, &major, &minor))
+		return azl_error_set(AZL_EINVALID, "--kubernetes-version '%s' is not a version (like 1.33 or 1.33.2)",
+				     o->version ? o->version : "");
+	rc = control_plane_path(c, o->version, &path);
+	if (rc)
+		return rc;
+	copy_items(plan, &path.blockers, NULL);
+	if (path.nr_path && !path.blockers.nr)
+		check_auto_upgrade(c, o, plan);
+	for (size_t i = 0; i < all->nr; i++)
+		if (o->control_plane_only || !in_list(&all->items[i], order, n))
+			check_skew(plan, &all->items[i], minor > cp_minor ? minor : cp_minor);
+	if (!path.blockers.nr)
+		sequence(c, order, n, &path, o, plan);
+	if (!plan->nr_steps && !path.blockers.nr)
+		note(plan, AZL_SEVERITY_INFO, AZL_UPGRADE_CHECK_NOTHING,
+		     o->control_plane_only ? "nothing to upgrade: the control plane runs %s already"
+		     : "nothing to upgrade: the control plane and the pools run %s or newer",
+		     o->control_plane_only ? cp : o->version);
+	azl_plan_release(&path);
+	return 0;
+}
+
+/* Channel changes that reimage every node (aks-api.md §1.7). */
+static int forces_reimage(const char *from, const char *to)
+{
+	static const char *const pairs[][2] = {
+		{ "Unmanaged", "None" }, { "", "Unmanaged" }, { "Unspecified", "Unmanaged" },
+		{ "SecurityPatch", "Unmanaged" }, { "NodeImage", "Unmanaged" }, { "None", "Unmanaged" },
+	};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if (!strcasecmp(from, pairs[i][0]) && !strcasecmp(to, pairs[i][1]))
+			return 1;
+	return 0;
+}
+
+static int plan_channel(const struct azl_cluster *c, const struct azl_upgrade_options *o,
+			struct azl_upgrade_plan *plan)
+{
+	static const char *const channels[] = { "None", "Unmanaged", "SecurityPatch", "NodeImage" };
+	const char *to = NULL, *from = c->node_os_upgrade_channel;
+
+	for (size_t i = 0; i < 4; i++)
+		if (o->node_os_channel && !strcasecmp(o->node_os_channel, channels[i]))
+			to = channels[i];
+	if (!to)
+		return azl_error_set(AZL_EINVALID, "--node-os-channel '%s': use None, Unmanaged, SecurityPatch or NodeImage",
+				     o->node_os_channel ? o->node_os_channel : "");
+	free(plan->target);
+	plan->target = xstrdup(to);
+	if (!strcasecmp(from, to)) {
+		note(plan, AZL_SEVERITY_INFO, AZL_UPGRADE_CHECK_NOTHING,
+		     "the cluster's node OS upgrade channel is %s already", to);
+		return 0;
+	}
+	if (!strcasecmp(c->upgrade_channel, "node-image") && strcmp(to, "NodeImage"))
+		note(plan, AZL_SEVERITY_ERROR, AZL_UPGRADE_CHECK_AUTO_UPGRADE,
+		     "cluster auto-upgrade channel node-image forces the node OS channel to NodeImage: change the auto-upgrade channel first");
+	if (forces_reimage(from, to))
+		note(plan, AZL_SEVERITY_WARNING, AZL_UPGRADE_CHECK_REIMAGE,
+		     "changing the node OS channel from %s to %s reimages every node of the cluster",
+		     *from ? from : "Unspecified", to);
+	add_step(plan, AZL_UPGRADE_STEP_NODE_OS_CHANNEL, NULL, from, to);
+	return 0;
+}
+
+int azl_upgrade_plan_build(const struct azl_cluster *c, const struct azl_pool_list *pools,
+			   const struct azl_upgrade_options *opts, struct azl_upgrade_plan *out)
+{
+	const struct azl_pool **order = xcalloc(pools->nr ? pools->nr : 1, sizeof(*order));
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->mode = opts->mode;
+	out->target = xstrdup(opts->mode == AZL_UPGRADE_KUBERNETES && opts->version ? opts->version
+			      : "latest");
+	ordered(pools, order);
+	if (opts->mode == AZL_UPGRADE_NODE_IMAGE)
+		plan_node_image(c, order, pools->nr, out);
+	else if (opts->mode == AZL_UPGRADE_KUBERNETES)
+		rc = plan_kubernetes(c, order, pools->nr, pools, opts, out);
+	else
+		rc = plan_channel(c, opts, out);
+	if (!rc && azl_upgrade_settings_given(&opts->settings) &&
+	    opts->mode == AZL_UPGRADE_KUBERNETES && !opts->control_plane_only)
+		note(out, AZL_SEVERITY_INFO, AZL_UPGRADE_CHECK_SETTINGS,
+		     "the upgrade settings given are written into each upgraded pool's upgradeSettings and persist");
+	free(order);
+	if (rc)
+		azl_upgrade_plan_release(out);
+	return rc;
+}
+
+void azl_upgrade_check_pdbs(struct azl_upgrade_plan *plan, const struct azl_pdb_list *pdbs)
+{
+	if (!plan->nr_steps || plan->mode == AZL_UPGRADE_NODE_OS_CHANNEL)
+		return;
+	for (size_t i = 0; i < pdbs->nr; i++) {
+		const struct azl_pdb *b = &pdbs->items[i];
+
+		if (b->expected_pods > 0 && b->disruptions_allowed <= 0)
+			note(plan, AZL_SEVERITY_WARNING, AZL_UPGRADE_CHECK_PDB,
+			     "PodDisruptionBudget %s/%s allows no disruption now (%ld of %ld pods healthy, %ld needed): a drain of a node running its pods waits on it, then fails after the drain timeout",
+			     b->namespace_, b->name, b->current_healthy, b->expected_pods,
+			     b->desired_healthy);
+	}
+}
+
+int azl_upgrade_plan_worst(const struct azl_upgrade_plan *plan)
+{
+	int worst = 0;
+
+	for (size_t i = 0; i < plan->preflight.nr; i++) {
+		if (plan->preflight.items[i].severity == AZL_SEVERITY_ERROR)
+			return 2;
+		if (plan->preflight.items[i].severity == AZL_SEVERITY_WARNING)
+			worst = 1;
+	}
+	return worst;
+}
+
+int azl_upgrade_plan_blocked(const struct azl_upgrade_plan *plan)
+{
+	return azl_upgrade_plan_worst(plan) == 2;
+}
+
+void azl_upgrade_plan_release(struct azl_upgrade_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; i < plan->nr_steps; i++) {
+		free(plan->steps[i].name);
+		free(plan->steps[i].pool);
+		free(plan->steps[i].from);
+		free(plan->steps[i].to);
+	}
+	for (size_t i = 0; i < plan->nr_skipped; i++) {
+		free(plan->skipped[i].pool);
+		free(plan->skipped[i].reason);
+	}
+	free(plan->steps);
+	free(plan->skipped);
+	free(plan->target);
+	azl_finding_list_release(&plan->preflight);
+	memset(plan, 0, sizeof(*plan));
+}
+
+/* ---- the requests ---- */
+
+static void set_str(cJSON *obj, const char *key, const char *value)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+	cJSON_AddStringToObject(obj, key, value);
+}
+
+static cJSON *object_of(cJSON *parent, const char *key)
+{
+	cJSON *o = cJSON_GetObjectItemCaseSensitive(parent, key);
+
+	if (!cJSON_IsObject(o)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(parent, key);
+		o = cJSON_AddObjectToObject(parent, key);
+	}
+	return o;
+}
+
+static void apply_settings(cJSON *props, const struct azl_upgrade_settings *s)
+{
+	cJSON *us;
+
+	if (!azl_upgrade_settings_given(s))
+		return;
+	us = object_of(props, "upgradeSettings");
+	if (s->max_surge)
+		set_str(us, "maxSurge", s->max_surge);
+	if (s->max_unavailable)
+		set_str(us, "maxUnavailable", s->max_unavailable);
+	if (s->drain_timeout_minutes >= 0) {
+		cJSON_DeleteItemFromObjectCaseSensitive(us, "drainTimeoutInMinutes");
+		cJSON_AddNumberToObject(us, "drainTimeoutInMinutes", (double)s->drain_timeout_minutes);
+	}
+	if (s->node_soak_minutes >= 0) {
+		cJSON_DeleteItemFromObjectCaseSensitive(us, "nodeSoakDurationInMinutes");
+		cJSON_AddNumberToObject(us, "nodeSoakDurationInMinutes", (double)s->node_soak_minutes);
+	}
+	if (s->undrainable_node_behavior)
+		set_str(us, "undrainableNodeBehavior", s->undrainable_node_behavior);
+}
+
+/* A fresh GET of path; its eTag (header, else body) into etag. */
+static int fresh(struct azl_arm *arm, const char *path, cJSON **body, struct strbuf *etag)
+{
+	struct azl_arm_request req = { 0 };
+	struct azl_arm_result res = AZL_ARM_RESULT_INIT;
+	int rc;
+
+	req.method = "GET";
+	req.path = path;
+	rc = azl_arm_do(arm, &req, &res);
+	if (!rc && !res.json)
+		rc = azl_error_set(AZL_ESERVER, "%s: ARM answered with no body", path);
+	if (!rc) {
+		*body = res.json;
+		res.json = NULL;
+		strbuf_addbuf(etag, &res.etag);
+	}
+	azl_arm_result_release(&res);
+	return rc;
+}
+
+static int put(struct azl_arm *arm, const char *path, const cJSON *body, const char *etag,
+	       const char *kind, struct azl_lro **out)
+{
+	struct azl_arm_request req = { 0 };
+
+	req.method = "PUT";
+	req.path = path;
+	req.body = body;
+	req.if_match = *etag ? etag : NULL;
+	return azl_lro_begin(out, arm, &req, kind, AZL_LRO_FINAL_ASYNC_OPERATION);
+}
+
+/* The managed cluster from a fresh GET, changed, PUT back with If-Match. */
+static int put_cluster(struct azl_arm *arm, const struct azl_cluster *c,
+		       const struct azl_upgrade_op *step, struct azl_lro **out)
+{
+	struct strbuf etag = STRBUF_INIT;
+	cJSON *mc = NULL, *props;
+	int rc = fresh(arm, c->id, &mc, &etag);
+
+	if (rc)
+		return rc;
+	props = object_of(mc, "properties");
+	if (step->kind == AZL_UPGRADE_STEP_CONTROL_PLANE)
+		set_str(props, "kubernetesVersion", step->to);
+	else
+		set_str(object_of(props, "autoUpgradeProfile"), "nodeOSUpgradeChannel", step->to);
+	/* forceUpgrade is never ours to set (migrate-upgrade.md C1) */
+	cJSON_DeleteItemFromObjectCaseSensitive(object_of(props, "upgradeSettings"),
+						"overrideSettings");
+	rc = put(arm, c->id, mc, etag.buf, "managedClusters.createOrUpdate", out);
+	cJSON_Delete(mc);
+	strbuf_release(&etag);
+	return rc;
+}
+
+/* The pool from a fresh GET with orchestratorVersion and the settings
+ * changed; nodeImageVersion left out (writable and constrained since
+ * 2026-04-01, aks-api.md §2.9), read-only fields too. */
+static int put_pool(struct azl_arm *arm, const char *path, const struct azl_upgrade_options *o,
+		    const struct azl_upgrade_op *step, struct azl_lro **out)
+{
+	static const char *const drop[] = { "nodeImageVersion", "provisioningState",
+					    "currentOrchestratorVersion", "powerState" };
+	struct strbuf etag = STRBUF_INIT;
+	cJSON *ap = NULL, *props;
+	int rc = fresh(arm, path, &ap, &etag);
+
+	if (rc)
+		return rc;
+	props = object_of(ap, "properties");
+	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(props, drop[i]);
+	set_str(props, "orchestratorVersion", step->to);
+	apply_settings(props, &o->settings);
+	rc = put(arm, path, ap, etag.buf, "agentPools.createOrUpdate", out);
+	cJSON_Delete(ap);
+	strbuf_release(&etag);
+	return rc;
+}
+
+int azl_upgrade_op_begin(struct azl_arm *arm, const struct azl_cluster *c,
+			   const struct azl_upgrade_options *opts,
+			   const struct azl_upgrade_op *step, struct azl_lro **out)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct azl_arm_request req = { 0 };
+	int rc;
+
+	*out = NULL;
+	if (step->kind == AZL_UPGRADE_STEP_CONTROL_PLANE ||
+	    step->kind == AZL_UPGRADE_STEP_NODE_OS_CHANNEL)
+		return put_cluster(arm, c, step, out);
+	strbuf_addf(&path, "%s/agentPools/%s", c->id, step->pool);
+	if (step->kind == AZL_UPGRADE_STEP_POOL_VERSION) {
+		rc = put_pool(arm, path.buf, opts, step, out);
+	} else {
+		strbuf_addstr(&path, "/upgradeNodeImageVersion");
+		req.method = "POST";
+		req.path = path.buf;
+		rc = azl_lro_begin(out, arm, &req, "agentPools.upgradeNodeImageVersion",
+				   AZL_LRO_FINAL_LOCATION);
+	}
+	strbuf_release(&path);
+	return rc;
+}
