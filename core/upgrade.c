@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "osinfo.h"
 #include "plan.h"
 #include "strbuf.h"
 #include "version.h"
@@ -123,15 +124,40 @@ static int is_system(const struct azl_pool *p)
 	return !strcasecmp(p->mode, "System");
 }
 
-/* System pools first, then the rest, each in the list's (name) order. */
-static void ordered(const struct azl_pool_list *pools, const struct azl_pool **out)
+static int named(const struct azl_pool *p, const char *const *names, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (!strcmp(p->name, names[i]))
+			return 1;
+	return !nr;
+}
+
+/* The pools named, System pools first, then the rest, each in the list's
+ * (name) order; their number. */
+static size_t ordered(const struct azl_pool_list *pools, const char *const *names, size_t nr,
+		      const struct azl_pool **out)
 {
 	size_t n = 0;
 
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < pools->nr; i++)
-			if (is_system(&pools->items[i]) == !pass)
+			if (is_system(&pools->items[i]) == !pass && named(&pools->items[i], names, nr))
 				out[n++] = &pools->items[i];
+	return n;
+}
+
+static int unknown_pool(const struct azl_pool_list *pools, const char *const *names, size_t nr)
+{
+	for (size_t k = 0; k < nr; k++) {
+		size_t i = 0;
+
+		while (i < pools->nr && strcmp(pools->items[i].name, names[k]))
+			i++;
+		if (i == pools->nr)
+			return azl_error_set(AZL_ENOTFOUND, "node pool '%s' not found in the cluster: 'kubectl azlinux pools' lists them",
+					     names[k]);
+	}
+	return 0;
 }
 
 static void check_succeeded(struct azl_upgrade_plan *plan, const struct azl_pool *p)
@@ -466,20 +492,25 @@ static int plan_channel(const struct azl_cluster *c, const struct azl_upgrade_op
 }
 
 int azl_upgrade_plan_build(const struct azl_cluster *c, const struct azl_pool_list *pools,
+			   const char *const *names, size_t nr_names,
 			   const struct azl_upgrade_options *opts, struct azl_upgrade_plan *out)
 {
-	const struct azl_pool **order = xcalloc(pools->nr ? pools->nr : 1, sizeof(*order));
-	int rc = 0;
+	const struct azl_pool **order;
+	size_t n;
+	int rc = unknown_pool(pools, names, nr_names);
 
 	memset(out, 0, sizeof(*out));
+	if (rc)
+		return rc;
+	order = xcalloc(pools->nr ? pools->nr : 1, sizeof(*order));
 	out->mode = opts->mode;
 	out->target = xstrdup(opts->mode == AZL_UPGRADE_KUBERNETES && opts->version ? opts->version
 			      : "latest");
-	ordered(pools, order);
+	n = opts->control_plane_only ? 0 : ordered(pools, names, nr_names, order);
 	if (opts->mode == AZL_UPGRADE_NODE_IMAGE)
-		plan_node_image(c, order, pools->nr, out);
+		plan_node_image(c, order, n, out);
 	else if (opts->mode == AZL_UPGRADE_KUBERNETES)
-		rc = plan_kubernetes(c, order, pools->nr, pools, opts, out);
+		rc = plan_kubernetes(c, order, n, pools, opts, out);
 	else
 		rc = plan_channel(c, opts, out);
 	if (!rc && azl_upgrade_settings_given(&opts->settings) &&
@@ -693,5 +724,66 @@ int azl_upgrade_op_begin(struct azl_arm *arm, const struct azl_cluster *c,
 				   AZL_LRO_FINAL_LOCATION);
 	}
 	strbuf_release(&path);
+	return rc;
+}
+
+/* ---- verification ---- */
+
+static const struct azl_pool *find_pool(const struct azl_pool_list *pools, const char *name)
+{
+	for (size_t i = 0; i < pools->nr; i++)
+		if (!strcmp(pools->items[i].name, name))
+			return &pools->items[i];
+	return NULL;
+}
+
+static void verify_op(const struct azl_upgrade_op *s, const struct azl_cluster *c,
+		      const struct azl_pool *p, int last_cp, struct strbuf *bad)
+{
+	const char *cp = azl_plan_control_plane_version(c);
+
+	if (s->kind == AZL_UPGRADE_STEP_CONTROL_PLANE && last_cp &&
+	    azl_version_kube_minor(cp) < azl_version_kube_minor(s->to))
+		strbuf_addf(bad, "; the control plane runs %s, not %s", cp, s->to);
+	if (s->kind == AZL_UPGRADE_STEP_NODE_OS_CHANNEL && strcasecmp(c->node_os_upgrade_channel, s->to))
+		strbuf_addf(bad, "; the node OS channel is %s, not %s", c->node_os_upgrade_channel, s->to);
+	if (!*s->pool)
+		return;
+	if (!p) {
+		strbuf_addf(bad, "; pool %s is gone", s->pool);
+		return;
+	}
+	if (s->kind == AZL_UPGRADE_STEP_NODE_IMAGE && strcmp(p->node_image_version, s->to))
+		strbuf_addf(bad, "; pool %s runs node image %s, not %s", p->name,
+			    p->node_image_version, s->to);
+	if (s->kind != AZL_UPGRADE_STEP_POOL_VERSION)
+		return;
+	if (azl_version_kube_minor(p->kubernetes_version) < azl_version_kube_minor(s->to))
+		strbuf_addf(bad, "; pool %s runs Kubernetes %s, not %s", p->name,
+			    p->kubernetes_version, s->to);
+	if (!strcasecmp(p->os_sku, "AzureLinux") && azl_os_retired(&p->os) &&
+	    azl_version_kube_minor(s->to) >= AZL_PLAN_AZL3_DEFAULT_MINOR)
+		strbuf_addf(bad, "; pool %s still runs %s", p->name, p->os.name);
+	if (p->ready_nodes < p->nodes)
+		strbuf_addf(bad, "; pool %s has %ld of %ld nodes Ready", p->name, p->ready_nodes,
+			    p->nodes);
+}
+
+int azl_upgrade_verify(const struct azl_upgrade_plan *plan, const struct azl_cluster *c,
+		       const struct azl_pool_list *pools)
+{
+	struct strbuf bad = STRBUF_INIT;
+	size_t last_cp = plan->nr_steps;
+	int rc = 0;
+
+	for (size_t i = 0; i < plan->nr_steps; i++)
+		if (plan->steps[i].kind == AZL_UPGRADE_STEP_CONTROL_PLANE)
+			last_cp = i;
+	for (size_t i = 0; i < plan->nr_steps; i++)
+		verify_op(&plan->steps[i], c, find_pool(pools, plan->steps[i].pool), i == last_cp,
+			  &bad);
+	if (bad.len)
+		rc = azl_error_set(AZL_ERROR, "verification failed%s", bad.buf);
+	strbuf_release(&bad);
 	return rc;
 }

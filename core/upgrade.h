@@ -108,11 +108,13 @@ struct azl_upgrade_plan {
 #define AZL_UPGRADE_CHECK_REIMAGE "Reimage"
 #define AZL_UPGRADE_CHECK_NOTHING "NothingToDo"
 
-/* Orders the operations for the pools of pools (already narrowed to the
- * ones named, or all) and runs the preflight that needs no more than the
- * cluster's and pools' ARM state. AZL_EINVALID when the version or
- * channel is not one. */
+/* Orders the operations for the pools named (all of pools when nr_names
+ * is 0; pools holds every pool of the cluster, for the skew check) and
+ * runs the preflight that needs no more than the cluster's and pools' ARM
+ * state. AZL_EINVALID when the version or channel is not one,
+ * AZL_ENOTFOUND for a name that is no pool of the cluster. */
 int azl_upgrade_plan_build(const struct azl_cluster *c, const struct azl_pool_list *pools,
+			   const char *const *names, size_t nr_names,
 			   const struct azl_upgrade_options *opts, struct azl_upgrade_plan *out);
 
 /* Adds a warning for each PDB that allows no disruption now and covers
@@ -134,5 +136,12 @@ void azl_upgrade_plan_release(struct azl_upgrade_plan *plan);
 int azl_upgrade_op_begin(struct azl_arm *arm, const struct azl_cluster *c,
 			   const struct azl_upgrade_options *opts,
 			   const struct azl_upgrade_op *step, struct azl_lro **out);
+
+/* After the run, from a fresh load of the cluster and its pools: every
+ * upgraded pool on its target image or version, the control plane on its
+ * last version, the channel set, AzureLinux pools taken to 1.32+ on Azure
+ * Linux 3.0. AZL_ERROR with one line naming each that is not. */
+int azl_upgrade_verify(const struct azl_upgrade_plan *plan, const struct azl_cluster *c,
+		       const struct azl_pool_list *pools);
 
 #endif

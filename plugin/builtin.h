@@ -56,5 +56,6 @@ extern const struct cli_command cli_cmd_completion;
 extern const struct cli_command cli_cmd_complete;
 extern const struct cli_command cli_cmd_arm;
 extern const struct cli_command cli_cmd_debug_watch;
+extern const struct cli_command cli_cmd_upgrade;
 
 #endif

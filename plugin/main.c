@@ -14,6 +14,7 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_nodes,
 	&cli_cmd_pools,
 	&cli_cmd_check,
+	&cli_cmd_upgrade,
 	&cli_cmd_login,
 	&cli_cmd_logout,
 	&cli_cmd_auth,

@@ -1,0 +1,556 @@
+/* kubectl azlinux upgrade: node images, Kubernetes versions (control plane
+ * and pools) and the cluster's node OS upgrade channel. The plan and its
+ * preflight are core's (upgrade.h); this parses the flags, shows the
+ * plan, asks, runs the operations and verifies them. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth-flags.h"
+#include "common.h"
+#include "error.h"
+#include "fleet.h"
+#include "json.h"
+#include "lro.h"
+#include "plan.h"
+#include "print.h"
+#include "progress.h"
+#include "retry.h"
+#include "strbuf.h"
+#include "upgrade.h"
+
+#define EXIT_OK 0
+#define EXIT_FAILED 1
+#define EXIT_WARNINGS 3
+#define EXIT_BLOCKED 4
+#define EXIT_INTERRUPTED 130
+
+struct upgrade_args {
+	struct cli_global_flags g;
+	struct cli_cluster_flags c;
+	int all, node_image, control_plane_only, dry_run, yes, no_wait;
+	const char *kubernetes_version;
+	const char *node_os_channel;
+	const char *max_surge, *max_unavailable, *undrainable;
+	int drain_timeout, node_soak;
+	const char *output;
+};
+
+static const struct cli_option upgrade_options[] = {
+	OPT_GROUP("What to upgrade"),
+	OPT_BOOL(0, "all", struct upgrade_args, all, "Every node pool of the cluster."),
+	OPT_BOOL(0, "node-image", struct upgrade_args, node_image,
+		 "Upgrade the pools' node images to the latest (skipping pools on it)."),
+	OPT_STRING(0, "kubernetes-version", struct upgrade_args, kubernetes_version, "VERSION",
+		   "Upgrade Kubernetes to VERSION (1.33: the newest patch AKS offers); the control "
+		   "plane first, a minor at a time.", CLI_COMPLETE_NONE),
+	OPT_BOOL(0, "control-plane-only", struct upgrade_args, control_plane_only,
+		 "With --kubernetes-version: the control plane only."),
+	OPT_STRING(0, "node-os-channel", struct upgrade_args, node_os_channel, "CHANNEL",
+		   "Set the cluster's node OS upgrade channel: None, Unmanaged, SecurityPatch or "
+		   "NodeImage.", CLI_COMPLETE_NONE),
+	OPT_GROUP("Upgrade settings (written into each upgraded pool: they persist)"),
+	OPT_STRING(0, "max-surge", struct upgrade_args, max_surge, "N|N%",
+		   "Extra nodes during the upgrade.", CLI_COMPLETE_NONE),
+	OPT_STRING(0, "max-unavailable", struct upgrade_args, max_unavailable, "N|N%",
+		   "Nodes that may be unavailable during the upgrade.", CLI_COMPLETE_NONE),
+	OPT_INT(0, "drain-timeout", struct upgrade_args, drain_timeout, "MINUTES",
+		"How long AKS waits for a node's pods to be evicted (1-1440)."),
+	OPT_INT(0, "node-soak", struct upgrade_args, node_soak, "MINUTES",
+		"Wait after each node is drained, before it is reimaged (0-30)."),
+	OPT_STRING(0, "undrainable-node-behavior", struct upgrade_args, undrainable, "BEHAVIOR",
+		   "Cordon or Schedule a node that cannot be drained.", CLI_COMPLETE_NONE),
+	OPT_GROUP("Running"),
+	OPT_BOOL(0, "dry-run", struct upgrade_args, dry_run,
+		 "Show the plan and the preflight; change nothing."),
+	OPT_BOOL('y', "yes", struct upgrade_args, yes, "Do not ask before changing anything."),
+	OPT_BOOL(0, "no-wait", struct upgrade_args, no_wait,
+		 "Return once AKS has accepted the change(s)."),
+	OPT_STRING('o', "output", struct upgrade_args, output, "FORMAT",
+		   "Output format. One of: (json, yaml). Default: text.", CLI_COMPLETE_OUTPUT_FORMAT),
+	CLI_OPT_CLUSTER_FLAGS(struct upgrade_args, c),
+	CLI_OPT_GLOBAL_FLAGS(struct upgrade_args, g),
+	OPT_END()
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Everything one run holds. */
+struct upgrade_run {
+	struct upgrade_args *a;
+	struct azl_upgrade_options opts;
+	struct cli_kube_session ks;
+	struct azl_auth *auth;
+	struct azl_arm_credential *cred;
+	struct azl_arm *arm;
+	struct azl_cluster cluster;
+	struct azl_pool_list pools;
+	struct azl_upgrade_plan plan;
+	const char *const *names;
+	size_t nr_names;
+	enum cli_output format;
+	const char **state;          /* per step: "pending", "done", "failed"... */
+	char *error;
+	const char *outcome;         /* Planned, Succeeded, Failed, Canceled, Interrupted */
+};
+
+/* ---- flags ---- */
+
+static int check_flags(struct upgrade_args *a, size_t nr_pools, struct azl_upgrade_options *o)
+{
+	int modes = !!a->node_image + !!a->kubernetes_version + !!a->node_os_channel;
+
+	if (modes != 1)
+		return cli_error_usage("name one of --node-image, --kubernetes-version VERSION or --node-os-channel CHANNEL");
+	if (a->control_plane_only && !a->kubernetes_version)
+		return cli_error_usage("--control-plane-only goes with --kubernetes-version");
+	if (a->node_os_channel || a->control_plane_only) {
+		if (nr_pools || a->all)
+			return cli_error_usage("%s acts on the cluster: name no pool and no --all",
+					       a->node_os_channel ? "--node-os-channel" : "--control-plane-only");
+	} else if (!nr_pools == !a->all) {
+		return cli_error_usage("name the pools to upgrade, or --all (not both)");
+	}
+	o->mode = a->node_image ? AZL_UPGRADE_NODE_IMAGE : a->kubernetes_version
+		  ? AZL_UPGRADE_KUBERNETES : AZL_UPGRADE_NODE_OS_CHANNEL;
+	o->version = a->kubernetes_version;
+	o->control_plane_only = a->control_plane_only;
+	o->node_os_channel = a->node_os_channel;
+	o->settings.max_surge = a->max_surge;
+	o->settings.max_unavailable = a->max_unavailable;
+	o->settings.drain_timeout_minutes = a->drain_timeout;
+	o->settings.node_soak_minutes = a->node_soak;
+	o->settings.undrainable_node_behavior = a->undrainable;
+	if (azl_upgrade_settings_given(&o->settings) &&
+	    (o->mode != AZL_UPGRADE_KUBERNETES || o->control_plane_only))
+		return cli_error_usage("upgrade settings go with a pool's Kubernetes upgrade (a node image upgrade uses the pool's own; set them with 'az aks nodepool update')");
+	if (azl_upgrade_settings_check(&o->settings))
+		return cli_error_report();
+	return 0;
+}
+
+/* ---- loading ---- */
+
+static int open_clients(struct upgrade_run *r)
+{
+	struct azl_arm_options ao = { 0 };
+	int rc = cli_kube_session_open(&r->ks, &r->a->g);
+
+	if (!rc)
+		rc = cli_auth_open(&r->auth, &r->a->c.az);
+	if (!rc)
+		rc = azl_arm_credential_new(&r->cred, r->auth);
+	ao.credential = r->cred;
+	if (!rc)
+		rc = azl_arm_new(&r->arm, &ao);
+	return rc;
+}
+
+static int load(struct upgrade_run *r)
+{
+	struct azl_cluster_query q = {
+		.server = r->ks.config->server, .context = r->ks.config->context_name,
+		.subscription = r->a->c.subscription, .resource_group = r->a->c.resource_group,
+		.name = r->a->c.name, .cloud = azl_auth_cloud(r->auth),
+	};
+
+	azl_cluster_release(&r->cluster);
+	azl_pool_list_release(&r->pools);
+	return azl_pool_inspect(r->arm, r->ks.kube, &q, NULL, 0, &r->cluster, &r->pools);
+}
+
+static int make_plan(struct upgrade_run *r)
+{
+	struct azl_pdb_list pdbs = { 0 };
+	int rc;
+
+	azl_upgrade_plan_release(&r->plan);
+	rc = azl_upgrade_plan_build(&r->cluster, &r->pools, r->names, r->nr_names, &r->opts,
+				    &r->plan);
+	if (rc)
+		return rc;
+	if (!r->plan.nr_steps || r->opts.mode == AZL_UPGRADE_NODE_OS_CHANNEL)
+		return 0;
+	if (azl_pdb_list(r->ks.kube, NULL, &pdbs))
+		cli_warning("cannot read the PodDisruptionBudgets, so the preflight does not judge them: %s",
+			    azl_error_message());
+	else
+		azl_upgrade_check_pdbs(&r->plan, &pdbs);
+	azl_pdb_list_release(&pdbs);
+	return 0;
+}
+
+/* ---- text ---- */
+
+static const char *check_severity(enum azl_severity s)
+{
+	return s == AZL_SEVERITY_ERROR ? "blocker" : s == AZL_SEVERITY_WARNING ? "warning" : "ok";
+}
+
+static void print_plan(const struct upgrade_run *r)
+{
+	const struct azl_upgrade_plan *p = &r->plan;
+	struct strbuf line = STRBUF_INIT;
+
+	cli_cluster_line(&r->cluster, &line);
+	printf("%s\n", line.buf);
+	printf("Plan (%s, %s):\n", azl_upgrade_mode_name(p->mode), p->target);
+	for (size_t i = 0; i < p->nr_steps; i++)
+		printf("  %zu. %s%s%s\n", i + 1, p->steps[i].name, *p->steps[i].from ? " from " : "",
+		       p->steps[i].from);
+	if (!p->nr_steps)
+		printf("  nothing to do\n");
+	for (size_t i = 0; i < p->nr_skipped; i++)
+		printf("  skipped: pool %s, %s\n", p->skipped[i].pool, p->skipped[i].reason);
+	if (p->preflight.nr)
+		printf("Preflight:\n");
+	for (size_t i = 0; i < p->preflight.nr; i++)
+		printf("  %-8s %s: %s\n", check_severity(p->preflight.items[i].severity),
+		       p->preflight.items[i].code, p->preflight.items[i].message);
+	strbuf_release(&line);
+}
+
+/* ---- json ---- */
+
+static cJSON *steps_json(const struct upgrade_run *r)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < r->plan.nr_steps; i++) {
+		const struct azl_upgrade_op *s = &r->plan.steps[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "name", s->name);
+		azl_json_add_str_or_null(o, "pool", *s->pool ? s->pool : NULL);
+		cJSON_AddStringToObject(o, "from", s->from);
+		cJSON_AddStringToObject(o, "to", s->to);
+		cJSON_AddStringToObject(o, "state", r->state ? r->state[i] : "pending");
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+static cJSON *report_json(const struct upgrade_run *r)
+{
+	cJSON *root = cJSON_CreateObject(), *op = cJSON_AddObjectToObject(root, "operation");
+	cJSON *cl = cJSON_AddObjectToObject(op, "cluster"), *pre, *skipped;
+
+	cJSON_AddNullToObject(op, "id");
+	cJSON_AddStringToObject(op, "kind", azl_upgrade_mode_name(r->plan.mode));
+	cJSON_AddStringToObject(op, "context", r->ks.config->context_name);
+	azl_json_add_str_or_null(cl, "subscription", r->cluster.subscription);
+	azl_json_add_str_or_null(cl, "resourceGroup", r->cluster.resource_group);
+	azl_json_add_str_or_null(cl, "name", r->cluster.name);
+	azl_json_add_str_or_null(cl, "kubernetesVersion", azl_plan_control_plane_version(&r->cluster));
+	azl_json_add_str_or_null(op, "pool", r->nr_names == 1 ? r->names[0] : NULL);
+	cJSON_AddStringToObject(op, "target", r->plan.target);
+	cJSON_AddStringToObject(op, "state", r->outcome);
+	pre = cJSON_AddArrayToObject(op, "preflight");
+	for (size_t i = 0; i < r->plan.preflight.nr; i++) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "check", r->plan.preflight.items[i].code);
+		cJSON_AddStringToObject(f, "severity", check_severity(r->plan.preflight.items[i].severity));
+		cJSON_AddStringToObject(f, "message", r->plan.preflight.items[i].message);
+		cJSON_AddItemToArray(pre, f);
+	}
+	cJSON_AddItemToObject(op, "steps", steps_json(r));
+	skipped = cJSON_AddArrayToObject(op, "skipped");
+	for (size_t i = 0; i < r->plan.nr_skipped; i++) {
+		cJSON *s = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(s, "pool", r->plan.skipped[i].pool);
+		cJSON_AddStringToObject(s, "reason", r->plan.skipped[i].reason);
+		cJSON_AddItemToArray(skipped, s);
+	}
+	azl_json_add_str_or_null(op, "error", r->error);
+	return root;
+}
+
+static int print_report(const struct upgrade_run *r)
+{
+	cJSON *tree = report_json(r);
+	int rc = cli_print_tree(tree, r->format);
+
+	cJSON_Delete(tree);
+	return rc;
+}
+
+/* ---- running ---- */
+
+static int confirm(const struct upgrade_run *r)
+{
+	char answer[16] = "";
+
+	if (r->a->yes)
+		return 0;
+	if (!isatty(STDIN_FILENO))
+		return azl_error_set(AZL_EINVALID, "standard input is not a terminal: pass --yes to upgrade without asking");
+	fprintf(stderr, "Proceed? [y/N] ");
+	fflush(stderr);
+	if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+		return azl_error_set(AZL_ECANCELED, "not confirmed; nothing was changed");
+	return 0;
+}
+
+struct progress_ctx {
+	struct cli_progress *progress;
+	const char *step;
+};
+
+static void show_lro(void *data, const struct azl_lro *lro)
+{
+	struct progress_ctx *p = data;
+	double pct = azl_lro_percent(lro);
+
+	if (pct >= 0)
+		cli_progress_update(p->progress, "%s: %s, %.0f%%", p->step, azl_lro_status(lro), pct);
+	else
+		cli_progress_update(p->progress, "%s: %s", p->step, azl_lro_status(lro));
+}
+
+static int wait_op(struct upgrade_run *r, struct azl_lro *lro, struct azl_retry *retry,
+		   const char *name)
+{
+	struct azl_lro_wait_options wo = { 0 };
+	struct progress_ctx pc = { NULL, name };
+	int rc;
+
+	cli_progress_new(&pc.progress, stderr);
+	wo.retry = retry;
+	wo.progress = show_lro;
+	wo.progress_data = &pc;
+	rc = azl_lro_wait(lro, r->arm, &wo);
+	if (!rc)
+		cli_progress_done(pc.progress, "%s: Succeeded", name);
+	else
+		cli_progress_clear(pc.progress);
+	cli_progress_free(pc.progress);
+	return rc;
+}
+
+/* One step: sent (a 412 rebuilds the plan's view: the resource changed
+ * since the GET; begin() sends nothing on a stale copy), then followed. */
+static int run_step(struct upgrade_run *r, size_t i, struct azl_retry *retry)
+{
+	const struct azl_upgrade_op *s = &r->plan.steps[i];
+	struct azl_lro *lro = NULL;
+	int rc = azl_upgrade_op_begin(r->arm, &r->cluster, &r->opts, s, &lro);
+
+	if (rc == AZL_ESTALE)   /* changed between our GET and PUT: once more */
+		rc = azl_upgrade_op_begin(r->arm, &r->cluster, &r->opts, s, &lro);
+	if (rc) {
+		azl_error_prefix("%s", s->name);
+		return rc;
+	}
+	if (r->format == CLI_OUTPUT_TABLE)
+		fprintf(stderr, "%s: accepted by AKS\n", s->name);
+	if (!r->a->no_wait)
+		rc = wait_op(r, lro, retry, s->name);
+	azl_lro_free(lro);
+	return rc;
+}
+
+static int run_steps(struct upgrade_run *r)
+{
+	struct azl_retry_options ro = { 0 };
+	struct azl_retry *retry = NULL;
+	int rc = 0;
+
+	ro.budget_ms = 24L * 3600 * 1000;
+	ro.cancel_flag = &interrupted;
+	azl_retry_new(&retry, &ro);
+	r->state = calloc(r->plan.nr_steps ? r->plan.nr_steps : 1, sizeof(*r->state));
+	for (size_t i = 0; i < r->plan.nr_steps; i++)
+		r->state[i] = "pending";
+	for (size_t i = 0; i < r->plan.nr_steps && !rc; i++) {
+		r->state[i] = "running";
+		rc = interrupted ? azl_error_set(AZL_ECANCELED, "interrupted") : run_step(r, i, retry);
+		r->state[i] = rc ? (rc == AZL_ECANCELED ? "running" : "failed")
+			      : r->a->no_wait ? "accepted" : "done";
+	}
+	azl_retry_free(retry);
+	return rc;
+}
+
+static int verify(struct upgrade_run *r)
+{
+	int rc = load(r);
+
+	return rc ? rc : azl_upgrade_verify(&r->plan, &r->cluster, &r->pools);
+}
+
+static void print_verified(const struct upgrade_run *r)
+{
+	printf("Verified:");
+	for (size_t i = 0; i < r->pools.nr; i++)
+		for (size_t k = 0; k < r->plan.nr_steps; k++)
+			if (!strcmp(r->plan.steps[k].pool, r->pools.items[i].name)) {
+				printf(" %s on %s, Kubernetes %s, %s;", r->pools.items[i].name,
+				       r->pools.items[i].os.name, r->pools.items[i].kubernetes_version,
+				       r->pools.items[i].node_image_version);
+				break;
+			}
+	printf(" control plane %s, node OS channel %s\n",
+	       azl_plan_control_plane_version(&r->cluster), r->cluster.node_os_upgrade_channel);
+}
+
+static int finish(struct upgrade_run *r, int rc)
+{
+	if (rc == AZL_ECANCELED && interrupted) {
+		r->outcome = "Interrupted";
+		fprintf(stderr, "interrupted: the AKS operation in flight goes on in Azure; 'kubectl azlinux pools' shows where it stands, and running the same upgrade again goes on from there\n");
+	} else if (rc) {
+		r->outcome = "Failed";
+		r->error = strdup(azl_error_message());
+	} else {
+		r->outcome = r->a->no_wait ? "InProgress" : "Succeeded";
+	}
+	if (r->format != CLI_OUTPUT_TABLE)
+		print_report(r);
+	if (rc == AZL_ECANCELED && interrupted)
+		return EXIT_INTERRUPTED;
+	if (rc)
+		return cli_error_report();
+	if (r->format == CLI_OUTPUT_TABLE && !r->a->no_wait)
+		print_verified(r);
+	if (r->format == CLI_OUTPUT_TABLE && r->a->no_wait)
+		printf("AKS accepted the change(s); 'kubectl azlinux pools' shows their progress\n");
+	return EXIT_OK;
+}
+
+static int execute(struct upgrade_run *r)
+{
+	int worst = azl_upgrade_plan_worst(&r->plan), rc;
+
+	if (r->format == CLI_OUTPUT_TABLE)
+		print_plan(r);
+	if (r->a->dry_run) {
+		if (r->format != CLI_OUTPUT_TABLE)
+			print_report(r);
+		return worst == 2 ? EXIT_BLOCKED : worst ? EXIT_WARNINGS : EXIT_OK;
+	}
+	if (worst == 2) {
+		if (r->format != CLI_OUTPUT_TABLE)
+			print_report(r);
+		return cli_error_usage("the preflight found blockers; nothing was changed"), EXIT_BLOCKED;
+	}
+	if (!r->plan.nr_steps) {
+		r->outcome = "Succeeded";
+		if (r->format != CLI_OUTPUT_TABLE)
+			print_report(r);
+		return EXIT_OK;
+	}
+	if ((rc = confirm(r)))
+		return cli_error_report();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	rc = run_steps(r);
+	if (!rc && !r->a->no_wait)
+		rc = verify(r);
+	return finish(r, rc);
+}
+
+static void release(struct upgrade_run *r)
+{
+	azl_upgrade_plan_release(&r->plan);
+	azl_pool_list_release(&r->pools);
+	azl_cluster_release(&r->cluster);
+	azl_arm_free(r->arm);
+	azl_arm_credential_free(r->cred);
+	azl_auth_free(r->auth);
+	cli_kube_session_release(&r->ks);
+	free(r->state);
+	free(r->error);
+}
+
+static int run_upgrade(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
+{
+	struct upgrade_args args = { 0 };
+	struct upgrade_run r = { 0 };
+	int n, rc;
+
+	args.drain_timeout = args.node_soak = -1;
+	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
+	if (n < 0)
+		return cli_parse_exit_code(n);
+	r.a = &args;
+	r.names = argv + 1;
+	r.nr_names = (size_t)n;
+	r.outcome = "Planned";
+	r.ks = (struct cli_kube_session)CLI_KUBE_SESSION_INIT;
+	if ((rc = check_flags(&args, r.nr_names, &r.opts)))
+		return rc;
+	if (cli_output_parse(args.output, CLI_OUTPUT_TABLE | CLI_OUTPUT_JSON | CLI_OUTPUT_YAML,
+			     &r.format) < 0)
+		return cli_error_report();
+	rc = open_clients(&r);
+	if (!rc)
+		rc = load(&r);
+	if (!rc)
+		rc = make_plan(&r);
+	rc = rc ? cli_error_report() : execute(&r);
+	release(&r);
+	return rc;
+}
+
+const struct cli_command cli_cmd_upgrade = {
+	.name = "upgrade",
+	.run = run_upgrade,
+	.summary = "Upgrade node images, Kubernetes (control plane and pools) or the node OS channel",
+	.usage = "upgrade (POOL... | --all) (--node-image | --kubernetes-version V) [--control-plane-only] "
+		 "[--max-surge N|N%] [--max-unavailable N|N%] [--drain-timeout MINUTES] [--node-soak MINUTES] "
+		 "[--undrainable-node-behavior Cordon|Schedule] [--dry-run] [--yes] [--no-wait] [-o json|yaml] [flags]",
+	.description =
+		"Upgrade the AKS cluster behind the current context, checked first and in the\n"
+		"right order:\n"
+		"\n"
+		"  --node-image             POST upgradeNodeImageVersion for each pool (or --all);\n"
+		"                           pools already on their latest image are skipped.\n"
+		"  --kubernetes-version V   the control plane first when V is above it, one minor\n"
+		"                           at a time (1.33 means the newest 1.33 patch AKS offers),\n"
+		"                           each followed by the pools, System pools first, one\n"
+		"                           minor at a time. --control-plane-only stops there.\n"
+		"  --node-os-channel C      the cluster's node OS upgrade channel (None, Unmanaged,\n"
+		"                           SecurityPatch, NodeImage); the plan says when a change\n"
+		"                           reimages every node.\n"
+		"\n"
+		"Every write is a fresh GET then a PUT with If-Match, so nothing is sent on a stale\n"
+		"copy. Upgrade settings given here are written into each upgraded pool and persist.\n"
+		"forceUpgrade is never set. Azure Linux 2.0 pools (osSku AzureLinux) taken past\n"
+		"1.31 come back on Azure Linux 3.0, and the verification checks it; pools pinned to\n"
+		"AzureLinux3 are refused for 1.37+ (kubectl azlinux migrate POOL --to AzureLinux).\n"
+		"\n"
+		"The preflight blocks on: a version AKS does not offer, a pool left more than three\n"
+		"minors behind the control plane, cluster auto-upgrade with --control-plane-only, pools\n"
+		"not Succeeded; it warns on PDBs that allow no disruption, three minors of skew and\n"
+		"cluster auto-upgrade racing the upgrade.\n"
+		"\n"
+		"Exit status: with --dry-run 0 (no finding at warning or above), 3 (warnings) or 4\n"
+		"(blockers); otherwise 0 when done and verified, 4 when the preflight blocked it\n"
+		"(nothing changed), 1 on failure, 130 when interrupted (the AKS operation goes on).",
+	.examples = "  # See what a node image upgrade of every pool would do\n"
+		    "  kubectl azlinux upgrade --all --node-image --dry-run\n"
+		    "\n"
+		    "  # Kubernetes 1.33 everywhere, control plane first\n"
+		    "  kubectl azlinux upgrade --all --kubernetes-version 1.33 --yes\n"
+		    "\n"
+		    "  # The control plane alone\n"
+		    "  kubectl azlinux upgrade --kubernetes-version 1.33 --control-plane-only --yes\n"
+		    "\n"
+		    "  # Weekly node images applied by AKS itself\n"
+		    "  kubectl azlinux upgrade --node-os-channel NodeImage --yes\n",
+	.options = upgrade_options,
+	.args_complete = CLI_COMPLETE_POOL,
+	.hidden = 0,
+};
