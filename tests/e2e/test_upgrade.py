@@ -1,0 +1,334 @@
+"""`kubectl azlinux upgrade` end to end on the simulator's clock: node
+images (one pool, all with one current), Kubernetes (the control plane
+alone, control plane and pools, two minors in two steps, an Azure Linux 2.0
+pool coming back on 3.0), the node OS channel, every refusal of the
+preflight, a blocked drain, 409 and 412, and the safety counters at zero."""
+
+import json
+
+import pytest
+
+import helpers
+from sim import scenario as scenarios
+
+SCALE = 6000            # simulated seconds per wall second: a minute in 10 ms
+SUB = scenarios.DEMO_SUBSCRIPTION
+RG = "up-rg"
+NAME = "up-aks"
+NEW_AZL3 = "AKSAzureLinux-V3gen2-202608.14.0"
+EXIT_WARNINGS, EXIT_BLOCKED = 3, 4
+
+
+def up_scenario(k8s="1.32.6", pools=None, **cluster):
+    pools = pools or [
+        scenarios.Pool("system", mode="System", count=2, k8s_version=k8s),
+        scenarios.Pool("work", count=3, k8s_version=k8s),
+    ]
+    c = scenarios.Cluster(NAME, RG, SUB, location="eastus", k8s_version=k8s, pools=pools,
+                          **cluster)
+    return scenarios.Scenario([c], name="up", time_scale=SCALE)
+
+
+@pytest.fixture
+def make_up(make_sim, tmp_path):
+    def make(*args, **kwargs):
+        s = make_sim(up_scenario(*args, **kwargs))
+        return s, helpers.make_env(s, tmp_path / "home")
+    return make
+
+
+def upgrade(run, e, *args, timeout=120):
+    return run("upgrade", *args, env=e, timeout=timeout)
+
+
+def pool(sim, name):
+    return next(p for p in sim.cluster(NAME).pools if p.name == name)
+
+
+def requests(sim, method, suffix):
+    return [r for r in sim.find(server="azure")
+            if r["method"] == method and r["path"].endswith(suffix)]
+
+
+def safe(sim):
+    counts = sim.cluster(NAME).k8s.safety.counts()
+    assert not any(counts.values()), counts
+
+
+def report(r):
+    return json.loads(r.stdout)["operation"]
+
+
+def pool_nodes(sim, name):
+    return [n for n in sim.cluster(NAME).k8s.nodes()
+            if n["metadata"]["labels"].get("kubernetes.azure.com/agentpool") == name]
+
+
+def images(sim, name):
+    return {n["metadata"]["labels"]["kubernetes.azure.com/node-image-version"]
+            for n in pool_nodes(sim, name)}
+
+
+def kubelets(sim, name):
+    return {n["status"]["nodeInfo"]["kubeletVersion"] for n in pool_nodes(sim, name)}
+
+
+def test_node_image_of_one_pool(make_up, run):
+    s, e = make_up()
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    r = upgrade(run, e, "work", "--node-image", "--yes")
+    assert r.returncode == 0, r.stderr
+    assert "node-image work %s" % NEW_AZL3 in r.stdout
+    assert "Verified:" in r.stdout
+    assert pool(s, "work").node_image_version == NEW_AZL3
+    assert images(s, "work") == {NEW_AZL3}
+    assert pool(s, "system").node_image_version == scenarios.AZL3_IMAGE
+    assert len(requests(s, "POST", "/agentPools/work/upgradeNodeImageVersion")) == 1
+    assert not requests(s, "POST", "/agentPools/system/upgradeNodeImageVersion")
+    safe(s)
+
+
+def test_node_image_of_all_with_one_current(make_up, run):
+    pools = [scenarios.Pool("system", mode="System", count=2),
+             scenarios.Pool("work", count=2),
+             scenarios.Pool("ubu", os_sku="Ubuntu", node_image_version=scenarios.UBUNTU2204_IMAGE,
+                            count=2)]
+    s, e = make_up(pools=pools)
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    r = upgrade(run, e, "--all", "--node-image", "--yes", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    op = report(r)
+    assert op["kind"] == "upgrade-node-image"
+    assert op["state"] == "Succeeded"
+    # System pools first; the Ubuntu pool, on its latest image, skipped and said so
+    assert [x["pool"] for x in op["steps"]] == ["system", "work"]
+    assert {x["state"] for x in op["steps"]} == {"done"}
+    assert op["skipped"] == [{"pool": "ubu", "reason": "already on the latest node image %s"
+                              % scenarios.UBUNTU2204_IMAGE}]
+    assert images(s, "system") == images(s, "work") == {NEW_AZL3}
+    assert not requests(s, "POST", "/agentPools/ubu/upgradeNodeImageVersion")
+    safe(s)
+
+
+def test_node_image_all_current_is_nothing_to_do(make_up, run):
+    s, e = make_up()
+    r = upgrade(run, e, "--all", "--node-image", "--yes")
+    assert r.returncode == 0, r.stderr
+    assert "nothing to do" in r.stdout
+    assert "skipped: pool work, already on the latest node image" in r.stdout
+    assert not requests(s, "POST", "/upgradeNodeImageVersion")
+
+
+def test_control_plane_only(make_up, run):
+    s, e = make_up()
+    r = upgrade(run, e, "--kubernetes-version", "1.33", "--control-plane-only", "--yes")
+    assert r.returncode == 0, r.stderr
+    # "1.33" is the newest 1.33 patch AKS offers
+    assert "1. control-plane 1.33.3 from 1.32.6" in r.stdout
+    assert s.arm.current_version(s.cluster(NAME)) == "1.33.3"
+    assert pool(s, "work").k8s_version == "1.32.6"
+    assert kubelets(s, "work") == {"v1.32.6"}
+    puts = requests(s, "PUT", "/managedClusters/" + NAME)
+    assert len(puts) == 1 and puts[0]["if_match"]
+    assert not requests(s, "PUT", "/agentPools/work")
+    safe(s)
+
+
+def test_control_plane_and_pools(make_up, run):
+    s, e = make_up()
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.33", "--max-surge", "1", "--yes",
+                "-o", "json")
+    assert r.returncode == 0, r.stderr
+    op = report(r)
+    assert op["kind"] == "upgrade-kubernetes"
+    assert [x["name"] for x in op["steps"]] == [
+        "control-plane 1.33.3", "pool system 1.33.3", "pool work 1.33.3"]
+    assert any(f["check"] == "UpgradeSettingsPersist" for f in op["preflight"])
+    assert s.arm.current_version(s.cluster(NAME)) == "1.33.3"
+    for name in ("system", "work"):
+        assert pool(s, name).k8s_version == "1.33.3"
+        assert kubelets(s, name) == {"v1.33.3"}
+        # the setting given went into the pool, with the same PUT
+        put = requests(s, "PUT", "/agentPools/" + name)
+        assert len(put) == 1
+        body = json.loads(put[0]["body"])
+        assert body["properties"]["upgradeSettings"]["maxSurge"] == "1"
+        assert "nodeImageVersion" not in body["properties"]
+        assert put[0]["if_match"]
+    safe(s)
+
+
+def test_two_minors_in_two_steps(make_up, run):
+    s, e = make_up(k8s="1.32.6")
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.34", "--yes", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    steps = [x["name"] for x in report(r)["steps"]]
+    assert steps == ["control-plane 1.33.3", "pool system 1.33.3", "pool work 1.33.3",
+                     "control-plane 1.34", "pool system 1.34", "pool work 1.34"]
+    assert s.arm.current_version(s.cluster(NAME)) == "1.34.1"
+    assert kubelets(s, "work") == {"v1.34.1"}
+    cps = [json.loads(x["body"])["properties"]["kubernetesVersion"]
+           for x in requests(s, "PUT", "/managedClusters/" + NAME)]
+    assert cps == ["1.33.3", "1.34"]
+    safe(s)
+
+
+def test_azure_linux_2_pool_comes_back_on_3(make_up, run):
+    pools = [scenarios.Pool("system", mode="System", count=2, k8s_version="1.31.10",
+                            node_image_version=scenarios.AZL2_IMAGE),
+             scenarios.Pool("old", count=2, k8s_version="1.31.10",
+                            node_image_version=scenarios.AZL2_IMAGE)]
+    s, e = make_up(k8s="1.31.10", pools=pools)
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.32", "--yes")
+    assert r.returncode == 0, r.stderr
+    assert "moves the nodes from Azure Linux 2.0 to 3.0" in r.stdout
+    assert "old on Azure Linux 3.0" in r.stdout
+    for n in pool_nodes(s, "old"):
+        assert n["status"]["nodeInfo"]["osImage"] == "Microsoft Azure Linux 3.0"
+    safe(s)
+
+
+def test_dry_run_changes_nothing(make_up, run):
+    s, e = make_up()
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    r = upgrade(run, e, "--all", "--node-image", "--dry-run", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    op = report(r)
+    assert op["state"] == "Planned"
+    assert [x["state"] for x in op["steps"]] == ["pending", "pending"]
+    no_writes(s)
+
+
+# ---- refusals ----
+
+def refused(r, code):
+    assert r.returncode == EXIT_BLOCKED, (r.stdout, r.stderr)
+    assert "blocker  %s:" % code in r.stdout, r.stdout
+    assert "nothing was changed" in r.stderr
+
+
+def no_writes(sim):
+    assert not [x for x in sim.find(server="azure") if x["method"] in ("PUT", "POST")
+                and x["path"].startswith("/subscriptions/")]
+
+
+def test_refuses_a_version_not_offered(make_up, run):
+    s, e = make_up()
+    refused(upgrade(run, e, "--all", "--kubernetes-version", "1.33.9", "--yes"),
+            "TargetNotOffered")
+    no_writes(s)
+
+
+def test_refuses_a_minor_it_cannot_reach(make_up, run):
+    s, e = make_up()
+    s.cluster(NAME).extra["upgrades"] = []
+    refused(upgrade(run, e, "--all", "--kubernetes-version", "1.34", "--yes"), "TargetNotOffered")
+    no_writes(s)
+
+
+def test_skew_four_minors_behind_blocks(make_up, run):
+    pools = [scenarios.Pool("system", mode="System", count=2, k8s_version="1.32.6"),
+             scenarios.Pool("lag", count=2, k8s_version="1.29.15")]
+    s, e = make_up(pools=pools)
+    r = upgrade(run, e, "--kubernetes-version", "1.33", "--control-plane-only", "--yes")
+    refused(r, "VersionSkew")
+    assert "pool lag on 1.29.15 would fall 4 minors behind" in r.stdout
+    no_writes(s)
+
+
+def test_skew_three_minors_behind_warns(make_up, run):
+    pools = [scenarios.Pool("system", mode="System", count=2, k8s_version="1.32.6"),
+             scenarios.Pool("lag", count=2, k8s_version="1.30.14")]
+    s, e = make_up(pools=pools)
+    r = upgrade(run, e, "--kubernetes-version", "1.33", "--control-plane-only", "--dry-run")
+    assert r.returncode == EXIT_WARNINGS, r.stderr
+    assert "warning  VersionSkew: pool lag on 1.30.14 would be 3 minors behind" in r.stdout
+    assert "speaks of two" in r.stdout
+    no_writes(s)
+
+
+def test_auto_upgrade_forbids_control_plane_only(make_up, run):
+    s, e = make_up(auto_upgrade_channel="stable")
+    refused(upgrade(run, e, "--kubernetes-version", "1.33", "--control-plane-only", "--yes"),
+            "ClusterAutoUpgrade")
+    no_writes(s)
+
+
+def test_auto_upgrade_races_warns(make_up, run):
+    s, e = make_up(auto_upgrade_channel="patch")
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.33", "--dry-run")
+    assert r.returncode == EXIT_WARNINGS
+    assert "warning  ClusterAutoUpgrade:" in r.stdout
+
+
+def test_pool_not_succeeded_blocks(make_up, run):
+    s, e = make_up()
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    pool(s, "work").provisioning_state = "Failed"
+    refused(upgrade(run, e, "work", "--node-image", "--yes"), "PoolNotSucceeded")
+    no_writes(s)
+
+
+def test_azurelinux3_pin_refused_for_1_37(make_up, run):
+    pools = [scenarios.Pool("system", mode="System", count=2, k8s_version="1.36.2"),
+             scenarios.Pool("pin", os_sku="AzureLinux3", count=2, k8s_version="1.36.2")]
+    s, e = make_up(k8s="1.36.2", pools=pools)
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.37", "--yes")
+    refused(r, "OperatingSystem")
+    assert "kubectl azlinux migrate pin --to AzureLinux" in r.stdout
+    no_writes(s)
+
+
+def test_needs_yes_without_a_terminal(make_up, run):
+    s, e = make_up()
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    r = upgrade(run, e, "work", "--node-image")
+    assert r.returncode == 1
+    assert "pass --yes" in r.stderr
+    no_writes(s)
+
+
+@pytest.mark.parametrize("args, text", [
+    (["--node-image"], "name the pools to upgrade, or --all"),
+    (["work"], "name one of --node-image"),
+    (["work", "--node-image", "--kubernetes-version", "1.33"], "name one of"),
+    (["work", "--kubernetes-version", "1.33", "--control-plane-only"], "name no pool"),
+    (["--node-image", "--control-plane-only", "--all"], "--control-plane-only goes with"),
+    (["work", "--node-image", "--max-surge", "1"], "upgrade settings go with"),
+    (["work", "--kubernetes-version", "1.33", "--max-surge", "x"], "--max-surge 'x'"),
+    (["work", "--kubernetes-version", "1.33", "--drain-timeout", "0"], "1 to 1440"),
+    (["--node-os-channel", "Weekly"], "use None, Unmanaged"),
+    (["nope", "--node-image"], "node pool 'nope' not found"),
+    (["work", "--kubernetes-version", "one"], "is not a version"),
+])
+def test_bad_flags(make_up, run, args, text):
+    s, e = make_up()
+    r = upgrade(run, e, *args, "--yes")
+    assert r.returncode == 1, r.stdout
+    assert text in r.stderr
+    no_writes(s)
+
+
+# ---- the node OS channel ----
+
+def test_node_os_channel_set(make_up, run):
+    s, e = make_up(node_os_upgrade_channel="NodeImage")
+    r = upgrade(run, e, "--node-os-channel", "Unmanaged", "--yes")
+    assert r.returncode == 0, r.stderr
+    assert ("warning  Reimage: changing the node OS channel from NodeImage to Unmanaged "
+            "reimages") in r.stdout
+    assert s.cluster(NAME).node_os_upgrade_channel == "Unmanaged"
+    put = requests(s, "PUT", "/managedClusters/" + NAME)
+    assert len(put) == 1 and put[0]["if_match"]
+    body = json.loads(put[0]["body"])
+    assert body["properties"]["autoUpgradeProfile"]["nodeOSUpgradeChannel"] == "Unmanaged"
+    assert body["properties"]["kubernetesVersion"] == "1.32.6"
+    assert "overrideSettings" not in body["properties"].get("upgradeSettings", {})
+
+
+def test_node_os_channel_without_reimage(make_up, run):
+    s, e = make_up(node_os_upgrade_channel="NodeImage")
+    r = upgrade(run, e, "--node-os-channel", "SecurityPatch", "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert "Reimage" not in r.stdout
+    no_writes(s)
