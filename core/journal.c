@@ -726,6 +726,31 @@ int azl_journal_set_handle(struct azl_journal *j, const cJSON *handle)
 	return save(j);
 }
 
+int azl_journal_set_data(struct azl_journal *j, const cJSON *data)
+{
+	const char *secret;
+	int rc = need_lock(j);
+
+	if (rc)
+		return rc;
+	secret = data ? find_secret(data) : NULL;
+	if (secret)
+		return azl_error_set(AZL_EINVALID,
+				     "operation journal: the data of operation %s holds a secret (%s); it is not written",
+				     azl_journal_id(j), secret);
+	cJSON_DeleteItemFromObjectCaseSensitive(j->doc, "data");
+	if (data)
+		cJSON_AddItemToObject(j->doc, "data", cJSON_Duplicate(data, 1));
+	return save(j);
+}
+
+const cJSON *azl_journal_data(const struct azl_journal *j)
+{
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(j->doc, "data");
+
+	return cJSON_IsObject(d) ? d : NULL;
+}
+
 const cJSON *azl_journal_handle(const struct azl_journal *j)
 {
 	const cJSON *s = running_step(j);

@@ -17,7 +17,8 @@
  *    "pool": "nodepool1",
  *    "steps": [{"name": "...", "state": "pending|running|done|failed",
  *               "started": "...", "ended": "...", "error": "one line",
- *               "operation": {...}}]}   the LRO handle while it runs
+ *               "operation": {...}}],   the LRO handle while it runs
+ *    "data": {...}}                  the kind's own record (set_data)
  *
  * Timestamps are absent until they happen. "operation" is opaque JSON (the
  * ARM long-running operation's handle, core/lro's) and must hold no secret:
@@ -118,6 +119,13 @@ int azl_journal_step_end(struct azl_journal *j, size_t i, int rc, const char *er
 int azl_journal_set_handle(struct azl_journal *j, const cJSON *handle);
 /* The running step's handle, or NULL (owned by j). */
 const cJSON *azl_journal_handle(const struct azl_journal *j);
+
+/* The kind's own record of the operation (its plan, preflight, nodes,
+ * error...): one JSON object stored as "data", copied; NULL removes it.
+ * Refused like a handle when it holds a secret. Needs the lock. */
+int azl_journal_set_data(struct azl_journal *j, const cJSON *data);
+/* The stored data object, or NULL (owned by j). */
+const cJSON *azl_journal_data(const struct azl_journal *j);
 
 /* Ends the operation as Succeeded, Failed or Canceled (AZL_EINVALID for
  * another state) and releases the pool lock. */

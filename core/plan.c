@@ -233,6 +233,30 @@ static void fill_spec(const struct azl_pool *p, const struct azl_pool_list *sibl
 	s->properties = spec_properties(p, s);
 }
 
+void azl_plan_new_pool(const struct azl_pool *p, const struct azl_pool_list *siblings,
+		       const char *name, const char *os_sku, struct azl_pool_spec *out)
+{
+	memset(out, 0, sizeof(*out));
+	fill_spec(p, siblings, out);
+	if (name && *name) {
+		free(out->name);
+		out->name = xstrdup(name);
+	}
+	if (os_sku && *os_sku) {
+		free(out->os_sku);
+		out->os_sku = xstrdup(os_sku);
+		cJSON_DeleteItemFromObjectCaseSensitive(out->properties, "osSKU");
+		cJSON_AddStringToObject(out->properties, "osSKU", os_sku);
+	}
+}
+
+void azl_plan_spec_release(struct azl_pool_spec *s)
+{
+	free_spec(s);
+	memset(s, 0, sizeof(*s));
+	s->min_count = s->max_count = -1;
+}
+
 static void side_by_side_risks(const struct azl_pool *p, struct azl_finding_list *risks)
 {
 	if (!strcasecmp(p->mode, "System"))

@@ -142,6 +142,13 @@ void azl_plan_az_command(const struct azl_plan *plan, const struct azl_cluster *
  * Kubernetes below 1.28. */
 void azl_plan_in_place_blockers(const struct azl_pool *p, struct azl_finding_list *out);
 
+/* The new pool of a side-by-side move of p, as azl_plan_migrate() makes
+ * it, with name (NULL: derived, unique among siblings) and os_sku (NULL:
+ * AzureLinux). Release with azl_plan_spec_release(). */
+void azl_plan_new_pool(const struct azl_pool *p, const struct azl_pool_list *siblings,
+		       const char *name, const char *os_sku, struct azl_pool_spec *out);
+void azl_plan_spec_release(struct azl_pool_spec *s);
+
 /* The blockers' messages, comma-separated (appended). */
 void azl_plan_blocker_text(const struct azl_plan *plan, struct strbuf *out);
 

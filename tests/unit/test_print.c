@@ -196,7 +196,7 @@ static void test_yaml_and_json_replace_invalid_utf8(void **state)
 	assert_string_equal(yaml_of("{\"k\":\"\xc3\xa9\xe2\x82\xac\"}"),
 			    "k: \xc3\xa9\xe2\x82\xac\n");
 	v = cJSON_Parse("\"x\xbdy\"");
-	azl_json_format(&sb, v);
+	cli_json_format(&sb, v);
 	assert_string_equal(sb.buf, "\"x\xef\xbf\xbdy\"");
 	cJSON_Delete(v);
 	strbuf_release(&json);

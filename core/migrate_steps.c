@@ -1,0 +1,696 @@
+/* The steps of a migration and of add-pool (migrate.h), run by
+ * operation.h. Each one looks before it writes, so that it can run again
+ * from its start after a crash. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "error.h"
+#include "eviction.h"
+#include "json.h"
+#include "log.h"
+#include "migrate.h"
+#include "node.h"
+#include "pod.h"
+#include "wrapper.h"
+
+#define WAIT_SLICE_MS 2000
+
+/* ---- what the steps share ---- */
+
+static const cJSON *data_of(struct azl_operation *op)
+{
+	return azl_operation_data(op);
+}
+
+static const char *old_pool(struct azl_operation *op)
+{
+	return azl_journal_target_field(azl_operation_journal(op), "pool");
+}
+
+static const char *new_pool(struct azl_operation *op)
+{
+	const char *np = azl_json_str(data_of(op), "newPool", "");
+
+	/* add-pool's operation targets the pool it adds */
+	return *np ? np : old_pool(op);
+}
+
+static void pool_path(struct azl_operation *op, const char *pool, struct strbuf *out)
+{
+	struct azl_journal *j = azl_operation_journal(op);
+
+	azl_arm_cluster_path(out, azl_journal_target_field(j, "subscription"),
+			     azl_journal_target_field(j, "resourceGroup"),
+			     azl_journal_target_field(j, "name"));
+	strbuf_addstr(out, "/agentPools/");
+	strbuf_addurlenc(out, pool);
+}
+
+static struct azl_arm *arm_of(struct azl_operation *op)
+{
+	return azl_operation_env(op)->arm;
+}
+
+static struct azl_kube *kube_of(struct azl_operation *op)
+{
+	return azl_operation_env(op)->kube;
+}
+
+/* GET of a pool; AZL_ENOTFOUND when it does not exist. */
+static int get_pool(struct azl_operation *op, const char *pool, cJSON **out)
+{
+	struct strbuf path = STRBUF_INIT;
+	int rc;
+
+	pool_path(op, pool, &path);
+	rc = azl_arm_get(arm_of(op), path.buf, out);
+	strbuf_release(&path);
+	return rc;
+}
+
+static const char *prop(const cJSON *ap, const char *name)
+{
+	const cJSON *props = cJSON_GetObjectItemCaseSensitive(ap, "properties");
+
+	return azl_json_str(props, name, "");
+}
+
+/* The error of an ARM write, in words that say what to do. */
+static int explain(int rc, const char *pool)
+{
+	struct azl_drain_failure f;
+
+	if (rc == AZL_EBUSY)
+		return azl_error_prefix("pool %s is busy: another operation runs on it or on its cluster; wait for it to end (kubectl azlinux status) and run this again",
+					pool);
+	if (rc == AZL_ESTALE)
+		return azl_error_prefix("pool %s changed since the plan was made: nothing was sent on the stale copy",
+					pool);
+	if (rc != AZL_ERROR)
+		return rc;
+	azl_migrate_parse_drain_failure(azl_error_message(), &f);
+	if (f.node.len && f.pdb.len)
+		azl_error_prefix("AKS could not drain node %s: pod %s is held by PodDisruptionBudget %s. Let it allow a disruption (kubectl get pdb -A; scale the workload up or relax minAvailable/maxUnavailable), remove the quarantine label if AKS set it (kubectl label node %s kubernetes.azure.com/upgrade-status-), then run kubectl azlinux resume",
+				 f.node.buf, f.pod.len ? f.pod.buf : "?", f.pdb.buf, f.node.buf);
+	else if (f.node.len)
+		azl_error_prefix("AKS could not drain node %s%s%s; fix what holds it, then run kubectl azlinux resume",
+				 f.node.buf, f.pod.len ? " (pod " : "", f.pod.len ? f.pod.buf : "");
+	azl_drain_failure_release(&f);
+	return rc;
+}
+
+/* Waits one slice (cancellable). */
+static int pause_slice(struct azl_operation *op)
+{
+	return azl_retry_wait(azl_operation_retry(op), WAIT_SLICE_MS);
+}
+
+/* ---- update-pool (in place) ---- */
+
+static const char *const read_only[] = {
+	"provisioningState", "currentOrchestratorVersion", "nodeImageVersion", "eTag", "status",
+	"powerState", "virtualMachineNodesStatus", NULL
+};
+
+static void apply_settings(cJSON *props, const cJSON *settings)
+{
+	cJSON *us = cJSON_GetObjectItemCaseSensitive(props, "upgradeSettings");
+	const cJSON *s;
+
+	if (!cJSON_GetArraySize(settings))
+		return;
+	if (!cJSON_IsObject(us)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(props, "upgradeSettings");
+		us = cJSON_AddObjectToObject(props, "upgradeSettings");
+	}
+	cJSON_ArrayForEach(s, settings) {
+		cJSON_DeleteItemFromObjectCaseSensitive(us, s->string);
+		cJSON_AddItemToObject(us, s->string, cJSON_Duplicate(s, 1));
+	}
+}
+
+static cJSON *in_place_body(const cJSON *ap, const char *sku, const cJSON *settings)
+{
+	cJSON *body = cJSON_CreateObject();
+	const cJSON *src = cJSON_GetObjectItemCaseSensitive(ap, "properties");
+	cJSON *props = src ? cJSON_Duplicate(src, 1) : cJSON_CreateObject();
+
+	for (int i = 0; read_only[i]; i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(props, read_only[i]);
+	cJSON_DeleteItemFromObjectCaseSensitive(props, "osSKU");
+	cJSON_AddStringToObject(props, "osSKU", sku);
+	apply_settings(props, settings);
+	cJSON_AddItemToObject(body, "properties", props);
+	return body;
+}
+
+/* The pool already has the target osSKU: a PUT of this operation got
+ * through (its handle may not have reached the journal). */
+static int already_changed(struct azl_operation *op, const cJSON *ap, const char *path)
+{
+	const char *ps = prop(ap, "provisioningState");
+
+	if (!strcmp(ps, "Succeeded"))
+		return 0;
+	if (!strcmp(ps, "Failed"))
+		return azl_error_set(AZL_ERROR, "pool %s: its last operation failed; see kubectl azlinux check %s",
+				     old_pool(op), old_pool(op));
+	azl_operation_note(op, "the change was accepted before; following it");
+	return explain(azl_operation_follow_resource(op, path, "agentPools.createOrUpdate", NULL),
+		       old_pool(op));
+}
+
+static int step_update_pool(struct azl_operation *op, void *data)
+{
+	const cJSON *d = data_of(op);
+	const char *sku = azl_json_str(d, "to.osSku", ""), *plan_etag = azl_json_str(d, "planETag", "");
+	struct azl_arm_request req = { 0 };
+	struct strbuf path = STRBUF_INIT;
+	cJSON *ap = NULL, *body;
+	int rc;
+
+	(void)data;
+	pool_path(op, old_pool(op), &path);
+	if (azl_journal_handle(azl_operation_journal(op))) {
+		rc = explain(azl_operation_lro(op, NULL, "agentPools.createOrUpdate",
+					       AZL_LRO_FINAL_ASYNC_OPERATION, NULL), old_pool(op));
+		strbuf_release(&path);
+		return rc;
+	}
+	rc = azl_arm_get(arm_of(op), path.buf, &ap);
+	if (!rc && !strcmp(prop(ap, "osSKU"), sku))
+		rc = already_changed(op, ap, path.buf);
+	else if (!rc && *plan_etag && strcmp(prop(ap, "eTag"), plan_etag))
+		rc = azl_error_set(AZL_ESTALE,
+				   "pool %s changed since the plan was made (eTag %s, now %s): nothing was sent on the stale copy",
+				   old_pool(op), plan_etag, prop(ap, "eTag"));
+	else if (!rc) {
+		body = in_place_body(ap, sku, cJSON_GetObjectItemCaseSensitive(d, "settings"));
+		req.method = "PUT";
+		req.path = path.buf;
+		req.body = body;
+		req.if_match = prop(ap, "eTag");
+		if (!*req.if_match)
+			req.if_match = NULL;
+		rc = explain(azl_operation_lro(op, &req, "agentPools.createOrUpdate",
+					       AZL_LRO_FINAL_ASYNC_OPERATION, NULL), old_pool(op));
+		cJSON_Delete(body);
+	}
+	cJSON_Delete(ap);
+	strbuf_release(&path);
+	return rc;
+}
+
+/* ---- verify ---- */
+
+static cJSON *node_json(const struct azl_node *n)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", n->name);
+	cJSON_AddStringToObject(o, "pool", n->pool);
+	cJSON_AddStringToObject(o, "os", n->os_name);
+	cJSON_AddStringToObject(o, "osVersion", n->os_version);
+	cJSON_AddStringToObject(o, "nodeImageVersion", n->node_image_version);
+	cJSON_AddBoolToObject(o, "ready", n->ready);
+	return o;
+}
+
+/* Records pool's nodes in the data; the names of those not on version (or
+ * not Ready) go to bad. */
+static int record_nodes(struct azl_operation *op, const char *pool, const char *version,
+			struct strbuf *bad, long *nr)
+{
+	struct azl_node_list nodes = { 0 };
+	cJSON *arr = cJSON_CreateArray();
+	int rc = azl_node_list(kube_of(op), NULL, pool, &nodes);
+
+	for (size_t i = 0; !rc && i < nodes.nr; i++) {
+		const struct azl_node *n = &nodes.items[i];
+
+		cJSON_AddItemToArray(arr, node_json(n));
+		if (!n->ready || (version && strcmp(n->os_version, version)))
+			strbuf_addf(bad, "%s%s (%s%s)", bad->len ? ", " : "", n->name,
+				    *n->os_name ? n->os_name : "unknown OS", n->ready ? "" : ", NotReady");
+	}
+	*nr = rc ? 0 : (long)nodes.nr;
+	azl_node_list_release(&nodes);
+	cJSON_DeleteItemFromObjectCaseSensitive(azl_operation_data(op), "nodes");
+	cJSON_AddItemToObject(azl_operation_data(op), "nodes", arr);
+	if (!rc)
+		rc = azl_operation_save(op);
+	return rc;
+}
+
+static int step_verify(struct azl_operation *op, void *data)
+{
+	const cJSON *d = data_of(op);
+	const char *sku = azl_json_str(d, "to.osSku", ""), *version = azl_json_str(d, "to.osVersion", "");
+	const char *pool = new_pool(op);
+	struct strbuf bad = STRBUF_INIT;
+	cJSON *ap = NULL;
+	long nr = 0;
+	int rc;
+
+	(void)data;
+	rc = get_pool(op, pool, &ap);
+	if (!rc && strcmp(prop(ap, "osSKU"), sku))
+		rc = azl_error_set(AZL_ERROR, "verify: pool %s has osSKU %s, not %s", pool,
+				   prop(ap, "osSKU"), sku);
+	else if (!rc && strcmp(prop(ap, "provisioningState"), "Succeeded"))
+		rc = azl_error_set(AZL_ERROR, "verify: pool %s is %s, not Succeeded", pool,
+				   prop(ap, "provisioningState"));
+	if (!rc && kube_of(op))
+		rc = record_nodes(op, pool, *version ? version : NULL, &bad, &nr);
+	if (!rc && bad.len)
+		rc = azl_error_set(AZL_ERROR, "verify: nodes of pool %s not Ready on %s %s: %s", pool,
+				   sku, version, bad.buf);
+	cJSON_Delete(ap);
+	strbuf_release(&bad);
+	return rc;
+}
+
+/* ---- create-pool, wait-ready (side by side, add-pool) ---- */
+
+static cJSON *create_body(struct azl_operation *op, long count)
+{
+	const cJSON *props = cJSON_GetObjectItemCaseSensitive(data_of(op), "newPoolProperties");
+	cJSON *body = cJSON_CreateObject(), *p = props ? cJSON_Duplicate(props, 1) : cJSON_CreateObject();
+
+	if (count > 0) {
+		cJSON_DeleteItemFromObjectCaseSensitive(p, "count");
+		cJSON_AddNumberToObject(p, "count", (double)count);
+	}
+	cJSON_AddItemToObject(body, "properties", p);
+	return body;
+}
+
+static long wanted_count(struct azl_operation *op)
+{
+	return azl_json_int(data_of(op), "newPoolProperties.count", 1);
+}
+
+static int step_create_pool(struct azl_operation *op, void *data)
+{
+	const char *np = new_pool(op);
+	struct azl_arm_request req = { 0 };
+	struct strbuf path = STRBUF_INIT;
+	cJSON *ap = NULL, *body;
+	int rc;
+
+	(void)data;
+	pool_path(op, np, &path);
+	if (azl_journal_handle(azl_operation_journal(op))) {
+		rc = azl_operation_lro(op, NULL, "agentPools.createOrUpdate",
+				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
+		strbuf_release(&path);
+		return explain(rc, np);
+	}
+	rc = azl_arm_get(arm_of(op), path.buf, &ap);
+	if (!rc) {
+		/* created by this operation before a crash: not created twice */
+		rc = already_changed(op, ap, path.buf);
+	} else if (rc == AZL_ENOTFOUND) {
+		body = create_body(op, azl_json_bool(data_of(op), "canary", 0) ? 1 : 0);
+		req.method = "PUT";
+		req.path = path.buf;
+		req.body = body;
+		req.if_none_match = "*";
+		rc = explain(azl_operation_lro(op, &req, "agentPools.createOrUpdate",
+					       AZL_LRO_FINAL_ASYNC_OPERATION, NULL), np);
+		cJSON_Delete(body);
+	}
+	cJSON_Delete(ap);
+	strbuf_release(&path);
+	return rc;
+}
+
+/* Every node of pool Ready and on the target, want of them. */
+static int nodes_ready(struct azl_operation *op, const char *pool, long want, int *ready)
+{
+	struct strbuf bad = STRBUF_INIT;
+	long nr = 0;
+	int rc = record_nodes(op, pool, azl_json_str(data_of(op), "to.osVersion", NULL), &bad, &nr);
+
+	*ready = !rc && !bad.len && nr >= want;
+	strbuf_release(&bad);
+	return rc;
+}
+
+static int wait_nodes(struct azl_operation *op, const char *pool, long want)
+{
+	int ready = 0, rc = 0;
+
+	if (!kube_of(op))
+		return 0;
+	while (!rc && !(rc = nodes_ready(op, pool, want, &ready)) && !ready)
+		rc = pause_slice(op);
+	return rc == AZL_ETIMEOUT
+	       ? azl_error_set(rc, "pool %s: its nodes did not all become Ready in time", pool) : rc;
+}
+
+/* With --canary the pool was created with one node: verified, it grows. */
+static int grow(struct azl_operation *op, const char *np, long want)
+{
+	struct azl_arm_request req = { 0 };
+	struct strbuf path = STRBUF_INIT;
+	cJSON *ap = NULL, *body = NULL;
+	int rc;
+
+	pool_path(op, np, &path);
+	if (azl_journal_handle(azl_operation_journal(op)))
+		rc = azl_operation_lro(op, NULL, "agentPools.createOrUpdate",
+				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
+	else if (!(rc = azl_arm_get(arm_of(op), path.buf, &ap)) &&
+		 azl_json_int(ap, "properties.count", 0) < want) {
+		azl_operation_note(op, "canary node of %s Ready on the target: adding the rest", np);
+		body = in_place_body(ap, azl_json_str(data_of(op), "to.osSku", ""), NULL);
+		cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(body, "properties"), "count");
+		cJSON_AddNumberToObject(cJSON_GetObjectItemCaseSensitive(body, "properties"), "count",
+					(double)want);
+		req.method = "PUT";
+		req.path = path.buf;
+		req.body = body;
+		req.if_match = *prop(ap, "eTag") ? prop(ap, "eTag") : NULL;
+		rc = azl_operation_lro(op, &req, "agentPools.createOrUpdate",
+				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
+	}
+	cJSON_Delete(ap);
+	cJSON_Delete(body);
+	strbuf_release(&path);
+	return explain(rc, np);
+}
+
+static int step_wait_ready(struct azl_operation *op, void *data)
+{
+	const char *np = new_pool(op);
+	long want = wanted_count(op);
+	int canary = azl_json_bool(data_of(op), "canary", 0);
+	int rc;
+
+	(void)data;
+	rc = wait_nodes(op, np, canary ? 1 : want);
+	if (!rc && canary && want > 1) {
+		rc = grow(op, np, want);
+		if (!rc)
+			rc = wait_nodes(op, np, want);
+	}
+	return rc;
+}
+
+/* ---- stop-autoscaler, cordon ---- */
+
+static int step_stop_autoscaler(struct azl_operation *op, void *data)
+{
+	struct azl_arm_request req = { 0 };
+	struct strbuf path = STRBUF_INIT;
+	cJSON *ap = NULL, *body = NULL, *props;
+	int rc;
+
+	(void)data;
+	pool_path(op, old_pool(op), &path);
+	if (azl_journal_handle(azl_operation_journal(op)))
+		rc = azl_operation_lro(op, NULL, "agentPools.createOrUpdate",
+				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
+	else if (!(rc = azl_arm_get(arm_of(op), path.buf, &ap)) &&
+		 azl_json_bool(ap, "properties.enableAutoScaling", 0)) {
+		body = in_place_body(ap, prop(ap, "osSKU"), NULL);
+		props = cJSON_GetObjectItemCaseSensitive(body, "properties");
+		cJSON_DeleteItemFromObjectCaseSensitive(props, "enableAutoScaling");
+		cJSON_DeleteItemFromObjectCaseSensitive(props, "minCount");
+		cJSON_DeleteItemFromObjectCaseSensitive(props, "maxCount");
+		cJSON_AddBoolToObject(props, "enableAutoScaling", 0);
+		req.method = "PUT";
+		req.path = path.buf;
+		req.body = body;
+		req.if_match = *prop(ap, "eTag") ? prop(ap, "eTag") : NULL;
+		rc = azl_operation_lro(op, &req, "agentPools.createOrUpdate",
+				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
+	}
+	cJSON_Delete(ap);
+	cJSON_Delete(body);
+	strbuf_release(&path);
+	return explain(rc, old_pool(op));
+}
+
+static int set_unschedulable(struct azl_operation *op, const char *node, int on)
+{
+	struct strbuf path = STRBUF_INIT;
+	cJSON *out = NULL;
+	int rc;
+
+	strbuf_addstr(&path, "/api/v1/nodes/");
+	strbuf_addurlenc(&path, node);
+	rc = azl_kube_patch(kube_of(op), path.buf, AZL_PATCH_STRATEGIC,
+			    on ? "{\"spec\":{\"unschedulable\":true}}"
+			       : "{\"spec\":{\"unschedulable\":null}}", &out);
+	cJSON_Delete(out);
+	strbuf_release(&path);
+	return rc == AZL_ENOTFOUND ? 0 : rc;
+}
+
+static int cordon_all(struct azl_operation *op, const char *pool, int on)
+{
+	struct azl_node_list nodes = { 0 };
+	int rc;
+
+	if (!kube_of(op))
+		return azl_error_set(AZL_EINVALID, "cordoning pool %s needs the Kubernetes API", pool);
+	rc = azl_node_list(kube_of(op), NULL, pool, &nodes);
+	for (size_t i = 0; !rc && i < nodes.nr; i++)
+		if (nodes.items[i].schedulable == on)
+			rc = set_unschedulable(op, nodes.items[i].name, on);
+	azl_node_list_release(&nodes);
+	return rc;
+}
+
+static int step_cordon(struct azl_operation *op, void *data)
+{
+	(void)data;
+	return cordon_all(op, old_pool(op), 1);
+}
+
+/* ---- drain ---- */
+
+struct drain_pass {
+	struct azl_operation *op;
+	size_t left;                 /* pods still to go */
+	struct strbuf blocked;       /* the last pod a PDB holds */
+	int rc;
+};
+
+static int daemonset_pod(const struct azl_pod *pod)
+{
+	const struct azl_owner_ref *c = azl_pod_controller(pod);
+
+	return c && !strcmp(c->kind, "DaemonSet");
+}
+
+static int evict_one(const struct azl_pod *pod, void *ctx)
+{
+	struct drain_pass *dp = ctx;
+	struct azl_eviction_options o = AZL_EVICTION_OPTIONS_INIT;
+	struct azl_eviction_result r = AZL_EVICTION_RESULT_INIT;
+
+	if (azl_pod_is_mirror(pod) || daemonset_pod(pod) || azl_pod_is_terminal(pod))
+		return 0;
+	dp->left++;
+	if (pod->deletion_timestamp)
+		return 0;
+	azl_eviction_create(kube_of(dp->op), pod->namespace_, pod->name, &o, &r);
+	switch (r.outcome) {
+	case AZL_EVICTION_EVICTED:
+	case AZL_EVICTION_GONE:
+		break;
+	case AZL_EVICTION_BLOCKED:
+	case AZL_EVICTION_THROTTLED:
+		strbuf_reset(&dp->blocked);
+		strbuf_addf(&dp->blocked, "%s/%s", pod->namespace_, pod->name);
+		break;
+	default:
+		dp->rc = azl_error_set(AZL_ERROR, "evicting pod %s/%s: %s (%s)", pod->namespace_,
+				       pod->name, azl_eviction_outcome_name(r.outcome),
+				       r.res.message.len ? r.res.message.buf : "no message");
+	}
+	azl_kube_result_release(&r.res);
+	return dp->rc;
+}
+
+/* Every pod of the cluster that a controller owns is Ready (the moved
+ * workloads came back) and none is Pending. */
+static int workloads_ready(struct azl_operation *op, int *ready, struct strbuf *waiting)
+{
+	cJSON *pods = NULL, *it;
+	int rc = azl_kube_list(kube_of(op), "/api/v1/pods", NULL, 0, &pods);
+
+	*ready = 1;
+	cJSON_ArrayForEach(it, pods) {
+		struct azl_pod pod;
+
+		if (azl_pod_parse(it, &pod))
+			continue;
+		if (!azl_pod_is_terminal(&pod) && !azl_pod_is_mirror(&pod) && !pod.ready &&
+		    !pod.deletion_timestamp && azl_pod_controller(&pod)) {
+			*ready = 0;
+			strbuf_reset(waiting);
+			strbuf_addf(waiting, "%s/%s", pod.namespace_, pod.name);
+		}
+		azl_pod_release(&pod);
+	}
+	cJSON_Delete(pods);
+	return rc;
+}
+
+static int drain_node(struct azl_operation *op, const char *node, long timeout_ms)
+{
+	struct drain_pass dp = { op, 0, STRBUF_INIT, 0 };
+	long waited = 0;
+	int rc = 0;
+
+	azl_operation_note(op, "draining %s", node);
+	for (;;) {
+		dp.left = 0;
+		dp.rc = 0;
+		rc = azl_pod_list_on_node(kube_of(op), node, NULL, 0, evict_one, &dp);
+		if (rc || !dp.left)
+			break;
+		if (waited >= timeout_ms) {
+			rc = azl_error_set(AZL_ETIMEOUT,
+					   "draining node %s: %zu pods left after %ld minutes%s%s; fix what holds them and run kubectl azlinux resume",
+					   node, dp.left, timeout_ms / 60000,
+					   dp.blocked.len ? ", a PodDisruptionBudget holds " : "",
+					   dp.blocked.buf);
+			break;
+		}
+		if ((rc = pause_slice(op)))
+			break;
+		waited += WAIT_SLICE_MS;
+	}
+	strbuf_release(&dp.blocked);
+	return rc;
+}
+
+static int wait_workloads(struct azl_operation *op)
+{
+	struct strbuf waiting = STRBUF_INIT;
+	int ready = 0, rc;
+
+	while (!(rc = workloads_ready(op, &ready, &waiting)) && !ready)
+		if ((rc = pause_slice(op)))
+			break;
+	strbuf_release(&waiting);
+	return rc;
+}
+
+static int step_drain(struct azl_operation *op, void *data)
+{
+	struct azl_node_list nodes = { 0 };
+	long timeout = azl_json_int(data_of(op), "settings.drainTimeoutInMinutes", 30);
+	int rc;
+
+	(void)data;
+	if (!kube_of(op))
+		return azl_error_set(AZL_EINVALID, "draining pool %s needs the Kubernetes API",
+				     old_pool(op));
+	rc = azl_node_list(kube_of(op), NULL, old_pool(op), &nodes);
+	for (size_t i = 0; !rc && i < nodes.nr; i++) {
+		rc = drain_node(op, nodes.items[i].name, timeout * 60000);
+		/* the next node only once what moved is serving again */
+		if (!rc)
+			rc = wait_workloads(op);
+	}
+	azl_node_list_release(&nodes);
+	return rc;
+}
+
+/* ---- delete-pool ---- */
+
+static int replacement_ready(struct azl_operation *op)
+{
+	return azl_operation_step_state(op, "create-pool") == AZL_STEP_DONE &&
+	       azl_operation_step_state(op, "wait-ready") == AZL_STEP_DONE &&
+	       azl_operation_step_state(op, "drain") == AZL_STEP_DONE;
+}
+
+static int delete_pool(struct azl_operation *op, const char *pool)
+{
+	struct azl_arm_request req = { 0 };
+	struct strbuf path = STRBUF_INIT;
+	cJSON *ap = NULL;
+	int rc;
+
+	pool_path(op, pool, &path);
+	if (azl_journal_handle(azl_operation_journal(op)))
+		rc = azl_operation_lro(op, NULL, "agentPools.delete", AZL_LRO_FINAL_LOCATION, NULL);
+	else if ((rc = azl_arm_get(arm_of(op), path.buf, &ap)) == AZL_ENOTFOUND)
+		rc = 0;         /* deleted already */
+	else if (!rc) {
+		req.method = "DELETE";
+		req.path = path.buf;
+		rc = azl_operation_lro(op, &req, "agentPools.delete", AZL_LRO_FINAL_LOCATION, NULL);
+	}
+	cJSON_Delete(ap);
+	strbuf_release(&path);
+	return explain(rc, pool);
+}
+
+static int step_delete_pool(struct azl_operation *op, void *data)
+{
+	(void)data;
+	if (!replacement_ready(op))
+		return azl_error_set(AZL_EINVALID,
+				     "pool %s is not deleted: the journal does not show its replacement Ready and the drain finished",
+				     old_pool(op));
+	return delete_pool(op, old_pool(op));
+}
+
+/* ---- abort's rollback ---- */
+
+static int rollback(struct azl_operation *op, void *data)
+{
+	const char *np = azl_json_str(data_of(op), "newPool", "");
+
+	(void)data;
+	if (!*np || azl_operation_step_state(op, "delete-pool") != AZL_STEP_PENDING)
+		return 0;
+	if (kube_of(op) && azl_operation_step_state(op, "cordon") != AZL_STEP_PENDING) {
+		int rc = cordon_all(op, old_pool(op), 0);
+
+		if (rc)
+			return rc;
+		azl_operation_note(op, "uncordoned the nodes of %s", old_pool(op));
+	}
+	if (azl_operation_step_state(op, "drain") != AZL_STEP_PENDING)
+		return azl_error_set(AZL_EINVALID,
+				     "the drain of %s began: its workloads run on %s now; %s is kept (delete it by hand once the workloads are back)",
+				     old_pool(op), np, np);
+	azl_operation_note(op, "deleting the new pool %s", np);
+	return delete_pool(op, np);
+}
+
+static const struct azl_operation_step migrate_steps[] = {
+	{ "update-pool", step_update_pool },
+	{ "create-pool", step_create_pool },
+	{ "wait-ready", step_wait_ready },
+	{ "stop-autoscaler", step_stop_autoscaler },
+	{ "cordon", step_cordon },
+	{ "drain", step_drain },
+	{ "delete-pool", step_delete_pool },
+	{ "verify", step_verify },
+};
+
+const struct azl_operation_kind azl_migrate_kind = {
+	AZL_MIGRATE_KIND, migrate_steps, sizeof(migrate_steps) / sizeof(*migrate_steps), rollback
+};
+
+static int add_pool_rollback(struct azl_operation *op, void *data)
+{
+	(void)data;
+	return delete_pool(op, new_pool(op));
+}
+
+const struct azl_operation_kind azl_add_pool_kind = {
+	AZL_ADD_POOL_KIND, migrate_steps, sizeof(migrate_steps) / sizeof(*migrate_steps),
+	add_pool_rollback
+};

@@ -1,0 +1,524 @@
+/* The shared runner of mutating operations: steps journaled before and
+ * after, ARM operations re-attached from the journal, cancellation, and
+ * progress from a node watch. See operation.h. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "json.h"
+#include "log.h"
+#include "operation.h"
+#include "strbuf.h"
+#include "watch.h"
+#include "wrapper.h"
+
+#define DAY_MS (24L * 3600 * 1000)
+
+/* ---- preflight ---- */
+
+const char *azl_preflight_severity_name(enum azl_severity s)
+{
+	switch (s) {
+	case AZL_SEVERITY_ERROR:
+		return "blocker";
+	case AZL_SEVERITY_WARNING:
+		return "warning";
+	default:
+		return "ok";
+	}
+}
+
+enum azl_severity azl_preflight_worst(const struct azl_finding_list *list)
+{
+	enum azl_severity worst = AZL_SEVERITY_INFO;
+
+	for (size_t i = 0; i < list->nr; i++)
+		if (list->items[i].severity > worst)
+			worst = list->items[i].severity;
+	return worst;
+}
+
+cJSON *azl_preflight_to_json(const struct azl_finding_list *list)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < list->nr; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "check", list->items[i].code);
+		cJSON_AddStringToObject(o, "severity",
+					azl_preflight_severity_name(list->items[i].severity));
+		cJSON_AddStringToObject(o, "message", list->items[i].message);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+/* ---- the operation ---- */
+
+struct azl_operation {
+	const struct azl_operation_kind *kind;
+	struct azl_journal *journal;
+	cJSON *data;
+	const struct azl_operation_env *env;
+	struct azl_retry *retry;
+	size_t step;                 /* the running step */
+	cJSON *result;
+	int began_lro;
+	pthread_mutex_t lock;        /* serialises events */
+	struct azl_watch *watch;
+	pthread_t watch_thread;
+	int watching;
+};
+
+static const struct azl_operation_step *find_step(const struct azl_operation_kind *k,
+						  const char *name)
+{
+	for (size_t i = 0; i < k->nr_steps; i++)
+		if (!strcmp(k->steps[i].name, name))
+			return &k->steps[i];
+	return NULL;
+}
+
+static struct azl_operation *op_new(const struct azl_operation_kind *kind, struct azl_journal *j)
+{
+	struct azl_operation *op = xcalloc(1, sizeof(*op));
+	const cJSON *data = azl_journal_data(j);
+
+	op->kind = kind;
+	op->journal = j;
+	op->data = data ? cJSON_Duplicate(data, 1) : cJSON_CreateObject();
+	pthread_mutex_init(&op->lock, NULL);
+	return op;
+}
+
+int azl_operation_create(struct azl_operation **out, const struct azl_operation_kind *kind,
+			 const struct azl_journal_target *t, const char *const *steps,
+			 size_t nr_steps, const cJSON *data)
+{
+	struct azl_journal *j = NULL;
+	int rc;
+
+	*out = NULL;
+	for (size_t i = 0; i < nr_steps; i++)
+		if (!find_step(kind, steps[i]))
+			return azl_error_set(AZL_EINVALID, "operation %s has no step named %s",
+					     kind->kind, steps[i]);
+	rc = azl_journal_create(&j, kind->kind, t, steps, nr_steps);
+	if (!rc && data)
+		rc = azl_journal_set_data(j, data);
+	if (rc) {
+		azl_journal_free(j);
+		return rc;
+	}
+	*out = op_new(kind, j);
+	return 0;
+}
+
+static int check_loaded(const struct azl_journal *j, const struct azl_operation_kind *k)
+{
+	enum azl_op_state s = azl_journal_state(j);
+
+	if (!k)
+		return azl_error_set(AZL_EINVALID,
+				     "operation %s is of kind '%s', which this version cannot run",
+				     azl_journal_id(j), azl_journal_kind(j));
+	if (s == AZL_OP_SUCCEEDED || s == AZL_OP_FAILED || s == AZL_OP_CANCELED)
+		return azl_error_set(AZL_EINVALID,
+				     "operation %s has ended (%s): nothing to resume or abort; start a new one",
+				     azl_journal_id(j), azl_op_state_name(s));
+	for (size_t i = 0; i < azl_journal_nr_steps(j); i++)
+		if (!find_step(k, azl_journal_step_name(j, i)))
+			return azl_error_set(AZL_EINVALID,
+					     "operation %s: step %s is not one this version knows",
+					     azl_journal_id(j), azl_journal_step_name(j, i));
+	return 0;
+}
+
+int azl_operation_load(struct azl_operation **out, const struct azl_operation_kind *const *kinds,
+		       size_t nr_kinds, const char *id)
+{
+	const struct azl_operation_kind *k = NULL;
+	struct azl_journal *j = NULL;
+	int rc = azl_journal_load(&j, id, 1);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < nr_kinds && !k; i++)
+		if (!strcmp(kinds[i]->kind, azl_journal_kind(j)))
+			k = kinds[i];
+	rc = check_loaded(j, k);
+	if (rc) {
+		azl_journal_free(j);
+		return rc;
+	}
+	*out = op_new(k, j);
+	return 0;
+}
+
+void azl_operation_free(struct azl_operation *op)
+{
+	if (!op)
+		return;
+	azl_journal_free(op->journal);
+	cJSON_Delete(op->data);
+	cJSON_Delete(op->result);
+	azl_retry_free(op->retry);
+	pthread_mutex_destroy(&op->lock);
+	free(op);
+}
+
+struct azl_journal *azl_operation_journal(struct azl_operation *op)
+{
+	return op->journal;
+}
+
+const struct azl_operation_env *azl_operation_env(const struct azl_operation *op)
+{
+	return op->env;
+}
+
+cJSON *azl_operation_data(struct azl_operation *op)
+{
+	return op->data;
+}
+
+int azl_operation_save(struct azl_operation *op)
+{
+	return azl_journal_set_data(op->journal, op->data);
+}
+
+int azl_operation_cancelled(const struct azl_operation *op)
+{
+	return op->env && op->env->cancel && *op->env->cancel;
+}
+
+struct azl_retry *azl_operation_retry(struct azl_operation *op)
+{
+	return op->retry;
+}
+
+enum azl_step_state azl_operation_step_state(const struct azl_operation *op, const char *name)
+{
+	for (size_t i = 0; i < azl_journal_nr_steps(op->journal); i++)
+		if (!strcmp(azl_journal_step_name(op->journal, i), name))
+			return azl_journal_step_state(op->journal, i);
+	return AZL_STEP_PENDING;
+}
+
+static void emit(struct azl_operation *op, struct azl_operation_event *ev)
+{
+	if (!op->env || !op->env->event)
+		return;
+	ev->step = op->step;
+	ev->step_name = op->step < azl_journal_nr_steps(op->journal)
+			? azl_journal_step_name(op->journal, op->step) : "";
+	pthread_mutex_lock(&op->lock);
+	op->env->event(op->env->event_data, ev);
+	pthread_mutex_unlock(&op->lock);
+}
+
+void azl_operation_note(struct azl_operation *op, const char *fmt, ...)
+{
+	struct azl_operation_event ev = { .type = AZL_OPERATION_NOTE, .percent = -1 };
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	ev.message = sb.buf;
+	emit(op, &ev);
+	strbuf_release(&sb);
+}
+
+/* ---- the node watch ---- */
+
+static int on_node(struct azl_watch *w, const struct azl_watch_event *wev, void *ctx)
+{
+	struct azl_operation *op = ctx;
+	struct azl_operation_event ev = { .percent = -1 };
+	struct azl_node node;
+
+	(void)w;
+	if (wev->type == AZL_WATCH_DELETED) {
+		ev.type = AZL_OPERATION_NODE_GONE;
+		ev.node_name = azl_json_str(wev->object, "metadata.name", "");
+		emit(op, &ev);
+		return 0;
+	}
+	if ((wev->type != AZL_WATCH_ADDED && wev->type != AZL_WATCH_MODIFIED) ||
+	    azl_node_from_json(wev->object, &node))
+		return 0;
+	ev.type = AZL_OPERATION_NODE;
+	ev.node = &node;
+	ev.node_name = node.name;
+	emit(op, &ev);
+	azl_node_release(&node);
+	return 0;
+}
+
+static void *watch_main(void *arg)
+{
+	struct azl_operation *op = arg;
+	int rc = azl_watch_run(op->watch);
+
+	if (rc && rc != AZL_ECANCELED)
+		azl_logf(2, "node watch ended: %s", azl_error_message());
+	return NULL;
+}
+
+static void watch_start(struct azl_operation *op)
+{
+	struct azl_watch_options o = { .path = "/api/v1/nodes", .fn = on_node, .ctx = op };
+	struct strbuf q = STRBUF_INIT;
+
+	if (!op->env->watch_kube || !op->env->event)
+		return;
+	if (op->env->watch_selector && *op->env->watch_selector) {
+		strbuf_addstr(&q, "labelSelector=");
+		strbuf_addurlenc(&q, op->env->watch_selector);
+		o.query = q.buf;
+	}
+	o.max_failures = 1000;
+	if (!azl_watch_new(&op->watch, op->env->watch_kube, &o) &&
+	    !pthread_create(&op->watch_thread, NULL, watch_main, op))
+		op->watching = 1;
+	strbuf_release(&q);
+}
+
+static void watch_stop(struct azl_operation *op)
+{
+	if (op->watching) {
+		azl_watch_cancel(op->watch);
+		pthread_join(op->watch_thread, NULL);
+		op->watching = 0;
+	}
+	azl_watch_free(op->watch);
+	op->watch = NULL;
+}
+
+/* ---- ARM operations ---- */
+
+static void on_poll(void *data, const struct azl_lro *lro)
+{
+	struct azl_operation *op = data;
+	struct azl_operation_event ev = { .type = AZL_OPERATION_LRO };
+	cJSON *handle = azl_lro_to_json(lro);
+
+	/* the newest state is what a resume starts from */
+	if (azl_journal_set_handle(op->journal, handle))
+		azl_logf(2, "%s", azl_error_message());
+	cJSON_Delete(handle);
+	ev.status = azl_lro_status(lro);
+	ev.percent = azl_lro_percent(lro);
+	emit(op, &ev);
+}
+
+static int follow(struct azl_operation *op, struct azl_lro *lro, const cJSON **result)
+{
+	struct azl_lro_wait_options wo = { 0 };
+	const cJSON *res;
+	int rc;
+
+	op->began_lro = 1;
+	if (op->env->no_wait)
+		return 0;
+	wo.retry = op->retry;
+	wo.default_interval_ms = op->env->poll_interval_ms;
+	wo.progress = on_poll;
+	wo.progress_data = op;
+	rc = azl_lro_wait(lro, op->env->arm, &wo);
+	/* ended: a later write of the same step must not re-attach to it */
+	if (!rc && azl_journal_set_handle(op->journal, NULL))
+		rc = AZL_ERROR;
+	res = azl_lro_result(lro);
+	cJSON_Delete(op->result);
+	op->result = res ? cJSON_Duplicate(res, 1) : NULL;
+	if (result)
+		*result = op->result;
+	return rc;
+}
+
+static int store_and_follow(struct azl_operation *op, struct azl_lro *lro, const cJSON **result)
+{
+	cJSON *handle = azl_lro_to_json(lro);
+	int rc = azl_journal_set_handle(op->journal, handle);
+
+	cJSON_Delete(handle);
+	if (!rc)
+		rc = follow(op, lro, result);
+	azl_lro_free(lro);
+	return rc;
+}
+
+int azl_operation_lro(struct azl_operation *op, const struct azl_arm_request *req,
+		      const char *kind, enum azl_lro_final via, const cJSON **result)
+{
+	const cJSON *handle = azl_journal_handle(op->journal);
+	struct azl_lro *lro = NULL;
+	int rc;
+
+	if (result)
+		*result = NULL;
+	if (handle) {
+		rc = azl_lro_from_json(&lro, handle);
+		if (rc)
+			return azl_error_prefix("operation %s, step %s",
+						azl_journal_id(op->journal),
+						azl_journal_step_name(op->journal, op->step));
+		azl_operation_note(op, "re-attached to the running ARM operation %s", azl_lro_kind(lro));
+		return store_and_follow(op, lro, result);
+	}
+	if (azl_operation_cancelled(op))
+		return azl_error_set(AZL_ECANCELED, "cancelled before %s was sent", kind);
+	rc = azl_lro_begin(&lro, op->env->arm, req, kind, via);
+	if (rc)
+		return rc;
+	return store_and_follow(op, lro, result);
+}
+
+int azl_operation_follow_resource(struct azl_operation *op, const char *resource,
+				  const char *kind, const cJSON **result)
+{
+	cJSON *h = cJSON_CreateObject();
+	struct azl_lro *lro = NULL;
+	int rc;
+
+	cJSON_AddStringToObject(h, "kind", kind);
+	cJSON_AddStringToObject(h, "method", "PUT");
+	cJSON_AddStringToObject(h, "resource", resource);
+	cJSON_AddStringToObject(h, "statusUrl", resource);
+	cJSON_AddStringToObject(h, "statusVia", "provisioning-state");
+	cJSON_AddStringToObject(h, "finalStateVia", "azure-async-operation");
+	cJSON_AddStringToObject(h, "status", "InProgress");
+	rc = azl_lro_from_json(&lro, h);
+	cJSON_Delete(h);
+	if (rc)
+		return rc;
+	return store_and_follow(op, lro, result);
+}
+
+/* ---- running ---- */
+
+static int make_retry(struct azl_operation *op)
+{
+	struct azl_retry_options ro = { 0 };
+
+	azl_retry_free(op->retry);
+	op->retry = NULL;
+	ro.max_attempts = 1000;
+	ro.budget_ms = op->env->budget_ms > 0 ? op->env->budget_ms : DAY_MS;
+	ro.cancel_flag = op->env->cancel;
+	return azl_retry_new(&op->retry, &ro);
+}
+
+static int run_step(struct azl_operation *op, size_t i, void *data)
+{
+	struct azl_operation_event ev = { .type = AZL_OPERATION_STEP_BEGIN, .percent = -1 };
+	const struct azl_operation_step *s = find_step(op->kind, azl_journal_step_name(op->journal, i));
+	struct strbuf err = STRBUF_INIT;
+	int rc = 0;
+
+	op->step = i;
+	if (azl_journal_step_state(op->journal, i) != AZL_STEP_RUNNING)
+		rc = azl_journal_step_begin(op->journal, i);
+	if (rc)
+		return rc;
+	emit(op, &ev);
+	rc = s->run(op, data);
+	if (rc == AZL_ECANCELED && azl_operation_cancelled(op))
+		return rc;              /* stays running: resume picks it up */
+	if (op->env->no_wait && op->began_lro && !rc)
+		return 0;               /* the ARM operation goes on; so does the step */
+	if (rc)
+		strbuf_addstr(&err, azl_error_message());
+	ev.type = AZL_OPERATION_STEP_END;
+	ev.rc = rc;
+	ev.error = err.buf;
+	if (azl_journal_step_end(op->journal, i, rc, err.buf) && !rc)
+		rc = AZL_ERROR;
+	emit(op, &ev);
+	if (rc)
+		azl_error_set(rc, "%s", err.len ? err.buf : azl_error_message());
+	strbuf_release(&err);
+	return rc;
+}
+
+static int finish_failed(struct azl_operation *op, int rc)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	strbuf_addstr(&err, azl_error_message());
+	cJSON_DeleteItemFromObjectCaseSensitive(op->data, "error");
+	cJSON_AddStringToObject(op->data, "error", err.buf);
+	azl_operation_save(op);
+	azl_journal_finish(op->journal, AZL_OP_FAILED);
+	azl_error_set(rc, "%s", err.buf);
+	strbuf_release(&err);
+	return rc;
+}
+
+int azl_operation_run(struct azl_operation *op, const struct azl_operation_env *env, void *data)
+{
+	int rc;
+
+	op->env = env;
+	op->began_lro = 0;
+	rc = make_retry(op);
+	if (rc)
+		return rc;
+	watch_start(op);
+	for (size_t i = 0; !rc && i < azl_journal_nr_steps(op->journal); i++) {
+		if (azl_journal_step_state(op->journal, i) == AZL_STEP_DONE)
+			continue;
+		if (azl_operation_cancelled(op)) {
+			rc = azl_error_set(AZL_ECANCELED, "cancelled before step %s",
+					   azl_journal_step_name(op->journal, i));
+			break;
+		}
+		rc = run_step(op, i, data);
+		if (!rc && env->no_wait && op->began_lro)
+			break;
+	}
+	watch_stop(op);
+	if (rc == AZL_ECANCELED && azl_operation_cancelled(op))
+		return rc;
+	if (rc)
+		return finish_failed(op, rc);
+	if (env->no_wait && op->began_lro)
+		return 0;
+	return azl_journal_finish(op->journal, AZL_OP_SUCCEEDED);
+}
+
+int azl_operation_abort(struct azl_operation *op, const struct azl_operation_env *env, void *data)
+{
+	const cJSON *handle = azl_journal_handle(op->journal);
+	struct azl_lro *lro = NULL;
+	int rc = 0;
+
+	op->env = env;
+	rc = make_retry(op);
+	if (!rc && handle && !(rc = azl_lro_from_json(&lro, handle))) {
+		rc = azl_lro_abort(lro, env->arm);
+		if (rc == AZL_ECONFLICT)
+			rc = 0;         /* it ended before it could be aborted */
+		else if (!rc) {
+			struct azl_lro_wait_options wo = { .retry = op->retry,
+							   .default_interval_ms = env->poll_interval_ms };
+
+			rc = azl_lro_wait(lro, env->arm, &wo);
+			if (rc == AZL_ECANCELED && !azl_operation_cancelled(op))
+				rc = 0; /* Canceled is what was asked for */
+		}
+		azl_lro_free(lro);
+	}
+	if (!rc && op->kind->rollback)
+		rc = op->kind->rollback(op, data);
+	if (rc)
+		return rc;
+	return azl_journal_finish(op->journal, AZL_OP_CANCELED);
+}
