@@ -8,6 +8,8 @@
 
 #include "error.h"
 #include "json.h"
+#include "node.h"
+#include "operation.h"
 #include "osinfo.h"
 #include "plan.h"
 #include "strbuf.h"
@@ -538,24 +540,6 @@ void azl_upgrade_check_pdbs(struct azl_upgrade_plan *plan, const struct azl_pdb_
 	}
 }
 
-int azl_upgrade_plan_worst(const struct azl_upgrade_plan *plan)
-{
-	int worst = 0;
-
-	for (size_t i = 0; i < plan->preflight.nr; i++) {
-		if (plan->preflight.items[i].severity == AZL_SEVERITY_ERROR)
-			return 2;
-		if (plan->preflight.items[i].severity == AZL_SEVERITY_WARNING)
-			worst = 1;
-	}
-	return worst;
-}
-
-int azl_upgrade_plan_blocked(const struct azl_upgrade_plan *plan)
-{
-	return azl_upgrade_plan_worst(plan) == 2;
-}
-
 void azl_upgrade_plan_release(struct azl_upgrade_plan *plan)
 {
 	if (!plan)
@@ -577,7 +561,88 @@ void azl_upgrade_plan_release(struct azl_upgrade_plan *plan)
 	memset(plan, 0, sizeof(*plan));
 }
 
-/* ---- the requests ---- */
+/* ---- the journal's record ---- */
+
+static const char *const op_kinds[] = { "control-plane", "pool-version", "node-image",
+					"node-os-channel" };
+
+static cJSON *settings_json(const struct azl_upgrade_settings *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (s->max_surge)
+		cJSON_AddStringToObject(o, "maxSurge", s->max_surge);
+	if (s->max_unavailable)
+		cJSON_AddStringToObject(o, "maxUnavailable", s->max_unavailable);
+	if (s->drain_timeout_minutes >= 0)
+		cJSON_AddNumberToObject(o, "drainTimeoutInMinutes", (double)s->drain_timeout_minutes);
+	if (s->node_soak_minutes >= 0)
+		cJSON_AddNumberToObject(o, "nodeSoakDurationInMinutes", (double)s->node_soak_minutes);
+	if (s->undrainable_node_behavior)
+		cJSON_AddStringToObject(o, "undrainableNodeBehavior", s->undrainable_node_behavior);
+	return o;
+}
+
+cJSON *azl_upgrade_plan_data(const struct azl_upgrade_plan *plan,
+			     const struct azl_upgrade_options *opts)
+{
+	cJSON *d = cJSON_CreateObject(), *steps = cJSON_AddArrayToObject(d, "plan");
+	cJSON *skipped;
+
+	cJSON_AddStringToObject(d, "target", plan->target);
+	for (size_t i = 0; i < plan->nr_steps; i++) {
+		const struct azl_upgrade_op *s = &plan->steps[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "name", s->name);
+		cJSON_AddStringToObject(o, "kind", op_kinds[s->kind]);
+		cJSON_AddStringToObject(o, "pool", s->pool);
+		cJSON_AddStringToObject(o, "from", s->from);
+		cJSON_AddStringToObject(o, "to", s->to);
+		cJSON_AddItemToArray(steps, o);
+	}
+	skipped = cJSON_AddArrayToObject(d, "skipped");
+	for (size_t i = 0; i < plan->nr_skipped; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "pool", plan->skipped[i].pool);
+		cJSON_AddStringToObject(o, "reason", plan->skipped[i].reason);
+		cJSON_AddItemToArray(skipped, o);
+	}
+	cJSON_AddItemToObject(d, "settings", settings_json(&opts->settings));
+	cJSON_AddItemToObject(d, "preflight", azl_preflight_to_json(&plan->preflight));
+	return d;
+}
+
+void azl_upgrade_step_names(const struct azl_upgrade_plan *plan, const char **names)
+{
+	for (size_t i = 0; i < plan->nr_steps; i++)
+		names[i] = op_kinds[plan->steps[i].kind];
+	names[plan->nr_steps] = "verify";
+}
+
+/* The record's operation of the running step. */
+static const cJSON *running_op(struct azl_operation *op)
+{
+	struct azl_journal *j = azl_operation_journal(op);
+	const cJSON *plan = cJSON_GetObjectItemCaseSensitive(azl_operation_data(op), "plan");
+
+	for (size_t i = 0; i < azl_journal_nr_steps(j); i++)
+		if (azl_journal_step_state(j, i) == AZL_STEP_RUNNING)
+			return cJSON_GetArrayItem(plan, (int)i);
+	return NULL;
+}
+
+/* ---- the steps ---- */
+
+static void cluster_path(struct azl_operation *op, struct strbuf *out)
+{
+	struct azl_journal *j = azl_operation_journal(op);
+
+	azl_arm_cluster_path(out, azl_journal_target_field(j, "subscription"),
+			     azl_journal_target_field(j, "resourceGroup"),
+			     azl_journal_target_field(j, "name"));
+}
 
 static void set_str(cJSON *obj, const char *key, const char *value)
 {
@@ -596,133 +661,148 @@ static cJSON *object_of(cJSON *parent, const char *key)
 	return o;
 }
 
-static void apply_settings(cJSON *props, const struct azl_upgrade_settings *s)
+/* The command line's settings over the pool's upgradeSettings. */
+static void apply_settings(cJSON *props, const cJSON *settings)
 {
 	cJSON *us;
 
-	if (!azl_upgrade_settings_given(s))
+	if (!cJSON_GetArraySize(settings))
 		return;
 	us = object_of(props, "upgradeSettings");
-	if (s->max_surge)
-		set_str(us, "maxSurge", s->max_surge);
-	if (s->max_unavailable)
-		set_str(us, "maxUnavailable", s->max_unavailable);
-	if (s->drain_timeout_minutes >= 0) {
-		cJSON_DeleteItemFromObjectCaseSensitive(us, "drainTimeoutInMinutes");
-		cJSON_AddNumberToObject(us, "drainTimeoutInMinutes", (double)s->drain_timeout_minutes);
+	for (const cJSON *it = settings->child; it; it = it->next) {
+		cJSON_DeleteItemFromObjectCaseSensitive(us, it->string);
+		cJSON_AddItemToObject(us, it->string, cJSON_Duplicate(it, 1));
 	}
-	if (s->node_soak_minutes >= 0) {
-		cJSON_DeleteItemFromObjectCaseSensitive(us, "nodeSoakDurationInMinutes");
-		cJSON_AddNumberToObject(us, "nodeSoakDurationInMinutes", (double)s->node_soak_minutes);
-	}
-	if (s->undrainable_node_behavior)
-		set_str(us, "undrainableNodeBehavior", s->undrainable_node_behavior);
 }
 
-/* A fresh GET of path; its eTag (header, else body) into etag. */
-static int fresh(struct azl_arm *arm, const char *path, cJSON **body, struct strbuf *etag)
-{
-	struct azl_arm_request req = { 0 };
-	struct azl_arm_result res = AZL_ARM_RESULT_INIT;
-	int rc;
+/* What a fresh GET says of the step's resource. */
+enum look { LOOK_TODO, LOOK_DONE, LOOK_RUNNING };
 
-	req.method = "GET";
-	req.path = path;
-	rc = azl_arm_do(arm, &req, &res);
-	if (!rc && !res.json)
-		rc = azl_error_set(AZL_ESERVER, "%s: ARM answered with no body", path);
-	if (!rc) {
-		*body = res.json;
-		res.json = NULL;
-		strbuf_addbuf(etag, &res.etag);
-	}
-	azl_arm_result_release(&res);
-	return rc;
+static const char *prop(const cJSON *res, const char *key)
+{
+	return azl_json_str(cJSON_GetObjectItemCaseSensitive(res, "properties"), key, "");
 }
 
-static int put(struct azl_arm *arm, const char *path, const cJSON *body, const char *etag,
-	       const char *kind, struct azl_lro **out)
+static enum look look_at(const cJSON *res, const char *kind, const char *to)
 {
-	struct azl_arm_request req = { 0 };
+	const char *state = prop(res, "provisioningState");
+	int done;
 
-	req.method = "PUT";
-	req.path = path;
-	req.body = body;
-	req.if_match = *etag ? etag : NULL;
-	return azl_lro_begin(out, arm, &req, kind, AZL_LRO_FINAL_ASYNC_OPERATION);
-}
-
-/* The managed cluster from a fresh GET, changed, PUT back with If-Match. */
-static int put_cluster(struct azl_arm *arm, const struct azl_cluster *c,
-		       const struct azl_upgrade_op *step, struct azl_lro **out)
-{
-	struct strbuf etag = STRBUF_INIT;
-	cJSON *mc = NULL, *props;
-	int rc = fresh(arm, c->id, &mc, &etag);
-
-	if (rc)
-		return rc;
-	props = object_of(mc, "properties");
-	if (step->kind == AZL_UPGRADE_STEP_CONTROL_PLANE)
-		set_str(props, "kubernetesVersion", step->to);
+	if (!strcmp(kind, "control-plane"))
+		done = azl_version_kube_minor(*prop(res, "currentKubernetesVersion")
+					      ? prop(res, "currentKubernetesVersion")
+					      : prop(res, "kubernetesVersion")) >=
+		       azl_version_kube_minor(to);
+	else if (!strcmp(kind, "pool-version"))
+		done = azl_version_kube_minor(*prop(res, "currentOrchestratorVersion")
+					      ? prop(res, "currentOrchestratorVersion")
+					      : prop(res, "orchestratorVersion")) >=
+		       azl_version_kube_minor(to);
+	else if (!strcmp(kind, "node-image"))
+		done = !strcmp(prop(res, "nodeImageVersion"), to);
 	else
-		set_str(object_of(props, "autoUpgradeProfile"), "nodeOSUpgradeChannel", step->to);
-	/* forceUpgrade is never ours to set (migrate-upgrade.md C1) */
-	cJSON_DeleteItemFromObjectCaseSensitive(object_of(props, "upgradeSettings"),
-						"overrideSettings");
-	rc = put(arm, c->id, mc, etag.buf, "managedClusters.createOrUpdate", out);
-	cJSON_Delete(mc);
-	strbuf_release(&etag);
-	return rc;
+		done = !strcasecmp(azl_json_str(res, "properties.autoUpgradeProfile.nodeOSUpgradeChannel",
+						 ""), to);
+	if (*state && strcasecmp(state, "Succeeded") && strcasecmp(state, "Failed") &&
+	    strcasecmp(state, "Canceled"))
+		return LOOK_RUNNING;
+	return done ? LOOK_DONE : LOOK_TODO;
 }
 
-/* The pool from a fresh GET with orchestratorVersion and the settings
- * changed; nodeImageVersion left out (writable and constrained since
- * 2026-04-01, aks-api.md §2.9), read-only fields too. */
-static int put_pool(struct azl_arm *arm, const char *path, const struct azl_upgrade_options *o,
-		    const struct azl_upgrade_op *step, struct azl_lro **out)
+/* The body of the step's write, from the fresh resource: the cluster with
+ * kubernetesVersion or the node OS channel set and no overrideSettings
+ * (forceUpgrade is never ours to set, migrate-upgrade.md C1); the pool
+ * with orchestratorVersion and the settings, without nodeImageVersion
+ * (writable and constrained since 2026-04-01, aks-api.md §2.9) and the
+ * read-only members. */
+static cJSON *write_body(const cJSON *res, const char *kind, const char *to, const cJSON *settings)
 {
 	static const char *const drop[] = { "nodeImageVersion", "provisioningState",
 					    "currentOrchestratorVersion", "powerState" };
-	struct strbuf etag = STRBUF_INIT;
-	cJSON *ap = NULL, *props;
-	int rc = fresh(arm, path, &ap, &etag);
+	cJSON *body = cJSON_Duplicate(res, 1), *props = object_of(body, "properties");
 
-	if (rc)
-		return rc;
-	props = object_of(ap, "properties");
+	if (!strcmp(kind, "control-plane"))
+		set_str(props, "kubernetesVersion", to);
+	else if (!strcmp(kind, "node-os-channel"))
+		set_str(object_of(props, "autoUpgradeProfile"), "nodeOSUpgradeChannel", to);
+	if (strcmp(kind, "pool-version")) {
+		cJSON_DeleteItemFromObjectCaseSensitive(object_of(props, "upgradeSettings"),
+							"overrideSettings");
+		return body;
+	}
 	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
 		cJSON_DeleteItemFromObjectCaseSensitive(props, drop[i]);
-	set_str(props, "orchestratorVersion", step->to);
-	apply_settings(props, &o->settings);
-	rc = put(arm, path, ap, etag.buf, "agentPools.createOrUpdate", out);
-	cJSON_Delete(ap);
-	strbuf_release(&etag);
+	set_str(props, "orchestratorVersion", to);
+	apply_settings(props, settings);
+	return body;
+}
+
+/* One try: a fresh GET, then nothing (done already), a follow of what
+ * runs there (begun by a process that died before journaling it), or the
+ * write. */
+static int step_try(struct azl_operation *op, const cJSON *o, const char *path)
+{
+	const char *kind = azl_json_str(o, "kind", ""), *to = azl_json_str(o, "to", "");
+	const char *lro_kind = !strcmp(kind, "node-image") ? "agentPools.upgradeNodeImageVersion"
+			       : *azl_json_str(o, "pool", "") ? "agentPools.createOrUpdate"
+			       : "managedClusters.createOrUpdate";
+	struct azl_arm_request req = { 0 };
+	struct strbuf post = STRBUF_INIT;
+	cJSON *res = NULL, *body = NULL;
+	int rc = azl_arm_get(azl_operation_env(op)->arm, path, &res);
+	enum look look = rc ? LOOK_TODO : look_at(res, kind, to);
+
+	if (!rc && look == LOOK_DONE)
+		azl_operation_note(op, "%s: done already", azl_json_str(o, "name", ""));
+	else if (!rc && look == LOOK_RUNNING)
+		rc = azl_operation_follow_resource(op, path, lro_kind, NULL);
+	else if (!rc && !strcmp(kind, "node-image")) {
+		strbuf_addf(&post, "%s/upgradeNodeImageVersion", path);
+		req.method = "POST";
+		req.path = post.buf;
+		rc = azl_operation_lro(op, &req, lro_kind, AZL_LRO_FINAL_LOCATION, NULL);
+	} else if (!rc) {
+		body = write_body(res, kind, to, cJSON_GetObjectItemCaseSensitive(
+					  azl_operation_data(op), "settings"));
+		req.method = "PUT";
+		req.path = path;
+		req.body = body;
+		req.if_match = *azl_json_str(res, "properties.eTag", azl_json_str(res, "eTag", ""))
+			       ? azl_json_str(res, "properties.eTag", azl_json_str(res, "eTag", ""))
+			       : NULL;
+		rc = azl_operation_lro(op, &req, lro_kind, AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
+	}
+	cJSON_Delete(body);
+	cJSON_Delete(res);
+	strbuf_release(&post);
 	return rc;
 }
 
-int azl_upgrade_op_begin(struct azl_arm *arm, const struct azl_cluster *c,
-			   const struct azl_upgrade_options *opts,
-			   const struct azl_upgrade_op *step, struct azl_lro **out)
+static int step_write(struct azl_operation *op, void *data)
 {
+	const cJSON *o = running_op(op);
 	struct strbuf path = STRBUF_INIT;
-	struct azl_arm_request req = { 0 };
 	int rc;
 
-	*out = NULL;
-	if (step->kind == AZL_UPGRADE_STEP_CONTROL_PLANE ||
-	    step->kind == AZL_UPGRADE_STEP_NODE_OS_CHANNEL)
-		return put_cluster(arm, c, step, out);
-	strbuf_addf(&path, "%s/agentPools/%s", c->id, step->pool);
-	if (step->kind == AZL_UPGRADE_STEP_POOL_VERSION) {
-		rc = put_pool(arm, path.buf, opts, step, out);
-	} else {
-		strbuf_addstr(&path, "/upgradeNodeImageVersion");
-		req.method = "POST";
-		req.path = path.buf;
-		rc = azl_lro_begin(out, arm, &req, "agentPools.upgradeNodeImageVersion",
-				   AZL_LRO_FINAL_LOCATION);
+	(void)data;
+	if (!o)
+		return azl_error_set(AZL_EINVALID, "operation %s: its record has no plan for this step",
+				     azl_journal_id(azl_operation_journal(op)));
+	cluster_path(op, &path);
+	if (*azl_json_str(o, "pool", "")) {
+		strbuf_addstr(&path, "/agentPools/");
+		strbuf_addurlenc(&path, azl_json_str(o, "pool", ""));
 	}
+	if (azl_journal_handle(azl_operation_journal(op)))
+		rc = azl_operation_lro(op, NULL, "", AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
+	else
+		rc = step_try(op, o, path.buf);
+	/* 412: the resource changed between our GET and our PUT, which was
+	 * not accepted; look again from a fresh GET, once */
+	if (rc == AZL_ESTALE)
+		rc = step_try(op, o, path.buf);
+	if (rc)
+		azl_error_prefix("%s", azl_json_str(o, "name", ""));
 	strbuf_release(&path);
 	return rc;
 }
@@ -737,53 +817,143 @@ static const struct azl_pool *find_pool(const struct azl_pool_list *pools, const
 	return NULL;
 }
 
-static void verify_op(const struct azl_upgrade_op *s, const struct azl_cluster *c,
-		      const struct azl_pool *p, int last_cp, struct strbuf *bad)
+static void verify_op(const cJSON *o, const struct azl_cluster *c, const struct azl_pool_list *pools,
+		      int last_cp, struct strbuf *bad)
 {
-	const char *cp = azl_plan_control_plane_version(c);
+	const char *cp = azl_plan_control_plane_version(c), *kind = azl_json_str(o, "kind", "");
+	const char *to = azl_json_str(o, "to", ""), *pool = azl_json_str(o, "pool", "");
+	const struct azl_pool *p = find_pool(pools, pool);
 
-	if (s->kind == AZL_UPGRADE_STEP_CONTROL_PLANE && last_cp &&
-	    azl_version_kube_minor(cp) < azl_version_kube_minor(s->to))
-		strbuf_addf(bad, "; the control plane runs %s, not %s", cp, s->to);
-	if (s->kind == AZL_UPGRADE_STEP_NODE_OS_CHANNEL && strcasecmp(c->node_os_upgrade_channel, s->to))
-		strbuf_addf(bad, "; the node OS channel is %s, not %s", c->node_os_upgrade_channel, s->to);
-	if (!*s->pool)
+	if (!strcmp(kind, "control-plane") && last_cp &&
+	    azl_version_kube_minor(cp) < azl_version_kube_minor(to))
+		strbuf_addf(bad, "; the control plane runs %s, not %s", cp, to);
+	if (!strcmp(kind, "node-os-channel") && strcasecmp(c->node_os_upgrade_channel, to))
+		strbuf_addf(bad, "; the node OS channel is %s, not %s", c->node_os_upgrade_channel, to);
+	if (!*pool)
 		return;
 	if (!p) {
-		strbuf_addf(bad, "; pool %s is gone", s->pool);
+		strbuf_addf(bad, "; pool %s is gone", pool);
 		return;
 	}
-	if (s->kind == AZL_UPGRADE_STEP_NODE_IMAGE && strcmp(p->node_image_version, s->to))
+	if (!strcmp(kind, "node-image") && strcmp(p->node_image_version, to))
 		strbuf_addf(bad, "; pool %s runs node image %s, not %s", p->name,
-			    p->node_image_version, s->to);
-	if (s->kind != AZL_UPGRADE_STEP_POOL_VERSION)
-		return;
-	if (azl_version_kube_minor(p->kubernetes_version) < azl_version_kube_minor(s->to))
-		strbuf_addf(bad, "; pool %s runs Kubernetes %s, not %s", p->name,
-			    p->kubernetes_version, s->to);
-	if (!strcasecmp(p->os_sku, "AzureLinux") && azl_os_retired(&p->os) &&
-	    azl_version_kube_minor(s->to) >= AZL_PLAN_AZL3_DEFAULT_MINOR)
-		strbuf_addf(bad, "; pool %s still runs %s", p->name, p->os.name);
+			    p->node_image_version, to);
 	if (p->ready_nodes < p->nodes)
 		strbuf_addf(bad, "; pool %s has %ld of %ld nodes Ready", p->name, p->ready_nodes,
 			    p->nodes);
+	if (strcmp(kind, "pool-version"))
+		return;
+	if (azl_version_kube_minor(p->kubernetes_version) < azl_version_kube_minor(to))
+		strbuf_addf(bad, "; pool %s runs Kubernetes %s, not %s", p->name,
+			    p->kubernetes_version, to);
+	if (!strcasecmp(p->os_sku, "AzureLinux") && azl_os_retired(&p->os) &&
+	    azl_version_kube_minor(to) >= AZL_PLAN_AZL3_DEFAULT_MINOR)
+		strbuf_addf(bad, "; pool %s still runs %s", p->name, p->os.name);
 }
 
-int azl_upgrade_verify(const struct azl_upgrade_plan *plan, const struct azl_cluster *c,
-		       const struct azl_pool_list *pools)
+static cJSON *node_json(const struct azl_node *n)
 {
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", n->name);
+	cJSON_AddStringToObject(o, "pool", n->pool);
+	cJSON_AddStringToObject(o, "os", n->os_name);
+	cJSON_AddStringToObject(o, "osVersion", n->os_version);
+	cJSON_AddStringToObject(o, "nodeImageVersion", n->node_image_version);
+	cJSON_AddStringToObject(o, "kubeletVersion", n->kubelet_version);
+	cJSON_AddBoolToObject(o, "ready", n->ready);
+	return o;
+}
+
+/* The nodes of the upgraded pools, into the record. */
+static void record_nodes(struct azl_operation *op, const cJSON *plan)
+{
+	struct azl_node_list nodes = { 0 };
+	cJSON *arr = cJSON_CreateArray();
+
+	if (!azl_node_list(azl_operation_env(op)->kube, NULL, NULL, &nodes))
+		for (size_t i = 0; i < nodes.nr; i++)
+			for (const cJSON *o = plan ? plan->child : NULL; o; o = o->next)
+				if (!strcmp(azl_json_str(o, "pool", ""), nodes.items[i].pool)) {
+					cJSON_AddItemToArray(arr, node_json(&nodes.items[i]));
+					break;
+				}
+	azl_node_list_release(&nodes);
+	cJSON_DeleteItemFromObjectCaseSensitive(azl_operation_data(op), "nodes");
+	cJSON_AddItemToObject(azl_operation_data(op), "nodes", arr);
+}
+
+static int verify(struct azl_operation *op, const struct azl_cluster *c,
+		  const struct azl_pool_list *pools)
+{
+	const cJSON *plan = cJSON_GetObjectItemCaseSensitive(azl_operation_data(op), "plan");
+	const cJSON *last_cp = NULL;
 	struct strbuf bad = STRBUF_INIT;
-	size_t last_cp = plan->nr_steps;
 	int rc = 0;
 
-	for (size_t i = 0; i < plan->nr_steps; i++)
-		if (plan->steps[i].kind == AZL_UPGRADE_STEP_CONTROL_PLANE)
-			last_cp = i;
-	for (size_t i = 0; i < plan->nr_steps; i++)
-		verify_op(&plan->steps[i], c, find_pool(pools, plan->steps[i].pool), i == last_cp,
-			  &bad);
+	for (const cJSON *o = plan ? plan->child : NULL; o; o = o->next)
+		if (!strcmp(azl_json_str(o, "kind", ""), "control-plane"))
+			last_cp = o;
+	for (const cJSON *o = plan ? plan->child : NULL; o; o = o->next)
+		verify_op(o, c, pools, o == last_cp, &bad);
+	if (azl_operation_env(op)->kube)
+		record_nodes(op, plan);
 	if (bad.len)
 		rc = azl_error_set(AZL_ERROR, "verification failed%s", bad.buf);
 	strbuf_release(&bad);
 	return rc;
+}
+
+static int step_verify(struct azl_operation *op, void *data)
+{
+	const struct azl_operation_env *env = azl_operation_env(op);
+	struct azl_cluster c = { 0 };
+	struct azl_pool_list pools = { 0 };
+	struct strbuf path = STRBUF_INIT;
+	cJSON *mc = NULL;
+	int rc;
+
+	(void)data;
+	cluster_path(op, &path);
+	rc = azl_arm_get(env->arm, path.buf, &mc);
+	if (!rc)
+		rc = azl_cluster_from_json(mc, &c);
+	if (!rc)
+		rc = azl_pool_load(env->arm, env->kube, &c, NULL, 0, &pools);
+	if (!rc)
+		rc = verify(op, &c, &pools);
+	if (!rc || rc == AZL_ERROR)
+		azl_operation_save(op);
+	cJSON_Delete(mc);
+	azl_pool_list_release(&pools);
+	azl_cluster_release(&c);
+	strbuf_release(&path);
+	return rc;
+}
+
+static const struct azl_operation_step upgrade_steps[] = {
+	{ "control-plane", step_write },
+	{ "pool-version", step_write },
+	{ "node-image", step_write },
+	{ "node-os-channel", step_write },
+	{ "verify", step_verify },
+};
+
+#define NR_UPGRADE_STEPS (sizeof(upgrade_steps) / sizeof(*upgrade_steps))
+
+const struct azl_operation_kind azl_upgrade_node_image_kind = {
+	"upgrade-node-image", upgrade_steps, NR_UPGRADE_STEPS, NULL
+};
+const struct azl_operation_kind azl_upgrade_kubernetes_kind = {
+	"upgrade-kubernetes", upgrade_steps, NR_UPGRADE_STEPS, NULL
+};
+const struct azl_operation_kind azl_upgrade_node_os_channel_kind = {
+	"upgrade-node-os-channel", upgrade_steps, NR_UPGRADE_STEPS, NULL
+};
+
+const struct azl_operation_kind *azl_upgrade_kind(enum azl_upgrade_mode mode)
+{
+	return mode == AZL_UPGRADE_NODE_IMAGE ? &azl_upgrade_node_image_kind
+	       : mode == AZL_UPGRADE_KUBERNETES ? &azl_upgrade_kubernetes_kind
+	       : &azl_upgrade_node_os_channel_kind;
 }

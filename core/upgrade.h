@@ -28,6 +28,7 @@
 #include "cluster.h"
 #include "finding.h"
 #include "lro.h"
+#include "operation.h"
 #include "pdb.h"
 #include "pool.h"
 
@@ -122,26 +123,30 @@ int azl_upgrade_plan_build(const struct azl_cluster *c, const struct azl_pool_li
  * the drain timeout). */
 void azl_upgrade_check_pdbs(struct azl_upgrade_plan *plan, const struct azl_pdb_list *pdbs);
 
-/* 1 when the preflight holds a blocker; 0 otherwise. */
-int azl_upgrade_plan_blocked(const struct azl_upgrade_plan *plan);
-/* The worst severity found: 0 none or info, 1 a warning, 2 a blocker. */
-int azl_upgrade_plan_worst(const struct azl_upgrade_plan *plan);
-
 void azl_upgrade_plan_release(struct azl_upgrade_plan *plan);
 
-/* Sends step's request: for a PUT, from a fresh GET of the resource, its
- * eTag as If-Match (a 412 means it changed since: AZL_ESTALE, nothing
- * sent on a stale copy), the settings of opts written into the pool's
- * upgradeSettings. *out is the operation it began (lro.h). */
-int azl_upgrade_op_begin(struct azl_arm *arm, const struct azl_cluster *c,
-			   const struct azl_upgrade_options *opts,
-			   const struct azl_upgrade_op *step, struct azl_lro **out);
+/* The journal's record (operation.h's data) of the plan: {"target",
+ * "plan": [{"name","kind","pool","from","to"}], "skipped": [{"pool",
+ * "reason"}], "settings": {upgradeSettings given}, "preflight": [...]};
+ * the verify step adds "nodes". Caller owns. */
+cJSON *azl_upgrade_plan_data(const struct azl_upgrade_plan *plan,
+			     const struct azl_upgrade_options *opts);
+/* The journal's step names: one per operation of the plan (its kind:
+ * "control-plane", "pool-version", "node-image", "node-os-channel"), then
+ * "verify"; names has room for plan->nr_steps + 1. */
+void azl_upgrade_step_names(const struct azl_upgrade_plan *plan, const char **names);
 
-/* After the run, from a fresh load of the cluster and its pools: every
- * upgraded pool on its target image or version, the control plane on its
- * last version, the channel set, AzureLinux pools taken to 1.32+ on Azure
- * Linux 3.0. AZL_ERROR with one line naming each that is not. */
-int azl_upgrade_verify(const struct azl_upgrade_plan *plan, const struct azl_cluster *c,
-		       const struct azl_pool_list *pools);
+/* The kinds, for operation.h (their steps: a fresh GET of the resource,
+ * nothing when it is on the target already, a follow of an operation
+ * running there, else the write: a PUT with If-Match (a 412, not
+ * accepted, looks again once) or POST upgradeNodeImageVersion; "verify"
+ * reloads the cluster and pools: every upgraded pool on its target image
+ * or version with every node Ready, the control plane on its last
+ * version, the channel set, AzureLinux pools taken to 1.32+ on Azure
+ * Linux 3.0, and records the nodes). */
+extern const struct azl_operation_kind azl_upgrade_node_image_kind;
+extern const struct azl_operation_kind azl_upgrade_kubernetes_kind;
+extern const struct azl_operation_kind azl_upgrade_node_os_channel_kind;
+const struct azl_operation_kind *azl_upgrade_kind(enum azl_upgrade_mode mode);
 
 #endif

@@ -16,6 +16,8 @@
 #include "fleet.h"
 #include "json.h"
 #include "lro.h"
+#include "node.h"
+#include "operation.h"
 #include "plan.h"
 #include "print.h"
 #include "progress.h"
@@ -99,7 +101,11 @@ struct upgrade_run {
 	const char *const *names;
 	size_t nr_names;
 	enum cli_output format;
-	const char **state;          /* per step: "pending", "done", "failed"... */
+	cJSON *record;               /* the journal's data (the plan) */
+	struct azl_operation *op;
+	struct azl_kube *watch_kube;
+	struct cli_progress *progress;
+	cJSON *node_lines;           /* node name -> the last line shown */
 	char *error;
 	const char *outcome;         /* Planned, Succeeded, Failed, Canceled, Interrupted */
 };
@@ -192,11 +198,6 @@ static int make_plan(struct upgrade_run *r)
 
 /* ---- text ---- */
 
-static const char *check_severity(enum azl_severity s)
-{
-	return s == AZL_SEVERITY_ERROR ? "blocker" : s == AZL_SEVERITY_WARNING ? "warning" : "ok";
-}
-
 static void print_plan(const struct upgrade_run *r)
 {
 	const struct azl_upgrade_plan *p = &r->plan;
@@ -215,26 +216,46 @@ static void print_plan(const struct upgrade_run *r)
 	if (p->preflight.nr)
 		printf("Preflight:\n");
 	for (size_t i = 0; i < p->preflight.nr; i++)
-		printf("  %-8s %s: %s\n", check_severity(p->preflight.items[i].severity),
+		printf("  %-8s %s: %s\n", azl_preflight_severity_name(p->preflight.items[i].severity),
 		       p->preflight.items[i].code, p->preflight.items[i].message);
 	strbuf_release(&line);
 }
 
 /* ---- json ---- */
 
+static void add_time(cJSON *o, const char *key, time_t t)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&t, &tm)) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	strbuf_addf(&sb, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	cJSON_AddStringToObject(o, key, sb.buf);
+	strbuf_release(&sb);
+}
+
+/* The plan's operations with the journal's states (pending before one). */
 static cJSON *steps_json(const struct upgrade_run *r)
 {
+	struct azl_journal *j = r->op ? azl_operation_journal(r->op) : NULL;
 	cJSON *arr = cJSON_CreateArray();
 
-	for (size_t i = 0; i < r->plan.nr_steps; i++) {
-		const struct azl_upgrade_op *s = &r->plan.steps[i];
+	for (size_t i = 0; i < r->plan.nr_steps + (j ? 1 : 0); i++) {
+		const struct azl_upgrade_op *s = i < r->plan.nr_steps ? &r->plan.steps[i] : NULL;
 		cJSON *o = cJSON_CreateObject();
 
-		cJSON_AddStringToObject(o, "name", s->name);
-		azl_json_add_str_or_null(o, "pool", *s->pool ? s->pool : NULL);
-		cJSON_AddStringToObject(o, "from", s->from);
-		cJSON_AddStringToObject(o, "to", s->to);
-		cJSON_AddStringToObject(o, "state", r->state ? r->state[i] : "pending");
+		cJSON_AddStringToObject(o, "name", s ? s->name : "verify");
+		azl_json_add_str_or_null(o, "pool", s && *s->pool ? s->pool : NULL);
+		azl_json_add_str_or_null(o, "from", s ? s->from : NULL);
+		azl_json_add_str_or_null(o, "to", s ? s->to : NULL);
+		cJSON_AddStringToObject(o, "state", j ? azl_step_state_name(azl_journal_step_state(j, i))
+					: "pending");
+		add_time(o, "startTime", j ? azl_journal_step_started(j, i) : 0);
+		add_time(o, "endTime", j ? azl_journal_step_ended(j, i) : 0);
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
@@ -243,36 +264,26 @@ static cJSON *steps_json(const struct upgrade_run *r)
 static cJSON *report_json(const struct upgrade_run *r)
 {
 	cJSON *root = cJSON_CreateObject(), *op = cJSON_AddObjectToObject(root, "operation");
-	cJSON *cl = cJSON_AddObjectToObject(op, "cluster"), *pre, *skipped;
+	cJSON *cl, *data = r->op ? azl_operation_data(r->op) : NULL, *nodes;
 
-	cJSON_AddNullToObject(op, "id");
+	azl_json_add_str_or_null(op, "id", r->op ? azl_journal_id(azl_operation_journal(r->op)) : NULL);
 	cJSON_AddStringToObject(op, "kind", azl_upgrade_mode_name(r->plan.mode));
 	cJSON_AddStringToObject(op, "context", r->ks.config->context_name);
+	cl = cJSON_AddObjectToObject(op, "cluster");
 	azl_json_add_str_or_null(cl, "subscription", r->cluster.subscription);
 	azl_json_add_str_or_null(cl, "resourceGroup", r->cluster.resource_group);
 	azl_json_add_str_or_null(cl, "name", r->cluster.name);
 	azl_json_add_str_or_null(cl, "kubernetesVersion", azl_plan_control_plane_version(&r->cluster));
+	azl_json_add_str_or_null(cl, "nodeOSUpgradeChannel", r->cluster.node_os_upgrade_channel);
 	azl_json_add_str_or_null(op, "pool", r->nr_names == 1 ? r->names[0] : NULL);
 	cJSON_AddStringToObject(op, "target", r->plan.target);
 	cJSON_AddStringToObject(op, "state", r->outcome);
-	pre = cJSON_AddArrayToObject(op, "preflight");
-	for (size_t i = 0; i < r->plan.preflight.nr; i++) {
-		cJSON *f = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(f, "check", r->plan.preflight.items[i].code);
-		cJSON_AddStringToObject(f, "severity", check_severity(r->plan.preflight.items[i].severity));
-		cJSON_AddStringToObject(f, "message", r->plan.preflight.items[i].message);
-		cJSON_AddItemToArray(pre, f);
-	}
+	cJSON_AddItemToObject(op, "preflight", azl_preflight_to_json(&r->plan.preflight));
 	cJSON_AddItemToObject(op, "steps", steps_json(r));
-	skipped = cJSON_AddArrayToObject(op, "skipped");
-	for (size_t i = 0; i < r->plan.nr_skipped; i++) {
-		cJSON *s = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(s, "pool", r->plan.skipped[i].pool);
-		cJSON_AddStringToObject(s, "reason", r->plan.skipped[i].reason);
-		cJSON_AddItemToArray(skipped, s);
-	}
+	cJSON_AddItemToObject(op, "skipped", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
+								 r->record, "skipped"), 1));
+	nodes = data ? cJSON_GetObjectItemCaseSensitive(data, "nodes") : NULL;
+	cJSON_AddItemToObject(op, "nodes", nodes ? cJSON_Duplicate(nodes, 1) : cJSON_CreateArray());
 	azl_json_add_str_or_null(op, "error", r->error);
 	return root;
 }
@@ -303,113 +314,137 @@ static int confirm(const struct upgrade_run *r)
 	return 0;
 }
 
-struct progress_ctx {
-	struct cli_progress *progress;
-	const char *step;
-};
-
-static void show_lro(void *data, const struct azl_lro *lro)
+/* "node aks-work-1: AKSAzureLinux-V3gen2-202608.14.0, v1.33.3, Ready, cordoned" */
+static void show_node(struct upgrade_run *r, const struct azl_node *n)
 {
-	struct progress_ctx *p = data;
-	double pct = azl_lro_percent(lro);
+	struct strbuf line = STRBUF_INIT;
+	const cJSON *last = cJSON_GetObjectItemCaseSensitive(r->node_lines, n->name);
 
-	if (pct >= 0)
-		cli_progress_update(p->progress, "%s: %s, %.0f%%", p->step, azl_lro_status(lro), pct);
-	else
-		cli_progress_update(p->progress, "%s: %s", p->step, azl_lro_status(lro));
+	strbuf_addf(&line, "node %s (pool %s): %s, %s, %s%s", n->name, n->pool, n->node_image_version,
+		    n->kubelet_version, n->ready ? "Ready" : "NotReady",
+		    n->schedulable ? "" : ", cordoned");
+	if (!cJSON_IsString(last) || strcmp(last->valuestring, line.buf)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(r->node_lines, n->name);
+		cJSON_AddStringToObject(r->node_lines, n->name, line.buf);
+		cli_progress_done(r->progress, "%s", line.buf);
+	}
+	strbuf_release(&line);
 }
 
-static int wait_op(struct upgrade_run *r, struct azl_lro *lro, struct azl_retry *retry,
-		   const char *name)
+static void on_event(void *data, const struct azl_operation_event *ev)
 {
-	struct azl_lro_wait_options wo = { 0 };
-	struct progress_ctx pc = { NULL, name };
+	struct upgrade_run *r = data;
+	const char *name = ev->step < r->plan.nr_steps ? r->plan.steps[ev->step].name : "verify";
+
+	if (r->format != CLI_OUTPUT_TABLE)
+		return;
+	switch (ev->type) {
+	case AZL_OPERATION_STEP_BEGIN:
+		cli_progress_update(r->progress, "%s: started", name);
+		break;
+	case AZL_OPERATION_STEP_END:
+		if (ev->rc)
+			cli_progress_done(r->progress, "%s: failed", name);
+		else
+			cli_progress_done(r->progress, "%s: done", name);
+		break;
+	case AZL_OPERATION_LRO:
+		if (ev->percent >= 0)
+			cli_progress_update(r->progress, "%s: %s, %.0f%%", name, ev->status, ev->percent);
+		else
+			cli_progress_update(r->progress, "%s: %s", name, ev->status);
+		break;
+	case AZL_OPERATION_NODE:
+		show_node(r, ev->node);
+		break;
+	case AZL_OPERATION_NODE_GONE:
+		cli_progress_done(r->progress, "node %s: removed", ev->node_name);
+		break;
+	case AZL_OPERATION_NOTE:
+		cli_progress_done(r->progress, "%s: %s", name, ev->message);
+		break;
+	}
+}
+
+/* "kubernetes.azure.com/agentpool in (a,b)" for the pools the plan touches. */
+static void watch_selector(const struct upgrade_run *r, struct strbuf *out)
+{
+	for (size_t i = 0; i < r->plan.nr_steps; i++) {
+		const char *p = r->plan.steps[i].pool;
+
+		if (!*p || strstr(out->buf, p))
+			continue;
+		strbuf_addstr(out, out->len ? "," : "kubernetes.azure.com/agentpool in (");
+		strbuf_addstr(out, p);
+	}
+	if (out->len)
+		strbuf_addch(out, ')');
+}
+
+static int create_operation(struct upgrade_run *r)
+{
+	const char **names = calloc(r->plan.nr_steps + 1, sizeof(*names));
+	struct azl_journal_target t = {
+		.context = r->ks.config->context_name, .subscription = r->cluster.subscription,
+		.resource_group = r->cluster.resource_group, .cluster = r->cluster.name,
+		/* one pool's lock, else the cluster's own */
+		.pool = r->nr_names == 1 ? r->names[0] : "(cluster)",
+	};
 	int rc;
 
-	cli_progress_new(&pc.progress, stderr);
-	wo.retry = retry;
-	wo.progress = show_lro;
-	wo.progress_data = &pc;
-	rc = azl_lro_wait(lro, r->arm, &wo);
-	if (!rc)
-		cli_progress_done(pc.progress, "%s: Succeeded", name);
-	else
-		cli_progress_clear(pc.progress);
-	cli_progress_free(pc.progress);
+	if (!names)
+		return azl_error_set(AZL_ERROR, "out of memory");
+	azl_upgrade_step_names(&r->plan, names);
+	rc = azl_operation_create(&r->op, azl_upgrade_kind(r->plan.mode), &t, names,
+				  r->plan.nr_steps + 1, r->record);
+	free(names);
 	return rc;
 }
 
-/* One step: sent (a 412 rebuilds the plan's view: the resource changed
- * since the GET; begin() sends nothing on a stale copy), then followed. */
-static int run_step(struct upgrade_run *r, size_t i, struct azl_retry *retry)
+static int run_operation(struct upgrade_run *r)
 {
-	const struct azl_upgrade_op *s = &r->plan.steps[i];
-	struct azl_lro *lro = NULL;
-	int rc = azl_upgrade_op_begin(r->arm, &r->cluster, &r->opts, s, &lro);
+	struct azl_operation_env env = { 0 };
+	struct strbuf sel = STRBUF_INIT;
+	int rc;
 
-	if (rc == AZL_ESTALE)   /* changed between our GET and PUT: once more */
-		rc = azl_upgrade_op_begin(r->arm, &r->cluster, &r->opts, s, &lro);
-	if (rc) {
-		azl_error_prefix("%s", s->name);
-		return rc;
+	watch_selector(r, &sel);
+	env.arm = r->arm;
+	env.kube = r->ks.kube;
+	if (sel.len && !r->a->no_wait && azl_kube_new(&r->watch_kube, r->ks.config) == 0) {
+		env.watch_kube = r->watch_kube;
+		env.watch_selector = sel.buf;
 	}
-	if (r->format == CLI_OUTPUT_TABLE)
-		fprintf(stderr, "%s: accepted by AKS\n", s->name);
-	if (!r->a->no_wait)
-		rc = wait_op(r, lro, retry, s->name);
-	azl_lro_free(lro);
+	env.cancel = &interrupted;
+	env.no_wait = r->a->no_wait;
+	env.event = on_event;
+	env.event_data = r;
+	r->node_lines = cJSON_CreateObject();
+	cli_progress_new(&r->progress, stderr);
+	rc = azl_operation_run(r->op, &env, r);
+	cli_progress_clear(r->progress);
+	strbuf_release(&sel);
 	return rc;
-}
-
-static int run_steps(struct upgrade_run *r)
-{
-	struct azl_retry_options ro = { 0 };
-	struct azl_retry *retry = NULL;
-	int rc = 0;
-
-	ro.budget_ms = 24L * 3600 * 1000;
-	ro.cancel_flag = &interrupted;
-	azl_retry_new(&retry, &ro);
-	r->state = calloc(r->plan.nr_steps ? r->plan.nr_steps : 1, sizeof(*r->state));
-	for (size_t i = 0; i < r->plan.nr_steps; i++)
-		r->state[i] = "pending";
-	for (size_t i = 0; i < r->plan.nr_steps && !rc; i++) {
-		r->state[i] = "running";
-		rc = interrupted ? azl_error_set(AZL_ECANCELED, "interrupted") : run_step(r, i, retry);
-		r->state[i] = rc ? (rc == AZL_ECANCELED ? "running" : "failed")
-			      : r->a->no_wait ? "accepted" : "done";
-	}
-	azl_retry_free(retry);
-	return rc;
-}
-
-static int verify(struct upgrade_run *r)
-{
-	int rc = load(r);
-
-	return rc ? rc : azl_upgrade_verify(&r->plan, &r->cluster, &r->pools);
 }
 
 static void print_verified(const struct upgrade_run *r)
 {
-	printf("Verified:");
-	for (size_t i = 0; i < r->pools.nr; i++)
-		for (size_t k = 0; k < r->plan.nr_steps; k++)
-			if (!strcmp(r->plan.steps[k].pool, r->pools.items[i].name)) {
-				printf(" %s on %s, Kubernetes %s, %s;", r->pools.items[i].name,
-				       r->pools.items[i].os.name, r->pools.items[i].kubernetes_version,
-				       r->pools.items[i].node_image_version);
-				break;
-			}
-	printf(" control plane %s, node OS channel %s\n",
-	       azl_plan_control_plane_version(&r->cluster), r->cluster.node_os_upgrade_channel);
+	const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(azl_operation_data(r->op), "nodes");
+
+	printf("Verified: %d nodes of the upgraded pools on their targets\n", cJSON_GetArraySize(nodes));
+	for (const cJSON *n = nodes ? nodes->child : NULL; n; n = n->next)
+		printf("  %s (pool %s): %s, %s, %s\n", azl_json_str(n, "name", ""),
+		       azl_json_str(n, "pool", ""), azl_json_str(n, "os", ""),
+		       azl_json_str(n, "kubeletVersion", ""), azl_json_str(n, "nodeImageVersion", ""));
 }
 
 static int finish(struct upgrade_run *r, int rc)
 {
+	const char *id = azl_journal_id(azl_operation_journal(r->op));
+
 	if (rc == AZL_ECANCELED && interrupted) {
 		r->outcome = "Interrupted";
-		fprintf(stderr, "interrupted: the AKS operation in flight goes on in Azure; 'kubectl azlinux pools' shows where it stands, and running the same upgrade again goes on from there\n");
+		fprintf(stderr, "interrupted: operation %s stopped waiting; the AKS operation in flight goes on in Azure. 'kubectl azlinux status %s' shows it, 'kubectl azlinux resume %s' goes on\n",
+			id, id, id);
 	} else if (rc) {
 		r->outcome = "Failed";
 		r->error = strdup(azl_error_message());
@@ -420,27 +455,33 @@ static int finish(struct upgrade_run *r, int rc)
 		print_report(r);
 	if (rc == AZL_ECANCELED && interrupted)
 		return EXIT_INTERRUPTED;
-	if (rc)
-		return cli_error_report();
+	if (rc) {
+		cli_error_report();
+		fprintf(stderr, "operation %s: 'kubectl azlinux status %s' shows where it stopped\n", id, id);
+		return EXIT_FAILED;
+	}
 	if (r->format == CLI_OUTPUT_TABLE && !r->a->no_wait)
 		print_verified(r);
 	if (r->format == CLI_OUTPUT_TABLE && r->a->no_wait)
-		printf("AKS accepted the change(s); 'kubectl azlinux pools' shows their progress\n");
+		printf("operation %s: AKS accepted the change; 'kubectl azlinux resume %s' follows it and runs the rest\n",
+		       id, id);
 	return EXIT_OK;
 }
 
 static int execute(struct upgrade_run *r)
 {
-	int worst = azl_upgrade_plan_worst(&r->plan), rc;
+	enum azl_severity worst = azl_preflight_worst(&r->plan.preflight);
+	int rc;
 
 	if (r->format == CLI_OUTPUT_TABLE)
 		print_plan(r);
 	if (r->a->dry_run) {
 		if (r->format != CLI_OUTPUT_TABLE)
 			print_report(r);
-		return worst == 2 ? EXIT_BLOCKED : worst ? EXIT_WARNINGS : EXIT_OK;
+		return worst == AZL_SEVERITY_ERROR ? EXIT_BLOCKED
+		       : worst == AZL_SEVERITY_WARNING ? EXIT_WARNINGS : EXIT_OK;
 	}
-	if (worst == 2) {
+	if (worst == AZL_SEVERITY_ERROR) {
 		if (r->format != CLI_OUTPUT_TABLE)
 			print_report(r);
 		return cli_error_usage("the preflight found blockers; nothing was changed"), EXIT_BLOCKED;
@@ -453,12 +494,12 @@ static int execute(struct upgrade_run *r)
 	}
 	if ((rc = confirm(r)))
 		return cli_error_report();
+	r->record = azl_upgrade_plan_data(&r->plan, &r->opts);
+	if ((rc = create_operation(r)))
+		return cli_error_report();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	rc = run_steps(r);
-	if (!rc && !r->a->no_wait)
-		rc = verify(r);
-	return finish(r, rc);
+	return finish(r, run_operation(r));
 }
 
 static void release(struct upgrade_run *r)
@@ -470,7 +511,11 @@ static void release(struct upgrade_run *r)
 	azl_arm_credential_free(r->cred);
 	azl_auth_free(r->auth);
 	cli_kube_session_release(&r->ks);
-	free(r->state);
+	azl_operation_free(r->op);
+	azl_kube_free(r->watch_kube);
+	cli_progress_free(r->progress);
+	cJSON_Delete(r->record);
+	cJSON_Delete(r->node_lines);
 	free(r->error);
 }
 

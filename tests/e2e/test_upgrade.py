@@ -101,8 +101,12 @@ def test_node_image_of_all_with_one_current(make_up, run):
     assert op["kind"] == "upgrade-node-image"
     assert op["state"] == "Succeeded"
     # System pools first; the Ubuntu pool, on its latest image, skipped and said so
-    assert [x["pool"] for x in op["steps"]] == ["system", "work"]
+    assert [x["pool"] for x in op["steps"]] == ["system", "work", None]
+    assert op["steps"][-1]["name"] == "verify"
     assert {x["state"] for x in op["steps"]} == {"done"}
+    assert op["id"] and op["error"] is None
+    assert {n["nodeImageVersion"] for n in op["nodes"]} == {NEW_AZL3}
+    assert {n["pool"] for n in op["nodes"]} == {"system", "work"}
     assert op["skipped"] == [{"pool": "ubu", "reason": "already on the latest node image %s"
                               % scenarios.UBUNTU2204_IMAGE}]
     assert images(s, "system") == images(s, "work") == {NEW_AZL3}
@@ -142,7 +146,7 @@ def test_control_plane_and_pools(make_up, run):
     op = report(r)
     assert op["kind"] == "upgrade-kubernetes"
     assert [x["name"] for x in op["steps"]] == [
-        "control-plane 1.33.3", "pool system 1.33.3", "pool work 1.33.3"]
+        "control-plane 1.33.3", "pool system 1.33.3", "pool work 1.33.3", "verify"]
     assert any(f["check"] == "UpgradeSettingsPersist" for f in op["preflight"])
     assert s.arm.current_version(s.cluster(NAME)) == "1.33.3"
     for name in ("system", "work"):
@@ -164,7 +168,7 @@ def test_two_minors_in_two_steps(make_up, run):
     assert r.returncode == 0, r.stderr
     steps = [x["name"] for x in report(r)["steps"]]
     assert steps == ["control-plane 1.33.3", "pool system 1.33.3", "pool work 1.33.3",
-                     "control-plane 1.34", "pool system 1.34", "pool work 1.34"]
+                     "control-plane 1.34", "pool system 1.34", "pool work 1.34", "verify"]
     assert s.arm.current_version(s.cluster(NAME)) == "1.34.1"
     assert kubelets(s, "work") == {"v1.34.1"}
     cps = [json.loads(x["body"])["properties"]["kubernetesVersion"]
@@ -182,7 +186,7 @@ def test_azure_linux_2_pool_comes_back_on_3(make_up, run):
     r = upgrade(run, e, "--all", "--kubernetes-version", "1.32", "--yes")
     assert r.returncode == 0, r.stderr
     assert "moves the nodes from Azure Linux 2.0 to 3.0" in r.stdout
-    assert "old on Azure Linux 3.0" in r.stdout
+    assert "aks-old-" in r.stdout and "(Azure Linux 2.0" not in r.stdout
     for n in pool_nodes(s, "old"):
         assert n["status"]["nodeInfo"]["osImage"] == "Microsoft Azure Linux 3.0"
     safe(s)
