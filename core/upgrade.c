@@ -30,6 +30,13 @@ const char *azl_upgrade_mode_name(enum azl_upgrade_mode mode)
 	return "upgrade";
 }
 
+static int has_patch(const char *version)
+{
+	const char *dot = strchr(version, '.');
+
+	return dot && strchr(dot + 1, '.') != NULL;
+}
+
 /* ---- settings ---- */
 
 int azl_upgrade_settings_given(const struct azl_upgrade_settings *s)
@@ -226,6 +233,25 @@ static int control_plane_path(const struct azl_cluster *c, const char *target,
 		free(out->path[out->nr_path - 1].version);
 		out->nr_path--;
 	}
+	/* a newer patch of the control plane's own minor: one step, offered or not */
+	if (!rc && !out->nr_path && has_patch(target) &&
+	    azl_version_kube_minor(target) == azl_version_kube_minor(cp.kubernetes_version) &&
+	    azl_version_compare(target, cp.kubernetes_version) > 0) {
+		struct strbuf msg = STRBUF_INIT;
+		size_t i = 0;
+
+		while (i < c->nr_upgrades && strcmp(c->upgrades[i], target))
+			i++;
+		if (i == c->nr_upgrades) {
+			strbuf_addf(&msg, "the control plane offers no upgrade to %s; see 'az aks get-upgrades'",
+				    target);
+			azl_finding_add(&out->blockers, AZL_SEVERITY_ERROR, AZL_PLAN_BLOCK_NO_VERSION, &msg);
+		}
+		out->path = xrealloc(out->path, sizeof(*out->path));
+		out->path[0].control_plane = 1;
+		out->path[0].version = xstrdup(target);
+		out->nr_path = 1;
+	}
 	return rc;
 }
 
@@ -306,13 +332,6 @@ static void check_auto_upgrade(const struct azl_cluster *c, const struct azl_upg
 		note(plan, AZL_SEVERITY_WARNING, AZL_UPGRADE_CHECK_AUTO_UPGRADE,
 		     "cluster auto-upgrade (channel %s) may start its own upgrade in a maintenance window and race this one",
 		     c->upgrade_channel);
-}
-
-static int has_patch(const char *version)
-{
-	const char *dot = strchr(version, '.');
-
-	return dot && strchr(dot + 1, '.') != NULL;
 }
 
 /* Where pool p ends: the control plane's last version when it moves (or
@@ -683,21 +702,26 @@ static const char *prop(const cJSON *res, const char *key)
 	return azl_json_str(cJSON_GetObjectItemCaseSensitive(res, "properties"), key, "");
 }
 
+/* Whether version has reached to: its patch when to names one, else its minor. */
+static int reached(const char *version, const char *to)
+{
+	if (has_patch(to))
+		return azl_version_compare(version, to) >= 0;
+	return azl_version_kube_minor(version) >= azl_version_kube_minor(to);
+}
+
 static enum look look_at(const cJSON *res, const char *kind, const char *to)
 {
 	const char *state = prop(res, "provisioningState");
 	int done;
 
 	if (!strcmp(kind, "control-plane"))
-		done = azl_version_kube_minor(*prop(res, "currentKubernetesVersion")
-					      ? prop(res, "currentKubernetesVersion")
-					      : prop(res, "kubernetesVersion")) >=
-		       azl_version_kube_minor(to);
+		done = reached(*prop(res, "currentKubernetesVersion")
+			       ? prop(res, "currentKubernetesVersion") : prop(res, "kubernetesVersion"), to);
 	else if (!strcmp(kind, "pool-version"))
-		done = azl_version_kube_minor(*prop(res, "currentOrchestratorVersion")
-					      ? prop(res, "currentOrchestratorVersion")
-					      : prop(res, "orchestratorVersion")) >=
-		       azl_version_kube_minor(to);
+		done = reached(*prop(res, "currentOrchestratorVersion")
+			       ? prop(res, "currentOrchestratorVersion")
+			       : prop(res, "orchestratorVersion"), to);
 	else if (!strcmp(kind, "node-image"))
 		done = !strcmp(prop(res, "nodeImageVersion"), to);
 	else
