@@ -13,12 +13,14 @@
 /* Names of not-Ready nodes quoted in a message. */
 #define MAX_NODES_NAMED 3
 
-/* The plan's next step as the message's end: "<lead>: <az command>". */
+/* The plan's next step as the message's end: "<lead>: <command>", our
+ * own upgrade where it does the step, else az's. */
 static void add_command(struct strbuf *msg, const struct azl_plan *plan,
 			const struct azl_cluster *c)
 {
 	strbuf_addstr(msg, ": ");
-	azl_plan_az_command(plan, c, msg);
+	if (!azl_plan_upgrade_command(plan, msg))
+		azl_plan_az_command(plan, c, msg);
 }
 
 static int retired(const struct azl_cluster *c, const struct azl_pool *p,
