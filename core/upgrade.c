@@ -817,8 +817,9 @@ static int step_write(struct azl_operation *op, void *data)
 		strbuf_addstr(&path, "/agentPools/");
 		strbuf_addurlenc(&path, azl_json_str(o, "pool", ""));
 	}
-	if (azl_journal_handle(azl_operation_journal(op)))
-		rc = azl_operation_lro(op, NULL, "", AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
+	if (azl_journal_handle(azl_operation_journal(op)))     /* re-attached: nothing sent */
+		rc = azl_operation_lro(op, &(struct azl_arm_request){ 0 }, "",
+				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
 	else
 		rc = step_try(op, o, path.buf);
 	/* 412: the resource changed between our GET and our PUT, which was

@@ -471,7 +471,6 @@ static int finish(struct upgrade_run *r, int rc)
 static int execute(struct upgrade_run *r)
 {
 	enum azl_severity worst = azl_preflight_worst(&r->plan.preflight);
-	int rc;
 
 	if (r->format == CLI_OUTPUT_TABLE)
 		print_plan(r);
@@ -492,10 +491,10 @@ static int execute(struct upgrade_run *r)
 			print_report(r);
 		return EXIT_OK;
 	}
-	if ((rc = confirm(r)))
+	if (confirm(r))
 		return cli_error_report();
 	r->record = azl_upgrade_plan_data(&r->plan, &r->opts);
-	if ((rc = create_operation(r)))
+	if (create_operation(r))
 		return cli_error_report();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
