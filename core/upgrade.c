@@ -580,6 +580,228 @@ void azl_upgrade_plan_release(struct azl_upgrade_plan *plan)
 	memset(plan, 0, sizeof(*plan));
 }
 
+/* ---- deprecated APIs (migrate-upgrade.md C1, C2) ---- */
+
+#define DEPRECATED_METRIC "apiserver_requested_deprecated_apis"
+#define METRICS_MAX (8u << 20)      /* a /metrics larger than this is cut there */
+
+/* One label value, unescaped (\\, \", \n), from *p to its closing quote;
+ * 0 when the line ends first. */
+static int label_value(const char **p, const char *end, struct strbuf *out)
+{
+	const char *s = *p;
+
+	for (; s < end && *s != '"'; s++) {
+		if (*s == '\\' && s + 1 < end) {
+			s++;
+			strbuf_addch(out, *s == 'n' ? '\n' : *s);
+		} else {
+			strbuf_addch(out, *s);
+		}
+	}
+	if (s >= end)
+		return 0;
+	*p = s + 1;
+	return 1;
+}
+
+static char **label_slot(struct azl_deprecated_api *d, const char *name, size_t len)
+{
+	static const char *const names[] = { "group", "version", "resource", "subresource",
+					     "removed_release" };
+	char **slots[] = { &d->group, &d->version, &d->resource, &d->subresource,
+			   &d->removed_release };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && !memcmp(names[i], name, len))
+			return slots[i];
+	return NULL;
+}
+
+/* The labels of one series, {a="x",b="y"}, into d; 0 when malformed. */
+static int parse_labels(const char **p, const char *end, struct azl_deprecated_api *d)
+{
+	const char *s = *p;
+
+	while (s < end && *s != '}') {
+		const char *name = s;
+		struct strbuf v = STRBUF_INIT;
+		char **slot;
+
+		while (s < end && *s != '=' && *s != '}' && *s != ',')
+			s++;
+		if (s + 1 >= end || *s != '=' || s[1] != '"')
+			return 0;
+		slot = label_slot(d, name, (size_t)(s - name));
+		s += 2;
+		if (!label_value(&s, end, &v)) {
+			strbuf_release(&v);
+			return 0;
+		}
+		if (slot) {
+			free(*slot);
+			*slot = strbuf_detach(&v, NULL);
+		}
+		strbuf_release(&v);
+		if (s < end && *s == ',')
+			s++;
+	}
+	if (s >= end)
+		return 0;
+	*p = s + 1;
+	return 1;
+}
+
+static void api_release(struct azl_deprecated_api *d)
+{
+	free(d->group);
+	free(d->version);
+	free(d->resource);
+	free(d->subresource);
+	free(d->removed_release);
+}
+
+/* One line; a series of the gauge with a value other than 0 is appended. */
+static void parse_line(const char *s, const char *end, struct azl_deprecated_api_list *out)
+{
+	size_t n = strlen(DEPRECATED_METRIC);
+	struct azl_deprecated_api d = { 0 };
+
+	if ((size_t)(end - s) <= n || memcmp(s, DEPRECATED_METRIC, n) || s[n] != '{')
+		return;
+	s += n + 1;
+	if (parse_labels(&s, end, &d)) {
+		char num[64], *e;
+		size_t k = 0;
+		double v;
+
+		while (s < end && (*s == ' ' || *s == '\t'))
+			s++;
+		while (s < end && k < sizeof(num) - 1 && *s != ' ' && *s != '\t' && *s != '\r')
+			num[k++] = *s++;
+		num[k] = '\0';
+		v = strtod(num, &e);
+		/* the value: anything but a zero ("0", "0.0", "0e0") counts */
+		if (e != num && (v > 0 || v < 0)) {
+			struct azl_deprecated_api *slot;
+
+			out->items = xrealloc(out->items, (out->nr + 1) * sizeof(*out->items));
+			slot = &out->items[out->nr++];
+			slot->group = xstrdup(d.group ? d.group : "");
+			slot->version = xstrdup(d.version ? d.version : "");
+			slot->resource = xstrdup(d.resource ? d.resource : "");
+			slot->subresource = xstrdup(d.subresource ? d.subresource : "");
+			slot->removed_release = xstrdup(d.removed_release ? d.removed_release : "");
+		}
+	}
+	api_release(&d);
+}
+
+void azl_deprecated_apis_parse(const char *text, size_t len, struct azl_deprecated_api_list *out)
+{
+	const char *s = text, *end = text + len;
+
+	out->items = NULL;
+	out->nr = 0;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *eol = nl ? nl : end;
+
+		if (*s != '#')
+			parse_line(s, eol, out);
+		s = nl ? nl + 1 : end;
+	}
+}
+
+void azl_deprecated_api_list_release(struct azl_deprecated_api_list *list)
+{
+	for (size_t i = 0; list && i < list->nr; i++)
+		api_release(&list->items[i]);
+	if (list) {
+		free(list->items);
+		list->items = NULL;
+		list->nr = 0;
+	}
+}
+
+static int metrics_chunk(const char *data, size_t len, void *ctx)
+{
+	struct strbuf *sb = ctx;
+
+	if (sb->len + len > METRICS_MAX)
+		len = METRICS_MAX - sb->len;
+	strbuf_add(sb, data, len);
+	return 0;
+}
+
+/* "; objects: ns/a, ns/b" for up to three objects stored under the API, if
+ * it is still served. */
+static void stored_objects(struct azl_kube *kube, const struct azl_deprecated_api *d,
+			   struct strbuf *out)
+{
+	struct strbuf path = STRBUF_INIT;
+	cJSON *list = NULL;
+	const cJSON *items;
+	int n = 0;
+
+	strbuf_addf(&path, "%s%s/%s/%s?limit=3", *d->group ? "/apis/" : "/api", d->group,
+		    d->version, d->resource);
+	if (!azl_kube_get(kube, path.buf, &list)) {
+		items = cJSON_GetObjectItemCaseSensitive(list, "items");
+		for (const cJSON *it = items ? items->child : NULL; it; it = it->next, n++) {
+			const char *ns = azl_json_str(it, "metadata.namespace", "");
+
+			strbuf_addf(out, "%s%s%s%s", n ? ", " : "; objects stored under it: ", ns,
+				    *ns ? "/" : "", azl_json_str(it, "metadata.name", ""));
+		}
+	}
+	cJSON_Delete(list);
+	strbuf_release(&path);
+}
+
+void azl_upgrade_check_deprecated_apis(struct azl_upgrade_plan *plan, const struct azl_cluster *c,
+				       struct azl_kube *kube)
+{
+	int from = azl_version_kube_minor(azl_plan_control_plane_version(c)), to = from;
+	struct azl_kube_result res = AZL_KUBE_RESULT_INIT;
+	struct azl_http_stream stream = { metrics_chunk, NULL, NULL };
+	struct azl_deprecated_api_list apis = { 0 };
+	struct strbuf text = STRBUF_INIT;
+
+	for (size_t i = 0; i < plan->nr_steps; i++)
+		if (plan->steps[i].kind == AZL_UPGRADE_STEP_CONTROL_PLANE &&
+		    azl_version_kube_minor(plan->steps[i].to) > to)
+			to = azl_version_kube_minor(plan->steps[i].to);
+	if (to <= from)
+		return;
+	stream.ctx = &text;
+	if (azl_kube_stream(kube, "/metrics", &stream, &res)) {
+		note(plan, AZL_SEVERITY_INFO, AZL_UPGRADE_CHECK_DEPRECATED_API,
+		     "cannot read the API server's /metrics (%s): deprecated API usage is not judged here; AKS checks it before the control plane upgrade",
+		     azl_error_message());
+		goto out;
+	}
+	azl_deprecated_apis_parse(text.buf, text.len, &apis);
+	for (size_t i = 0; i < apis.nr; i++) {
+		const struct azl_deprecated_api *d = &apis.items[i];
+		int removed = azl_version_kube_minor(d->removed_release);
+		struct strbuf uses = STRBUF_INIT;
+
+		if (removed <= from || removed > to)
+			continue;
+		stored_objects(kube, d, &uses);
+		note(plan, AZL_SEVERITY_ERROR, AZL_UPGRADE_CHECK_DEPRECATED_API,
+		     "API %s%s%s %s%s%s, removed in %s, was requested since the API server started (apiserver_requested_deprecated_apis): AKS blocks this control plane upgrade (UpgradeBlockedOnDeprecatedAPIUsage); move its clients to a supported version first%s",
+		     d->group, *d->group ? "/" : "", d->version, d->resource, *d->subresource ? "/" : "",
+		     d->subresource, d->removed_release, uses.buf);
+		strbuf_release(&uses);
+	}
+out:
+	azl_deprecated_api_list_release(&apis);
+	azl_kube_result_release(&res);
+	strbuf_release(&text);
+}
+
 /* ---- the journal's record ---- */
 
 static const char *const op_kinds[] = { "control-plane", "pool-version", "node-image",

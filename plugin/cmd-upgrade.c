@@ -187,6 +187,8 @@ static int make_plan(struct upgrade_run *r)
 		return rc;
 	if (!r->plan.nr_steps || r->opts.mode == AZL_UPGRADE_NODE_OS_CHANNEL)
 		return 0;
+	if (r->opts.mode == AZL_UPGRADE_KUBERNETES)
+		azl_upgrade_check_deprecated_apis(&r->plan, &r->cluster, r->ks.kube);
 	if (azl_pdb_list(r->ks.kube, NULL, &pdbs))
 		cli_warning("cannot read the PodDisruptionBudgets, so the preflight does not judge them: %s",
 			    azl_error_message());

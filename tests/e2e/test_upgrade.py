@@ -495,3 +495,48 @@ def test_token_expires_mid_upgrade(make_up, run):
     assert len(tokens) >= 2, tokens
     assert not [x for x in s.find(server="azure") if x["status"] == 401
                 and x["path"].startswith("/subscriptions/") and x["method"] != "GET"]
+
+
+# ---- deprecated APIs (the API server's apiserver_requested_deprecated_apis) ----
+
+def deprecated(sim, removed, resource="flowschemas"):
+    sim.cluster(NAME).k8s.deprecated_apis.append({
+        "group": "flowcontrol.apiserver.k8s.io", "version": "v1beta3", "resource": resource,
+        "removed_release": removed})
+
+
+def test_deprecated_api_removed_by_the_target_blocks(make_up, run):
+    s, e = make_up()
+    deprecated(s, "1.33")
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.33", "--yes")
+    refused(r, "DeprecatedAPIInUse")
+    assert ("API flowcontrol.apiserver.k8s.io/v1beta3 flowschemas, removed in 1.33, was "
+            "requested") in r.stdout
+    assert "UpgradeBlockedOnDeprecatedAPIUsage" in r.stdout
+    no_writes(s)
+    assert [x for x in s.find() if x["path"] == "/metrics"]
+
+
+def test_deprecated_api_removed_later_is_no_blocker(make_up, run):
+    s, e = make_up()
+    deprecated(s, "1.35")
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.33", "--dry-run")
+    assert r.returncode == 0, r.stdout
+    assert "DeprecatedAPIInUse" not in r.stdout
+
+
+def test_deprecated_apis_not_read_for_a_node_image_upgrade(make_up, run):
+    s, e = make_up()
+    deprecated(s, "1.33")
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    r = upgrade(run, e, "--all", "--node-image", "--dry-run")
+    assert r.returncode == 0
+    assert not [x for x in s.find() if x["path"] == "/metrics"]
+
+
+def test_metrics_not_readable_is_said(make_up, run):
+    s, e = make_up()
+    s.cluster(NAME).k8s.metrics_forbidden = True
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.33", "--dry-run")
+    assert r.returncode == 0, r.stdout
+    assert "ok       DeprecatedAPIInUse: cannot read the API server's /metrics" in r.stdout

@@ -391,6 +391,48 @@ static void test_pdbs(void **state)
 	assert_null(strstr(check(f, AZL_UPGRADE_CHECK_PDB)->message, "shop/web"));
 }
 
+static void test_deprecated_apis_parse(void **state)
+{
+	static const char text[] =
+		"# HELP apiserver_requested_deprecated_apis [STABLE] Gauge\n"
+		"# TYPE apiserver_requested_deprecated_apis gauge\n"
+		"apiserver_requested_deprecated_apis{group=\"flowcontrol.apiserver.k8s.io\",removed_release=\"1.32\","
+		"resource=\"flowschemas\",subresource=\"\",version=\"v1beta3\"} 1\n"
+		"apiserver_requested_deprecated_apis{group=\"batch\",removed_release=\"1.25\",resource=\"cronjobs\","
+		"subresource=\"\",version=\"v1beta1\"} 0\n"
+		"apiserver_requested_deprecated_apis_total{group=\"x\"} 5\n"
+		"apiserver_request_total{code=\"200\",verb=\"GET\"} 42\n"
+		"apiserver_requested_deprecated_apis{group=\"a\\\"b\",version=\"v1\",removed_release=\"1.40\"} 1e0\r\n"
+		"apiserver_requested_deprecated_apis{group=\"broken} 1\n"
+		"apiserver_requested_deprecated_apis{group=\"nan\",version=\"v1\"} NaN\n"
+		"apiserver_requested_deprecated_apis{group=\"last\",version=\"v2\"} 1";
+	struct azl_deprecated_api_list l;
+
+	(void)state;
+	azl_deprecated_apis_parse(text, sizeof(text) - 1, &l);
+	assert_int_equal(l.nr, 3);
+	assert_string_equal(l.items[0].group, "flowcontrol.apiserver.k8s.io");
+	assert_string_equal(l.items[0].version, "v1beta3");
+	assert_string_equal(l.items[0].resource, "flowschemas");
+	assert_string_equal(l.items[0].subresource, "");
+	assert_string_equal(l.items[0].removed_release, "1.32");
+	/* escaped quotes unescaped; absent labels empty */
+	assert_string_equal(l.items[1].group, "a\"b");
+	assert_string_equal(l.items[1].resource, "");
+	assert_string_equal(l.items[2].group, "last");
+	azl_deprecated_api_list_release(&l);
+
+	azl_deprecated_apis_parse("", 0, &l);
+	assert_int_equal(l.nr, 0);
+	azl_deprecated_api_list_release(&l);
+	/* cut anywhere: never read past the end */
+	for (size_t n = 0; n < sizeof(text) - 1; n += 7) {
+		azl_deprecated_apis_parse(text, n, &l);
+		assert_true(l.nr <= 3);
+		azl_deprecated_api_list_release(&l);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +448,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_settings_persist_and_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_os_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pdbs, setup, teardown),
+		cmocka_unit_test(test_deprecated_apis_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
