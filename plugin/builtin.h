@@ -57,5 +57,12 @@ extern const struct cli_command cli_cmd_complete;
 extern const struct cli_command cli_cmd_arm;
 extern const struct cli_command cli_cmd_debug_watch;
 extern const struct cli_command cli_cmd_upgrade;
+extern const struct cli_command cli_cmd_migrate;
+extern const struct cli_command cli_cmd_add_pool;
+extern const struct cli_command cli_cmd_status;
+extern const struct cli_command cli_cmd_resume;
+extern const struct cli_command cli_cmd_abort;
+extern const struct cli_command cli_cmd_debug_pods;
+extern const struct cli_command cli_cmd_debug_evict;
 
 #endif

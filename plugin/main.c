@@ -14,6 +14,11 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_nodes,
 	&cli_cmd_pools,
 	&cli_cmd_check,
+	&cli_cmd_migrate,
+	&cli_cmd_add_pool,
+	&cli_cmd_status,
+	&cli_cmd_resume,
+	&cli_cmd_abort,
 	&cli_cmd_upgrade,
 	&cli_cmd_login,
 	&cli_cmd_logout,
@@ -24,6 +29,8 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_complete,
 	&cli_cmd_arm,
 	&cli_cmd_debug_watch,
+	&cli_cmd_debug_pods,
+	&cli_cmd_debug_evict,
 };
 
 const struct cli_command *const *cli_command_table(size_t *nr)

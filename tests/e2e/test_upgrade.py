@@ -292,7 +292,7 @@ def test_needs_yes_without_a_terminal(make_up, run):
     s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
     r = upgrade(run, e, "work", "--node-image")
     assert r.returncode == 1
-    assert "pass --yes" in r.stderr
+    assert "run with --yes" in r.stderr
     no_writes(s)
 
 
@@ -540,3 +540,48 @@ def test_metrics_not_readable_is_said(make_up, run):
     r = upgrade(run, e, "--all", "--kubernetes-version", "1.33", "--dry-run")
     assert r.returncode == 0, r.stdout
     assert "ok       DeprecatedAPIInUse: cannot read the API server's /metrics" in r.stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_resume_after_interruption_at_each_step(make_up, run, bin_path, sig):
+    """Interrupted at the control plane's step, then at the pool's: `resume`
+    re-attaches to the AKS operation in flight (nothing sent twice) and
+    finishes; `status` shows it Succeeded."""
+    s, e = make_up()
+    s.clock.pause()
+    p = start(bin_path, e, "work", "--kubernetes-version", "1.33", "--yes", "-o", "json")
+    wait_for(lambda: requests(s, "PUT", "/managedClusters/" + NAME), "the cluster's PUT")
+    time.sleep(0.3)
+    p.send_signal(sig)
+    p.communicate(timeout=30)
+    ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
+    [op] = [o for o in ops if o["kind"] == "upgrade-kubernetes"]
+    assert op["state"] == "Interrupted"
+    s.clock.resume()
+    r = run("resume", op["id"], env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert len(requests(s, "PUT", "/managedClusters/" + NAME)) == 1
+    assert len(requests(s, "PUT", "/agentPools/work")) == 1
+    assert kubelets(s, "work") == {"v1.33.3"}
+    got = json.loads(run("status", op["id"], "-o", "json", env=e).stdout)["operation"]
+    assert got["state"] == "Succeeded"
+    assert [x["state"] for x in got["steps"]] == ["done", "done", "done"]
+    safe(s)
+
+
+def test_abort_an_upgrade(make_up, run, bin_path):
+    s, e = make_up()
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    s.clock.pause()
+    p = start(bin_path, e, "work", "--node-image", "--yes")
+    wait_for(lambda: requests(s, "POST", "/agentPools/work/upgradeNodeImageVersion"), "the POST")
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=30)
+    assert p.returncode == 130
+    s.clock.resume()
+    r = run("abort", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert requests(s, "POST", "/agentPools/work/abort")
+    ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
+    assert [o["state"] for o in ops if o["kind"] == "upgrade-node-image"] == ["Canceled"]

@@ -110,7 +110,7 @@ static void test_mariner_on_old_cluster_moves_to_azl3_sku(void **state)
 	x = find(f, AZL_FINDING_AZURE_LINUX2_RETIRED);
 	assert_non_null(x);
 	assert_non_null(strstr(x->message,
-		"az aks nodepool update --resource-group rg1 --cluster-name aks1 --name cbl --os-sku AzureLinux3"));
+		"kubectl azlinux migrate cbl --to AzureLinux3"));
 }
 
 static void test_azure_linux3_has_no_retirement(void **state)
@@ -203,7 +203,7 @@ static void test_ubuntu_in_place(void **state)
 	assert_int_equal(x->severity, AZL_SEVERITY_INFO);
 	assert_non_null(strstr(x->message, "in place"));
 	assert_non_null(strstr(x->message,
-		"az aks nodepool update --resource-group rg1 --cluster-name aks1 --name ubuntu --os-sku AzureLinux"));
+		"kubectl azlinux migrate ubuntu --to AzureLinux"));
 	strbuf_release(&why);
 }
 
@@ -219,7 +219,7 @@ static void test_ubuntu_below_132_targets_azurelinux3(void **state)
 	x = find(f, AZL_FINDING_UBUNTU_CAN_MIGRATE);
 	assert_non_null(x);
 	/* the default SKU would land on the retired 2.0 */
-	assert_non_null(strstr(x->message, "--os-sku AzureLinux3"));
+	assert_non_null(strstr(x->message, "--to AzureLinux3"));
 }
 
 static void test_ubuntu_kata_blocked(void **state)
@@ -240,8 +240,7 @@ static void test_ubuntu_kata_blocked(void **state)
 	assert_non_null(x);
 	assert_non_null(strstr(x->message, "cannot move to Azure Linux in place (Kata workload runtime)"));
 	assert_non_null(strstr(x->message,
-		"az aks nodepool add --resource-group rg1 --cluster-name aks1 --name katapoolazl --os-sku AzureLinux "
-		"--node-vm-size Standard_D4s_v3 --node-count 2 --mode System --workload-runtime KataVmIsolation"));
+		"kubectl azlinux migrate katapool --to AzureLinux --new-pool katapoolazl"));
 	strbuf_release(&why);
 }
 
@@ -302,7 +301,7 @@ static void test_azurelinux3_pin(void **state)
 	assert_non_null(x);
 	assert_int_equal(x->severity, AZL_SEVERITY_WARNING);
 	assert_non_null(strstr(x->message,
-		"az aks nodepool update --resource-group rg1 --cluster-name aks1 --name pinned --os-sku AzureLinux"));
+		"kubectl azlinux migrate pinned --to AzureLinux"));
 
 	/* upgrading to 1.37: error */
 	azl_cluster_release(&f->cluster);
