@@ -1098,20 +1098,6 @@ static void verify_op(const cJSON *o, const struct azl_cluster *c, const struct 
 		strbuf_addf(bad, "; pool %s still runs %s", p->name, p->os.name);
 }
 
-static cJSON *node_json(const struct azl_node *n)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "name", n->name);
-	cJSON_AddStringToObject(o, "pool", n->pool);
-	cJSON_AddStringToObject(o, "os", n->os_name);
-	cJSON_AddStringToObject(o, "osVersion", n->os_version);
-	cJSON_AddStringToObject(o, "nodeImageVersion", n->node_image_version);
-	cJSON_AddStringToObject(o, "kubeletVersion", n->kubelet_version);
-	cJSON_AddBoolToObject(o, "ready", n->ready);
-	return o;
-}
-
 /* The nodes of the upgraded pools, into the record. */
 static void record_nodes(struct azl_operation *op, const cJSON *plan)
 {
@@ -1122,7 +1108,7 @@ static void record_nodes(struct azl_operation *op, const cJSON *plan)
 		for (size_t i = 0; i < nodes.nr; i++)
 			for (const cJSON *o = plan ? plan->child : NULL; o; o = o->next)
 				if (!strcmp(azl_json_str(o, "pool", ""), nodes.items[i].pool)) {
-					cJSON_AddItemToArray(arr, node_json(&nodes.items[i]));
+					cJSON_AddItemToArray(arr, azl_node_report_json(&nodes.items[i]));
 					break;
 				}
 	azl_node_list_release(&nodes);
