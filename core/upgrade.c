@@ -824,8 +824,32 @@ static cJSON *settings_json(const struct azl_upgrade_settings *s)
 	return o;
 }
 
+/* {"kubernetesVersion","nodeImageVersion","nodeOSUpgradeChannel"}: the
+ * cluster's now (from) or after the plan (to; the last step of each). */
+static cJSON *side_json(const struct azl_upgrade_plan *plan, const struct azl_cluster *c, int to)
+{
+	const char *k8s = azl_plan_control_plane_version(c), *image = NULL;
+	const char *channel = c->node_os_upgrade_channel;
+	cJSON *o = cJSON_CreateObject();
+
+	for (size_t i = 0; to && i < plan->nr_steps; i++) {
+		const struct azl_upgrade_op *s = &plan->steps[i];
+
+		if (s->kind == AZL_UPGRADE_STEP_CONTROL_PLANE || s->kind == AZL_UPGRADE_STEP_POOL_VERSION)
+			k8s = s->to;
+		else if (s->kind == AZL_UPGRADE_STEP_NODE_IMAGE)
+			image = s->to;
+		else
+			channel = s->to;
+	}
+	azl_json_add_str_or_null(o, "kubernetesVersion", k8s);
+	azl_json_add_str_or_null(o, "nodeImageVersion", image);
+	azl_json_add_str_or_null(o, "nodeOSUpgradeChannel", channel);
+	return o;
+}
+
 cJSON *azl_upgrade_plan_data(const struct azl_upgrade_plan *plan,
-			     const struct azl_upgrade_options *opts)
+			     const struct azl_upgrade_options *opts, const struct azl_cluster *c)
 {
 	cJSON *d = cJSON_CreateObject(), *steps = cJSON_AddArrayToObject(d, "plan");
 	cJSON *skipped;
@@ -851,6 +875,9 @@ cJSON *azl_upgrade_plan_data(const struct azl_upgrade_plan *plan,
 		cJSON_AddItemToArray(skipped, o);
 	}
 	cJSON_AddItemToObject(d, "settings", settings_json(&opts->settings));
+	cJSON_AddItemToObject(d, "from", side_json(plan, c, 0));
+	cJSON_AddItemToObject(d, "to", side_json(plan, c, 1));
+	cJSON_AddStringToObject(d, "location", c->location ? c->location : "");
 	cJSON_AddItemToObject(d, "preflight", azl_preflight_to_json(&plan->preflight));
 	return d;
 }

@@ -154,10 +154,12 @@ void azl_upgrade_check_deprecated_apis(struct azl_upgrade_plan *plan, const stru
 
 /* The journal's record (operation.h's data) of the plan: {"target",
  * "plan": [{"name","kind","pool","from","to"}], "skipped": [{"pool",
- * "reason"}], "settings": {upgradeSettings given}, "preflight": [...]};
+ * "reason"}], "settings": {upgradeSettings given}, "preflight": [...],
+ * "from"/"to": {"kubernetesVersion","nodeImageVersion","nodeOSUpgradeChannel"},
+ * "location"};
  * the verify step adds "nodes". Caller owns. */
 cJSON *azl_upgrade_plan_data(const struct azl_upgrade_plan *plan,
-			     const struct azl_upgrade_options *opts);
+			     const struct azl_upgrade_options *opts, const struct azl_cluster *c);
 /* The journal's step names: one per operation of the plan (its kind:
  * "control-plane", "pool-version", "node-image", "node-os-channel"), then
  * "verify"; names has room for plan->nr_steps + 1. */

@@ -218,7 +218,7 @@ static cJSON *steps_json(const struct upgrade_run *r)
 	return arr;
 }
 
-static cJSON *report_json(const struct upgrade_run *r)
+static cJSON *report_json(struct upgrade_run *r)
 {
 	cJSON *root = cJSON_CreateObject(), *op = cJSON_AddObjectToObject(root, "operation");
 	cJSON *cl, *data = r->op ? azl_operation_data(r->op) : NULL, *nodes;
@@ -233,6 +233,13 @@ static cJSON *report_json(const struct upgrade_run *r)
 	azl_json_add_str_or_null(cl, "kubernetesVersion", azl_plan_control_plane_version(&r->s.cluster));
 	azl_json_add_str_or_null(cl, "nodeOSUpgradeChannel", r->s.cluster.node_os_upgrade_channel);
 	azl_json_add_str_or_null(op, "pool", r->nr_names == 1 ? r->names[0] : NULL);
+	/* migrate's keys (ops.h's report), with what an upgrade has of them */
+	cJSON_AddNullToObject(op, "strategy");
+	cJSON_AddNullToObject(op, "newPool");
+	if (!r->record)
+		r->record = azl_upgrade_plan_data(&r->plan, &r->opts, &r->s.cluster);
+	cJSON_AddItemToObject(op, "from", cJSON_Duplicate(cJSON_GetObjectItem(r->record, "from"), 1));
+	cJSON_AddItemToObject(op, "to", cJSON_Duplicate(cJSON_GetObjectItem(r->record, "to"), 1));
 	cJSON_AddStringToObject(op, "target", r->plan.target);
 	cJSON_AddStringToObject(op, "state", r->outcome);
 	cJSON_AddItemToObject(op, "preflight", azl_preflight_to_json(&r->plan.preflight));
@@ -245,7 +252,7 @@ static cJSON *report_json(const struct upgrade_run *r)
 	return root;
 }
 
-static int print_report(const struct upgrade_run *r)
+static int print_report(struct upgrade_run *r)
 {
 	cJSON *tree = report_json(r);
 	int rc = cli_print_tree(tree, r->format);
@@ -436,7 +443,8 @@ static int execute(struct upgrade_run *r)
 	}
 	if ((rc = cli_op_confirm(&r->plan.preflight, r->a->yes)))
 		return rc;
-	r->record = azl_upgrade_plan_data(&r->plan, &r->opts);
+	if (!r->record)
+		r->record = azl_upgrade_plan_data(&r->plan, &r->opts, &r->s.cluster);
 	watch_selector(r, &sel);
 	/* resume's node watch (ops.c) reads it from the record */
 	cJSON_AddStringToObject(r->record, "watchSelector", sel.buf);

@@ -151,6 +151,14 @@ def test_control_plane_and_pools(make_up, run):
     assert op["kind"] == "upgrade-kubernetes"
     assert [x["name"] for x in op["steps"]] == [
         "control-plane 1.33.3", "pool system 1.33.3", "pool work 1.33.3", "verify"]
+    # migrate's keys
+    assert {"id", "kind", "context", "cluster", "pool", "strategy", "newPool", "from", "to",
+            "state", "preflight", "steps", "nodes", "error"} <= set(op)
+    assert op["from"]["kubernetesVersion"] == "1.32.6"
+    assert op["to"]["kubernetesVersion"] == "1.33.3"
+    assert {n["kubeletVersion"] for n in op["nodes"]} == {"v1.33.3"}
+    status = json.loads(run("status", op["id"], "-o", "json", env=e).stdout)["operation"]
+    assert status["state"] == "Succeeded" and status["to"] == op["to"]
     assert any(f["check"] == "UpgradeSettingsPersist" for f in op["preflight"])
     assert s.arm.current_version(s.cluster(NAME)) == "1.33.3"
     for name in ("system", "work"):

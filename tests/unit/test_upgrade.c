@@ -309,7 +309,9 @@ static void test_settings_persist_and_checks(void **state)
 	f->opts.settings.drain_timeout_minutes = 5;
 	assert_int_equal(build(f, NULL, 0), 0);
 	assert_non_null(check(f, AZL_UPGRADE_CHECK_SETTINGS));
-	data = azl_upgrade_plan_data(&f->plan, &f->opts);
+	data = azl_upgrade_plan_data(&f->plan, &f->opts, &f->cluster);
+	assert_string_equal(azl_json_str(data, "from.kubernetesVersion", ""), "1.32.6");
+	assert_string_equal(azl_json_str(data, "to.kubernetesVersion", ""), "1.33.3");
 	assert_string_equal(azl_json_str(data, "settings.maxSurge", ""), "33%");
 	assert_int_equal(azl_json_int(data, "settings.drainTimeoutInMinutes", 0), 5);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(data, "plan")), 2);
