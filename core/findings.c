@@ -15,7 +15,8 @@
 
 /* The plan's next step as the message's end: "<lead>: <command>". A move
  * to Azure Linux is `kubectl azlinux migrate`'s (its plan shows the az
- * equivalent); the rest are az commands until `upgrade` does them. */
+ * equivalent), a node image or Kubernetes upgrade `kubectl azlinux
+ * upgrade`'s; the rest are az commands. */
 static void add_command(struct strbuf *msg, const struct azl_plan *plan,
 			const struct azl_cluster *c)
 {
@@ -25,7 +26,7 @@ static void add_command(struct strbuf *msg, const struct azl_plan *plan,
 	else if (plan->kind == AZL_PLAN_SIDE_BY_SIDE)
 		strbuf_addf(msg, "kubectl azlinux migrate %s --to %s --new-pool %s", plan->pool,
 			    plan->target_sku, plan->new_pool.name);
-	else
+	else if (!azl_plan_upgrade_command(plan, msg))
 		azl_plan_az_command(plan, c, msg);
 }
 

@@ -524,6 +524,18 @@ static void az_add(const struct azl_plan *plan, const struct azl_cluster *c, str
 		strbuf_addf(out, " --workload-runtime %s", s->workload_runtime);
 }
 
+int azl_plan_upgrade_command(const struct azl_plan *plan, struct strbuf *out)
+{
+	if (plan->kind == AZL_PLAN_NODE_IMAGE_UPGRADE)
+		strbuf_addf(out, "kubectl azlinux upgrade %s --node-image", plan->pool);
+	else if (plan->kind == AZL_PLAN_KUBERNETES_UPGRADE)
+		strbuf_addf(out, "kubectl azlinux upgrade %s --kubernetes-version %s", plan->pool,
+			    plan->to_version);
+	else
+		return 0;
+	return 1;
+}
+
 void azl_plan_az_command(const struct azl_plan *plan, const struct azl_cluster *c,
 			 struct strbuf *out)
 {

@@ -137,6 +137,12 @@ int azl_plan_kubernetes(const struct azl_cluster *c, const struct azl_pool *p,
 void azl_plan_az_command(const struct azl_plan *plan, const struct azl_cluster *c,
 			 struct strbuf *out);
 
+/* The `kubectl azlinux upgrade` command for a node image or Kubernetes
+ * upgrade plan (appended; the control plane goes first on its own, so the
+ * command names the pool's final version): 1, or 0 with nothing appended
+ * for another kind. */
+int azl_plan_upgrade_command(const struct azl_plan *plan, struct strbuf *out);
+
 /* What stops an in-place OS SKU change of p, whatever it runs now
  * (appended to out): Windows, Kata, confidential VM, GPU dedicated VHD,
  * Kubernetes below 1.28. */

@@ -22,6 +22,7 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_cordon,
 	&cli_cmd_uncordon,
 	&cli_cmd_drain,
+	&cli_cmd_upgrade,
 	&cli_cmd_login,
 	&cli_cmd_logout,
 	&cli_cmd_auth,

@@ -84,17 +84,17 @@ def test_every_finding_with_its_fix(checks, run):
     [(sev, code, msg)] = pools["retired"]
     assert (sev, code) == ("error", "AzureLinux2Retired")
     assert "no patches since 2025-11-30" in msg and "removed on 2026-03-31" in msg
-    assert msg.endswith(az("upgrade", c, "retired") + " --kubernetes-version 1.32.6")
+    assert msg.endswith("kubectl azlinux upgrade retired --kubernetes-version 1.32.6")
 
     [(sev, code, msg)] = pools["behind"]
     assert (sev, code) == ("warning", "NodeImageUpgradeAvailable")
     assert NEWER_AZL3 in msg and AZL3_IMAGE in msg
-    assert msg.endswith(az("upgrade", c, "behind") + " --node-image-only")
+    assert msg.endswith("kubectl azlinux upgrade behind --node-image")
 
     [(sev, code, msg)] = pools["oldk8s"]
     assert (sev, code) == ("warning", "KubernetesUpgradeAvailable")
     assert "behind the control plane" in msg
-    assert msg.endswith(az("upgrade", c, "oldk8s") + " --kubernetes-version 1.32.6")
+    assert msg.endswith("kubectl azlinux upgrade oldk8s --kubernetes-version 1.32.6")
 
     [(sev, code, msg)] = pools["ubuntu"]
     assert (sev, code) == ("info", "UbuntuCanMigrate")

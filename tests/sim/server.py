@@ -778,7 +778,11 @@ class Sim:
             method=req.method, path=req.path,
             query=req.query, status=status, auth=req.auth, content_type=req.content_type,
             user_agent=req.headers.get("User-Agent", ""), accept=req.headers.get("Accept", ""),
-            fault=fault, dropped=dropped)
+            fault=fault, dropped=dropped, if_match=req.headers.get("If-Match") or "",
+            # ARM writes' JSON bodies, for tests of what a client sends
+            body=req.body.decode("utf-8", "replace") if req.server == "azure" and req.body
+            and req.content_type == "application/json" and req.method in ("PUT", "POST", "PATCH")
+            else None)
         self.requests.append(record)
         return record
 

@@ -91,7 +91,7 @@ static void test_azure_linux2_retired_upgrade(void **state)
 	assert_non_null(strstr(x->message, "2026-03-31"));
 	assert_non_null(strstr(x->message, "cannot scale"));
 	assert_non_null(strstr(x->message,
-		"az aks nodepool upgrade --resource-group rg1 --cluster-name aks1 --name mariner --kubernetes-version 1.32.6"));
+		"kubectl azlinux upgrade mariner --kubernetes-version 1.32.6"));
 	/* the upgrade is the fix: not repeated as a second finding */
 	assert_null(find(f, AZL_FINDING_KUBERNETES_UPGRADE));
 	assert_int_equal(azl_findings_worst(&f->findings), AZL_SEVERITY_ERROR);
@@ -141,7 +141,7 @@ static void test_node_image_upgrade(void **state)
 	assert_int_equal(x->severity, AZL_SEVERITY_WARNING);
 	assert_non_null(strstr(x->message, "AKSAzureLinux-V3gen2-202608.14.0"));
 	assert_non_null(strstr(x->message,
-		"az aks nodepool upgrade --resource-group rg1 --cluster-name aks1 --name np1 --node-image-only"));
+		"kubectl azlinux upgrade np1 --node-image"));
 
 	/* with the NodeImage channel AKS applies it: only informational */
 	azl_cluster_release(&f->cluster);
@@ -174,7 +174,7 @@ static void test_kubernetes_upgrade(void **state)
 	assert_non_null(x);
 	assert_int_equal(x->severity, AZL_SEVERITY_WARNING);
 	assert_non_null(strstr(x->message, "behind the control plane"));
-	assert_non_null(strstr(x->message, "--name np1 --kubernetes-version 1.33.2"));
+	assert_non_null(strstr(x->message, "kubectl azlinux upgrade np1 --kubernetes-version 1.33.2"));
 
 	/* level with the control plane: informational */
 	azl_cluster_release(&f->cluster);
