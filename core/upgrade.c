@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "migrate.h"
 #include "node.h"
 #include "operation.h"
 #include "osinfo.h"
@@ -36,6 +37,8 @@ static int has_patch(const char *version)
 
 	return dot && strchr(dot + 1, '.') != NULL;
 }
+
+static const struct azl_pool *find_pool(const struct azl_pool_list *pools, const char *name);
 
 /* ---- settings ---- */
 
@@ -578,6 +581,46 @@ void azl_upgrade_plan_release(struct azl_upgrade_plan *plan)
 	free(plan->target);
 	azl_finding_list_release(&plan->preflight);
 	memset(plan, 0, sizeof(*plan));
+}
+
+/* ---- capacity ---- */
+
+void azl_upgrade_check_capacity(struct azl_upgrade_plan *plan, struct azl_arm *arm,
+				const struct azl_cluster *c, const struct azl_pool_list *pools,
+				const char *max_surge)
+{
+	/* pools roll one at a time: per VM size, the largest pool needs the
+	 * most surge at once */
+	const struct azl_pool **worst = xcalloc(pools->nr ? pools->nr : 1, sizeof(*worst));
+	struct azl_finding_list found = { 0 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->nr_steps; i++) {
+		const struct azl_pool *p = *plan->steps[i].pool
+					   ? find_pool(pools, plan->steps[i].pool) : NULL;
+		size_t k = 0;
+
+		if (!p || plan->steps[i].kind == AZL_UPGRADE_STEP_CONTROL_PLANE)
+			continue;
+		while (k < n && strcasecmp(worst[k]->vm_size, p->vm_size))
+			k++;
+		if (k == n)
+			worst[n++] = p;
+		else if (p->count > worst[k]->count)
+			worst[k] = p;
+	}
+	for (size_t k = 0; k < n; k++)
+		azl_preflight_surge_capacity(arm, c, worst[k],
+					     plan->mode == AZL_UPGRADE_KUBERNETES ? max_surge : NULL,
+					     &found);
+	for (size_t i = 0; i < found.nr; i++) {
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addstr(&msg, found.items[i].message);
+		azl_finding_add(&plan->preflight, found.items[i].severity, found.items[i].code, &msg);
+	}
+	azl_finding_list_release(&found);
+	free(worst);
 }
 
 /* ---- deprecated APIs (migrate-upgrade.md C1, C2) ---- */
