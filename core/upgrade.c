@@ -485,15 +485,21 @@ static int forces_reimage(const char *from, const char *to)
 	return 0;
 }
 
+const char *azl_upgrade_node_os_channel_name(size_t i)
+{
+	static const char *const channels[] = { "None", "Unmanaged", "SecurityPatch", "NodeImage" };
+
+	return i < sizeof(channels) / sizeof(*channels) ? channels[i] : NULL;
+}
+
 static int plan_channel(const struct azl_cluster *c, const struct azl_upgrade_options *o,
 			struct azl_upgrade_plan *plan)
 {
-	static const char *const channels[] = { "None", "Unmanaged", "SecurityPatch", "NodeImage" };
-	const char *to = NULL, *from = c->node_os_upgrade_channel;
+	const char *to = NULL, *from = c->node_os_upgrade_channel, *name;
 
-	for (size_t i = 0; i < 4; i++)
-		if (o->node_os_channel && !strcasecmp(o->node_os_channel, channels[i]))
-			to = channels[i];
+	for (size_t i = 0; (name = azl_upgrade_node_os_channel_name(i)); i++)
+		if (o->node_os_channel && !strcasecmp(o->node_os_channel, name))
+			to = name;
 	if (!to)
 		return azl_error_set(AZL_EINVALID, "--node-os-channel '%s': use None, Unmanaged, SecurityPatch or NodeImage",
 				     o->node_os_channel ? o->node_os_channel : "");

@@ -39,6 +39,10 @@ enum azl_upgrade_mode {
 	AZL_UPGRADE_NODE_OS_CHANNEL
 };
 
+/* The node OS upgrade channels AKS takes, in order (i from 0; NULL past
+ * the last): None, Unmanaged, SecurityPatch, NodeImage. */
+const char *azl_upgrade_node_os_channel_name(size_t i);
+
 /* "upgrade-node-image", "upgrade-kubernetes", "upgrade-node-os-channel". */
 const char *azl_upgrade_mode_name(enum azl_upgrade_mode mode);
 

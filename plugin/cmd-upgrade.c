@@ -50,7 +50,7 @@ static const struct cli_option upgrade_options[] = {
 		 "With --kubernetes-version: the control plane only."),
 	OPT_STRING(0, "node-os-channel", struct upgrade_args, node_os_channel, "CHANNEL",
 		   "Set the cluster's node OS upgrade channel: None, Unmanaged, SecurityPatch or "
-		   "NodeImage.", CLI_COMPLETE_NONE),
+		   "NodeImage.", CLI_COMPLETE_NODE_OS_CHANNEL),
 	OPT_GROUP("Upgrade settings (written into each upgraded pool: they persist)"),
 	OPT_STRING(0, "max-surge", struct upgrade_args, max_surge, "N|N%",
 		   "Extra nodes during the upgrade.", CLI_COMPLETE_NONE),
