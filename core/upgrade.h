@@ -39,6 +39,10 @@ enum azl_upgrade_mode {
 	AZL_UPGRADE_NODE_OS_CHANNEL
 };
 
+/* The journal's pool of an upgrade that names no single pool: the
+ * cluster's own lock. */
+#define AZL_UPGRADE_CLUSTER_POOL "(cluster)"
+
 /* The node OS upgrade channels AKS takes, in order (i from 0; NULL past
  * the last): None, Unmanaged, SecurityPatch, NodeImage. */
 const char *azl_upgrade_node_os_channel_name(size_t i);

@@ -159,6 +159,11 @@ def test_control_plane_and_pools(make_up, run):
     assert {n["kubeletVersion"] for n in op["nodes"]} == {"v1.33.3"}
     status = json.loads(run("status", op["id"], "-o", "json", env=e).stdout)["operation"]
     assert status["state"] == "Succeeded" and status["to"] == op["to"]
+    # one report (ops.h's) for the run and for status: the plan's steps, target, skipped
+    assert status == op
+    assert op["target"] == "1.33" and op["skipped"] == [] and op["pool"] is None
+    assert [(x["pool"], x["to"]) for x in op["steps"]] == [
+        (None, "1.33.3"), ("system", "1.33.3"), ("work", "1.33.3"), (None, None)]
     assert any(f["check"] == "UpgradeSettingsPersist" for f in op["preflight"])
     assert s.arm.current_version(s.cluster(NAME)) == "1.33.3"
     for name in ("system", "work"):
