@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "error.h"
 #include "json.h"
 #include "migrate.h"
 #include "node.h"
+#include "num.h"
 #include "operation.h"
 #include "osinfo.h"
 #include "plan.h"
@@ -565,6 +567,64 @@ void azl_upgrade_check_pdbs(struct azl_upgrade_plan *plan, const struct azl_pdb_
 			     "PodDisruptionBudget %s/%s allows no disruption now (%ld of %ld pods healthy, %ld needed): a drain of a node running its pods waits on it, then fails after the drain timeout",
 			     b->namespace_, b->name, b->current_healthy, b->expected_pods,
 			     b->desired_healthy);
+	}
+}
+
+/* The publish date of an AKS node image, from the YYYYMM.DD that ends
+ * its name ("AKSUbuntu-2204gen2containerd-202607.09.0"); 0 when the name
+ * has none (Windows images carry a build number instead). */
+time_t azl_upgrade_node_image_date(const char *image)
+{
+	const char *v = image ? strrchr(image, '-') : NULL;
+	char ym[7] = "", day[3] = "";
+	long y, d;
+	struct tm tm = { 0 };
+
+	if (!v || strlen(v + 1) < 9 || v[7] != '.')
+		return 0;
+	memcpy(ym, v + 1, 6);
+	memcpy(day, v + 8, 2);
+	if (azl_num_scan(ym, 201001, 209912, &y) != AZL_NUM_OK || y % 100 < 1 || y % 100 > 12 ||
+	    azl_num_scan(day, 1, 31, &d) != AZL_NUM_OK)
+		return 0;
+	tm.tm_year = (int)(y / 100) - 1900;
+	tm.tm_mon = (int)(y % 100) - 1;
+	tm.tm_mday = (int)d;
+	return timegm(&tm);
+}
+
+/* migrate-upgrade.md §A5 22: "Microsoft does not support node images
+ * that are older than 90 days" (aks-docs support-policies.md), and a
+ * Fleet update run "might fail" on them. A pool the plan upgrades gets
+ * its latest image with it; one it skips as current stays on it. */
+void azl_upgrade_check_image_age(struct azl_upgrade_plan *plan, const struct azl_pool_list *pools,
+				 time_t now)
+{
+	for (size_t i = 0; i < pools->nr; i++) {
+		const struct azl_pool *p = &pools->items[i];
+		time_t published = azl_upgrade_node_image_date(p->node_image_version);
+		long days = published && now > published ? (long)((now - published) / 86400) : 0;
+		int upgraded = 0, skipped = 0;
+
+		if (days <= AZL_UPGRADE_IMAGE_SUPPORT_DAYS)
+			continue;
+		for (size_t k = 0; k < plan->nr_steps; k++)
+			upgraded |= !strcmp(plan->steps[k].pool, p->name);
+		for (size_t k = 0; k < plan->nr_skipped; k++)
+			skipped |= !strcmp(plan->skipped[k].pool, p->name);
+		if (upgraded)
+			note(plan, AZL_SEVERITY_INFO, AZL_UPGRADE_CHECK_IMAGE_AGE,
+			     "pool %s runs node image %s, %ld days old: AKS does not support node images older than %d days; this upgrade replaces it",
+			     p->name, p->node_image_version, days, AZL_UPGRADE_IMAGE_SUPPORT_DAYS);
+		else if (skipped && *p->latest_node_image_version &&
+			 strcmp(p->latest_node_image_version, p->node_image_version))
+			note(plan, AZL_SEVERITY_WARNING, AZL_UPGRADE_CHECK_IMAGE_AGE,
+			     "pool %s stays on node image %s, %ld days old, which AKS no longer supports (older than %d days): kubectl azlinux upgrade %s --node-image",
+			     p->name, p->node_image_version, days, AZL_UPGRADE_IMAGE_SUPPORT_DAYS, p->name);
+		else if (skipped)
+			note(plan, AZL_SEVERITY_WARNING, AZL_UPGRADE_CHECK_IMAGE_AGE,
+			     "pool %s stays on node image %s, %ld days old, which AKS no longer supports (older than %d days), and AKS offers nothing newer for it: kubectl azlinux check names the next step",
+			     p->name, p->node_image_version, days, AZL_UPGRADE_IMAGE_SUPPORT_DAYS);
 	}
 }
 

@@ -23,6 +23,7 @@
 #define AZL_UPGRADE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "arm.h"
 #include "cluster.h"
@@ -118,6 +119,7 @@ struct azl_upgrade_plan {
 #define AZL_UPGRADE_CHECK_REIMAGE "Reimage"
 #define AZL_UPGRADE_CHECK_NOTHING "NothingToDo"
 #define AZL_UPGRADE_CHECK_DEPRECATED_API "DeprecatedAPIInUse"
+#define AZL_UPGRADE_CHECK_IMAGE_AGE "NodeImageUnsupported"
 
 /* Orders the operations for the pools named (all of pools when nr_names
  * is 0; pools holds every pool of the cluster, for the skew check) and
@@ -132,6 +134,18 @@ int azl_upgrade_plan_build(const struct azl_cluster *c, const struct azl_pool_li
  * pods (the drain of a node running one will wait on it, then fail after
  * the drain timeout). */
 void azl_upgrade_check_pdbs(struct azl_upgrade_plan *plan, const struct azl_pdb_list *pdbs);
+
+/* AKS supports node images for 90 days from their publish date
+ * (migrate-upgrade.md §A5 22). */
+#define AZL_UPGRADE_IMAGE_SUPPORT_DAYS 90
+/* The publish date (UTC midnight) of a node image from its YYYYMM.DD;
+ * 0 when its name carries none. */
+time_t azl_upgrade_node_image_date(const char *image);
+/* Adds a finding for each pool of pools on an image older than that at
+ * now: info when the plan upgrades it, a warning when the plan skips it
+ * as already on the latest AKS offers. */
+void azl_upgrade_check_image_age(struct azl_upgrade_plan *plan, const struct azl_pool_list *pools,
+				 time_t now);
 
 void azl_upgrade_plan_release(struct azl_upgrade_plan *plan);
 

@@ -140,7 +140,10 @@ static int make_plan(struct upgrade_run *r)
 				    &r->plan);
 	if (rc)
 		return rc;
-	if (!r->plan.nr_steps || r->opts.mode == AZL_UPGRADE_NODE_OS_CHANNEL)
+	if (r->opts.mode == AZL_UPGRADE_NODE_OS_CHANNEL)
+		return 0;
+	azl_upgrade_check_image_age(&r->plan, &r->s.pools, time(NULL));
+	if (!r->plan.nr_steps)
 		return 0;
 	if (r->opts.mode == AZL_UPGRADE_KUBERNETES)
 		azl_upgrade_check_deprecated_apis(&r->plan, &r->s.cluster, r->s.ks.kube);
@@ -463,8 +466,9 @@ const struct cli_command cli_cmd_upgrade = {
 		"\n"
 		"The preflight blocks on: a version AKS does not offer, a pool left more than three\n"
 		"minors behind the control plane, cluster auto-upgrade with --control-plane-only, pools\n"
-		"not Succeeded; it warns on PDBs that allow no disruption, three minors of skew and\n"
-		"cluster auto-upgrade racing the upgrade.\n"
+		"not Succeeded; it warns on PDBs that allow no disruption, three minors of skew,\n"
+		"cluster auto-upgrade racing the upgrade and a pool left on a node image more than\n"
+		"90 days old (AKS supports none older).\n"
 		"\n"
 		"Exit status: with --dry-run 0 (no finding at warning or above), 3 (warnings) or 4\n"
 		"(blockers); otherwise 0 when done and verified, 4 when the preflight blocked it\n"
