@@ -5,10 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "error.h"
 #include "json.h"
+#include "migrate.h"
 #include "node.h"
+#include "num.h"
 #include "operation.h"
 #include "osinfo.h"
 #include "plan.h"
@@ -36,6 +39,8 @@ static int has_patch(const char *version)
 
 	return dot && strchr(dot + 1, '.') != NULL;
 }
+
+static const struct azl_pool *find_pool(const struct azl_pool_list *pools, const char *name);
 
 /* ---- settings ---- */
 
@@ -482,15 +487,21 @@ static int forces_reimage(const char *from, const char *to)
 	return 0;
 }
 
+const char *azl_upgrade_node_os_channel_name(size_t i)
+{
+	static const char *const channels[] = { "None", "Unmanaged", "SecurityPatch", "NodeImage" };
+
+	return i < sizeof(channels) / sizeof(*channels) ? channels[i] : NULL;
+}
+
 static int plan_channel(const struct azl_cluster *c, const struct azl_upgrade_options *o,
 			struct azl_upgrade_plan *plan)
 {
-	static const char *const channels[] = { "None", "Unmanaged", "SecurityPatch", "NodeImage" };
-	const char *to = NULL, *from = c->node_os_upgrade_channel;
+	const char *to = NULL, *from = c->node_os_upgrade_channel, *name;
 
-	for (size_t i = 0; i < 4; i++)
-		if (o->node_os_channel && !strcasecmp(o->node_os_channel, channels[i]))
-			to = channels[i];
+	for (size_t i = 0; (name = azl_upgrade_node_os_channel_name(i)); i++)
+		if (o->node_os_channel && !strcasecmp(o->node_os_channel, name))
+			to = name;
 	if (!to)
 		return azl_error_set(AZL_EINVALID, "--node-os-channel '%s': use None, Unmanaged, SecurityPatch or NodeImage",
 				     o->node_os_channel ? o->node_os_channel : "");
@@ -559,6 +570,64 @@ void azl_upgrade_check_pdbs(struct azl_upgrade_plan *plan, const struct azl_pdb_
 	}
 }
 
+/* The publish date of an AKS node image, from the YYYYMM.DD that ends
+ * its name ("AKSUbuntu-2204gen2containerd-202607.09.0"); 0 when the name
+ * has none (Windows images carry a build number instead). */
+time_t azl_upgrade_node_image_date(const char *image)
+{
+	const char *v = image ? strrchr(image, '-') : NULL;
+	char ym[7] = "", day[3] = "";
+	long y, d;
+	struct tm tm = { 0 };
+
+	if (!v || strlen(v + 1) < 9 || v[7] != '.')
+		return 0;
+	memcpy(ym, v + 1, 6);
+	memcpy(day, v + 8, 2);
+	if (azl_num_scan(ym, 201001, 209912, &y) != AZL_NUM_OK || y % 100 < 1 || y % 100 > 12 ||
+	    azl_num_scan(day, 1, 31, &d) != AZL_NUM_OK)
+		return 0;
+	tm.tm_year = (int)(y / 100) - 1900;
+	tm.tm_mon = (int)(y % 100) - 1;
+	tm.tm_mday = (int)d;
+	return timegm(&tm);
+}
+
+/* migrate-upgrade.md §A5 22: "Microsoft does not support node images
+ * that are older than 90 days" (aks-docs support-policies.md), and a
+ * Fleet update run "might fail" on them. A pool the plan upgrades gets
+ * its latest image with it; one it skips as current stays on it. */
+void azl_upgrade_check_image_age(struct azl_upgrade_plan *plan, const struct azl_pool_list *pools,
+				 time_t now)
+{
+	for (size_t i = 0; i < pools->nr; i++) {
+		const struct azl_pool *p = &pools->items[i];
+		time_t published = azl_upgrade_node_image_date(p->node_image_version);
+		long days = published && now > published ? (long)((now - published) / 86400) : 0;
+		int upgraded = 0, skipped = 0;
+
+		if (days <= AZL_UPGRADE_IMAGE_SUPPORT_DAYS)
+			continue;
+		for (size_t k = 0; k < plan->nr_steps; k++)
+			upgraded |= !strcmp(plan->steps[k].pool, p->name);
+		for (size_t k = 0; k < plan->nr_skipped; k++)
+			skipped |= !strcmp(plan->skipped[k].pool, p->name);
+		if (upgraded)
+			note(plan, AZL_SEVERITY_INFO, AZL_UPGRADE_CHECK_IMAGE_AGE,
+			     "pool %s runs node image %s, %ld days old: AKS does not support node images older than %d days; this upgrade replaces it",
+			     p->name, p->node_image_version, days, AZL_UPGRADE_IMAGE_SUPPORT_DAYS);
+		else if (skipped && *p->latest_node_image_version &&
+			 strcmp(p->latest_node_image_version, p->node_image_version))
+			note(plan, AZL_SEVERITY_WARNING, AZL_UPGRADE_CHECK_IMAGE_AGE,
+			     "pool %s stays on node image %s, %ld days old, which AKS no longer supports (older than %d days): kubectl azlinux upgrade %s --node-image",
+			     p->name, p->node_image_version, days, AZL_UPGRADE_IMAGE_SUPPORT_DAYS, p->name);
+		else if (skipped)
+			note(plan, AZL_SEVERITY_WARNING, AZL_UPGRADE_CHECK_IMAGE_AGE,
+			     "pool %s stays on node image %s, %ld days old, which AKS no longer supports (older than %d days), and AKS offers nothing newer for it: kubectl azlinux check names the next step",
+			     p->name, p->node_image_version, days, AZL_UPGRADE_IMAGE_SUPPORT_DAYS);
+	}
+}
+
 void azl_upgrade_plan_release(struct azl_upgrade_plan *plan)
 {
 	if (!plan)
@@ -578,6 +647,46 @@ void azl_upgrade_plan_release(struct azl_upgrade_plan *plan)
 	free(plan->target);
 	azl_finding_list_release(&plan->preflight);
 	memset(plan, 0, sizeof(*plan));
+}
+
+/* ---- capacity ---- */
+
+void azl_upgrade_check_capacity(struct azl_upgrade_plan *plan, struct azl_arm *arm,
+				const struct azl_cluster *c, const struct azl_pool_list *pools,
+				const char *max_surge)
+{
+	/* pools roll one at a time: per VM size, the largest pool needs the
+	 * most surge at once */
+	const struct azl_pool **worst = xcalloc(pools->nr ? pools->nr : 1, sizeof(*worst));
+	struct azl_finding_list found = { 0 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->nr_steps; i++) {
+		const struct azl_pool *p = *plan->steps[i].pool
+					   ? find_pool(pools, plan->steps[i].pool) : NULL;
+		size_t k = 0;
+
+		if (!p || plan->steps[i].kind == AZL_UPGRADE_STEP_CONTROL_PLANE)
+			continue;
+		while (k < n && strcasecmp(worst[k]->vm_size, p->vm_size))
+			k++;
+		if (k == n)
+			worst[n++] = p;
+		else if (p->count > worst[k]->count)
+			worst[k] = p;
+	}
+	for (size_t k = 0; k < n; k++)
+		azl_preflight_surge_capacity(arm, c, worst[k],
+					     plan->mode == AZL_UPGRADE_KUBERNETES ? max_surge : NULL,
+					     &found);
+	for (size_t i = 0; i < found.nr; i++) {
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addstr(&msg, found.items[i].message);
+		azl_finding_add(&plan->preflight, found.items[i].severity, found.items[i].code, &msg);
+	}
+	azl_finding_list_release(&found);
+	free(worst);
 }
 
 /* ---- deprecated APIs (migrate-upgrade.md C1, C2) ---- */

@@ -23,6 +23,7 @@
 #define AZL_UPGRADE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "arm.h"
 #include "cluster.h"
@@ -38,6 +39,14 @@ enum azl_upgrade_mode {
 	AZL_UPGRADE_KUBERNETES,
 	AZL_UPGRADE_NODE_OS_CHANNEL
 };
+
+/* The journal's pool of an upgrade that names no single pool: the
+ * cluster's own lock. */
+#define AZL_UPGRADE_CLUSTER_POOL "(cluster)"
+
+/* The node OS upgrade channels AKS takes, in order (i from 0; NULL past
+ * the last): None, Unmanaged, SecurityPatch, NodeImage. */
+const char *azl_upgrade_node_os_channel_name(size_t i);
 
 /* "upgrade-node-image", "upgrade-kubernetes", "upgrade-node-os-channel". */
 const char *azl_upgrade_mode_name(enum azl_upgrade_mode mode);
@@ -110,6 +119,7 @@ struct azl_upgrade_plan {
 #define AZL_UPGRADE_CHECK_REIMAGE "Reimage"
 #define AZL_UPGRADE_CHECK_NOTHING "NothingToDo"
 #define AZL_UPGRADE_CHECK_DEPRECATED_API "DeprecatedAPIInUse"
+#define AZL_UPGRADE_CHECK_IMAGE_AGE "NodeImageUnsupported"
 
 /* Orders the operations for the pools named (all of pools when nr_names
  * is 0; pools holds every pool of the cluster, for the skew check) and
@@ -124,6 +134,18 @@ int azl_upgrade_plan_build(const struct azl_cluster *c, const struct azl_pool_li
  * pods (the drain of a node running one will wait on it, then fail after
  * the drain timeout). */
 void azl_upgrade_check_pdbs(struct azl_upgrade_plan *plan, const struct azl_pdb_list *pdbs);
+
+/* AKS supports node images for 90 days from their publish date
+ * (migrate-upgrade.md §A5 22). */
+#define AZL_UPGRADE_IMAGE_SUPPORT_DAYS 90
+/* The publish date (UTC midnight) of a node image from its YYYYMM.DD;
+ * 0 when its name carries none. */
+time_t azl_upgrade_node_image_date(const char *image);
+/* Adds a finding for each pool of pools on an image older than that at
+ * now: info when the plan upgrades it, a warning when the plan skips it
+ * as already on the latest AKS offers. */
+void azl_upgrade_check_image_age(struct azl_upgrade_plan *plan, const struct azl_pool_list *pools,
+				 time_t now);
 
 void azl_upgrade_plan_release(struct azl_upgrade_plan *plan);
 
@@ -142,6 +164,14 @@ struct azl_deprecated_api_list {
  * comments and malformed lines are skipped; label values unescaped). */
 void azl_deprecated_apis_parse(const char *text, size_t len, struct azl_deprecated_api_list *out);
 void azl_deprecated_api_list_release(struct azl_deprecated_api_list *list);
+
+/* The vCPU quota for the surge nodes of the pools the plan rolls (one at
+ * a time: per VM size, its largest pool), and the scale set's node limit,
+ * as migrate's preflight reads them (the Compute usages API), with
+ * max_surge (--max-surge; NULL: each pool's). Items "Quota", "NodeLimit". */
+void azl_upgrade_check_capacity(struct azl_upgrade_plan *plan, struct azl_arm *arm,
+				const struct azl_cluster *c, const struct azl_pool_list *pools,
+				const char *max_surge);
 
 /* For a plan whose control plane crosses minors: each deprecated API the
  * API server saw requested (GET /metrics) that a minor it crosses removes

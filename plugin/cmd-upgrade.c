@@ -25,6 +25,7 @@
 #include "retry.h"
 #include "strbuf.h"
 #include "upgrade.h"
+#include "wrapper.h"
 
 
 struct upgrade_args {
@@ -50,7 +51,7 @@ static const struct cli_option upgrade_options[] = {
 		 "With --kubernetes-version: the control plane only."),
 	OPT_STRING(0, "node-os-channel", struct upgrade_args, node_os_channel, "CHANNEL",
 		   "Set the cluster's node OS upgrade channel: None, Unmanaged, SecurityPatch or "
-		   "NodeImage.", CLI_COMPLETE_NONE),
+		   "NodeImage.", CLI_COMPLETE_NODE_OS_CHANNEL),
 	OPT_GROUP("Upgrade settings (written into each upgraded pool: they persist)"),
 	OPT_STRING(0, "max-surge", struct upgrade_args, max_surge, "N|N%",
 		   "Extra nodes during the upgrade.", CLI_COMPLETE_NONE),
@@ -89,8 +90,7 @@ struct upgrade_run {
 	struct azl_operation *op;
 	struct cli_progress *progress;
 	cJSON *node_lines;           /* node name -> the last line shown */
-	char *error;
-	const char *outcome;         /* Planned, Succeeded, Failed, Canceled, Interrupted */
+	const char *outcome;         /* before a journal: Planned, or Succeeded with nothing to do */
 };
 
 /* ---- flags ---- */
@@ -140,10 +140,15 @@ static int make_plan(struct upgrade_run *r)
 				    &r->plan);
 	if (rc)
 		return rc;
-	if (!r->plan.nr_steps || r->opts.mode == AZL_UPGRADE_NODE_OS_CHANNEL)
+	if (r->opts.mode == AZL_UPGRADE_NODE_OS_CHANNEL)
+		return 0;
+	azl_upgrade_check_image_age(&r->plan, &r->s.pools, time(NULL));
+	if (!r->plan.nr_steps)
 		return 0;
 	if (r->opts.mode == AZL_UPGRADE_KUBERNETES)
 		azl_upgrade_check_deprecated_apis(&r->plan, &r->s.cluster, r->s.ks.kube);
+	azl_upgrade_check_capacity(&r->plan, r->s.arm, &r->s.cluster, &r->s.pools,
+				   r->opts.settings.max_surge);
 	if (azl_pdb_list(r->s.ks.kube, NULL, &pdbs))
 		cli_warning("cannot read the PodDisruptionBudgets, so the preflight does not judge them: %s",
 			    azl_error_message());
@@ -180,83 +185,27 @@ static void print_plan(const struct upgrade_run *r)
 
 /* ---- json ---- */
 
-static void add_time(cJSON *o, const char *key, time_t t)
-{
-	struct strbuf sb = STRBUF_INIT;
-	struct tm tm;
-
-	if (!t || !gmtime_r(&t, &tm)) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	strbuf_addf(&sb, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	cJSON_AddStringToObject(o, key, sb.buf);
-	strbuf_release(&sb);
-}
-
-/* The plan's operations with the journal's states (pending before one). */
-static cJSON *steps_json(const struct upgrade_run *r)
-{
-	struct azl_journal *j = r->op ? azl_operation_journal(r->op) : NULL;
-	cJSON *arr = cJSON_CreateArray();
-
-	for (size_t i = 0; i < r->plan.nr_steps + (j ? 1 : 0); i++) {
-		const struct azl_upgrade_op *s = i < r->plan.nr_steps ? &r->plan.steps[i] : NULL;
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(o, "name", s ? s->name : "verify");
-		azl_json_add_str_or_null(o, "pool", s && *s->pool ? s->pool : NULL);
-		azl_json_add_str_or_null(o, "from", s ? s->from : NULL);
-		azl_json_add_str_or_null(o, "to", s ? s->to : NULL);
-		cJSON_AddStringToObject(o, "state", j ? azl_step_state_name(azl_journal_step_state(j, i))
-					: "pending");
-		add_time(o, "startTime", j ? azl_journal_step_started(j, i) : 0);
-		add_time(o, "endTime", j ? azl_journal_step_ended(j, i) : 0);
-		cJSON_AddItemToArray(arr, o);
-	}
-	return arr;
-}
-
-static cJSON *report_json(struct upgrade_run *r)
-{
-	cJSON *root = cJSON_CreateObject(), *op = cJSON_AddObjectToObject(root, "operation");
-	cJSON *cl, *data = r->op ? azl_operation_data(r->op) : NULL, *nodes;
-
-	azl_json_add_str_or_null(op, "id", r->op ? azl_journal_id(azl_operation_journal(r->op)) : NULL);
-	cJSON_AddStringToObject(op, "kind", azl_upgrade_mode_name(r->plan.mode));
-	cJSON_AddStringToObject(op, "context", r->s.ks.config->context_name);
-	cl = cJSON_AddObjectToObject(op, "cluster");
-	azl_json_add_str_or_null(cl, "subscription", r->s.cluster.subscription);
-	azl_json_add_str_or_null(cl, "resourceGroup", r->s.cluster.resource_group);
-	azl_json_add_str_or_null(cl, "name", r->s.cluster.name);
-	azl_json_add_str_or_null(cl, "kubernetesVersion", azl_plan_control_plane_version(&r->s.cluster));
-	azl_json_add_str_or_null(cl, "nodeOSUpgradeChannel", r->s.cluster.node_os_upgrade_channel);
-	azl_json_add_str_or_null(op, "pool", r->nr_names == 1 ? r->names[0] : NULL);
-	/* migrate's keys (ops.h's report), with what an upgrade has of them */
-	cJSON_AddNullToObject(op, "strategy");
-	cJSON_AddNullToObject(op, "newPool");
-	if (!r->record)
-		r->record = azl_upgrade_plan_data(&r->plan, &r->opts, &r->s.cluster);
-	cJSON_AddItemToObject(op, "from", cJSON_Duplicate(cJSON_GetObjectItem(r->record, "from"), 1));
-	cJSON_AddItemToObject(op, "to", cJSON_Duplicate(cJSON_GetObjectItem(r->record, "to"), 1));
-	cJSON_AddStringToObject(op, "target", r->plan.target);
-	cJSON_AddStringToObject(op, "state", r->outcome);
-	cJSON_AddItemToObject(op, "preflight", azl_preflight_to_json(&r->plan.preflight));
-	cJSON_AddItemToObject(op, "steps", steps_json(r));
-	cJSON_AddItemToObject(op, "skipped", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
-								 r->record, "skipped"), 1));
-	nodes = data ? cJSON_GetObjectItemCaseSensitive(data, "nodes") : NULL;
-	cJSON_AddItemToObject(op, "nodes", nodes ? cJSON_Duplicate(nodes, 1) : cJSON_CreateArray());
-	azl_json_add_str_or_null(op, "error", r->error);
-	return root;
-}
-
+/* ops.h's report: the journal's once there is one, else the plan's. */
 static int print_report(struct upgrade_run *r)
 {
-	cJSON *tree = report_json(r);
-	int rc = cli_print_tree(tree, r->format);
+	cJSON *tree = cJSON_CreateObject(), *op;
+	const char **names;
+	int rc;
 
+	if (!r->record)
+		r->record = azl_upgrade_plan_data(&r->plan, &r->opts, &r->s.cluster);
+	if (r->op) {
+		op = cli_op_report(azl_operation_journal(r->op));
+	} else {
+		names = xcalloc(r->plan.nr_steps + 1, sizeof(*names));
+		azl_upgrade_step_names(&r->plan, names);
+		op = cli_op_plan_report(&r->s, azl_upgrade_mode_name(r->plan.mode),
+					r->nr_names == 1 ? r->names[0] : AZL_UPGRADE_CLUSTER_POOL,
+					r->outcome, r->record, names, r->plan.nr_steps);
+		free(names);
+	}
+	cJSON_AddItemToObject(tree, "operation", op);
+	rc = cli_print_tree(tree, r->format);
 	cJSON_Delete(tree);
 	return rc;
 }
@@ -337,7 +286,7 @@ static int create_operation(struct upgrade_run *r)
 		.context = r->s.ks.config->context_name, .subscription = r->s.cluster.subscription,
 		.resource_group = r->s.cluster.resource_group, .cluster = r->s.cluster.name,
 		/* one pool's lock, else the cluster's own */
-		.pool = r->nr_names == 1 ? r->names[0] : "(cluster)",
+		.pool = r->nr_names == 1 ? r->names[0] : AZL_UPGRADE_CLUSTER_POOL,
 	};
 	int rc;
 
@@ -390,16 +339,10 @@ static int finish(struct upgrade_run *r, int rc)
 {
 	const char *id = azl_journal_id(azl_operation_journal(r->op));
 
-	if (rc == AZL_ECANCELED && r->cancel && *r->cancel) {
-		r->outcome = "Interrupted";
+	/* the report's state is the journal's */
+	if (rc == AZL_ECANCELED && r->cancel && *r->cancel)
 		fprintf(stderr, "interrupted: operation %s stopped waiting; the AKS operation in flight goes on in Azure. 'kubectl azlinux status %s' shows it, 'kubectl azlinux resume %s' goes on\n",
 			id, id, id);
-	} else if (rc) {
-		r->outcome = "Failed";
-		r->error = strdup(azl_error_message());
-	} else {
-		r->outcome = r->a->no_wait ? "InProgress" : "Succeeded";
-	}
 	if (r->format != CLI_OUTPUT_TABLE)
 		print_report(r);
 	if (rc == AZL_ECANCELED && r->cancel && *r->cancel)
@@ -464,7 +407,6 @@ static void release(struct upgrade_run *r)
 	cli_progress_free(r->progress);
 	cJSON_Delete(r->record);
 	cJSON_Delete(r->node_lines);
-	free(r->error);
 }
 
 static int run_upgrade(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
@@ -524,8 +466,9 @@ const struct cli_command cli_cmd_upgrade = {
 		"\n"
 		"The preflight blocks on: a version AKS does not offer, a pool left more than three\n"
 		"minors behind the control plane, cluster auto-upgrade with --control-plane-only, pools\n"
-		"not Succeeded; it warns on PDBs that allow no disruption, three minors of skew and\n"
-		"cluster auto-upgrade racing the upgrade.\n"
+		"not Succeeded; it warns on PDBs that allow no disruption, three minors of skew,\n"
+		"cluster auto-upgrade racing the upgrade and a pool left on a node image more than\n"
+		"90 days old (AKS supports none older).\n"
 		"\n"
 		"Exit status: with --dry-run 0 (no finding at warning or above), 3 (warnings) or 4\n"
 		"(blockers); otherwise 0 when done and verified, 4 when the preflight blocked it\n"

@@ -431,50 +431,113 @@ static void copy_member(cJSON *to, const cJSON *from, const char *key, int array
 		cJSON_AddNullToObject(to, key);
 }
 
-static cJSON *steps_json(const struct azl_journal *j)
+/* What a report is made of: a journal's, or a plan not journaled yet. */
+struct report_src {
+	const struct azl_journal *j;       /* NULL: the plan alone */
+	const char *id, *kind, *context, *subscription, *resource_group, *name, *pool, *state;
+	const cJSON *data;
+	const char *const *steps;          /* without j */
+	size_t nr_steps;
+};
+
+/* Each step's state and times; a record with a "plan" array (upgrade's)
+ * describes its steps by index: their names, pools, from and to. */
+static cJSON *steps_json(const struct report_src *r)
 {
+	const cJSON *plan = cJSON_GetObjectItemCaseSensitive(r->data, "plan");
+	size_t nr = r->j ? azl_journal_nr_steps(r->j) : r->nr_steps;
 	cJSON *a = cJSON_CreateArray();
 
-	for (size_t i = 0; i < azl_journal_nr_steps(j); i++) {
+	for (size_t i = 0; i < nr; i++) {
+		const cJSON *p = cJSON_GetArrayItem(plan, (int)i);
+		const char *name = r->j ? azl_journal_step_name(r->j, i) : r->steps[i];
 		cJSON *s = cJSON_CreateObject();
 
-		cJSON_AddStringToObject(s, "name", azl_journal_step_name(j, i));
-		cJSON_AddStringToObject(s, "state", azl_step_state_name(azl_journal_step_state(j, i)));
-		add_time(s, "startTime", azl_journal_step_started(j, i));
-		add_time(s, "endTime", azl_journal_step_ended(j, i));
+		cJSON_AddStringToObject(s, "name", azl_json_str(p, "name", name));
+		if (plan) {
+			azl_json_add_str_or_null(s, "pool", azl_json_str(p, "pool", NULL));
+			azl_json_add_str_or_null(s, "from", azl_json_str(p, "from", NULL));
+			azl_json_add_str_or_null(s, "to", azl_json_str(p, "to", NULL));
+		}
+		cJSON_AddStringToObject(s, "state", r->j ? azl_step_state_name(azl_journal_step_state(r->j, i))
+					: "pending");
+		add_time(s, "startTime", r->j ? azl_journal_step_started(r->j, i) : 0);
+		add_time(s, "endTime", r->j ? azl_journal_step_ended(r->j, i) : 0);
 		cJSON_AddItemToArray(a, s);
 	}
 	return a;
 }
 
-cJSON *cli_op_report(const struct azl_journal *j)
+static cJSON *report(const struct report_src *r)
 {
-	const cJSON *d = azl_journal_data(j);
+	const cJSON *d = r->data;
 	cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateObject();
 	const char *np = azl_json_str(d, "newPool", NULL);
 
-	cJSON_AddStringToObject(o, "id", azl_journal_id(j));
-	cJSON_AddStringToObject(o, "kind", azl_journal_kind(j));
-	cJSON_AddStringToObject(o, "context", azl_journal_context(j));
-	cJSON_AddStringToObject(c, "subscription", azl_journal_target_field(j, "subscription"));
-	cJSON_AddStringToObject(c, "resourceGroup", azl_journal_target_field(j, "resourceGroup"));
-	cJSON_AddStringToObject(c, "name", azl_journal_target_field(j, "name"));
+	azl_json_add_str_or_null(o, "id", r->id);
+	cJSON_AddStringToObject(o, "kind", r->kind);
+	cJSON_AddStringToObject(o, "context", r->context);
+	cJSON_AddStringToObject(c, "subscription", r->subscription);
+	cJSON_AddStringToObject(c, "resourceGroup", r->resource_group);
+	cJSON_AddStringToObject(c, "name", r->name);
 	cJSON_AddStringToObject(c, "location", azl_json_str(d, "location", ""));
 	cJSON_AddItemToObject(o, "cluster", c);
-	cJSON_AddStringToObject(o, "pool", azl_journal_target_field(j, "pool"));
-	cJSON_AddStringToObject(o, "strategy", azl_json_str(d, "strategy", ""));
-	if (np)
-		cJSON_AddStringToObject(o, "newPool", np);
-	else
-		cJSON_AddNullToObject(o, "newPool");
+	/* an upgrade of several pools or none holds the cluster's lock */
+	azl_json_add_str_or_null(o, "pool", strcmp(r->pool, AZL_UPGRADE_CLUSTER_POOL) ? r->pool : NULL);
+	azl_json_add_str_or_null(o, "strategy", azl_json_str(d, "strategy", NULL));
+	azl_json_add_str_or_null(o, "newPool", np);
 	copy_member(o, d, "from", 0);
 	copy_member(o, d, "to", 0);
-	cJSON_AddStringToObject(o, "state", azl_op_state_name(azl_journal_state(j)));
+	if (cJSON_GetObjectItemCaseSensitive(d, "target"))
+		copy_member(o, d, "target", 0);
+	cJSON_AddStringToObject(o, "state", r->state);
 	copy_member(o, d, "preflight", 1);
-	cJSON_AddItemToObject(o, "steps", steps_json(j));
+	cJSON_AddItemToObject(o, "steps", steps_json(r));
+	if (cJSON_GetObjectItemCaseSensitive(d, "skipped"))
+		copy_member(o, d, "skipped", 1);
 	copy_member(o, d, "nodes", 1);
 	copy_member(o, d, "error", 0);
 	return o;
+}
+
+/* The journal's state; one this process stopped waiting for after a
+ * signal reads Interrupted, as it will once the process (its lock) is
+ * gone. */
+static enum azl_op_state report_state(const struct azl_journal *j)
+{
+	enum azl_op_state st = azl_journal_state(j);
+
+	if (cancel_flag && (st == AZL_OP_PLANNED || st == AZL_OP_IN_PROGRESS))
+		return AZL_OP_INTERRUPTED;
+	return st;
+}
+
+cJSON *cli_op_report(const struct azl_journal *j)
+{
+	struct report_src r = {
+		.j = j, .id = azl_journal_id(j), .kind = azl_journal_kind(j),
+		.context = azl_journal_context(j),
+		.subscription = azl_journal_target_field(j, "subscription"),
+		.resource_group = azl_journal_target_field(j, "resourceGroup"),
+		.name = azl_journal_target_field(j, "name"), .pool = azl_journal_target_field(j, "pool"),
+		.state = azl_op_state_name(report_state(j)), .data = azl_journal_data(j),
+	};
+
+	return report(&r);
+}
+
+cJSON *cli_op_plan_report(const struct cli_op_session *s, const char *kind, const char *pool,
+			  const char *state, const cJSON *data, const char *const *steps,
+			  size_t nr_steps)
+{
+	struct report_src r = {
+		.kind = kind, .context = s->ks.config->context_name,
+		.subscription = s->cluster.subscription, .resource_group = s->cluster.resource_group,
+		.name = s->cluster.name, .pool = pool, .state = state, .data = data,
+		.steps = steps, .nr_steps = nr_steps,
+	};
+
+	return report(&r);
 }
 
 int cli_op_print_report(const struct azl_journal *j, enum cli_output format)

@@ -102,8 +102,15 @@ int cli_op_preflight_exit(const struct azl_finding_list *preflight);
 int cli_op_confirm(const struct azl_finding_list *preflight, int yes);
 
 /* {"id","kind","context","cluster","pool","strategy","newPool","from","to",
- *  "state","preflight","steps","nodes","error"} of a journal. */
+ *  "state","preflight","steps","nodes","error"} of a journal; a record
+ * with "target" and "skipped" (upgrade's) adds them, one with a "plan"
+ * array names each step from it, with its pool, from and to. */
 cJSON *cli_op_report(const struct azl_journal *j);
+/* The same report of a plan not journaled (id null, every step pending):
+ * the session's context and cluster, the kind's record as data. */
+cJSON *cli_op_plan_report(const struct cli_op_session *s, const char *kind, const char *pool,
+			  const char *state, const cJSON *data, const char *const *steps,
+			  size_t nr_steps);
 /* Prints {"operation": report} as JSON or YAML. */
 int cli_op_print_report(const struct azl_journal *j, enum cli_output format);
 /* The one-line ending: what happened and how to go on. */

@@ -4,6 +4,7 @@ alone, control plane and pools, two minors in two steps, an Azure Linux 2.0
 pool coming back on 3.0), the node OS channel, every refusal of the
 preflight, a blocked drain, 409 and 412, and the safety counters at zero."""
 
+import datetime
 import json
 import pathlib
 import signal
@@ -127,6 +128,39 @@ def test_node_image_all_current_is_nothing_to_do(make_up, run):
     assert not requests(s, "POST", "/upgradeNodeImageVersion")
 
 
+def image_days_old(prefix, days):
+    """A node image name published `days` ago (UTC), as AKS names them."""
+    d = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)
+    return "%s-%s.%02d.0" % (prefix, d.strftime("%Y%m"), d.day)
+
+
+def test_node_images_older_than_aks_supports(make_up, run):
+    azl3, ubu = "AKSAzureLinux-V3gen2", "AKSUbuntu-2204gen2containerd"
+    old, recent = image_days_old(azl3, 120), image_days_old(ubu, 10)
+    pools = [scenarios.Pool("system", mode="System", count=2, node_image_version=old),
+             scenarios.Pool("ubu", os_sku="Ubuntu", node_image_version=recent, count=2)]
+    s, e = make_up(pools=pools)
+    s.arm.latest_images[azl3] = old            # AKS offers nothing newer: skipped, still old
+
+    def findings():
+        r = upgrade(run, e, "--all", "--node-image", "--dry-run", "-o", "json")
+        return r, [f for f in report(r)["preflight"] if f["check"] == "NodeImageUnsupported"]
+
+    r, found = findings()
+    assert r.returncode == EXIT_WARNINGS, r.stderr
+    assert [(f["severity"], f["message"].split(",")[0]) for f in found] == [
+        ("warning", "pool system stays on node image %s" % old)]
+    assert "120 days old" in found[0]["message"] and "older than 90 days" in found[0]["message"]
+    # a newer image offered: this upgrade replaces the old one, said, not a warning
+    s.arm.latest_images[azl3] = image_days_old(azl3, 3)
+    r, found = findings()
+    assert r.returncode == 0, r.stderr
+    assert [f["severity"] for f in found] == ["ok"]
+    assert "pool system runs node image %s, 120 days old" % old in found[0]["message"]
+    assert "this upgrade replaces it" in found[0]["message"]
+    no_writes(s)
+
+
 def test_control_plane_only(make_up, run):
     s, e = make_up()
     r = upgrade(run, e, "--kubernetes-version", "1.33", "--control-plane-only", "--yes")
@@ -159,6 +193,11 @@ def test_control_plane_and_pools(make_up, run):
     assert {n["kubeletVersion"] for n in op["nodes"]} == {"v1.33.3"}
     status = json.loads(run("status", op["id"], "-o", "json", env=e).stdout)["operation"]
     assert status["state"] == "Succeeded" and status["to"] == op["to"]
+    # one report (ops.h's) for the run and for status: the plan's steps, target, skipped
+    assert status == op
+    assert op["target"] == "1.33" and op["skipped"] == [] and op["pool"] is None
+    assert [(x["pool"], x["to"]) for x in op["steps"]] == [
+        (None, "1.33.3"), ("system", "1.33.3"), ("work", "1.33.3"), (None, None)]
     assert any(f["check"] == "UpgradeSettingsPersist" for f in op["preflight"])
     assert s.arm.current_version(s.cluster(NAME)) == "1.33.3"
     for name in ("system", "work"):
@@ -593,3 +632,17 @@ def test_abort_an_upgrade(make_up, run, bin_path):
     assert requests(s, "POST", "/agentPools/work/abort")
     ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
     assert [o["state"] for o in ops if o["kind"] == "upgrade-node-image"] == ["Canceled"]
+
+
+def test_quota_for_the_surge_blocks(make_up, run):
+    """5 nodes of Standard_D4ds_v5 use 20 vCPUs; a surge of 2 needs 8 more."""
+    s, e = make_up()
+    s.capacity.set_quota("eastus", cores=24)
+    r = upgrade(run, e, "work", "--kubernetes-version", "1.33", "--max-surge", "2", "--yes")
+    refused(r, "Quota")
+    assert "8 vCPUs more are needed" in r.stdout
+    no_writes(s)
+    # a surge that fits: the quota is said, not a blocker
+    r = upgrade(run, e, "work", "--kubernetes-version", "1.33", "--max-surge", "1", "--dry-run")
+    assert r.returncode == 0, r.stdout
+    assert "ok       Quota:" in r.stdout

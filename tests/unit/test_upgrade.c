@@ -368,6 +368,22 @@ static void test_node_os_channel(void **state)
 	assert_int_equal(build(f, NULL, 0), AZL_EINVALID);
 }
 
+/* The publish date is the image name's YYYYMM.DD, UTC midnight. */
+static void test_node_image_date(void **state)
+{
+	(void)state;
+	/* 2026-07-09T00:00:00Z */
+	assert_int_equal(azl_upgrade_node_image_date("AKSUbuntu-2204gen2containerd-202607.09.0"),
+			 1783555200);
+	assert_int_equal(azl_upgrade_node_image_date("AKSAzureLinux-V3gen2-202512.31.1"), 1767139200);
+	assert_int_equal(azl_upgrade_node_image_date("AKSAzureLinux-V3gen2-202613.01.0"), 0);
+	assert_int_equal(azl_upgrade_node_image_date("AKSAzureLinux-V3gen2-2026x7.01.0"), 0);
+	assert_int_equal(azl_upgrade_node_image_date("AKSAzureLinux-V3gen2-202607.9"), 0);
+	assert_int_equal(azl_upgrade_node_image_date("AKSWindows-2022-containerd-20348.2340.240401"), 0);
+	assert_int_equal(azl_upgrade_node_image_date(""), 0);
+	assert_int_equal(azl_upgrade_node_image_date(NULL), 0);
+}
+
 static void test_pdbs(void **state)
 {
 	struct fixture *f = *state;
@@ -450,6 +466,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_settings_persist_and_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_os_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pdbs, setup, teardown),
+		cmocka_unit_test(test_node_image_date),
 		cmocka_unit_test(test_deprecated_apis_parse),
 	};
 
