@@ -100,6 +100,18 @@ static int explain(int rc, const char *pool)
 	return rc;
 }
 
+/* An in-place PUT the region refuses (InvalidOSSKU, PropertyChangeNotAllowed:
+ * migrate-upgrade.md §B1): the move can still be made side by side. */
+static int refused_in_place(int rc, const char *pool, const char *sku)
+{
+	const char *m = azl_error_message();
+
+	if (rc && (strstr(m, ": InvalidOSSKU:") || strstr(m, ": PropertyChangeNotAllowed:")))
+		azl_error_prefix("AKS does not change pool %s to %s in place here; move it side by side instead (kubectl azlinux migrate %s --strategy side-by-side --to %s)",
+				 pool, sku, pool, sku);
+	return rc;
+}
+
 /* Waits one slice (cancellable). */
 static int pause_slice(struct azl_operation *op)
 {
@@ -217,6 +229,7 @@ static int step_update_pool(struct azl_operation *op, void *data)
 			req.if_match = NULL;
 		rc = explain(azl_operation_lro(op, &req, "agentPools.createOrUpdate",
 					       AZL_LRO_FINAL_ASYNC_OPERATION, NULL), old_pool(op));
+		rc = refused_in_place(rc, old_pool(op), sku);
 		cJSON_Delete(body);
 	}
 	cJSON_Delete(ap);

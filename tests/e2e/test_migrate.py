@@ -571,3 +571,16 @@ def test_side_by_side_drain_held_by_a_pdb_stops_then_resumes(make_sim, tmp_path,
     assert "work" not in [x.name for x in cluster_of(sim).pools]
     assert len(writes(sim, "PUT", "workazl")) == 1
     assert safety(sim) == SAFE
+
+
+@pytest.mark.parametrize("refusal", ["InvalidOSSKU", "PropertyChangeNotAllowed"])
+def test_region_refusing_the_change_names_side_by_side(msim, run, refusal):
+    sim, e = msim
+    sim.arm.os_sku_refusals["AzureLinux"] = refusal
+    r = migrate(run, e, "work", "--yes")
+    assert r.returncode == 1
+    assert refusal in r.stderr
+    assert "kubectl azlinux migrate work --strategy side-by-side" in r.stderr, r.stderr
+    assert len(writes(sim, "PUT", "work")) == 1 and journal(e)["state"] == "Failed"
+    assert cluster_of(sim).pool("work").os_sku == "Ubuntu"
+    assert safety(sim) == SAFE
