@@ -584,3 +584,19 @@ def test_region_refusing_the_change_names_side_by_side(msim, run, refusal):
     assert len(writes(sim, "PUT", "work")) == 1 and journal(e)["state"] == "Failed"
     assert cluster_of(sim).pool("work").os_sku == "Ubuntu"
     assert safety(sim) == SAFE
+
+
+@pytest.mark.parametrize("args", [["--yes"], ["--dry-run"]])
+def test_nothing_to_do_prints_json(make_sim, tmp_path, run, args):
+    sim = make_sim(mig_scenario(work_sku="AzureLinux", work_image=scenarios.AZL3_IMAGE))
+    e = helpers.make_env(sim, tmp_path / "home")
+    r = migrate(run, e, "work", *args, "-o", "json")
+    assert r.returncode == 0, r.stderr
+    op = report(r)
+    assert op["state"] == "NothingToDo" and op["strategy"] == "none" and op["pool"] == "work"
+    assert op["from"]["osSku"] == op["to"]["osSku"] == "AzureLinux"
+    assert op["steps"] == [] and op["newPool"] is None
+    r = migrate(run, e, "work", *args)
+    assert r.returncode == 0 and "nothing to do" in r.stdout
+    assert_nothing_written(sim)
+    assert journal_files(e) == []
