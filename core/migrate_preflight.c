@@ -347,6 +347,31 @@ static void quota_check(const cJSON *usages, const char *name, long need,
 	}
 }
 
+/* The Compute usage name of a size's family as Azure spells most:
+ * Standard_D4ds_v5 -> standardDDSv5Family, Standard_NC24ads_A100_v4 ->
+ * standardNCADSA100v4Family (migrate-upgrade.md §D2: the Resource SKUs
+ * list names it exactly; a size spelt otherwise finds no usage and the
+ * item says so). */
+static void vm_family(const char *size, struct strbuf *out)
+{
+	const char *s = strchr(size, '_');
+	int digits = 0, seen = 0;
+
+	strbuf_addstr(out, "standard");
+	for (s = s ? s + 1 : size; *s && *s != '_'; s++) {
+		if (isdigit((unsigned char)*s) && (!seen || digits)) {
+			seen = digits = 1;
+			continue;
+		}
+		digits = 0;
+		strbuf_addch(out, (char)toupper((unsigned char)*s));
+	}
+	for (; *s; s++)
+		if (*s != '_')
+			strbuf_addch(out, *s);
+	strbuf_addstr(out, "Family");
+}
+
 static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
 			    const struct azl_pool *p, const struct azl_migrate_plan *plan,
 			    struct azl_finding_list *out)
@@ -356,7 +381,7 @@ static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
 	long nodes = side ? plan->new_pool.count : surge_nodes(plan->opts.max_surge ? plan->opts.max_surge
 							       : p->max_surge, count);
 	long need = nodes * size_vcpus(p->vm_size);
-	struct strbuf path = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, family = STRBUF_INIT;
 	cJSON *usages = NULL;
 	int checked = 0;
 	int spot = !strcasecmp(azl_json_str(p->properties, "scaleSetPriority", ""), "Spot");
@@ -376,9 +401,18 @@ static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
 			add(out, AZL_SEVERITY_WARNING, "Quota",
 			    "no regional vCPU quota in the usages of %s: check it for %ld vCPUs", c->location,
 			    need);
+		checked = spot;
+		vm_family(p->vm_size, &family);
+		if (!spot)
+			quota_check(usages, family.buf, need, out, &checked);
+		if (!checked)
+			add(out, AZL_SEVERITY_WARNING, "Quota",
+			    "no %s quota in the usages of %s: check az vm list-usage --location %s for %ld vCPUs of %s",
+			    family.buf, c->location, c->location, need, p->vm_size);
 	}
 	cJSON_Delete(usages);
 	strbuf_release(&path);
+	strbuf_release(&family);
 }
 
 /* ---- shape ---- */

@@ -600,3 +600,24 @@ def test_nothing_to_do_prints_json(make_sim, tmp_path, run, args):
     assert r.returncode == 0 and "nothing to do" in r.stdout
     assert_nothing_written(sim)
     assert journal_files(e) == []
+
+
+def test_vm_family_quota_is_checked_beside_the_regional(msim, run):
+    sim, e = msim
+    # 28 D4ds_v5 vCPUs in use (7 nodes), regional quota plenty: the
+    # family's 30 leaves no room for one 4-vCPU surge node
+    sim.capacity.set_quota("eastus", cores=1000, family={"standardDDSv5Family": 30})
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    quota = [p for p in report(r)["preflight"] if p["check"] == "Quota"]
+    blockers = [p["message"] for p in quota if p["severity"] == "blocker"]
+    assert len(blockers) == 1 and "Standard DDSv5 Family vCPUs" in blockers[0], quota
+    assert "28 of 30" in blockers[0]
+    assert any("Total Regional vCPUs" in p["message"] and p["severity"] == "ok" for p in quota)
+    # a family the usages do not list is named, not guessed to be fine
+    sim.capacity.quotas.clear()
+    sim.capacity.families["Standard_D4ds_v5"] = "standardDv5RenamedFamily"
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    quota = [p for p in report(r)["preflight"] if p["check"] == "Quota"]
+    assert any(p["severity"] == "warning" and "no standardDDSv5Family quota" in p["message"]
+               for p in quota), quota
