@@ -372,6 +372,65 @@ static void vm_family(const char *size, struct strbuf *out)
 	strbuf_addstr(out, "Family");
 }
 
+/* Node-subnet IPs one new node takes (migrate-upgrade.md §D5): Azure CNI
+ * without overlay or pod subnet gives every pod one, kubenet, overlay and
+ * pod-subnet clusters one per node. */
+static long ips_per_node(const struct azl_cluster *c, const struct azl_pool *p)
+{
+	long max_pods = azl_json_int(p->properties, "maxPods", 30);
+
+	if (!strcasecmp(c->network_plugin, "azure") && strcasecmp(c->network_plugin_mode, "overlay") &&
+	    !*azl_json_str(p->properties, "podSubnetID", ""))
+		return 1 + max_pods;
+	return 1;
+}
+
+/* The pool's subnet, from the VNet usages (§D4): room for the surge or
+ * the new pool's nodes. A managed VNet the pool names no subnet of is
+ * not checked. */
+static void subnet_check(struct azl_arm *arm, const struct azl_cluster *c,
+			 const struct azl_pool *p, long nodes, struct azl_finding_list *out)
+{
+	const char *sid = azl_json_str(p->properties, "vnetSubnetID", "");
+	const char *cut = strstr(sid, "/subnets/");
+	long need = nodes * ips_per_node(c, p);
+	struct strbuf path = STRBUF_INIT;
+	cJSON *usages = NULL;
+	const cJSON *u;
+	int found = 0;
+
+	if (!cut)
+		return;
+	strbuf_add(&path, sid, (size_t)(cut - sid));
+	strbuf_addstr(&path, "/usages?api-version=2024-05-01");
+	if (azl_arm_list(arm, path.buf, &usages)) {
+		add(out, AZL_SEVERITY_WARNING, "SubnetIPs",
+		    "the usage of subnet %s could not be read (%s): check it has %ld free IPs", sid,
+		    azl_error_message(), need);
+		strbuf_release(&path);
+		return;
+	}
+	cJSON_ArrayForEach(u, usages) {
+		long cur = azl_json_int(u, "currentValue", 0), limit = azl_json_int(u, "limit", -1);
+
+		if (strcasecmp(azl_json_str(u, "id", ""), sid) || limit < 0)
+			continue;
+		found = 1;
+		if (cur + need > limit)
+			add(out, AZL_SEVERITY_ERROR, "SubnetIPs",
+			    "subnet %s has %ld of %ld IPs used and the %ld new nodes need %ld more: AKS would fail with SubnetIsFull; free addresses or lower --max-surge",
+			    cut + 9, cur, limit, nodes, need);
+		else
+			add(out, AZL_SEVERITY_INFO, "SubnetIPs", "subnet %s: %ld IPs needed, %ld of %ld used",
+			    cut + 9, need, cur, limit);
+	}
+	if (!found)
+		add(out, AZL_SEVERITY_WARNING, "SubnetIPs",
+		    "the usages of the VNet do not list subnet %s: check it has %ld free IPs", sid, need);
+	cJSON_Delete(usages);
+	strbuf_release(&path);
+}
+
 static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
 			    const struct azl_pool *p, const struct azl_migrate_plan *plan,
 			    struct azl_finding_list *out)
@@ -389,6 +448,7 @@ static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
 	if (count + (side ? 0 : nodes) > VMSS_MAX_NODES || (side && nodes > VMSS_MAX_NODES))
 		add(out, AZL_SEVERITY_ERROR, "NodeLimit",
 		    "pool %s would pass the %d nodes a scale set holds", p->name, VMSS_MAX_NODES);
+	subnet_check(arm, c, p, nodes, out);
 	strbuf_addf(&path, "/subscriptions/%s/providers/Microsoft.Compute/locations/%s/usages?api-version=2024-11-01",
 		    c->subscription, c->location);
 	if (!need || azl_arm_list(arm, path.buf, &usages)) {

@@ -621,3 +621,24 @@ def test_vm_family_quota_is_checked_beside_the_regional(msim, run):
     quota = [p for p in report(r)["preflight"] if p["check"] == "Quota"]
     assert any(p["severity"] == "warning" and "no standardDDSv5Family quota" in p["message"]
                for p in quota), quota
+
+
+def test_subnet_ips_for_the_surge_and_the_new_pool(msim, run):
+    sim, e = msim
+    # Azure CNI Overlay: one node-subnet IP a node; 7 nodes use 7 of 10
+    sim.capacity.set_subnet(cluster_of(sim), limit=10)
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    ips = [p for p in report(r)["preflight"] if p["check"] == "SubnetIPs"]
+    assert [p["severity"] for p in ips] == ["ok"], ips
+    assert "1 IPs needed, 7 of 10 used" in ips[0]["message"]
+    # side by side needs room for all 4 new nodes at once
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    ips = [p for p in report(r)["preflight"] if p["check"] == "SubnetIPs"]
+    assert [p["severity"] for p in ips] == ["blocker"], ips
+    assert "aks-subnet has 7 of 10 IPs used and the 4 new nodes need 4 more" in ips[0]["message"]
+    assert "SubnetIsFull" in ips[0]["message"]
+    # no subnet the pool names (a managed VNet without a limit): no item
+    sim.capacity.subnets.clear()
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert not [p for p in report(r)["preflight"] if p["check"] == "SubnetIPs"]
