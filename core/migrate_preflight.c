@@ -272,6 +272,73 @@ static void other_nodes(const struct azl_node_list *all, struct azl_finding_list
 	strbuf_release(&names);
 }
 
+static int has_str(const cJSON *arr, const char *const *want)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, arr)
+		for (size_t i = 0; want[i]; i++)
+			if (cJSON_IsString(it) && !strcmp(it->valuestring, want[i]))
+				return 1;
+	return 0;
+}
+
+/* A rule that sends evictions to the webhook: the core group, CREATE, and
+ * a resource pattern that takes in the pods/eviction subresource ("*"
+ * alone does not: it means every resource but no subresource). */
+static int covers_eviction(const cJSON *rule)
+{
+	static const char *const groups[] = { "", "*", NULL };
+	static const char *const ops[] = { "CREATE", "*", NULL };
+	static const char *const res[] = { "pods/eviction", "*/eviction", "pods/*", "*/*", NULL };
+
+	return has_str(cJSON_GetObjectItemCaseSensitive(rule, "apiGroups"), groups) &&
+	       has_str(cJSON_GetObjectItemCaseSensitive(rule, "operations"), ops) &&
+	       has_str(cJSON_GetObjectItemCaseSensitive(rule, "resources"), res);
+}
+
+struct hooks_seen {
+	struct strbuf names;
+	size_t n;
+};
+
+static int webhook_page(cJSON *items, void *ctx)
+{
+	struct hooks_seen *h = ctx;
+	const cJSON *cfg, *hook, *rule;
+
+	cJSON_ArrayForEach(cfg, items) {
+		cJSON_ArrayForEach(hook, cJSON_GetObjectItemCaseSensitive(cfg, "webhooks")) {
+			int hit = 0;
+
+			cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(hook, "rules"))
+				hit |= covers_eviction(rule);
+			if (hit)
+				list_add(&h->names, &h->n, azl_json_str(cfg, "metadata.name", "?"),
+					 azl_json_str(hook, "name", "?"));
+		}
+	}
+	return 0;
+}
+
+/* Validating admission webhooks on pods/eviction (migrate-upgrade.md §A):
+ * each may refuse the drain's evictions whatever the PDBs allow. */
+static void webhook_checks(struct azl_kube *kube, struct azl_finding_list *out)
+{
+	struct hooks_seen h = { STRBUF_INIT, 0 };
+
+	if (azl_kube_list_pages(kube, "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+				NULL, 0, webhook_page, &h))
+		add(out, AZL_SEVERITY_WARNING, "EvictionWebhooks",
+		    "admission webhooks could not be listed (%s): check none refuses pods/eviction (kubectl get validatingwebhookconfigurations)",
+		    azl_error_message());
+	else if (h.n)
+		add(out, AZL_SEVERITY_WARNING, "EvictionWebhooks",
+		    "%zu admission webhooks see every pods/eviction and may refuse the drain's evictions whatever the PDBs allow: %s",
+		    h.n, h.names.buf);
+	strbuf_release(&h.names);
+}
+
 static int kube_checks(struct azl_kube *kube, const struct azl_migrate_plan *plan,
 		       struct azl_finding_list *out)
 {
@@ -289,6 +356,7 @@ static int kube_checks(struct azl_kube *kube, const struct azl_migrate_plan *pla
 		other_nodes(&all, out);
 	if (!rc && !strcmp(plan->kind, AZL_MIGRATE_KIND)) {
 		pdb_checks(&pdbs, &seen, plan, out);
+		webhook_checks(kube, out);
 		workload_checks(&seen, plan, out);
 	}
 	release_seen(&seen);

@@ -642,3 +642,21 @@ def test_subnet_ips_for_the_surge_and_the_new_pool(msim, run):
     sim.capacity.subnets.clear()
     r = migrate(run, e, "work", "--dry-run", "-o", "json")
     assert not [p for p in report(r)["preflight"] if p["check"] == "SubnetIPs"]
+
+
+def test_admission_webhooks_on_pods_eviction(msim, run):
+    sim, e = msim
+    k = cluster_of(sim).k8s
+    k.add_webhook("kyverno-eviction")                                  # pods/eviction
+    k.add_webhook("all-sub", resources=("*/*",), operations=("*",))    # every subresource
+    k.add_webhook("pods-only", resources=("pods",))                    # not evictions
+    k.add_webhook("top-level", resources=("*",))                       # no subresource
+    k.add_webhook("updates", operations=("UPDATE",))                   # not CREATE
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 3, r.stderr
+    hooks = [p for p in report(r)["preflight"] if p["check"] == "EvictionWebhooks"]
+    assert len(hooks) == 1 and hooks[0]["severity"] == "warning", hooks
+    msg = hooks[0]["message"]
+    assert msg.startswith("2 admission webhooks see every pods/eviction")
+    assert "kyverno-eviction/kyverno-eviction.example.com" in msg and "all-sub/" in msg
+    assert "pods-only" not in msg and "top-level" not in msg and "updates" not in msg
