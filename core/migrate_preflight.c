@@ -104,22 +104,66 @@ struct pods_seen {
 	size_t nr_pinned;
 };
 
-static int pinned_to(const cJSON *pod, const char *pool, const char *node)
-{
-	const cJSON *sel = azl_json_path(pod, "spec.nodeSelector");
-	static const char *const pool_keys[] = { "agentpool", "kubernetes.azure.com/agentpool" };
-
-	for (size_t i = 0; i < sizeof(pool_keys) / sizeof(*pool_keys); i++)
-		if (!strcmp(azl_json_member_str(sel, pool_keys[i], ""), pool))
-			return 1;
-	return *node && !strcmp(azl_json_member_str(sel, "kubernetes.io/hostname", ""), node);
-}
-
 struct pod_page {
 	struct pods_seen *seen;
 	const char *pool;
+	const char *os_sku;          /* the old pool's, as its kubernetes.azure.com/os-sku label */
 	const struct azl_node_list *nodes;
 };
+
+static int on_node(const struct azl_node_list *nodes, const char *node);
+
+/* A label key and value that only the old pool's nodes carry: its name,
+ * one of its nodes' hostnames, or its OS SKU (the new pool's differs). */
+static int old_only(const struct pod_page *pp, const char *key, const char *value)
+{
+	if (!strcmp(key, "agentpool") || !strcmp(key, "kubernetes.azure.com/agentpool"))
+		return !strcmp(value, pp->pool);
+	if (!strcmp(key, "kubernetes.io/hostname"))
+		return on_node(pp->nodes, value);
+	if (!strcmp(key, "kubernetes.azure.com/os-sku"))
+		return !strcmp(value, pp->os_sku);
+	return 0;
+}
+
+/* A required node-affinity term no node outside the old pool matches: an
+ * In expression whose every value only the old pool carries. */
+static int term_pinned(const struct pod_page *pp, const cJSON *term)
+{
+	const cJSON *ex, *v;
+
+	cJSON_ArrayForEach(ex, cJSON_GetObjectItemCaseSensitive(term, "matchExpressions")) {
+		const char *key = azl_json_str(ex, "key", "");
+		const cJSON *values = cJSON_GetObjectItemCaseSensitive(ex, "values");
+		int all = cJSON_GetArraySize(values) > 0;
+
+		if (strcmp(azl_json_str(ex, "operator", ""), "In"))
+			continue;
+		cJSON_ArrayForEach(v, values)
+			all &= cJSON_IsString(v) && old_only(pp, key, v->valuestring);
+		if (all)
+			return 1;
+	}
+	return 0;
+}
+
+/* A pod only the old pool's nodes can take (issue 19's "pinned"): a node
+ * selector on a label only they carry, or required node affinity every
+ * term of which (they are ORed) is pinned so. */
+static int pinned_to(const struct pod_page *pp, const cJSON *pod)
+{
+	const cJSON *sel = azl_json_path(pod, "spec.nodeSelector"), *kv, *term;
+	const cJSON *terms = azl_json_path(pod, "spec.affinity.nodeAffinity."
+					   "requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
+	int all = cJSON_GetArraySize(terms) > 0;
+
+	cJSON_ArrayForEach(kv, sel)
+		if (cJSON_IsString(kv) && old_only(pp, kv->string, kv->valuestring))
+			return 1;
+	cJSON_ArrayForEach(term, terms)
+		all &= term_pinned(pp, term);
+	return all;
+}
 
 static int on_node(const struct azl_node_list *nodes, const char *node)
 {
@@ -143,7 +187,7 @@ static int pod_page(cJSON *items, void *ctx)
 			azl_pod_release(&pod);
 			continue;
 		}
-		if (pinned_to(it, pp->pool, pod.node))
+		if (pinned_to(pp, it))
 			list_add(&pp->seen->pinned, &pp->seen->nr_pinned, pod.namespace_, pod.name);
 		pp->seen->items = xrealloc(pp->seen->items,
 					   (pp->seen->nr + 1) * sizeof(*pp->seen->items));
@@ -345,7 +389,7 @@ static int kube_checks(struct azl_kube *kube, const struct azl_migrate_plan *pla
 	struct azl_node_list nodes = { 0 }, all = { 0 };
 	struct azl_pdb_list pdbs = { 0 };
 	struct pods_seen seen = { NULL, 0, STRBUF_INIT, 0 };
-	struct pod_page pp = { &seen, plan->source, &nodes };
+	struct pod_page pp = { &seen, plan->source, plan->from.os_sku, &nodes };
 	int rc = azl_node_list(kube, NULL, plan->source, &nodes);
 
 	if (!rc && !strcmp(plan->kind, AZL_MIGRATE_KIND))

@@ -660,3 +660,38 @@ def test_admission_webhooks_on_pods_eviction(msim, run):
     assert msg.startswith("2 admission webhooks see every pods/eviction")
     assert "kyverno-eviction/kyverno-eviction.example.com" in msg and "all-sub/" in msg
     assert "pods-only" not in msg and "top-level" not in msg and "updates" not in msg
+
+
+def test_pods_only_the_old_pool_can_take_block_side_by_side(msim, run):
+    sim, e = msim
+    k = cluster_of(sim).k8s
+    work = [n["metadata"]["name"] for n in pool_nodes(sim, "work")]
+    k.add_deployment("a", "by-pool", 1, node_selector={"agentpool": "work"})
+    k.add_deployment("a", "by-os", 1, node_selector={"kubernetes.azure.com/os-sku": "Ubuntu"})
+    k.add_deployment("a", "free", 2, nodes=pool_nodes(sim, "work")[:1])
+
+    def affinity(name, terms):
+        pod = k.add_pod("b", name, work[1])
+        pod["spec"]["affinity"] = {"nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}
+
+    def term(key, *values):
+        return {"matchExpressions": [{"key": key, "operator": "In", "values": list(values)}]}
+
+    affinity("by-host", [term("kubernetes.io/hostname", work[1], work[2])])
+    affinity("by-pool-terms", [term("kubernetes.azure.com/agentpool", "work")])
+    affinity("either", [term("agentpool", "work"), term("agentpool", "system")])   # ORed
+    affinity("mixed", [term("agentpool", "work", "system")])
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    pinned = [p for p in report(r)["preflight"] if p["check"] == "PinnedPods"]
+    assert len(pinned) == 1 and pinned[0]["severity"] == "blocker", pinned
+    msg = pinned[0]["message"]
+    assert msg.startswith("4 pods select pool work"), msg
+    for name in ("a/by-pool-", "a/by-os-", "b/by-host", "b/by-pool-terms"):
+        assert name in msg, (name, msg)
+    for name in ("a/free", "b/either", "b/mixed"):
+        assert name not in msg, (name, msg)
+    # in place the pods stay where they are: no item
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert not [p for p in report(r)["preflight"] if p["check"] == "PinnedPods"]
