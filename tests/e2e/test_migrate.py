@@ -695,3 +695,39 @@ def test_pods_only_the_old_pool_can_take_block_side_by_side(msim, run):
     # in place the pods stay where they are: no item
     r = migrate(run, e, "work", "--dry-run", "-o", "json")
     assert not [p for p in report(r)["preflight"] if p["check"] == "PinnedPods"]
+
+
+def test_gpu_pool_side_by_side(make_sim, tmp_path, run):
+    sim = make_sim(mig_scenario(vm_size="Standard_NC6s_v3", gpu=True, work_nodes=2,
+                                node_taints=["sku=gpu:NoSchedule"],
+                                node_labels={"workload": "training"}))
+    e = helpers.make_env(sim, tmp_path / "home")
+    k = cluster_of(sim).k8s
+    # the scenario's ml/inference tolerates no taint: Pending before the move
+    # starts, which no wait can change; the drain's gate must not wait on it
+    assert [p["status"]["phase"] for p in k.objects["pods"].values()
+            if p["metadata"]["name"].startswith("inference-")] == ["Pending"]
+    k.add_deployment("ml", "trainer", 2, node_selector={"workload": "training"},
+                     tolerations=[{"key": "sku", "operator": "Equal", "value": "gpu",
+                                   "effect": "NoSchedule"}])
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--yes", "-o", "json", timeout=240)
+    assert r.returncode == 0, r.stderr
+    op = report(r)
+    assert op["state"] == "Succeeded" and op["newPool"] == "workazl"
+    assert any(p["check"] == "GPU" and p["severity"] == "warning" for p in op["preflight"])
+    c = cluster_of(sim)
+    assert "work" not in [p.name for p in c.pools]
+    new = c.pool("workazl")
+    assert (new.os_sku, new.vm_size, new.count) == ("AzureLinux", "Standard_NC6s_v3", 2)
+    assert list(new.node_taints) == ["sku=gpu:NoSchedule"]
+    assert new.node_labels.get("workload") == "training"
+    nodes = pool_nodes(sim, "workazl")
+    assert len(nodes) == 2 and all("Azure Linux 3.0" in node_os(n) for n in nodes)
+    assert all(n["status"]["capacity"].get("nvidia.com/gpu") == "1" for n in nodes)
+    # the GPU workload moved onto the new GPU nodes and runs there
+    names = {n["metadata"]["name"] for n in nodes}
+    pods = [p for p in k.objects["pods"].values()
+            if p["metadata"]["name"].startswith("trainer-")]
+    assert len(pods) == 2 and all(p["spec"]["nodeName"] in names for p in pods)
+    assert all(p["status"]["phase"] == "Running" for p in pods)
+    assert safety(sim) == SAFE
