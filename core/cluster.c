@@ -46,6 +46,8 @@ int azl_cluster_from_json(const cJSON *mc, struct azl_cluster *out)
 	out->power_state = xstrdup(azl_json_str(mc, "properties.powerState.code", ""));
 	out->upgrade_channel = xstrdup(azl_json_str(mc, "properties.autoUpgradeProfile.upgradeChannel", "none"));
 	out->node_os_upgrade_channel = xstrdup(azl_json_str(mc, "properties.autoUpgradeProfile.nodeOSUpgradeChannel", ""));
+	out->network_plugin = xstrdup(azl_json_str(mc, "properties.networkProfile.networkPlugin", ""));
+	out->network_plugin_mode = xstrdup(azl_json_str(mc, "properties.networkProfile.networkPluginMode", ""));
 	return 0;
 }
 
@@ -67,6 +69,8 @@ void azl_cluster_release(struct azl_cluster *c)
 	free(c->power_state);
 	free(c->upgrade_channel);
 	free(c->node_os_upgrade_channel);
+	free(c->network_plugin);
+	free(c->network_plugin_mode);
 	for (size_t i = 0; i < c->nr_upgrades; i++)
 		free(c->upgrades[i]);
 	free(c->upgrades);

@@ -38,6 +38,8 @@ struct azl_cluster {
 	char *power_state;                /* properties.powerState.code */
 	char *upgrade_channel;            /* autoUpgradeProfile.upgradeChannel, "none" if absent */
 	char *node_os_upgrade_channel;    /* autoUpgradeProfile.nodeOSUpgradeChannel */
+	char *network_plugin;             /* networkProfile.networkPlugin: azure, kubenet, none */
+	char *network_plugin_mode;        /* networkProfile.networkPluginMode: overlay or "" */
 	char **upgrades;                  /* control-plane upgrades, set by azl_pool_inspect() */
 	size_t nr_upgrades;
 	int serves_context;               /* 1 when fqdn/privateFQDN is the context's

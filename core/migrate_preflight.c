@@ -104,22 +104,66 @@ struct pods_seen {
 	size_t nr_pinned;
 };
 
-static int pinned_to(const cJSON *pod, const char *pool, const char *node)
-{
-	const cJSON *sel = azl_json_path(pod, "spec.nodeSelector");
-	static const char *const pool_keys[] = { "agentpool", "kubernetes.azure.com/agentpool" };
-
-	for (size_t i = 0; i < sizeof(pool_keys) / sizeof(*pool_keys); i++)
-		if (!strcmp(azl_json_member_str(sel, pool_keys[i], ""), pool))
-			return 1;
-	return *node && !strcmp(azl_json_member_str(sel, "kubernetes.io/hostname", ""), node);
-}
-
 struct pod_page {
 	struct pods_seen *seen;
 	const char *pool;
+	const char *os_sku;          /* the old pool's, as its kubernetes.azure.com/os-sku label */
 	const struct azl_node_list *nodes;
 };
+
+static int on_node(const struct azl_node_list *nodes, const char *node);
+
+/* A label key and value that only the old pool's nodes carry: its name,
+ * one of its nodes' hostnames, or its OS SKU (the new pool's differs). */
+static int old_only(const struct pod_page *pp, const char *key, const char *value)
+{
+	if (!strcmp(key, "agentpool") || !strcmp(key, "kubernetes.azure.com/agentpool"))
+		return !strcmp(value, pp->pool);
+	if (!strcmp(key, "kubernetes.io/hostname"))
+		return on_node(pp->nodes, value);
+	if (!strcmp(key, "kubernetes.azure.com/os-sku"))
+		return !strcmp(value, pp->os_sku);
+	return 0;
+}
+
+/* A required node-affinity term no node outside the old pool matches: an
+ * In expression whose every value only the old pool carries. */
+static int term_pinned(const struct pod_page *pp, const cJSON *term)
+{
+	const cJSON *ex, *v;
+
+	cJSON_ArrayForEach(ex, cJSON_GetObjectItemCaseSensitive(term, "matchExpressions")) {
+		const char *key = azl_json_str(ex, "key", "");
+		const cJSON *values = cJSON_GetObjectItemCaseSensitive(ex, "values");
+		int all = cJSON_GetArraySize(values) > 0;
+
+		if (strcmp(azl_json_str(ex, "operator", ""), "In"))
+			continue;
+		cJSON_ArrayForEach(v, values)
+			all &= cJSON_IsString(v) && old_only(pp, key, v->valuestring);
+		if (all)
+			return 1;
+	}
+	return 0;
+}
+
+/* A pod only the old pool's nodes can take (issue 19's "pinned"): a node
+ * selector on a label only they carry, or required node affinity every
+ * term of which (they are ORed) is pinned so. */
+static int pinned_to(const struct pod_page *pp, const cJSON *pod)
+{
+	const cJSON *sel = azl_json_path(pod, "spec.nodeSelector"), *kv, *term;
+	const cJSON *terms = azl_json_path(pod, "spec.affinity.nodeAffinity."
+					   "requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
+	int all = cJSON_GetArraySize(terms) > 0;
+
+	cJSON_ArrayForEach(kv, sel)
+		if (cJSON_IsString(kv) && old_only(pp, kv->string, kv->valuestring))
+			return 1;
+	cJSON_ArrayForEach(term, terms)
+		all &= term_pinned(pp, term);
+	return all;
+}
 
 static int on_node(const struct azl_node_list *nodes, const char *node)
 {
@@ -143,7 +187,7 @@ static int pod_page(cJSON *items, void *ctx)
 			azl_pod_release(&pod);
 			continue;
 		}
-		if (pinned_to(it, pp->pool, pod.node))
+		if (pinned_to(pp, it))
 			list_add(&pp->seen->pinned, &pp->seen->nr_pinned, pod.namespace_, pod.name);
 		pp->seen->items = xrealloc(pp->seen->items,
 					   (pp->seen->nr + 1) * sizeof(*pp->seen->items));
@@ -272,13 +316,80 @@ static void other_nodes(const struct azl_node_list *all, struct azl_finding_list
 	strbuf_release(&names);
 }
 
+static int has_str(const cJSON *arr, const char *const *want)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, arr)
+		for (size_t i = 0; want[i]; i++)
+			if (cJSON_IsString(it) && !strcmp(it->valuestring, want[i]))
+				return 1;
+	return 0;
+}
+
+/* A rule that sends evictions to the webhook: the core group, CREATE, and
+ * a resource pattern that takes in the pods/eviction subresource ("*"
+ * alone does not: it means every resource but no subresource). */
+static int covers_eviction(const cJSON *rule)
+{
+	static const char *const groups[] = { "", "*", NULL };
+	static const char *const ops[] = { "CREATE", "*", NULL };
+	static const char *const res[] = { "pods/eviction", "*/eviction", "pods/*", "*/*", NULL };
+
+	return has_str(cJSON_GetObjectItemCaseSensitive(rule, "apiGroups"), groups) &&
+	       has_str(cJSON_GetObjectItemCaseSensitive(rule, "operations"), ops) &&
+	       has_str(cJSON_GetObjectItemCaseSensitive(rule, "resources"), res);
+}
+
+struct hooks_seen {
+	struct strbuf names;
+	size_t n;
+};
+
+static int webhook_page(cJSON *items, void *ctx)
+{
+	struct hooks_seen *h = ctx;
+	const cJSON *cfg, *hook, *rule;
+
+	cJSON_ArrayForEach(cfg, items) {
+		cJSON_ArrayForEach(hook, cJSON_GetObjectItemCaseSensitive(cfg, "webhooks")) {
+			int hit = 0;
+
+			cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(hook, "rules"))
+				hit |= covers_eviction(rule);
+			if (hit)
+				list_add(&h->names, &h->n, azl_json_str(cfg, "metadata.name", "?"),
+					 azl_json_str(hook, "name", "?"));
+		}
+	}
+	return 0;
+}
+
+/* Validating admission webhooks on pods/eviction (migrate-upgrade.md §A):
+ * each may refuse the drain's evictions whatever the PDBs allow. */
+static void webhook_checks(struct azl_kube *kube, struct azl_finding_list *out)
+{
+	struct hooks_seen h = { STRBUF_INIT, 0 };
+
+	if (azl_kube_list_pages(kube, "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+				NULL, 0, webhook_page, &h))
+		add(out, AZL_SEVERITY_WARNING, "EvictionWebhooks",
+		    "admission webhooks could not be listed (%s): check none refuses pods/eviction (kubectl get validatingwebhookconfigurations)",
+		    azl_error_message());
+	else if (h.n)
+		add(out, AZL_SEVERITY_WARNING, "EvictionWebhooks",
+		    "%zu admission webhooks see every pods/eviction and may refuse the drain's evictions whatever the PDBs allow: %s",
+		    h.n, h.names.buf);
+	strbuf_release(&h.names);
+}
+
 static int kube_checks(struct azl_kube *kube, const struct azl_migrate_plan *plan,
 		       struct azl_finding_list *out)
 {
 	struct azl_node_list nodes = { 0 }, all = { 0 };
 	struct azl_pdb_list pdbs = { 0 };
 	struct pods_seen seen = { NULL, 0, STRBUF_INIT, 0 };
-	struct pod_page pp = { &seen, plan->source, &nodes };
+	struct pod_page pp = { &seen, plan->source, plan->from.os_sku, &nodes };
 	int rc = azl_node_list(kube, NULL, plan->source, &nodes);
 
 	if (!rc && !strcmp(plan->kind, AZL_MIGRATE_KIND))
@@ -289,6 +400,7 @@ static int kube_checks(struct azl_kube *kube, const struct azl_migrate_plan *pla
 		other_nodes(&all, out);
 	if (!rc && !strcmp(plan->kind, AZL_MIGRATE_KIND)) {
 		pdb_checks(&pdbs, &seen, plan, out);
+		webhook_checks(kube, out);
 		workload_checks(&seen, plan, out);
 	}
 	release_seen(&seen);
@@ -347,6 +459,90 @@ static void quota_check(const cJSON *usages, const char *name, long need,
 	}
 }
 
+/* The Compute usage name of a size's family as Azure spells most:
+ * Standard_D4ds_v5 -> standardDDSv5Family, Standard_NC24ads_A100_v4 ->
+ * standardNCADSA100v4Family (migrate-upgrade.md §D2: the Resource SKUs
+ * list names it exactly; a size spelt otherwise finds no usage and the
+ * item says so). */
+static void vm_family(const char *size, struct strbuf *out)
+{
+	const char *s = strchr(size, '_');
+	int digits = 0, seen = 0;
+
+	strbuf_addstr(out, "standard");
+	for (s = s ? s + 1 : size; *s && *s != '_'; s++) {
+		if (isdigit((unsigned char)*s) && (!seen || digits)) {
+			seen = digits = 1;
+			continue;
+		}
+		digits = 0;
+		strbuf_addch(out, (char)toupper((unsigned char)*s));
+	}
+	for (; *s; s++)
+		if (*s != '_')
+			strbuf_addch(out, *s);
+	strbuf_addstr(out, "Family");
+}
+
+/* Node-subnet IPs one new node takes (migrate-upgrade.md §D5): Azure CNI
+ * without overlay or pod subnet gives every pod one, kubenet, overlay and
+ * pod-subnet clusters one per node. */
+static long ips_per_node(const struct azl_cluster *c, const struct azl_pool *p)
+{
+	long max_pods = azl_json_int(p->properties, "maxPods", 30);
+
+	if (!strcasecmp(c->network_plugin, "azure") && strcasecmp(c->network_plugin_mode, "overlay") &&
+	    !*azl_json_str(p->properties, "podSubnetID", ""))
+		return 1 + max_pods;
+	return 1;
+}
+
+/* The pool's subnet, from the VNet usages (§D4): room for the surge or
+ * the new pool's nodes. A managed VNet the pool names no subnet of is
+ * not checked. */
+static void subnet_check(struct azl_arm *arm, const struct azl_cluster *c,
+			 const struct azl_pool *p, long nodes, struct azl_finding_list *out)
+{
+	const char *sid = azl_json_str(p->properties, "vnetSubnetID", "");
+	const char *cut = strstr(sid, "/subnets/");
+	long need = nodes * ips_per_node(c, p);
+	struct strbuf path = STRBUF_INIT;
+	cJSON *usages = NULL;
+	const cJSON *u;
+	int found = 0;
+
+	if (!cut)
+		return;
+	strbuf_add(&path, sid, (size_t)(cut - sid));
+	strbuf_addstr(&path, "/usages?api-version=2024-05-01");
+	if (azl_arm_list(arm, path.buf, &usages)) {
+		add(out, AZL_SEVERITY_WARNING, "SubnetIPs",
+		    "the usage of subnet %s could not be read (%s): check it has %ld free IPs", sid,
+		    azl_error_message(), need);
+		strbuf_release(&path);
+		return;
+	}
+	cJSON_ArrayForEach(u, usages) {
+		long cur = azl_json_int(u, "currentValue", 0), limit = azl_json_int(u, "limit", -1);
+
+		if (strcasecmp(azl_json_str(u, "id", ""), sid) || limit < 0)
+			continue;
+		found = 1;
+		if (cur + need > limit)
+			add(out, AZL_SEVERITY_ERROR, "SubnetIPs",
+			    "subnet %s has %ld of %ld IPs used and the %ld new nodes need %ld more: AKS would fail with SubnetIsFull; free addresses or lower --max-surge",
+			    cut + 9, cur, limit, nodes, need);
+		else
+			add(out, AZL_SEVERITY_INFO, "SubnetIPs", "subnet %s: %ld IPs needed, %ld of %ld used",
+			    cut + 9, need, cur, limit);
+	}
+	if (!found)
+		add(out, AZL_SEVERITY_WARNING, "SubnetIPs",
+		    "the usages of the VNet do not list subnet %s: check it has %ld free IPs", sid, need);
+	cJSON_Delete(usages);
+	strbuf_release(&path);
+}
+
 static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
 			    const struct azl_pool *p, const struct azl_migrate_plan *plan,
 			    struct azl_finding_list *out)
@@ -356,7 +552,7 @@ static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
 	long nodes = side ? plan->new_pool.count : surge_nodes(plan->opts.max_surge ? plan->opts.max_surge
 							       : p->max_surge, count);
 	long need = nodes * size_vcpus(p->vm_size);
-	struct strbuf path = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, family = STRBUF_INIT;
 	cJSON *usages = NULL;
 	int checked = 0;
 	int spot = !strcasecmp(azl_json_str(p->properties, "scaleSetPriority", ""), "Spot");
@@ -364,6 +560,7 @@ static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
 	if (count + (side ? 0 : nodes) > VMSS_MAX_NODES || (side && nodes > VMSS_MAX_NODES))
 		add(out, AZL_SEVERITY_ERROR, "NodeLimit",
 		    "pool %s would pass the %d nodes a scale set holds", p->name, VMSS_MAX_NODES);
+	subnet_check(arm, c, p, nodes, out);
 	strbuf_addf(&path, "/subscriptions/%s/providers/Microsoft.Compute/locations/%s/usages?api-version=2024-11-01",
 		    c->subscription, c->location);
 	if (!need || azl_arm_list(arm, path.buf, &usages)) {
@@ -376,9 +573,18 @@ static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
 			add(out, AZL_SEVERITY_WARNING, "Quota",
 			    "no regional vCPU quota in the usages of %s: check it for %ld vCPUs", c->location,
 			    need);
+		checked = spot;
+		vm_family(p->vm_size, &family);
+		if (!spot)
+			quota_check(usages, family.buf, need, out, &checked);
+		if (!checked)
+			add(out, AZL_SEVERITY_WARNING, "Quota",
+			    "no %s quota in the usages of %s: check az vm list-usage --location %s for %ld vCPUs of %s",
+			    family.buf, c->location, c->location, need, p->vm_size);
 	}
 	cJSON_Delete(usages);
 	strbuf_release(&path);
+	strbuf_release(&family);
 }
 
 /* ---- shape ---- */

@@ -100,6 +100,18 @@ static int explain(int rc, const char *pool)
 	return rc;
 }
 
+/* An in-place PUT the region refuses (InvalidOSSKU, PropertyChangeNotAllowed:
+ * migrate-upgrade.md §B1): the move can still be made side by side. */
+static int refused_in_place(int rc, const char *pool, const char *sku)
+{
+	const char *m = azl_error_message();
+
+	if (rc && (strstr(m, ": InvalidOSSKU:") || strstr(m, ": PropertyChangeNotAllowed:")))
+		azl_error_prefix("AKS does not change pool %s to %s in place here; move it side by side instead (kubectl azlinux migrate %s --strategy side-by-side --to %s)",
+				 pool, sku, pool, sku);
+	return rc;
+}
+
 /* Waits one slice (cancellable). */
 static int pause_slice(struct azl_operation *op)
 {
@@ -217,6 +229,7 @@ static int step_update_pool(struct azl_operation *op, void *data)
 			req.if_match = NULL;
 		rc = explain(azl_operation_lro(op, &req, "agentPools.createOrUpdate",
 					       AZL_LRO_FINAL_ASYNC_OPERATION, NULL), old_pool(op));
+		rc = refused_in_place(rc, old_pool(op), sku);
 		cJSON_Delete(body);
 	}
 	cJSON_Delete(ap);
@@ -542,10 +555,14 @@ static int drain_node(struct azl_operation *op, const char *node, long timeout_m
 }
 
 /* Every pod of the cluster that a controller owns is Ready (the moved
- * workloads came back) and none is Pending. */
-static int workloads_ready(struct azl_operation *op, int *ready, struct strbuf *waiting)
+ * workloads came back) and none is Pending, but those in skip ("\nns/name\n"
+ * each: unready before the node's drain, which no wait would change);
+ * each unready one is added to unready when it is not NULL. */
+static int workloads_ready(struct azl_operation *op, int *ready, struct strbuf *waiting,
+			   const struct strbuf *skip, struct strbuf *unready)
 {
 	cJSON *pods = NULL, *it;
+	struct strbuf key = STRBUF_INIT;
 	int rc = azl_kube_list(kube_of(op), "/api/v1/pods", NULL, 0, &pods);
 
 	*ready = 1;
@@ -554,24 +571,30 @@ static int workloads_ready(struct azl_operation *op, int *ready, struct strbuf *
 
 		if (azl_pod_parse(it, &pod))
 			continue;
+		strbuf_reset(&key);
+		strbuf_addf(&key, "\n%s/%s\n", pod.namespace_, pod.name);
 		if (!azl_pod_is_terminal(&pod) && !azl_pod_is_mirror(&pod) && !pod.ready &&
-		    !pod.deletion_timestamp && azl_pod_controller(&pod)) {
+		    !pod.deletion_timestamp && azl_pod_controller(&pod) &&
+		    !(skip && skip->len && strstr(skip->buf, key.buf))) {
 			*ready = 0;
 			strbuf_reset(waiting);
 			strbuf_addf(waiting, "%s/%s", pod.namespace_, pod.name);
+			if (unready)
+				strbuf_addstr(unready, key.buf);
 		}
 		azl_pod_release(&pod);
 	}
+	strbuf_release(&key);
 	cJSON_Delete(pods);
 	return rc;
 }
 
-static int wait_workloads(struct azl_operation *op)
+static int wait_workloads(struct azl_operation *op, const struct strbuf *skip)
 {
 	struct strbuf waiting = STRBUF_INIT;
 	int ready = 0, rc;
 
-	while (!(rc = workloads_ready(op, &ready, &waiting)) && !ready)
+	while (!(rc = workloads_ready(op, &ready, &waiting, skip, NULL)) && !ready)
 		if ((rc = pause_slice(op)))
 			break;
 	strbuf_release(&waiting);
@@ -581,6 +604,7 @@ static int wait_workloads(struct azl_operation *op)
 static int step_drain(struct azl_operation *op, void *data)
 {
 	struct azl_node_list nodes = { 0 };
+	struct strbuf before = STRBUF_INIT, waiting = STRBUF_INIT;
 	long timeout = azl_json_int(data_of(op), "settings.drainTimeoutInMinutes", 30);
 	int rc;
 
@@ -590,11 +614,18 @@ static int step_drain(struct azl_operation *op, void *data)
 				     old_pool(op));
 	rc = azl_node_list(kube_of(op), NULL, old_pool(op), &nodes);
 	for (size_t i = 0; !rc && i < nodes.nr; i++) {
-		rc = drain_node(op, nodes.items[i].name, timeout * 60000);
+		int ready;
+
+		strbuf_reset(&before);
+		rc = workloads_ready(op, &ready, &waiting, NULL, &before);
+		if (!rc)
+			rc = drain_node(op, nodes.items[i].name, timeout * 60000);
 		/* the next node only once what moved is serving again */
 		if (!rc)
-			rc = wait_workloads(op);
+			rc = wait_workloads(op, &before);
 	}
+	strbuf_release(&before);
+	strbuf_release(&waiting);
 	azl_node_list_release(&nodes);
 	return rc;
 }

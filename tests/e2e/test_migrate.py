@@ -571,3 +571,163 @@ def test_side_by_side_drain_held_by_a_pdb_stops_then_resumes(make_sim, tmp_path,
     assert "work" not in [x.name for x in cluster_of(sim).pools]
     assert len(writes(sim, "PUT", "workazl")) == 1
     assert safety(sim) == SAFE
+
+
+@pytest.mark.parametrize("refusal", ["InvalidOSSKU", "PropertyChangeNotAllowed"])
+def test_region_refusing_the_change_names_side_by_side(msim, run, refusal):
+    sim, e = msim
+    sim.arm.os_sku_refusals["AzureLinux"] = refusal
+    r = migrate(run, e, "work", "--yes")
+    assert r.returncode == 1
+    assert refusal in r.stderr
+    assert "kubectl azlinux migrate work --strategy side-by-side" in r.stderr, r.stderr
+    assert len(writes(sim, "PUT", "work")) == 1 and journal(e)["state"] == "Failed"
+    assert cluster_of(sim).pool("work").os_sku == "Ubuntu"
+    assert safety(sim) == SAFE
+
+
+@pytest.mark.parametrize("args", [["--yes"], ["--dry-run"]])
+def test_nothing_to_do_prints_json(make_sim, tmp_path, run, args):
+    sim = make_sim(mig_scenario(work_sku="AzureLinux", work_image=scenarios.AZL3_IMAGE))
+    e = helpers.make_env(sim, tmp_path / "home")
+    r = migrate(run, e, "work", *args, "-o", "json")
+    assert r.returncode == 0, r.stderr
+    op = report(r)
+    assert op["state"] == "NothingToDo" and op["strategy"] == "none" and op["pool"] == "work"
+    assert op["from"]["osSku"] == op["to"]["osSku"] == "AzureLinux"
+    assert op["steps"] == [] and op["newPool"] is None
+    r = migrate(run, e, "work", *args)
+    assert r.returncode == 0 and "nothing to do" in r.stdout
+    assert_nothing_written(sim)
+    assert journal_files(e) == []
+
+
+def test_vm_family_quota_is_checked_beside_the_regional(msim, run):
+    sim, e = msim
+    # 28 D4ds_v5 vCPUs in use (7 nodes), regional quota plenty: the
+    # family's 30 leaves no room for one 4-vCPU surge node
+    sim.capacity.set_quota("eastus", cores=1000, family={"standardDDSv5Family": 30})
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    quota = [p for p in report(r)["preflight"] if p["check"] == "Quota"]
+    blockers = [p["message"] for p in quota if p["severity"] == "blocker"]
+    assert len(blockers) == 1 and "Standard DDSv5 Family vCPUs" in blockers[0], quota
+    assert "28 of 30" in blockers[0]
+    assert any("Total Regional vCPUs" in p["message"] and p["severity"] == "ok" for p in quota)
+    # a family the usages do not list is named, not guessed to be fine
+    sim.capacity.quotas.clear()
+    sim.capacity.families["Standard_D4ds_v5"] = "standardDv5RenamedFamily"
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    quota = [p for p in report(r)["preflight"] if p["check"] == "Quota"]
+    assert any(p["severity"] == "warning" and "no standardDDSv5Family quota" in p["message"]
+               for p in quota), quota
+
+
+def test_subnet_ips_for_the_surge_and_the_new_pool(msim, run):
+    sim, e = msim
+    # Azure CNI Overlay: one node-subnet IP a node; 7 nodes use 7 of 10
+    sim.capacity.set_subnet(cluster_of(sim), limit=10)
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    ips = [p for p in report(r)["preflight"] if p["check"] == "SubnetIPs"]
+    assert [p["severity"] for p in ips] == ["ok"], ips
+    assert "1 IPs needed, 7 of 10 used" in ips[0]["message"]
+    # side by side needs room for all 4 new nodes at once
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    ips = [p for p in report(r)["preflight"] if p["check"] == "SubnetIPs"]
+    assert [p["severity"] for p in ips] == ["blocker"], ips
+    assert "aks-subnet has 7 of 10 IPs used and the 4 new nodes need 4 more" in ips[0]["message"]
+    assert "SubnetIsFull" in ips[0]["message"]
+    # no subnet the pool names (a managed VNet without a limit): no item
+    sim.capacity.subnets.clear()
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert not [p for p in report(r)["preflight"] if p["check"] == "SubnetIPs"]
+
+
+def test_admission_webhooks_on_pods_eviction(msim, run):
+    sim, e = msim
+    k = cluster_of(sim).k8s
+    k.add_webhook("kyverno-eviction")                                  # pods/eviction
+    k.add_webhook("all-sub", resources=("*/*",), operations=("*",))    # every subresource
+    k.add_webhook("pods-only", resources=("pods",))                    # not evictions
+    k.add_webhook("top-level", resources=("*",))                       # no subresource
+    k.add_webhook("updates", operations=("UPDATE",))                   # not CREATE
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 3, r.stderr
+    hooks = [p for p in report(r)["preflight"] if p["check"] == "EvictionWebhooks"]
+    assert len(hooks) == 1 and hooks[0]["severity"] == "warning", hooks
+    msg = hooks[0]["message"]
+    assert msg.startswith("2 admission webhooks see every pods/eviction")
+    assert "kyverno-eviction/kyverno-eviction.example.com" in msg and "all-sub/" in msg
+    assert "pods-only" not in msg and "top-level" not in msg and "updates" not in msg
+
+
+def test_pods_only_the_old_pool_can_take_block_side_by_side(msim, run):
+    sim, e = msim
+    k = cluster_of(sim).k8s
+    work = [n["metadata"]["name"] for n in pool_nodes(sim, "work")]
+    k.add_deployment("a", "by-pool", 1, node_selector={"agentpool": "work"})
+    k.add_deployment("a", "by-os", 1, node_selector={"kubernetes.azure.com/os-sku": "Ubuntu"})
+    k.add_deployment("a", "free", 2, nodes=pool_nodes(sim, "work")[:1])
+
+    def affinity(name, terms):
+        pod = k.add_pod("b", name, work[1])
+        pod["spec"]["affinity"] = {"nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}
+
+    def term(key, *values):
+        return {"matchExpressions": [{"key": key, "operator": "In", "values": list(values)}]}
+
+    affinity("by-host", [term("kubernetes.io/hostname", work[1], work[2])])
+    affinity("by-pool-terms", [term("kubernetes.azure.com/agentpool", "work")])
+    affinity("either", [term("agentpool", "work"), term("agentpool", "system")])   # ORed
+    affinity("mixed", [term("agentpool", "work", "system")])
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    pinned = [p for p in report(r)["preflight"] if p["check"] == "PinnedPods"]
+    assert len(pinned) == 1 and pinned[0]["severity"] == "blocker", pinned
+    msg = pinned[0]["message"]
+    assert msg.startswith("4 pods select pool work"), msg
+    for name in ("a/by-pool-", "a/by-os-", "b/by-host", "b/by-pool-terms"):
+        assert name in msg, (name, msg)
+    for name in ("a/free", "b/either", "b/mixed"):
+        assert name not in msg, (name, msg)
+    # in place the pods stay where they are: no item
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert not [p for p in report(r)["preflight"] if p["check"] == "PinnedPods"]
+
+
+def test_gpu_pool_side_by_side(make_sim, tmp_path, run):
+    sim = make_sim(mig_scenario(vm_size="Standard_NC6s_v3", gpu=True, work_nodes=2,
+                                node_taints=["sku=gpu:NoSchedule"],
+                                node_labels={"workload": "training"}))
+    e = helpers.make_env(sim, tmp_path / "home")
+    k = cluster_of(sim).k8s
+    # the scenario's ml/inference tolerates no taint: Pending before the move
+    # starts, which no wait can change; the drain's gate must not wait on it
+    assert [p["status"]["phase"] for p in k.objects["pods"].values()
+            if p["metadata"]["name"].startswith("inference-")] == ["Pending"]
+    k.add_deployment("ml", "trainer", 2, node_selector={"workload": "training"},
+                     tolerations=[{"key": "sku", "operator": "Equal", "value": "gpu",
+                                   "effect": "NoSchedule"}])
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--yes", "-o", "json", timeout=240)
+    assert r.returncode == 0, r.stderr
+    op = report(r)
+    assert op["state"] == "Succeeded" and op["newPool"] == "workazl"
+    assert any(p["check"] == "GPU" and p["severity"] == "warning" for p in op["preflight"])
+    c = cluster_of(sim)
+    assert "work" not in [p.name for p in c.pools]
+    new = c.pool("workazl")
+    assert (new.os_sku, new.vm_size, new.count) == ("AzureLinux", "Standard_NC6s_v3", 2)
+    assert list(new.node_taints) == ["sku=gpu:NoSchedule"]
+    assert new.node_labels.get("workload") == "training"
+    nodes = pool_nodes(sim, "workazl")
+    assert len(nodes) == 2 and all("Azure Linux 3.0" in node_os(n) for n in nodes)
+    assert all(n["status"]["capacity"].get("nvidia.com/gpu") == "1" for n in nodes)
+    # the GPU workload moved onto the new GPU nodes and runs there
+    names = {n["metadata"]["name"] for n in nodes}
+    pods = [p for p in k.objects["pods"].values()
+            if p["metadata"]["name"].startswith("trainer-")]
+    assert len(pods) == 2 and all(p["spec"]["nodeName"] in names for p in pods)
+    assert all(p["status"]["phase"] == "Running" for p in pods)
+    assert safety(sim) == SAFE

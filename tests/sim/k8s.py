@@ -82,6 +82,8 @@ RESOURCES = [
     ("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"]),
     ("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
      False, []),
+    ("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
+     "ValidatingWebhookConfiguration", False, []),
 ]
 _BY_PLURAL = {r[2]: r for r in RESOURCES}
 _VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
@@ -1339,6 +1341,25 @@ class K8sState:
             if not self._building:
                 self._sync_pdb(pdb)
             return pdb
+
+    def add_webhook(self, name, resources=("pods/eviction",), operations=("CREATE",),
+                    failure_policy="Fail"):
+        """Add an admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration
+        with one webhook whose rule covers `resources` of the core group (its
+        calls are not made: the object is there to be listed)."""
+        with self.lock:
+            return self._put("validatingwebhookconfigurations", {
+                "apiVersion": "admissionregistration.k8s.io/v1",
+                "kind": "ValidatingWebhookConfiguration",
+                "metadata": {"name": name, "generation": 1},
+                "webhooks": [{"name": "%s.example.com" % name, "failurePolicy": failure_policy,
+                              "sideEffects": "None", "admissionReviewVersions": ["v1"],
+                              "clientConfig": {"service": {"namespace": "default",
+                                                           "name": name}},
+                              "rules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                                         "operations": list(operations),
+                                         "resources": list(resources),
+                                         "scope": "*"}]}]})
 
     def _sync_pdb(self, pdb):
         """Store the PDB's status when it changed (a MODIFIED for watchers)."""
