@@ -48,6 +48,10 @@ extern const struct cli_command cli_cmd_help;
 extern const struct cli_command cli_cmd_nodes;
 extern const struct cli_command cli_cmd_pools;
 extern const struct cli_command cli_cmd_check;
+extern const struct cli_command cli_cmd_upgrade;
+extern const struct cli_command cli_cmd_cordon;
+extern const struct cli_command cli_cmd_uncordon;
+extern const struct cli_command cli_cmd_drain;
 extern const struct cli_command cli_cmd_version;
 extern const struct cli_command cli_cmd_login;
 extern const struct cli_command cli_cmd_logout;
@@ -56,6 +60,5 @@ extern const struct cli_command cli_cmd_completion;
 extern const struct cli_command cli_cmd_complete;
 extern const struct cli_command cli_cmd_arm;
 extern const struct cli_command cli_cmd_debug_watch;
-extern const struct cli_command cli_cmd_upgrade;
 
 #endif

@@ -20,6 +20,7 @@
 #include "cloud.h"
 #include "common.h"
 #include "kubeconfig.h"
+#include "node.h"
 #include "poolcache.h"
 #include "strbuf.h"
 
@@ -415,6 +416,32 @@ static void complete_pools(const struct comp_line *l, const struct azl_kubeconfi
 	azl_rest_config_free(cfg);
 }
 
+/* Node names from the cluster itself (one list of the Node table, within
+ * the completion's short timeout); nodes already on the line are left out. */
+static void complete_nodes(const struct comp_line *l, const struct azl_kubeconfig *kc,
+			   struct comp_out *o)
+{
+	struct azl_node_list nodes = { NULL, 0 };
+	struct azl_kube_overrides ov;
+	struct azl_rest_config *cfg = NULL;
+	struct azl_kube *kube = NULL;
+	size_t i;
+
+	if (cli_global_flags_overrides(&l->top.g, &ov))
+		return;
+	if (!ov.request_timeout_ms || ov.request_timeout_ms > CLUSTER_TIMEOUT_MS)
+		ov.request_timeout_ms = CLUSTER_TIMEOUT_MS;
+	if (azl_kubeconfig_resolve(kc, &ov, &cfg))
+		return;
+	if (!azl_kube_new(&kube, cfg) && !azl_node_list_brief(kube, &nodes))
+		for (i = 0; i < nodes.nr; i++)
+			if (!already_given(l, nodes.items[i].name))
+				add_candidate(o, nodes.items[i].name, NULL);
+	azl_node_list_release(&nodes);
+	azl_kube_free(kube);
+	azl_rest_config_free(cfg);
+}
+
 static void complete_from_kubeconfig(const struct comp_line *l, enum cli_opt_complete what,
 				     int positional, struct comp_out *o)
 {
@@ -426,6 +453,8 @@ static void complete_from_kubeconfig(const struct comp_line *l, enum cli_opt_com
 		complete_contexts(kc, o);
 	else if (what == CLI_COMPLETE_POOL)
 		complete_pools(l, kc, positional, o);
+	else if (what == CLI_COMPLETE_NODE)
+		complete_nodes(l, kc, o);
 	else
 		complete_context_refs(kc, what, o);
 	azl_kubeconfig_free(kc);
@@ -452,6 +481,7 @@ static void complete_value(const struct comp_line *l, const struct cli_option *o
 	case CLI_COMPLETE_CLUSTER:
 	case CLI_COMPLETE_USER:
 	case CLI_COMPLETE_POOL:
+	case CLI_COMPLETE_NODE:
 		complete_from_kubeconfig(l, what, positional, o);
 		break;
 	case CLI_COMPLETE_NAMESPACE:  /* a cluster round trip for little gain */

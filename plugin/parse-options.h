@@ -38,7 +38,8 @@ enum cli_opt_complete {
 	CLI_COMPLETE_NAMESPACE,
 	CLI_COMPLETE_POOL,
 	CLI_COMPLETE_CLOUD,
-	CLI_COMPLETE_AUTH
+	CLI_COMPLETE_AUTH,
+	CLI_COMPLETE_NODE          /* the cluster's node names */
 };
 
 enum cli_opt_flags {

@@ -1701,8 +1701,11 @@ class K8sState:
         if route["plural"] not in ("pods", "nodes"):
             raise ApiError(405, "the simulator only deletes pods and nodes")
         try:
-            options = req.json() or {} if req.body else {}
-        except ValueError:
+            if req.body and req.body.startswith(b"k8s\x00"):   # kubectl's clientset
+                options = _delete_options_from_protobuf(req.body)
+            else:
+                options = req.json() or {} if req.body else {}
+        except (ValueError, KeyError, IndexError):
             raise ApiError(400, "error decoding the DeleteOptions")
         uid = (options.get("preconditions") or {}).get("uid")
         if uid and uid != obj["metadata"]["uid"]:
@@ -1933,6 +1936,28 @@ def _review_from_protobuf(body):
     names = {1: "namespace", 2: "verb", 3: "group", 4: "version", 5: "resource",
              6: "subresource", 7: "name"}
     return {names[n]: v.decode() for n, v in _protobuf_fields(attrs) if n in names}
+
+
+def _delete_options_from_protobuf(body):
+    """gracePeriodSeconds (1, varint) and dryRun (5, strings) of a protobuf
+    DeleteOptions (kubectl drain --disable-eviction sends one): envelope
+    "k8s\\0" + runtime.Unknown{2: raw}."""
+    raw = dict(_protobuf_fields(body[4:]))[2]
+    out, i = {}, 0
+    while i < len(raw):
+        key, i = _varint(raw, i)
+        if key & 7 == 0:
+            value, i = _varint(raw, i)
+            if key >> 3 == 1:
+                out["gracePeriodSeconds"] = value - (1 << 64) if value >> 63 else value
+        elif key & 7 == 2:
+            size, i = _varint(raw, i)
+            if key >> 3 == 5:
+                out.setdefault("dryRun", []).append(raw[i:i + size].decode())
+            i += size
+        else:
+            raise ValueError("unexpected protobuf wire type %d" % (key & 7))
+    return out
 
 
 def _template(labels, node_selector, empty_dir, tolerations):
