@@ -59,6 +59,7 @@ static void side_release(struct azl_migrate_side *s)
 void azl_migrate_plan_release(struct azl_migrate_plan *plan)
 {
 	free(plan->pool);
+	free(plan->source);
 	free(plan->mode);
 	free(plan->why);
 	free(plan->etag);
@@ -326,6 +327,7 @@ int azl_migrate_plan_make(const struct azl_cluster *c, const struct azl_pool_lis
 	if (!p)
 		return azl_error_set(AZL_ENOTFOUND, "no node pool %s in cluster %s", pool, c->name);
 	out->pool = xstrdup(p->name);
+	out->source = xstrdup(p->name);
 	out->mode = xstrdup(p->mode);
 	out->etag = xstrdup(p->etag);
 	out->nodes = p->nodes;
@@ -364,8 +366,10 @@ int azl_migrate_plan_add_pool(const struct azl_cluster *c, const struct azl_pool
 	out->kind = AZL_ADD_POOL_KIND;
 	if (!p)
 		return azl_error_set(AZL_ENOTFOUND, "no node pool %s in cluster %s", like, c->name);
-	out->pool = xstrdup(name);
+	out->pool = xstrdup(name ? name : "");
+	out->source = xstrdup(p->name);
 	out->etag = xstrdup("");
+	out->nodes = p->nodes;
 	fill_from(p, &out->from);
 	sku = os_sku ? os_sku : default_target(p);
 	rc = check_target(p, sku, &os);
@@ -404,6 +408,7 @@ static cJSON *side_json(const struct azl_migrate_side *s)
 
 	cJSON_AddStringToObject(o, "osSku", s->os_sku ? s->os_sku : "");
 	cJSON_AddStringToObject(o, "osVersion", s->os_version ? s->os_version : "");
+	cJSON_AddStringToObject(o, "osName", s->os_name ? s->os_name : "");
 	cJSON_AddStringToObject(o, "nodeImageVersion",
 				s->node_image_version ? s->node_image_version : "");
 	cJSON_AddStringToObject(o, "kubernetesVersion",

@@ -82,6 +82,7 @@ struct azl_migrate_plan {
 	const char *kind;            /* AZL_MIGRATE_KIND or AZL_ADD_POOL_KIND */
 	enum azl_migrate_strategy strategy;
 	char *pool;
+	char *source;                /* the pool moved or copied (add-pool's --like) */
 	char *mode;
 	char *why;                   /* why this strategy, one line */
 	char *etag;                  /* the pool's, when the plan was made */

@@ -60,5 +60,10 @@ extern const struct cli_command cli_cmd_completion;
 extern const struct cli_command cli_cmd_complete;
 extern const struct cli_command cli_cmd_arm;
 extern const struct cli_command cli_cmd_debug_watch;
+extern const struct cli_command cli_cmd_migrate;
+extern const struct cli_command cli_cmd_add_pool;
+extern const struct cli_command cli_cmd_status;
+extern const struct cli_command cli_cmd_resume;
+extern const struct cli_command cli_cmd_abort;
 
 #endif

@@ -1,0 +1,441 @@
+/* The preflight of a migration (migrate.h): every item found, ok, warning
+ * or blocker, before anything is written (migrate-upgrade.md §A, §B1,
+ * §D). */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "error.h"
+#include "json.h"
+#include "log.h"
+#include "migrate.h"
+#include "node.h"
+#include "pdb.h"
+#include "pod.h"
+#include "wrapper.h"
+
+#define VMSS_MAX_NODES 1000
+#define LIST_MAX 5                   /* names shown in one item */
+
+static void add(struct azl_finding_list *l, enum azl_severity sev, const char *check,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void add(struct azl_finding_list *l, enum azl_severity sev, const char *check,
+		const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	azl_finding_add(l, sev, check, &sb);
+	strbuf_release(&sb);
+}
+
+static const struct azl_pool *find(const struct azl_pool_list *pools, const char *name)
+{
+	for (size_t i = 0; i < pools->nr; i++)
+		if (!strcasecmp(pools->items[i].name, name))
+			return &pools->items[i];
+	return NULL;
+}
+
+/* Appends name to a list of at most LIST_MAX names, counting the rest. */
+static void list_add(struct strbuf *sb, size_t *n, const char *ns, const char *name)
+{
+	if (*n < LIST_MAX)
+		strbuf_addf(sb, "%s%s%s%s", *n ? ", " : "", ns ? ns : "", ns ? "/" : "", name);
+	else if (*n == LIST_MAX)
+		strbuf_addstr(sb, ", ...");
+	(*n)++;
+}
+
+/* ---- state ---- */
+
+static void state_checks(const struct azl_cluster *c, const struct azl_pool *p,
+			 struct azl_finding_list *out)
+{
+	if (strcmp(c->provisioning_state, "Succeeded"))
+		add(out, AZL_SEVERITY_ERROR, "ClusterState",
+		    "cluster %s is %s, not Succeeded: wait for its operation to end or fix it first",
+		    c->name, c->provisioning_state);
+	if (p && strcmp(p->provisioning_state, "Succeeded"))
+		add(out, AZL_SEVERITY_ERROR, "PoolState",
+		    "pool %s is %s, not Succeeded%s%s: another operation runs or failed; wait for it or fix it first",
+		    p->name, p->provisioning_state, *p->provisioning_error ? ": " : "",
+		    p->provisioning_error);
+	else if (p)
+		add(out, AZL_SEVERITY_INFO, "PoolState", "pool %s and cluster %s are Succeeded",
+		    p->name, c->name);
+	if (*c->upgrade_channel && strcasecmp(c->upgrade_channel, "none"))
+		add(out, AZL_SEVERITY_WARNING, "AutoUpgrade",
+		    "cluster auto-upgrade channel %s may start an upgrade during the move (AKS then answers 409)",
+		    c->upgrade_channel);
+	if (!strcasecmp(c->node_os_upgrade_channel, "NodeImage") ||
+	    !strcasecmp(c->node_os_upgrade_channel, "SecurityPatch"))
+		add(out, AZL_SEVERITY_WARNING, "NodeOSUpgrade",
+		    "node OS upgrade channel %s may start a node image operation during the move",
+		    c->node_os_upgrade_channel);
+}
+
+/* ---- target ---- */
+
+static void target_checks(const struct azl_pool *p, const struct azl_migrate_plan *plan,
+			  struct azl_finding_list *out)
+{
+	add(out, AZL_SEVERITY_INFO, "Target", "osSKU %s (%s) is supported on Kubernetes %s",
+	    plan->to.os_sku, plan->to.os_name, plan->to.kubernetes_version);
+	if (p->gpu)
+		add(out, AZL_SEVERITY_WARNING, "GPU",
+		    "GPU pool (%s): AKS must offer an Azure Linux GPU image for it; check every new node advertises its GPUs",
+		    p->vm_size);
+	if (plan->strategy == AZL_MIGRATE_SIDE_BY_SIDE && !strcmp(plan->kind, AZL_MIGRATE_KIND))
+		add(out, AZL_SEVERITY_INFO, "Strategy", "%s", plan->why);
+}
+
+/* ---- PDBs and workloads ---- */
+
+struct pods_seen {
+	struct azl_pod *items;
+	size_t nr;
+	struct strbuf pinned;        /* pods pinned to the old pool (raw) */
+	size_t nr_pinned;
+};
+
+static int pinned_to(const cJSON *pod, const char *pool, const char *node)
+{
+	const cJSON *sel = azl_json_path(pod, "spec.nodeSelector");
+	static const char *const pool_keys[] = { "agentpool", "kubernetes.azure.com/agentpool" };
+
+	for (size_t i = 0; i < sizeof(pool_keys) / sizeof(*pool_keys); i++)
+		if (!strcmp(azl_json_member_str(sel, pool_keys[i], ""), pool))
+			return 1;
+	return *node && !strcmp(azl_json_member_str(sel, "kubernetes.io/hostname", ""), node);
+}
+
+struct pod_page {
+	struct pods_seen *seen;
+	const char *pool;
+	const struct azl_node_list *nodes;
+};
+
+static int on_node(const struct azl_node_list *nodes, const char *node)
+{
+	for (size_t i = 0; i < nodes->nr; i++)
+		if (!strcmp(nodes->items[i].name, node))
+			return 1;
+	return 0;
+}
+
+static int pod_page(cJSON *items, void *ctx)
+{
+	struct pod_page *pp = ctx;
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, items) {
+		struct azl_pod pod;
+
+		if (azl_pod_parse(it, &pod))
+			continue;
+		if (!on_node(pp->nodes, pod.node) || azl_pod_is_terminal(&pod)) {
+			azl_pod_release(&pod);
+			continue;
+		}
+		if (pinned_to(it, pp->pool, pod.node))
+			list_add(&pp->seen->pinned, &pp->seen->nr_pinned, pod.namespace_, pod.name);
+		pp->seen->items = xrealloc(pp->seen->items,
+					   (pp->seen->nr + 1) * sizeof(*pp->seen->items));
+		pp->seen->items[pp->seen->nr++] = pod;
+	}
+	return 0;
+}
+
+static int zero(const struct azl_int_or_percent *v)
+{
+	return v->set && v->value == 0;
+}
+
+static void pdb_checks(const struct azl_pdb_list *pdbs, const struct pods_seen *seen,
+		       const struct azl_migrate_plan *plan, struct azl_finding_list *out)
+{
+	size_t before = out->nr;
+
+	for (size_t i = 0; i < pdbs->nr; i++) {
+		const struct azl_pdb *b = &pdbs->items[i];
+		size_t covered = 0;
+
+		if (zero(&b->max_unavailable))
+			add(out, AZL_SEVERITY_ERROR, "UnsatisfiablePDB",
+			    "PDB %s/%s has maxUnavailable 0: AKS refuses the operation (UnsatisfiablePDB); relax it first",
+			    b->namespace_, b->name);
+		for (size_t k = 0; k < seen->nr; k++)
+			covered += azl_pdb_selects(b, &seen->items[k]);
+		if (!covered)
+			continue;
+		if (!zero(&b->max_unavailable) && b->disruptions_allowed <= 0)
+			add(out, AZL_SEVERITY_ERROR, "PDBBlocksDrain",
+			    "PDB %s/%s allows no disruption now (%ld healthy, %ld desired) and covers %zu pods of pool %s: the drain would stop there; scale the workload up or relax the PDB",
+			    b->namespace_, b->name, b->current_healthy, b->desired_healthy, covered,
+			    plan->source);
+		else if (b->min_available.set && !b->min_available.percent &&
+			 b->min_available.value >= b->expected_pods && b->expected_pods > 0)
+			add(out, AZL_SEVERITY_ERROR, "PDBMinAvailable",
+			    "PDB %s/%s has minAvailable %ld for %ld pods: no pod can ever be evicted",
+			    b->namespace_, b->name, b->min_available.value, b->expected_pods);
+	}
+	for (size_t k = 0; k < seen->nr; k++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < pdbs->nr; i++)
+			n += azl_pdb_selects(&pdbs->items[i], &seen->items[k]);
+		if (n > 1)
+			add(out, AZL_SEVERITY_ERROR, "MultiplePDBs",
+			    "pod %s/%s is covered by %zu PDBs: its eviction fails for ever (500); keep one",
+			    seen->items[k].namespace_, seen->items[k].name, n);
+	}
+	if (out->nr == before)
+		add(out, AZL_SEVERITY_INFO, "PDBs", "no PodDisruptionBudget blocks the drain");
+}
+
+static void workload_checks(const struct pods_seen *seen, const struct azl_migrate_plan *plan,
+			    struct azl_finding_list *out)
+{
+	struct strbuf bare = STRBUF_INIT, empty = STRBUF_INIT, host = STRBUF_INIT, slow = STRBUF_INIT;
+	size_t nb = 0, ne = 0, nh = 0, ns = 0;
+	long timeout_s = (plan->opts.drain_timeout_min >= 0 ? plan->opts.drain_timeout_min : 30) * 60;
+
+	for (size_t k = 0; k < seen->nr; k++) {
+		const struct azl_pod *pod = &seen->items[k];
+		const struct azl_owner_ref *c = azl_pod_controller(pod);
+
+		if (azl_pod_is_mirror(pod) || (c && !strcmp(c->kind, "DaemonSet")))
+			continue;
+		if (!c)
+			list_add(&bare, &nb, pod->namespace_, pod->name);
+		if (azl_pod_has_volume(pod, AZL_VOLUME_EMPTY_DIR))
+			list_add(&empty, &ne, pod->namespace_, pod->name);
+		if (azl_pod_has_volume(pod, AZL_VOLUME_HOST_PATH))
+			list_add(&host, &nh, pod->namespace_, pod->name);
+		if (pod->termination_grace_period_s > timeout_s)
+			list_add(&slow, &ns, pod->namespace_, pod->name);
+	}
+	if (nb)
+		add(out, AZL_SEVERITY_WARNING, "UnmanagedPods",
+		    "%zu pods no controller recreates are deleted for good: %s", nb, bare.buf);
+	if (ne)
+		add(out, AZL_SEVERITY_WARNING, "EmptyDirData",
+		    "%zu pods lose their emptyDir data: %s", ne, empty.buf);
+	if (nh)
+		add(out, AZL_SEVERITY_WARNING, "HostPath",
+		    "%zu pods mount hostPath volumes, whose files and packages differ on Azure Linux: %s",
+		    nh, host.buf);
+	if (ns)
+		add(out, AZL_SEVERITY_WARNING, "GracePeriod",
+		    "%zu pods take longer to stop than the drain timeout (%ld min): %s", ns,
+		    timeout_s / 60, slow.buf);
+	if (seen->nr_pinned && plan->strategy == AZL_MIGRATE_SIDE_BY_SIDE &&
+	    !strcmp(plan->kind, AZL_MIGRATE_KIND))
+		add(out, AZL_SEVERITY_ERROR, "PinnedPods",
+		    "%zu pods select pool %s (or its nodes) and would stay Pending after it goes: %s",
+		    seen->nr_pinned, plan->source, seen->pinned.buf);
+	if (!nb && !ne && !nh && !ns)
+		add(out, AZL_SEVERITY_INFO, "Workloads", "%zu pods on the pool, every one recreated by its controller",
+		    seen->nr);
+	strbuf_release(&bare);
+	strbuf_release(&empty);
+	strbuf_release(&host);
+	strbuf_release(&slow);
+}
+
+static void release_seen(struct pods_seen *seen)
+{
+	for (size_t i = 0; i < seen->nr; i++)
+		azl_pod_release(&seen->items[i]);
+	free(seen->items);
+	strbuf_release(&seen->pinned);
+}
+
+static void other_nodes(const struct azl_node_list *all, struct azl_finding_list *out)
+{
+	struct strbuf names = STRBUF_INIT;
+	size_t n = 0;
+
+	for (size_t i = 0; i < all->nr; i++)
+		if (!*all->items[i].pool)
+			list_add(&names, &n, NULL, all->items[i].name);
+	if (n)
+		add(out, AZL_SEVERITY_WARNING, "UnmanagedNodes",
+		    "%zu nodes belong to no agent pool (node auto-provisioning, Karpenter) and are skipped: %s",
+		    n, names.buf);
+	strbuf_release(&names);
+}
+
+static int kube_checks(struct azl_kube *kube, const struct azl_migrate_plan *plan,
+		       struct azl_finding_list *out)
+{
+	struct azl_node_list nodes = { 0 }, all = { 0 };
+	struct azl_pdb_list pdbs = { 0 };
+	struct pods_seen seen = { NULL, 0, STRBUF_INIT, 0 };
+	struct pod_page pp = { &seen, plan->source, &nodes };
+	int rc = azl_node_list(kube, NULL, plan->source, &nodes);
+
+	if (!rc && !strcmp(plan->kind, AZL_MIGRATE_KIND))
+		rc = azl_kube_list_pages(kube, "/api/v1/pods", NULL, 0, pod_page, &pp);
+	if (!rc)
+		rc = azl_pdb_list(kube, NULL, &pdbs);
+	if (!rc && !azl_node_list_brief(kube, &all))
+		other_nodes(&all, out);
+	if (!rc && !strcmp(plan->kind, AZL_MIGRATE_KIND)) {
+		pdb_checks(&pdbs, &seen, plan, out);
+		workload_checks(&seen, plan, out);
+	}
+	release_seen(&seen);
+	azl_pdb_list_release(&pdbs);
+	azl_node_list_release(&nodes);
+	azl_node_list_release(&all);
+	return rc;
+}
+
+/* ---- capacity ---- */
+
+/* vCPUs of a size from its name: Standard_D4ds_v5 -> 4 (the first number
+ * of its series part); 0 when none. */
+static long size_vcpus(const char *size)
+{
+	const char *s = strchr(size, '_');
+
+	s = s ? s + 1 : size;
+	while (*s && !isdigit((unsigned char)*s) && *s != '_')
+		s++;
+	return isdigit((unsigned char)*s) ? strtol(s, NULL, 10) : 0;
+}
+
+static long surge_nodes(const char *surge, long count)
+{
+	long v;
+
+	if (!surge || !*surge)
+		surge = "10%";
+	v = strtol(surge, NULL, 10);
+	if (strchr(surge, '%'))
+		v = (v * count + 99) / 100;
+	if (v < 1)
+		v = 1;
+	return v > count && count > 0 ? count : v;
+}
+
+static void quota_check(const cJSON *usages, const char *name, long need,
+			struct azl_finding_list *out, int *checked)
+{
+	const cJSON *u;
+
+	cJSON_ArrayForEach(u, usages) {
+		long cur = azl_json_int(u, "currentValue", 0), limit = azl_json_int(u, "limit", 0);
+
+		if (strcasecmp(azl_json_str(u, "name.value", ""), name))
+			continue;
+		*checked = 1;
+		if (cur + need > limit)
+			add(out, AZL_SEVERITY_ERROR, "Quota",
+			    "%s: %ld vCPUs more are needed and %ld of %ld are used: ask for more quota (az vm list-usage) or lower --max-surge",
+			    azl_json_str(u, "name.localizedValue", name), need, cur, limit);
+		else
+			add(out, AZL_SEVERITY_INFO, "Quota", "%s: %ld vCPUs needed, %ld of %ld used",
+			    azl_json_str(u, "name.localizedValue", name), need, cur, limit);
+	}
+}
+
+static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
+			    const struct azl_pool *p, const struct azl_migrate_plan *plan,
+			    struct azl_finding_list *out)
+{
+	int side = plan->strategy == AZL_MIGRATE_SIDE_BY_SIDE;
+	long count = p->count > 0 ? p->count : 1;
+	long nodes = side ? plan->new_pool.count : surge_nodes(plan->opts.max_surge ? plan->opts.max_surge
+							       : p->max_surge, count);
+	long need = nodes * size_vcpus(p->vm_size);
+	struct strbuf path = STRBUF_INIT;
+	cJSON *usages = NULL;
+	int checked = 0;
+	int spot = !strcasecmp(azl_json_str(p->properties, "scaleSetPriority", ""), "Spot");
+
+	if (count + (side ? 0 : nodes) > VMSS_MAX_NODES || (side && nodes > VMSS_MAX_NODES))
+		add(out, AZL_SEVERITY_ERROR, "NodeLimit",
+		    "pool %s would pass the %d nodes a scale set holds", p->name, VMSS_MAX_NODES);
+	strbuf_addf(&path, "/subscriptions/%s/providers/Microsoft.Compute/locations/%s/usages?api-version=2024-11-01",
+		    c->subscription, c->location);
+	if (!need || azl_arm_list(arm, path.buf, &usages)) {
+		add(out, AZL_SEVERITY_WARNING, "Quota",
+		    "the vCPU quota could not be read (%s): check az vm list-usage --location %s for %ld more %s nodes",
+		    need ? azl_error_message() : "unknown VM size", c->location, nodes, p->vm_size);
+	} else {
+		quota_check(usages, spot ? "lowPriorityCores" : "cores", need, out, &checked);
+		if (!checked)
+			add(out, AZL_SEVERITY_WARNING, "Quota",
+			    "no regional vCPU quota in the usages of %s: check it for %ld vCPUs", c->location,
+			    need);
+	}
+	cJSON_Delete(usages);
+	strbuf_release(&path);
+}
+
+/* ---- shape ---- */
+
+static size_t system_pools(const struct azl_pool_list *pools)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < pools->nr; i++)
+		n += !strcasecmp(pools->items[i].mode, "System");
+	return n;
+}
+
+static void shape_checks(const struct azl_pool *p, const struct azl_pool_list *pools,
+			 const struct azl_migrate_plan *plan, struct azl_finding_list *out)
+{
+	int side = plan->strategy == AZL_MIGRATE_SIDE_BY_SIDE && !strcmp(plan->kind, AZL_MIGRATE_KIND);
+
+	if (p->nr_not_ready)
+		add(out, AZL_SEVERITY_WARNING, "NotReadyNodes",
+		    "%zu nodes of pool %s are not Ready (%s%s): their pods are not serving anyway%s",
+		    p->nr_not_ready, p->name, p->not_ready[0], p->nr_not_ready > 1 ? ", ..." : "",
+		    side ? "; the move replaces them" : "");
+	if (side && !strcasecmp(p->mode, "System") && strcasecmp(plan->new_pool.mode, "System") &&
+	    system_pools(pools) <= 1)
+		add(out, AZL_SEVERITY_ERROR, "SystemPool",
+		    "pool %s is the last System pool: its replacement must be a System pool", p->name);
+	else if (side && !strcasecmp(p->mode, "System"))
+		add(out, AZL_SEVERITY_INFO, "SystemPool",
+		    "the new pool %s is a System pool: the cluster keeps one throughout",
+		    plan->new_pool.name);
+	if (side && p->autoscaling)
+		add(out, AZL_SEVERITY_WARNING, "Autoscaler",
+		    "pool %s autoscales (%ld-%ld): its autoscaler is stopped before the drain so it adds no node",
+		    p->name, p->min_count, p->max_count);
+}
+
+int azl_migrate_preflight(struct azl_arm *arm, struct azl_kube *kube,
+			  const struct azl_cluster *c, const struct azl_pool_list *pools,
+			  struct azl_migrate_plan *plan)
+{
+	const struct azl_pool *p = find(pools, plan->source);
+	struct azl_finding_list *out = &plan->preflight;
+
+	if (!p)
+		return azl_error_set(AZL_ENOTFOUND, "no node pool %s in cluster %s", plan->source,
+				     c->name);
+	state_checks(c, !strcmp(plan->kind, AZL_MIGRATE_KIND) ? p : NULL, out);
+	target_checks(p, plan, out);
+	if (!kube)
+		add(out, AZL_SEVERITY_WARNING, "Kubernetes",
+		    "the Kubernetes API could not be read: PDBs and workloads are not checked");
+	else if (kube_checks(kube, plan, out))
+		add(out, AZL_SEVERITY_WARNING, "Kubernetes",
+		    "the Kubernetes API could not be read (%s): PDBs and workloads are not checked",
+		    azl_error_message());
+	capacity_checks(arm, c, p, plan, out);
+	shape_checks(p, pools, plan, out);
+	return 0;
+}

@@ -1,0 +1,127 @@
+/* What the commands of mutating operations share (migrate, add-pool,
+ * status, resume, abort; upgrade next): the flags, the clients, the
+ * kinds resume and abort know, the signal flag, live progress, the plan
+ * print, the confirmation and the documented JSON report. */
+#ifndef CLI_PLUGIN_OPS_H
+#define CLI_PLUGIN_OPS_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "auth-flags.h"
+#include "cluster.h"
+#include "common.h"
+#include "journal.h"
+#include "migrate.h"
+#include "operation.h"
+#include "pool.h"
+
+/* Exit statuses, as check's; 130 after Ctrl-C. */
+#define CLI_OP_EXIT_OK 0
+#define CLI_OP_EXIT_FAILED 1
+#define CLI_OP_EXIT_WARNINGS 3
+#define CLI_OP_EXIT_BLOCKED 4
+#define CLI_OP_EXIT_INTERRUPTED 130
+
+/* Which cluster, and as whom to ask Azure. */
+struct cli_op_flags {
+	struct cli_azure_flags az;
+	const char *subscription;
+	const char *resource_group;
+	const char *name;
+};
+
+#define CLI_OPT_OP_CLUSTER_FLAGS(T, m) \
+	OPT_GROUP("AKS cluster flags"), \
+	OPT_STRING(0, "subscription", T, m.subscription, "ID", \
+		   "Azure subscription to search for the cluster (default: AZURE_SUBSCRIPTION_ID, " \
+		   "the nodes' providerID, then the Azure CLI's default).", CLI_COMPLETE_NONE), \
+	OPT_STRING('g', "resource-group", T, m.resource_group, "NAME", \
+		   "Resource group of the AKS cluster (narrows the search; needed with --name).", \
+		   CLI_COMPLETE_NONE), \
+	OPT_STRING(0, "name", T, m.name, "NAME", \
+		   "Name of the AKS cluster, instead of finding it from the context's API server.", \
+		   CLI_COMPLETE_NONE), \
+	CLI_OPT_AZURE_FLAGS(T, m.az)
+
+/* The clients of one run. */
+struct cli_op_session {
+	struct cli_kube_session ks;
+	struct azl_kube *watch_kube;  /* the node watch's own client */
+	struct azl_auth *auth;
+	struct azl_arm_credential *cred;
+	struct azl_arm *arm;
+	struct azl_cluster cluster;
+	struct azl_pool_list pools;
+	int loaded;
+	int last_rc;                  /* core's code of the last run (cli_op_drive) */
+};
+
+/* Opens Kubernetes and ARM clients for the context the flags name and,
+ * with load, resolves its cluster and loads every pool. */
+int cli_op_open(struct cli_op_session *s, const struct cli_global_flags *g,
+		const struct cli_op_flags *f, int load);
+/* Loads the pools again (after a 412). */
+int cli_op_reload(struct cli_op_session *s, const struct cli_op_flags *f);
+void cli_op_close(struct cli_op_session *s);
+
+/* The kinds `resume` and `abort` can run. */
+const struct azl_operation_kind *const *cli_op_kinds(size_t *nr);
+
+/* Installs SIGINT/SIGTERM handlers that set the returned flag (the
+ * second signal restores the default, so it kills). */
+const volatile sig_atomic_t *cli_op_signals(void);
+
+/* Live progress on stderr: a block rewritten on a terminal, timestamped
+ * lines otherwise. */
+struct cli_op_view;
+struct cli_op_view *cli_op_view_new(const char *pool, const char *target_os);
+void cli_op_view_free(struct cli_op_view *v);
+void cli_op_event(void *data, const struct azl_operation_event *ev);
+
+/* The env for running op with the session's clients. */
+void cli_op_env(struct azl_operation_env *env, struct cli_op_session *s,
+		struct cli_op_view *view, const struct azl_journal *j, const cJSON *data,
+		int no_wait, struct strbuf *selector);
+
+/* Runs (or, with abort_it, aborts) op with live progress, prints the
+ * report (-o json/yaml) and the outcome; returns the exit status (130
+ * after a signal). */
+int cli_op_drive(struct azl_operation *op, struct cli_op_session *s, const char *target_os,
+		 enum cli_output format, int no_wait, int abort_it);
+
+/* The plan in words (stdout). */
+void cli_op_print_plan(const struct azl_migrate_plan *plan, const struct azl_cluster *c);
+/* The preflight's exit status: 0, 3 with warnings, 4 with a blocker. */
+int cli_op_preflight_exit(const struct azl_finding_list *preflight);
+
+/* 0 to go on; prints why not and returns the exit status: a blocker (4),
+ * no terminal without --yes (1), an answer other than y (1). */
+int cli_op_confirm(const struct azl_finding_list *preflight, int yes);
+
+/* {"id","kind","context","cluster","pool","strategy","newPool","from","to",
+ *  "state","preflight","steps","nodes","error"} of a journal. */
+cJSON *cli_op_report(const struct azl_journal *j);
+/* Prints {"operation": report} as JSON or YAML. */
+int cli_op_print_report(const struct azl_journal *j, enum cli_output format);
+/* The one-line ending: what happened and how to go on. */
+void cli_op_print_outcome(const struct azl_journal *j, int rc);
+
+/* Journals plan as a new operation and drives it; the exit status. */
+int cli_op_start(struct cli_op_session *s, const struct azl_migrate_plan *plan,
+		 enum cli_output format, int no_wait, struct azl_operation **op);
+
+/* resume [ID] and abort [ID]: the operation (the newest unfinished one
+ * without ID) loaded with its lock, its context's clients, then run or
+ * aborted. */
+struct cli_op_continue_args {
+	struct cli_global_flags g;
+	struct cli_op_flags f;
+	int no_wait;
+	const char *output;
+};
+int cli_op_continue(int argc, const char **argv, const struct cli_cmd_ctx *ctx, int abort_it);
+
+#endif
