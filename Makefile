@@ -5,6 +5,7 @@
 #   make check      lint, unit and end-to-end tests, then again under ASan+UBSan
 #   make demo       run the main job against the simulator
 #   make bench      benchmarks (not part of check)
+#   make fuzz       every libFuzzer target for FUZZ_SECONDS (60) each
 #   make install    PREFIX=/usr/local
 
 PREFIX    ?= /usr/local
@@ -49,7 +50,8 @@ LIBCORE    := $(OUT)/libazlinux.a
 PROGRAM    := $(BIN)/kubectl-azlinux
 COMPLETER  := $(BIN)/kubectl_complete-azlinux
 
-.PHONY: FORCE all deps check test unit e2e asan lint demo bench install uninstall dist clean completions man
+.PHONY: FORCE all deps check test unit e2e asan lint demo bench install uninstall dist clean completions man \
+	fuzz fuzz-replay fuzz-targets
 
 all: $(PROGRAM) $(COMPLETER)
 
@@ -106,6 +108,37 @@ check: deps
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit e2e
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) --no-print-directory asan
+	$(MAKE) --no-print-directory fuzz-replay
+
+# libFuzzer targets, one per tests/fuzz/fuzz_<name>.c (README.md "Fuzzing"),
+# built with clang against a fuzzer+ASan+UBSan build of core/ and of the
+# printers and option parser; http.h's client is replaced by a scripted
+# double (ld --wrap). fuzz-replay (part of check) replays each target's
+# corpus and regression inputs, then fuzzes FUZZ_CHECK_SECONDS.
+FUZZ_SECONDS       ?= 60
+FUZZ_CHECK_SECONDS ?= 3
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(OUT)/fuzz/%)
+FUZZ_OBJ   := $(OUT)/tests/fuzz/util.o $(OUT)/plugin/print.o $(OUT)/plugin/parse-options.o
+FUZZ_WRAP  := $(foreach f,new free do do_many preconnect request_count,-Wl,--wrap=azl_http_$(f)) \
+              -Wl,--wrap=sleep
+FUZZ_MAKE  := $(MAKE) --no-print-directory OUT=build/fuzz BIN=build/fuzz/bin CC=clang SANITIZE=1 \
+              CFLAGS='-O1 -g -fsanitize=fuzzer-no-link' fuzz-targets
+
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -Iplugin -MMD -MP -o $@ $< $(FUZZ_OBJ) \
+	    $(FUZZ_WRAP) $(LIBCORE) $(LIBS)
+
+fuzz-targets: $(FUZZ_BIN)
+
+fuzz: deps
+	@$(FUZZ_MAKE)
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/fuzz/%)
+
+fuzz-replay:
+	@$(FUZZ_MAKE)
+	tests/fuzz/run.sh -replay $(FUZZ_CHECK_SECONDS) $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/fuzz/%)
 
 demo: deps all
 	$(PYTHON) tests/sim/demo.py --bin $(abspath $(BIN))
@@ -157,4 +190,4 @@ dist: all completions
 clean:
 	rm -rf build bin dist
 
--include $(CORE_OBJ:.o=.d) $(PLUGIN_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(PLUGIN_OBJ:.o=.d) $(UNIT_BIN:=.d) $(FUZZ_BIN:=.d) $(FUZZ_OBJ:.o=.d)

@@ -87,7 +87,7 @@ int azl_azcli_parse(const struct strbuf *out, struct azl_token *tok)
 {
 	cJSON *body = cJSON_Parse(out->buf);
 	const char *at = azl_json_str(body, "accessToken", NULL);
-	long exp_on;
+	long exp_on = 0;
 
 	if (!at || !*at) {
 		cJSON_Delete(body);

@@ -32,7 +32,7 @@ int azl_devicecode_parse(const struct azl_http_response *resp, struct azl_device
 	struct strbuf code = STRBUF_INIT;
 	cJSON *body;
 	const char *dcode, *msg;
-	long expires_in;
+	long expires_in = DEFAULT_EXPIRES_S;
 	int rc;
 
 	if (resp->status != 200) {

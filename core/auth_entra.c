@@ -68,7 +68,7 @@ int azl_entra_post(struct azl_auth *a, const char *tenant, const char *endpoint,
 
 int azl_token_expiry(const cJSON *body, struct azl_token *tok)
 {
-	long exp_in, exp_on;
+	long exp_in = 0, exp_on = 0;
 	int rc = azl_num_json_member(body, "expires_in", 0, AZL_NUM_MAX_LIFETIME_S, 0, &exp_in);
 
 	if (rc == 0)
@@ -140,7 +140,7 @@ static int error_from_json(const cJSON *body, long status, const char *what,
 			    trace ? trace : "-", corr ? corr : "-");
 	if (hint)
 		strbuf_addf(&msg, "; %s", hint);
-	else if (cJSON_IsNumber(first) &&
+	else if (first && cJSON_IsNumber(first) &&
 		 azl_num_scan_double(first->valuedouble, 1, MAX_AADSTS, &aadsts) == AZL_NUM_OK)
 		strbuf_addf(&msg, "; see https://login.microsoftonline.com/error?code=%ld", aadsts);
 	rc = azl_error_set(status >= 500 ? AZL_ESERVER : AZL_EAUTH, "%s", msg.buf);

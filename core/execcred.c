@@ -184,7 +184,8 @@ static int read_status(const struct azl_exec_config *x, const cJSON *status, str
 	return 0;
 }
 
-static int parse_output(const struct azl_exec_config *x, const struct strbuf *text, struct azl_credential *out)
+int azl_execcred_parse(const struct azl_exec_config *x, const struct strbuf *text,
+		       struct azl_credential *out)
 {
 	cJSON *root = cJSON_ParseWithLength(text->buf, text->len);
 	const cJSON *status;
@@ -279,7 +280,7 @@ int azl_execcred_run(const struct azl_rest_config *cfg, int stdin_is_tty,
 	rc = run_plugin(x, info, is_interactive, &text);
 	free(info);
 	if (!rc)
-		rc = parse_output(x, &text, out);
+		rc = azl_execcred_parse(x, &text, out);
 	azl_secret_wipe(&text);
 	if (rc)
 		azl_credential_release(out);

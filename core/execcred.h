@@ -26,6 +26,11 @@ struct azl_credential {
 int azl_execcred_run(const struct azl_rest_config *cfg, int stdin_is_tty,
 		     struct azl_credential *out);
 
+/* The plugin's stdout (text) as x's ExecCredential, into *out (to be
+ * released either way): exposed for tests and fuzzing. */
+int azl_execcred_parse(const struct azl_exec_config *x, const struct strbuf *text,
+		       struct azl_credential *out);
+
 /* 1 when c holds a token or certificate that has not expired at now. */
 int azl_credential_valid(const struct azl_credential *c, time_t now);
 

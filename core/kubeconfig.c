@@ -1562,8 +1562,7 @@ long azl_parse_duration_ms(const char *s)
 			return r == AZL_NUM_OK ? secs * 1000 : -1;
 	}
 	ns = go_duration_ns(s);
-	/* 2^63 itself does not fit in a long */
-	if (ns < 0 || ns / 1e6 >= 0x1p63)
+	if (ns < 0 || ns / 1e6 >= AZL_NUM_TWO63)
 		return -1;
 	/* rounded up: a positive sub-millisecond timeout must not become "none" */
 	ms = ns / 1e6;

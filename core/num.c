@@ -54,7 +54,7 @@ int azl_num_scan_double(double v, long min, long max, long *out)
 		return AZL_NUM_NAN;
 	/* range first: converting an out-of-range double is undefined; past
 	 * 2^53 every double is whole, infinities included */
-	if (v >= 0x1p63 || v < -0x1p63) {
+	if (v >= AZL_NUM_TWO63 || v < -AZL_NUM_TWO63) {
 		*out = v < 0 ? min : max;
 		return AZL_NUM_CLAMPED;
 	}

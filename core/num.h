@@ -12,6 +12,8 @@
 /* Ranges the callers share. */
 #define AZL_NUM_MAX_EPOCH 253402300799L    /* 9999-12-31T23:59:59Z */
 #define AZL_NUM_MAX_LIFETIME_S 315360000L  /* ten years, for expires_in */
+/* 2^63: the least double no long holds */
+#define AZL_NUM_TWO63 9223372036854775808.0
 
 /* What azl_num_scan*() found. */
 enum azl_num_scan {

@@ -3,7 +3,7 @@
 # As root it installs what is missing; otherwise it prints the one command to run.
 set -eu
 
-PACKAGES="gcc make pkg-config clang cppcheck clang-tidy
+PACKAGES="gcc make pkg-config clang libclang-rt-14-dev cppcheck clang-tidy
 libcurl4-openssl-dev libcjson-dev libyaml-dev libsecret-1-dev libcmocka-dev libssl-dev python3-dbus python3-gi gir1.2-secret-1
 python3 python3-pytest python3-yaml python3-uvloop python3-azure openssl ca-certificates libssl-dev nghttp2-proxy
 dbus dbus-bin gnome-keyring libsecret-tools

@@ -65,7 +65,7 @@ static void test_scan_doubles(void **state)
 	assert_int_equal(v, 10000);
 	assert_int_equal(azl_num_scan_double(7e35, 0, LONG_MAX, &v), AZL_NUM_CLAMPED);
 	assert_true(v == LONG_MAX);
-	assert_int_equal(azl_num_scan_double(0x1p63, LONG_MIN, LONG_MAX, &v), AZL_NUM_CLAMPED);
+	assert_int_equal(azl_num_scan_double(AZL_NUM_TWO63, LONG_MIN, LONG_MAX, &v), AZL_NUM_CLAMPED);
 	assert_int_equal(azl_num_scan_double(-INFINITY, -3, 3, &v), AZL_NUM_CLAMPED);
 	assert_int_equal(v, -3);
 	v = 7;

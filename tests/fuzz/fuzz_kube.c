@@ -1,0 +1,54 @@
+/* The Kubernetes client against scripted answers (fuzz.h's HTTP double):
+ * a GET, the paged node list and the node Table (azl_node_list_brief),
+ * with metav1.Status errors, 401 handling and Retry-After. */
+#include "fuzz.h"
+
+#include <stdlib.h>
+
+#include "kube.h"
+#include "kubeconfig.h"
+#include "node.h"
+
+static const char kubeconfig[] =
+	"apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+	"clusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:6443\n"
+	"    insecure-skip-tls-verify: true\n"
+	"users:\n- name: u\n  user:\n    token: fuzz-token\n"
+	"contexts:\n- name: c\n  context:\n    cluster: k\n    user: u\n";
+
+static struct azl_rest_config *config(void)
+{
+	static struct azl_rest_config *cfg;
+	struct azl_kubeconfig *kc = NULL;
+	struct azl_kube_overrides ov = { 0 };
+	struct strbuf path = STRBUF_INIT;
+
+	if (cfg)
+		return cfg;
+	strbuf_addf(&path, "%s/kube-target-config", fuzz_home());
+	fuzz_write_file(path.buf, (const uint8_t *)kubeconfig, sizeof(kubeconfig) - 1);
+	if (azl_kubeconfig_load(&kc, path.buf) < 0 || azl_kubeconfig_resolve(kc, &ov, &cfg) < 0)
+		abort();
+	azl_kubeconfig_free(kc);
+	strbuf_release(&path);
+	return cfg;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct azl_kube *kube = NULL;
+	struct azl_node_list list = { NULL, 0 };
+	cJSON *obj = NULL;
+
+	if (azl_kube_new(&kube, config()) < 0)
+		abort();
+	fuzz_http_script(data, size);
+	if (azl_kube_get(kube, "/api/v1/nodes/n1", &obj) == 0)
+		cJSON_Delete(obj);
+	if (azl_node_list(kube, "a=b", "pool1", &list) == 0)
+		azl_node_list_release(&list);
+	if (azl_node_list_brief(kube, &list) == 0)
+		azl_node_list_release(&list);
+	azl_kube_free(kube);
+	return 0;
+}
