@@ -692,18 +692,7 @@ def abort(arm, req, cluster, pool=None):
     ab = _new_op(arm, req, cluster, pool.name if pool else None, "Aborting", None, None,
                  "InternalOperationError")
     ab.abort_of = ops[0]
-    for op in ops:
-        op.cancel = True
-        op.status = "Canceling"
-        target = next((p for p in cluster.pools if p.name == op.pool_name), None) \
-            if op.pool_name else cluster
-        if target is not None:
-            target.provisioning_state = "Canceling"
     ab.steps = iter(())
     roller.operations[ab.id] = ab
-    for op in ops:                      # the next step, timings["cancel"] from now, stops it
-        if op.timer is not None:
-            op.timer.cancel()
-        roller.clock.call_later(roller.timings["cancel"], lambda o=op: roller._advance(o),
-                                name="roller:abort")
+    roller.cancel(cluster, ops)
     return 202, None, _lro_headers(arm, cluster, ab)
