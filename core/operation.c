@@ -125,7 +125,10 @@ static int check_loaded(const struct azl_journal *j, const struct azl_operation_
 		return azl_error_set(AZL_EINVALID,
 				     "operation %s is of kind '%s', which this version cannot run",
 				     azl_journal_id(j), azl_journal_kind(j));
-	if (s == AZL_OP_SUCCEEDED || s == AZL_OP_FAILED || s == AZL_OP_CANCELED)
+	/* Failed is not an end: the failed step is tried again from a fresh
+	 * read once its cause is gone (a 409 of someone else's operation,
+	 * an AKS operation that failed or was canceled, a 412). */
+	if (s == AZL_OP_SUCCEEDED || s == AZL_OP_CANCELED)
 		return azl_error_set(AZL_EINVALID,
 				     "operation %s has ended (%s): nothing to resume or abort; start a new one",
 				     azl_journal_id(j), azl_op_state_name(s));
@@ -351,6 +354,11 @@ static int store_and_follow(struct azl_operation *op, struct azl_lro *lro, const
 	cJSON_Delete(handle);
 	if (!rc)
 		rc = follow(op, lro, result);
+	/* An AKS operation that ended Failed or Canceled cannot be followed
+	 * again: the next try of the step starts from a fresh read. */
+	if (rc && azl_lro_done(lro) && (!strcmp(azl_lro_status(lro), "Failed") ||
+					!strcmp(azl_lro_status(lro), "Canceled")))
+		azl_journal_set_handle(op->journal, NULL);
 	azl_lro_free(lro);
 	return rc;
 }

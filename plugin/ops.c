@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "upgrade.h"
 #include "log.h"
 #include "print.h"
 #include "progress.h"
@@ -81,7 +82,8 @@ void cli_op_close(struct cli_op_session *s)
 const struct azl_operation_kind *const *cli_op_kinds(size_t *nr)
 {
 	static const struct azl_operation_kind *const kinds[] = {
-		&azl_migrate_kind, &azl_add_pool_kind
+		&azl_migrate_kind, &azl_add_pool_kind, &azl_upgrade_node_image_kind,
+		&azl_upgrade_kubernetes_kind, &azl_upgrade_node_os_channel_kind
 	};
 
 	*nr = sizeof(kinds) / sizeof(*kinds);
@@ -565,7 +567,8 @@ static int latest_unfinished(struct strbuf *id)
 	for (size_t i = list.nr; !rc && i-- > 0;) {
 		enum azl_op_state st = azl_journal_state(list.items[i]);
 
-		if (st == AZL_OP_INTERRUPTED || st == AZL_OP_IN_PROGRESS || st == AZL_OP_PLANNED) {
+		if (st == AZL_OP_INTERRUPTED || st == AZL_OP_IN_PROGRESS || st == AZL_OP_PLANNED ||
+		    st == AZL_OP_FAILED) {
 			strbuf_addstr(id, azl_journal_id(list.items[i]));
 			break;
 		}
