@@ -145,6 +145,15 @@ static cJSON *in_place_body(const cJSON *ap, const char *sku, const cJSON *setti
 	return body;
 }
 
+/* The pool's last operation ended Failed or Canceled: AKS reconciles a
+ * pool when its spec is PUT again, which is what the step sends. */
+static int needs_resend(const cJSON *ap)
+{
+	const char *ps = prop(ap, "provisioningState");
+
+	return !strcmp(ps, "Failed") || !strcmp(ps, "Canceled");
+}
+
 /* The pool already has the target osSKU: a PUT of this operation got
  * through (its handle may not have reached the journal). */
 static int already_changed(struct azl_operation *op, const cJSON *ap, const char *path)
@@ -153,9 +162,6 @@ static int already_changed(struct azl_operation *op, const cJSON *ap, const char
 
 	if (!strcmp(ps, "Succeeded"))
 		return 0;
-	if (!strcmp(ps, "Failed"))
-		return azl_error_set(AZL_ERROR, "pool %s: its last operation failed; see kubectl azlinux check %s",
-				     old_pool(op), old_pool(op));
 	azl_operation_note(op, "the change was accepted before; following it");
 	return explain(azl_operation_follow_resource(op, path, "agentPools.createOrUpdate", NULL),
 		       old_pool(op));
@@ -179,9 +185,10 @@ static int step_update_pool(struct azl_operation *op, void *data)
 		return rc;
 	}
 	rc = azl_arm_get(arm_of(op), path.buf, &ap);
-	if (!rc && !strcmp(prop(ap, "osSKU"), sku))
+	if (!rc && !strcmp(prop(ap, "osSKU"), sku) && !needs_resend(ap))
 		rc = already_changed(op, ap, path.buf);
-	else if (!rc && *plan_etag && strcmp(prop(ap, "eTag"), plan_etag))
+	else if (!rc && *plan_etag && strcmp(prop(ap, "eTag"), plan_etag) &&
+		 strcmp(prop(ap, "osSKU"), sku))
 		rc = azl_error_set(AZL_ESTALE,
 				   "pool %s changed since the plan was made (eTag %s, now %s): nothing was sent on the stale copy",
 				   old_pool(op), plan_etag, prop(ap, "eTag"));
@@ -196,6 +203,15 @@ static int step_update_pool(struct azl_operation *op, void *data)
 		rc = explain(azl_operation_lro(op, &req, "agentPools.createOrUpdate",
 					       AZL_LRO_FINAL_ASYNC_OPERATION, NULL), old_pool(op));
 		cJSON_Delete(body);
+		/* 412 on a PUT sent again after its answer was lost: the first
+		 * one may have landed; a fresh read says whether it did. */
+		if (rc == AZL_ESTALE) {
+			cJSON_Delete(ap);
+			ap = NULL;
+			if (!azl_arm_get(arm_of(op), path.buf, &ap) &&
+			    !strcmp(prop(ap, "osSKU"), sku) && !needs_resend(ap))
+				rc = already_changed(op, ap, path.buf);
+		}
 	}
 	cJSON_Delete(ap);
 	strbuf_release(&path);
