@@ -50,7 +50,7 @@ LIBCORE    := $(OUT)/libazlinux.a
 PROGRAM    := $(BIN)/kubectl-azlinux
 COMPLETER  := $(BIN)/kubectl_complete-azlinux
 
-.PHONY: FORCE all deps check test unit e2e asan lint demo bench install uninstall dist clean completions man \
+.PHONY: FORCE all deps check test unit e2e asan lint demo bench soak install uninstall dist clean completions man \
 	fuzz fuzz-replay fuzz-targets
 
 all: $(PROGRAM) $(COMPLETER)
@@ -139,6 +139,13 @@ fuzz: deps
 fuzz-replay:
 	@$(FUZZ_MAKE)
 	tests/fuzz/run.sh -replay $(FUZZ_CHECK_SECONDS) $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/fuzz/%)
+
+# The soak (tests/e2e/test_soak.py): SOAK_RUNS random fault-matrix runs
+# from SOAK_SEED (default: from the time; printed). make check runs 10.
+SOAK_RUNS ?= 200
+soak: deps all
+	SOAK_RUNS=$(SOAK_RUNS) SOAK_SEED=$(SOAK_SEED) AZLINUX_BIN=$(abspath $(PROGRAM)) \
+	    tests/run-e2e.sh -s tests/e2e/test_soak.py
 
 demo: deps all
 	$(PYTHON) tests/sim/demo.py --bin $(abspath $(BIN))
