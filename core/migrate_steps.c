@@ -324,15 +324,20 @@ static int step_create_pool(struct azl_operation *op, void *data)
 		return explain(rc, np);
 	}
 	rc = azl_arm_get(arm_of(op), path.buf, &ap);
-	if (!rc) {
+	if (!rc && !needs_resend(ap)) {
 		/* created by this operation before a crash: not created twice */
 		rc = already_changed(op, ap, path.buf);
-	} else if (rc == AZL_ENOTFOUND) {
+	} else if (!rc || rc == AZL_ENOTFOUND) {
+		/* new (If-None-Match: *), or ours whose creation Failed or was
+		 * Canceled: its spec PUT again on its eTag, which AKS reconciles */
 		body = create_body(op, azl_json_bool(data_of(op), "canary", 0) ? 1 : 0);
 		req.method = "PUT";
 		req.path = path.buf;
 		req.body = body;
-		req.if_none_match = "*";
+		if (rc)
+			req.if_none_match = "*";
+		else if (*prop(ap, "eTag"))
+			req.if_match = prop(ap, "eTag");
 		rc = explain(azl_operation_lro(op, &req, "agentPools.createOrUpdate",
 					       AZL_LRO_FINAL_ASYNC_OPERATION, NULL), np);
 		cJSON_Delete(body);
