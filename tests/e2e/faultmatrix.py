@@ -380,7 +380,7 @@ def clear_faults(sim):
 
 # --- running and checking ------------------------------------------------------
 
-def run_tool(bin_path, env, argv, timeout=180):
+def run_tool(bin_path, env, argv, timeout=int(os.environ.get("FM_TIMEOUT", "180"))):
     return subprocess.run([bin_path, *argv, "-v=9", "--request-timeout", REQUEST_TIMEOUT],
                           env=env, capture_output=True, text=True, timeout=timeout)
 
