@@ -18,8 +18,10 @@ stay zero, no ARM write got a 412 the test did not cause (no request sent
 on a stale eTag), no secret is in any output or file written, and the
 tool's files are 0600 in 0700 directories."""
 
+import base64
 import json
 import os
+import re
 import stat
 import subprocess
 
@@ -400,10 +402,16 @@ def secrets_of(sim):
     for t in tokens:
         out.add(t)
         out.add(t.rsplit(".", 1)[-1])
-    for c in sim.clusters:
-        for tok in getattr(c.k8s, "tokens", {}) or {}:
-            if isinstance(tok, str) and len(tok) > 8:
-                out.add(tok)
+    # the kubeconfig's credentials: client keys (as given, and a line of
+    # the PEM they hold) and bearer tokens
+    with open(sim.kubeconfig) as fh:
+        kubeconfig = fh.read()
+    for m in re.finditer(r"(client-key-data|token):\s*(\S+)", kubeconfig):
+        value = m.group(2).strip("'\"")
+        out.add(value)
+        if m.group(1) == "client-key-data":
+            pem = base64.b64decode(value).decode("ascii", "replace").splitlines()
+            out.update(l for l in pem[1:-1] if len(l) >= 40)
     return {s for s in out if s and len(s) >= 8}
 
 

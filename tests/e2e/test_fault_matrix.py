@@ -55,3 +55,23 @@ def test_fault(make_sim, bin_path, tmp_path, case):
     assert out.kind in ("done", "resumed", "replanned")
     if out.kind != "done":
         assert out.message and "\n" not in out.message
+
+
+def test_the_checks_see_a_leak_and_a_loose_mode(make_sim, tmp_path):
+    """The matrix's secret and mode checks find what they look for."""
+    sim = make_sim(fm.migrate_scenario())
+    home = tmp_path / "home"
+    state = home / ".local" / "state" / "kubectl-azlinux" / "operations"
+    state.mkdir(parents=True, mode=0o700)
+    for d in (home, home / ".local", home / ".local" / "state", state.parent):
+        d.chmod(0o700)
+    secret = sim.entra.default_secret
+    (state / "x.json").write_text('{"steps": [], "note": "%s"}' % secret)
+    (state / "x.json").chmod(0o600)
+    problems = fm.check_files_and_secrets(sim, str(home), [("stderr", "Bearer " + secret)])
+    assert any("in stderr" in p for p in problems)
+    assert any(p.endswith("x.json") and "secret" in p for p in problems)
+    (state / "x.json").write_text('{"steps": []}')
+    (state / "x.json").chmod(0o644)
+    problems = fm.check_files_and_secrets(sim, str(home), [])
+    assert problems == ["%s has mode 644" % (state / "x.json")]
