@@ -14,6 +14,7 @@
 #include "node.h"
 #include "pdb.h"
 #include "pod.h"
+#include "retry.h"
 
 static const char kubeconfig[] =
 	"apiVersion: v1\nkind: Config\ncurrent-context: c\n"
@@ -76,8 +77,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct azl_node_list list = { NULL, 0 };
 	cJSON *obj = NULL;
 
+	static struct azl_retry *retry;
+
+	if (!retry) {
+		/* as fuzz_arm_new's: two tries, a 3 ms budget, so that the
+		 * requests past the script (transport errors) do not back off */
+		struct azl_retry_options ro = { .max_attempts = 2, .budget_ms = 3 };
+
+		if (azl_retry_new(&retry, &ro) < 0)
+			abort();
+	}
 	if (azl_kube_new(&kube, config()) < 0)
 		abort();
+	azl_kube_set_retry(kube, retry);
 	fuzz_http_script(data, size);
 	if (azl_kube_get(kube, "/api/v1/nodes/n1", &obj) == 0)
 		cJSON_Delete(obj);
