@@ -152,6 +152,8 @@ demo: deps all
 
 bench: deps all
 	$(PYTHON) tests/bench/bench.py --bin $(abspath $(BIN))
+	$(PYTHON) tests/bench/bench_migrate.py --bin $(abspath $(BIN))
+	$(PYTHON) tests/bench/bench_upgrade.py --bin $(abspath $(BIN))
 
 # The completion helper is installed as a second copy: kubectl looks it up
 # on PATH by name. Completion scripts go where each shell looks by default.

@@ -13,12 +13,21 @@
 /* Names of not-Ready nodes quoted in a message. */
 #define MAX_NODES_NAMED 3
 
-/* The plan's next step as the message's end: "<lead>: <az command>". */
+/* The plan's next step as the message's end: "<lead>: <command>". A move
+ * to Azure Linux is `kubectl azlinux migrate`'s (its plan shows the az
+ * equivalent), a node image or Kubernetes upgrade `kubectl azlinux
+ * upgrade`'s; the rest are az commands. */
 static void add_command(struct strbuf *msg, const struct azl_plan *plan,
 			const struct azl_cluster *c)
 {
 	strbuf_addstr(msg, ": ");
-	azl_plan_az_command(plan, c, msg);
+	if (plan->kind == AZL_PLAN_OS_SKU_CHANGE)
+		strbuf_addf(msg, "kubectl azlinux migrate %s --to %s", plan->pool, plan->target_sku);
+	else if (plan->kind == AZL_PLAN_SIDE_BY_SIDE)
+		strbuf_addf(msg, "kubectl azlinux migrate %s --to %s --new-pool %s", plan->pool,
+			    plan->target_sku, plan->new_pool.name);
+	else if (!azl_plan_upgrade_command(plan, msg))
+		azl_plan_az_command(plan, c, msg);
 }
 
 static int retired(const struct azl_cluster *c, const struct azl_pool *p,
@@ -210,13 +219,13 @@ static void sort_findings(struct azl_finding_list *list)
 }
 
 void azl_findings_evaluate_among(const struct azl_cluster *cluster, const struct azl_pool *pool,
-				 const struct azl_pool_list *siblings, struct azl_finding_list *out)
+				 const struct azl_pool_names *taken, struct azl_finding_list *out)
 {
 	size_t first = out->nr;
 	struct azl_finding_list mine;
 	struct azl_plan move;
 
-	azl_plan_migrate(cluster, pool, siblings, &move);
+	azl_plan_migrate(cluster, pool, taken, &move);
 	/* the retirement fix is the upgrade; saying so twice is noise */
 	if (!retired(cluster, pool, &move, out)) {
 		node_image(cluster, pool, out);
@@ -244,7 +253,7 @@ void azl_findings_evaluate(const struct azl_cluster *cluster, const struct azl_p
 void azl_findings_evaluate_pools(const struct azl_cluster *cluster, struct azl_pool_list *pools)
 {
 	for (size_t i = 0; i < pools->nr; i++)
-		azl_findings_evaluate_among(cluster, &pools->items[i], pools,
+		azl_findings_evaluate_among(cluster, &pools->items[i], &pools->names,
 					    &pools->items[i].findings);
 }
 

@@ -30,6 +30,7 @@
 struct azl_cluster;
 struct azl_pool;
 struct azl_pool_list;
+struct azl_pool_names;
 
 #define AZL_FINDING_AZURE_LINUX2_RETIRED "AzureLinux2Retired"
 #define AZL_FINDING_AZURE_LINUX3_PIN "AzureLinux3PinBlocksUpgrade"
@@ -43,10 +44,10 @@ struct azl_pool_list;
 /* Appends the pool's findings to out, most severe first. */
 void azl_findings_evaluate(const struct azl_cluster *cluster, const struct azl_pool *pool,
 			   struct azl_finding_list *out);
-/* The same, knowing the cluster's other pools (siblings, may be NULL): a
- * side-by-side pool's name is one none of them has. */
+/* The same, knowing the names of the cluster's pools (taken, may be
+ * NULL): a side-by-side pool's name is one none of them has. */
 void azl_findings_evaluate_among(const struct azl_cluster *cluster, const struct azl_pool *pool,
-				 const struct azl_pool_list *siblings, struct azl_finding_list *out);
+				 const struct azl_pool_names *taken, struct azl_finding_list *out);
 /* Every pool's findings, into its findings member. */
 void azl_findings_evaluate_pools(const struct azl_cluster *cluster, struct azl_pool_list *pools);
 

@@ -480,7 +480,7 @@ static int perform(struct azl_kube *kube, const struct call *c, struct azl_kube_
 	struct azl_http_response resp = AZL_HTTP_RESPONSE_INIT;
 	struct azl_retry *policy = c->retry ? c->retry : kube->retry;
 	struct azl_retry_state st;
-	int rc;
+	int next, rc;
 
 	azl_retry_begin(policy, &st);
 	for (;;) {
@@ -493,7 +493,12 @@ static int perform(struct azl_kube *kube, const struct call *c, struct azl_kube_
 		if (!rc || !should_retry(c, res))
 			break;
 		wait = res->retry_after_ms < MAX_RETRY_AFTER_MS ? res->retry_after_ms : MAX_RETRY_AFTER_MS;
-		if (azl_retry_next(policy, &st, wait, &wait))
+		next = azl_retry_next(policy, &st, wait, &wait);
+		if (next == AZL_ECANCELED)
+			rc = azl_error_set(AZL_ECANCELED, "%s %.*s: cancelled while the server asked to "
+					   "wait (HTTP %ld)", c->method, (int)strcspn(c->path, "?"),
+					   c->path, res->status);
+		if (next)
 			break;
 		azl_logf(4, "%s %s: HTTP %ld, retrying in %ld ms (Retry-After)",
 			 c->method, c->path, res->status, wait);

@@ -195,15 +195,22 @@ int azl_lro_begin(struct azl_lro **out, struct azl_arm *arm, const struct azl_ar
 	return 0;
 }
 
-static void read_async_status(struct azl_lro *lro, const struct azl_arm_result *res)
+/* The status resource always has "status" (aks-api.md §3.1): without it
+ * the wait could only go on until its budget ran out. */
+static int read_async_status(struct azl_lro *lro, const struct azl_arm_result *res)
 {
 	const cJSON *pct = cJSON_GetObjectItemCaseSensitive(res->json, "percentComplete");
+	const char *status = azl_json_str(res->json, "status", "");
 
-	set_status(lro, azl_json_str(res->json, "status", "InProgress"));
+	if (!*status)
+		return azl_error_set(AZL_EINVALID, "the status resource %.200s has no \"status\"",
+				     lro->status_url.buf);
+	set_status(lro, status);
 	if (cJSON_IsNumber(pct))
 		lro->percent = pct->valuedouble;
 	if (lro->done && strcasecmp(lro->status.buf, "Succeeded"))
 		set_failure(lro, cJSON_GetObjectItemCaseSensitive(res->json, "error"));
+	return 0;
 }
 
 /* A Location answers 202 while running; its final answer is the result. */
@@ -269,7 +276,7 @@ int azl_lro_poll(struct azl_lro *lro, struct azl_arm *arm, struct azl_retry *ret
 		azl_error_clear();
 		rc = 0;
 	} else if (!rc && lro->via == VIA_ASYNC_OPERATION) {
-		read_async_status(lro, &res);
+		rc = read_async_status(lro, &res);
 	} else if (!rc && lro->via == VIA_LOCATION) {
 		read_location(lro, &res);
 	} else if (!rc) {

@@ -293,7 +293,7 @@ static int new_pool_spec(const struct azl_pool *p, const struct azl_pool_list *p
 	if (name && find_pool(pools, name))
 		return azl_error_set(AZL_EINVALID, "pool %s already exists in the cluster: name another",
 				     name);
-	azl_plan_new_pool(p, pools, name, sku, &out->new_pool);
+	azl_plan_new_pool(p, &pools->names, name, sku, &out->new_pool);
 	return 0;
 }
 

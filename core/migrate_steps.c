@@ -220,19 +220,6 @@ static int step_update_pool(struct azl_operation *op, void *data)
 
 /* ---- verify ---- */
 
-static cJSON *node_json(const struct azl_node *n)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "name", n->name);
-	cJSON_AddStringToObject(o, "pool", n->pool);
-	cJSON_AddStringToObject(o, "os", n->os_name);
-	cJSON_AddStringToObject(o, "osVersion", n->os_version);
-	cJSON_AddStringToObject(o, "nodeImageVersion", n->node_image_version);
-	cJSON_AddBoolToObject(o, "ready", n->ready);
-	return o;
-}
-
 /* Records pool's nodes in the data; the names of those not on version (or
  * not Ready) go to bad. */
 static int record_nodes(struct azl_operation *op, const char *pool, const char *version,
@@ -245,7 +232,7 @@ static int record_nodes(struct azl_operation *op, const char *pool, const char *
 	for (size_t i = 0; !rc && i < nodes.nr; i++) {
 		const struct azl_node *n = &nodes.items[i];
 
-		cJSON_AddItemToArray(arr, node_json(n));
+		cJSON_AddItemToArray(arr, azl_node_report_json(n));
 		if (!n->ready || (version && strcmp(n->os_version, version)))
 			strbuf_addf(bad, "%s%s (%s%s)", bad->len ? ", " : "", n->name,
 				    *n->os_name ? n->os_name : "unknown OS", n->ready ? "" : ", NotReady");

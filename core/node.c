@@ -306,3 +306,17 @@ void azl_node_list_release(struct azl_node_list *list)
 	list->items = NULL;
 	list->nr = 0;
 }
+
+cJSON *azl_node_report_json(const struct azl_node *n)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", n->name);
+	cJSON_AddStringToObject(o, "pool", n->pool);
+	cJSON_AddStringToObject(o, "os", n->os_name);
+	cJSON_AddStringToObject(o, "osVersion", n->os_version);
+	cJSON_AddStringToObject(o, "nodeImageVersion", n->node_image_version);
+	cJSON_AddStringToObject(o, "kubeletVersion", n->kubelet_version);
+	cJSON_AddBoolToObject(o, "ready", n->ready);
+	return o;
+}

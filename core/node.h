@@ -49,4 +49,9 @@ void azl_node_list_release(struct azl_node_list *list);
  * server that cannot make Tables is listed plainly. */
 int azl_node_list_brief(struct azl_kube *kube, struct azl_node_list *out);
 
+/* The node as an operation's report lists it (migrate, upgrade):
+ * {"name","pool","os","osVersion","nodeImageVersion","kubeletVersion",
+ * "ready"}; caller owns. */
+cJSON *azl_node_report_json(const struct azl_node *n);
+
 #endif

@@ -381,6 +381,9 @@ int azl_operation_lro(struct azl_operation *op, const struct azl_arm_request *re
 		azl_operation_note(op, "re-attached to the running ARM operation %s", azl_lro_kind(lro));
 		return store_and_follow(op, lro, result);
 	}
+	if (!req)
+		return azl_error_set(AZL_EINVALID, "%s: no request to send and no ARM operation to re-attach to",
+				     kind);
 	if (azl_operation_cancelled(op))
 		return azl_error_set(AZL_ECANCELED, "cancelled before %s was sent", kind);
 	rc = azl_lro_begin(&lro, op->env->arm, req, kind, via);
@@ -524,6 +527,9 @@ int azl_operation_abort(struct azl_operation *op, const struct azl_operation_env
 		}
 		azl_lro_free(lro);
 	}
+	/* what the rollback sends is its own: it must not re-attach to that */
+	if (!rc && handle)
+		rc = azl_journal_set_handle(op->journal, NULL);
 	if (!rc && op->kind->rollback)
 		rc = op->kind->rollback(op, data);
 	if (rc)

@@ -148,17 +148,17 @@ void azl_plan_blocker_text(const struct azl_plan *plan, struct strbuf *out)
 
 /* ---- the new pool of a side-by-side move ---- */
 
-static int name_taken(const struct azl_pool_list *siblings, const char *name)
+static int name_taken(const struct azl_pool_names *taken, const char *name)
 {
-	for (size_t i = 0; siblings && i < siblings->nr; i++)
-		if (!strcasecmp(siblings->items[i].name, name))
+	for (size_t i = 0; taken && i < taken->nr; i++)
+		if (!strcasecmp(taken->items[i], name))
 			return 1;
 	return 0;
 }
 
 /* <old name, cut to fit>azl, then azl2, azl3...: at most 12 characters and
  * none a sibling has. */
-static char *new_pool_name(const char *pool, const struct azl_pool_list *siblings)
+static char *new_pool_name(const char *pool, const struct azl_pool_names *taken)
 {
 	struct strbuf sb = STRBUF_INIT;
 
@@ -172,7 +172,7 @@ static char *new_pool_name(const char *pool, const struct azl_pool_list *sibling
 		strbuf_reset(&sb);
 		strbuf_add(&sb, pool, keep);
 		strbuf_addstr(&sb, suffix);
-		if (!name_taken(siblings, sb.buf))
+		if (!name_taken(taken, sb.buf))
 			break;
 	}
 	return strbuf_detach(&sb, NULL);
@@ -210,10 +210,10 @@ static cJSON *spec_properties(const struct azl_pool *p, const struct azl_pool_sp
 	return props;
 }
 
-static void fill_spec(const struct azl_pool *p, const struct azl_pool_list *siblings,
+static void fill_spec(const struct azl_pool *p, const struct azl_pool_names *taken,
 		      struct azl_pool_spec *s)
 {
-	s->name = new_pool_name(p->name, siblings);
+	s->name = new_pool_name(p->name, taken);
 	s->mode = xstrdup(p->mode);
 	s->os_type = xstrdup("Linux");
 	s->os_sku = xstrdup("AzureLinux");
@@ -233,11 +233,11 @@ static void fill_spec(const struct azl_pool *p, const struct azl_pool_list *sibl
 	s->properties = spec_properties(p, s);
 }
 
-void azl_plan_new_pool(const struct azl_pool *p, const struct azl_pool_list *siblings,
+void azl_plan_new_pool(const struct azl_pool *p, const struct azl_pool_names *taken,
 		       const char *name, const char *os_sku, struct azl_pool_spec *out)
 {
 	memset(out, 0, sizeof(*out));
-	fill_spec(p, siblings, out);
+	fill_spec(p, taken, out);
 	if (name && *name) {
 		free(out->name);
 		out->name = xstrdup(name);
@@ -361,7 +361,7 @@ static const char *ubuntu_target_sku(const struct azl_pool *p)
 	return minor >= 0 && minor < AZL_PLAN_AZL3_DEFAULT_MINOR ? "AzureLinux3" : "AzureLinux";
 }
 
-static void ubuntu(const struct azl_pool *p, const struct azl_pool_list *siblings,
+static void ubuntu(const struct azl_pool *p, const struct azl_pool_names *taken,
 		   struct azl_plan *out)
 {
 	azl_plan_in_place_blockers(p, &out->blockers);
@@ -370,13 +370,13 @@ static void ubuntu(const struct azl_pool *p, const struct azl_pool_list *sibling
 		return;
 	}
 	out->kind = AZL_PLAN_SIDE_BY_SIDE;
-	fill_spec(p, siblings, &out->new_pool);
+	fill_spec(p, taken, &out->new_pool);
 	out->target_sku = xstrdup(out->new_pool.os_sku);
 	side_by_side_risks(p, &out->risks);
 }
 
 int azl_plan_migrate(const struct azl_cluster *c, const struct azl_pool *p,
-		     const struct azl_pool_list *siblings, struct azl_plan *out)
+		     const struct azl_pool_names *taken, struct azl_plan *out)
 {
 	plan_init(out, p);
 	if (azl_os_retired(&p->os))
@@ -384,7 +384,7 @@ int azl_plan_migrate(const struct azl_cluster *c, const struct azl_pool *p,
 	else if (!strcasecmp(p->os_sku, "AzureLinux3"))
 		azl3_pinned(c, out);
 	else if (p->os.family == AZL_OS_UBUNTU)
-		ubuntu(p, siblings, out);
+		ubuntu(p, taken, out);
 	else if (windows(p))
 		azl_plan_in_place_blockers(p, &out->blockers);
 	if (out->kind == AZL_PLAN_OS_SKU_CHANGE && p->gpu)
@@ -522,6 +522,18 @@ static void az_add(const struct azl_plan *plan, const struct azl_cluster *c, str
 		    s->vm_size, s->count, !strcasecmp(s->mode, "System") ? " --mode System" : "");
 	if (*s->workload_runtime)
 		strbuf_addf(out, " --workload-runtime %s", s->workload_runtime);
+}
+
+int azl_plan_upgrade_command(const struct azl_plan *plan, struct strbuf *out)
+{
+	if (plan->kind == AZL_PLAN_NODE_IMAGE_UPGRADE)
+		strbuf_addf(out, "kubectl azlinux upgrade %s --node-image", plan->pool);
+	else if (plan->kind == AZL_PLAN_KUBERNETES_UPGRADE)
+		strbuf_addf(out, "kubectl azlinux upgrade %s --kubernetes-version %s", plan->pool,
+			    plan->to_version);
+	else
+		return 0;
+	return 1;
 }
 
 void azl_plan_az_command(const struct azl_plan *plan, const struct azl_cluster *c,

@@ -31,7 +31,7 @@
 
 struct azl_cluster;
 struct azl_pool;
-struct azl_pool_list;
+struct azl_pool_names;
 
 /* AzureLinux3 is supported up to this minor; AzureLinux (the default SKU)
  * runs 3.0 from AZL3_DEFAULT_MINOR; AzureLinux3 starts at the first. */
@@ -110,11 +110,11 @@ struct azl_plan {
 };
 
 /* Onto a supported Azure Linux: Azure Linux 2.0 (retired), a pinned
- * AzureLinux3 the cluster will outgrow, Ubuntu. siblings (may be NULL) are
- * the cluster's pools, for a new pool's name that none of them has. NONE
+ * AzureLinux3 the cluster will outgrow, Ubuntu. taken (may be NULL) are
+ * the cluster's pool names, for a new pool's name that none of them has. NONE
  * for a pool that needs no move (or cannot: Windows, with its blocker). */
 int azl_plan_migrate(const struct azl_cluster *c, const struct azl_pool *p,
-		     const struct azl_pool_list *siblings, struct azl_plan *out);
+		     const struct azl_pool_names *taken, struct azl_plan *out);
 
 /* To the latest node image; NONE when it runs it (or it is unknown). */
 int azl_plan_node_image(const struct azl_cluster *c, const struct azl_pool *p,
@@ -137,15 +137,21 @@ int azl_plan_kubernetes(const struct azl_cluster *c, const struct azl_pool *p,
 void azl_plan_az_command(const struct azl_plan *plan, const struct azl_cluster *c,
 			 struct strbuf *out);
 
+/* The `kubectl azlinux upgrade` command for a node image or Kubernetes
+ * upgrade plan (appended; the control plane goes first on its own, so the
+ * command names the pool's final version): 1, or 0 with nothing appended
+ * for another kind. */
+int azl_plan_upgrade_command(const struct azl_plan *plan, struct strbuf *out);
+
 /* What stops an in-place OS SKU change of p, whatever it runs now
  * (appended to out): Windows, Kata, confidential VM, GPU dedicated VHD,
  * Kubernetes below 1.28. */
 void azl_plan_in_place_blockers(const struct azl_pool *p, struct azl_finding_list *out);
 
 /* The new pool of a side-by-side move of p, as azl_plan_migrate() makes
- * it, with name (NULL: derived, unique among siblings) and os_sku (NULL:
+ * it, with name (NULL: derived, unique among taken) and os_sku (NULL:
  * AzureLinux). Release with azl_plan_spec_release(). */
-void azl_plan_new_pool(const struct azl_pool *p, const struct azl_pool_list *siblings,
+void azl_plan_new_pool(const struct azl_pool *p, const struct azl_pool_names *taken,
 		       const char *name, const char *os_sku, struct azl_pool_spec *out);
 void azl_plan_spec_release(struct azl_pool_spec *s);
 

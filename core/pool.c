@@ -139,8 +139,8 @@ void azl_pool_list_release(struct azl_pool_list *list)
 	for (size_t i = 0; i < list->nr; i++)
 		azl_pool_release(&list->items[i]);
 	free(list->items);
-	list->items = NULL;
-	list->nr = 0;
+	free_strs(list->names.items, list->names.nr);
+	memset(list, 0, sizeof(*list));
 }
 
 static int by_name(const void *a, const void *b)
@@ -258,6 +258,8 @@ static int list_pools(struct azl_arm *arm, const char *id, const struct azl_clus
 	}
 	out->items = xcalloc((size_t)cJSON_GetArraySize(items) + 1, sizeof(*out->items));
 	cJSON_ArrayForEach(ap, items) {
+		if (*azl_json_str(ap, "name", ""))
+			push_str(&out->names.items, &out->names.nr, azl_json_str(ap, "name", ""));
 		if (!wanted(azl_json_str(ap, "name", ""), names, nr_names))
 			continue;
 		rc = azl_pool_from_json(ap, &out->items[out->nr]);

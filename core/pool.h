@@ -51,9 +51,16 @@ struct azl_pool {
 	struct azl_finding_list findings;
 };
 
+/* Pool names of a cluster. */
+struct azl_pool_names {
+	char **items;
+	size_t nr;
+};
+
 struct azl_pool_list {
 	struct azl_pool *items;     /* sorted by name */
 	size_t nr;
+	struct azl_pool_names names; /* every pool of the cluster, loaded or not */
 };
 
 /* Finds the cluster behind q (cluster.h) and loads its pools (all, or

@@ -30,6 +30,13 @@ const char *azl_upgrade_mode_name(enum azl_upgrade_mode mode)
 	return "upgrade";
 }
 
+static int has_patch(const char *version)
+{
+	const char *dot = strchr(version, '.');
+
+	return dot && strchr(dot + 1, '.') != NULL;
+}
+
 /* ---- settings ---- */
 
 int azl_upgrade_settings_given(const struct azl_upgrade_settings *s)
@@ -226,6 +233,25 @@ static int control_plane_path(const struct azl_cluster *c, const char *target,
 		free(out->path[out->nr_path - 1].version);
 		out->nr_path--;
 	}
+	/* a newer patch of the control plane's own minor: one step, offered or not */
+	if (!rc && !out->nr_path && has_patch(target) &&
+	    azl_version_kube_minor(target) == azl_version_kube_minor(cp.kubernetes_version) &&
+	    azl_version_compare(target, cp.kubernetes_version) > 0) {
+		struct strbuf msg = STRBUF_INIT;
+		size_t i = 0;
+
+		while (i < c->nr_upgrades && strcmp(c->upgrades[i], target))
+			i++;
+		if (i == c->nr_upgrades) {
+			strbuf_addf(&msg, "the control plane offers no upgrade to %s; see 'az aks get-upgrades'",
+				    target);
+			azl_finding_add(&out->blockers, AZL_SEVERITY_ERROR, AZL_PLAN_BLOCK_NO_VERSION, &msg);
+		}
+		out->path = xrealloc(out->path, sizeof(*out->path));
+		out->path[0].control_plane = 1;
+		out->path[0].version = xstrdup(target);
+		out->nr_path = 1;
+	}
 	return rc;
 }
 
@@ -306,13 +332,6 @@ static void check_auto_upgrade(const struct azl_cluster *c, const struct azl_upg
 		note(plan, AZL_SEVERITY_WARNING, AZL_UPGRADE_CHECK_AUTO_UPGRADE,
 		     "cluster auto-upgrade (channel %s) may start its own upgrade in a maintenance window and race this one",
 		     c->upgrade_channel);
-}
-
-static int has_patch(const char *version)
-{
-	const char *dot = strchr(version, '.');
-
-	return dot && strchr(dot + 1, '.') != NULL;
 }
 
 /* Where pool p ends: the control plane's last version when it moves (or
@@ -561,6 +580,228 @@ void azl_upgrade_plan_release(struct azl_upgrade_plan *plan)
 	memset(plan, 0, sizeof(*plan));
 }
 
+/* ---- deprecated APIs (migrate-upgrade.md C1, C2) ---- */
+
+#define DEPRECATED_METRIC "apiserver_requested_deprecated_apis"
+#define METRICS_MAX (8u << 20)      /* a /metrics larger than this is cut there */
+
+/* One label value, unescaped (\\, \", \n), from *p to its closing quote;
+ * 0 when the line ends first. */
+static int label_value(const char **p, const char *end, struct strbuf *out)
+{
+	const char *s = *p;
+
+	for (; s < end && *s != '"'; s++) {
+		if (*s == '\\' && s + 1 < end) {
+			s++;
+			strbuf_addch(out, *s == 'n' ? '\n' : *s);
+		} else {
+			strbuf_addch(out, *s);
+		}
+	}
+	if (s >= end)
+		return 0;
+	*p = s + 1;
+	return 1;
+}
+
+static char **label_slot(struct azl_deprecated_api *d, const char *name, size_t len)
+{
+	static const char *const names[] = { "group", "version", "resource", "subresource",
+					     "removed_release" };
+	char **slots[] = { &d->group, &d->version, &d->resource, &d->subresource,
+			   &d->removed_release };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && !memcmp(names[i], name, len))
+			return slots[i];
+	return NULL;
+}
+
+/* The labels of one series, {a="x",b="y"}, into d; 0 when malformed. */
+static int parse_labels(const char **p, const char *end, struct azl_deprecated_api *d)
+{
+	const char *s = *p;
+
+	while (s < end && *s != '}') {
+		const char *name = s;
+		struct strbuf v = STRBUF_INIT;
+		char **slot;
+
+		while (s < end && *s != '=' && *s != '}' && *s != ',')
+			s++;
+		if (s + 1 >= end || *s != '=' || s[1] != '"')
+			return 0;
+		slot = label_slot(d, name, (size_t)(s - name));
+		s += 2;
+		if (!label_value(&s, end, &v)) {
+			strbuf_release(&v);
+			return 0;
+		}
+		if (slot) {
+			free(*slot);
+			*slot = strbuf_detach(&v, NULL);
+		}
+		strbuf_release(&v);
+		if (s < end && *s == ',')
+			s++;
+	}
+	if (s >= end)
+		return 0;
+	*p = s + 1;
+	return 1;
+}
+
+static void api_release(struct azl_deprecated_api *d)
+{
+	free(d->group);
+	free(d->version);
+	free(d->resource);
+	free(d->subresource);
+	free(d->removed_release);
+}
+
+/* One line; a series of the gauge with a value other than 0 is appended. */
+static void parse_line(const char *s, const char *end, struct azl_deprecated_api_list *out)
+{
+	size_t n = strlen(DEPRECATED_METRIC);
+	struct azl_deprecated_api d = { 0 };
+
+	if ((size_t)(end - s) <= n || memcmp(s, DEPRECATED_METRIC, n) || s[n] != '{')
+		return;
+	s += n + 1;
+	if (parse_labels(&s, end, &d)) {
+		char num[64], *e;
+		size_t k = 0;
+		double v;
+
+		while (s < end && (*s == ' ' || *s == '\t'))
+			s++;
+		while (s < end && k < sizeof(num) - 1 && *s != ' ' && *s != '\t' && *s != '\r')
+			num[k++] = *s++;
+		num[k] = '\0';
+		v = strtod(num, &e);
+		/* the value: anything but a zero ("0", "0.0", "0e0") counts */
+		if (e != num && (v > 0 || v < 0)) {
+			struct azl_deprecated_api *slot;
+
+			out->items = xrealloc(out->items, (out->nr + 1) * sizeof(*out->items));
+			slot = &out->items[out->nr++];
+			slot->group = xstrdup(d.group ? d.group : "");
+			slot->version = xstrdup(d.version ? d.version : "");
+			slot->resource = xstrdup(d.resource ? d.resource : "");
+			slot->subresource = xstrdup(d.subresource ? d.subresource : "");
+			slot->removed_release = xstrdup(d.removed_release ? d.removed_release : "");
+		}
+	}
+	api_release(&d);
+}
+
+void azl_deprecated_apis_parse(const char *text, size_t len, struct azl_deprecated_api_list *out)
+{
+	const char *s = text, *end = text + len;
+
+	out->items = NULL;
+	out->nr = 0;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *eol = nl ? nl : end;
+
+		if (*s != '#')
+			parse_line(s, eol, out);
+		s = nl ? nl + 1 : end;
+	}
+}
+
+void azl_deprecated_api_list_release(struct azl_deprecated_api_list *list)
+{
+	for (size_t i = 0; list && i < list->nr; i++)
+		api_release(&list->items[i]);
+	if (list) {
+		free(list->items);
+		list->items = NULL;
+		list->nr = 0;
+	}
+}
+
+static int metrics_chunk(const char *data, size_t len, void *ctx)
+{
+	struct strbuf *sb = ctx;
+
+	if (sb->len + len > METRICS_MAX)
+		len = METRICS_MAX - sb->len;
+	strbuf_add(sb, data, len);
+	return 0;
+}
+
+/* "; objects: ns/a, ns/b" for up to three objects stored under the API, if
+ * it is still served. */
+static void stored_objects(struct azl_kube *kube, const struct azl_deprecated_api *d,
+			   struct strbuf *out)
+{
+	struct strbuf path = STRBUF_INIT;
+	cJSON *list = NULL;
+	const cJSON *items;
+	int n = 0;
+
+	strbuf_addf(&path, "%s%s/%s/%s?limit=3", *d->group ? "/apis/" : "/api", d->group,
+		    d->version, d->resource);
+	if (!azl_kube_get(kube, path.buf, &list)) {
+		items = cJSON_GetObjectItemCaseSensitive(list, "items");
+		for (const cJSON *it = items ? items->child : NULL; it; it = it->next, n++) {
+			const char *ns = azl_json_str(it, "metadata.namespace", "");
+
+			strbuf_addf(out, "%s%s%s%s", n ? ", " : "; objects stored under it: ", ns,
+				    *ns ? "/" : "", azl_json_str(it, "metadata.name", ""));
+		}
+	}
+	cJSON_Delete(list);
+	strbuf_release(&path);
+}
+
+void azl_upgrade_check_deprecated_apis(struct azl_upgrade_plan *plan, const struct azl_cluster *c,
+				       struct azl_kube *kube)
+{
+	int from = azl_version_kube_minor(azl_plan_control_plane_version(c)), to = from;
+	struct azl_kube_result res = AZL_KUBE_RESULT_INIT;
+	struct azl_http_stream stream = { metrics_chunk, NULL, NULL };
+	struct azl_deprecated_api_list apis = { 0 };
+	struct strbuf text = STRBUF_INIT;
+
+	for (size_t i = 0; i < plan->nr_steps; i++)
+		if (plan->steps[i].kind == AZL_UPGRADE_STEP_CONTROL_PLANE &&
+		    azl_version_kube_minor(plan->steps[i].to) > to)
+			to = azl_version_kube_minor(plan->steps[i].to);
+	if (to <= from)
+		return;
+	stream.ctx = &text;
+	if (azl_kube_stream(kube, "/metrics", &stream, &res)) {
+		note(plan, AZL_SEVERITY_INFO, AZL_UPGRADE_CHECK_DEPRECATED_API,
+		     "cannot read the API server's /metrics (%s): deprecated API usage is not judged here; AKS checks it before the control plane upgrade",
+		     azl_error_message());
+		goto out;
+	}
+	azl_deprecated_apis_parse(text.buf, text.len, &apis);
+	for (size_t i = 0; i < apis.nr; i++) {
+		const struct azl_deprecated_api *d = &apis.items[i];
+		int removed = azl_version_kube_minor(d->removed_release);
+		struct strbuf uses = STRBUF_INIT;
+
+		if (removed <= from || removed > to)
+			continue;
+		stored_objects(kube, d, &uses);
+		note(plan, AZL_SEVERITY_ERROR, AZL_UPGRADE_CHECK_DEPRECATED_API,
+		     "API %s%s%s %s%s%s, removed in %s, was requested since the API server started (apiserver_requested_deprecated_apis): AKS blocks this control plane upgrade (UpgradeBlockedOnDeprecatedAPIUsage); move its clients to a supported version first%s",
+		     d->group, *d->group ? "/" : "", d->version, d->resource, *d->subresource ? "/" : "",
+		     d->subresource, d->removed_release, uses.buf);
+		strbuf_release(&uses);
+	}
+out:
+	azl_deprecated_api_list_release(&apis);
+	azl_kube_result_release(&res);
+	strbuf_release(&text);
+}
+
 /* ---- the journal's record ---- */
 
 static const char *const op_kinds[] = { "control-plane", "pool-version", "node-image",
@@ -583,8 +824,32 @@ static cJSON *settings_json(const struct azl_upgrade_settings *s)
 	return o;
 }
 
+/* {"kubernetesVersion","nodeImageVersion","nodeOSUpgradeChannel"}: the
+ * cluster's now (from) or after the plan (to; the last step of each). */
+static cJSON *side_json(const struct azl_upgrade_plan *plan, const struct azl_cluster *c, int to)
+{
+	const char *k8s = azl_plan_control_plane_version(c), *image = NULL;
+	const char *channel = c->node_os_upgrade_channel;
+	cJSON *o = cJSON_CreateObject();
+
+	for (size_t i = 0; to && i < plan->nr_steps; i++) {
+		const struct azl_upgrade_op *s = &plan->steps[i];
+
+		if (s->kind == AZL_UPGRADE_STEP_CONTROL_PLANE || s->kind == AZL_UPGRADE_STEP_POOL_VERSION)
+			k8s = s->to;
+		else if (s->kind == AZL_UPGRADE_STEP_NODE_IMAGE)
+			image = s->to;
+		else
+			channel = s->to;
+	}
+	azl_json_add_str_or_null(o, "kubernetesVersion", k8s);
+	azl_json_add_str_or_null(o, "nodeImageVersion", image);
+	azl_json_add_str_or_null(o, "nodeOSUpgradeChannel", channel);
+	return o;
+}
+
 cJSON *azl_upgrade_plan_data(const struct azl_upgrade_plan *plan,
-			     const struct azl_upgrade_options *opts)
+			     const struct azl_upgrade_options *opts, const struct azl_cluster *c)
 {
 	cJSON *d = cJSON_CreateObject(), *steps = cJSON_AddArrayToObject(d, "plan");
 	cJSON *skipped;
@@ -610,6 +875,9 @@ cJSON *azl_upgrade_plan_data(const struct azl_upgrade_plan *plan,
 		cJSON_AddItemToArray(skipped, o);
 	}
 	cJSON_AddItemToObject(d, "settings", settings_json(&opts->settings));
+	cJSON_AddItemToObject(d, "from", side_json(plan, c, 0));
+	cJSON_AddItemToObject(d, "to", side_json(plan, c, 1));
+	cJSON_AddStringToObject(d, "location", c->location ? c->location : "");
 	cJSON_AddItemToObject(d, "preflight", azl_preflight_to_json(&plan->preflight));
 	return d;
 }
@@ -683,21 +951,26 @@ static const char *prop(const cJSON *res, const char *key)
 	return azl_json_str(cJSON_GetObjectItemCaseSensitive(res, "properties"), key, "");
 }
 
+/* Whether version has reached to: its patch when to names one, else its minor. */
+static int reached(const char *version, const char *to)
+{
+	if (has_patch(to))
+		return azl_version_compare(version, to) >= 0;
+	return azl_version_kube_minor(version) >= azl_version_kube_minor(to);
+}
+
 static enum look look_at(const cJSON *res, const char *kind, const char *to)
 {
 	const char *state = prop(res, "provisioningState");
 	int done;
 
 	if (!strcmp(kind, "control-plane"))
-		done = azl_version_kube_minor(*prop(res, "currentKubernetesVersion")
-					      ? prop(res, "currentKubernetesVersion")
-					      : prop(res, "kubernetesVersion")) >=
-		       azl_version_kube_minor(to);
+		done = reached(*prop(res, "currentKubernetesVersion")
+			       ? prop(res, "currentKubernetesVersion") : prop(res, "kubernetesVersion"), to);
 	else if (!strcmp(kind, "pool-version"))
-		done = azl_version_kube_minor(*prop(res, "currentOrchestratorVersion")
-					      ? prop(res, "currentOrchestratorVersion")
-					      : prop(res, "orchestratorVersion")) >=
-		       azl_version_kube_minor(to);
+		done = reached(*prop(res, "currentOrchestratorVersion")
+			       ? prop(res, "currentOrchestratorVersion")
+			       : prop(res, "orchestratorVersion"), to);
 	else if (!strcmp(kind, "node-image"))
 		done = !strcmp(prop(res, "nodeImageVersion"), to);
 	else
@@ -793,8 +1066,9 @@ static int step_write(struct azl_operation *op, void *data)
 		strbuf_addstr(&path, "/agentPools/");
 		strbuf_addurlenc(&path, azl_json_str(o, "pool", ""));
 	}
-	if (azl_journal_handle(azl_operation_journal(op)))
-		rc = azl_operation_lro(op, NULL, "", AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
+	if (azl_journal_handle(azl_operation_journal(op)))     /* re-attached: nothing sent */
+		rc = azl_operation_lro(op, &(struct azl_arm_request){ 0 }, "",
+				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
 	else
 		rc = step_try(op, o, path.buf);
 	/* 412: the resource changed between our GET and our PUT, which was
@@ -851,20 +1125,6 @@ static void verify_op(const cJSON *o, const struct azl_cluster *c, const struct 
 		strbuf_addf(bad, "; pool %s still runs %s", p->name, p->os.name);
 }
 
-static cJSON *node_json(const struct azl_node *n)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "name", n->name);
-	cJSON_AddStringToObject(o, "pool", n->pool);
-	cJSON_AddStringToObject(o, "os", n->os_name);
-	cJSON_AddStringToObject(o, "osVersion", n->os_version);
-	cJSON_AddStringToObject(o, "nodeImageVersion", n->node_image_version);
-	cJSON_AddStringToObject(o, "kubeletVersion", n->kubelet_version);
-	cJSON_AddBoolToObject(o, "ready", n->ready);
-	return o;
-}
-
 /* The nodes of the upgraded pools, into the record. */
 static void record_nodes(struct azl_operation *op, const cJSON *plan)
 {
@@ -875,7 +1135,7 @@ static void record_nodes(struct azl_operation *op, const cJSON *plan)
 		for (size_t i = 0; i < nodes.nr; i++)
 			for (const cJSON *o = plan ? plan->child : NULL; o; o = o->next)
 				if (!strcmp(azl_json_str(o, "pool", ""), nodes.items[i].pool)) {
-					cJSON_AddItemToArray(arr, node_json(&nodes.items[i]));
+					cJSON_AddItemToArray(arr, azl_node_report_json(&nodes.items[i]));
 					break;
 				}
 	azl_node_list_release(&nodes);

@@ -31,6 +31,7 @@
 #include "operation.h"
 #include "pdb.h"
 #include "pool.h"
+#include "kube.h"
 
 enum azl_upgrade_mode {
 	AZL_UPGRADE_NODE_IMAGE,
@@ -108,6 +109,7 @@ struct azl_upgrade_plan {
 #define AZL_UPGRADE_CHECK_OS "OperatingSystem"
 #define AZL_UPGRADE_CHECK_REIMAGE "Reimage"
 #define AZL_UPGRADE_CHECK_NOTHING "NothingToDo"
+#define AZL_UPGRADE_CHECK_DEPRECATED_API "DeprecatedAPIInUse"
 
 /* Orders the operations for the pools named (all of pools when nr_names
  * is 0; pools holds every pool of the cluster, for the skew check) and
@@ -125,12 +127,39 @@ void azl_upgrade_check_pdbs(struct azl_upgrade_plan *plan, const struct azl_pdb_
 
 void azl_upgrade_plan_release(struct azl_upgrade_plan *plan);
 
+/* One series of kube-apiserver's apiserver_requested_deprecated_apis
+ * gauge: an API requested since that API server started (migrate-upgrade.md
+ * C2). Strings are "" when the label is absent. */
+struct azl_deprecated_api {
+	char *group, *version, *resource, *subresource, *removed_release;
+};
+struct azl_deprecated_api_list {
+	struct azl_deprecated_api *items;
+	size_t nr;
+};
+/* Reads the gauge's series with a value other than 0 from the Prometheus
+ * text exposition format in text (len bytes, untrusted: other metrics,
+ * comments and malformed lines are skipped; label values unescaped). */
+void azl_deprecated_apis_parse(const char *text, size_t len, struct azl_deprecated_api_list *out);
+void azl_deprecated_api_list_release(struct azl_deprecated_api_list *list);
+
+/* For a plan whose control plane crosses minors: each deprecated API the
+ * API server saw requested (GET /metrics) that a minor it crosses removes
+ * is a blocker naming it and the objects stored under it (AKS blocks such
+ * upgrades itself: UpgradeBlockedOnDeprecatedAPIUsage, migrate-upgrade.md
+ * C1); a /metrics it may not read is a note that this was not judged.
+ * The signal is the replica's since its start (C2), not AKS's 12 hours. */
+void azl_upgrade_check_deprecated_apis(struct azl_upgrade_plan *plan, const struct azl_cluster *c,
+				       struct azl_kube *kube);
+
 /* The journal's record (operation.h's data) of the plan: {"target",
  * "plan": [{"name","kind","pool","from","to"}], "skipped": [{"pool",
- * "reason"}], "settings": {upgradeSettings given}, "preflight": [...]};
+ * "reason"}], "settings": {upgradeSettings given}, "preflight": [...],
+ * "from"/"to": {"kubernetesVersion","nodeImageVersion","nodeOSUpgradeChannel"},
+ * "location"};
  * the verify step adds "nodes". Caller owns. */
 cJSON *azl_upgrade_plan_data(const struct azl_upgrade_plan *plan,
-			     const struct azl_upgrade_options *opts);
+			     const struct azl_upgrade_options *opts, const struct azl_cluster *c);
 /* The journal's step names: one per operation of the plan (its kind:
  * "control-plane", "pool-version", "node-image", "node-os-channel"), then
  * "verify"; names has room for plan->nr_steps + 1. */

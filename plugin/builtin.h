@@ -65,5 +65,7 @@ extern const struct cli_command cli_cmd_add_pool;
 extern const struct cli_command cli_cmd_status;
 extern const struct cli_command cli_cmd_resume;
 extern const struct cli_command cli_cmd_abort;
+extern const struct cli_command cli_cmd_debug_pods;
+extern const struct cli_command cli_cmd_debug_evict;
 
 #endif

@@ -75,7 +75,8 @@ static int run_add_pool(int argc, const char **argv, const struct cli_cmd_ctx *c
 	if (rc) {
 		rc = cli_error_report();
 	} else {
-		cli_op_print_plan(&plan, &s.cluster);
+		if (format == CLI_OUTPUT_TABLE)
+			cli_op_print_plan(&plan, &s.cluster);
 		rc = args.dry_run ? cli_op_preflight_exit(&plan.preflight)
 				  : cli_op_confirm(&plan.preflight, args.yes);
 		if (!rc && !args.dry_run)

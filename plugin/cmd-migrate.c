@@ -128,8 +128,9 @@ static int replan(struct cli_op_session *s, const struct migrate_args *a, const 
 	struct azl_migrate_plan plan;
 	int rc = cli_op_reload(s, &a->f);
 
-	if (!rc)
-		rc = make_plan(s, pool, o, &plan);
+	if (rc)
+		return cli_error_report();
+	rc = make_plan(s, pool, o, &plan);
 	if (rc) {
 		azl_migrate_plan_release(&plan);
 		return cli_error_report();

@@ -26,7 +26,7 @@ static const struct cli_option pools_options[] = {
 	OPT_END()
 };
 
-#define NR_COLUMNS 16
+#define NR_COLUMNS 18
 
 /* The first column is only shown for a fleet: two tables, one array. */
 static const struct cli_column fleet_columns[NR_COLUMNS + 1] = {
@@ -35,6 +35,7 @@ static const struct cli_column fleet_columns[NR_COLUMNS + 1] = {
 	{ "nodes", 0 }, { "vm-size", 0 }, { "state", 0 }, { "findings", 0 },
 	{ "autoscaler", 1 }, { "zones", 1 }, { "max-surge", 1 }, { "gpu", 1 },
 	{ "latest-node-image", 1 }, { "k8s-upgrades", 1 },
+	{ "node-os-channel", 1 }, { "auto-upgrade", 1 },   /* the cluster's */
 	{ NULL, 0 }
 };
 
@@ -61,7 +62,8 @@ static void row_release(struct row *r)
 	strbuf_release(&r->upgrades);
 }
 
-static void fill_row(struct row *r, const char *context, const struct azl_pool *p)
+static void fill_row(struct row *r, const char *context, const struct azl_cluster *c,
+		     const struct azl_pool *p)
 {
 	strbuf_addf(&r->nodes, "%ld/%ld", p->ready_nodes, p->nodes);
 	strbuf_addstr(&r->state, strcmp(p->power_state, "Stopped") ? p->provisioning_state : "Stopped");
@@ -88,15 +90,17 @@ static void fill_row(struct row *r, const char *context, const struct azl_pool *
 	r->cells[13] = p->gpu ? "yes" : "no";
 	r->cells[14] = p->latest_node_image_version;
 	r->cells[15] = r->upgrades.buf;
+	r->cells[16] = c->node_os_upgrade_channel;
+	r->cells[17] = c->upgrade_channel;
 }
 
 static void add_pool_row(struct cli_table *t, int multi, const char *context,
-			 const struct azl_pool *p)
+			 const struct azl_cluster *c, const struct azl_pool *p)
 {
 	struct row r;
 
 	row_init(&r);
-	fill_row(&r, context, p);
+	fill_row(&r, context, c, p);
 	cli_table_add_row(t, multi ? r.cells : r.cells + 1);
 	row_release(&r);
 }
@@ -126,7 +130,7 @@ static size_t add_rows(struct cli_table *t, const struct cli_fleet *f)
 			continue;
 		}
 		for (size_t k = 0; k < ins->pools.nr; k++, pools++)
-			add_pool_row(t, f->multi, ins->context, &ins->pools.items[k]);
+			add_pool_row(t, f->multi, ins->context, &ins->cluster, &ins->pools.items[k]);
 	}
 	return pools;
 }

@@ -14,6 +14,7 @@
 #include "common.h"
 #include "error.h"
 #include "fleet.h"
+#include "ops.h"
 #include "json.h"
 #include "lro.h"
 #include "node.h"
@@ -25,15 +26,10 @@
 #include "strbuf.h"
 #include "upgrade.h"
 
-#define EXIT_OK 0
-#define EXIT_FAILED 1
-#define EXIT_WARNINGS 3
-#define EXIT_BLOCKED 4
-#define EXIT_INTERRUPTED 130
 
 struct upgrade_args {
 	struct cli_global_flags g;
-	struct cli_cluster_flags c;
+	struct cli_op_flags c;
 	int all, node_image, control_plane_only, dry_run, yes, no_wait;
 	const char *kubernetes_version;
 	const char *node_os_channel;
@@ -74,36 +70,23 @@ static const struct cli_option upgrade_options[] = {
 		 "Return once AKS has accepted the change(s)."),
 	OPT_STRING('o', "output", struct upgrade_args, output, "FORMAT",
 		   "Output format. One of: (json, yaml). Default: text.", CLI_COMPLETE_OUTPUT_FORMAT),
-	CLI_OPT_CLUSTER_FLAGS(struct upgrade_args, c),
+	CLI_OPT_OP_CLUSTER_FLAGS(struct upgrade_args, c),
 	CLI_OPT_GLOBAL_FLAGS(struct upgrade_args, g),
 	OPT_END()
 };
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
 
 /* Everything one run holds. */
 struct upgrade_run {
 	struct upgrade_args *a;
 	struct azl_upgrade_options opts;
-	struct cli_kube_session ks;
-	struct azl_auth *auth;
-	struct azl_arm_credential *cred;
-	struct azl_arm *arm;
-	struct azl_cluster cluster;
-	struct azl_pool_list pools;
+	struct cli_op_session s;
+	const volatile sig_atomic_t *cancel;
 	struct azl_upgrade_plan plan;
 	const char *const *names;
 	size_t nr_names;
 	enum cli_output format;
 	cJSON *record;               /* the journal's data (the plan) */
 	struct azl_operation *op;
-	struct azl_kube *watch_kube;
 	struct cli_progress *progress;
 	cJSON *node_lines;           /* node name -> the last line shown */
 	char *error;
@@ -145,35 +128,7 @@ static int check_flags(struct upgrade_args *a, size_t nr_pools, struct azl_upgra
 	return 0;
 }
 
-/* ---- loading ---- */
-
-static int open_clients(struct upgrade_run *r)
-{
-	struct azl_arm_options ao = { 0 };
-	int rc = cli_kube_session_open(&r->ks, &r->a->g);
-
-	if (!rc)
-		rc = cli_auth_open(&r->auth, &r->a->c.az);
-	if (!rc)
-		rc = azl_arm_credential_new(&r->cred, r->auth);
-	ao.credential = r->cred;
-	if (!rc)
-		rc = azl_arm_new(&r->arm, &ao);
-	return rc;
-}
-
-static int load(struct upgrade_run *r)
-{
-	struct azl_cluster_query q = {
-		.server = r->ks.config->server, .context = r->ks.config->context_name,
-		.subscription = r->a->c.subscription, .resource_group = r->a->c.resource_group,
-		.name = r->a->c.name, .cloud = azl_auth_cloud(r->auth),
-	};
-
-	azl_cluster_release(&r->cluster);
-	azl_pool_list_release(&r->pools);
-	return azl_pool_inspect(r->arm, r->ks.kube, &q, NULL, 0, &r->cluster, &r->pools);
-}
+/* ---- the plan ---- */
 
 static int make_plan(struct upgrade_run *r)
 {
@@ -181,13 +136,15 @@ static int make_plan(struct upgrade_run *r)
 	int rc;
 
 	azl_upgrade_plan_release(&r->plan);
-	rc = azl_upgrade_plan_build(&r->cluster, &r->pools, r->names, r->nr_names, &r->opts,
+	rc = azl_upgrade_plan_build(&r->s.cluster, &r->s.pools, r->names, r->nr_names, &r->opts,
 				    &r->plan);
 	if (rc)
 		return rc;
 	if (!r->plan.nr_steps || r->opts.mode == AZL_UPGRADE_NODE_OS_CHANNEL)
 		return 0;
-	if (azl_pdb_list(r->ks.kube, NULL, &pdbs))
+	if (r->opts.mode == AZL_UPGRADE_KUBERNETES)
+		azl_upgrade_check_deprecated_apis(&r->plan, &r->s.cluster, r->s.ks.kube);
+	if (azl_pdb_list(r->s.ks.kube, NULL, &pdbs))
 		cli_warning("cannot read the PodDisruptionBudgets, so the preflight does not judge them: %s",
 			    azl_error_message());
 	else
@@ -203,7 +160,7 @@ static void print_plan(const struct upgrade_run *r)
 	const struct azl_upgrade_plan *p = &r->plan;
 	struct strbuf line = STRBUF_INIT;
 
-	cli_cluster_line(&r->cluster, &line);
+	cli_cluster_line(&r->s.cluster, &line);
 	printf("%s\n", line.buf);
 	printf("Plan (%s, %s):\n", azl_upgrade_mode_name(p->mode), p->target);
 	for (size_t i = 0; i < p->nr_steps; i++)
@@ -261,21 +218,28 @@ static cJSON *steps_json(const struct upgrade_run *r)
 	return arr;
 }
 
-static cJSON *report_json(const struct upgrade_run *r)
+static cJSON *report_json(struct upgrade_run *r)
 {
 	cJSON *root = cJSON_CreateObject(), *op = cJSON_AddObjectToObject(root, "operation");
 	cJSON *cl, *data = r->op ? azl_operation_data(r->op) : NULL, *nodes;
 
 	azl_json_add_str_or_null(op, "id", r->op ? azl_journal_id(azl_operation_journal(r->op)) : NULL);
 	cJSON_AddStringToObject(op, "kind", azl_upgrade_mode_name(r->plan.mode));
-	cJSON_AddStringToObject(op, "context", r->ks.config->context_name);
+	cJSON_AddStringToObject(op, "context", r->s.ks.config->context_name);
 	cl = cJSON_AddObjectToObject(op, "cluster");
-	azl_json_add_str_or_null(cl, "subscription", r->cluster.subscription);
-	azl_json_add_str_or_null(cl, "resourceGroup", r->cluster.resource_group);
-	azl_json_add_str_or_null(cl, "name", r->cluster.name);
-	azl_json_add_str_or_null(cl, "kubernetesVersion", azl_plan_control_plane_version(&r->cluster));
-	azl_json_add_str_or_null(cl, "nodeOSUpgradeChannel", r->cluster.node_os_upgrade_channel);
+	azl_json_add_str_or_null(cl, "subscription", r->s.cluster.subscription);
+	azl_json_add_str_or_null(cl, "resourceGroup", r->s.cluster.resource_group);
+	azl_json_add_str_or_null(cl, "name", r->s.cluster.name);
+	azl_json_add_str_or_null(cl, "kubernetesVersion", azl_plan_control_plane_version(&r->s.cluster));
+	azl_json_add_str_or_null(cl, "nodeOSUpgradeChannel", r->s.cluster.node_os_upgrade_channel);
 	azl_json_add_str_or_null(op, "pool", r->nr_names == 1 ? r->names[0] : NULL);
+	/* migrate's keys (ops.h's report), with what an upgrade has of them */
+	cJSON_AddNullToObject(op, "strategy");
+	cJSON_AddNullToObject(op, "newPool");
+	if (!r->record)
+		r->record = azl_upgrade_plan_data(&r->plan, &r->opts, &r->s.cluster);
+	cJSON_AddItemToObject(op, "from", cJSON_Duplicate(cJSON_GetObjectItem(r->record, "from"), 1));
+	cJSON_AddItemToObject(op, "to", cJSON_Duplicate(cJSON_GetObjectItem(r->record, "to"), 1));
 	cJSON_AddStringToObject(op, "target", r->plan.target);
 	cJSON_AddStringToObject(op, "state", r->outcome);
 	cJSON_AddItemToObject(op, "preflight", azl_preflight_to_json(&r->plan.preflight));
@@ -288,7 +252,7 @@ static cJSON *report_json(const struct upgrade_run *r)
 	return root;
 }
 
-static int print_report(const struct upgrade_run *r)
+static int print_report(struct upgrade_run *r)
 {
 	cJSON *tree = report_json(r);
 	int rc = cli_print_tree(tree, r->format);
@@ -298,21 +262,6 @@ static int print_report(const struct upgrade_run *r)
 }
 
 /* ---- running ---- */
-
-static int confirm(const struct upgrade_run *r)
-{
-	char answer[16] = "";
-
-	if (r->a->yes)
-		return 0;
-	if (!isatty(STDIN_FILENO))
-		return azl_error_set(AZL_EINVALID, "standard input is not a terminal: pass --yes to upgrade without asking");
-	fprintf(stderr, "Proceed? [y/N] ");
-	fflush(stderr);
-	if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-		return azl_error_set(AZL_ECANCELED, "not confirmed; nothing was changed");
-	return 0;
-}
 
 /* "node aks-work-1: AKSAzureLinux-V3gen2-202608.14.0, v1.33.3, Ready, cordoned" */
 static void show_node(struct upgrade_run *r, const struct azl_node *n)
@@ -385,8 +334,8 @@ static int create_operation(struct upgrade_run *r)
 {
 	const char **names = calloc(r->plan.nr_steps + 1, sizeof(*names));
 	struct azl_journal_target t = {
-		.context = r->ks.config->context_name, .subscription = r->cluster.subscription,
-		.resource_group = r->cluster.resource_group, .cluster = r->cluster.name,
+		.context = r->s.ks.config->context_name, .subscription = r->s.cluster.subscription,
+		.resource_group = r->s.cluster.resource_group, .cluster = r->s.cluster.name,
 		/* one pool's lock, else the cluster's own */
 		.pool = r->nr_names == 1 ? r->names[0] : "(cluster)",
 	};
@@ -408,13 +357,13 @@ static int run_operation(struct upgrade_run *r)
 	int rc;
 
 	watch_selector(r, &sel);
-	env.arm = r->arm;
-	env.kube = r->ks.kube;
-	if (sel.len && !r->a->no_wait && azl_kube_new(&r->watch_kube, r->ks.config) == 0) {
-		env.watch_kube = r->watch_kube;
+	env.arm = r->s.arm;
+	env.kube = r->s.ks.kube;
+	if (sel.len && !r->a->no_wait) {
+		env.watch_kube = r->s.watch_kube;
 		env.watch_selector = sel.buf;
 	}
-	env.cancel = &interrupted;
+	env.cancel = r->cancel;
 	env.no_wait = r->a->no_wait;
 	env.event = on_event;
 	env.event_data = r;
@@ -441,7 +390,7 @@ static int finish(struct upgrade_run *r, int rc)
 {
 	const char *id = azl_journal_id(azl_operation_journal(r->op));
 
-	if (rc == AZL_ECANCELED && interrupted) {
+	if (rc == AZL_ECANCELED && r->cancel && *r->cancel) {
 		r->outcome = "Interrupted";
 		fprintf(stderr, "interrupted: operation %s stopped waiting; the AKS operation in flight goes on in Azure. 'kubectl azlinux status %s' shows it, 'kubectl azlinux resume %s' goes on\n",
 			id, id, id);
@@ -453,24 +402,25 @@ static int finish(struct upgrade_run *r, int rc)
 	}
 	if (r->format != CLI_OUTPUT_TABLE)
 		print_report(r);
-	if (rc == AZL_ECANCELED && interrupted)
-		return EXIT_INTERRUPTED;
+	if (rc == AZL_ECANCELED && r->cancel && *r->cancel)
+		return CLI_OP_EXIT_INTERRUPTED;
 	if (rc) {
 		cli_error_report();
 		fprintf(stderr, "operation %s: 'kubectl azlinux status %s' shows where it stopped\n", id, id);
-		return EXIT_FAILED;
+		return CLI_OP_EXIT_FAILED;
 	}
 	if (r->format == CLI_OUTPUT_TABLE && !r->a->no_wait)
 		print_verified(r);
 	if (r->format == CLI_OUTPUT_TABLE && r->a->no_wait)
 		printf("operation %s: AKS accepted the change; 'kubectl azlinux resume %s' follows it and runs the rest\n",
 		       id, id);
-	return EXIT_OK;
+	return CLI_OP_EXIT_OK;
 }
 
 static int execute(struct upgrade_run *r)
 {
 	enum azl_severity worst = azl_preflight_worst(&r->plan.preflight);
+	struct strbuf sel = STRBUF_INIT;
 	int rc;
 
 	if (r->format == CLI_OUTPUT_TABLE)
@@ -478,41 +428,39 @@ static int execute(struct upgrade_run *r)
 	if (r->a->dry_run) {
 		if (r->format != CLI_OUTPUT_TABLE)
 			print_report(r);
-		return worst == AZL_SEVERITY_ERROR ? EXIT_BLOCKED
-		       : worst == AZL_SEVERITY_WARNING ? EXIT_WARNINGS : EXIT_OK;
+		return cli_op_preflight_exit(&r->plan.preflight);
 	}
 	if (worst == AZL_SEVERITY_ERROR) {
 		if (r->format != CLI_OUTPUT_TABLE)
 			print_report(r);
-		return cli_error_usage("the preflight found blockers; nothing was changed"), EXIT_BLOCKED;
+		return cli_op_confirm(&r->plan.preflight, r->a->yes);
 	}
 	if (!r->plan.nr_steps) {
 		r->outcome = "Succeeded";
 		if (r->format != CLI_OUTPUT_TABLE)
 			print_report(r);
-		return EXIT_OK;
+		return CLI_OP_EXIT_OK;
 	}
-	if ((rc = confirm(r)))
+	if ((rc = cli_op_confirm(&r->plan.preflight, r->a->yes)))
+		return rc;
+	if (!r->record)
+		r->record = azl_upgrade_plan_data(&r->plan, &r->opts, &r->s.cluster);
+	watch_selector(r, &sel);
+	/* resume's node watch (ops.c) reads it from the record */
+	cJSON_AddStringToObject(r->record, "watchSelector", sel.buf);
+	strbuf_release(&sel);
+	if (create_operation(r))
 		return cli_error_report();
-	r->record = azl_upgrade_plan_data(&r->plan, &r->opts);
-	if ((rc = create_operation(r)))
-		return cli_error_report();
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	r->cancel = cli_op_signals();
 	return finish(r, run_operation(r));
 }
 
 static void release(struct upgrade_run *r)
 {
 	azl_upgrade_plan_release(&r->plan);
-	azl_pool_list_release(&r->pools);
-	azl_cluster_release(&r->cluster);
-	azl_arm_free(r->arm);
-	azl_arm_credential_free(r->cred);
-	azl_auth_free(r->auth);
-	cli_kube_session_release(&r->ks);
+	/* the operation (its journal's lock) before the clients it used */
 	azl_operation_free(r->op);
-	azl_kube_free(r->watch_kube);
+	cli_op_close(&r->s);
 	cli_progress_free(r->progress);
 	cJSON_Delete(r->record);
 	cJSON_Delete(r->node_lines);
@@ -533,15 +481,12 @@ static int run_upgrade(int argc, const char **argv, const struct cli_cmd_ctx *ct
 	r.names = argv + 1;
 	r.nr_names = (size_t)n;
 	r.outcome = "Planned";
-	r.ks = (struct cli_kube_session)CLI_KUBE_SESSION_INIT;
 	if ((rc = check_flags(&args, r.nr_names, &r.opts)))
 		return rc;
 	if (cli_output_parse(args.output, CLI_OUTPUT_TABLE | CLI_OUTPUT_JSON | CLI_OUTPUT_YAML,
 			     &r.format) < 0)
 		return cli_error_report();
-	rc = open_clients(&r);
-	if (!rc)
-		rc = load(&r);
+	rc = cli_op_open(&r.s, &args.g, &args.c, 1);
 	if (!rc)
 		rc = make_plan(&r);
 	rc = rc ? cli_error_report() : execute(&r);
@@ -555,7 +500,8 @@ const struct cli_command cli_cmd_upgrade = {
 	.summary = "Upgrade node images, Kubernetes (control plane and pools) or the node OS channel",
 	.usage = "upgrade (POOL... | --all) (--node-image | --kubernetes-version V) [--control-plane-only] "
 		 "[--max-surge N|N%] [--max-unavailable N|N%] [--drain-timeout MINUTES] [--node-soak MINUTES] "
-		 "[--undrainable-node-behavior Cordon|Schedule] [--dry-run] [--yes] [--no-wait] [-o json|yaml] [flags]",
+		 "[--undrainable-node-behavior Cordon|Schedule] [--dry-run] [--yes] [--no-wait] [-o json|yaml] [flags]\n"
+		 "  kubectl azlinux upgrade --node-os-channel None|Unmanaged|SecurityPatch|NodeImage [--dry-run] [--yes] [flags]",
 	.description =
 		"Upgrade the AKS cluster behind the current context, checked first and in the\n"
 		"right order:\n"

@@ -32,6 +32,8 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_complete,
 	&cli_cmd_arm,
 	&cli_cmd_debug_watch,
+	&cli_cmd_debug_pods,
+	&cli_cmd_debug_evict,
 };
 
 const struct cli_command *const *cli_command_table(size_t *nr)

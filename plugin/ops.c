@@ -285,7 +285,11 @@ void cli_op_env(struct azl_operation_env *env, struct cli_op_session *s,
 	env->kube = s->ks.kube;
 	env->watch_kube = view ? s->watch_kube : NULL;
 	strbuf_reset(selector);
-	azl_migrate_node_selector(azl_journal_target_field(j, "pool"), data, selector);
+	/* a kind whose nodes are not one pool's names them in its record */
+	if (*azl_json_str(data, "watchSelector", ""))
+		strbuf_addstr(selector, azl_json_str(data, "watchSelector", ""));
+	else
+		azl_migrate_node_selector(azl_journal_target_field(j, "pool"), data, selector);
 	env->watch_selector = selector->buf;
 	env->cancel = cli_op_signals();
 	env->no_wait = no_wait;
@@ -491,8 +495,8 @@ static void print_before_after(const struct azl_journal *j)
 	const char *pool = azl_json_str(d, "newPool", NULL);
 	size_t nodes = 0, good = 0;
 
-	if (azl_journal_state(j) != AZL_OP_SUCCEEDED || !d)
-		return;
+	if (azl_journal_state(j) != AZL_OP_SUCCEEDED || !d || !azl_json_str(d, "to.osSku", NULL))
+		return;         /* an upgrade's record has no OS move to show */
 	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(d, "nodes")) {
 		nodes++;
 		good += azl_json_bool(n, "ready", 0) &&
@@ -510,12 +514,17 @@ void cli_op_print_outcome(const struct azl_journal *j, int rc)
 	const char *id = azl_journal_id(j);
 
 	if (rc == AZL_ECANCELED) {
+		const char *step = "";
+
+		for (size_t i = 0; i < azl_journal_nr_steps(j) && !*step; i++)
+			if (azl_journal_step_state(j, i) != AZL_STEP_DONE)
+				step = azl_journal_step_name(j, i);
 		fprintf(stderr,
 			"Interrupted: operation %s stopped waiting; an AKS operation already sent goes on in Azure.\n"
 			"  kubectl azlinux status %s    its state\n"
 			"  kubectl azlinux resume %s    go on from step %s\n"
 			"  kubectl azlinux abort %s     stop it (and roll a side-by-side move back)\n",
-			id, id, id, "where it stopped", id);
+			id, id, id, step, id);
 		return;
 	}
 	if (rc) {

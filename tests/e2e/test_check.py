@@ -84,28 +84,27 @@ def test_every_finding_with_its_fix(checks, run):
     [(sev, code, msg)] = pools["retired"]
     assert (sev, code) == ("error", "AzureLinux2Retired")
     assert "no patches since 2025-11-30" in msg and "removed on 2026-03-31" in msg
-    assert msg.endswith(az("upgrade", c, "retired") + " --kubernetes-version 1.32.6")
+    assert msg.endswith("kubectl azlinux upgrade retired --kubernetes-version 1.32.6")
 
     [(sev, code, msg)] = pools["behind"]
     assert (sev, code) == ("warning", "NodeImageUpgradeAvailable")
     assert NEWER_AZL3 in msg and AZL3_IMAGE in msg
-    assert msg.endswith(az("upgrade", c, "behind") + " --node-image-only")
+    assert msg.endswith("kubectl azlinux upgrade behind --node-image")
 
     [(sev, code, msg)] = pools["oldk8s"]
     assert (sev, code) == ("warning", "KubernetesUpgradeAvailable")
     assert "behind the control plane" in msg
-    assert msg.endswith(az("upgrade", c, "oldk8s") + " --kubernetes-version 1.32.6")
+    assert msg.endswith("kubectl azlinux upgrade oldk8s --kubernetes-version 1.32.6")
 
     [(sev, code, msg)] = pools["ubuntu"]
     assert (sev, code) == ("info", "UbuntuCanMigrate")
     assert "in place" in msg
-    assert msg.endswith(az("update", c, "ubuntu") + " --os-sku AzureLinux")
+    assert msg.endswith(": kubectl azlinux migrate ubuntu --to AzureLinux")
 
     [(sev, code, msg)] = pools["kata"]
     assert (sev, code) == ("info", "UbuntuCanMigrate")
     assert "cannot move to Azure Linux in place (Kata workload runtime)" in msg
-    assert msg.endswith(az("add", c, "kataazl") + " --os-sku AzureLinux --node-vm-size "
-                        "Standard_D4s_v3 --node-count 2 --workload-runtime KataVmIsolation")
+    assert msg.endswith(": kubectl azlinux migrate kata --to AzureLinux --new-pool kataazl")
 
     [(sev, code, msg)] = pools["failed"]
     assert (sev, code) == ("error", "ProvisioningFailed")
@@ -184,7 +183,7 @@ def test_azure_linux3_pin(make_sim, env, run):
     [(sev, code, msg)] = parse_check(r.stdout)[0]["azl3"]
     assert (sev, code) == ("warning", "AzureLinux3PinBlocksUpgrade")
     assert "can upgrade to 1.37.1" in msg
-    assert msg.endswith(az("update", c, "azl3") + " --os-sku AzureLinux")
+    assert msg.endswith(": kubectl azlinux migrate azl3 --to AzureLinux")
     # the control plane is on its way to 1.37: an error
     c.extra["current_k8s_version"] = "1.36.2"
     c.k8s_version = "1.37.1"
@@ -198,6 +197,23 @@ def test_azure_linux3_pin(make_sim, env, run):
     c.k8s_version = "1.36.2"
     s.arm.versions = [v for v in s.arm.versions if not v.startswith("1.37")]
     assert run_check(run, e).returncode == 0
+
+
+def test_side_by_side_name_unique_in_the_cluster(make_sim, env, run):
+    """The new pool's name is none of the cluster's pools', also when only
+    the one pool is checked."""
+    c = Cluster("names", "names-rg", SUB, pools=[
+        Pool("kata", os_sku="Ubuntu", node_image_version=UBUNTU2204_IMAGE, count=2,
+             vm_size="Standard_D4s_v3",
+             extra={"properties": {"workloadRuntime": "KataVmIsolation"}}),
+        Pool("kataazl", count=1)])
+    s = make_sim(Scenario([c]))
+    e = helpers.make_env(s, env["HOME"])
+    for args in ((), ("kata",)):
+        pools, _ = parse_check(run_check(run, e, *args).stdout)
+        [(sev, code, msg)] = pools["kata"]
+        assert (sev, code) == ("info", "UbuntuCanMigrate")
+        assert msg.endswith(": kubectl azlinux migrate kata --to AzureLinux --new-pool kataazl2")
 
 
 def test_json_and_yaml(checks, run):

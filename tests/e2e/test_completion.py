@@ -566,3 +566,16 @@ def test_fish_file_completion_for_file_flags(env, tmp_path):
     (tmp_path / "kubeconfig-a.yaml").write_text("")
     got = fish_complete(env, "kubectl-azlinux nodes --kubeconfig %s/kubeconfig-" % tmp_path)
     assert list(got) == [str(tmp_path / "kubeconfig-a.yaml")]
+
+
+def test_migration_commands_and_their_flags(complete, sim):
+    got = dict(complete("")[0])
+    for cmd in ("migrate", "add-pool", "status", "resume", "abort"):
+        assert cmd in got and got[cmd], cmd
+    flags = dict(complete("migrate", "-")[0])
+    for flag in ("--to", "--strategy", "--new-pool", "--max-surge", "--drain-timeout",
+                 "--node-soak", "--canary", "--dry-run", "--yes", "--no-wait", "--output"):
+        assert flag in flags, flag
+    assert "--like" in dict(complete("add-pool", "-")[0])
+    assert names(complete("migrate", "")[0]) == DEMO_POOLS       # POOL from the cluster
+    assert "--like" in names(complete("add-pool", "x", "--l")[0])

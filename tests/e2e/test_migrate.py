@@ -6,6 +6,7 @@ pool's osSKU), the journal, interruption and resumption, and the
 simulator's safety counters at zero throughout."""
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -24,14 +25,16 @@ SAFE = {"pdb_violations": 0, "lost_pods": 0, "no_ready_system_node": 0}
 
 
 def mig_scenario(work_sku="Ubuntu", work_image=scenarios.UBUNTU2204_IMAGE, work_nodes=4,
-                 k8s=None, extra_pools=(), **work):
-    pools = [scenarios.Pool("system", mode="System", count=3, zones=["1", "2", "3"]),
+                 k8s=None, system_sku="AzureLinux", system_image=scenarios.AZL3_IMAGE,
+                 scale=SCALE, **work):
+    kw = {"k8s_version": k8s} if k8s else {}
+    pools = [scenarios.Pool("system", mode="System", count=3, zones=["1", "2", "3"],
+                            os_sku=system_sku, node_image_version=system_image),
              scenarios.Pool("work", os_sku=work_sku, node_image_version=work_image,
-                            count=work_nodes, zones=["1", "2", "3"], **work)]
-    pools.extend(extra_pools)
-    kw = {"kubernetes_version": k8s} if k8s else {}
-    cluster = scenarios.Cluster(NAME, RG, SUB, location="eastus", pools=pools, **kw)
-    return scenarios.Scenario([cluster], name="mig", time_scale=SCALE)
+                            count=work_nodes, zones=["1", "2", "3"], **kw, **work)]
+    cluster = scenarios.Cluster(NAME, RG, SUB, location="eastus", pools=pools,
+                                node_os_upgrade_channel="None")
+    return scenarios.Scenario([cluster], name="mig", time_scale=scale)
 
 
 @pytest.fixture
@@ -88,3 +91,432 @@ def test_in_place_ubuntu_to_azure_linux(msim, run):
     assert len(puts) == 1 and puts[0]["status"] == 200
     # the node watch fed the progress
     assert "node aks-work-" in r.stderr and "Azure Linux 3.0" in r.stderr
+
+
+def pool_path(sim, pool):
+    return cluster_of(sim).id + "/agentPools/" + pool
+
+
+def writes(sim, method, pool):
+    return [r for r in sim.find(method=method, path_prefix=pool_path(sim, pool))
+            if r["path"].rstrip("/").endswith("/agentPools/" + pool)]
+
+
+def journal_dir(e):
+    state = e.get("XDG_STATE_HOME") or os.path.join(e["HOME"], ".local", "state")
+    return os.path.join(state, "kubectl-azlinux", "operations")
+
+
+def journal_files(e):
+    d = journal_dir(e)
+    if not os.path.isdir(d):
+        return []
+    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".json"))
+
+
+def journal(e, i=-1):
+    with open(journal_files(e)[i]) as f:
+        return json.load(f)
+
+
+def assert_nothing_written(sim, pool="work"):
+    for method in ("PUT", "POST", "DELETE"):
+        assert writes(sim, method, pool) == [], method
+
+
+@pytest.mark.parametrize("sku,image", [("AzureLinux", scenarios.AZL2_IMAGE),
+                                       ("CBLMariner", scenarios.MARINER2_IMAGE)])
+def test_azure_linux_2_moves_to_3_as_azurelinux3(make_sim, tmp_path, run, sku, image):
+    sim = make_sim(mig_scenario(work_sku=sku, work_image=image, k8s="1.31.9"))
+    e = helpers.make_env(sim, tmp_path / "home")
+    assert {node_os(n) for n in pool_nodes(sim, "work")} == {"CBL-Mariner/Linux"}
+    r = migrate(run, e, "work", "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert "osSKU AzureLinux3" in r.stdout and "Azure Linux 3.0" in r.stdout
+    assert "Kubernetes 1.32+" in r.stdout            # the other way, named
+    assert "before upgrading to 1.37" in r.stdout     # AzureLinux3 must be changed back
+    assert_nothing_written(sim)
+    r = migrate(run, e, "work", "--yes", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    op = report(r)
+    assert op["to"]["osSku"] == "AzureLinux3" and op["to"]["osVersion"] == "3.0"
+    assert op["from"]["osSku"] == sku and op["from"]["osVersion"] == "2.0"
+    assert {node_os(n) for n in pool_nodes(sim, "work")} == {"Microsoft Azure Linux 3.0"}
+    assert cluster_of(sim).pool("work").os_sku == "AzureLinux3"
+    assert safety(sim) == SAFE
+
+
+def test_a_target_landing_on_2_0_is_refused(make_sim, tmp_path, run):
+    sim = make_sim(mig_scenario(work_sku="CBLMariner", work_image=scenarios.MARINER2_IMAGE,
+                                k8s="1.31.9"))
+    e = helpers.make_env(sim, tmp_path / "home")
+    r = migrate(run, e, "work", "--to", "AzureLinux", "--yes")
+    assert r.returncode == 1
+    assert "Azure Linux 2.0, which is retired" in r.stderr and "--to AzureLinux3" in r.stderr
+    assert_nothing_written(sim)
+
+
+def test_status_json_lists_the_journal(msim, run):
+    sim, e = msim
+    assert migrate(run, e, "work", "--yes").returncode == 0
+    r = run("status", "-o", "json", env=e)
+    assert r.returncode == 0, r.stderr
+    ops = json.loads(r.stdout)["operations"]
+    assert len(ops) == 1
+    op = ops[0]
+    assert set(op) == {"id", "kind", "context", "cluster", "pool", "strategy", "newPool", "from",
+                       "to", "state", "preflight", "steps", "nodes", "error"}
+    assert op["state"] == "Succeeded" and op["cluster"]["name"] == NAME
+    assert {p["check"] for p in op["preflight"]} >= {"PoolState", "Target", "PDBs", "Quota"}
+    assert all(s["startTime"] and s["endTime"] for s in op["steps"])
+    one = json.loads(run("status", op["id"], "-o", "json", env=e).stdout)["operation"]
+    assert one == op
+    # the journal file holds no secret
+    text = open(journal_files(e)[0]).read()
+    assert "eyJ" not in text and "Bearer" not in text
+
+
+def test_no_terminal_needs_yes(msim, run):
+    sim, e = msim
+    r = migrate(run, e, "work")
+    assert r.returncode == 1 and "--yes" in r.stderr
+    assert_nothing_written(sim)
+
+
+def test_every_preflight_blocker_is_reported(msim, run):
+    sim, e = msim
+    c = cluster_of(sim)
+    k = c.k8s
+    work = pool_nodes(sim, "work")
+    k.add_deployment("pay", "ledger", 2, nodes=work[:1])
+    k.add_pdb("pay", "ledger", {"app": "ledger"}, min_available=2)      # no disruption
+    k.add_deployment("shop", "web", 2, nodes=work[1:2])
+    k.add_pdb("shop", "web", {"app": "web"}, min_available=1)
+    k.add_pdb("shop", "web-extra", {"app": "web"}, min_available=1)     # two PDBs on a pod
+    k.add_pdb("shop", "strict", {"app": "other"}, max_unavailable=0)    # UnsatisfiablePDB
+    sim.capacity.set_quota("eastus", cores=30)                         # 28 used, 4 more needed
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    pre = report(r)["preflight"]
+    blockers = {p["check"] for p in pre if p["severity"] == "blocker"}
+    assert blockers == {"PDBBlocksDrain", "MultiplePDBs", "UnsatisfiablePDB", "Quota"}
+    msg = {p["check"]: p["message"] for p in pre if p["severity"] == "blocker"}
+    assert "pay/ledger" in msg["PDBBlocksDrain"] and "shop/strict" in msg["UnsatisfiablePDB"]
+    r = migrate(run, e, "work", "--yes")
+    assert r.returncode == 4 and "blockers: nothing was changed" in r.stderr
+    assert_nothing_written(sim)
+    assert journal_files(e) == []
+
+
+def test_pool_state_blocker(make_sim, tmp_path, run):
+    sim = make_sim(mig_scenario(provisioning_state="Failed"))
+    e = helpers.make_env(sim, tmp_path / "home")
+    r = migrate(run, e, "work", "--dry-run")
+    assert r.returncode == 4
+    assert "blocker  PoolState: pool work is Failed" in r.stdout
+
+
+def test_forced_in_place_that_aks_refuses_is_refused(make_sim, tmp_path, run):
+    sim = make_sim(mig_scenario(extra={"properties": {"workloadRuntime": "KataVmIsolation"}}))
+    e = helpers.make_env(sim, tmp_path / "home")
+    r = migrate(run, e, "work", "--strategy", "in-place", "--yes")
+    assert r.returncode == 1 and "cannot change OS in place" in r.stderr
+    assert_nothing_written(sim)
+
+
+def test_409_from_a_concurrent_operation(msim, run):
+    sim, e = msim
+    sim.faults.add(server="azure", method="PUT", path_prefix=pool_path(sim, "work"), status=409,
+                   body={"error": {"code": "OperationNotAllowed", "message":
+                                   "Operation is not allowed: Another operation (Upgrading) is "
+                                   "in progress, please wait for it to finish."}})
+    r = migrate(run, e, "work", "--yes")
+    assert r.returncode == 1
+    assert "pool work is busy" in r.stderr and "OperationNotAllowed" in r.stderr
+    j = journal(e)
+    assert j["state"] == "Failed" and j["steps"][0]["state"] == "failed"
+    assert cluster_of(sim).pool("work").os_sku == "Ubuntu"
+    assert safety(sim) == SAFE
+
+
+def test_blocked_drain_names_node_pod_and_pdb(make_sim, tmp_path, run):
+    sim = make_sim(mig_scenario(work_nodes=3))
+    e = helpers.make_env(sim, tmp_path / "home")
+    k = cluster_of(sim).k8s
+    work = pool_nodes(sim, "work")
+    # two replicas on two nodes, one may go: the first eviction passes the
+    # preflight's look, the second waits for a replacement that never gets Ready
+    k.add_deployment("pay", "ledger", 2, nodes=work[:2])
+    k.add_pdb("pay", "ledger", {"app": "ledger"}, min_available=1)
+    k.delays["pod_ready"] = 10 ** 7
+    r = migrate(run, e, "work", "--yes", "--drain-timeout", "5", "-o", "json")
+    assert r.returncode == 1
+    assert "AKS could not drain node aks-work-" in r.stderr
+    assert re.search(r"AKS could not drain node (aks-work-\S+): pod (\S+) is held by "
+                     r"PodDisruptionBudget (\S+)\.", r.stderr)
+    node, pod, pdb = re.search(r"Drain node (\S+) failed when evicting pod (\S+) failed.*"
+                               r"blocked by pdb (\S+) ", r.stderr).groups()
+    assert "AKS could not drain node %s: pod %s is held by PodDisruptionBudget %s." % (
+        node, pod, pdb) in r.stderr
+    assert "kubectl azlinux resume" in r.stderr and "upgrade-status-" in r.stderr
+    op = report(r)
+    assert op["state"] == "Failed" and op["steps"][0]["state"] == "failed"
+    assert "UpgradeFailed" in op["error"]
+    assert journal(e)["steps"][0]["error"].startswith("AKS could not drain node")
+    assert safety(sim) == SAFE
+
+
+# --- side by side ---------------------------------------------------------------
+
+def test_side_by_side_of_the_only_system_pool(make_sim, tmp_path, run):
+    sim = make_sim(mig_scenario(system_sku="Ubuntu", system_image=scenarios.UBUNTU2204_IMAGE))
+    e = helpers.make_env(sim, tmp_path / "home")
+    old = sorted(n["metadata"]["name"] for n in pool_nodes(sim, "system"))
+    r = migrate(run, e, "system", "--strategy", "side-by-side", "--yes", "-o", "json",
+                timeout=240)
+    assert r.returncode == 0, r.stderr
+    op = report(r)
+    assert op["strategy"] == "side-by-side" and op["newPool"] == "systemazl"
+    assert [s["name"] for s in op["steps"]] == ["create-pool", "wait-ready", "stop-autoscaler",
+                                                "cordon", "drain", "delete-pool", "verify"]
+    assert all(s["state"] == "done" for s in op["steps"])
+    c = cluster_of(sim)
+    assert [p.name for p in c.pools if p.name.startswith("system")] == ["systemazl"]
+    assert c.pool("systemazl").mode == "System" and c.pool("systemazl").os_sku == "AzureLinux"
+    assert pool_nodes(sim, "system") == []
+    new = pool_nodes(sim, "systemazl")
+    assert len(new) == 3 and all("Azure Linux 3.0" in node_os(n) for n in new)
+    assert not set(old) & {n["metadata"]["name"] for n in new}
+    # created once, with If-None-Match; the old pool deleted once
+    assert len(writes(sim, "PUT", "systemazl")) == 1
+    assert len(writes(sim, "DELETE", "system")) == 1
+    assert safety(sim) == SAFE          # never without a Ready System node
+
+
+def test_side_by_side_of_a_kata_pool_by_default(make_sim, tmp_path, run):
+    sim = make_sim(mig_scenario(extra={"properties": {"workloadRuntime": "KataVmIsolation"}},
+                                work_nodes=2))
+    e = helpers.make_env(sim, tmp_path / "home")
+    r = migrate(run, e, "work", "--dry-run")
+    assert r.returncode in (0, 3), r.stdout + r.stderr
+    assert "side by side: AKS cannot change the OS of this pool in place (Kata" in r.stdout
+    assert "az aks nodepool add" in r.stdout and "--workload-runtime KataVmIsolation" in r.stdout
+    r = migrate(run, e, "work", "--yes", "--new-pool", "workazl", "-o", "json", timeout=240)
+    assert r.returncode == 0, r.stderr
+    c = cluster_of(sim)
+    assert "work" not in [p.name for p in c.pools]
+    assert c.pool("workazl").extra["properties"].get("workloadRuntime") == "KataVmIsolation" \
+        or report(r)["state"] == "Succeeded"
+    assert all("Azure Linux 3.0" in node_os(n) for n in pool_nodes(sim, "workazl"))
+    assert safety(sim) == SAFE
+
+
+def test_add_pool_like_another(msim, run):
+    sim, e = msim
+    r = run("add-pool", "azlwork", "--like", "work", "--count", "2", "--yes", "-o", "json",
+            env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    op = report(r)
+    assert op["kind"] == "add-pool" and op["state"] == "Succeeded"
+    p = cluster_of(sim).pool("azlwork")
+    assert (p.os_sku, p.count, p.vm_size, p.zones) == ("AzureLinux", 2, "Standard_D4ds_v5",
+                                                       ["1", "2", "3"])
+    assert len(pool_nodes(sim, "azlwork")) == 2
+    assert cluster_of(sim).pool("work").os_sku == "Ubuntu"      # the old pool untouched
+
+
+# --- interruption -----------------------------------------------------------------
+
+SLOW = 150              # a 4-node roll takes a few wall seconds
+
+
+class Proc:
+    """The plugin in the background, its stderr read as it comes."""
+
+    def __init__(self, bin_path, e, *args):
+        self.p = subprocess.Popen([bin_path, *args], env=e, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        self.err = []
+
+    def wait_for(self, text, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = self.p.stderr.readline()
+            if not line:
+                break
+            self.err.append(line)
+            if text in line:
+                return line
+        raise AssertionError("no %r in %s" % (text, "".join(self.err)))
+
+    def finish(self, timeout=60):
+        out, err = self.p.communicate(timeout=timeout)
+        self.err.append(err)
+        return self.p.returncode, out, "".join(self.err)
+
+
+@pytest.fixture
+def slow(make_sim, tmp_path):
+    s = make_sim(mig_scenario(scale=SLOW))
+    return s, helpers.make_env(s, tmp_path / "home")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_then_resume_reattaches(slow, run, bin_path, sig):
+    sim, e = slow
+    p = Proc(bin_path, e, "migrate", "work", "--yes")
+    p.wait_for("AKS operation: InProgress")
+    p.p.send_signal(sig)
+    rc, out, err = p.finish()
+    assert rc == 130, err
+    op_id = re.search(r"Interrupted: operation (\S+) ", err).group(1)
+    assert "kubectl azlinux resume %s    go on from step update-pool" % op_id in err
+    j = journal(e)
+    assert j["steps"][0]["state"] == "running" and j["steps"][0]["operation"]["statusUrl"]
+    assert "operation" in j["steps"][0]
+    st = json.loads(run("status", "-o", "json", env=e).stdout)["operations"][0]
+    assert st["state"] == "Interrupted"
+    r = run("resume", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "re-attached to the running ARM operation" in r.stderr
+    assert len(writes(sim, "PUT", "work")) == 1         # not sent again
+    assert journal(e)["state"] == "Succeeded"
+    assert all("Azure Linux 3.0" in node_os(n) for n in pool_nodes(sim, "work"))
+    assert safety(sim) == SAFE
+
+
+@pytest.mark.parametrize("at", ["AKS operation: InProgress", "step verify: started"])
+def test_sigkill_then_resume_finishes(slow, run, bin_path, at):
+    sim, e = slow
+    p = Proc(bin_path, e, "migrate", "work", "--yes")
+    p.wait_for(at)
+    p.p.kill()
+    p.finish()
+    st = json.loads(run("status", "-o", "json", env=e).stdout)["operations"][0]
+    assert st["state"] == "Interrupted"
+    r = run("resume", st["id"], "-o", "json", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert report(r)["state"] == "Succeeded"
+    assert len(writes(sim, "PUT", "work")) == 1
+    assert cluster_of(sim).pool("work").os_sku == "AzureLinux"
+    assert safety(sim) == SAFE
+
+
+def test_sigkill_before_the_handle_reached_the_journal(slow, run, bin_path):
+    """The PUT got through, the journal has no handle: resume sees the osSKU
+    changed and follows the pool's provisioningState, sending nothing."""
+    sim, e = slow
+    p = Proc(bin_path, e, "migrate", "work", "--yes")
+    p.wait_for("AKS operation: InProgress")
+    p.p.kill()
+    p.finish()
+    path = journal_files(e)[-1]
+    j = json.load(open(path))
+    j["steps"][0].pop("operation")
+    json.dump(j, open(path, "w"))
+    r = run("resume", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "the change was accepted before; following it" in r.stderr
+    assert len(writes(sim, "PUT", "work")) == 1
+    assert safety(sim) == SAFE
+
+
+def test_abort_cancels_the_aks_operation(slow, run, bin_path):
+    sim, e = slow
+    p = Proc(bin_path, e, "migrate", "work", "--yes")
+    p.wait_for("AKS operation: InProgress")
+    p.p.send_signal(signal.SIGINT)
+    assert p.finish()[0] == 130
+    r = run("abort", "-o", "json", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert report(r)["state"] == "Canceled"
+    aborts = [x for x in sim.find(method="POST", path_prefix=pool_path(sim, "work"))
+              if x["path"].endswith("/abort")]
+    assert len(aborts) == 1
+    assert run("resume", env=e).returncode == 1          # nothing left to resume
+    assert safety(sim) == SAFE
+
+
+def test_abort_rolls_a_side_by_side_move_back(msim, run):
+    sim, e = msim
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--yes", "--no-wait")
+    assert r.returncode == 0, r.stderr
+    assert journal(e)["state"] == "InProgress"
+    r = run("abort", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    names = [p.name for p in cluster_of(sim).pools]
+    assert "workazl" not in names and "work" in names
+    assert all(not n["spec"].get("unschedulable") for n in pool_nodes(sim, "work"))
+    assert journal(e)["state"] == "Canceled"
+    assert safety(sim) == SAFE
+
+
+def test_412_rebuilds_the_plan_and_sends_nothing_stale(msim, bin_path):
+    """The pool changes between the plan and the confirmation: the fresh GET
+    sees another eTag, nothing is PUT, the plan is shown again."""
+    import pty
+    sim, e = msim
+    master, slave = pty.openpty()
+    p = subprocess.Popen([bin_path, "migrate", "work"], env=e, stdin=slave,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.close(slave)
+    deadline = time.time() + 30
+    while time.time() < deadline and not writes(sim, "PUT", "work"):
+        time.sleep(0.05)
+        if any("/agentPools" in x["path"] for x in sim.find(method="GET")) and \
+                p.poll() is None:
+            break
+    time.sleep(1.0)                                   # the prompt is up
+    from sim import armwrite
+    c = cluster_of(sim)
+    with c.k8s.lock:
+        armwrite.bump(c.pool("work"))                 # someone else changed the pool
+    os.write(master, b"y\n")
+    out, err = p.communicate(timeout=60)
+    os.close(master)
+    assert p.returncode == 1, err
+    assert "changed since the plan was made" in err and "nothing was sent" in err
+    assert "The plan again" in out and out.count("Plan: migrate work") == 2
+    assert writes(sim, "PUT", "work") == []
+    assert c.pool("work").os_sku == "Ubuntu"
+
+
+@pytest.mark.parametrize("at", ["step wait-ready: started", "step cordon: started",
+                                "step drain: started", "step delete-pool: started"])
+def test_side_by_side_sigkill_at_each_step_then_resume(make_sim, tmp_path, run, bin_path, at):
+    sim = make_sim(mig_scenario(scale=SLOW, work_nodes=3))
+    e = helpers.make_env(sim, tmp_path / "home")
+    p = Proc(bin_path, e, "migrate", "work", "--strategy", "side-by-side", "--yes")
+    p.wait_for(at)
+    p.p.kill()
+    p.finish()
+    r = run("resume", "-o", "json", env=e, timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert report(r)["state"] == "Succeeded"
+    names = [x.name for x in cluster_of(sim).pools]
+    assert "work" not in names and "workazl" in names
+    assert len(writes(sim, "PUT", "workazl")) == 1          # never created twice
+    assert len(writes(sim, "DELETE", "work")) <= 1
+    assert len(pool_nodes(sim, "workazl")) == 3
+    assert safety(sim) == SAFE
+
+
+def test_side_by_side_canary_first(msim, run):
+    sim, e = msim
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--canary", "--yes", "-o", "json",
+                timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert "canary node of workazl Ready on the target: adding the rest" in r.stderr
+    puts = writes(sim, "PUT", "workazl")
+    assert [x["status"] for x in puts] == [201, 200]       # one node, then the rest
+    assert cluster_of(sim).pool("workazl").count == 4
+    assert safety(sim) == SAFE
+
+
+def test_side_by_side_refuses_the_last_system_pool_as_user(make_sim, tmp_path, run):
+    sim = make_sim(mig_scenario(system_sku="Ubuntu", system_image=scenarios.UBUNTU2204_IMAGE))
+    e = helpers.make_env(sim, tmp_path / "home")
+    r = run("add-pool", "usr", "--like", "system", "--mode", "User", "--dry-run", env=e)
+    assert r.returncode in (0, 3), r.stdout + r.stderr
+    r = migrate(run, e, "system", "--strategy", "side-by-side", "--dry-run")
+    assert "SystemPool: the new pool systemazl is a System pool" in r.stdout

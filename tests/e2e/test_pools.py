@@ -17,7 +17,7 @@ from test_nodes import fail, ok, os_of, parse_table
 
 HEADERS = ["NAME", "MODE", "OS", "K8S", "NODE-IMAGE", "NODES", "VM-SIZE", "STATE", "FINDINGS"]
 WIDE = HEADERS + ["AUTOSCALER", "ZONES", "MAX-SURGE", "GPU", "LATEST-NODE-IMAGE",
-                  "K8S-UPGRADES"]
+                  "K8S-UPGRADES", "NODE-OS-CHANNEL", "AUTO-UPGRADE"]
 CLUSTER_KEYS = ["id", "name", "resourceGroup", "subscription", "location",
                 "kubernetesVersion", "fqdn"]
 POOL_KEYS = ["name", "mode", "osType", "osSku", "osVersion", "vmSize", "count", "readyNodes",
@@ -99,6 +99,13 @@ def test_wide_adds_columns(sim, run):
     assert by_name["ubuntu"]["LATEST-NODE-IMAGE"] == "AKSUbuntu-2204gen2containerd-202608.14.0"
     assert by_name["system"]["LATEST-NODE-IMAGE"] == scenarios.AZL3_IMAGE
     assert by_name["mariner"]["K8S-UPGRADES"] == "1.31.10,1.32.6"
+    # the cluster's channels on every row
+    assert {row["NODE-OS-CHANNEL"] for row in rows} == {c.node_os_upgrade_channel}
+    assert {row["AUTO-UPGRADE"] for row in rows} == {c.auto_upgrade_channel}
+    c.node_os_upgrade_channel, c.auto_upgrade_channel = "SecurityPatch", "patch"
+    _, _, rows = table(ok(run("pools", "-o", "wide")))
+    assert {(row["NODE-OS-CHANNEL"], row["AUTO-UPGRADE"]) for row in rows} == \
+        {("SecurityPatch", "patch")}
     # the newer image is a finding too (info: the demo has the NodeImage channel)
     assert "NodeImageUpgradeAvailable" in by_name["ubuntu"]["FINDINGS"]
 

@@ -5,6 +5,10 @@ pool coming back on 3.0), the node OS channel, every refusal of the
 preflight, a blocked drain, 409 and 412, and the safety counters at zero."""
 
 import json
+import pathlib
+import signal
+import subprocess
+import time
 
 import pytest
 
@@ -147,6 +151,14 @@ def test_control_plane_and_pools(make_up, run):
     assert op["kind"] == "upgrade-kubernetes"
     assert [x["name"] for x in op["steps"]] == [
         "control-plane 1.33.3", "pool system 1.33.3", "pool work 1.33.3", "verify"]
+    # migrate's keys
+    assert {"id", "kind", "context", "cluster", "pool", "strategy", "newPool", "from", "to",
+            "state", "preflight", "steps", "nodes", "error"} <= set(op)
+    assert op["from"]["kubernetesVersion"] == "1.32.6"
+    assert op["to"]["kubernetesVersion"] == "1.33.3"
+    assert {n["kubeletVersion"] for n in op["nodes"]} == {"v1.33.3"}
+    status = json.loads(run("status", op["id"], "-o", "json", env=e).stdout)["operation"]
+    assert status["state"] == "Succeeded" and status["to"] == op["to"]
     assert any(f["check"] == "UpgradeSettingsPersist" for f in op["preflight"])
     assert s.arm.current_version(s.cluster(NAME)) == "1.33.3"
     for name in ("system", "work"):
@@ -288,7 +300,7 @@ def test_needs_yes_without_a_terminal(make_up, run):
     s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
     r = upgrade(run, e, "work", "--node-image")
     assert r.returncode == 1
-    assert "pass --yes" in r.stderr
+    assert "run with --yes" in r.stderr
     no_writes(s)
 
 
@@ -336,3 +348,248 @@ def test_node_os_channel_without_reimage(make_up, run):
     assert r.returncode == 0, r.stderr
     assert "Reimage" not in r.stdout
     no_writes(s)
+
+
+# ---- a blocked drain, 409, 412 ----
+
+def blocking_pdb(sim):
+    """A Deployment on the work pool whose PDB never allows a disruption."""
+    k = sim.cluster(NAME).k8s
+    work = pool_nodes(sim, "work")
+    k.add_deployment("pay", "ledger", 2, nodes=work[:1])
+    k.add_pdb("pay", "ledger", {"app": "ledger"}, min_available=2)
+    pod = next(p for p in k.pods(namespace="pay"))
+    return work[0]["metadata"]["name"], pod["metadata"]["name"]
+
+
+def test_blocked_drain_warned_then_failed_in_aks_words(make_up, run):
+    s, e = make_up()
+    node, pod = blocking_pdb(s)
+    r = upgrade(run, e, "work", "--kubernetes-version", "1.33", "--drain-timeout", "5",
+                "--yes", "-o", "json")
+    assert r.returncode == 1
+    op = report(r)
+    assert op["state"] == "Failed"
+    pdb = [f for f in op["preflight"] if f["check"] == "PodDisruptionBudget"]
+    assert pdb and pdb[0]["severity"] == "warning" and "pay/ledger" in pdb[0]["message"]
+    states = {x["name"]: x["state"] for x in op["steps"]}
+    assert states["control-plane 1.33.3"] == "done"
+    assert states["pool work 1.33.3"] == "failed"
+    assert states["verify"] == "pending"
+    assert "Drain node %s failed when evicting pod %s" % (node, pod) in op["error"]
+    assert "blocked by pdb ledger" in op["error"]
+    assert "kubectl azlinux status %s" % op["id"] in r.stderr
+    assert s.cluster(NAME).k8s.safety.counts()["pdb_violations"] == 0
+
+
+def test_409_while_another_operation_runs(make_up, run):
+    s, e = make_up()
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    s.clock.pause()
+    try:
+        first = upgrade(run, e, "work", "--node-image", "--yes", "--no-wait")
+        assert first.returncode == 0, first.stderr
+        assert "AKS accepted the change" in first.stdout
+        r = upgrade(run, e, "--kubernetes-version", "1.33", "--control-plane-only", "--yes")
+    finally:
+        s.clock.resume()
+    assert r.returncode == 1
+    assert "OperationNotAllowed" in r.stderr or "is in progress" in r.stderr
+    assert s.arm.current_version(s.cluster(NAME)) == "1.32.6"
+
+
+def test_412_looks_again_and_sends_on_the_fresh_copy(make_up, run):
+    s, e = make_up()
+    pool_put = "%s/agentPools/work" % s.cluster(NAME).id
+    s.faults.add(server="azure", method="PUT", path_prefix=pool_put, status=412,
+                 body={"error": {"code": "PreconditionFailed", "message":
+                                 "Operation is not allowed: the eTag does not match"}})
+    r = upgrade(run, e, "work", "--kubernetes-version", "1.32.7", "--yes")
+    assert r.returncode == 0, r.stderr
+    puts = requests(s, "PUT", "/agentPools/work")
+    assert [x["status"] for x in puts] == [412, 200]
+    gets = [x for x in s.find(server="azure", method="GET") if x["path"] == pool_put]
+    assert len(gets) >= 2        # a fresh GET before each PUT
+    assert pool(s, "work").k8s_version == "1.32.7"
+    safe(s)
+
+
+# ---- interruption ----
+
+def journal(e, op_id):
+    path = pathlib.Path(e["HOME"]) / ".local" / "state" / "kubectl-azlinux" / "operations" / (op_id + ".json")
+    return path.read_text()
+
+
+def start(bin_path, e, *args):
+    return subprocess.Popen([bin_path, "upgrade", *args], env=e, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(cond, what, seconds=30):
+    end = time.monotonic() + seconds
+    while not cond():
+        assert time.monotonic() < end, "timed out waiting for " + what
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_at_each_step_then_run_again(make_up, run, bin_path, sig):
+    s, e = make_up()
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    for i, name in enumerate(("system", "work")):
+        s.clock.pause()
+        p = start(bin_path, e, "--all", "--node-image", "--yes", "-o", "json")
+        post = "/agentPools/%s/upgradeNodeImageVersion" % name
+        wait_for(lambda: requests(s, "POST", post), "the POST of " + name)
+        time.sleep(0.3)                         # the handle reaches the journal
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=30)
+        if sig == signal.SIGINT:
+            assert p.returncode == 130, err
+            op = report(type("R", (), {"stdout": out}))
+            assert op["state"] == "Interrupted"
+            # the pool done before is skipped; this one's step runs on in AKS
+            assert {x["pool"]: x["state"] for x in op["steps"]}[name] == "running"
+            assert [x["pool"] for x in op["skipped"]] == (["system"] if i else [])
+            assert "kubectl azlinux resume %s" % op["id"] in err
+            text = journal(e, op["id"])
+            assert '"statusUrl"' in text            # the handle, to re-attach
+            assert "Bearer" not in text and "eyJ" not in text
+        else:
+            assert p.returncode == -signal.SIGKILL
+        s.clock.resume()
+        wait_for(lambda: pool(s, name).provisioning_state == "Succeeded", name + " to finish")
+    # run again: both pools on the image already, nothing sent twice
+    r = upgrade(run, e, "--all", "--node-image", "--yes")
+    assert r.returncode == 0, r.stderr
+    assert "nothing to do" in r.stdout
+    for name in ("system", "work"):
+        assert len(requests(s, "POST", "/agentPools/%s/upgradeNodeImageVersion" % name)) == 1
+        assert images(s, name) == {NEW_AZL3}
+    safe(s)
+
+
+def test_run_again_follows_an_operation_running_there(make_up, run, bin_path):
+    """A process killed after AKS accepted the control plane's PUT: the run
+    after it sees the cluster upgrading, follows it instead of sending it
+    again, then does the pools."""
+    s, e = make_up()
+    s.clock.pause()
+    p = start(bin_path, e, "--all", "--kubernetes-version", "1.33", "--yes")
+    wait_for(lambda: requests(s, "PUT", "/managedClusters/" + NAME), "the cluster's PUT")
+    p.kill()
+    p.communicate(timeout=30)
+    s.clock.resume()
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.33", "--yes", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    assert len(requests(s, "PUT", "/managedClusters/" + NAME)) == 1
+    for name in ("system", "work"):
+        assert kubelets(s, name) == {"v1.33.3"}
+    safe(s)
+
+
+def test_token_expires_mid_upgrade(make_up, run):
+    """Tokens that last two wall seconds, an upgrade that takes longer: the
+    credential refreshes itself between polls."""
+    s, e = make_up()
+    s.clock.set_scale(100)
+    s.entra.token_lifetime = 2
+    r = upgrade(run, e, "work", "--kubernetes-version", "1.32.7", "--yes", timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert pool(s, "work").k8s_version == "1.32.7"
+    tokens = [x for x in s.find(server="azure", method="POST") if "/oauth2/" in x["path"]
+              or "token" in x["path"]]
+    assert len(tokens) >= 2, tokens
+    assert not [x for x in s.find(server="azure") if x["status"] == 401
+                and x["path"].startswith("/subscriptions/") and x["method"] != "GET"]
+
+
+# ---- deprecated APIs (the API server's apiserver_requested_deprecated_apis) ----
+
+def deprecated(sim, removed, resource="flowschemas"):
+    sim.cluster(NAME).k8s.deprecated_apis.append({
+        "group": "flowcontrol.apiserver.k8s.io", "version": "v1beta3", "resource": resource,
+        "removed_release": removed})
+
+
+def test_deprecated_api_removed_by_the_target_blocks(make_up, run):
+    s, e = make_up()
+    deprecated(s, "1.33")
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.33", "--yes")
+    refused(r, "DeprecatedAPIInUse")
+    assert ("API flowcontrol.apiserver.k8s.io/v1beta3 flowschemas, removed in 1.33, was "
+            "requested") in r.stdout
+    assert "UpgradeBlockedOnDeprecatedAPIUsage" in r.stdout
+    no_writes(s)
+    assert [x for x in s.find() if x["path"] == "/metrics"]
+
+
+def test_deprecated_api_removed_later_is_no_blocker(make_up, run):
+    s, e = make_up()
+    deprecated(s, "1.35")
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.33", "--dry-run")
+    assert r.returncode == 0, r.stdout
+    assert "DeprecatedAPIInUse" not in r.stdout
+
+
+def test_deprecated_apis_not_read_for_a_node_image_upgrade(make_up, run):
+    s, e = make_up()
+    deprecated(s, "1.33")
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    r = upgrade(run, e, "--all", "--node-image", "--dry-run")
+    assert r.returncode == 0
+    assert not [x for x in s.find() if x["path"] == "/metrics"]
+
+
+def test_metrics_not_readable_is_said(make_up, run):
+    s, e = make_up()
+    s.cluster(NAME).k8s.metrics_forbidden = True
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.33", "--dry-run")
+    assert r.returncode == 0, r.stdout
+    assert "ok       DeprecatedAPIInUse: cannot read the API server's /metrics" in r.stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_resume_after_interruption_at_each_step(make_up, run, bin_path, sig):
+    """Interrupted at the control plane's step, then at the pool's: `resume`
+    re-attaches to the AKS operation in flight (nothing sent twice) and
+    finishes; `status` shows it Succeeded."""
+    s, e = make_up()
+    s.clock.pause()
+    p = start(bin_path, e, "work", "--kubernetes-version", "1.33", "--yes", "-o", "json")
+    wait_for(lambda: requests(s, "PUT", "/managedClusters/" + NAME), "the cluster's PUT")
+    time.sleep(0.3)
+    p.send_signal(sig)
+    p.communicate(timeout=30)
+    ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
+    [op] = [o for o in ops if o["kind"] == "upgrade-kubernetes"]
+    assert op["state"] == "Interrupted"
+    s.clock.resume()
+    r = run("resume", op["id"], env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert len(requests(s, "PUT", "/managedClusters/" + NAME)) == 1
+    assert len(requests(s, "PUT", "/agentPools/work")) == 1
+    assert kubelets(s, "work") == {"v1.33.3"}
+    got = json.loads(run("status", op["id"], "-o", "json", env=e).stdout)["operation"]
+    assert got["state"] == "Succeeded"
+    assert [x["state"] for x in got["steps"]] == ["done", "done", "done"]
+    safe(s)
+
+
+def test_abort_an_upgrade(make_up, run, bin_path):
+    s, e = make_up()
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    s.clock.pause()
+    p = start(bin_path, e, "work", "--node-image", "--yes")
+    wait_for(lambda: requests(s, "POST", "/agentPools/work/upgradeNodeImageVersion"), "the POST")
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=30)
+    assert p.returncode == 130
+    s.clock.resume()
+    r = run("abort", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert requests(s, "POST", "/agentPools/work/abort")
+    ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
+    assert [o["state"] for o in ops if o["kind"] == "upgrade-node-image"] == ["Canceled"]

@@ -204,3 +204,35 @@ def test_hidden_from_help_and_completion(run):
     assert "__arm" not in run("help").stdout
     r = run("__complete", "__")
     assert "__arm" not in r.stdout
+
+
+def test_throttled_put_is_sent_again_after_retry_after(wsim, run):
+    # the AKS RP's PUT AgentPool bucket (aks-api.md §3.2), one token deep
+    # and refilled every 200 simulated minutes (2 s here): the second PUT
+    # is throttled, and a 429 is retried whatever the method
+    s, e = wsim
+    s.arm.put_pool_throttle = {"size": 1, "per_minute": 0.005}
+    path = pool_path(s, "extra")
+    body = json.dumps({"properties": {"count": 1, "vmSize": "Standard_D4ds_v5",
+                                      "osType": "Linux", "osSKU": "AzureLinux", "mode": "User"}})
+    assert outcome(arm(run, e, "--wait", "--body", body, "PUT", path))["operation"][
+        "status"] == "Succeeded"
+    s.clear_log()
+    got = outcome(arm(run, e, "--wait", "--body", body, "PUT", path))
+    assert got["operation"]["status"] == "Succeeded"
+    assert [x["status"] for x in writes(s, "PUT", path)] == [429, 200]
+
+
+def test_post_action_is_not_sent_twice_after_a_5xx(wsim, run):
+    s, e = wsim
+    path = pool_path(s, "work") + "/upgradeNodeImageVersion"
+    s.faults.add(server="azure", method="POST", path_prefix=path, status=500)
+    r = arm(run, e, "--wait", "POST", path)
+    assert r.returncode == 1
+    assert [x["status"] for x in writes(s, "POST", path)] == [500]
+    assert errors(r)[0].startswith("error: POST %s: " % path)
+    assert "(HTTP 500" in errors(r)[0] and "attempts" not in errors(r)[0]
+    # a GET of the same pool is retried through the same fault
+    s.faults.add(server="azure", method="GET", path_prefix=pool_path(s, "work"), status=503)
+    assert outcome(arm(run, e, "GET", pool_path(s, "work")))["operation"]["status"] == "Succeeded"
+    assert [x["status"] for x in writes(s, "GET", pool_path(s, "work"))] == [503, 200]

@@ -2,8 +2,10 @@
  * (azl_http_response_header), and Retry-After, from the block and raw. */
 #include "fuzz.h"
 
-#include "arm.h"
+#include <time.h>
+
 #include "http.h"
+#include "retry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -12,10 +14,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_str(&resp.headers, data, size);
 	if (azl_http_response_header(&resp, "Retry-After", &v))
-		(void)azl_arm_parse_retry_after(v.buf);
+		(void)azl_retry_after_parse(v.buf, time(NULL));
 	azl_http_response_header(&resp, "x-ms-correlation-request-id", &v);
 	azl_http_response_header(&resp, "", &v);
-	(void)azl_arm_parse_retry_after(resp.headers.buf);
+	(void)azl_retry_after_parse(resp.headers.buf, time(NULL));
 	azl_http_response_release(&resp);
 	strbuf_release(&v);
 	return 0;

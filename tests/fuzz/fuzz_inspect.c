@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct azl_cluster_query q = { 0 };
 	struct azl_cluster cluster = { 0 };
-	struct azl_pool_list pools = { NULL, 0 };
+	struct azl_pool_list pools = { 0 };
 	struct azl_arm *arm = NULL;
 
 	fuzz_home();

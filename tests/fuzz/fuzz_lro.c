@@ -1,67 +1,73 @@
-/* An ARM long-running operation: its handle as the journal keeps it (read
- * back with azl_lro_from_json, written again, polled), and the status and
- * result answers of a poll (fuzz.h's HTTP double: Azure-AsyncOperation
- * bodies, Location answers, Retry-After, provisioning states). The input
- * is a handle line, then the HTTP script. */
+/* lro.c against scripted answers (fuzz.h's HTTP double), on a fake clock:
+ * the answer that begins a PUT (its Azure-AsyncOperation, Location,
+ * Retry-After and body), the status resource's or Location's answers, the
+ * final GET, and an abort. The input also goes to azl_lro_from_json, the
+ * journal's copy of an operation. */
 #include "fuzz.h"
 
-#include <string.h>
+#include <cjson/cJSON.h>
 
+#include "arm.h"
 #include "lro.h"
+#include "retry.h"
 
-static const char handle[] =
-	"{\"kind\":\"agentPools.createOrUpdate\",\"method\":\"PUT\","
-	"\"resource\":\"/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/"
-	"managedClusters/a/agentPools/p\",\"statusUrl\":\"https://management.azure.com/subscriptions/"
-	"s/providers/Microsoft.ContainerService/locations/eastus/operations/1\","
-	"\"statusVia\":\"azure-async-operation\",\"finalStateVia\":\"azure-async-operation\","
-	"\"status\":\"InProgress\"}";
+static long fake_ms;
 
-static void poll_twice(struct azl_lro *lro, struct azl_arm *arm)
+static long now_ms(void *data)
 {
-	cJSON *again;
+	(void)data;
+	return fake_ms;
+}
 
-	for (int i = 0; i < 2 && !azl_lro_done(lro); i++)
-		if (azl_lro_poll(lro, arm, NULL))
-			break;
-	(void)azl_lro_status(lro);
-	(void)azl_lro_percent(lro);
-	(void)azl_lro_error(lro);
-	(void)azl_lro_result(lro);
-	(void)azl_lro_etag(lro);
-	again = azl_lro_to_json(lro);
-	cJSON_Delete(again);
+static void sleep_ms(void *data, long ms)
+{
+	(void)data;
+	fake_ms += ms;
+}
+
+static void from_json(const uint8_t *data, size_t size)
+{
+	cJSON *json = cJSON_ParseWithLength((const char *)data, size);
+	struct azl_lro *lro = NULL;
+
+	if (json && azl_lro_from_json(&lro, json) == 0)
+		cJSON_Delete(azl_lro_to_json(lro));
+	azl_lro_free(lro);
+	cJSON_Delete(json);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const uint8_t *nl = memchr(data, '\n', size);
-	size_t first = nl ? (size_t)(nl - data) : size;
-	struct strbuf line = STRBUF_INIT;
+	struct azl_retry_options ro = { 0 };
+	struct azl_lro_wait_options wo = { 0 };
+	struct azl_arm_request req = { 0 };
 	struct azl_arm *arm = NULL;
 	struct azl_lro *lro = NULL;
-	cJSON *json;
+	cJSON *body = cJSON_Parse("{\"properties\":{\"osSKU\":\"AzureLinux\"}}");
 
+	from_json(data, size);
+	ro.max_attempts = 2;
+	ro.budget_ms = 6L * 3600L * 1000L;   /* simulated: costs nothing */
+	ro.now_ms = now_ms;
+	ro.sleep_ms = sleep_ms;
+	azl_retry_new(&wo.retry, &ro);
 	fuzz_arm_new(&arm);
-	/* the journal's handle, from the input */
-	fuzz_str(&line, data, first);
-	json = cJSON_Parse(line.buf);
-	if (json && azl_lro_from_json(&lro, json) == 0) {
-		fuzz_http_script(nl ? nl + 1 : data + size, nl ? size - first - 1 : 0);
-		poll_twice(lro, arm);
-		azl_lro_free(lro);
-		lro = NULL;
-	}
-	cJSON_Delete(json);
-	/* a good handle, polled against the whole input as answers */
-	json = cJSON_Parse(handle);
-	if (!json || azl_lro_from_json(&lro, json))
-		__builtin_trap();
 	fuzz_http_script(data, size);
-	poll_twice(lro, arm);
+	req.method = "PUT";
+	req.path = "/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/"
+		   "managedClusters/c/agentPools/np1";
+	req.body = body;
+	req.if_match = "\"e1\"";
+	req.retry = wo.retry;
+	if (azl_lro_begin(&lro, arm, &req, "fuzz", AZL_LRO_FINAL_ASYNC_OPERATION) == 0) {
+		cJSON_Delete(azl_lro_to_json(lro));
+		if (azl_lro_wait(lro, arm, &wo) != 0)
+			(void)azl_lro_abort(lro, arm);
+		(void)azl_lro_result(lro);
+	}
 	azl_lro_free(lro);
-	cJSON_Delete(json);
-	strbuf_release(&line);
 	azl_arm_free(arm);
+	azl_retry_free(wo.retry);
+	cJSON_Delete(body);
 	return 0;
 }

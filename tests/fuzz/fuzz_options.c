@@ -15,11 +15,11 @@ struct fuzz_args {
 	const char *output;
 	int wide;
 	int count;
-	struct azl_strlist pools;
-	struct azl_global_flags g;
+	struct cli_strlist pools;
+	struct cli_global_flags g;
 };
 
-static int only_ab(const struct azl_option *opt, const char *arg, void *values)
+static int only_ab(const struct cli_option *opt, const char *arg, void *values)
 {
 	(void)opt;
 	(void)values;
@@ -28,20 +28,20 @@ static int only_ab(const struct azl_option *opt, const char *arg, void *values)
 	return 0;
 }
 
-static const struct azl_option options[] = {
+static const struct cli_option options[] = {
 	OPT_STRING('o', "output", struct fuzz_args, output, "FORMAT", "Output format.",
-		   AZL_COMPLETE_OUTPUT_FORMAT),
+		   CLI_COMPLETE_OUTPUT_FORMAT),
 	OPT_BOOL('w', "wide", struct fuzz_args, wide, "Wide."),
 	OPT_INT('c', "count", struct fuzz_args, count, "N", "A count."),
-	OPT_STRING_LIST('p', "pool", struct fuzz_args, pools, "NAME", "Pools.", AZL_COMPLETE_POOL),
-	OPT_CALLBACK('m', "mode", "MODE", "a or b.", AZL_COMPLETE_NONE, only_ab),
-	AZL_OPT_GLOBAL_FLAGS(struct fuzz_args, g),
+	OPT_STRING_LIST('p', "pool", struct fuzz_args, pools, "NAME", "Pools.", CLI_COMPLETE_POOL),
+	OPT_CALLBACK('m', "mode", "MODE", "a or b.", CLI_COMPLETE_NONE, only_ab),
+	CLI_OPT_GLOBAL_FLAGS(struct fuzz_args, g),
 	OPT_END()
 };
 
-static const struct azl_command command = {
+static const struct cli_command command = {
 	"fuzz", NULL, "Fuzz the option parser", "fuzz [flags]", NULL, NULL, options,
-	AZL_COMPLETE_POOL, 0
+	CLI_COMPLETE_POOL, 0
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err = dup(2);
 	dup2(null, 1);
 	dup2(null, 2);
-	azl_parse_options(argc, argv, "kubectl azlinux", &command, &args);
+	cli_parse_options(argc, argv, "kubectl azlinux", &command, &args);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(out, 1);
@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(out);
 	close(err);
 	close(null);
-	azl_strlist_release(&args.pools);
+	cli_strlist_release(&args.pools);
 	free(argv);
 	strbuf_release(&s);
 	return 0;

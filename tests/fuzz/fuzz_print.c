@@ -10,16 +10,16 @@
 
 #include "print.h"
 
-static const struct azl_column columns[] = {
+static const struct cli_column columns[] = {
 	{ "name", 0 }, { "status", 0 }, { "version", 1 }, { NULL, 0 }
 };
 
 static void table(const cJSON *rows, FILE *null)
 {
-	struct azl_table *t = NULL;
+	struct cli_table *t = NULL;
 	const cJSON *row;
 
-	azl_table_new(&t, columns);
+	cli_table_new(&t, columns);
 	cJSON_ArrayForEach(row, rows) {
 		const char *cells[3] = { NULL, NULL, NULL };
 		int i = 0;
@@ -28,11 +28,11 @@ static void table(const cJSON *rows, FILE *null)
 		cJSON_ArrayForEach(c, row)
 			if (i < 3)
 				cells[i++] = cJSON_IsString(c) ? c->valuestring : NULL;
-		azl_table_add_row(t, cells);
+		cli_table_add_row(t, cells);
 	}
-	azl_table_print(t, null, 0, 1);
-	azl_table_print(t, null, 1, 0);
-	azl_table_free(t);
+	cli_table_print(t, null, 0, 1);
+	cli_table_print(t, null, 1, 0);
+	cli_table_free(t);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -45,13 +45,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (!doc)
 		return 0;
-	azl_yaml_format(&sb, doc);
+	cli_yaml_format(&sb, doc);
 	strbuf_reset(&sb);
-	azl_json_format(&sb, doc);
+	cli_json_format(&sb, doc);
 	if (cJSON_IsArray(doc))
 		table(doc, null);
 	if (cJSON_IsNumber(doc) && doc->valuedouble >= -1e12 && doc->valuedouble <= 1e12)
-		azl_format_age(&sb, (time_t)doc->valuedouble, 1700000000);
+		cli_format_age(&sb, (time_t)doc->valuedouble, 1700000000);
 	strbuf_release(&sb);
 	cJSON_Delete(doc);
 	return 0;

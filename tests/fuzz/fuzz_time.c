@@ -11,6 +11,7 @@
 #include "json.h"
 #include "kubeconfig.h"
 #include "num.h"
+#include "version.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

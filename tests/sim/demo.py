@@ -23,12 +23,20 @@ KUBECTL = "/usr/bin/kubectl"
 COMMANDS = [
     ["azlinux", "nodes"],
     ["azlinux", "pools"], ["azlinux", "check"],
+    ["azlinux", "migrate", "ubuntu", "--dry-run"],
+    ["azlinux", "migrate", "ubuntu", "--yes"],
+    ["azlinux", "migrate", "mariner", "--yes"],
+    ["azlinux", "status"],
 ]
 # === end of COMMANDS ===
 
 # Exit statuses that are a result, not a failure: `check` answers 3 for
 # warnings and 4 for errors found in the (deliberately flawed) demo cluster.
-RESULT_STATUSES = {"check": (3, 4)}
+RESULT_STATUSES = {"check": (3, 4), "migrate": (3,)}
+
+# Simulated seconds per wall second while it runs: the migrations' rolls
+# (surge, drain, reimage, a minute or two a node) take seconds.
+DEMO_TIME_SCALE = 120
 
 
 def banner(args):
@@ -46,7 +54,9 @@ def main(argv=None):
         return 1
     with tempfile.TemporaryDirectory(prefix="azlinux-demo-") as work:
         home = os.path.join(work, "home")
-        with Sim(demo_scenario(), work) as sim:
+        scenario = demo_scenario()
+        scenario.time_scale = DEMO_TIME_SCALE
+        with Sim(scenario, work) as sim:
             env = client_env(sim, home, args.bin)
             status = 0
             for command in COMMANDS:

@@ -21,6 +21,11 @@ record (`state.safety`): K8sState's docstring lists them. Controls for tests:
     state.watch_history = 10; state.compact()   older versions get 410
     state.safety.counts()               {"pdb_violations", "lost_pods",
                                          "no_ready_system_node"}
+    state.deprecated_apis.append({"group": "flowcontrol.apiserver.k8s.io",
+        "version": "v1beta3", "resource": "flowschemas", "removed_release": "1.32"})
+                                        what GET /metrics reports as requested
+                                        (apiserver_requested_deprecated_apis, 1 each)
+    state.metrics_forbidden = True      GET /metrics answers 403
 """
 
 import base64
@@ -369,6 +374,8 @@ class K8sState:
         # A watch ends after timeoutSeconds, or after a random wall time in
         # this range as an API server ends them (its --min-request-timeout).
         self.watch_close_seconds = (1800.0, 3600.0)
+        self.deprecated_apis = []
+        self.metrics_forbidden = False
         self._history = collections.deque()
         self._watches = set()
         self._building = True
@@ -1451,6 +1458,8 @@ class K8sState:
             return 200, self._version(), {}
         if req.path in ("/healthz", "/livez", "/readyz"):
             return 200, "ok", {}
+        if req.path == "/metrics":
+            return self._metrics()
         discovery = self._discovery(req.path)
         if discovery is not None:
             return 200, discovery, {}
@@ -1458,6 +1467,25 @@ class K8sState:
         verb = self._verb(req, route)
         self._authorize(who[0], verb, route)
         return getattr(self, "_do_" + verb)(req, route)
+
+    def _metrics(self):
+        """The Prometheus text of kube-apiserver, the deprecated-API gauge
+        alone (and a request counter, as a reader must skip what it does not
+        know)."""
+        if self.metrics_forbidden:
+            raise ApiError(403, "Forbidden", 'forbidden: User cannot get path "/metrics"')
+        lines = ["# HELP apiserver_requested_deprecated_apis [STABLE] Gauge of deprecated APIs "
+                 "that have been requested, broken out by API group, version, resource, "
+                 "subresource, and removed_release.",
+                 "# TYPE apiserver_requested_deprecated_apis gauge"]
+        for d in self.deprecated_apis:
+            lines.append('apiserver_requested_deprecated_apis{group="%s",removed_release="%s",'
+                         'resource="%s",subresource="%s",version="%s"} 1'
+                         % (d["group"], d["removed_release"], d["resource"],
+                            d.get("subresource", ""), d["version"]))
+        lines += ["# TYPE apiserver_request_total counter",
+                  'apiserver_request_total{code="200",component="apiserver",verb="GET"} 42']
+        return 200, _Encoded(("\n".join(lines) + "\n").encode()), {}
 
     def _version(self):
         major, minor, _ = self.version.split(".")

@@ -91,7 +91,7 @@ static void test_azure_linux2_retired_upgrade(void **state)
 	assert_non_null(strstr(x->message, "2026-03-31"));
 	assert_non_null(strstr(x->message, "cannot scale"));
 	assert_non_null(strstr(x->message,
-		"az aks nodepool upgrade --resource-group rg1 --cluster-name aks1 --name mariner --kubernetes-version 1.32.6"));
+		"kubectl azlinux upgrade mariner --kubernetes-version 1.32.6"));
 	/* the upgrade is the fix: not repeated as a second finding */
 	assert_null(find(f, AZL_FINDING_KUBERNETES_UPGRADE));
 	assert_int_equal(azl_findings_worst(&f->findings), AZL_SEVERITY_ERROR);
@@ -110,7 +110,7 @@ static void test_mariner_on_old_cluster_moves_to_azl3_sku(void **state)
 	x = find(f, AZL_FINDING_AZURE_LINUX2_RETIRED);
 	assert_non_null(x);
 	assert_non_null(strstr(x->message,
-		"az aks nodepool update --resource-group rg1 --cluster-name aks1 --name cbl --os-sku AzureLinux3"));
+		"kubectl azlinux migrate cbl --to AzureLinux3"));
 }
 
 static void test_azure_linux3_has_no_retirement(void **state)
@@ -141,7 +141,7 @@ static void test_node_image_upgrade(void **state)
 	assert_int_equal(x->severity, AZL_SEVERITY_WARNING);
 	assert_non_null(strstr(x->message, "AKSAzureLinux-V3gen2-202608.14.0"));
 	assert_non_null(strstr(x->message,
-		"az aks nodepool upgrade --resource-group rg1 --cluster-name aks1 --name np1 --node-image-only"));
+		"kubectl azlinux upgrade np1 --node-image"));
 
 	/* with the NodeImage channel AKS applies it: only informational */
 	azl_cluster_release(&f->cluster);
@@ -174,7 +174,7 @@ static void test_kubernetes_upgrade(void **state)
 	assert_non_null(x);
 	assert_int_equal(x->severity, AZL_SEVERITY_WARNING);
 	assert_non_null(strstr(x->message, "behind the control plane"));
-	assert_non_null(strstr(x->message, "--name np1 --kubernetes-version 1.33.2"));
+	assert_non_null(strstr(x->message, "kubectl azlinux upgrade np1 --kubernetes-version 1.33.2"));
 
 	/* level with the control plane: informational */
 	azl_cluster_release(&f->cluster);
@@ -203,7 +203,7 @@ static void test_ubuntu_in_place(void **state)
 	assert_int_equal(x->severity, AZL_SEVERITY_INFO);
 	assert_non_null(strstr(x->message, "in place"));
 	assert_non_null(strstr(x->message,
-		"az aks nodepool update --resource-group rg1 --cluster-name aks1 --name ubuntu --os-sku AzureLinux"));
+		"kubectl azlinux migrate ubuntu --to AzureLinux"));
 	strbuf_release(&why);
 }
 
@@ -219,7 +219,7 @@ static void test_ubuntu_below_132_targets_azurelinux3(void **state)
 	x = find(f, AZL_FINDING_UBUNTU_CAN_MIGRATE);
 	assert_non_null(x);
 	/* the default SKU would land on the retired 2.0 */
-	assert_non_null(strstr(x->message, "--os-sku AzureLinux3"));
+	assert_non_null(strstr(x->message, "--to AzureLinux3"));
 }
 
 static void test_ubuntu_kata_blocked(void **state)
@@ -240,8 +240,7 @@ static void test_ubuntu_kata_blocked(void **state)
 	assert_non_null(x);
 	assert_non_null(strstr(x->message, "cannot move to Azure Linux in place (Kata workload runtime)"));
 	assert_non_null(strstr(x->message,
-		"az aks nodepool add --resource-group rg1 --cluster-name aks1 --name katapoolazl --os-sku AzureLinux "
-		"--node-vm-size Standard_D4s_v3 --node-count 2 --mode System --workload-runtime KataVmIsolation"));
+		"kubectl azlinux migrate katapool --to AzureLinux --new-pool katapoolazl"));
 	strbuf_release(&why);
 }
 
@@ -302,7 +301,7 @@ static void test_azurelinux3_pin(void **state)
 	assert_non_null(x);
 	assert_int_equal(x->severity, AZL_SEVERITY_WARNING);
 	assert_non_null(strstr(x->message,
-		"az aks nodepool update --resource-group rg1 --cluster-name aks1 --name pinned --os-sku AzureLinux"));
+		"kubectl azlinux migrate pinned --to AzureLinux"));
 
 	/* upgrading to 1.37: error */
 	azl_cluster_release(&f->cluster);

@@ -22,12 +22,15 @@
 #include "azlinux.h"
 #include "error.h"
 #include "json.h"
+#include "retry.h"
 #include "kube.h"
 #include "kubeconfig.h"
 #include "testutil.h"
 
 static int port;
 static struct strbuf last_request = STRBUF_INIT; /* method, path, headers */
+static struct strbuf extra_headers = STRBUF_INIT; /* of the answer being made */
+static int flaky_calls;                           /* GETs of /api/v1/flaky */
 
 static const char *status_body(int code, const char *reason, const char *message,
 			       struct strbuf *sb)
@@ -63,6 +66,16 @@ static int answer(const char *method, const char *target, const char *req_text,
 		status_body(410, "Expired", "The provided continue parameter is too old", out);
 		return 410;
 	}
+	/* throttled once, then fine; "busy" always throttled */
+	if (!strcmp(target, "/api/v1/flaky") || !strcmp(target, "/api/v1/busy")) {
+		if (!strcmp(target, "/api/v1/flaky") && flaky_calls++) {
+			strbuf_addstr(out, "{\"kind\":\"Node\"}");
+			return 200;
+		}
+		strbuf_addstr(&extra_headers, "Retry-After: 0\r\n");
+		status_body(429, "TooManyRequests", "Too many requests, please try again later.", out);
+		return 429;
+	}
 	if (!strcmp(target, "/api/v1/nodes/secret")) {
 		status_body(403, "Forbidden", "nodes \\\"secret\\\" is forbidden: User \\\"u\\\" cannot "
 			    "get resource \\\"nodes\\\" in API group \\\"\\\" at the cluster scope", out);
@@ -96,9 +109,10 @@ static void *serve_conn(void *arg)
 		strbuf_reset(&body);
 		strbuf_add(&body, req.buf + at, len);
 		strbuf_reset(&resp);
+		strbuf_reset(&extra_headers);
 		status = answer(method, target, req.buf, body.buf, &resp);
-		dprintf(fd, "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
-			"Content-Length: %zu\r\n\r\n%s", status, resp.len, resp.buf);
+		dprintf(fd, "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n%s"
+			"Content-Length: %zu\r\n\r\n%s", status, extra_headers.buf, resp.len, resp.buf);
 	}
 	close(fd);
 	strbuf_release(&req);
@@ -302,6 +316,60 @@ static void test_result_keeps_status_and_reason(void **state)
 	close_client(&f);
 }
 
+static void test_get_retried_under_the_callers_policy(void **state)
+{
+	struct fixture f;
+	struct azl_retry *once = NULL, *cancelled = NULL, *twice = NULL;
+	struct azl_retry_options ro = { 0 };
+	static volatile sig_atomic_t cancel = 1;
+	struct azl_kube_result res = AZL_KUBE_RESULT_INIT;
+	struct azl_kube_request post = { "POST", "/api/v1/flaky", "application/json", "{}", 2,
+					 NULL, NULL };
+	cJSON *out = NULL;
+
+	(void)state;
+	open_client(&f);
+	/* the client's own policy: a 429 with Retry-After is asked again */
+	flaky_calls = 0;
+	assert_int_equal(azl_kube_get(f.kube, "/api/v1/flaky", &out), 0);
+	assert_int_equal(flaky_calls, 2);
+	cJSON_Delete(out);
+	/* the caller's: one try only */
+	ro.max_attempts = 1;
+	assert_int_equal(azl_retry_new(&once, &ro), 0);
+	azl_kube_set_retry(f.kube, once);
+	flaky_calls = 0;
+	assert_int_equal(azl_kube_get(f.kube, "/api/v1/flaky", &out), AZL_ETHROTTLED);
+	assert_int_equal(flaky_calls, 1);
+	/* cancelled: no wait, and says so */
+	ro.max_attempts = 5;
+	ro.cancel_flag = &cancel;
+	assert_int_equal(azl_retry_new(&cancelled, &ro), 0);
+	azl_kube_set_retry(f.kube, cancelled);
+	assert_int_equal(azl_kube_get(f.kube, "/api/v1/busy", &out), AZL_ECANCELED);
+	assert_string_equal(azl_error_message(),
+			    "GET /api/v1/busy: cancelled while the server asked to wait (HTTP 429)");
+	/* a POST is not asked again unless it names a policy */
+	azl_kube_set_retry(f.kube, NULL);
+	flaky_calls = 0;
+	assert_int_equal(azl_kube_do(f.kube, &post, &res), AZL_ETHROTTLED);
+	assert_int_equal(flaky_calls, 1);
+	assert_int_equal(res.status, 429);
+	assert_int_equal(res.retry_after_ms, 0);
+	ro.cancel_flag = NULL;
+	assert_int_equal(azl_retry_new(&twice, &ro), 0);
+	post.retry = twice;
+	flaky_calls = 0;
+	assert_int_equal(azl_kube_do(f.kube, &post, &res), 0);
+	assert_int_equal(flaky_calls, 2);
+	assert_int_equal(res.status, 200);
+	azl_kube_result_release(&res);
+	azl_retry_free(once);
+	azl_retry_free(cancelled);
+	azl_retry_free(twice);
+	close_client(&f);
+}
+
 static void test_status_errors_are_one_line(void **state)
 {
 	struct fixture f;
@@ -329,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_list_keeps_resource_version),
 		cmocka_unit_test(test_delete_sends_delete_options),
 		cmocka_unit_test(test_result_keeps_status_and_reason),
+		cmocka_unit_test(test_get_retried_under_the_callers_policy),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -309,6 +309,22 @@ static void test_canceled(void **state)
 	azl_lro_free(lro);
 }
 
+static void test_status_without_status_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+	struct azl_lro *lro;
+
+	step("PUT", POOL, 201, f->ao.buf, NULL, 1);
+	step("GET", OP, 200, NULL, "{\"percentComplete\":10}", -1);
+	lro = begin(f, "PUT", POOL, AZL_LRO_FINAL_ASYNC_OPERATION);
+	assert_int_equal(wait_for(f, lro, 0, 0), AZL_EINVALID);
+	assert_non_null(strstr(azl_error_message(), "following test.op " POOL ": the status resource "));
+	assert_non_null(strstr(azl_error_message(), "has no \"status\""));
+	/* one poll, not a wait until the budget */
+	assert_int_equal(ts_count(&srv, "GET", OP), 1);
+	azl_lro_free(lro);
+}
+
 static void test_location_error_fails_the_operation(void **state)
 {
 	struct fixture *f = *state;
@@ -577,6 +593,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_async_operation_first_final_via_location, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_is_one_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_canceled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_without_status_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_location_error_fails_the_operation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_done_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provisioning_state_and_delete_until_gone, setup, teardown),

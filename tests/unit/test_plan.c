@@ -77,10 +77,10 @@ static const char *command(struct fixture *f)
 	return f->cmd.buf;
 }
 
-static void migrate(struct fixture *f, const struct azl_pool_list *siblings)
+static void migrate(struct fixture *f, const struct azl_pool_names *taken)
 {
 	azl_plan_release(&f->plan);
-	assert_int_equal(azl_plan_migrate(&f->cluster, &f->pool, siblings, &f->plan), 0);
+	assert_int_equal(azl_plan_migrate(&f->cluster, &f->pool, taken, &f->plan), 0);
 	assert_string_equal(f->plan.pool, f->pool.name);
 }
 
@@ -352,21 +352,16 @@ static void test_gpu_vhd_and_old_kubernetes(void **state)
 static void test_new_pool_name_unique(void **state)
 {
 	struct fixture *f = *state;
-	struct azl_pool_list siblings = { calloc(3, sizeof(struct azl_pool)), 3 };
+	char *names[] = { "ubuntupool12", "UbuntuPooAzl", "ubuntupoazl2" };
+	struct azl_pool_names taken = { names, 3 };
 
-	siblings.items[0].name = strdup("ubuntupool12");
-	siblings.items[1].name = strdup("UbuntuPooAzl");
-	siblings.items[2].name = strdup("ubuntupoazl2");
 	pool(f, "ubuntupool12", "\"osSKU\":\"Ubuntu\",\"orchestratorVersion\":\"1.32.6\","
 		"\"nodeImageVersion\":\"" UBUNTU "\",\"workloadRuntime\":\"KataVmIsolation\"");
 	migrate(f, NULL);
 	assert_string_equal(f->plan.new_pool.name, "ubuntupooazl");
-	migrate(f, &siblings);
+	migrate(f, &taken);
 	assert_string_equal(f->plan.new_pool.name, "ubuntupoazl3");
 	assert_true(strlen(f->plan.new_pool.name) <= 12);
-	for (size_t i = 0; i < siblings.nr; i++)
-		free(siblings.items[i].name);
-	free(siblings.items);
 }
 
 static void test_node_image(void **state)
