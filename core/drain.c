@@ -26,8 +26,26 @@
 /* the longest sleep between looks at the cancel flag */
 #define SLICE_MS 100
 
+/* A node as the scheduler would see it, for "does the replacement fit
+ * anywhere else". */
+struct fit_taint {
+	char *key, *value, *effect;
+};
+struct fit_node {
+	char *name;
+	struct azl_kv *labels;
+	size_t nr_labels;
+	struct fit_taint *taints;
+	size_t nr_taints;
+	int usable;                  /* Ready and schedulable */
+};
+
 struct azl_drain {
 	struct azl_kube *kube;
+	struct fit_node *fit;
+	size_t nr_fit;
+	const char *const *draining;  /* the plan's nodes, while it is made */
+	size_t nr_draining;
 	struct azl_drain_options o;
 	struct azl_pdb_list pdbs;
 	int have_pdbs;
@@ -49,10 +67,32 @@ int azl_drain_new(struct azl_drain **out, struct azl_kube *kube, const struct az
 	return 0;
 }
 
+static void fit_release(struct azl_drain *d)
+{
+	size_t i, j;
+
+	for (i = 0; i < d->nr_fit; i++) {
+		struct fit_node *n = &d->fit[i];
+
+		free(n->name);
+		azl_kv_release(n->labels, n->nr_labels);
+		for (j = 0; j < n->nr_taints; j++) {
+			free(n->taints[j].key);
+			free(n->taints[j].value);
+			free(n->taints[j].effect);
+		}
+		free(n->taints);
+	}
+	free(d->fit);
+	d->fit = NULL;
+	d->nr_fit = 0;
+}
+
 void azl_drain_free(struct azl_drain *d)
 {
 	if (!d)
 		return;
+	fit_release(d);
 	azl_pdb_list_release(&d->pdbs);
 	free(d);
 }
@@ -91,6 +131,7 @@ static void node_release(struct azl_drain_node *n)
 		pod_release(&n->pods[i]);
 	free(n->pods);
 	free(n->name);
+	free(n->reason);
 	strbuf_release(&n->error);
 	free_strings(n->pending, n->nr_pending);
 }
@@ -312,6 +353,89 @@ static void find_pdbs(const struct azl_drain *d, const struct azl_pod *pod, stru
 	strbuf_release(&names);
 }
 
+static void fit_parse(const cJSON *obj, struct fit_node *n)
+{
+	const cJSON *taints = azl_json_path(obj, "spec.taints"), *t, *c;
+	int ready = 0;
+
+	n->name = xstrdup(azl_json_str(obj, "metadata.name", ""));
+	azl_kv_parse(azl_json_path(obj, "metadata.labels"), &n->labels, &n->nr_labels);
+	cJSON_ArrayForEach(c, azl_json_path(obj, "status.conditions")) {
+		if (!strcmp(azl_json_str(c, "type", ""), "Ready"))
+			ready = !strcmp(azl_json_str(c, "status", ""), "True");
+	}
+	n->usable = ready && !azl_json_bool(obj, "spec.unschedulable", 0);
+	if (!cJSON_IsArray(taints))
+		return;
+	n->taints = xcalloc((size_t)cJSON_GetArraySize(taints) + 1, sizeof(*n->taints));
+	cJSON_ArrayForEach(t, taints) {
+		struct fit_taint *ft = &n->taints[n->nr_taints++];
+
+		ft->key = xstrdup(azl_json_str(t, "key", ""));
+		ft->value = xstrdup(azl_json_str(t, "value", ""));
+		ft->effect = xstrdup(azl_json_str(t, "effect", ""));
+	}
+}
+
+static int load_fit(struct azl_drain *d)
+{
+	cJSON *items = NULL, *obj;
+	int rc = azl_kube_list(d->kube, "/api/v1/nodes", NULL, d->o.page_size, &items);
+
+	if (rc)
+		return rc;
+	fit_release(d);
+	d->fit = xcalloc((size_t)cJSON_GetArraySize(items) + 1, sizeof(*d->fit));
+	cJSON_ArrayForEach(obj, items) {
+		fit_parse(obj, &d->fit[d->nr_fit++]);
+	}
+	cJSON_Delete(items);
+	return 0;
+}
+
+static int draining(const struct azl_drain *d, const char *node)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr_draining; i++)
+		if (!strcmp(d->draining[i], node))
+			return 1;
+	return 0;
+}
+
+/* Whether the scheduler could place pod's replacement on a node outside
+ * the drain: Ready, not cordoned, its nodeSelector met, every NoSchedule
+ * and NoExecute taint tolerated (affinity and capacity are not looked at). */
+static int fits_elsewhere(const struct azl_drain *d, const struct azl_pod *pod)
+{
+	size_t i, j;
+
+	for (i = 0; i < d->nr_fit; i++) {
+		const struct fit_node *n = &d->fit[i];
+		int ok = n->usable && !draining(d, n->name);
+
+		for (j = 0; ok && j < pod->nr_node_selector; j++) {
+			const char *v = azl_kv_get(n->labels, n->nr_labels, pod->node_selector[j].key);
+
+			ok = v && !strcmp(v, pod->node_selector[j].value);
+		}
+		for (j = 0; ok && j < n->nr_taints; j++)
+			ok = !strcmp(n->taints[j].effect, "PreferNoSchedule") ||
+			     azl_pod_tolerates(pod, n->taints[j].key, n->taints[j].value,
+					       n->taints[j].effect);
+		if (ok)
+			return 1;
+	}
+	return 0;
+}
+
+static int needs_a_new_home(const struct azl_pod *pod)
+{
+	const struct azl_owner_ref *ctrl = azl_pod_controller(pod);
+
+	return ctrl && strcmp(ctrl->kind, "DaemonSet") && !azl_pod_is_terminal(pod);
+}
+
 static int plan_pod(const struct azl_pod *pod, void *data)
 {
 	struct plan_ctx *c = data;
@@ -328,6 +452,8 @@ static int plan_pod(const struct azl_pod *pod, void *data)
 	if (p->action == AZL_DRAIN_REFUSE)
 		n->refused = 1;
 	find_pdbs(c->d, pod, p);
+	p->nowhere = p->action == AZL_DRAIN_EVICT && c->d->fit && needs_a_new_home(pod) &&
+		     !fits_elsewhere(c->d, pod);
 	return 0;
 }
 
@@ -376,12 +502,7 @@ static const char *never_allows(const struct azl_pdb *b)
 static struct azl_drain_pdb *blocking_entry(struct azl_drain_plan *plan, const struct azl_pdb *b)
 {
 	struct azl_drain_pdb *e;
-	size_t i;
 
-	for (i = 0; i < plan->nr_blocking; i++)
-		if (!strcmp(plan->blocking[i].namespace_, b->namespace_) &&
-		    !strcmp(plan->blocking[i].name, b->name))
-			return &plan->blocking[i];
 	plan->blocking = xrealloc(plan->blocking, (plan->nr_blocking + 1) * sizeof(*plan->blocking));
 	e = &plan->blocking[plan->nr_blocking++];
 	memset(e, 0, sizeof(*e));
@@ -395,29 +516,49 @@ static struct azl_drain_pdb *blocking_entry(struct azl_drain_plan *plan, const s
 	return e;
 }
 
+static int guards(const struct azl_pdb *b, const struct azl_drain_pod *p)
+{
+	size_t len = strlen(b->namespace_);
+
+	return p->action == AZL_DRAIN_EVICT && p->nr_pdbs == 1 &&
+	       !strncmp(p->pdb, b->namespace_, len) && p->pdb[len] == '/' &&
+	       !strcmp(p->pdb + len + 1, b->name);
+}
+
+/* Each PDB that guards pods of the drain and allows no disruption now, or
+ * fewer than its pods that can go nowhere else (their replacements stay
+ * Pending, so it never allows more). */
 static void find_blocking(const struct azl_drain *d, struct azl_drain_plan *plan)
 {
 	struct strbuf key = STRBUF_INIT;
-	size_t i, j;
+	size_t b, i, j;
 
-	for (i = 0; i < plan->nr_nodes; i++) {
-		const struct azl_drain_node *n = &plan->nodes[i];
+	for (b = 0; b < d->pdbs.nr; b++) {
+		const struct azl_pdb *pdb = &d->pdbs.items[b];
+		struct azl_drain_pdb *e = NULL;
+		long guarded = 0, nowhere = 0;
 
-		for (j = 0; j < n->nr_pods; j++) {
-			const struct azl_drain_pod *p = &n->pods[j];
-			const struct azl_pdb *b;
-			struct azl_drain_pdb *e;
+		for (i = 0; i < plan->nr_nodes; i++)
+			for (j = 0; j < plan->nodes[i].nr_pods; j++)
+				if (guards(pdb, &plan->nodes[i].pods[j])) {
+					guarded++;
+					nowhere += plan->nodes[i].pods[j].nowhere;
+				}
+		if (!guarded || (pdb->disruptions_allowed > 0 && nowhere <= pdb->disruptions_allowed))
+			continue;
+		e = blocking_entry(plan, pdb);
+		if (!e->never && nowhere > pdb->disruptions_allowed)
+			e->never = "its pods fit on no other node";
+		for (i = 0; i < plan->nr_nodes; i++)
+			for (j = 0; j < plan->nodes[i].nr_pods; j++) {
+				const struct azl_drain_pod *p = &plan->nodes[i].pods[j];
 
-			if (p->action != AZL_DRAIN_EVICT || p->nr_pdbs != 1)
-				continue;
-			b = pdb_named(d, p->pdb);
-			if (!b || b->disruptions_allowed > 0)
-				continue;
-			e = blocking_entry(plan, b);
-			strbuf_reset(&key);
-			strbuf_addf(&key, "%s/%s", p->namespace_, p->name);
-			push_string(&e->pods, &e->nr_pods, key.buf);
-		}
+				if (!guards(pdb, p))
+					continue;
+				strbuf_reset(&key);
+				strbuf_addf(&key, "%s/%s", p->namespace_, p->name);
+				push_string(&e->pods, &e->nr_pods, key.buf);
+			}
 	}
 	strbuf_release(&key);
 }
@@ -437,6 +578,13 @@ int azl_drain_plan(struct azl_drain *d, const char *const *nodes, size_t nr,
 		plan->eviction_version = strbuf_detach(&version, NULL);
 	if (!rc)
 		rc = load_pdbs(d);
+	if (!rc && load_fit(d)) {
+		/* only the plan's "fits elsewhere" needs it: go on without */
+		azl_logf(1, "drain: not checking where replacements fit: %s", azl_error_message());
+		azl_error_clear();
+	}
+	d->draining = nodes;
+	d->nr_draining = nr;
 	plan->nodes = xcalloc(nr ? nr : 1, sizeof(*plan->nodes));
 	for (i = 0; i < nr && !rc; i++) {
 		struct plan_ctx c = { d, &plan->nodes[i], 0 };
@@ -448,6 +596,8 @@ int azl_drain_plan(struct azl_drain *d, const char *const *nodes, size_t nr,
 					  plan_pod, &c);
 	}
 	strbuf_release(&version);
+	d->draining = NULL;
+	d->nr_draining = 0;
 	if (rc) {
 		azl_drain_plan_free(plan);
 		return rc;
@@ -744,6 +894,8 @@ static void try_delete(struct azl_drain *d, struct azl_drain_node *n, struct azl
 		become_terminating(d, n, p, now);
 	} else {
 		strbuf_addstr(&msg, res.status ? res.message.buf : azl_error_message());
+		free(n->reason);
+		n->reason = res.status && res.reason.len ? xstrdup(res.reason.buf) : NULL;
 		pod_fail(d, n, p, &msg);
 	}
 	azl_error_clear();
@@ -905,7 +1057,12 @@ static void settle_node(struct azl_drain *d, struct azl_drain_node *n)
 	if (busy && !(failed && !*d->version))
 		goto out;
 	strbuf_reset(&n->error);
-	aggregate(&n->error, msgs, nr);
+	/* the delete path returns its first error as it is, no aggregate */
+	n->plain_error = failed && !*d->version;
+	if (n->plain_error)
+		strbuf_addstr(&n->error, msgs[0]);
+	else
+		aggregate(&n->error, msgs, nr);
 	n->state = failed ? AZL_DRAIN_NODE_FAILED : AZL_DRAIN_NODE_DRAINED;
 	if (failed && d->o.dry_run == AZL_DRAIN_DRY_RUN_NONE)
 		relist_pending(d, n);
@@ -1139,32 +1296,52 @@ static void add_leaf(const struct azl_drain_node *n, const char *msg, int warnin
 	l->v[l->n++] = strbuf_detach(&line, NULL);
 }
 
-size_t azl_drain_plan_errors(const struct azl_drain_plan *plan, struct strbuf *out)
+/* A node's error as kubectl's cmdutil prints it alone: an aggregate (the
+ * filters' refusals, the eviction errors) one element a line; a plain
+ * error (the delete path's) "error: msg". */
+static void node_error_alone(const struct azl_drain_node *n, struct strbuf *out)
 {
 	struct leaves l = { NULL, 0 };
-	size_t i, j, nr;
+	size_t i;
 
-	for (i = 0; i < plan->nr_nodes; i++) {
-		const struct azl_drain_node *n = &plan->nodes[i];
-
-		if (n->state != AZL_DRAIN_NODE_FAILED)
-			continue;
-		if (n->refused)
-			each_message(n, 0, add_leaf, &l);
-		for (j = 0; j < n->nr_pods; j++)
-			if (n->pods[j].state == AZL_DRAIN_POD_FAILED)
-				push_string(&l.v, &l.n, n->pods[j].message);
+	if (!*n->error.buf)
+		return;
+	if (n->plain_error && n->reason) {
+		strbuf_addf(out, "Error from server (%s): %s\n", n->reason, n->error.buf);
+		return;
 	}
-	for (i = 0, nr = 0; i < l.n; i++) {
-		int dup = 0;
-
-		for (j = 0; j < i && !dup; j++)
-			dup = !strcmp(l.v[i], l.v[j]);
-		if (!dup) {
-			strbuf_addf(out, "%s\n", l.v[i]);
-			nr++;
-		}
+	if (n->plain_error) {
+		strbuf_addf(out, "error: %s\n", n->error.buf);
+		return;
 	}
+	if (n->refused)
+		each_message(n, 0, add_leaf, &l);
+	for (i = 0; i < n->nr_pods; i++)
+		if (n->pods[i].state == AZL_DRAIN_POD_FAILED)
+			push_string(&l.v, &l.n, n->pods[i].message);
+	for (i = 0; i < l.n; i++)
+		strbuf_addf(out, "%s\n", l.v[i]);
 	free_strings(l.v, l.n);
-	return nr;
+}
+
+/* kubectl's final aggregate of the failed nodes' errors: one alone is
+ * unwrapped (node_error_alone); several print each node's error, an
+ * aggregate as "[a, b]", a line each. */
+size_t azl_drain_plan_errors(const struct azl_drain_plan *plan, struct strbuf *out)
+{
+	const struct azl_drain_node *only = NULL;
+	size_t i, failed = 0;
+
+	for (i = 0; i < plan->nr_nodes; i++)
+		if (plan->nodes[i].state == AZL_DRAIN_NODE_FAILED) {
+			only = &plan->nodes[i];
+			failed++;
+		}
+	if (failed == 1)
+		node_error_alone(only, out);
+	else
+		for (i = 0; i < plan->nr_nodes; i++)
+			if (plan->nodes[i].state == AZL_DRAIN_NODE_FAILED)
+				strbuf_addf(out, "%s\n", plan->nodes[i].error.buf);
+	return failed;
 }

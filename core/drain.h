@@ -58,6 +58,9 @@ struct azl_drain_pod {
 	const char *why;             /* short reason for the plan ("mirror pod") */
 	char *pdb;                   /* "ns/name" of the PDB that guards it, or NULL */
 	int nr_pdbs;                 /* how many PDBs select it (2+: never evictable) */
+	/* no node outside the drain would take its replacement (nodeSelector,
+	 * taints it does not tolerate, cordoned or NotReady nodes) */
+	int nowhere;
 	/* run time */
 	enum azl_drain_pod_state state;
 	int attempts;                /* eviction requests sent */
@@ -78,6 +81,8 @@ struct azl_drain_node {
 	size_t nr_pods;
 	int refused;                 /* a filter refused a pod: nothing is evicted */
 	struct strbuf error;         /* a failed node's error, kubectl's aggregate */
+	int plain_error;             /* error is one error, not an aggregate (DELETE) */
+	char *reason;                /* its metav1.Status reason ("Forbidden"), or NULL */
 	enum azl_drain_node_state state;
 	/* pods still on a failed node, re-listed after the error ("pod/x") */
 	char **pending;
@@ -85,14 +90,16 @@ struct azl_drain_node {
 	long next_poll_ms;
 };
 
-/* A PDB that allows no disruption now and guards pods of the drain. */
+/* A PDB that guards pods of the drain and allows no disruption now, or
+ * fewer than the pods of it that have nowhere else to go. */
 struct azl_drain_pdb {
 	char *namespace_, *name;
 	long current_healthy, desired_healthy, expected_pods, disruptions_allowed;
 	char **pods;                 /* "ns/name" of the guarded pods being drained */
 	size_t nr_pods;
 	/* the drain cannot finish while this PDB stands (minAvailable equal to
-	 * the pods it selects, maxUnavailable 0): why, else NULL */
+	 * the pods it selects, maxUnavailable 0, pods that fit on no other
+	 * node): why, else NULL */
 	const char *never;
 };
 
@@ -189,9 +196,9 @@ int azl_drain_run(struct azl_drain *d, struct azl_drain_plan *plan);
 void azl_drain_node_warnings(const struct azl_drain_node *node, struct strbuf *out);
 void azl_drain_node_errors(const struct azl_drain_node *node, struct strbuf *out);
 
-/* The command's final error over every failed node: kubectl's aggregate
- * of all their errors, flattened and deduplicated, one a line; returns
- * how many. */
+/* The command's final error over every failed node, as kubectl prints
+ * its aggregate (cmdutil.CheckErr): one a line; returns how many nodes
+ * failed. */
 size_t azl_drain_plan_errors(const struct azl_drain_plan *plan, struct strbuf *out);
 
 /* Go's time.Duration.String() of ms ("5s", "1m30s", "500ms"), the way

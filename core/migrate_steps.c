@@ -6,7 +6,7 @@
 #include <strings.h>
 
 #include "error.h"
-#include "eviction.h"
+#include "drain.h"
 #include "json.h"
 #include "log.h"
 #include "migrate.h"
@@ -163,8 +163,8 @@ static int already_changed(struct azl_operation *op, const cJSON *ap, const char
 	if (!strcmp(ps, "Succeeded"))
 		return 0;
 	azl_operation_note(op, "the change was accepted before; following it");
-	return explain(azl_operation_follow_resource(op, path, "agentPools.createOrUpdate", NULL),
-		       old_pool(op));
+	return explain(azl_operation_follow_resource(op, path, "PUT", "agentPools.createOrUpdate",
+						     NULL), old_pool(op));
 }
 
 static int step_update_pool(struct azl_operation *op, void *data)
@@ -481,48 +481,63 @@ static int step_cordon(struct azl_operation *op, void *data)
 
 /* ---- drain ---- */
 
-struct drain_pass {
-	struct azl_operation *op;
-	size_t left;                 /* pods still to go */
-	struct strbuf blocked;       /* the last pod a PDB holds */
-	int rc;
-};
-
-static int daemonset_pod(const struct azl_pod *pod)
+/* The drain engine's news as the operation's notes. */
+static void on_drain(const struct azl_drain_event *ev, void *ctx)
 {
-	const struct azl_owner_ref *c = azl_pod_controller(pod);
+	struct azl_operation *op = ctx;
 
-	return c && !strcmp(c->kind, "DaemonSet");
-}
-
-static int evict_one(const struct azl_pod *pod, void *ctx)
-{
-	struct drain_pass *dp = ctx;
-	struct azl_eviction_options o = AZL_EVICTION_OPTIONS_INIT;
-	struct azl_eviction_result r = AZL_EVICTION_RESULT_INIT;
-
-	if (azl_pod_is_mirror(pod) || daemonset_pod(pod) || azl_pod_is_terminal(pod))
-		return 0;
-	dp->left++;
-	if (pod->deletion_timestamp)
-		return 0;
-	azl_eviction_create(kube_of(dp->op), pod->namespace_, pod->name, &o, &r);
-	switch (r.outcome) {
-	case AZL_EVICTION_EVICTED:
-	case AZL_EVICTION_GONE:
+	switch (ev->type) {
+	case AZL_DRAIN_EV_EVICTING:
+		azl_operation_note(op, "evicting pod %s/%s from %s", ev->pod->namespace_,
+				   ev->pod->name, ev->node->name);
 		break;
-	case AZL_EVICTION_BLOCKED:
-	case AZL_EVICTION_THROTTLED:
-		strbuf_reset(&dp->blocked);
-		strbuf_addf(&dp->blocked, "%s/%s", pod->namespace_, pod->name);
+	case AZL_DRAIN_EV_RETRY:
+		azl_operation_note(op, "pod %s/%s not evicted yet: %s", ev->pod->namespace_,
+				   ev->pod->name, ev->message ? ev->message : "");
+		break;
+	case AZL_DRAIN_EV_WAITING:
+		if (ev->pdb)
+			azl_operation_note(op, "%zu pods left, waiting on PodDisruptionBudget %s",
+					   ev->pods_left, ev->pdb);
 		break;
 	default:
-		dp->rc = azl_error_set(AZL_ERROR, "evicting pod %s/%s: %s (%s)", pod->namespace_,
-				       pod->name, azl_eviction_outcome_name(r.outcome),
-				       r.res.message.len ? r.res.message.buf : "no message");
+		break;
 	}
-	azl_kube_result_release(&r.res);
-	return dp->rc;
+}
+
+/* One old node through the drain engine (issue 16's): kubectl drain
+ * --ignore-daemonsets --delete-emptydir-data semantics, PDBs honoured. */
+static int drain_node(struct azl_operation *op, const char *node, long timeout_ms)
+{
+	struct azl_drain_options o = AZL_DRAIN_OPTIONS_INIT;
+	struct azl_drain_plan *plan = NULL;
+	struct azl_drain *d = NULL;
+	struct strbuf err = STRBUF_INIT;
+	const char *names[1] = { node };
+	int rc;
+
+	o.ignore_daemonsets = 1;
+	o.delete_emptydir_data = 1;
+	o.timeout_ms = timeout_ms;
+	o.cancel = azl_operation_env(op)->cancel;
+	o.on_event = on_drain;
+	o.ctx = op;
+	azl_operation_note(op, "draining %s", node);
+	rc = azl_drain_new(&d, kube_of(op), &o);
+	if (!rc)
+		rc = azl_drain_plan(d, names, 1, &plan);
+	if (!rc)
+		rc = azl_drain_run(d, plan);
+	if (rc == AZL_ERROR && plan && plan->nr_nodes) {
+		azl_drain_node_errors(&plan->nodes[0], &err);
+		rc = azl_error_set(AZL_ERROR,
+				   "draining node %s: %s; fix what holds it (kubectl get pdb -A), then run kubectl azlinux resume",
+				   node, err.len ? err.buf : plan->nodes[0].error.buf);
+	}
+	strbuf_release(&err);
+	azl_drain_plan_free(plan);
+	azl_drain_free(d);
+	return rc;
 }
 
 /* Every pod of the cluster that a controller owns is Ready (the moved
@@ -547,35 +562,6 @@ static int workloads_ready(struct azl_operation *op, int *ready, struct strbuf *
 		azl_pod_release(&pod);
 	}
 	cJSON_Delete(pods);
-	return rc;
-}
-
-static int drain_node(struct azl_operation *op, const char *node, long timeout_ms)
-{
-	struct drain_pass dp = { op, 0, STRBUF_INIT, 0 };
-	long waited = 0;
-	int rc = 0;
-
-	azl_operation_note(op, "draining %s", node);
-	for (;;) {
-		dp.left = 0;
-		dp.rc = 0;
-		rc = azl_pod_list_on_node(kube_of(op), node, NULL, 0, evict_one, &dp);
-		if (rc || !dp.left)
-			break;
-		if (waited >= timeout_ms) {
-			rc = azl_error_set(AZL_ETIMEOUT,
-					   "draining node %s: %zu pods left after %ld minutes%s%s; fix what holds them and run kubectl azlinux resume",
-					   node, dp.left, timeout_ms / 60000,
-					   dp.blocked.len ? ", a PodDisruptionBudget holds " : "",
-					   dp.blocked.buf);
-			break;
-		}
-		if ((rc = pause_slice(op)))
-			break;
-		waited += WAIT_SLICE_MS;
-	}
-	strbuf_release(&dp.blocked);
 	return rc;
 }
 
@@ -633,6 +619,9 @@ static int delete_pool(struct azl_operation *op, const char *pool)
 		rc = azl_operation_lro(op, NULL, "agentPools.delete", AZL_LRO_FINAL_LOCATION, NULL);
 	else if ((rc = azl_arm_get(arm_of(op), path.buf, &ap)) == AZL_ENOTFOUND)
 		rc = 0;         /* deleted already */
+	else if (!rc && !strcmp(prop(ap, "provisioningState"), "Deleting"))
+		/* sent before a crash, its handle lost: followed, not sent again */
+		rc = azl_operation_follow_resource(op, path.buf, "DELETE", "agentPools.delete", NULL);
 	else if (!rc) {
 		req.method = "DELETE";
 		req.path = path.buf;

@@ -393,14 +393,14 @@ int azl_operation_lro(struct azl_operation *op, const struct azl_arm_request *re
 }
 
 int azl_operation_follow_resource(struct azl_operation *op, const char *resource,
-				  const char *kind, const cJSON **result)
+				  const char *method, const char *kind, const cJSON **result)
 {
 	cJSON *h = cJSON_CreateObject();
 	struct azl_lro *lro = NULL;
 	int rc;
 
 	cJSON_AddStringToObject(h, "kind", kind);
-	cJSON_AddStringToObject(h, "method", "PUT");
+	cJSON_AddStringToObject(h, "method", method);
 	cJSON_AddStringToObject(h, "resource", resource);
 	cJSON_AddStringToObject(h, "statusUrl", resource);
 	cJSON_AddStringToObject(h, "statusVia", "provisioning-state");

@@ -171,9 +171,10 @@ int azl_operation_lro(struct azl_operation *op, const struct azl_arm_request *re
 		      const char *kind, enum azl_lro_final via, const cJSON **result);
 /* Re-attaches the step to an ARM operation that was begun but whose handle
  * never reached the journal (the process died between the two): follows
- * resource (a path) by its provisioningState. */
+ * resource (a path) by its provisioningState; method "DELETE" ends when
+ * the resource is gone. */
 int azl_operation_follow_resource(struct azl_operation *op, const char *resource,
-				  const char *kind, const cJSON **result);
+				  const char *method, const char *kind, const cJSON **result);
 /* The policy that bounds and cancels this run's waits (owned by op). */
 struct azl_retry *azl_operation_retry(struct azl_operation *op);
 

@@ -128,6 +128,43 @@ static void parse_conditions(const cJSON *obj, struct azl_pod *pod)
 	}
 }
 
+static void parse_tolerations(const cJSON *obj, struct azl_pod *out)
+{
+	const cJSON *list = azl_json_path(obj, "spec.tolerations"), *t;
+	size_t n = 0;
+
+	if (!cJSON_IsArray(list))
+		return;
+	out->tolerations = xcalloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*out->tolerations));
+	cJSON_ArrayForEach(t, list) {
+		out->tolerations[n].key = dup_str(t, "key");
+		out->tolerations[n].op = dup_str(t, "operator");
+		out->tolerations[n].value = dup_str(t, "value");
+		out->tolerations[n].effect = dup_str(t, "effect");
+		n++;
+	}
+	out->nr_tolerations = n;
+}
+
+int azl_pod_tolerates(const struct azl_pod *pod, const char *key, const char *value,
+		      const char *effect)
+{
+	for (size_t i = 0; i < pod->nr_tolerations; i++) {
+		const struct azl_toleration *t = &pod->tolerations[i];
+		int exists = !strcmp(t->op, "Exists");
+
+		if (*t->effect && strcmp(t->effect, effect))
+			continue;
+		if (!*t->key && exists)
+			return 1;
+		if (strcmp(t->key, key))
+			continue;
+		if (exists || !strcmp(t->value, value))
+			return 1;
+	}
+	return 0;
+}
+
 int azl_pod_parse(const cJSON *obj, struct azl_pod *out)
 {
 	const char *name = azl_json_str(obj, "metadata.name", "");
@@ -154,6 +191,9 @@ int azl_pod_parse(const cJSON *obj, struct azl_pod *out)
 	azl_kv_parse(azl_json_path(obj, "metadata.labels"), &out->labels, &out->nr_labels);
 	azl_kv_parse(azl_json_path(obj, "metadata.annotations"), &out->annotations,
 		     &out->nr_annotations);
+	azl_kv_parse(azl_json_path(obj, "spec.nodeSelector"), &out->node_selector,
+		     &out->nr_node_selector);
+	parse_tolerations(obj, out);
 	return 0;
 }
 
@@ -184,6 +224,14 @@ void azl_pod_release(struct azl_pod *pod)
 	free(pod->volumes);
 	azl_kv_release(pod->labels, pod->nr_labels);
 	azl_kv_release(pod->annotations, pod->nr_annotations);
+	azl_kv_release(pod->node_selector, pod->nr_node_selector);
+	for (size_t i = 0; i < pod->nr_tolerations; i++) {
+		free(pod->tolerations[i].key);
+		free(pod->tolerations[i].op);
+		free(pod->tolerations[i].value);
+		free(pod->tolerations[i].effect);
+	}
+	free(pod->tolerations);
 	memset(pod, 0, sizeof(*pod));
 }
 

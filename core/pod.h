@@ -41,6 +41,11 @@ struct azl_pod_condition {
 	char *type, *status;         /* "Ready", "True" */
 };
 
+/* spec.tolerations entry; "" when absent (op "" is Equal). */
+struct azl_toleration {
+	char *key, *op, *value, *effect;
+};
+
 struct azl_pod {
 	char *name, *namespace_, *uid, *resource_version;
 	char *node;                  /* spec.nodeName; "" when unscheduled */
@@ -58,6 +63,10 @@ struct azl_pod {
 	size_t nr_labels;
 	struct azl_kv *annotations;
 	size_t nr_annotations;
+	struct azl_kv *node_selector;      /* spec.nodeSelector */
+	size_t nr_node_selector;
+	struct azl_toleration *tolerations;
+	size_t nr_tolerations;
 };
 
 /* Fills *out from a Pod object; AZL_EINVALID when it has no name. */
@@ -75,6 +84,12 @@ int azl_pod_has_volume(const struct azl_pod *pod, enum azl_volume_kind kind);
 /* The value of a label or annotation, or NULL. */
 const char *azl_pod_label(const struct azl_pod *pod, const char *key);
 const char *azl_pod_annotation(const struct azl_pod *pod, const char *key);
+
+/* Whether pod tolerates a node's taint (core/v1 Toleration.ToleratesTaint:
+ * an empty key with Exists matches every taint; an empty effect every
+ * effect; Exists ignores the value). */
+int azl_pod_tolerates(const struct azl_pod *pod, const char *key, const char *value,
+		      const char *effect);
 
 /* The key/value pairs of a JSON object of strings (labels). */
 void azl_kv_parse(const cJSON *obj, struct azl_kv **out, size_t *n);

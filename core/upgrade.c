@@ -1028,7 +1028,7 @@ static int step_try(struct azl_operation *op, const cJSON *o, const char *path)
 	if (!rc && look == LOOK_DONE)
 		azl_operation_note(op, "%s: done already", azl_json_str(o, "name", ""));
 	else if (!rc && look == LOOK_RUNNING)
-		rc = azl_operation_follow_resource(op, path, lro_kind, NULL);
+		rc = azl_operation_follow_resource(op, path, "PUT", lro_kind, NULL);
 	else if (!rc && !strcmp(kind, "node-image")) {
 		strbuf_addf(&post, "%s/upgradeNodeImageVersion", path);
 		req.method = "POST";

@@ -118,7 +118,7 @@ int cli_cordon_command(int argc, const char **argv, const struct cli_cmd_ctx *ct
 	struct cordon_args args = { 0 };
 	struct cli_kube_session s = CLI_KUBE_SESSION_INIT;
 	struct azl_node_list nodes = { NULL, 0 };
-	enum azl_drain_dry_run dry_run;
+	enum azl_drain_dry_run dry_run = AZL_DRAIN_DRY_RUN_NONE;
 	int n, rc;
 
 	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);

@@ -74,6 +74,9 @@ static const struct cli_option drain_options[] = {
 	OPT_END()
 };
 
+/* Progress shows once nothing else was printed for this long. */
+#define WAIT_SHOWN_MS 1000
+
 /* Set by SIGINT/SIGTERM: the engine stops between requests. */
 static volatile sig_atomic_t interrupted;
 
@@ -99,13 +102,21 @@ struct printer {
 	long skip_wait_s;
 	struct cli_progress *progress;
 	const struct azl_drain_plan *plan;
+	long quiet_since_ms;         /* the last line printed: waits count from it */
 };
 
-static void print_node_done(const struct printer *pr, const struct azl_drain_node *n)
+/* Before one of kubectl's lines: the progress line goes, the wait restarts. */
+static void line_ahead(struct printer *pr)
+{
+	cli_progress_clear(pr->progress);
+	pr->quiet_since_ms = monotonic_ms();
+}
+
+static void print_node_done(struct printer *pr, const struct azl_drain_node *n)
 {
 	size_t i;
 
-	cli_progress_clear(pr->progress);
+	line_ahead(pr);
 	if (n->state == AZL_DRAIN_NODE_DRAINED) {
 		printf("node/%s drained%s\n", n->name, cli_cordon_dry_run_suffix(pr->dry_run));
 		fflush(stdout);
@@ -155,14 +166,14 @@ static void print_waiting(const struct printer *pr, const struct azl_drain_event
 
 static void on_event(const struct azl_drain_event *ev, void *ctx)
 {
-	const struct printer *pr = ctx;
+	struct printer *pr = ctx;
 	const struct azl_drain_pod *p = ev->pod;
 
 	switch (ev->type) {
 	case AZL_DRAIN_EV_EVICTING:
 		if (p->attempts)
 			break;
-		cli_progress_clear(pr->progress);
+		line_ahead(pr);
 		printf("evicting pod %s/%s%s\n", p->namespace_, p->name,
 		       pr->dry_run == AZL_DRAIN_DRY_RUN_SERVER ? " (server dry run)" : "");
 		fflush(stdout);
@@ -170,15 +181,16 @@ static void on_event(const struct azl_drain_event *ev, void *ctx)
 	case AZL_DRAIN_EV_RETRY:
 		if (p->attempts > 1)
 			break;
-		cli_progress_clear(pr->progress);
+		line_ahead(pr);
 		fprintf(stderr, "%s\n", ev->message);
 		break;
 	case AZL_DRAIN_EV_GONE:
-		cli_progress_clear(pr->progress);
+		line_ahead(pr);
 		printf("pod/%s %s\n", p->name, ev->deleted ? "deleted" : "evicted");
 		fflush(stdout);
 		break;
 	case AZL_DRAIN_EV_NOT_WAITED:
+		line_ahead(pr);
 		printf("pod \"%s\" has DeletionTimestamp older than %ld seconds, skipping\n", p->name,
 		       pr->skip_wait_s);
 		break;
@@ -186,7 +198,8 @@ static void on_event(const struct azl_drain_event *ev, void *ctx)
 		print_node_done(pr, ev->node);
 		break;
 	case AZL_DRAIN_EV_WAITING:
-		print_waiting(pr, ev);
+		if (monotonic_ms() - pr->quiet_since_ms >= WAIT_SHOWN_MS)
+			print_waiting(pr, ev);
 		break;
 	case AZL_DRAIN_EV_POD_FAILED:
 	default:
@@ -223,6 +236,9 @@ static void print_plan_node(const struct azl_drain_node *n, int deleting)
 
 		if (p->why)
 			strbuf_addstr(&notes, p->why);
+		if (p->nowhere)
+			strbuf_addf(&notes, "%sno other node would take its replacement (node "
+				    "selector, taints, cordoned or NotReady nodes)", notes.len ? "; " : "");
 		if (p->nr_pdbs > 1)
 			strbuf_addf(&notes, "%sunder %d PodDisruptionBudgets (%s): no eviction can "
 				    "succeed", notes.len ? "; " : "", p->nr_pdbs, p->pdb);
@@ -243,8 +259,13 @@ static void print_plan(const struct azl_drain_plan *plan)
 	for (i = 0; i < plan->nr_blocking; i++) {
 		const struct azl_drain_pdb *b = &plan->blocking[i];
 
-		fprintf(stderr, "Plan: PodDisruptionBudget %s/%s allows no disruption now "
-			"(%ld healthy, %ld desired, %ld expected): ", b->namespace_, b->name,
+		fprintf(stderr, "Plan: PodDisruptionBudget %s/%s allows ", b->namespace_, b->name);
+		if (b->disruptions_allowed)
+			fprintf(stderr, "%ld disruption%s", b->disruptions_allowed,
+				b->disruptions_allowed == 1 ? "" : "s");
+		else
+			fputs("no disruption", stderr);
+		fprintf(stderr, " now (%ld healthy, %ld desired, %ld expected): ",
 			b->current_healthy, b->desired_healthy, b->expected_pods);
 		if (b->never)
 			fprintf(stderr, "the drain cannot finish (%s)", b->never);
@@ -319,7 +340,7 @@ static int drain(struct azl_kube *kube, const struct azl_node_list *nodes,
 		 const struct azl_drain_options *o)
 {
 	const char **names = xcalloc(nodes->nr ? nodes->nr : 1, sizeof(*names));
-	struct printer pr = { o->dry_run, o->skip_wait_for_delete_timeout_s, NULL, NULL };
+	struct printer pr = { o->dry_run, o->skip_wait_for_delete_timeout_s, NULL, NULL, 0 };
 	struct azl_drain_options eo = *o;
 	struct azl_drain_plan *plan = NULL;
 	struct azl_drain *d = NULL;
@@ -350,7 +371,8 @@ static int drain(struct azl_kube *kube, const struct azl_node_list *nodes,
 					       plan->nodes[i].pods[j].name);
 		}
 	pr.plan = plan;
-	cli_progress_new_delayed(&pr.progress, stderr, 1000);
+	pr.quiet_since_ms = monotonic_ms();
+	cli_progress_new(&pr.progress, stderr);
 	rc = azl_drain_run(d, plan);
 	cli_progress_clear(pr.progress);
 	rc = final_status(plan, rc);
@@ -368,7 +390,7 @@ static int run_drain(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 	struct cli_kube_session s = CLI_KUBE_SESSION_INIT;
 	struct azl_node_list nodes = { NULL, 0 };
 	struct azl_drain_options o = AZL_DRAIN_OPTIONS_INIT;
-	enum azl_drain_dry_run dry_run;
+	enum azl_drain_dry_run dry_run = AZL_DRAIN_DRY_RUN_NONE;
 	int n, rc;
 
 	args.grace_period = -1;

@@ -51,6 +51,7 @@ from sim import scenario as scenarios  # noqa: E402
 from sim.front import FrontError, H2Front  # noqa: E402
 from sim.pki import PKI  # noqa: E402
 from sim.server import Sim  # noqa: E402
+import drainbench  # noqa: E402  (tests/bench, next to this file)
 
 KUBECTL = helpers.KUBECTL
 BEGIN = "<!-- bench:begin (written by tests/bench/bench.py; edit outside the markers) -->"
@@ -594,16 +595,16 @@ def report(res, tgt, args, elapsed):
     return "\n".join(out)
 
 
-def write_report(path, text):
+def write_report(path, text, begin=BEGIN, end=END):
     """Replace the marked section of path (or append it), keeping the notes."""
     try:
         with open(path) as f:
             old = f.read()
     except FileNotFoundError:
         old = "# Benchmarks\n\n"
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + text + rest.split(END, 1)[1]
+    if begin in old and end in old:
+        head, rest = old.split(begin, 1)
+        new = head + text + rest.split(end, 1)[1]
     else:
         new = old.rstrip("\n") + "\n\n" + text + "\n"
     tmp = path + ".tmp"
@@ -629,7 +630,7 @@ def parse_args(argv):
     bin_dir = os.path.abspath(args.bin)
     args.plugin = os.path.join(bin_dir, "kubectl-azlinux")
     args.completer = os.path.join(bin_dir, "kubectl_complete-azlinux")
-    known = [n for n, _, _, _ in SCENARIOS]
+    known = [n for n, _, _, _ in SCENARIOS] + ["drain"]
     args.only = [s for s in args.only.split(",") if s] or known
     for s in args.only:
         if s not in known:
@@ -646,7 +647,7 @@ def main(argv=None):
     args = parse_args(argv)
     started = time.monotonic()
     args.load_before = os.getloadavg()[0]
-    res = {}
+    res, drain_missed = {}, []
     with tempfile.TemporaryDirectory(prefix="azlinux-bench-") as work:
         snapshot_bin(args, work)
         args.version = first_line([args.plugin, "version"])
@@ -658,9 +659,23 @@ def main(argv=None):
             for name, _, make, cases_of in SCENARIOS:
                 if name in args.only:
                     res[name] = run_scenario(name, make, cases_of, args, pki, work)
-        except (BenchError, FrontError) as e:
+            if "drain" in args.only:
+                drained = drainbench.run(args, pki, work, run_once, helpers, progress)
+        except (BenchError, FrontError, RuntimeError) as e:
             print("bench: error: %s" % e, file=sys.stderr)
             return 2
+    if "drain" in args.only:
+        when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        text = drainbench.report(drained, args, when)
+        print(text)
+        if args.output != "-":
+            write_report(args.output, text, drainbench.BEGIN, drainbench.END)
+        drain_missed = [t for t in drainbench.targets(drained) if not t[3]]
+        for d, m, lim, _ in drain_missed:
+            print("bench: target missed: %s (measured %s, limit %s)" % (d, m, lim),
+                  file=sys.stderr)
+        if not res:
+            return 1 if drain_missed else 0
     tgt = targets(res)
     text = report(res, tgt, args, time.monotonic() - started)
     print(text)
@@ -672,7 +687,7 @@ def main(argv=None):
         if not ok:
             print("bench: target missed: %s (measured %s, limit %s)" % (d, m, lim),
                   file=sys.stderr)
-    return 1 if missed else 0
+    return 1 if missed or drain_missed else 0
 
 
 if __name__ == "__main__":

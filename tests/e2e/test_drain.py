@@ -24,6 +24,7 @@ CLUSTER = "demo-aks"
 SAFE = {"pdb_violations": 0, "lost_pods": 0, "no_ready_system_node": 0}
 # Our own lines, beyond kubectl's: the plan, and the progress of long waits.
 OURS = re.compile(r"^(Plan: |\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ )")
+PROGRESS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ")
 TWO_PDBS = re.compile(r" \(PodDisruptionBudgets [^)]*\)")
 
 
@@ -167,11 +168,19 @@ def pair_on_node(k8s):
 
 def test_pdb_blocks_until_the_replacement_is_ready(make_sim, bin_path, tmp_path):
     kc, ours = both(make_sim, bin_path, tmp_path, pair_on_node,
-                    ["{node}", "--ignore-daemonsets", "--timeout=100s"], node="{node}")
+                    ["{node}", "--ignore-daemonsets", "--timeout=100s"], node="{node}", scale=1)
     assert kc.proc.returncode == 0
     assert_parity(kc, ours)
     assert any("(will retry after 5s): Cannot evict pod as it would violate the pod's "
                "disruption budget." in l for l in ours.err)
+    # The wait shows progress (timestamped lines: stderr is no terminal),
+    # naming the PDB it waits on; the plan named it before.
+    progress = [l for l in ours.proc.stderr.splitlines() if PROGRESS.match(l)]
+    assert any(re.search(r"waiting for \d+ pods? to go \(%s: \d+\); PodDisruptionBudget "
+                         r"shop/pair allows no disruption now; waited \d+s$" % ubuntu(ours.k8s, 1),
+                         l) for l in progress), ours.proc.stderr
+    assert any(l.startswith("Plan: ") and "PodDisruptionBudget shop/pair" in l
+               for l in ours.proc.stderr.splitlines())
     assert ours.k8s.safety.counts() == SAFE
 
 
@@ -187,6 +196,20 @@ def test_pdb_that_never_lets_go_times_out(make_sim, bin_path, tmp_path):
     assert_parity(kc, ours)
     assert any("global timeout reached: 3s" in l for l in ours.err)
     assert any(n.startswith("solo-") for _, n in ours.left)
+    assert ours.k8s.safety.counts() == SAFE
+
+
+@pytest.mark.parametrize("flags", [[], ["--disable-eviction"]])
+def test_timeout_while_a_pod_terminates(make_sim, bin_path, tmp_path, flags):
+    def setup(k8s):
+        k8s.delays["pod_stop"] = None          # it sits out its 30 s grace period
+        return {"node": ubuntu(k8s, 1)}
+    kc, ours = both(make_sim, bin_path, tmp_path, setup,
+                    ["{node}", "--ignore-daemonsets", "--pod-selector", "app=web",
+                     "--timeout=2s"] + flags, node="{node}", scale=1)
+    assert kc.proc.returncode == 1
+    assert_parity(kc, ours)
+    assert any("context deadline exceeded" in l for l in ours.err)
     assert ours.k8s.safety.counts() == SAFE
 
 
@@ -208,6 +231,30 @@ def test_plan_names_the_pdb_that_blocks_forever(make_sim, bin_path, tmp_path, ):
                for l in plan)
     # A client dry run changes nothing.
     assert not k8s.node(node)["spec"].get("unschedulable")
+    assert k8s.safety.counts() == SAFE
+
+
+def test_plan_tells_pods_that_fit_on_no_other_node(make_sim, bin_path, tmp_path):
+    sim = make_sim(scenario())
+    k8s = sim.cluster(CLUSTER).k8s
+    gpu = k8s.pool_nodes("gpu")[0]["metadata"]["name"]
+    only_gpu = {"kubernetes.azure.com/accelerator": "nvidia"}
+    k8s.add_deployment("ml", "train", 2, node_selector=only_gpu)
+    k8s.add_pdb("ml", "train", {"app": "train"}, max_unavailable=1)
+    p = run_cmd([bin_path, "drain", gpu, "--ignore-daemonsets", "--delete-emptydir-data",
+                 "--dry-run=client"], make_env(sim, tmp_path / "h"))
+    assert p.returncode == 0, p.stderr
+    plan = [l for l in p.stderr.splitlines() if l.startswith("Plan: ")]
+    (train,) = [l for l in plan if "PodDisruptionBudget ml/train allows" in l]
+    assert train.startswith("Plan: PodDisruptionBudget ml/train allows 1 disruption now "
+                            "(2 healthy, 1 desired, 2 expected): the drain cannot finish "
+                            "(its pods fit on no other node)")
+    inference = [l for l in plan if l.startswith("Plan:   evict  ml/inference-")]
+    assert len(inference) == 1 and "no other node would take its replacement" in inference[0]
+    # Pods that other nodes can take carry no such note.
+    p = run_cmd([bin_path, "drain", ubuntu(k8s, 1), "--ignore-daemonsets", "--dry-run=client"],
+                make_env(sim, tmp_path / "h"))
+    assert "no other node" not in p.stderr
     assert k8s.safety.counts() == SAFE
 
 
@@ -387,3 +434,15 @@ def test_interrupted_drain_run_again_finishes_safely(make_sim, bin_path, tmp_pat
         assert all(q["metadata"]["namespace"] == "kube-system"
                    for q in k8s.pods(node=node["metadata"]["name"]))
     assert k8s.safety.counts() == SAFE
+
+
+def test_forbidden_delete_with_disable_eviction(make_sim, bin_path, tmp_path):
+    def setup(k8s):
+        k8s.forbid("*", "delete", "pods")
+        return node1(k8s)
+    kc, ours = both(make_sim, bin_path, tmp_path, setup,
+                    ["{node}", "--ignore-daemonsets", "--disable-eviction"], node="{node}")
+    assert kc.proc.returncode == 1
+    assert_parity(kc, ours)
+    assert any(l.startswith("Error from server (Forbidden): ") for l in ours.err)
+    assert ours.k8s.safety.counts() == SAFE

@@ -376,6 +376,13 @@ def test_ctrl_c_then_resume_reattaches(slow, run, bin_path, sig):
     assert "operation" in j["steps"][0]
     st = json.loads(run("status", "-o", "json", env=e).stdout)["operations"][0]
     assert st["state"] == "Interrupted"
+    live = run("status", "--live", env=e)
+    assert live.returncode == 0, live.stderr
+    row = [x for x in live.stdout.splitlines() if x.startswith(op_id)][0].split()
+    assert row[5:7] == ["Interrupted", "update-pool"]
+    assert row[7] in ("InProgress", "Succeeded")          # AKS's own state, asked live
+    y = run("status", op_id, "-o", "yaml", env=e)
+    assert y.returncode == 0 and "state: Interrupted" in y.stdout and "kind: migrate" in y.stdout
     r = run("resume", env=e, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "re-attached to the running ARM operation" in r.stderr

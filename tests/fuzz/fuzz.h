@@ -34,6 +34,11 @@ int fuzz_response(struct azl_http_response *resp, const uint8_t *data, size_t si
 struct azl_arm;
 void fuzz_arm_new(struct azl_arm **out);
 
+/* A Kubernetes client (kube.h) for https://127.0.0.1:6443 with a bearer
+ * token, from a kubeconfig written once under fuzz_home(). */
+struct azl_kube;
+void fuzz_kube_new(struct azl_kube **out);
+
 /* ---- the test double of http.h (util.c) ----
  *
  * Every target is linked with azl_http_new/free/do/do_many/preconnect

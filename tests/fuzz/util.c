@@ -11,6 +11,8 @@
 #include "arm.h"
 #include "error.h"
 #include "http.h"
+#include "kube.h"
+#include "kubeconfig.h"
 #include "wrapper.h"
 
 void fuzz_str(struct strbuf *sb, const uint8_t *data, size_t size)
@@ -80,6 +82,32 @@ void fuzz_arm_new(struct azl_arm **out)
 	o.retry_base_ms = 1;
 	o.retry_budget_ms = 3;
 	if (azl_arm_new(out, &o) < 0)
+		abort();
+}
+
+static const char kubeconfig[] =
+	"apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+	"clusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:6443\n"
+	"    insecure-skip-tls-verify: true\n"
+	"users:\n- name: u\n  user:\n    token: fuzz-token\n"
+	"contexts:\n- name: c\n  context:\n    cluster: k\n    user: u\n";
+
+void fuzz_kube_new(struct azl_kube **out)
+{
+	static struct azl_rest_config *cfg;
+	struct azl_kubeconfig *kc = NULL;
+	struct azl_kube_overrides ov = { 0 };
+	struct strbuf path = STRBUF_INIT;
+
+	if (!cfg) {
+		strbuf_addf(&path, "%s/kube-target-config", fuzz_home());
+		fuzz_write_file(path.buf, (const uint8_t *)kubeconfig, sizeof(kubeconfig) - 1);
+		if (azl_kubeconfig_load(&kc, path.buf) < 0 || azl_kubeconfig_resolve(kc, &ov, &cfg) < 0)
+			abort();
+		azl_kubeconfig_free(kc);
+		strbuf_release(&path);
+	}
+	if (azl_kube_new(out, cfg) < 0)
 		abort();
 }
 

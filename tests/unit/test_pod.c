@@ -88,6 +88,35 @@ static void test_pod_defaults_and_errors(void **state)
 	cJSON_Delete(noname);
 }
 
+static void test_node_selector_and_tolerations(void **state)
+{
+	cJSON *obj = cJSON_Parse("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"nodeSelector\":"
+		"{\"gpu\":\"yes\"},\"tolerations\":[{\"key\":\"sku\",\"operator\":\"Equal\","
+		"\"value\":\"gpu\",\"effect\":\"NoSchedule\"},{\"key\":\"CriticalAddonsOnly\","
+		"\"operator\":\"Exists\"}]}}");
+	cJSON *all = cJSON_Parse("{\"metadata\":{\"name\":\"q\"},\"spec\":{\"tolerations\":"
+		"[{\"operator\":\"Exists\",\"effect\":\"NoExecute\"}]}}");
+	struct azl_pod p, q;
+
+	(void)state;
+	assert_int_equal(azl_pod_parse(obj, &p), 0);
+	assert_int_equal(p.nr_node_selector, 1);
+	assert_string_equal(p.node_selector[0].key, "gpu");
+	assert_int_equal(p.nr_tolerations, 2);
+	assert_true(azl_pod_tolerates(&p, "sku", "gpu", "NoSchedule"));
+	assert_false(azl_pod_tolerates(&p, "sku", "cpu", "NoSchedule"));   /* value differs */
+	assert_false(azl_pod_tolerates(&p, "sku", "gpu", "NoExecute"));    /* effect differs */
+	assert_true(azl_pod_tolerates(&p, "CriticalAddonsOnly", "true", "NoExecute")); /* any */
+	assert_false(azl_pod_tolerates(&p, "other", "", "NoSchedule"));
+	assert_int_equal(azl_pod_parse(all, &q), 0);
+	assert_true(azl_pod_tolerates(&q, "anything", "x", "NoExecute"));   /* empty key, Exists */
+	assert_false(azl_pod_tolerates(&q, "anything", "x", "NoSchedule"));
+	azl_pod_release(&p);
+	azl_pod_release(&q);
+	cJSON_Delete(obj);
+	cJSON_Delete(all);
+}
+
 static void test_pdb_spec_status_and_selection(void **state)
 {
 	cJSON *obj = cJSON_Parse(
@@ -209,6 +238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pod_parses_what_a_drain_needs),
 		cmocka_unit_test(test_pod_defaults_and_errors),
+		cmocka_unit_test(test_node_selector_and_tolerations),
 		cmocka_unit_test(test_pdb_spec_status_and_selection),
 		cmocka_unit_test(test_pdb_int_empty_selector_and_bad_value),
 		cmocka_unit_test(test_pods_on_a_node_and_pdbs_of_a_namespace),
