@@ -161,8 +161,14 @@ def kube(method, part):
 
 
 def node_watch(req):
-    return (req.server != "azure" and req.method == "GET" and req.path == "/api/v1/nodes"
-            and req.q("watch") in ("1", "true"))
+    """Any request to the API server while the node watch runs: the fault
+    resets the watch's connection and refuses the next requests (its
+    reconnects and the step's own reads)."""
+    return req.server != "azure"
+
+
+def arm_any_get(req):
+    return _azure(req) and req.method == "GET"
 
 
 def either(*matchers):
@@ -188,7 +194,7 @@ COMMANDS = {
         done=done_in_place, steps=[
             step("update-pool", read=arm_get(POOL_WORK), write=arm_write("PUT", POOL_WORK),
                  poll=op_poll, watch=node_watch, aks=("reimage", "work")),
-            step("verify", read=arm_get(POOL_WORK), kube=kube("GET", "/api/v1/nodes")),
+            step("verify", read=arm_any_get, kube=kube("GET", "/api/v1/nodes")),
         ]),
     "migrate-side-by-side": dict(
         scenario=migrate_scenario,
@@ -203,7 +209,7 @@ COMMANDS = {
             step("drain", kube=kube("POST", "/eviction")),
             step("delete-pool", write=arm_write("DELETE", POOL_WORK), poll=op_poll,
                  aks=("remove", "work")),
-            step("verify", read=arm_get("/agentPools/workazl")),
+            step("verify", read=arm_any_get),
         ]),
     "upgrade-node-image": dict(
         scenario=azl_scenario, setup=_setup_node_image,
@@ -212,7 +218,7 @@ COMMANDS = {
             step("node-image", read=arm_get(POOL_WORK),
                  write=arm_write("POST", POOL_WORK + "/upgradeNodeImageVersion"), poll=op_poll,
                  watch=node_watch, aks=("reimage", "work")),
-            step("verify", read=arm_get(POOL_WORK)),
+            step("verify", read=arm_any_get),
         ]),
     "upgrade-kubernetes": dict(
         scenario=azl_scenario,
@@ -223,7 +229,7 @@ COMMANDS = {
             step("pool-version", read=either(arm_get("/agentPools/system"), arm_get(POOL_WORK)),
                  write=either(arm_write("PUT", "/agentPools/system"), arm_write("PUT", POOL_WORK)),
                  poll=op_poll, watch=node_watch, aks=("surge", None)),
-            step("verify", read=arm_get(MC)),
+            step("verify", read=arm_any_get),
         ]),
     "add-pool": dict(
         scenario=azl_scenario, argv=["add-pool", "azl", "--like", "work", "--yes"],
@@ -317,7 +323,8 @@ FAULTS = {
     "412-other-change": ("write", _race),
     "token-expires": ("write", lambda sim, st, m: sim.faults.add(
         match=m, times=1, then=lambda req: sim.expire_azure_tokens())),
-    "apiserver-unreachable": ("watch", _add(drop=True, times=4)),
+    "apiserver-unreachable": ("watch", lambda sim, st, m: sim.faults.add(
+        match=m, drop=True, times=4, then=lambda req: cluster_of(sim).k8s.cut_watches())),
     "aks-fails": ("aks", lambda sim, st, m: sim.clock.fail(
         st["aks"][0], times=1, message="simulated failure: %s of %s" % st["aks"],
         when=lambda op=None, **_: op is None or st["aks"][1] is None

@@ -23,9 +23,19 @@ import faultmatrix as fm
 
 CASES = fm.cases()
 
+# Cases that lose today, each naming the bug; strict, so a fix makes them
+# fail here until the entry goes.
+DRAIN_CORDON = ("drain (core/drain.c, plugin/cmd-drain.c): when the cordon PATCH of one node "
+                "fails (429 is not retried; 5xx; no answer) it prints 'error: unable to cordon "
+                "node' and still evicts and exits 0; the pool's nodes end schedulable and the "
+                "evicted pods are back on them")
+KNOWN = {("drain", "cordon", f): DRAIN_CORDON
+         for f in ("429-kube", "500-kube", "503-kube", "never-answers-kube")}
 
-def _id(case):
-    return "/".join(case)
+
+def _param(case):
+    marks = [pytest.mark.xfail(strict=True, reason=KNOWN[case])] if case in KNOWN else []
+    return pytest.param(case, id="/".join(case), marks=marks)
 
 
 @pytest.mark.parametrize("cmd", sorted(fm.COMMANDS))
@@ -47,7 +57,7 @@ def test_every_command_and_fault_has_cases():
     assert {c[2] for c in CASES} == set(fm.FAULTS)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_fault(make_sim, bin_path, tmp_path, case):
     cmd, step, fault = case
     out = fm.run_case(make_sim, bin_path, str(tmp_path / "home"), cmd, step, fault)

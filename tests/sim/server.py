@@ -644,7 +644,9 @@ class _AsyncServer:
                                    timeout=max(0.0, min(end, bookmark_at) - loop.time()))
                 wake.cancel()
                 more.clear()
-            if not gone.done():
+            if watch.was_cut:
+                writer.transport.abort()
+            elif not gone.done():
                 writer.write(_chunk(watch.take()) + b"0\r\n\r\n")
                 await writer.drain()
         finally:
