@@ -120,7 +120,7 @@ FUZZ_CHECK_SECONDS ?= 3
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(OUT)/fuzz/%)
 FUZZ_OBJ   := $(OUT)/tests/fuzz/util.o $(OUT)/plugin/print.o $(OUT)/plugin/parse-options.o
-FUZZ_WRAP  := $(foreach f,new free do do_many preconnect request_count,-Wl,--wrap=azl_http_$(f)) \
+FUZZ_WRAP  := $(foreach f,new free do do_many do_stream preconnect request_count,-Wl,--wrap=azl_http_$(f)) \
               -Wl,--wrap=sleep
 FUZZ_MAKE  := $(MAKE) --no-print-directory OUT=build/fuzz BIN=build/fuzz/bin CC=clang SANITIZE=1 \
               CFLAGS='-O1 -g -fsanitize=fuzzer-no-link' fuzz-targets
