@@ -202,7 +202,8 @@ def test_journal_deleted_mid_operation(make_sim, bin_path, tmp_path):
     sim = make(make_sim, cmd)
     home = str(tmp_path / "home")
     env, proc = start(sim, home, cmd)
-    assert wait_for(lambda: step_running(home, "cordon"), proc)
+    # drain: a step that waits (cordon is over before a poll may see it)
+    assert wait_for(lambda: step_running(home, "drain"), proc)
     sim.clock.pause()
     path = fm.journals(home)[-1]
     os.unlink(path)
