@@ -118,6 +118,13 @@ int azl_migrate_preflight(struct azl_arm *arm, struct azl_kube *kube,
 			  const struct azl_cluster *c, const struct azl_pool_list *pools,
 			  struct azl_migrate_plan *plan);
 
+/* The capacity items (vCPU quota for the surge nodes, the scale set's
+ * node limit) of a rolling upgrade of p with max_surge (NULL: the pool's),
+ * as the in-place migration's preflight has them; for upgrade too. */
+void azl_preflight_surge_capacity(struct azl_arm *arm, const struct azl_cluster *c,
+				  const struct azl_pool *p, const char *max_surge,
+				  struct azl_finding_list *out);
+
 /* The journal's record of the plan (and the report's body): strategy,
  * why, newPool, from, to, settings, preflight, eTag, cluster location. */
 cJSON *azl_migrate_plan_data(const struct azl_migrate_plan *plan, const struct azl_cluster *c);

@@ -439,3 +439,15 @@ int azl_migrate_preflight(struct azl_arm *arm, struct azl_kube *kube,
 	shape_checks(p, pools, plan, out);
 	return 0;
 }
+
+void azl_preflight_surge_capacity(struct azl_arm *arm, const struct azl_cluster *c,
+				  const struct azl_pool *p, const char *max_surge,
+				  struct azl_finding_list *out)
+{
+	struct azl_migrate_plan in_place;
+
+	memset(&in_place, 0, sizeof(in_place));
+	in_place.strategy = AZL_MIGRATE_IN_PLACE;
+	in_place.opts.max_surge = max_surge;
+	capacity_checks(arm, c, p, &in_place, out);
+}

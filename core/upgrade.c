@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "migrate.h"
 #include "node.h"
 #include "operation.h"
 #include "osinfo.h"
@@ -36,6 +37,8 @@ static int has_patch(const char *version)
 
 	return dot && strchr(dot + 1, '.') != NULL;
 }
+
+static const struct azl_pool *find_pool(const struct azl_pool_list *pools, const char *name);
 
 /* ---- settings ---- */
 
@@ -482,15 +485,21 @@ static int forces_reimage(const char *from, const char *to)
 	return 0;
 }
 
+const char *azl_upgrade_node_os_channel_name(size_t i)
+{
+	static const char *const channels[] = { "None", "Unmanaged", "SecurityPatch", "NodeImage" };
+
+	return i < sizeof(channels) / sizeof(*channels) ? channels[i] : NULL;
+}
+
 static int plan_channel(const struct azl_cluster *c, const struct azl_upgrade_options *o,
 			struct azl_upgrade_plan *plan)
 {
-	static const char *const channels[] = { "None", "Unmanaged", "SecurityPatch", "NodeImage" };
-	const char *to = NULL, *from = c->node_os_upgrade_channel;
+	const char *to = NULL, *from = c->node_os_upgrade_channel, *name;
 
-	for (size_t i = 0; i < 4; i++)
-		if (o->node_os_channel && !strcasecmp(o->node_os_channel, channels[i]))
-			to = channels[i];
+	for (size_t i = 0; (name = azl_upgrade_node_os_channel_name(i)); i++)
+		if (o->node_os_channel && !strcasecmp(o->node_os_channel, name))
+			to = name;
 	if (!to)
 		return azl_error_set(AZL_EINVALID, "--node-os-channel '%s': use None, Unmanaged, SecurityPatch or NodeImage",
 				     o->node_os_channel ? o->node_os_channel : "");
@@ -578,6 +587,46 @@ void azl_upgrade_plan_release(struct azl_upgrade_plan *plan)
 	free(plan->target);
 	azl_finding_list_release(&plan->preflight);
 	memset(plan, 0, sizeof(*plan));
+}
+
+/* ---- capacity ---- */
+
+void azl_upgrade_check_capacity(struct azl_upgrade_plan *plan, struct azl_arm *arm,
+				const struct azl_cluster *c, const struct azl_pool_list *pools,
+				const char *max_surge)
+{
+	/* pools roll one at a time: per VM size, the largest pool needs the
+	 * most surge at once */
+	const struct azl_pool **worst = xcalloc(pools->nr ? pools->nr : 1, sizeof(*worst));
+	struct azl_finding_list found = { 0 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->nr_steps; i++) {
+		const struct azl_pool *p = *plan->steps[i].pool
+					   ? find_pool(pools, plan->steps[i].pool) : NULL;
+		size_t k = 0;
+
+		if (!p || plan->steps[i].kind == AZL_UPGRADE_STEP_CONTROL_PLANE)
+			continue;
+		while (k < n && strcasecmp(worst[k]->vm_size, p->vm_size))
+			k++;
+		if (k == n)
+			worst[n++] = p;
+		else if (p->count > worst[k]->count)
+			worst[k] = p;
+	}
+	for (size_t k = 0; k < n; k++)
+		azl_preflight_surge_capacity(arm, c, worst[k],
+					     plan->mode == AZL_UPGRADE_KUBERNETES ? max_surge : NULL,
+					     &found);
+	for (size_t i = 0; i < found.nr; i++) {
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addstr(&msg, found.items[i].message);
+		azl_finding_add(&plan->preflight, found.items[i].severity, found.items[i].code, &msg);
+	}
+	azl_finding_list_release(&found);
+	free(worst);
 }
 
 /* ---- deprecated APIs (migrate-upgrade.md C1, C2) ---- */

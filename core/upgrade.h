@@ -39,6 +39,10 @@ enum azl_upgrade_mode {
 	AZL_UPGRADE_NODE_OS_CHANNEL
 };
 
+/* The node OS upgrade channels AKS takes, in order (i from 0; NULL past
+ * the last): None, Unmanaged, SecurityPatch, NodeImage. */
+const char *azl_upgrade_node_os_channel_name(size_t i);
+
 /* "upgrade-node-image", "upgrade-kubernetes", "upgrade-node-os-channel". */
 const char *azl_upgrade_mode_name(enum azl_upgrade_mode mode);
 
@@ -142,6 +146,14 @@ struct azl_deprecated_api_list {
  * comments and malformed lines are skipped; label values unescaped). */
 void azl_deprecated_apis_parse(const char *text, size_t len, struct azl_deprecated_api_list *out);
 void azl_deprecated_api_list_release(struct azl_deprecated_api_list *list);
+
+/* The vCPU quota for the surge nodes of the pools the plan rolls (one at
+ * a time: per VM size, its largest pool), and the scale set's node limit,
+ * as migrate's preflight reads them (the Compute usages API), with
+ * max_surge (--max-surge; NULL: each pool's). Items "Quota", "NodeLimit". */
+void azl_upgrade_check_capacity(struct azl_upgrade_plan *plan, struct azl_arm *arm,
+				const struct azl_cluster *c, const struct azl_pool_list *pools,
+				const char *max_surge);
 
 /* For a plan whose control plane crosses minors: each deprecated API the
  * API server saw requested (GET /metrics) that a minor it crosses removes

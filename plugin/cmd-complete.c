@@ -23,6 +23,7 @@
 #include "node.h"
 #include "poolcache.h"
 #include "strbuf.h"
+#include "upgrade.h"
 
 /* cobra's ShellCompDirective */
 enum {
@@ -286,6 +287,14 @@ static void complete_auth(const struct cli_option *opt, struct comp_out *o)
 			add_candidate(o, name, NULL);
 }
 
+static void complete_node_os_channel(struct comp_out *o)
+{
+	const char *name;
+
+	for (size_t i = 0; (name = azl_upgrade_node_os_channel_name(i)); i++)
+		add_candidate(o, name, NULL);
+}
+
 /* The shell does not expand "~/" in a word it has not run yet. */
 static void expand_home(struct strbuf *out, const char *path)
 {
@@ -476,6 +485,9 @@ static void complete_value(const struct comp_line *l, const struct cli_option *o
 		break;
 	case CLI_COMPLETE_AUTH:
 		complete_auth(opt, o);
+		break;
+	case CLI_COMPLETE_NODE_OS_CHANNEL:
+		complete_node_os_channel(o);
 		break;
 	case CLI_COMPLETE_CONTEXT:
 	case CLI_COMPLETE_CLUSTER:

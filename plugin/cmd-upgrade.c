@@ -50,7 +50,7 @@ static const struct cli_option upgrade_options[] = {
 		 "With --kubernetes-version: the control plane only."),
 	OPT_STRING(0, "node-os-channel", struct upgrade_args, node_os_channel, "CHANNEL",
 		   "Set the cluster's node OS upgrade channel: None, Unmanaged, SecurityPatch or "
-		   "NodeImage.", CLI_COMPLETE_NONE),
+		   "NodeImage.", CLI_COMPLETE_NODE_OS_CHANNEL),
 	OPT_GROUP("Upgrade settings (written into each upgraded pool: they persist)"),
 	OPT_STRING(0, "max-surge", struct upgrade_args, max_surge, "N|N%",
 		   "Extra nodes during the upgrade.", CLI_COMPLETE_NONE),
@@ -144,6 +144,8 @@ static int make_plan(struct upgrade_run *r)
 		return 0;
 	if (r->opts.mode == AZL_UPGRADE_KUBERNETES)
 		azl_upgrade_check_deprecated_apis(&r->plan, &r->s.cluster, r->s.ks.kube);
+	azl_upgrade_check_capacity(&r->plan, r->s.arm, &r->s.cluster, &r->s.pools,
+				   r->opts.settings.max_surge);
 	if (azl_pdb_list(r->s.ks.kube, NULL, &pdbs))
 		cli_warning("cannot read the PodDisruptionBudgets, so the preflight does not judge them: %s",
 			    azl_error_message());

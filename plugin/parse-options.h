@@ -39,7 +39,8 @@ enum cli_opt_complete {
 	CLI_COMPLETE_POOL,
 	CLI_COMPLETE_CLOUD,
 	CLI_COMPLETE_AUTH,
-	CLI_COMPLETE_NODE          /* the cluster's node names */
+	CLI_COMPLETE_NODE,         /* the cluster's node names */
+	CLI_COMPLETE_NODE_OS_CHANNEL
 };
 
 enum cli_opt_flags {

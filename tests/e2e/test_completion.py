@@ -579,3 +579,10 @@ def test_migration_commands_and_their_flags(complete, sim):
     assert "--like" in dict(complete("add-pool", "-")[0])
     assert names(complete("migrate", "")[0]) == DEMO_POOLS       # POOL from the cluster
     assert "--like" in names(complete("add-pool", "x", "--l")[0])
+
+
+def test_upgrade_node_os_channel_values(complete):
+    assert names(complete("upgrade", "--node-os-channel", "")[0]) == [
+        "None", "Unmanaged", "SecurityPatch", "NodeImage"]
+    assert names(complete("upgrade", "--node-os-channel=Se")[0]) == ["SecurityPatch"]
+    assert "--node-os-channel" in names(complete("upgrade", "--node-")[0])

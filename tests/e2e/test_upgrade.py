@@ -593,3 +593,17 @@ def test_abort_an_upgrade(make_up, run, bin_path):
     assert requests(s, "POST", "/agentPools/work/abort")
     ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
     assert [o["state"] for o in ops if o["kind"] == "upgrade-node-image"] == ["Canceled"]
+
+
+def test_quota_for_the_surge_blocks(make_up, run):
+    """5 nodes of Standard_D4ds_v5 use 20 vCPUs; a surge of 2 needs 8 more."""
+    s, e = make_up()
+    s.capacity.set_quota("eastus", cores=24)
+    r = upgrade(run, e, "work", "--kubernetes-version", "1.33", "--max-surge", "2", "--yes")
+    refused(r, "Quota")
+    assert "8 vCPUs more are needed" in r.stdout
+    no_writes(s)
+    # a surge that fits: the quota is said, not a blocker
+    r = upgrade(run, e, "work", "--kubernetes-version", "1.33", "--max-surge", "1", "--dry-run")
+    assert r.returncode == 0, r.stdout
+    assert "ok       Quota:" in r.stdout
