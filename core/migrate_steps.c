@@ -100,6 +100,18 @@ static int explain(int rc, const char *pool)
 	return rc;
 }
 
+/* An in-place PUT the region refuses (InvalidOSSKU, PropertyChangeNotAllowed:
+ * migrate-upgrade.md §B1): the move can still be made side by side. */
+static int refused_in_place(int rc, const char *pool, const char *sku)
+{
+	const char *m = azl_error_message();
+
+	if (rc && (strstr(m, ": InvalidOSSKU:") || strstr(m, ": PropertyChangeNotAllowed:")))
+		azl_error_prefix("AKS does not change pool %s to %s in place here; move it side by side instead (kubectl azlinux migrate %s --strategy side-by-side --to %s)",
+				 pool, sku, pool, sku);
+	return rc;
+}
+
 /* Waits one slice (cancellable). */
 static int pause_slice(struct azl_operation *op)
 {
@@ -154,6 +166,29 @@ static int needs_resend(const cJSON *ap)
 	return !strcmp(ps, "Failed") || !strcmp(ps, "Canceled");
 }
 
+static cJSON *in_place_body(const cJSON *ap, const char *sku, const cJSON *settings);
+
+/* A pool left Failed by this operation's change (a drain AKS gave up on):
+ * AKS's documented recovery is to send the change again once the cause is
+ * fixed (migrate-upgrade.md §B4), which reconciles it. */
+static int reconcile(struct azl_operation *op, const cJSON *ap, const char *path)
+{
+	const cJSON *d = data_of(op);
+	struct azl_arm_request req = { 0 };
+	cJSON *body = in_place_body(ap, prop(ap, "osSKU"), cJSON_GetObjectItemCaseSensitive(d, "settings"));
+	int rc;
+
+	azl_operation_note(op, "pool %s is Failed: sending the change again to reconcile it", old_pool(op));
+	req.method = "PUT";
+	req.path = path;
+	req.body = body;
+	req.if_match = *prop(ap, "eTag") ? prop(ap, "eTag") : NULL;
+	rc = azl_operation_lro(op, &req, "agentPools.createOrUpdate", AZL_LRO_FINAL_ASYNC_OPERATION,
+			       NULL);
+	cJSON_Delete(body);
+	return explain(rc, old_pool(op));
+}
+
 /* The pool already has the target osSKU: a PUT of this operation got
  * through (its handle may not have reached the journal). */
 static int already_changed(struct azl_operation *op, const cJSON *ap, const char *path)
@@ -162,6 +197,8 @@ static int already_changed(struct azl_operation *op, const cJSON *ap, const char
 
 	if (!strcmp(ps, "Succeeded"))
 		return 0;
+	if (needs_resend(ap))
+		return reconcile(op, ap, path);
 	azl_operation_note(op, "the change was accepted before; following it");
 	return explain(azl_operation_follow_resource(op, path, "PUT", "agentPools.createOrUpdate",
 						     NULL), old_pool(op));
@@ -185,10 +222,9 @@ static int step_update_pool(struct azl_operation *op, void *data)
 		return rc;
 	}
 	rc = azl_arm_get(arm_of(op), path.buf, &ap);
-	if (!rc && !strcmp(prop(ap, "osSKU"), sku) && !needs_resend(ap))
+	if (!rc && !strcmp(prop(ap, "osSKU"), sku))
 		rc = already_changed(op, ap, path.buf);
-	else if (!rc && *plan_etag && strcmp(prop(ap, "eTag"), plan_etag) &&
-		 strcmp(prop(ap, "osSKU"), sku))
+	else if (!rc && *plan_etag && strcmp(prop(ap, "eTag"), plan_etag))
 		rc = azl_error_set(AZL_ESTALE,
 				   "pool %s changed since the plan was made (eTag %s, now %s): nothing was sent on the stale copy",
 				   old_pool(op), plan_etag, prop(ap, "eTag"));
@@ -202,6 +238,7 @@ static int step_update_pool(struct azl_operation *op, void *data)
 			req.if_match = NULL;
 		rc = explain(azl_operation_lro(op, &req, "agentPools.createOrUpdate",
 					       AZL_LRO_FINAL_ASYNC_OPERATION, NULL), old_pool(op));
+		rc = refused_in_place(rc, old_pool(op), sku);
 		cJSON_Delete(body);
 		/* 412 on a PUT sent again after its answer was lost: the first
 		 * one may have landed; a fresh read says whether it did. */
@@ -209,7 +246,7 @@ static int step_update_pool(struct azl_operation *op, void *data)
 			cJSON_Delete(ap);
 			ap = NULL;
 			if (!azl_arm_get(arm_of(op), path.buf, &ap) &&
-			    !strcmp(prop(ap, "osSKU"), sku) && !needs_resend(ap))
+			    !strcmp(prop(ap, "osSKU"), sku))
 				rc = already_changed(op, ap, path.buf);
 		}
 	}

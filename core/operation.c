@@ -125,9 +125,7 @@ static int check_loaded(const struct azl_journal *j, const struct azl_operation_
 		return azl_error_set(AZL_EINVALID,
 				     "operation %s is of kind '%s', which this version cannot run",
 				     azl_journal_id(j), azl_journal_kind(j));
-	/* Failed is not an end: the failed step is tried again from a fresh
-	 * read once its cause is gone (a 409 of someone else's operation,
-	 * an AKS operation that failed or was canceled, a 412). */
+	/* a Failed one goes on from its failed step once the cause is fixed */
 	if (s == AZL_OP_SUCCEEDED || s == AZL_OP_CANCELED)
 		return azl_error_set(AZL_EINVALID,
 				     "operation %s has ended (%s): nothing to resume or abort; start a new one",

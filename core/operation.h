@@ -123,9 +123,10 @@ int azl_operation_create(struct azl_operation **out, const struct azl_operation_
 			 size_t nr_steps, const cJSON *data);
 
 /* Loads operation id with its lock, to resume or abort it, picking its
- * kind among kinds by name. AZL_ENOTFOUND, AZL_EBUSY (its process still
- * runs), AZL_EINVALID (an unknown kind or step; a finished operation, for
- * which there is nothing to do). */
+ * kind among kinds by name. A Failed operation may be: it goes on from the
+ * step that failed. AZL_ENOTFOUND, AZL_EBUSY (its process still runs),
+ * AZL_EINVALID (an unknown kind or step; a Succeeded or Canceled
+ * operation, for which there is nothing to do). */
 int azl_operation_load(struct azl_operation **out, const struct azl_operation_kind *const *kinds,
 		       size_t nr_kinds, const char *id);
 

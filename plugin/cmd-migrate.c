@@ -79,9 +79,10 @@ static int make_plan(struct cli_op_session *s, const char *pool,
 	return rc;
 }
 
-/* The plan as JSON: the report's shape, state Planned. */
+/* The plan as JSON: the report's shape, in state (Planned; NothingToDo
+ * when the pool runs the target already). */
 static int print_plan_tree(const struct azl_migrate_plan *plan, const struct cli_op_session *s,
-			   enum cli_output format)
+			   enum cli_output format, const char *state)
 {
 	cJSON *tree = cJSON_CreateObject(), *op = cJSON_AddObjectToObject(tree, "operation");
 	cJSON *data = azl_migrate_plan_data(plan, &s->cluster), *c, *steps;
@@ -100,7 +101,7 @@ static int print_plan_tree(const struct azl_migrate_plan *plan, const struct cli
 	cJSON_AddItemToObject(op, "newPool", cJSON_Duplicate(cJSON_GetObjectItem(data, "newPool"), 1));
 	cJSON_AddItemToObject(op, "from", cJSON_Duplicate(cJSON_GetObjectItem(data, "from"), 1));
 	cJSON_AddItemToObject(op, "to", cJSON_Duplicate(cJSON_GetObjectItem(data, "to"), 1));
-	cJSON_AddStringToObject(op, "state", "Planned");
+	cJSON_AddStringToObject(op, "state", state);
 	cJSON_AddItemToObject(op, "preflight", azl_preflight_to_json(&plan->preflight));
 	steps = cJSON_AddArrayToObject(op, "steps");
 	for (size_t i = 0; i < plan->nr_steps; i++) {
@@ -169,6 +170,8 @@ static int run_migrate(int argc, const char **argv, const struct cli_cmd_ctx *ct
 	rc = make_plan(&s, argv[0], &o, &plan);
 	if (rc) {
 		rc = cli_error_report();
+	} else if (plan.strategy == AZL_MIGRATE_NOTHING && format != CLI_OUTPUT_TABLE) {
+		print_plan_tree(&plan, &s, format, "NothingToDo");
 	} else if (plan.strategy == AZL_MIGRATE_NOTHING) {
 		printf("Pool %s runs %s (osSKU %s) already: nothing to do.\n", plan.pool,
 		       plan.from.os_name, plan.from.os_sku);
@@ -176,7 +179,7 @@ static int run_migrate(int argc, const char **argv, const struct cli_cmd_ctx *ct
 		if (format == CLI_OUTPUT_TABLE)
 			cli_op_print_plan(&plan, &s.cluster);
 		else
-			print_plan_tree(&plan, &s, format);
+			print_plan_tree(&plan, &s, format, "Planned");
 		rc = cli_op_preflight_exit(&plan.preflight);
 	} else {
 		if (format == CLI_OUTPUT_TABLE)

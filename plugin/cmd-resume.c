@@ -23,8 +23,9 @@ const struct cli_command cli_cmd_resume = {
 	.run = run_resume,
 	.summary = "Go on with an interrupted migration from the step where it stopped",
 	.usage = "resume [ID] [--no-wait] [-o json|yaml] [flags]",
-	.description = "Continue operation ID (default: the newest that did not end) from the step\n"
-		       "its journal records. An AKS operation still running is followed again, not\n"
+	.description = "Continue operation ID (default: the newest that did not succeed or was not\n"
+		       "aborted) from the step its journal records; a Failed one from the step that\n"
+		       "failed, once its cause is fixed. An AKS operation still running is followed again, not\n"
 		       "sent twice; a pool already created is not created again; a pool is deleted\n"
 		       "only when the journal shows its replacement Ready and the drain finished.\n"
 		       "The operation's own context is used unless --context names another.",

@@ -264,6 +264,18 @@ def test_blocked_drain_names_node_pod_and_pdb(make_sim, tmp_path, run):
     assert "UpgradeFailed" in op["error"]
     assert journal(e)["steps"][0]["error"].startswith("AKS could not drain node")
     assert safety(sim) == SAFE
+    # the cause fixed (the replacement gets Ready), resume sends the change again
+    k.delays["pod_ready"] = 30
+    with k.lock:
+        for pod in k.pods(namespace="pay"):
+            pod["status"]["conditions"] = [{"type": "Ready", "status": "True"}]
+    k.objects["poddisruptionbudgets"].clear()
+    r = run("resume", "-o", "json", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "Failed: sending the change again to reconcile it" in r.stderr
+    assert report(r)["state"] == "Succeeded"
+    assert all("Azure Linux 3.0" in node_os(n) for n in pool_nodes(sim, "work"))
+    assert safety(sim) == SAFE
 
 
 # --- side by side ---------------------------------------------------------------
@@ -527,3 +539,64 @@ def test_side_by_side_refuses_the_last_system_pool_as_user(make_sim, tmp_path, r
     assert r.returncode in (0, 3), r.stdout + r.stderr
     r = migrate(run, e, "system", "--strategy", "side-by-side", "--dry-run")
     assert "SystemPool: the new pool systemazl is a System pool" in r.stdout
+
+
+def test_side_by_side_drain_held_by_a_pdb_stops_then_resumes(make_sim, tmp_path, run):
+    """Our own drain (side by side) honours PDBs: one that allows no
+    disruption once the move began stops it at the drain step, naming the
+    node, the old pool kept; relaxed, resume goes on from the drain."""
+    sim = make_sim(mig_scenario(work_nodes=2))
+    e = helpers.make_env(sim, tmp_path / "home")
+    k = cluster_of(sim).k8s
+    work = pool_nodes(sim, "work")
+    k.add_deployment("pay", "ledger", 1, nodes=work[:1])
+    k.add_pdb("pay", "ledger", {"app": "ledger"}, min_available=0)
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--drain-timeout", "1", "--yes",
+                "--no-wait")
+    assert r.returncode == 0, r.stderr
+    k.add_pdb("pay", "ledger", {"app": "ledger"}, min_available=1)   # tightened meanwhile
+    r = run("resume", env=e, timeout=240)
+    assert r.returncode == 1
+    assert "draining node %s" % work[0]["metadata"]["name"] in r.stderr
+    assert "kubectl azlinux resume" in r.stderr
+    j = journal(e)
+    assert j["state"] == "Failed"
+    assert [s["state"] for s in j["steps"]][:5] == ["done", "done", "done", "done", "failed"]
+    assert "work" in [x.name for x in cluster_of(sim).pools]      # never deleted
+    assert writes(sim, "DELETE", "work") == []
+    k.add_pdb("pay", "ledger", {"app": "ledger"}, min_available=0)   # fixed
+    r = run("resume", "-o", "json", env=e, timeout=240)
+    assert r.returncode == 0, r.stderr
+    assert report(r)["state"] == "Succeeded"
+    assert "work" not in [x.name for x in cluster_of(sim).pools]
+    assert len(writes(sim, "PUT", "workazl")) == 1
+    assert safety(sim) == SAFE
+
+
+@pytest.mark.parametrize("refusal", ["InvalidOSSKU", "PropertyChangeNotAllowed"])
+def test_region_refusing_the_change_names_side_by_side(msim, run, refusal):
+    sim, e = msim
+    sim.arm.os_sku_refusals["AzureLinux"] = refusal
+    r = migrate(run, e, "work", "--yes")
+    assert r.returncode == 1
+    assert refusal in r.stderr
+    assert "kubectl azlinux migrate work --strategy side-by-side" in r.stderr, r.stderr
+    assert len(writes(sim, "PUT", "work")) == 1 and journal(e)["state"] == "Failed"
+    assert cluster_of(sim).pool("work").os_sku == "Ubuntu"
+    assert safety(sim) == SAFE
+
+
+@pytest.mark.parametrize("args", [["--yes"], ["--dry-run"]])
+def test_nothing_to_do_prints_json(make_sim, tmp_path, run, args):
+    sim = make_sim(mig_scenario(work_sku="AzureLinux", work_image=scenarios.AZL3_IMAGE))
+    e = helpers.make_env(sim, tmp_path / "home")
+    r = migrate(run, e, "work", *args, "-o", "json")
+    assert r.returncode == 0, r.stderr
+    op = report(r)
+    assert op["state"] == "NothingToDo" and op["strategy"] == "none" and op["pool"] == "work"
+    assert op["from"]["osSku"] == op["to"]["osSku"] == "AzureLinux"
+    assert op["steps"] == [] and op["newPool"] is None
+    r = migrate(run, e, "work", *args)
+    assert r.returncode == 0 and "nothing to do" in r.stdout
+    assert_nothing_written(sim)
+    assert journal_files(e) == []
