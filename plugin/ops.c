@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "upgrade.h"
 #include "log.h"
 #include "print.h"
 #include "progress.h"
@@ -81,7 +82,8 @@ void cli_op_close(struct cli_op_session *s)
 const struct azl_operation_kind *const *cli_op_kinds(size_t *nr)
 {
 	static const struct azl_operation_kind *const kinds[] = {
-		&azl_migrate_kind, &azl_add_pool_kind
+		&azl_migrate_kind, &azl_add_pool_kind, &azl_upgrade_node_image_kind,
+		&azl_upgrade_kubernetes_kind, &azl_upgrade_node_os_channel_kind
 	};
 
 	*nr = sizeof(kinds) / sizeof(*kinds);
@@ -283,7 +285,11 @@ void cli_op_env(struct azl_operation_env *env, struct cli_op_session *s,
 	env->kube = s->ks.kube;
 	env->watch_kube = view ? s->watch_kube : NULL;
 	strbuf_reset(selector);
-	azl_migrate_node_selector(azl_journal_target_field(j, "pool"), data, selector);
+	/* a kind whose nodes are not one pool's names them in its record */
+	if (*azl_json_str(data, "watchSelector", ""))
+		strbuf_addstr(selector, azl_json_str(data, "watchSelector", ""));
+	else
+		azl_migrate_node_selector(azl_journal_target_field(j, "pool"), data, selector);
 	env->watch_selector = selector->buf;
 	env->cancel = cli_op_signals();
 	env->no_wait = no_wait;
@@ -489,8 +495,8 @@ static void print_before_after(const struct azl_journal *j)
 	const char *pool = azl_json_str(d, "newPool", NULL);
 	size_t nodes = 0, good = 0;
 
-	if (azl_journal_state(j) != AZL_OP_SUCCEEDED || !d)
-		return;
+	if (azl_journal_state(j) != AZL_OP_SUCCEEDED || !d || !azl_json_str(d, "to.osSku", NULL))
+		return;         /* an upgrade's record has no OS move to show */
 	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(d, "nodes")) {
 		nodes++;
 		good += azl_json_bool(n, "ready", 0) &&
@@ -565,7 +571,8 @@ int cli_op_drive(struct azl_operation *op, struct cli_op_session *s, const char 
 static int latest_unfinished(struct strbuf *id)
 {
 	struct azl_journal_list list = { 0 };
-	int rc = azl_journal_list(&list, NULL);
+	struct strbuf errors = STRBUF_INIT;
+	int rc = azl_journal_list(&list, &errors);
 
 	for (size_t i = list.nr; !rc && i-- > 0;) {
 		enum azl_op_state st = azl_journal_state(list.items[i]);
@@ -576,9 +583,15 @@ static int latest_unfinished(struct strbuf *id)
 		}
 	}
 	azl_journal_list_release(&list);
-	if (!rc && !id->len)
+	/* an unreadable journal may be the operation that was meant: say so */
+	strbuf_trim(&errors);
+	if (!rc && !id->len && errors.len)
+		rc = azl_error_set(AZL_EINVALID, "%.*s; no other operation to go on with",
+				   (int)strcspn(errors.buf, "\n"), errors.buf);
+	else if (!rc && !id->len)
 		rc = azl_error_set(AZL_ENOTFOUND,
 				   "no operation to go on with: every journaled one has ended (kubectl azlinux status)");
+	strbuf_release(&errors);
 	return rc;
 }
 
