@@ -288,6 +288,18 @@ def _cancel_soon(sim, pool_name, tries=200):
     sim.clock.call_later(1, attempt, name="fm:cancel")
 
 
+def _unreachable(sim, st, m):
+    """The API server goes away during the step: the next API server
+    requests are dropped, and the open node watch is reset at the step's
+    first request of any kind (a step may send no Kubernetes request while
+    it waits on AKS, the watch open all along)."""
+    gate = getattr(m, "gate", lambda req: True)
+    cut = sim.faults.add(match=lambda req: m(req) or (req.server == "azure" and gate(req)),
+                         times=1, then=lambda req: cluster_of(sim).k8s.cut_watches())
+    sim.faults.add(match=m, drop=True, times=4)     # after the cut, taken in order
+    return cut
+
+
 def _write_pool(st, req):
     """The pool a write path names (None: the managed cluster)."""
     marker = "/agentPools/"
@@ -323,8 +335,7 @@ FAULTS = {
     "412-other-change": ("write", _race),
     "token-expires": ("write", lambda sim, st, m: sim.faults.add(
         match=m, times=1, then=lambda req: sim.expire_azure_tokens())),
-    "apiserver-unreachable": ("watch", lambda sim, st, m: sim.faults.add(
-        match=m, drop=True, times=4, then=lambda req: cluster_of(sim).k8s.cut_watches())),
+    "apiserver-unreachable": ("watch", lambda sim, st, m: _unreachable(sim, st, m)),
     "aks-fails": ("aks", lambda sim, st, m: sim.clock.fail(
         st["aks"][0], times=1, message="simulated failure: %s of %s" % st["aks"],
         when=lambda op=None, **_: op is None or st["aks"][1] is None
@@ -374,11 +385,13 @@ def arm_fault(sim, cmd, step_name, fault, home):
     if m is not None and COMMANDS[cmd].get("journal", True):
         inner = m
 
-        def m(req):
-            if not inner(req):
-                return False
+        def gate(req):
             running = running_step(home)
             return running is not None and running.startswith(step_name)
+
+        def m(req):
+            return inner(req) and gate(req)
+        m.gate = gate                   # any request while the step runs
     return arm(sim, st, m)
 
 
