@@ -50,7 +50,7 @@ LIBCORE    := $(OUT)/libazlinux.a
 PROGRAM    := $(BIN)/kubectl-azlinux
 COMPLETER  := $(BIN)/kubectl_complete-azlinux
 
-.PHONY: FORCE all deps check test unit e2e asan lint demo bench install uninstall dist clean completions man \
+.PHONY: FORCE all deps check test unit e2e asan lint demo bench soak install uninstall dist clean completions man \
 	fuzz fuzz-replay fuzz-targets
 
 all: $(PROGRAM) $(COMPLETER)
@@ -120,7 +120,7 @@ FUZZ_CHECK_SECONDS ?= 3
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(OUT)/fuzz/%)
 FUZZ_OBJ   := $(OUT)/tests/fuzz/util.o $(OUT)/plugin/print.o $(OUT)/plugin/parse-options.o
-FUZZ_WRAP  := $(foreach f,new free do do_many preconnect request_count,-Wl,--wrap=azl_http_$(f)) \
+FUZZ_WRAP  := $(foreach f,new free do do_many do_stream preconnect request_count,-Wl,--wrap=azl_http_$(f)) \
               -Wl,--wrap=sleep
 FUZZ_MAKE  := $(MAKE) --no-print-directory OUT=build/fuzz BIN=build/fuzz/bin CC=clang SANITIZE=1 \
               CFLAGS='-O1 -g -fsanitize=fuzzer-no-link' fuzz-targets
@@ -139,6 +139,13 @@ fuzz: deps
 fuzz-replay:
 	@$(FUZZ_MAKE)
 	tests/fuzz/run.sh -replay $(FUZZ_CHECK_SECONDS) $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/fuzz/%)
+
+# The soak (tests/e2e/test_soak.py): SOAK_RUNS random fault-matrix runs
+# from SOAK_SEED (default: from the time; printed). make check runs 10.
+SOAK_RUNS ?= 200
+soak: deps all
+	SOAK_RUNS=$(SOAK_RUNS) SOAK_SEED=$(SOAK_SEED) AZLINUX_BIN=$(abspath $(PROGRAM)) \
+	    tests/run-e2e.sh -s tests/e2e/test_soak.py
 
 demo: deps all
 	$(PYTHON) tests/sim/demo.py --bin $(abspath $(BIN))

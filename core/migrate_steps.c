@@ -157,6 +157,15 @@ static cJSON *in_place_body(const cJSON *ap, const char *sku, const cJSON *setti
 	return body;
 }
 
+/* The pool's last operation ended Failed or Canceled: AKS reconciles a
+ * pool when its spec is PUT again, which is what the step sends. */
+static int needs_resend(const cJSON *ap)
+{
+	const char *ps = prop(ap, "provisioningState");
+
+	return !strcmp(ps, "Failed") || !strcmp(ps, "Canceled");
+}
+
 static cJSON *in_place_body(const cJSON *ap, const char *sku, const cJSON *settings);
 
 /* A pool left Failed by this operation's change (a drain AKS gave up on):
@@ -188,7 +197,7 @@ static int already_changed(struct azl_operation *op, const cJSON *ap, const char
 
 	if (!strcmp(ps, "Succeeded"))
 		return 0;
-	if (!strcmp(ps, "Failed"))
+	if (needs_resend(ap))
 		return reconcile(op, ap, path);
 	azl_operation_note(op, "the change was accepted before; following it");
 	return explain(azl_operation_follow_resource(op, path, "PUT", "agentPools.createOrUpdate",
@@ -231,6 +240,15 @@ static int step_update_pool(struct azl_operation *op, void *data)
 					       AZL_LRO_FINAL_ASYNC_OPERATION, NULL), old_pool(op));
 		rc = refused_in_place(rc, old_pool(op), sku);
 		cJSON_Delete(body);
+		/* 412 on a PUT sent again after its answer was lost: the first
+		 * one may have landed; a fresh read says whether it did. */
+		if (rc == AZL_ESTALE) {
+			cJSON_Delete(ap);
+			ap = NULL;
+			if (!azl_arm_get(arm_of(op), path.buf, &ap) &&
+			    !strcmp(prop(ap, "osSKU"), sku))
+				rc = already_changed(op, ap, path.buf);
+		}
 	}
 	cJSON_Delete(ap);
 	strbuf_release(&path);
@@ -330,15 +348,20 @@ static int step_create_pool(struct azl_operation *op, void *data)
 		return explain(rc, np);
 	}
 	rc = azl_arm_get(arm_of(op), path.buf, &ap);
-	if (!rc) {
+	if (!rc && !needs_resend(ap)) {
 		/* created by this operation before a crash: not created twice */
 		rc = already_changed(op, ap, path.buf);
-	} else if (rc == AZL_ENOTFOUND) {
+	} else if (!rc || rc == AZL_ENOTFOUND) {
+		/* new (If-None-Match: *), or ours whose creation Failed or was
+		 * Canceled: its spec PUT again on its eTag, which AKS reconciles */
 		body = create_body(op, azl_json_bool(data_of(op), "canary", 0) ? 1 : 0);
 		req.method = "PUT";
 		req.path = path.buf;
 		req.body = body;
-		req.if_none_match = "*";
+		if (rc)
+			req.if_none_match = "*";
+		else if (*prop(ap, "eTag"))
+			req.if_match = prop(ap, "eTag");
 		rc = explain(azl_operation_lro(op, &req, "agentPools.createOrUpdate",
 					       AZL_LRO_FINAL_ASYNC_OPERATION, NULL), np);
 		cJSON_Delete(body);

@@ -352,6 +352,11 @@ static int store_and_follow(struct azl_operation *op, struct azl_lro *lro, const
 	cJSON_Delete(handle);
 	if (!rc)
 		rc = follow(op, lro, result);
+	/* An AKS operation that ended Failed or Canceled cannot be followed
+	 * again: the next try of the step starts from a fresh read. */
+	if (rc && azl_lro_done(lro) && (!strcmp(azl_lro_status(lro), "Failed") ||
+					!strcmp(azl_lro_status(lro), "Canceled")))
+		azl_journal_set_handle(op->journal, NULL);
 	azl_lro_free(lro);
 	return rc;
 }

@@ -10,11 +10,11 @@
 
 #include "error.h"
 #include "json.h"
+#include "upgrade.h"
 #include "log.h"
 #include "print.h"
 #include "progress.h"
 #include "strbuf.h"
-#include "upgrade.h"
 #include "wrapper.h"
 
 /* ---- clients ---- */
@@ -634,7 +634,8 @@ int cli_op_drive(struct azl_operation *op, struct cli_op_session *s, const char 
 static int latest_unfinished(struct strbuf *id)
 {
 	struct azl_journal_list list = { 0 };
-	int rc = azl_journal_list(&list, NULL);
+	struct strbuf errors = STRBUF_INIT;
+	int rc = azl_journal_list(&list, &errors);
 
 	for (size_t i = list.nr; !rc && i-- > 0;) {
 		enum azl_op_state st = azl_journal_state(list.items[i]);
@@ -645,9 +646,15 @@ static int latest_unfinished(struct strbuf *id)
 		}
 	}
 	azl_journal_list_release(&list);
-	if (!rc && !id->len)
+	/* an unreadable journal may be the operation that was meant: say so */
+	strbuf_trim(&errors);
+	if (!rc && !id->len && errors.len)
+		rc = azl_error_set(AZL_EINVALID, "%.*s; no other operation to go on with",
+				   (int)strcspn(errors.buf, "\n"), errors.buf);
+	else if (!rc && !id->len)
 		rc = azl_error_set(AZL_ENOTFOUND,
 				   "no operation to go on with: every journaled one has ended (kubectl azlinux status)");
+	strbuf_release(&errors);
 	return rc;
 }
 

@@ -200,6 +200,8 @@ int __wrap_azl_http_do(struct azl_http *http, const struct azl_http_request *req
 int __wrap_azl_http_do_many(struct azl_http *http, const struct azl_http_request *reqs,
 			    struct azl_http_response *resps, int *results,
 			    struct strbuf *errors, size_t n, int max_parallel);
+int __wrap_azl_http_do_stream(struct azl_http *http, const struct azl_http_request *req,
+			      struct azl_http_response *resp, const struct azl_http_stream *s);
 void __wrap_azl_http_preconnect(struct azl_http *http, const char *url);
 unsigned long __wrap_azl_http_request_count(const struct azl_http *http);
 
@@ -237,6 +239,27 @@ int __wrap_azl_http_do_many(struct azl_http *http, const struct azl_http_request
 		}
 	}
 	return 0;
+}
+
+/* A watch's stream: the scripted part's body handed to on_data in two
+ * pieces (so that a line may be split across them), then the end. */
+int __wrap_azl_http_do_stream(struct azl_http *http, const struct azl_http_request *req,
+			      struct azl_http_response *resp, const struct azl_http_stream *s)
+{
+	int rc = __wrap_azl_http_do(http, req, resp);
+	size_t half;
+
+	if (rc || resp->status < 200 || resp->status > 299)
+		return rc;
+	if (s->should_stop && (rc = s->should_stop(s->ctx)))
+		return rc;
+	half = resp->body.len / 2;
+	if (half)
+		rc = s->on_data(resp->body.buf, half, s->ctx);
+	if (!rc && resp->body.len > half)
+		rc = s->on_data(resp->body.buf + half, resp->body.len - half, s->ctx);
+	strbuf_reset(&resp->body);
+	return rc;
 }
 
 void __wrap_azl_http_preconnect(struct azl_http *http, const char *url)

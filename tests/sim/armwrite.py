@@ -524,12 +524,16 @@ def _update_steps(roller, op, pool, target, settings, rolls, count):
     if rolls:
         yield from roller.roll(op, pool, target, settings)
     _settle(pool, target)
-    if count > pool.count:
-        yield from roller.add_nodes(op, target, count - pool.count)
-    elif count < pool.count:
+    # to the count from the nodes there are, as AKS reconciles the scale
+    # set: a PUT of a pool whose creation failed half way adds the rest (a
+    # roll's own surge nodes, e.g. a quarantined node's, are not counted)
+    have = pool.count if rolls else len(op.cluster.k8s.pool_nodes(pool.name))
+    if count > have:
+        yield from roller.add_nodes(op, target, count - have)
+    elif count < have:
         names = [n["metadata"]["name"] for n in pool_nodes_by_instance(op.cluster, pool)]
         yield from roller.remove_nodes(op, names[count:], settings)
-    if not rolls and count == pool.count:
+    if not rolls and count == have:
         yield roller.timings["update"]
     pool.count = pool.ready = count
 
@@ -692,18 +696,7 @@ def abort(arm, req, cluster, pool=None):
     ab = _new_op(arm, req, cluster, pool.name if pool else None, "Aborting", None, None,
                  "InternalOperationError")
     ab.abort_of = ops[0]
-    for op in ops:
-        op.cancel = True
-        op.status = "Canceling"
-        target = next((p for p in cluster.pools if p.name == op.pool_name), None) \
-            if op.pool_name else cluster
-        if target is not None:
-            target.provisioning_state = "Canceling"
     ab.steps = iter(())
     roller.operations[ab.id] = ab
-    for op in ops:                      # the next step, timings["cancel"] from now, stops it
-        if op.timer is not None:
-            op.timer.cancel()
-        roller.clock.call_later(roller.timings["cancel"], lambda o=op: roller._advance(o),
-                                name="roller:abort")
+    roller.cancel(cluster, ops)
     return 202, None, _lro_headers(arm, cluster, ab)

@@ -633,6 +633,13 @@ class K8sState:
                           lastHeartbeatTime=ts, lastTransitionTime=ts))
         return conds
 
+    def cut_watches(self):
+        """Every open watch's connection is reset, as when the API server
+        becomes unreachable (pair with sim.faults drops for the reconnects)."""
+        with self.lock:
+            for watch in list(self._watches):
+                watch.cut()
+
     def pool_nodes(self, pool_name):
         nodes = self.objects["nodes"]
         return [nodes[("", name)] for name in sorted(self._pool_index.get(pool_name, ()))]
@@ -1896,6 +1903,7 @@ class Watch:
                          else random.uniform(lo, hi))
         self.sent_columns = False
         self.finished = False           # nothing more will come (an ERROR was sent)
+        self.was_cut = False            # cut(): reset, not ended
         self._lines = []
         self._wake = None
 
@@ -1909,6 +1917,13 @@ class Watch:
         if not (self._labels(meta.get("labels", {})) and self._fields(obj)):
             return
         self._lines.append(self.state._watch_line(self, event, plural, obj))
+        if self._wake is not None:
+            self._wake()
+
+    def cut(self):
+        """Under the state's lock: the connection goes without an end (the
+        API server became unreachable); server.py resets it."""
+        self.finished = self.was_cut = True
         if self._wake is not None:
             self._wake()
 

@@ -142,6 +142,23 @@ class Roller:
         self._schedule(op, 0)
         return op
 
+    def cancel(self, cluster, ops):
+        """Cancel running operations: Canceling now, and stopped at their next
+        step, timings["cancel"] from now (then Canceled). An abort request
+        (armwrite.abort) and tests of someone else's abort use it."""
+        for op in ops:
+            op.cancel = True
+            op.status = "Canceling"
+            target = next((p for p in cluster.pools if p.name == op.pool_name), None) \
+                if op.pool_name else cluster
+            if target is not None:
+                target.provisioning_state = "Canceling"
+        for op in ops:                  # the next step, timings["cancel"] from now, stops it
+            if op.timer is not None:
+                op.timer.cancel()
+            self.clock.call_later(self.timings["cancel"], lambda o=op: self._advance(o),
+                                  name="roller:abort")
+
     def running(self, cluster, pool_name=None):
         """The operations in progress on the cluster (on one pool, or all)."""
         return [op for op in list(self.operations.values())   # a copy: other clusters add

@@ -149,7 +149,10 @@ def _matches(record_or_req, server, method, path_prefix):
 
 class Fault:
     def __init__(self, server, method, path_prefix, status, retry_after, times, drop,
-                 latency_ms, body, headers):
+                 latency_ms, body, headers, after=False, then=None, match=None):
+        self.after = after
+        self.then = then
+        self.match = match
         self.server = server
         self.method = method
         self.path_prefix = path_prefix
@@ -171,16 +174,25 @@ class Faults:
         self._faults = []
 
     def add(self, server=None, method=None, path_prefix=None, status=None, retry_after=None,
-            times=1, drop=False, latency_ms=0, body=None, headers=None):
+            times=1, drop=False, latency_ms=0, body=None, headers=None, after=False,
+            then=None, match=None):
         """Fail the next `times` matching requests (None: all of them).
 
-        server/method/path_prefix select requests (None matches any); status
-        answers with that code and `body` (default: an ARM error or a Status);
-        drop closes the connection without an answer; latency_ms delays first
-        (alone, it only slows the request down). Returns the Fault, whose
+        server/method/path_prefix select requests (None matches any), and
+        match(req), when given, narrows them (e.g. GET but not a watch);
+        status answers with that code and `body` (default: an ARM error or
+        a Status); drop closes the connection without an answer, before the
+        request is handled (a reset before it was sent: nothing happened),
+        or with after=True once it was handled (a reset after it was sent:
+        the change is made, its answer lost); latency_ms delays first
+        (alone, it only slows the request down; longer than the client's
+        timeout, it is a response that never comes). then(req) runs when
+        the fault takes a request, before anything else: a step's hook for
+        what someone else does at that moment (expire the tokens, abort
+        the operation, change the resource). Returns the Fault, whose
         `hits` counts the requests it took."""
         fault = Fault(server, method, path_prefix, status, retry_after, times, drop,
-                      latency_ms, body, headers)
+                      latency_ms, body, headers, after=after, then=then, match=match)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -195,6 +207,8 @@ class Faults:
             for fault in self._faults:
                 if fault.remaining == 0 or not _matches(req, fault.server, fault.method,
                                                         fault.path_prefix):
+                    continue
+                if fault.match is not None and not fault.match(req):
                     continue
                 fault.hits += 1
                 if fault.remaining is not None:
@@ -291,10 +305,12 @@ def _answer_steps(sim, req, start):
     """Faults, the injected latency, the answer and its log record: yields
     the delays; returns (response, record), or None to drop the connection."""
     fault = sim.faults.take(req)
+    if fault is not None and fault.then is not None:
+        fault.then(req)
     if fault is not None and fault.latency_ms:
         yield fault.latency_ms / 1000.0
-    if fault is not None and fault.drop:
-        sim._log(req, 0, dropped=True, start=start)
+    if fault is not None and fault.drop and not fault.after:
+        sim._log(req, 0, fault=True, dropped=True, start=start)
         return None
     if sim.latency_ms:
         yield sim.latency_ms / 1000.0
@@ -303,6 +319,11 @@ def _answer_steps(sim, req, start):
         sim._authenticate(req)
     else:
         resp = sim._dispatch(req)
+    if fault is not None and fault.drop:          # after=True: handled, answer lost
+        if getattr(resp, "stream", None) is not None:
+            resp.stream.close()
+        sim._log(req, resp.status, fault=True, dropped=True, start=start)
+        return None
     # Logged before the answer goes out, so a client holding it finds it
     # in the log.
     return resp, sim._log(req, resp.status, fault=fault is not None, start=start)
@@ -623,7 +644,9 @@ class _AsyncServer:
                                    timeout=max(0.0, min(end, bookmark_at) - loop.time()))
                 wake.cancel()
                 more.clear()
-            if not gone.done():
+            if watch.was_cut:
+                writer.transport.abort()
+            elif not gone.done():
                 writer.write(_chunk(watch.take()) + b"0\r\n\r\n")
                 await writer.drain()
         finally:
@@ -729,6 +752,13 @@ class Sim:
             self.azure_tokens[token] = dict(tenant=tenant, client_id=client_id,
                                             audience=audience, expires_on=now + int(lifetime_s))
         return token
+
+    def expire_azure_tokens(self):
+        """Every access token issued so far expires now (a token that runs
+        out during a long operation); new ones are issued as before."""
+        with self._tokens_lock:
+            for info in self.azure_tokens.values():
+                info["expires_on"] = 0
 
     def check_azure_token(self, req):
         """The issued token's info if req carries a live one, else None."""
