@@ -407,8 +407,15 @@ static int run_drain(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 	rc = cli_cordon_select(s.kube, ctx->cmd->name, n, argv, args.selector, args.pool, &nodes);
 	if (!rc && nodes.nr) {
 		catch_signals();
-		cli_cordon_nodes(s.kube, &nodes, 1, dry_run);
-		rc = drain(s.kube, &nodes, &o);
+		/* A node left schedulable takes back the pods evicted from it:
+		 * evict nothing unless every node is cordoned. */
+		if (cli_cordon_nodes(s.kube, &nodes, 1, dry_run)) {
+			fputs("error: not draining: every node must be cordoned first; "
+			      "run the command again\n", stderr);
+			rc = 1;
+		} else {
+			rc = drain(s.kube, &nodes, &o);
+		}
 	}
 	azl_node_list_release(&nodes);
 	cli_kube_session_release(&s);

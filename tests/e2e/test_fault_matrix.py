@@ -24,13 +24,9 @@ import faultmatrix as fm
 CASES = fm.cases()
 
 # Cases that lose today, each naming the bug; strict, so a fix makes them
-# fail here until the entry goes.
-DRAIN_CORDON = ("drain (core/drain.c, plugin/cmd-drain.c): when the cordon PATCH of one node "
-                "fails (429 is not retried; 5xx; no answer) it prints 'error: unable to cordon "
-                "node' and still evicts and exits 0; the pool's nodes end schedulable and the "
-                "evicted pods are back on them")
-KNOWN = {("drain", "cordon", f): DRAIN_CORDON
-         for f in ("429-kube", "500-kube", "503-kube", "never-answers-kube")}
+# fail here until the entry goes. (The drain cordon cases were fixed: a
+# drain whose cordon fails evicts nothing and exits 1.)
+KNOWN = {}
 
 
 def _param(case):
