@@ -363,6 +363,29 @@ def cases():
     return out
 
 
+def covering_cases(all_cases=None):
+    """A subset of cases() in which every step of every command meets a
+    fault and every fault hits some step, the faults rotated over the steps
+    so that they land on different ones: what `make check` runs. The whole
+    matrix runs with FAULT_MATRIX=full (`make soak` sets it)."""
+    all_cases = cases() if all_cases is None else all_cases
+    by_step = {}
+    for case in all_cases:
+        by_step.setdefault(case[:2], []).append(case)
+    order = list(FAULTS)
+    chosen, faults_hit = [], set()
+    for i, (step, options) in enumerate(by_step.items()):
+        ranked = sorted(options, key=lambda c: ((order.index(c[2]) - i) % len(order)))
+        pick = next((c for c in ranked if c[2] not in faults_hit), ranked[0])
+        chosen.append(pick)
+        faults_hit.add(pick[2])
+    for case in all_cases:
+        if case[2] not in faults_hit:
+            chosen.append(case)
+            faults_hit.add(case[2])
+    return chosen
+
+
 def running_step(home):
     """The step the newest journal shows running, or None."""
     try:
