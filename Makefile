@@ -90,8 +90,12 @@ $(OUT)/tests/%: tests/unit/%.c $(LIBCORE)
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
 
+# The end-to-end tests wait on simulated clocks far more than they compute,
+# so they run on E2E_JOBS pytest-xdist workers (each with a Secret Service
+# of its own: tests/e2e/conftest.py); E2E_JOBS=0 runs them in one process.
+E2E_JOBS ?= 4
 e2e: all
-	AZLINUX_BIN=$(abspath $(PROGRAM)) tests/run-e2e.sh $(E2E_ARGS)
+	AZLINUX_BIN=$(abspath $(PROGRAM)) tests/run-e2e.sh $(if $(filter-out 0,$(E2E_JOBS)),-n $(E2E_JOBS)) $(E2E_ARGS)
 
 test: unit e2e
 

@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="gcc make pkg-config clang libclang-rt-14-dev cppcheck clang-tidy
 libcurl4-openssl-dev libcjson-dev libyaml-dev libsecret-1-dev libcmocka-dev libssl-dev python3-dbus python3-gi gir1.2-secret-1
-python3 python3-pytest python3-yaml python3-uvloop python3-azure openssl ca-certificates libssl-dev nghttp2-proxy
+python3 python3-pytest python3-pytest-xdist python3-yaml python3-uvloop python3-azure openssl ca-certificates libssl-dev nghttp2-proxy
 dbus dbus-bin gnome-keyring libsecret-tools
 bash bash-completion zsh fish tmux man-db groff-base"
 

@@ -6,7 +6,11 @@ runs $AZLINUX_BIN in it. The CA is made once per session.
 """
 
 import os
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -16,6 +20,41 @@ import helpers  # noqa: E402  (needs the path above)
 from sim import scenario as scenarios  # noqa: E402
 from sim.pki import PKI  # noqa: E402
 from sim.server import Sim  # noqa: E402
+
+
+def pytest_configure(config):
+    """Under pytest-xdist every worker gets a Secret Service of its own, as
+    run-e2e.sh sets up for the whole run: the keyring tests clear and count
+    our items, and every signed-in test writes some."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and os.environ.get("AZL_E2E_SESSION"):
+        config._azl_bus = start_secret_service(worker)
+
+
+def pytest_unconfigure(config):
+    bus = getattr(config, "_azl_bus", None)
+    if bus:
+        os.kill(bus[0], signal.SIGTERM)  # gnome-keyring-daemon leaves with its bus
+        shutil.rmtree(bus[1], ignore_errors=True)
+
+
+def start_secret_service(worker):
+    base = tempfile.mkdtemp(prefix="azl-e2e-%s." % worker)
+    home = os.path.join(base, "home")
+    for d in (".local/share/keyrings", ".config", ".cache"):
+        os.makedirs(os.path.join(home, d), mode=0o700)
+    os.makedirs(os.path.join(base, "run"), mode=0o700)
+    os.environ.update(HOME=home, XDG_RUNTIME_DIR=os.path.join(base, "run"),
+                      XDG_DATA_HOME=os.path.join(home, ".local/share"),
+                      XDG_CONFIG_HOME=os.path.join(home, ".config"),
+                      XDG_CACHE_HOME=os.path.join(home, ".cache"))
+    out = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1",
+                          "--print-pid=1"], check=True, capture_output=True, text=True).stdout
+    address, pid = out.split()[:2]
+    os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+    subprocess.run(["gnome-keyring-daemon", "--unlock", "--components=secrets"], check=True,
+                   input=os.environ["AZL_E2E_KEYRING_PASSWORD"], capture_output=True, text=True)
+    return int(pid), base
 
 
 @pytest.fixture(scope="session")

@@ -73,10 +73,18 @@ class H2Front:
             raise FrontError("%s not found; run `make deps` (package nghttp2-proxy)" % NGHTTPX)
         self.direct_url = self.sim.azure_url
         backend_port = urlsplit(self.sim.serve_azure_plain()).port
-        port = free_port()
-        self.proc = subprocess.Popen(self.argv(port, backend_port), stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_listening(port, self.proc, self.error_log)
+        # A free port can be taken by another test process before nghttpx
+        # binds it (the suite runs on several workers): try another.
+        for attempt in range(3):
+            port = free_port()
+            self.proc = subprocess.Popen(self.argv(port, backend_port), stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_listening(port, self.proc, self.error_log)
+                break
+            except FrontError:
+                if attempt == 2:
+                    raise
         self.url = "https://127.0.0.1:%d" % port
         # Links the simulator writes (nextLink) point at the front, as ARM's
         # point at ARM.
