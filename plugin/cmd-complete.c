@@ -401,21 +401,30 @@ static int already_given(const struct comp_line *l, const char *name)
 	return 0;
 }
 
+/* The context the finished command would use, with requests bounded by
+ * the completion's short timeout (a shell waits on it). */
+static int resolve_context(const struct comp_line *l, const struct azl_kubeconfig *kc,
+			   struct azl_rest_config **cfg)
+{
+	struct azl_kube_overrides ov;
+
+	if (cli_global_flags_overrides(&l->top.g, &ov))
+		return -1;
+	if (!ov.request_timeout_ms || ov.request_timeout_ms > CLUSTER_TIMEOUT_MS)
+		ov.request_timeout_ms = CLUSTER_TIMEOUT_MS;
+	return azl_kubeconfig_resolve(kc, &ov, cfg);
+}
+
 /* Pool names for the context the finished command would use; arguments
  * already on the line are not offered twice. */
 static void complete_pools(const struct comp_line *l, const struct azl_kubeconfig *kc,
 			   int positional, struct comp_out *o)
 {
 	struct azl_poolcache_list pools = { NULL, 0 };
-	struct azl_kube_overrides ov;
 	struct azl_rest_config *cfg = NULL;
 	size_t i;
 
-	if (cli_global_flags_overrides(&l->top.g, &ov))
-		return;
-	if (!ov.request_timeout_ms || ov.request_timeout_ms > CLUSTER_TIMEOUT_MS)
-		ov.request_timeout_ms = CLUSTER_TIMEOUT_MS;
-	if (azl_kubeconfig_resolve(kc, &ov, &cfg))
+	if (resolve_context(l, kc, &cfg))
 		return;
 	if (!azl_poolcache_lookup(cfg, &pools))
 		for (i = 0; i < pools.nr; i++)
@@ -431,16 +440,11 @@ static void complete_nodes(const struct comp_line *l, const struct azl_kubeconfi
 			   struct comp_out *o)
 {
 	struct azl_node_list nodes = { NULL, 0 };
-	struct azl_kube_overrides ov;
 	struct azl_rest_config *cfg = NULL;
 	struct azl_kube *kube = NULL;
 	size_t i;
 
-	if (cli_global_flags_overrides(&l->top.g, &ov))
-		return;
-	if (!ov.request_timeout_ms || ov.request_timeout_ms > CLUSTER_TIMEOUT_MS)
-		ov.request_timeout_ms = CLUSTER_TIMEOUT_MS;
-	if (azl_kubeconfig_resolve(kc, &ov, &cfg))
+	if (resolve_context(l, kc, &cfg))
 		return;
 	if (!azl_kube_new(&kube, cfg) && !azl_node_list_brief(kube, &nodes))
 		for (i = 0; i < nodes.nr; i++)
