@@ -105,12 +105,9 @@ lint:
 	    --inline-suppr --suppress=missingIncludeSystem -Icore core plugin
 	scripts/tidy.sh '$(filter-out -Werror,$(ALL_CFLAGS))' $(CORE_SRC) $(PLUGIN_SRC)
 
-# The sanitizer pass leaves out the fault matrix, the interruption tests
-# and the short soak, which the plain pass has just run: they are most of
-# the suite's time; and the simulator's own suites, which never run the
-# program (make check stays near 30 minutes on 2 cores).
-ASAN_E2E_ARGS := --ignore=tests/e2e/test_fault_matrix.py --ignore=tests/e2e/test_soak.py \
-                 --ignore=tests/e2e/test_interrupt.py --ignore=tests/e2e/test_sim_arm.py \
+# The sanitizer pass leaves out the short soak, which the plain pass has
+# just run, and the simulator's own suites, which never run the program.
+ASAN_E2E_ARGS := --ignore=tests/e2e/test_soak.py --ignore=tests/e2e/test_sim_arm.py \
                  --ignore=tests/e2e/test_sim_k8s.py --ignore=tests/e2e/test_sim_clock.py \
                  --ignore=tests/e2e/test_sim_backend.py
 asan:
