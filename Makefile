@@ -105,8 +105,10 @@ lint:
 	    --inline-suppr --suppress=missingIncludeSystem -Icore core plugin
 	scripts/tidy.sh '$(filter-out -Werror,$(ALL_CFLAGS))' $(CORE_SRC) $(PLUGIN_SRC)
 
-# The sanitizer pass leaves out the short soak, which the plain pass has
-# just run, and the simulator's own suites, which never run the program.
+# The plain pass runs the whole fault matrix; the sanitizer pass its
+# covering subset (every step, every fault) and leaves out the short soak,
+# which the plain pass has just run, and the simulator's own suites, which
+# never run the program.
 ASAN_E2E_ARGS := --ignore=tests/e2e/test_soak.py --ignore=tests/e2e/test_sim_arm.py \
                  --ignore=tests/e2e/test_sim_k8s.py --ignore=tests/e2e/test_sim_clock.py \
                  --ignore=tests/e2e/test_sim_backend.py
@@ -116,7 +118,7 @@ asan:
 
 check: deps
 	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory unit e2e
+	FAULT_MATRIX=full $(MAKE) --no-print-directory unit e2e
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) --no-print-directory asan
 	$(MAKE) --no-print-directory fuzz-replay
 
