@@ -10,6 +10,7 @@ import re
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -470,6 +471,62 @@ def test_abort_rolls_a_side_by_side_move_back(msim, run):
     assert safety(sim) == SAFE
 
 
+def unready_pods(sim, namespace):
+    """The namespace's pods that are not Running and Ready."""
+    bad = []
+    for pod in cluster_of(sim).k8s.pods(namespace=namespace):
+        conds = {c["type"]: c["status"] for c in pod["status"].get("conditions", [])}
+        if pod["status"].get("phase") != "Running" or conds.get("Ready") != "True":
+            bad.append("%s %s %s" % (pod["metadata"]["name"], pod["spec"].get("nodeName"),
+                                     pod["status"].get("phase")))
+    return bad
+
+
+def test_abort_after_the_drain_began_moves_the_workloads_back(make_sim, tmp_path, run, bin_path):
+    """Ctrl-C while the old pool drains (every old node cordoned, some pods
+    moved), then abort: the old pool is uncordoned, the new one cordoned and
+    drained back through the eviction API, and deleted only then; every pod
+    ends Ready on the old pool, the counters at zero."""
+    sc = mig_scenario(scale=SLOW, work_nodes=3)
+    # a System pool kept to itself: the workloads go to the new pool
+    sc.clusters[0].pools[0].node_taints = ["dedicated=system:NoSchedule"]
+    sim = make_sim(sc)
+    e = helpers.make_env(sim, tmp_path / "home")
+    shop = len(cluster_of(sim).k8s.pods(namespace="shop"))
+    assert shop and unready_pods(sim, "shop") == []
+    p = Proc(bin_path, e, "migrate", "work", "--strategy", "side-by-side", "--yes")
+    p.wait_for("draining aks-work-", timeout=120)
+    p.wait_for("draining aks-work-", timeout=120)
+    p.p.send_signal(signal.SIGINT)
+    rc, _, err = p.finish(timeout=120)
+    assert rc == 130, err
+    steps = {x["name"]: x["state"] for x in journal(e)["steps"]}
+    assert steps["cordon"] == "done" and steps["drain"] == "running", steps
+    new_nodes = [n["metadata"]["name"] for n in pool_nodes(sim, "workazl")]
+    moved = [x for x in cluster_of(sim).k8s.pods() if x["spec"].get("nodeName") in new_nodes
+             and x["metadata"]["ownerReferences"][0]["kind"] != "DaemonSet"]
+    assert moved, err                       # something had moved when it stopped
+    aborted = time.time()
+    r = run("abort", env=e, timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert "moving its workloads back from workazl" in r.stderr
+    names = [x.name for x in cluster_of(sim).pools]
+    assert "workazl" not in names and "work" in names
+    assert all(not n["spec"].get("unschedulable") for n in pool_nodes(sim, "work"))
+    delete = writes(sim, "DELETE", "workazl")
+    assert len(delete) == 1
+    evictions = [x for x in sim.find(method="POST", path_prefix="/api/v1/namespaces/")
+                 if x["path"].endswith("/eviction")]
+    back = [x for x in evictions if x["start"] > aborted]
+    assert back and back[-1]["t"] < delete[0]["start"]      # drained back, then deleted
+    assert unready_pods(sim, "shop") == []
+    assert len(cluster_of(sim).k8s.pods(namespace="shop")) == shop
+    old_nodes = {n["metadata"]["name"] for n in pool_nodes(sim, "work")}
+    assert {x["spec"]["nodeName"] for x in cluster_of(sim).k8s.pods(namespace="shop")} <= old_nodes
+    assert journal(e)["state"] == "Canceled"
+    assert safety(sim) == SAFE
+
+
 def test_412_rebuilds_the_plan_and_sends_nothing_stale(msim, bin_path):
     """The pool changes between the plan and the confirmation: the fresh GET
     sees another eTag, nothing is PUT, the plan is shown again."""
@@ -529,6 +586,70 @@ def test_side_by_side_canary_first(msim, run):
     puts = writes(sim, "PUT", "workazl")
     assert [x["status"] for x in puts] == [201, 200]       # one node, then the rest
     assert cluster_of(sim).pool("workazl").count == 4
+    assert safety(sim) == SAFE
+
+
+def node_lists(sim, since, until):
+    """Node lists (not watches) the plugin began in [since, until]."""
+    return [r for r in sim.find(method="GET", path_prefix="/api/v1/nodes")
+            if r["server"] != "azure" and r["path"] == "/api/v1/nodes"
+            and not r["query"].get("watch") and since <= r["start"] <= until]
+
+
+def flap_a_new_node(sim, wall_s=3):
+    """Once AKS's create of workazl has ended, one of its nodes goes NotReady
+    for wall_s; returns the times (wall) it went and came back."""
+    k, seen = cluster_of(sim).k8s, {}
+
+    def ready_later(name):
+        time.sleep(wall_s)
+        seen["ready"] = time.time()
+        k.set_ready(name, True)
+
+    def not_ready_at_the_end(req):
+        pool = next((p for p in cluster_of(sim).pools if p.name == "workazl"), None)
+        if seen or pool is None or pool.provisioning_state != "Succeeded":
+            return
+        name = pool_nodes(sim, "workazl")[0]["metadata"]["name"]
+        seen["not_ready"] = time.time()
+        k.set_ready(name, False)
+        threading.Thread(target=ready_later, args=(name,), daemon=True).start()
+
+    sim.faults.add(server="azure", method="GET", times=None, then=not_ready_at_the_end)
+    return seen
+
+
+def test_wait_ready_waits_on_the_node_watch(msim, run):
+    """A node of the new pool goes NotReady as AKS's create ends: wait-ready
+    waits for it on the node watch, listing no nodes meanwhile, and goes on
+    as soon as the watch shows it Ready again."""
+    sim, e = msim
+    seen = flap_a_new_node(sim)
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--yes", "-o", "json", timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert "ready" in seen, r.stderr
+    assert report(r)["state"] == "Succeeded"
+    # the next step's first request: after the node came back, and at once
+    nxt = min(x["start"] for x in writes(sim, "GET", "work") if x["start"] > seen["not_ready"])
+    assert seen["ready"] <= nxt <= seen["ready"] + 1.0, (seen, nxt)
+    assert node_lists(sim, seen["not_ready"], seen["ready"]) == []
+    assert safety(sim) == SAFE
+
+
+def test_wait_ready_lists_once_the_node_watch_gave_up(msim, run):
+    """The watch refused (403: no reconnect cures it): wait-ready lists the
+    nodes instead, every 2 s, and still waits for the node to come back."""
+    sim, e = msim
+    refused = sim.faults.add(method="GET", path_prefix="/api/v1/nodes", status=403,
+                             times=None, match=lambda req: req.q("watch") == "1")
+    seen = flap_a_new_node(sim)
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--yes", "-o", "json", timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert refused.hits >= 1 and "ready" in seen, r.stderr
+    nxt = min(x["start"] for x in writes(sim, "GET", "work") if x["start"] > seen["not_ready"])
+    assert nxt >= seen["ready"], (seen, nxt)
+    assert 1 <= len(node_lists(sim, seen["not_ready"], seen["ready"])) <= 3
+    assert all(n["ready"] for n in report(r)["nodes"])
     assert safety(sim) == SAFE
 
 
