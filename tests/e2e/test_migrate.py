@@ -577,6 +577,49 @@ def test_side_by_side_sigkill_at_each_step_then_resume(make_sim, tmp_path, run, 
     assert safety(sim) == SAFE
 
 
+@pytest.mark.parametrize("when", ["before the answer", "while its operation runs"])
+def test_side_by_side_sigkill_during_create_pool_then_resume(make_sim, tmp_path, run, bin_path,
+                                                             when):
+    """SIGKILL once the new pool's PUT (If-None-Match: *) was sent: before its
+    answer came back (no handle in the journal: resume finds the pool being
+    created and follows it), or while AKS's create runs (resume re-attaches).
+    The pool is created once and the move finishes."""
+    sim = make_sim(mig_scenario(scale=SLOW, work_nodes=3))
+    e = helpers.make_env(sim, tmp_path / "home")
+    sent, procs = [], []
+
+    def kill_before_the_answer(req):
+        sent.append(req.headers.get("If-None-Match"))
+        if when == "before the answer":
+            procs[0].p.kill()
+
+    sim.faults.add(server="azure", method="PUT", path_prefix=pool_path(sim, "workazl"), times=1,
+                   then=kill_before_the_answer)
+    procs.append(Proc(bin_path, e, "migrate", "work", "--strategy", "side-by-side", "--yes"))
+    if when == "while its operation runs":
+        procs[0].wait_for("step create-pool: started")
+        procs[0].wait_for("AKS operation: InProgress")
+        procs[0].p.kill()
+    rc, _, err = procs[0].finish()
+    assert rc == -signal.SIGKILL, err
+    assert sent == ["*"]
+    j = journal(e)
+    step = [x for x in j["steps"] if x["name"] == "create-pool"][0]
+    assert step["state"] == "running"
+    assert ("operation" in step) == (when == "while its operation runs"), step
+    r = run("resume", "-o", "json", env=e, timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert ("re-attached to the running ARM operation" in r.stderr) == (when != "before the answer")
+    assert ("the change was accepted before; following it" in r.stderr) == (
+        when == "before the answer")
+    assert report(r)["state"] == "Succeeded"
+    assert len(writes(sim, "PUT", "workazl")) == 1          # never created twice
+    names = [x.name for x in cluster_of(sim).pools]
+    assert "work" not in names and "workazl" in names
+    assert len(pool_nodes(sim, "workazl")) == 3
+    assert safety(sim) == SAFE
+
+
 def test_side_by_side_canary_first(msim, run):
     sim, e = msim
     r = migrate(run, e, "work", "--strategy", "side-by-side", "--canary", "--yes", "-o", "json",
