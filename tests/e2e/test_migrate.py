@@ -94,6 +94,52 @@ def test_in_place_ubuntu_to_azure_linux(msim, run):
     assert "node aks-work-" in r.stderr and "Azure Linux 3.0" in r.stderr
 
 
+def image_of(node):
+    return node["metadata"]["labels"]["kubernetes.azure.com/node-image-version"]
+
+
+@pytest.mark.parametrize("strategy", ["in-place", "side-by-side"])
+def test_end_verification_prints_before_and_after(msim, run, strategy):
+    sim, e = msim
+    before = image_of(pool_nodes(sim, "work")[0])
+    r = migrate(run, e, "work", "--strategy", strategy, "--yes", timeout=180)
+    assert r.returncode == 0, r.stderr
+    pool = "work" if strategy == "in-place" else "workazl"
+    after = sorted({image_of(n) for n in pool_nodes(sim, pool)})
+    assert before.startswith("AKSUbuntu-") and after[0].startswith("AKSAzureLinux-")
+    k8s = cluster_of(sim).pool(pool).k8s_version
+    block = r.stdout[r.stdout.index("Verified: pool work"):].splitlines()
+    assert block[0] == "Verified: pool work" + ("" if pool == "work" else " moved to pool workazl")
+    assert block[1:4] == [
+        "  before:   Ubuntu 22.04 (osSKU Ubuntu), node image %s, Kubernetes %s" % (before, k8s),
+        "  after:    Azure Linux 3.0 (osSKU AzureLinux), node image %s, Kubernetes %s" % (
+            ", ".join(after), k8s),
+        "  nodes:    4/4 Ready on Azure Linux 3.0"], block
+    assert safety(sim) == SAFE
+
+
+def test_verify_names_the_node_left_behind(msim, run):
+    """A node NotReady once AKS's change ended: verify fails naming it, and
+    no before/after claims a move that is not done."""
+    sim, e = msim
+    k, hit = cluster_of(sim).k8s, []
+
+    def not_ready_at_the_end(req):
+        pool = cluster_of(sim).pool("work")
+        if hit or pool.os_sku != "AzureLinux" or pool.provisioning_state != "Succeeded":
+            return
+        hit.append(pool_nodes(sim, "work")[-1]["metadata"]["name"])
+        k.set_ready(hit[0], False)
+
+    sim.faults.add(server="azure", method="GET", times=None, then=not_ready_at_the_end)
+    r = migrate(run, e, "work", "--yes")
+    assert r.returncode == 1 and hit, r.stderr
+    assert ("verify: nodes of pool work not Ready on AzureLinux 3.0: %s (Azure Linux 3.0, NotReady)"
+            % hit[0]) in r.stderr
+    assert "Verified:" not in r.stdout
+    assert [x["state"] for x in journal(e)["steps"]] == ["done", "failed"]
+
+
 def pool_path(sim, pool):
     return cluster_of(sim).id + "/agentPools/" + pool
 
