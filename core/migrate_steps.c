@@ -257,29 +257,44 @@ static int step_update_pool(struct azl_operation *op, void *data)
 
 /* ---- verify ---- */
 
-/* Records pool's nodes in the data; the names of those not on version (or
- * not Ready) go to bad. */
-static int record_nodes(struct azl_operation *op, const char *pool, const char *version,
-			struct strbuf *bad, long *nr)
+/* The names of nodes not on version (or not Ready) go to bad. */
+static void nodes_off_target(const struct azl_node_list *nodes, const char *version,
+			     struct strbuf *bad)
 {
-	struct azl_node_list nodes = { 0 };
-	cJSON *arr = cJSON_CreateArray();
-	int rc = azl_node_list(kube_of(op), NULL, pool, &nodes);
+	for (size_t i = 0; i < nodes->nr; i++) {
+		const struct azl_node *n = &nodes->items[i];
 
-	for (size_t i = 0; !rc && i < nodes.nr; i++) {
-		const struct azl_node *n = &nodes.items[i];
-
-		cJSON_AddItemToArray(arr, azl_node_report_json(n));
 		if (!n->ready || (version && strcmp(n->os_version, version)))
 			strbuf_addf(bad, "%s%s (%s%s)", bad->len ? ", " : "", n->name,
 				    *n->os_name ? n->os_name : "unknown OS", n->ready ? "" : ", NotReady");
 	}
-	*nr = rc ? 0 : (long)nodes.nr;
-	azl_node_list_release(&nodes);
+}
+
+/* The nodes in the data, journaled: the report's and the before/after's. */
+static int save_nodes(struct azl_operation *op, const struct azl_node_list *nodes)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < nodes->nr; i++)
+		cJSON_AddItemToArray(arr, azl_node_report_json(&nodes->items[i]));
 	cJSON_DeleteItemFromObjectCaseSensitive(azl_operation_data(op), "nodes");
 	cJSON_AddItemToObject(azl_operation_data(op), "nodes", arr);
-	if (!rc)
-		rc = azl_operation_save(op);
+	return azl_operation_save(op);
+}
+
+/* Records pool's nodes in the data; the names of those not on version (or
+ * not Ready) go to bad. */
+static int record_nodes(struct azl_operation *op, const char *pool, const char *version,
+			struct strbuf *bad)
+{
+	struct azl_node_list nodes = { 0 };
+	int rc = azl_node_list(kube_of(op), NULL, pool, &nodes);
+
+	if (!rc) {
+		nodes_off_target(&nodes, version, bad);
+		rc = save_nodes(op, &nodes);
+	}
+	azl_node_list_release(&nodes);
 	return rc;
 }
 
@@ -290,7 +305,6 @@ static int step_verify(struct azl_operation *op, void *data)
 	const char *pool = new_pool(op);
 	struct strbuf bad = STRBUF_INIT;
 	cJSON *ap = NULL;
-	long nr = 0;
 	int rc;
 
 	(void)data;
@@ -302,7 +316,7 @@ static int step_verify(struct azl_operation *op, void *data)
 		rc = azl_error_set(AZL_ERROR, "verify: pool %s is %s, not Succeeded", pool,
 				   prop(ap, "provisioningState"));
 	if (!rc && kube_of(op))
-		rc = record_nodes(op, pool, *version ? version : NULL, &bad, &nr);
+		rc = record_nodes(op, pool, *version ? version : NULL, &bad);
 	if (!rc && bad.len)
 		rc = azl_error_set(AZL_ERROR, "verify: nodes of pool %s not Ready on %s %s: %s", pool,
 				   sku, version, bad.buf);
@@ -372,27 +386,40 @@ static int step_create_pool(struct azl_operation *op, void *data)
 }
 
 /* Every node of pool Ready and on the target, want of them. */
-static int nodes_ready(struct azl_operation *op, const char *pool, long want, int *ready)
+static int nodes_ready(const struct azl_node_list *nodes, const char *version, long want)
 {
 	struct strbuf bad = STRBUF_INIT;
-	long nr = 0;
-	int rc = record_nodes(op, pool, azl_json_str(data_of(op), "to.osVersion", NULL), &bad, &nr);
+	int ready;
 
-	*ready = !rc && !bad.len && nr >= want;
+	nodes_off_target(nodes, version, &bad);
+	ready = !bad.len && (long)nodes->nr >= want;
 	strbuf_release(&bad);
-	return rc;
+	return ready;
+}
+
+/* On the node watch (operation.h), which wakes it at each change of the
+ * pool's nodes and costs no request. */
+static int wait_nodes_on(struct azl_operation *op, const char *pool, long want,
+			 const char *version)
+{
+	struct azl_operation_cursor c = { 0 };
+	struct azl_node_list nodes = { 0 };
+	int rc;
+
+	if (!kube_of(op))
+		return 0;
+	while (!(rc = azl_operation_nodes(op, pool, &c, &nodes)) && !nodes_ready(&nodes, version, want))
+		azl_node_list_release(&nodes);
+	if (!rc)
+		rc = save_nodes(op, &nodes);
+	azl_node_list_release(&nodes);
+	return rc == AZL_ETIMEOUT
+	       ? azl_error_set(rc, "pool %s: its nodes did not all become Ready in time", pool) : rc;
 }
 
 static int wait_nodes(struct azl_operation *op, const char *pool, long want)
 {
-	int ready = 0, rc = 0;
-
-	if (!kube_of(op))
-		return 0;
-	while (!rc && !(rc = nodes_ready(op, pool, want, &ready)) && !ready)
-		rc = pause_slice(op);
-	return rc == AZL_ETIMEOUT
-	       ? azl_error_set(rc, "pool %s: its nodes did not all become Ready in time", pool) : rc;
+	return wait_nodes_on(op, pool, want, azl_json_str(data_of(op), "to.osVersion", NULL));
 }
 
 /* With --canary the pool was created with one node: verified, it grows. */
@@ -624,18 +651,18 @@ static int wait_workloads(struct azl_operation *op, const struct strbuf *skip)
 	return rc;
 }
 
-static int step_drain(struct azl_operation *op, void *data)
+/* Every node of pool drained in turn, the next only once what moved is
+ * serving again. */
+static int drain_pool(struct azl_operation *op, const char *pool)
 {
 	struct azl_node_list nodes = { 0 };
 	struct strbuf before = STRBUF_INIT, waiting = STRBUF_INIT;
 	long timeout = azl_json_int(data_of(op), "settings.drainTimeoutInMinutes", 30);
 	int rc;
 
-	(void)data;
 	if (!kube_of(op))
-		return azl_error_set(AZL_EINVALID, "draining pool %s needs the Kubernetes API",
-				     old_pool(op));
-	rc = azl_node_list(kube_of(op), NULL, old_pool(op), &nodes);
+		return azl_error_set(AZL_EINVALID, "draining pool %s needs the Kubernetes API", pool);
+	rc = azl_node_list(kube_of(op), NULL, pool, &nodes);
 	for (size_t i = 0; !rc && i < nodes.nr; i++) {
 		int ready;
 
@@ -643,7 +670,6 @@ static int step_drain(struct azl_operation *op, void *data)
 		rc = workloads_ready(op, &ready, &waiting, NULL, &before);
 		if (!rc)
 			rc = drain_node(op, nodes.items[i].name, timeout * 60000);
-		/* the next node only once what moved is serving again */
 		if (!rc)
 			rc = wait_workloads(op, &before);
 	}
@@ -651,6 +677,12 @@ static int step_drain(struct azl_operation *op, void *data)
 	strbuf_release(&waiting);
 	azl_node_list_release(&nodes);
 	return rc;
+}
+
+static int step_drain(struct azl_operation *op, void *data)
+{
+	(void)data;
+	return drain_pool(op, old_pool(op));
 }
 
 /* ---- delete-pool ---- */
@@ -699,24 +731,46 @@ static int step_delete_pool(struct azl_operation *op, void *data)
 
 /* ---- abort's rollback ---- */
 
+/* The drain of the old pool began, so workloads run on the new one: they
+ * go back the way they came (the old pool uncordoned and Ready, the new
+ * one cordoned and drained through the same engine and PDBs) before the
+ * new pool is deleted, which then has nothing left to evict. */
+static int move_back(struct azl_operation *op, const char *np)
+{
+	int rc;
+
+	azl_operation_note(op, "the drain of %s began: moving its workloads back from %s",
+			   old_pool(op), np);
+	rc = wait_nodes_on(op, old_pool(op), 1, NULL);
+	if (!rc)
+		rc = cordon_all(op, np, 1);
+	if (!rc)
+		rc = drain_pool(op, np);
+	if (rc)
+		return azl_error_prefix("rolling back: %s is kept", np);
+	return 0;
+}
+
 static int rollback(struct azl_operation *op, void *data)
 {
 	const char *np = azl_json_str(data_of(op), "newPool", "");
+	int rc = 0;
 
 	(void)data;
 	if (!*np || azl_operation_step_state(op, "delete-pool") != AZL_STEP_PENDING)
 		return 0;
 	if (kube_of(op) && azl_operation_step_state(op, "cordon") != AZL_STEP_PENDING) {
-		int rc = cordon_all(op, old_pool(op), 0);
-
+		rc = cordon_all(op, old_pool(op), 0);
 		if (rc)
 			return rc;
 		azl_operation_note(op, "uncordoned the nodes of %s", old_pool(op));
 	}
 	if (azl_operation_step_state(op, "drain") != AZL_STEP_PENDING)
-		return azl_error_set(AZL_EINVALID,
-				     "the drain of %s began: its workloads run on %s now; %s is kept (delete it by hand once the workloads are back)",
-				     old_pool(op), np, np);
+		rc = kube_of(op) ? move_back(op, np)
+			: azl_error_set(AZL_EINVALID, "the drain of %s began: moving its workloads back from %s needs the Kubernetes API; %s is kept",
+					old_pool(op), np, np);
+	if (rc)
+		return rc;
 	azl_operation_note(op, "deleting the new pool %s", np);
 	return delete_pool(op, np);
 }

@@ -200,6 +200,30 @@ int azl_node_list(struct azl_kube *kube, const char *label_selector,
 	return rc;
 }
 
+int azl_node_list_from_json(const cJSON *objects, const char *pool, struct azl_node_list *out)
+{
+	const cJSON *item;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->items = xcalloc((size_t)cJSON_GetArraySize(objects) + 1, sizeof(*out->items));
+	cJSON_ArrayForEach(item, objects) {
+		struct azl_node *n = &out->items[out->nr];
+
+		if ((rc = azl_node_from_json(item, n)))
+			break;
+		if (pool && *pool && strcmp(n->pool, pool))
+			azl_node_release(n);
+		else
+			out->nr++;
+	}
+	if (!rc && out->nr > 1)
+		qsort(out->items, out->nr, sizeof(*out->items), by_name);
+	if (rc)
+		azl_node_list_release(out);
+	return rc;
+}
+
 /* The Node table's columns (kubernetes pkg/printers/internalversion) that
  * hold what a Node object's status would give. */
 enum { COL_STATUS, COL_VERSION, COL_OS_IMAGE, COL_KERNEL, COL_RUNTIME, NR_COLS };

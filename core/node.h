@@ -42,6 +42,9 @@ void azl_node_release(struct azl_node *node);
 int azl_node_list(struct azl_kube *kube, const char *label_selector,
 		  const char *pool, struct azl_node_list *out);
 void azl_node_list_release(struct azl_node_list *list);
+/* The nodes of pool (NULL or "": all) among Node objects (an array, or an
+ * object of them), sorted by name: what a watch has seen, as a list. */
+int azl_node_list_from_json(const cJSON *objects, const char *pool, struct azl_node_list *out);
 
 /* Every node, sorted by name, from the server's Node table (two round
  * trips for 5,000 nodes): name, labels, readiness, schedulability, kubelet,

@@ -5,16 +5,20 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "num.h"
 #include "operation.h"
 #include "strbuf.h"
 #include "watch.h"
 #include "wrapper.h"
 
 #define DAY_MS (24L * 3600 * 1000)
+#define LIST_SLICE_MS 2000      /* between lists when no watch runs */
+#define VIEW_SLICE_MS 100       /* between looks at the cancel flag */
 
 /* ---- preflight ---- */
 
@@ -58,6 +62,37 @@ cJSON *azl_preflight_to_json(const struct azl_finding_list *list)
 
 /* ---- the operation ---- */
 
+/* The nodes as the node watch last saw them, for steps that wait on them
+ * (azl_operation_nodes) without asking the API server again. */
+struct node_view {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;      /* on each change, and when the watch ends */
+	cJSON *nodes;                /* name -> Node object */
+	unsigned long gen;           /* moves on with each change */
+	int synced;                  /* nodes is the whole collection */
+	int ended;                   /* no watch runs: waiters list */
+};
+
+static void view_init(struct node_view *v)
+{
+	pthread_condattr_t ca;
+
+	pthread_mutex_init(&v->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&v->changed, &ca);
+	pthread_condattr_destroy(&ca);
+	v->nodes = cJSON_CreateObject();
+	v->ended = 1;
+}
+
+static void view_release(struct node_view *v)
+{
+	cJSON_Delete(v->nodes);
+	pthread_cond_destroy(&v->changed);
+	pthread_mutex_destroy(&v->lock);
+}
+
 struct azl_operation {
 	const struct azl_operation_kind *kind;
 	struct azl_journal *journal;
@@ -71,6 +106,8 @@ struct azl_operation {
 	struct azl_watch *watch;
 	pthread_t watch_thread;
 	int watching;
+	long deadline_ms;            /* of this run, on the retry policy's clock */
+	struct node_view view;
 };
 
 static const struct azl_operation_step *find_step(const struct azl_operation_kind *k,
@@ -91,6 +128,7 @@ static struct azl_operation *op_new(const struct azl_operation_kind *kind, struc
 	op->journal = j;
 	op->data = data ? cJSON_Duplicate(data, 1) : cJSON_CreateObject();
 	pthread_mutex_init(&op->lock, NULL);
+	view_init(&op->view);
 	return op;
 }
 
@@ -169,6 +207,7 @@ void azl_operation_free(struct azl_operation *op)
 	cJSON_Delete(op->result);
 	azl_retry_free(op->retry);
 	pthread_mutex_destroy(&op->lock);
+	view_release(&op->view);
 	free(op);
 }
 
@@ -238,6 +277,44 @@ void azl_operation_note(struct azl_operation *op, const char *fmt, ...)
 
 /* ---- the node watch ---- */
 
+/* The watch's news into the view; waiters are woken on each change. */
+static void view_update(struct node_view *v, const struct azl_watch_event *wev)
+{
+	const char *name = azl_json_str(wev->object, "metadata.name", "");
+
+	if (wev->type == AZL_WATCH_BOOKMARK)
+		return;
+	pthread_mutex_lock(&v->lock);
+	switch (wev->type) {
+	case AZL_WATCH_RELIST:
+		cJSON_Delete(v->nodes);
+		v->nodes = cJSON_CreateObject();
+		v->synced = 0;
+		break;
+	case AZL_WATCH_SYNCED:
+		v->synced = 1;
+		break;
+	case AZL_WATCH_DELETED:
+		cJSON_DeleteItemFromObjectCaseSensitive(v->nodes, name);
+		break;
+	default:
+		cJSON_DeleteItemFromObjectCaseSensitive(v->nodes, name);
+		cJSON_AddItemToObject(v->nodes, name, cJSON_Duplicate(wev->object, 1));
+		break;
+	}
+	v->gen++;
+	pthread_cond_broadcast(&v->changed);
+	pthread_mutex_unlock(&v->lock);
+}
+
+static void view_set_ended(struct node_view *v, int ended)
+{
+	pthread_mutex_lock(&v->lock);
+	v->ended = ended;
+	pthread_cond_broadcast(&v->changed);
+	pthread_mutex_unlock(&v->lock);
+}
+
 static int on_node(struct azl_watch *w, const struct azl_watch_event *wev, void *ctx)
 {
 	struct azl_operation *op = ctx;
@@ -245,6 +322,7 @@ static int on_node(struct azl_watch *w, const struct azl_watch_event *wev, void 
 	struct azl_node node;
 
 	(void)w;
+	view_update(&op->view, wev);
 	if (wev->type == AZL_WATCH_DELETED) {
 		ev.type = AZL_OPERATION_NODE_GONE;
 		ev.node_name = azl_json_str(wev->object, "metadata.name", "");
@@ -269,6 +347,8 @@ static void *watch_main(void *arg)
 
 	if (rc && rc != AZL_ECANCELED)
 		azl_logf(2, "node watch ended: %s", azl_error_message());
+	/* those who wait on nodes list them from now on */
+	view_set_ended(&op->view, 1);
 	return NULL;
 }
 
@@ -277,7 +357,8 @@ static void watch_start(struct azl_operation *op)
 	struct azl_watch_options o = { .path = "/api/v1/nodes", .fn = on_node, .ctx = op };
 	struct strbuf q = STRBUF_INIT;
 
-	if (!op->env->watch_kube || !op->env->event)
+	/* steps wait on it as well as the progress shows it */
+	if (!op->env->watch_kube)
 		return;
 	if (op->env->watch_selector && *op->env->watch_selector) {
 		strbuf_addstr(&q, "labelSelector=");
@@ -285,9 +366,12 @@ static void watch_start(struct azl_operation *op)
 		o.query = q.buf;
 	}
 	o.max_failures = 1000;
+	view_set_ended(&op->view, 0);
 	if (!azl_watch_new(&op->watch, op->env->watch_kube, &o) &&
 	    !pthread_create(&op->watch_thread, NULL, watch_main, op))
 		op->watching = 1;
+	else
+		view_set_ended(&op->view, 1);
 	strbuf_release(&q);
 }
 
@@ -300,6 +384,76 @@ static void watch_stop(struct azl_operation *op)
 	}
 	azl_watch_free(op->watch);
 	op->watch = NULL;
+	view_set_ended(&op->view, 1);
+}
+
+/* ---- waiting on nodes ---- */
+
+static int past_deadline(const struct azl_operation *op)
+{
+	return azl_retry_now_ms(op->retry) >= op->deadline_ms;
+}
+
+/* One slice of waiting for the view to change (the lock held). */
+static int view_sleep(struct azl_operation *op)
+{
+	struct timespec ts;
+
+	if (azl_retry_cancelled(op->retry))
+		return azl_error_set(AZL_ECANCELED, "cancelled while waiting for nodes");
+	if (past_deadline(op))
+		return azl_error_set(AZL_ETIMEOUT, "the operation's time ran out waiting for nodes");
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += VIEW_SLICE_MS * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	pthread_cond_timedwait(&op->view.changed, &op->view.lock, &ts);
+	return 0;
+}
+
+/* 0 with out filled from the watch's view once it changed past the
+ * cursor; AZL_EUNAVAILABLE when no watch runs. */
+static int view_wait(struct azl_operation *op, const char *pool, struct azl_operation_cursor *c,
+		     struct azl_node_list *out)
+{
+	struct node_view *v = &op->view;
+	int rc = 0;
+
+	pthread_mutex_lock(&v->lock);
+	while (!rc && !v->ended && (!v->synced || v->gen == c->seen))
+		rc = view_sleep(op);
+	if (!rc && v->ended)
+		rc = AZL_EUNAVAILABLE;
+	if (!rc) {
+		c->seen = v->gen;
+		rc = azl_node_list_from_json(v->nodes, pool, out);
+	}
+	pthread_mutex_unlock(&v->lock);
+	return rc;
+}
+
+/* Without a watch (none, or it gave up): a list, every LIST_SLICE_MS. */
+static int list_nodes(struct azl_operation *op, const char *pool, struct azl_operation_cursor *c,
+		      struct azl_node_list *out)
+{
+	int rc = 0;
+
+	if (c->listed && past_deadline(op))
+		rc = azl_error_set(AZL_ETIMEOUT, "the operation's time ran out waiting for nodes");
+	else if (c->listed)
+		rc = azl_retry_wait(op->retry, LIST_SLICE_MS);
+	c->listed = 1;
+	return rc ? rc : azl_node_list(op->env->kube, NULL, pool, out);
+}
+
+int azl_operation_nodes(struct azl_operation *op, const char *pool,
+			struct azl_operation_cursor *c, struct azl_node_list *out)
+{
+	int rc = view_wait(op, pool, c, out);
+
+	if (rc == AZL_EUNAVAILABLE)
+		rc = list_nodes(op, pool, c, out);
+	return rc;
 }
 
 /* ---- ARM operations ---- */
@@ -416,13 +570,17 @@ int azl_operation_follow_resource(struct azl_operation *op, const char *resource
 static int make_retry(struct azl_operation *op)
 {
 	struct azl_retry_options ro = { 0 };
+	int rc;
 
 	azl_retry_free(op->retry);
 	op->retry = NULL;
 	ro.max_attempts = 1000;
 	ro.budget_ms = op->env->budget_ms > 0 ? op->env->budget_ms : DAY_MS;
 	ro.cancel_flag = op->env->cancel;
-	return azl_retry_new(&op->retry, &ro);
+	rc = azl_retry_new(&op->retry, &ro);
+	if (!rc)
+		op->deadline_ms = azl_num_add(azl_retry_now_ms(op->retry), ro.budget_ms);
+	return rc;
 }
 
 static int run_step(struct azl_operation *op, size_t i, void *data)
@@ -511,7 +669,11 @@ int azl_operation_abort(struct azl_operation *op, const struct azl_operation_env
 
 	op->env = env;
 	rc = make_retry(op);
-	if (!rc && handle && !(rc = azl_lro_from_json(&lro, handle))) {
+	if (rc)
+		return rc;
+	/* a rollback waits on nodes too */
+	watch_start(op);
+	if (handle && !(rc = azl_lro_from_json(&lro, handle))) {
 		rc = azl_lro_abort(lro, env->arm);
 		if (rc == AZL_ECONFLICT)
 			rc = 0;         /* it ended before it could be aborted */
@@ -530,6 +692,7 @@ int azl_operation_abort(struct azl_operation *op, const struct azl_operation_env
 		rc = azl_journal_set_handle(op->journal, NULL);
 	if (!rc && op->kind->rollback)
 		rc = op->kind->rollback(op, data);
+	watch_stop(op);
 	if (rc)
 		return rc;
 	return azl_journal_finish(op->journal, AZL_OP_CANCELED);

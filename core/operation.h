@@ -176,6 +176,19 @@ int azl_operation_lro(struct azl_operation *op, const struct azl_arm_request *re
  * the resource is gone. */
 int azl_operation_follow_resource(struct azl_operation *op, const char *resource,
 				  const char *method, const char *kind, const cJSON **result);
+/* Where a caller of azl_operation_nodes() is; zeroed before the first call. */
+struct azl_operation_cursor {
+	unsigned long seen;
+	int listed;
+};
+/* The nodes of pool (one the watch selector covers), sorted by name: the
+ * first call as soon as they are known, each later one once they changed.
+ * From the node watch while it runs (no request: it wakes at the change);
+ * else, or once the watch gave up, listed at once and then every 2 s.
+ * AZL_ECANCELED (the flag), AZL_ETIMEOUT (the run's budget) or a list's
+ * error; out is the caller's to release after 0. */
+int azl_operation_nodes(struct azl_operation *op, const char *pool,
+			struct azl_operation_cursor *c, struct azl_node_list *out);
 /* The policy that bounds and cancels this run's waits (owned by op). */
 struct azl_retry *azl_operation_retry(struct azl_operation *op);
 

@@ -24,8 +24,9 @@ const struct cli_command cli_cmd_abort = {
 	.description = "Abort operation ID (default: the newest that did not end): the AKS operation\n"
 		       "it waits on is aborted (POST .../abort) and waited for. For a side-by-side\n"
 		       "move whose old pool still exists, the old nodes are uncordoned and the new\n"
-		       "pool is deleted, unless the drain began (then the new pool is kept and the\n"
-		       "message says so). The journal ends Canceled.",
+		       "pool is deleted. If the drain began, the workloads go back first: the new\n"
+		       "pool is cordoned and drained (PDBs honoured) once the old nodes are Ready,\n"
+		       "and deleted only then. The journal ends Canceled.",
 	.examples = "  kubectl azlinux abort\n",
 	.options = abort_options,
 	.args_complete = CLI_COMPLETE_NONE,

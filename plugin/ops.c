@@ -319,11 +319,17 @@ static const char *step_text(const char *name, const struct azl_migrate_plan *p)
 	return "";
 }
 
-static void print_side(const char *label, const struct azl_migrate_side *s, const char *image)
+/* One side of a move, as the plan and the before/after show it. */
+static void print_os_line(const char *label, const char *os_name, const char *sku,
+			  const char *image, const char *k8s)
 {
 	printf("  %-9s %s (osSKU %s), node image %s, Kubernetes %s\n", label,
-	       *s->os_name ? s->os_name : "unknown OS", *s->os_sku ? s->os_sku : "(none)",
-	       image, s->kubernetes_version);
+	       *os_name ? os_name : "unknown OS", *sku ? sku : "(none)", image, k8s);
+}
+
+static void print_side(const char *label, const struct azl_migrate_side *s, const char *image)
+{
+	print_os_line(label, s->os_name, s->os_sku, image, s->kubernetes_version);
 }
 
 void cli_op_print_plan(const struct azl_migrate_plan *plan, const struct azl_cluster *c)
@@ -551,25 +557,56 @@ int cli_op_print_report(const struct azl_journal *j, enum cli_output format)
 	return rc;
 }
 
-/* "pool work: Ubuntu 22.04 (osSKU Ubuntu) -> AzureLinux 3.0; 4/4 nodes Ready on 3.0" */
+/* The node images the nodes report, each once: "A" or "A, B". */
+static void node_images(const cJSON *nodes, struct strbuf *out)
+{
+	struct strbuf seen = STRBUF_INIT, key = STRBUF_INIT;
+	const cJSON *n;
+
+	strbuf_addch(&seen, '\n');
+	cJSON_ArrayForEach(n, nodes) {
+		const char *img = azl_json_str(n, "nodeImageVersion", "");
+
+		strbuf_reset(&key);
+		strbuf_addf(&key, "\n%s\n", img);
+		if (!*img || strstr(seen.buf, key.buf))
+			continue;
+		strbuf_addf(&seen, "%s\n", img);
+		strbuf_addf(out, "%s%s", out->len ? ", " : "", img);
+	}
+	strbuf_release(&seen);
+	strbuf_release(&key);
+}
+
+/* What a migration verified, beside what it started from:
+ *   before:   Ubuntu 22.04 (osSKU Ubuntu), node image ..., Kubernetes 1.32.6
+ *   after:    Azure Linux 3.0 (osSKU AzureLinux), node image ..., Kubernetes 1.32.6
+ *   nodes:    4/4 Ready on Azure Linux 3.0 */
 static void print_before_after(const struct azl_journal *j)
 {
-	const cJSON *d = azl_journal_data(j), *n;
+	const cJSON *d = azl_journal_data(j), *n, *nodes;
 	const char *pool = azl_json_str(d, "newPool", NULL);
-	size_t nodes = 0, good = 0;
+	struct strbuf images = STRBUF_INIT;
+	size_t nr = 0, good = 0;
 
 	if (azl_journal_state(j) != AZL_OP_SUCCEEDED || !d || !azl_json_str(d, "to.osSku", NULL))
 		return;         /* an upgrade's record has no OS move to show */
-	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(d, "nodes")) {
-		nodes++;
+	nodes = cJSON_GetObjectItemCaseSensitive(d, "nodes");
+	cJSON_ArrayForEach(n, nodes) {
+		nr++;
 		good += azl_json_bool(n, "ready", 0) &&
 			!strcmp(azl_json_str(n, "osVersion", ""), azl_json_str(d, "to.osVersion", ""));
 	}
-	printf("Pool %s: osSKU %s (OS %s) -> osSKU %s (OS %s)%s%s; %zu/%zu nodes Ready on the target OS\n",
-	       azl_journal_target_field(j, "pool"), azl_json_str(d, "from.osSku", ""),
-	       azl_json_str(d, "from.osVersion", ""), azl_json_str(d, "to.osSku", ""),
-	       azl_json_str(d, "to.osVersion", ""), pool ? ", now pool " : "", pool ? pool : "",
-	       good, nodes);
+	node_images(nodes, &images);
+	printf("Verified: pool %s%s%s\n", azl_journal_target_field(j, "pool"),
+	       pool ? " moved to pool " : "", pool ? pool : "");
+	print_os_line("before:", azl_json_str(d, "from.osName", ""), azl_json_str(d, "from.osSku", ""),
+		      azl_json_str(d, "from.nodeImageVersion", ""),
+		      azl_json_str(d, "from.kubernetesVersion", ""));
+	print_os_line("after:", azl_json_str(d, "to.osName", ""), azl_json_str(d, "to.osSku", ""),
+		      images.len ? images.buf : "unknown", azl_json_str(d, "to.kubernetesVersion", ""));
+	printf("  %-9s %zu/%zu Ready on %s\n", "nodes:", good, nr, azl_json_str(d, "to.osName", ""));
+	strbuf_release(&images);
 }
 
 void cli_op_print_outcome(const struct azl_journal *j, int rc)

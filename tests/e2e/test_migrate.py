@@ -10,6 +10,7 @@ import re
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -91,6 +92,52 @@ def test_in_place_ubuntu_to_azure_linux(msim, run):
     assert len(puts) == 1 and puts[0]["status"] == 200
     # the node watch fed the progress
     assert "node aks-work-" in r.stderr and "Azure Linux 3.0" in r.stderr
+
+
+def image_of(node):
+    return node["metadata"]["labels"]["kubernetes.azure.com/node-image-version"]
+
+
+@pytest.mark.parametrize("strategy", ["in-place", "side-by-side"])
+def test_end_verification_prints_before_and_after(msim, run, strategy):
+    sim, e = msim
+    before = image_of(pool_nodes(sim, "work")[0])
+    r = migrate(run, e, "work", "--strategy", strategy, "--yes", timeout=180)
+    assert r.returncode == 0, r.stderr
+    pool = "work" if strategy == "in-place" else "workazl"
+    after = sorted({image_of(n) for n in pool_nodes(sim, pool)})
+    assert before.startswith("AKSUbuntu-") and after[0].startswith("AKSAzureLinux-")
+    k8s = cluster_of(sim).pool(pool).k8s_version
+    block = r.stdout[r.stdout.index("Verified: pool work"):].splitlines()
+    assert block[0] == "Verified: pool work" + ("" if pool == "work" else " moved to pool workazl")
+    assert block[1:4] == [
+        "  before:   Ubuntu 22.04 (osSKU Ubuntu), node image %s, Kubernetes %s" % (before, k8s),
+        "  after:    Azure Linux 3.0 (osSKU AzureLinux), node image %s, Kubernetes %s" % (
+            ", ".join(after), k8s),
+        "  nodes:    4/4 Ready on Azure Linux 3.0"], block
+    assert safety(sim) == SAFE
+
+
+def test_verify_names_the_node_left_behind(msim, run):
+    """A node NotReady once AKS's change ended: verify fails naming it, and
+    no before/after claims a move that is not done."""
+    sim, e = msim
+    k, hit = cluster_of(sim).k8s, []
+
+    def not_ready_at_the_end(req):
+        pool = cluster_of(sim).pool("work")
+        if hit or pool.os_sku != "AzureLinux" or pool.provisioning_state != "Succeeded":
+            return
+        hit.append(pool_nodes(sim, "work")[-1]["metadata"]["name"])
+        k.set_ready(hit[0], False)
+
+    sim.faults.add(server="azure", method="GET", times=None, then=not_ready_at_the_end)
+    r = migrate(run, e, "work", "--yes")
+    assert r.returncode == 1 and hit, r.stderr
+    assert ("verify: nodes of pool work not Ready on AzureLinux 3.0: %s (Azure Linux 3.0, NotReady)"
+            % hit[0]) in r.stderr
+    assert "Verified:" not in r.stdout
+    assert [x["state"] for x in journal(e)["steps"]] == ["done", "failed"]
 
 
 def pool_path(sim, pool):
@@ -470,6 +517,62 @@ def test_abort_rolls_a_side_by_side_move_back(msim, run):
     assert safety(sim) == SAFE
 
 
+def unready_pods(sim, namespace):
+    """The namespace's pods that are not Running and Ready."""
+    bad = []
+    for pod in cluster_of(sim).k8s.pods(namespace=namespace):
+        conds = {c["type"]: c["status"] for c in pod["status"].get("conditions", [])}
+        if pod["status"].get("phase") != "Running" or conds.get("Ready") != "True":
+            bad.append("%s %s %s" % (pod["metadata"]["name"], pod["spec"].get("nodeName"),
+                                     pod["status"].get("phase")))
+    return bad
+
+
+def test_abort_after_the_drain_began_moves_the_workloads_back(make_sim, tmp_path, run, bin_path):
+    """Ctrl-C while the old pool drains (every old node cordoned, some pods
+    moved), then abort: the old pool is uncordoned, the new one cordoned and
+    drained back through the eviction API, and deleted only then; every pod
+    ends Ready on the old pool, the counters at zero."""
+    sc = mig_scenario(scale=SLOW, work_nodes=3)
+    # a System pool kept to itself: the workloads go to the new pool
+    sc.clusters[0].pools[0].node_taints = ["dedicated=system:NoSchedule"]
+    sim = make_sim(sc)
+    e = helpers.make_env(sim, tmp_path / "home")
+    shop = len(cluster_of(sim).k8s.pods(namespace="shop"))
+    assert shop and unready_pods(sim, "shop") == []
+    p = Proc(bin_path, e, "migrate", "work", "--strategy", "side-by-side", "--yes")
+    p.wait_for("draining aks-work-", timeout=120)
+    p.wait_for("draining aks-work-", timeout=120)
+    p.p.send_signal(signal.SIGINT)
+    rc, _, err = p.finish(timeout=120)
+    assert rc == 130, err
+    steps = {x["name"]: x["state"] for x in journal(e)["steps"]}
+    assert steps["cordon"] == "done" and steps["drain"] == "running", steps
+    new_nodes = [n["metadata"]["name"] for n in pool_nodes(sim, "workazl")]
+    moved = [x for x in cluster_of(sim).k8s.pods() if x["spec"].get("nodeName") in new_nodes
+             and x["metadata"]["ownerReferences"][0]["kind"] != "DaemonSet"]
+    assert moved, err                       # something had moved when it stopped
+    aborted = time.time()
+    r = run("abort", env=e, timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert "moving its workloads back from workazl" in r.stderr
+    names = [x.name for x in cluster_of(sim).pools]
+    assert "workazl" not in names and "work" in names
+    assert all(not n["spec"].get("unschedulable") for n in pool_nodes(sim, "work"))
+    delete = writes(sim, "DELETE", "workazl")
+    assert len(delete) == 1
+    evictions = [x for x in sim.find(method="POST", path_prefix="/api/v1/namespaces/")
+                 if x["path"].endswith("/eviction")]
+    back = [x for x in evictions if x["start"] > aborted]
+    assert back and back[-1]["t"] < delete[0]["start"]      # drained back, then deleted
+    assert unready_pods(sim, "shop") == []
+    assert len(cluster_of(sim).k8s.pods(namespace="shop")) == shop
+    old_nodes = {n["metadata"]["name"] for n in pool_nodes(sim, "work")}
+    assert {x["spec"]["nodeName"] for x in cluster_of(sim).k8s.pods(namespace="shop")} <= old_nodes
+    assert journal(e)["state"] == "Canceled"
+    assert safety(sim) == SAFE
+
+
 def test_412_rebuilds_the_plan_and_sends_nothing_stale(msim, bin_path):
     """The pool changes between the plan and the confirmation: the fresh GET
     sees another eTag, nothing is PUT, the plan is shown again."""
@@ -520,6 +623,49 @@ def test_side_by_side_sigkill_at_each_step_then_resume(make_sim, tmp_path, run, 
     assert safety(sim) == SAFE
 
 
+@pytest.mark.parametrize("when", ["before the answer", "while its operation runs"])
+def test_side_by_side_sigkill_during_create_pool_then_resume(make_sim, tmp_path, run, bin_path,
+                                                             when):
+    """SIGKILL once the new pool's PUT (If-None-Match: *) was sent: before its
+    answer came back (no handle in the journal: resume finds the pool being
+    created and follows it), or while AKS's create runs (resume re-attaches).
+    The pool is created once and the move finishes."""
+    sim = make_sim(mig_scenario(scale=SLOW, work_nodes=3))
+    e = helpers.make_env(sim, tmp_path / "home")
+    sent, procs = [], []
+
+    def kill_before_the_answer(req):
+        sent.append(req.headers.get("If-None-Match"))
+        if when == "before the answer":
+            procs[0].p.kill()
+
+    sim.faults.add(server="azure", method="PUT", path_prefix=pool_path(sim, "workazl"), times=1,
+                   then=kill_before_the_answer)
+    procs.append(Proc(bin_path, e, "migrate", "work", "--strategy", "side-by-side", "--yes"))
+    if when == "while its operation runs":
+        procs[0].wait_for("step create-pool: started")
+        procs[0].wait_for("AKS operation: InProgress")
+        procs[0].p.kill()
+    rc, _, err = procs[0].finish()
+    assert rc == -signal.SIGKILL, err
+    assert sent == ["*"]
+    j = journal(e)
+    step = [x for x in j["steps"] if x["name"] == "create-pool"][0]
+    assert step["state"] == "running"
+    assert ("operation" in step) == (when == "while its operation runs"), step
+    r = run("resume", "-o", "json", env=e, timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert ("re-attached to the running ARM operation" in r.stderr) == (when != "before the answer")
+    assert ("the change was accepted before; following it" in r.stderr) == (
+        when == "before the answer")
+    assert report(r)["state"] == "Succeeded"
+    assert len(writes(sim, "PUT", "workazl")) == 1          # never created twice
+    names = [x.name for x in cluster_of(sim).pools]
+    assert "work" not in names and "workazl" in names
+    assert len(pool_nodes(sim, "workazl")) == 3
+    assert safety(sim) == SAFE
+
+
 def test_side_by_side_canary_first(msim, run):
     sim, e = msim
     r = migrate(run, e, "work", "--strategy", "side-by-side", "--canary", "--yes", "-o", "json",
@@ -529,6 +675,70 @@ def test_side_by_side_canary_first(msim, run):
     puts = writes(sim, "PUT", "workazl")
     assert [x["status"] for x in puts] == [201, 200]       # one node, then the rest
     assert cluster_of(sim).pool("workazl").count == 4
+    assert safety(sim) == SAFE
+
+
+def node_lists(sim, since, until):
+    """Node lists (not watches) the plugin began in [since, until]."""
+    return [r for r in sim.find(method="GET", path_prefix="/api/v1/nodes")
+            if r["server"] != "azure" and r["path"] == "/api/v1/nodes"
+            and not r["query"].get("watch") and since <= r["start"] <= until]
+
+
+def flap_a_new_node(sim, wall_s=3):
+    """Once AKS's create of workazl has ended, one of its nodes goes NotReady
+    for wall_s; returns the times (wall) it went and came back."""
+    k, seen = cluster_of(sim).k8s, {}
+
+    def ready_later(name):
+        time.sleep(wall_s)
+        seen["ready"] = time.time()
+        k.set_ready(name, True)
+
+    def not_ready_at_the_end(req):
+        pool = next((p for p in cluster_of(sim).pools if p.name == "workazl"), None)
+        if seen or pool is None or pool.provisioning_state != "Succeeded":
+            return
+        name = pool_nodes(sim, "workazl")[0]["metadata"]["name"]
+        seen["not_ready"] = time.time()
+        k.set_ready(name, False)
+        threading.Thread(target=ready_later, args=(name,), daemon=True).start()
+
+    sim.faults.add(server="azure", method="GET", times=None, then=not_ready_at_the_end)
+    return seen
+
+
+def test_wait_ready_waits_on_the_node_watch(msim, run):
+    """A node of the new pool goes NotReady as AKS's create ends: wait-ready
+    waits for it on the node watch, listing no nodes meanwhile, and goes on
+    as soon as the watch shows it Ready again."""
+    sim, e = msim
+    seen = flap_a_new_node(sim)
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--yes", "-o", "json", timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert "ready" in seen, r.stderr
+    assert report(r)["state"] == "Succeeded"
+    # the next step's first request: after the node came back, and at once
+    nxt = min(x["start"] for x in writes(sim, "GET", "work") if x["start"] > seen["not_ready"])
+    assert seen["ready"] <= nxt <= seen["ready"] + 1.5, (seen, nxt)   # a 2 s poll: up to 2
+    assert node_lists(sim, seen["not_ready"], seen["ready"]) == []
+    assert safety(sim) == SAFE
+
+
+def test_wait_ready_lists_once_the_node_watch_gave_up(msim, run):
+    """The watch refused (403: no reconnect cures it): wait-ready lists the
+    nodes instead, every 2 s, and still waits for the node to come back."""
+    sim, e = msim
+    refused = sim.faults.add(method="GET", path_prefix="/api/v1/nodes", status=403,
+                             times=None, match=lambda req: req.q("watch") == "1")
+    seen = flap_a_new_node(sim)
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--yes", "-o", "json", timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert refused.hits >= 1 and "ready" in seen, r.stderr
+    nxt = min(x["start"] for x in writes(sim, "GET", "work") if x["start"] > seen["not_ready"])
+    assert nxt >= seen["ready"], (seen, nxt)
+    assert 1 <= len(node_lists(sim, seen["not_ready"], seen["ready"])) <= 3
+    assert all(n["ready"] for n in report(r)["nodes"])
     assert safety(sim) == SAFE
 
 

@@ -87,3 +87,50 @@ def test_slow_single_context_names_it(sim, env, run):
     progress = [l for l in r.stderr.splitlines() if re.match(STAMP + " ", l)]
     assert progress == [progress[0]] and progress[0].endswith(
         " inspecting context %s" % sim.clusters[0].name), r.stderr
+
+
+# --- a migration's live block ------------------------------------------------
+
+SGR = re.compile(r"\033\[[0-9;]*m")     # a colour or attribute
+
+
+def slow_migration(make_sim, env):
+    from test_migrate import SLOW, mig_scenario
+    s = make_sim(mig_scenario(scale=SLOW))
+    return s, helpers.make_env(s, env["HOME"])
+
+
+def test_migrate_on_a_terminal_redraws_its_live_line(make_sim, env, bin_path):
+    """On a terminal the migration keeps one status line (pool, step, AKS's
+    state and percent, nodes on the target, elapsed) rewritten in place with
+    \\r and erase-line, the news above it; NO_COLOR: no colour anywhere."""
+    s, e = slow_migration(make_sim, env)
+    e = dict(e, TERM="xterm", NO_COLOR="1")
+    out = run_on_terminal([bin_path, "migrate", "work", "--yes"], e, timeout=120)
+    live = re.findall(r"\r\033\[K(work: [^\r\n]*)", out)
+    assert len(set(live)) >= 2, repr(out[-2000:])           # redrawn as it goes
+    assert any(re.match(r"work: update-pool, AKS InProgress( \d+%)?, \d/4 nodes on Azure Linux 3\.0, "
+                        r"\dm\d\ds elapsed", l) for l in live), live
+    assert any(l.startswith("work: verify") for l in live), live
+    assert re.search(r"\r\033\[K" + STAMP + " step verify: done", out)   # news erase it first
+    assert not SGR.search(out), repr(SGR.findall(out))
+    # the before/after on a line of its own: the live line erased first
+    assert re.search(r"(\n|\r\033\[K)Verified: pool work\r?\n", out), repr(out[-600:])
+    assert cluster_of_sim(s).k8s.safety.counts() == {
+        "pdb_violations": 0, "lost_pods": 0, "no_ready_system_node": 0}
+
+
+def test_migrate_without_a_terminal_prints_timestamped_lines(make_sim, env, run):
+    s, e = slow_migration(make_sim, env)
+    r = run("migrate", "work", "--yes", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "\r" not in r.stderr and "\033" not in r.stderr
+    progress = [l for l in r.stderr.splitlines() if re.match(STAMP + " ", l)]
+    assert STAMP and any(l.endswith(" step update-pool: started") for l in progress), r.stderr
+    assert any(re.search(r" node aks-work-\S+: Ready, Azure Linux 3\.0 ", l) for l in progress)
+    assert not any("elapsed" in l for l in r.stderr.splitlines())    # no live line
+
+
+def cluster_of_sim(s):
+    from test_migrate import NAME
+    return s.cluster(NAME)

@@ -197,6 +197,30 @@ static void test_rfc3339(void **state)
 	assert_non_null(strstr(azl_error_message(), "RFC 3339"));
 }
 
+/* What a watch saw, keyed by name as the operation keeps it: one pool's,
+ * sorted by name; another pool's left out. */
+static void test_list_from_json(void **state)
+{
+	cJSON *seen = cJSON_CreateObject();
+	struct azl_node_list l = { 0 };
+
+	(void)state;
+	cJSON_AddItemToObject(seen, "n2", cJSON_Parse(effective_sku_node));
+	cJSON_AddItemToObject(seen, "b", cJSON_Parse(azl3_node));
+	cJSON_AddItemToObject(seen, "n1", cJSON_Parse(sku_only_node));
+	assert_int_equal(azl_node_list_from_json(seen, "azl3pool", &l), 0);
+	assert_int_equal(l.nr, 1);
+	assert_string_equal(l.items[0].name, "aks-azl3pool-31721111-vmss000002");
+	azl_node_list_release(&l);
+	assert_int_equal(azl_node_list_from_json(seen, NULL, &l), 0);
+	assert_int_equal(l.nr, 3);
+	assert_string_equal(l.items[0].name, "aks-azl3pool-31721111-vmss000002");
+	assert_string_equal(l.items[1].name, "n1");
+	assert_string_equal(l.items[2].name, "n2");
+	azl_node_list_release(&l);
+	cJSON_Delete(seen);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_node_without_name),
 		cmocka_unit_test(test_json_paths),
 		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_list_from_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
