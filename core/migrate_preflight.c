@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "maintenance.h"
 #include "migrate.h"
 #include "node.h"
 #include "pdb.h"
@@ -69,15 +71,119 @@ static void state_checks(const struct azl_cluster *c, const struct azl_pool *p,
 	else if (p)
 		add(out, AZL_SEVERITY_INFO, "PoolState", "pool %s and cluster %s are Succeeded",
 		    p->name, c->name);
-	if (*c->upgrade_channel && strcasecmp(c->upgrade_channel, "none"))
-		add(out, AZL_SEVERITY_WARNING, "AutoUpgrade",
-		    "cluster auto-upgrade channel %s may start an upgrade during the move (AKS then answers 409)",
-		    c->upgrade_channel);
-	if (!strcasecmp(c->node_os_upgrade_channel, "NodeImage") ||
-	    !strcasecmp(c->node_os_upgrade_channel, "SecurityPatch"))
-		add(out, AZL_SEVERITY_WARNING, "NodeOSUpgrade",
-		    "node OS upgrade channel %s may start a node image operation during the move",
-		    c->node_os_upgrade_channel);
+}
+
+/* ---- planned maintenance ---- */
+
+/* A channel that starts AKS operations of its own, and the maintenance
+ * configuration that says when (maintenance.h). */
+struct channel {
+	const char *check, *config, *name, *what;
+};
+
+static int channel_active(const struct azl_cluster *c, const struct channel *ch)
+{
+	if (!strcmp(ch->check, "AutoUpgrade"))
+		return *c->upgrade_channel && strcasecmp(c->upgrade_channel, "none");
+	return !strcasecmp(c->node_os_upgrade_channel, "NodeImage") ||
+	       !strcasecmp(c->node_os_upgrade_channel, "SecurityPatch");
+}
+
+static void utc(time_t t, char *buf, size_t n)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static const cJSON *config_named(const cJSON *list, const char *name)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, list)
+		if (!strcasecmp(azl_json_str(it, "name", ""), name))
+			return it;
+	return NULL;
+}
+
+/* One channel against its window: no window (AKS may start whenever), one
+ * that is open or opens before the move's expected end, or one after it. */
+static void window_check(const struct channel *ch, const cJSON *config, time_t now, long minutes,
+			 struct azl_finding_list *out)
+{
+	struct azl_maintenance_window w;
+	time_t start, end;
+	char from[32], to[32];
+	const cJSON *mw = azl_json_path(config, "properties.maintenanceWindow");
+
+	if (!config || !mw) {
+		add(out, AZL_SEVERITY_WARNING, ch->check,
+		    "%s %s may start an operation at any time during the move (AKS then answers 409): no %s window limits when",
+		    ch->what, ch->name, ch->config);
+		return;
+	}
+	if (azl_maintenance_parse(mw, &w)) {
+		add(out, AZL_SEVERITY_WARNING, ch->check, "maintenance configuration %s: %s; check when it opens (az aks maintenanceconfiguration show)",
+		    ch->config, azl_error_message());
+		return;
+	}
+	if (azl_maintenance_next(&w, now, &start, &end)) {
+		add(out, AZL_SEVERITY_INFO, ch->check, "maintenance window %s opens on no day of the next year",
+		    ch->config);
+	} else {
+		utc(start, from, sizeof(from));
+		utc(end, to, sizeof(to));
+		if (start <= now)
+			add(out, AZL_SEVERITY_WARNING, "MaintenanceWindow",
+			    "maintenance window %s is open now (since %s, until %s): %s %s may start an operation during the move (AKS then answers 409); wait until it closes",
+			    ch->config, from, to, ch->what, ch->name);
+		else if (start < now + minutes * 60)
+			add(out, AZL_SEVERITY_WARNING, "MaintenanceWindow",
+			    "maintenance window %s opens at %s, within the move's expected %ld min: %s %s may start an operation then (AKS then answers 409); start after it closes at %s",
+			    ch->config, from, minutes, ch->what, ch->name, to);
+		else
+			add(out, AZL_SEVERITY_INFO, "MaintenanceWindow",
+			    "maintenance window %s next opens at %s, after the move's expected %ld min",
+			    ch->config, from, minutes);
+	}
+	azl_maintenance_release(&w);
+}
+
+/* The cluster auto-upgrade and node OS channels start operations only in
+ * their windows when they have one (migrate-upgrade.md §A4 21): "now" is
+ * ARM's Date, so a clock that is off here does not move the window. */
+static void maintenance_checks(struct azl_arm *arm, const struct azl_cluster *c, long minutes,
+			       struct azl_finding_list *out)
+{
+	const struct channel channels[] = {
+		{ "AutoUpgrade", "aksManagedAutoUpgradeSchedule", c->upgrade_channel,
+		  "cluster auto-upgrade channel" },
+		{ "NodeOSUpgrade", "aksManagedNodeOSUpgradeSchedule", c->node_os_upgrade_channel,
+		  "node OS upgrade channel" },
+	};
+	struct azl_arm_result res = AZL_ARM_RESULT_INIT;
+	struct strbuf path = STRBUF_INIT;
+	struct azl_arm_request req = { 0 };
+	int rc;
+
+	if (!channel_active(c, &channels[0]) && !channel_active(c, &channels[1]))
+		return;
+	strbuf_addf(&path, "%s/maintenanceConfigurations", c->id);
+	req.path = path.buf;
+	rc = azl_arm_do(arm, &req, &res);
+	if (rc)
+		add(out, AZL_SEVERITY_WARNING, "MaintenanceWindow",
+		    "the maintenance configurations could not be read (%s): check no window opens during the move (az aks maintenanceconfiguration list)",
+		    res.error.len ? res.error.buf : azl_error_message());
+	for (size_t i = 0; i < sizeof(channels) / sizeof(channels[0]); i++)
+		if (channel_active(c, &channels[i]))
+			window_check(&channels[i],
+				     rc ? NULL : config_named(azl_json_path(res.json, "value"),
+							      channels[i].config),
+				     res.date ? res.date : time(NULL), minutes, out);
+	azl_arm_result_release(&res);
+	strbuf_release(&path);
 }
 
 /* ---- target ---- */
@@ -438,6 +544,31 @@ static long surge_nodes(const char *surge, long count)
 	return v > count && count > 0 ? count : v;
 }
 
+/* Nodes the move adds at once: the surge in place, the new pool side by
+ * side. */
+static long added_nodes(const struct azl_pool *p, const struct azl_migrate_plan *plan)
+{
+	long count = p->count > 0 ? p->count : 1;
+
+	if (plan->strategy == AZL_MIGRATE_SIDE_BY_SIDE)
+		return plan->new_pool.count;
+	return surge_nodes(plan->opts.max_surge ? plan->opts.max_surge : p->max_surge, count);
+}
+
+long azl_migrate_expected_minutes(const struct azl_migrate_plan *plan, const struct azl_pool *p)
+{
+	long soak = plan->opts.node_soak_min >= 0 ? plan->opts.node_soak_min
+		    : azl_json_int(p->properties, "upgradeSettings.nodeSoakDurationInMinutes", 0);
+	long count = p->count > 0 ? p->count : 1;
+	long surge = added_nodes(p, plan);
+
+	if (strcmp(plan->kind, AZL_MIGRATE_KIND))
+		return AZL_MIGRATE_MINUTES_BATCH;
+	if (plan->strategy == AZL_MIGRATE_SIDE_BY_SIDE)
+		return AZL_MIGRATE_MINUTES_BATCH + count * (AZL_MIGRATE_MINUTES_DRAIN + soak);
+	return ((count + surge - 1) / surge) * (AZL_MIGRATE_MINUTES_BATCH + soak);
+}
+
 static void quota_check(const cJSON *usages, const char *name, long need,
 			struct azl_finding_list *out, int *checked)
 {
@@ -549,8 +680,7 @@ static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
 {
 	int side = plan->strategy == AZL_MIGRATE_SIDE_BY_SIDE;
 	long count = p->count > 0 ? p->count : 1;
-	long nodes = side ? plan->new_pool.count : surge_nodes(plan->opts.max_surge ? plan->opts.max_surge
-							       : p->max_surge, count);
+	long nodes = added_nodes(p, plan);
 	long need = nodes * size_vcpus(p->vm_size);
 	struct strbuf path = STRBUF_INIT, family = STRBUF_INIT;
 	cJSON *usages = NULL;
@@ -633,6 +763,7 @@ int azl_migrate_preflight(struct azl_arm *arm, struct azl_kube *kube,
 		return azl_error_set(AZL_ENOTFOUND, "no node pool %s in cluster %s", plan->source,
 				     c->name);
 	state_checks(c, !strcmp(plan->kind, AZL_MIGRATE_KIND) ? p : NULL, out);
+	maintenance_checks(arm, c, azl_migrate_expected_minutes(plan, p), out);
 	target_checks(p, plan, out);
 	if (!kube)
 		add(out, AZL_SEVERITY_WARNING, "Kubernetes",

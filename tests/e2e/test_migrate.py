@@ -731,3 +731,52 @@ def test_gpu_pool_side_by_side(make_sim, tmp_path, run):
     assert len(pods) == 2 and all(p["spec"]["nodeName"] in names for p in pods)
     assert all(p["status"]["phase"] == "Running" for p in pods)
     assert safety(sim) == SAFE
+
+
+def daily_window(start_utc, hours=4):
+    return {"maintenanceWindow": {"schedule": {"daily": {"intervalDays": 1}},
+                                  "durationHours": hours, "utcOffset": "+00:00",
+                                  "startTime": time.strftime("%H:%M", time.gmtime(start_utc))}}
+
+
+def test_maintenance_window_opening_during_the_move(msim, run):
+    sim, e = msim
+    c = cluster_of(sim)
+    c.node_os_upgrade_channel = "NodeImage"
+    sim.clock.pause()
+    now = int(sim.clock.now()) // 60 * 60 + 60     # the next whole minute
+    # 4 nodes, one surge node at a time: 4 batches, an hour expected; a
+    # window opening in 30 simulated minutes falls inside it
+    c.maintenance = {"default": {"timeInWeek": [{"day": "Monday", "hourSlots": [1, 2]}]},
+                     "aksManagedNodeOSUpgradeSchedule": daily_window(now + 1800)}
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 3, r.stderr
+    items = [p for p in report(r)["preflight"] if p["check"] == "MaintenanceWindow"]
+    opens = time.strftime("%Y-%m-%dT%H:%M:00Z", time.gmtime(now + 1800))
+    assert [p["severity"] for p in items] == ["warning"], items
+    assert "aksManagedNodeOSUpgradeSchedule opens at %s" % opens in items[0]["message"]
+    assert "expected 60 min" in items[0]["message"]
+    assert not [p for p in report(r)["preflight"] if p["check"] == "NodeOSUpgrade"]
+    # three hours away: after the move, an ok item and no warning
+    c.maintenance["aksManagedNodeOSUpgradeSchedule"] = daily_window(now + 3 * 3600)
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    items = [p for p in report(r)["preflight"] if p["check"] == "MaintenanceWindow"]
+    assert [p["severity"] for p in items] == ["ok"], items
+    # ARM's clock, not this machine's: three simulated hours on, it is open
+    sim.clock.step(3 * 3600 + 60)
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 3, r.stderr
+    items = [p for p in report(r)["preflight"] if p["check"] == "MaintenanceWindow"]
+    assert [p["severity"] for p in items] == ["warning"], items
+    assert "is open now" in items[0]["message"]
+    # the channel with no window of its own may start at any time
+    c.auto_upgrade_channel = "patch"
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    auto = [p for p in report(r)["preflight"] if p["check"] == "AutoUpgrade"]
+    assert [p["severity"] for p in auto] == ["warning"], auto
+    assert "no aksManagedAutoUpgradeSchedule window" in auto[0]["message"]
+    # the list as AKS serves it, names in its order
+    listed = [c2["name"] for c2 in sim.arm.maintenance_configurations(c)]
+    assert listed == ["default", "aksManagedNodeOSUpgradeSchedule"]
+    assert safety(sim) == SAFE

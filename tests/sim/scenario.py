@@ -128,6 +128,10 @@ class Cluster:
     provisioning_state: str = "Succeeded"
     power_state: str = "Running"
     sku_tier: str = "Free"
+    # planned maintenance: configuration name -> its properties
+    # (arm.MAINTENANCE_NAMES), e.g. {"aksManagedNodeOSUpgradeSchedule":
+    # {"maintenanceWindow": {"schedule": {"weekly": ...}, ...}}}
+    maintenance: dict = field(default_factory=dict)
     aad: bool = False
     tags: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)

@@ -114,6 +114,25 @@ static void test_ubuntu_below_1_32_gets_azurelinux3(void **state)
 	assert_non_null(strstr(azl_error_message(), "Azure Linux 2.0, which is retired"));
 }
 
+/* The expected duration the maintenance window is held against: batches
+ * of surge nodes in place, the new pool and a drain per node side by side. */
+static void test_expected_minutes(void **state)
+{
+	struct fixture *f = *state;
+
+	pool(f, "Ubuntu", UBUNTU, "1.32.6",
+	     ",\"upgradeSettings\":{\"maxSurge\":\"50%\",\"nodeSoakDurationInMinutes\":5}");
+	assert_int_equal(plan(f, NULL, NULL), 0);
+	/* 4 nodes, 2 at a time: 2 batches of 15 + 5 soak */
+	assert_int_equal(azl_migrate_expected_minutes(&f->plan, &f->pools[1]), 40);
+	f->plan.opts.max_surge = "1";
+	f->plan.opts.node_soak_min = 0;
+	assert_int_equal(azl_migrate_expected_minutes(&f->plan, &f->pools[1]), 60);
+	assert_int_equal(plan(f, NULL, "side-by-side"), 0);
+	/* the new pool, then 4 drains of 5 + 5 soak */
+	assert_int_equal(azl_migrate_expected_minutes(&f->plan, &f->pools[1]), 15 + 4 * 10);
+}
+
 static void test_azure_linux_2(void **state)
 {
 	struct fixture *f = *state;
@@ -288,6 +307,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ubuntu_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ubuntu_below_1_32_gets_azurelinux3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expected_minutes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_azure_linux_2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_azurelinux3_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_already_there, setup, teardown),
