@@ -13,12 +13,12 @@
 #include "log.h"
 #include "maintenance.h"
 #include "migrate.h"
+#include "num.h"
 #include "node.h"
 #include "pdb.h"
 #include "pod.h"
 #include "wrapper.h"
 
-#define VMSS_MAX_NODES 1000
 #define LIST_MAX 5                   /* names shown in one item */
 
 static void add(struct azl_finding_list *l, enum azl_severity sev, const char *check,
@@ -687,9 +687,9 @@ static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
 	int checked = 0;
 	int spot = !strcasecmp(azl_json_str(p->properties, "scaleSetPriority", ""), "Spot");
 
-	if (count + (side ? 0 : nodes) > VMSS_MAX_NODES || (side && nodes > VMSS_MAX_NODES))
+	if (count + (side ? 0 : nodes) > AZL_POOL_MAX_NODES || (side && nodes > AZL_POOL_MAX_NODES))
 		add(out, AZL_SEVERITY_ERROR, "NodeLimit",
-		    "pool %s would pass the %d nodes a scale set holds", p->name, VMSS_MAX_NODES);
+		    "pool %s would pass the %d nodes a scale set holds", p->name, AZL_POOL_MAX_NODES);
 	subnet_check(arm, c, p, nodes, out);
 	strbuf_addf(&path, "/subscriptions/%s/providers/Microsoft.Compute/locations/%s/usages?api-version=2024-11-01",
 		    c->subscription, c->location);
@@ -752,6 +752,44 @@ static void shape_checks(const struct azl_pool *p, const struct azl_pool_list *p
 		    p->name, p->min_count, p->max_count);
 }
 
+/* The cluster's node and pool limits at the move's peak: the surge in
+ * place, the old pool and the whole new one side by side. */
+void azl_migrate_check_cluster_limits(const struct azl_cluster *c, const struct azl_pool_list *pools,
+				      const struct azl_migrate_plan *plan, struct azl_finding_list *out)
+{
+	const struct azl_pool *p = find(pools, plan->source);
+	long now = 0, peak, limit = azl_cluster_node_limit(c);
+	int side = plan->strategy == AZL_MIGRATE_SIDE_BY_SIDE;
+
+	if (!p)
+		return;
+
+	for (size_t i = 0; i < pools->nr; i++)
+		now = azl_num_add(now, pools->items[i].count);
+	peak = azl_num_add(now, added_nodes(p, plan));
+	if (side && (long)pools->nr + 1 > c->max_agent_pools)
+		add(out, AZL_SEVERITY_ERROR, "PoolLimit",
+		    "cluster %s has %zu node pools and AKS allows %ld: the new pool cannot be created; delete a pool first",
+		    c->name, pools->nr, c->max_agent_pools);
+	if (peak > limit)
+		add(out, AZL_SEVERITY_ERROR, "ClusterNodeLimit",
+		    "cluster %s would have %ld nodes during the move (%ld now and %ld new), past AKS's %ld a cluster on the %s tier: %s",
+		    c->name, peak, now, peak - now, limit, c->sku_tier,
+		    limit < AZL_CLUSTER_MAX_NODES ? "lower --max-surge, scale other pools down, or move the cluster to the Standard tier"
+						  : "lower --max-surge or scale other pools down first");
+	else if (peak * 10 > limit * 9)
+		add(out, AZL_SEVERITY_WARNING, "ClusterNodeLimit",
+		    "cluster %s would have %ld nodes during the move, near AKS's %ld a cluster on the %s tier: the autoscaler or another pool's growth may pass it",
+		    c->name, peak, limit, c->sku_tier);
+	else if (peak > AZL_CLUSTER_MAX_NODES_FREE && now <= AZL_CLUSTER_MAX_NODES_FREE)
+		add(out, AZL_SEVERITY_WARNING, "ClusterNodeLimit",
+		    "cluster %s would pass %d nodes during the move (%ld): AKS needs the cluster's node limit raised past %d (a support request) unless it was",
+		    c->name, AZL_CLUSTER_MAX_NODES_FREE, peak, AZL_CLUSTER_MAX_NODES_FREE);
+	else
+		add(out, AZL_SEVERITY_INFO, "ClusterNodeLimit",
+		    "cluster %s: %ld nodes at most during the move, of AKS's %ld", c->name, peak, limit);
+}
+
 int azl_migrate_preflight(struct azl_arm *arm, struct azl_kube *kube,
 			  const struct azl_cluster *c, const struct azl_pool_list *pools,
 			  struct azl_migrate_plan *plan)
@@ -773,6 +811,7 @@ int azl_migrate_preflight(struct azl_arm *arm, struct azl_kube *kube,
 		    "the Kubernetes API could not be read (%s): PDBs and workloads are not checked",
 		    azl_error_message());
 	capacity_checks(arm, c, p, plan, out);
+	azl_migrate_check_cluster_limits(c, pools, plan, out);
 	shape_checks(p, pools, plan, out);
 	return 0;
 }

@@ -780,3 +780,28 @@ def test_maintenance_window_opening_during_the_move(msim, run):
     listed = [c2["name"] for c2 in sim.arm.maintenance_configurations(c)]
     assert listed == ["default", "aksManagedNodeOSUpgradeSchedule"]
     assert safety(sim) == SAFE
+
+
+def test_cluster_node_limit_for_surge_and_side_by_side(make_sim, tmp_path, run):
+    sc = mig_scenario()
+    # a Free-tier cluster of 997 nodes: AKS's limit there is 1,000
+    sc.clusters[0].pools.append(scenarios.Pool("big", count=990, vm_size="Standard_D2s_v3"))
+    sim = make_sim(sc)
+    e = helpers.make_env(sim, tmp_path / "home")
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    items = [p for p in report(r)["preflight"] if p["check"] == "ClusterNodeLimit"]
+    assert [p["severity"] for p in items] == ["warning"], items
+    assert "998 nodes during the move, near AKS's 1000 a cluster on the Free tier" in \
+        items[0]["message"]
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    items = [p for p in report(r)["preflight"] if p["check"] == "ClusterNodeLimit"]
+    assert [p["severity"] for p in items] == ["blocker"], items
+    assert "1001 nodes during the move (997 now and 4 new)" in items[0]["message"]
+    # the Standard tier allows 5,000; past 1,000 AKS must have raised its limit
+    cluster_of(sim).sku_tier = "Standard"
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--dry-run", "-o", "json")
+    items = [p for p in report(r)["preflight"] if p["check"] == "ClusterNodeLimit"]
+    assert [p["severity"] for p in items] == ["warning"], items
+    assert "node limit raised past 1000" in items[0]["message"]
+    assert_nothing_written(sim)
