@@ -615,28 +615,38 @@ static void vm_family(const char *size, struct strbuf *out)
 	strbuf_addstr(out, "Family");
 }
 
-/* Node-subnet IPs one new node takes (migrate-upgrade.md §D5): Azure CNI
- * without overlay or pod subnet gives every pod one, kubenet, overlay and
- * pod-subnet clusters one per node. */
-static long ips_per_node(const struct azl_cluster *c, const struct azl_pool *p)
+/* The IPs one new node takes on its node subnet and on its pod subnet
+ * (migrate-upgrade.md §D5): Azure CNI without overlay or pod subnet gives
+ * every pod a node-subnet IP, 1 + maxPods (30 by default there); kubenet,
+ * overlay and pod-subnet clusters take one for the node. A pod subnet
+ * reserves a batch of 16 at startup (dynamic), or the node's whole block of
+ * 16s for maxPods + 1 (podIPAllocationMode StaticBlock). */
+static long node_subnet_ips(const struct azl_cluster *c, const struct azl_pool *p)
 {
 	long max_pods = azl_json_int(p->properties, "maxPods", 30);
 
 	if (!strcasecmp(c->network_plugin, "azure") && strcasecmp(c->network_plugin_mode, "overlay") &&
 	    !*azl_json_str(p->properties, "podSubnetID", ""))
-		return 1 + max_pods;
+		return azl_num_add(1, max_pods);
 	return 1;
 }
 
-/* The pool's subnet, from the VNet usages (§D4): room for the surge or
- * the new pool's nodes. A managed VNet the pool names no subnet of is
- * not checked. */
-static void subnet_check(struct azl_arm *arm, const struct azl_cluster *c,
-			 const struct azl_pool *p, long nodes, struct azl_finding_list *out)
+static long pod_subnet_ips(const struct azl_pool *p)
 {
-	const char *sid = azl_json_str(p->properties, "vnetSubnetID", "");
+	long max_pods = azl_json_int(p->properties, "maxPods", 110);
+
+	if (!strcasecmp(azl_json_str(p->properties, "podIPAllocationMode", ""), "StaticBlock"))
+		return azl_num_mul((azl_num_add(max_pods, 1) + 15) / 16, 16);
+	return 16;
+}
+
+/* One subnet (its id from the pool's vnetSubnetID or podSubnetID), from
+ * the VNet usages (§D4): room for need more IPs. No subnet named (a
+ * managed VNet): not checked. */
+static void subnet_check(struct azl_arm *arm, const char *sid, const char *what, long nodes,
+			 long need, struct azl_finding_list *out)
+{
 	const char *cut = strstr(sid, "/subnets/");
-	long need = nodes * ips_per_node(c, p);
 	struct strbuf path = STRBUF_INIT;
 	cJSON *usages = NULL;
 	const cJSON *u;
@@ -648,7 +658,7 @@ static void subnet_check(struct azl_arm *arm, const struct azl_cluster *c,
 	strbuf_addstr(&path, "/usages?api-version=2024-05-01");
 	if (azl_arm_list(arm, path.buf, &usages)) {
 		add(out, AZL_SEVERITY_WARNING, "SubnetIPs",
-		    "the usage of subnet %s could not be read (%s): check it has %ld free IPs", sid,
+		    "the usage of %s %s could not be read (%s): check it has %ld free IPs", what, sid,
 		    azl_error_message(), need);
 		strbuf_release(&path);
 		return;
@@ -661,17 +671,26 @@ static void subnet_check(struct azl_arm *arm, const struct azl_cluster *c,
 		found = 1;
 		if (cur + need > limit)
 			add(out, AZL_SEVERITY_ERROR, "SubnetIPs",
-			    "subnet %s has %ld of %ld IPs used and the %ld new nodes need %ld more: AKS would fail with SubnetIsFull; free addresses or lower --max-surge",
-			    cut + 9, cur, limit, nodes, need);
+			    "%s %s has %ld of %ld IPs used and the %ld new nodes need %ld more: AKS would fail with SubnetIsFull; free addresses or lower --max-surge",
+			    what, cut + 9, cur, limit, nodes, need);
 		else
-			add(out, AZL_SEVERITY_INFO, "SubnetIPs", "subnet %s: %ld IPs needed, %ld of %ld used",
-			    cut + 9, need, cur, limit);
+			add(out, AZL_SEVERITY_INFO, "SubnetIPs", "%s %s: %ld IPs needed, %ld of %ld used",
+			    what, cut + 9, need, cur, limit);
 	}
 	if (!found)
 		add(out, AZL_SEVERITY_WARNING, "SubnetIPs",
-		    "the usages of the VNet do not list subnet %s: check it has %ld free IPs", sid, need);
+		    "the usages of the VNet do not list %s %s: check it has %ld free IPs", what, sid, need);
 	cJSON_Delete(usages);
 	strbuf_release(&path);
+}
+
+static void subnet_checks(struct azl_arm *arm, const struct azl_cluster *c,
+			  const struct azl_pool *p, long nodes, struct azl_finding_list *out)
+{
+	subnet_check(arm, azl_json_str(p->properties, "vnetSubnetID", ""), "subnet", nodes,
+		     azl_num_mul(nodes, node_subnet_ips(c, p)), out);
+	subnet_check(arm, azl_json_str(p->properties, "podSubnetID", ""), "pod subnet", nodes,
+		     azl_num_mul(nodes, pod_subnet_ips(p)), out);
 }
 
 static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
@@ -690,7 +709,7 @@ static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
 	if (count + (side ? 0 : nodes) > AZL_POOL_MAX_NODES || (side && nodes > AZL_POOL_MAX_NODES))
 		add(out, AZL_SEVERITY_ERROR, "NodeLimit",
 		    "pool %s would pass the %d nodes a scale set holds", p->name, AZL_POOL_MAX_NODES);
-	subnet_check(arm, c, p, nodes, out);
+	subnet_checks(arm, c, p, nodes, out);
 	strbuf_addf(&path, "/subscriptions/%s/providers/Microsoft.Compute/locations/%s/usages?api-version=2024-11-01",
 		    c->subscription, c->location);
 	if (!need || azl_arm_list(arm, path.buf, &usages)) {

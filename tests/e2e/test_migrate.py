@@ -805,3 +805,63 @@ def test_cluster_node_limit_for_surge_and_side_by_side(make_sim, tmp_path, run):
     assert [p["severity"] for p in items] == ["warning"], items
     assert "node limit raised past 1000" in items[0]["message"]
     assert_nothing_written(sim)
+
+
+def subnet_items(r):
+    return [p for p in report(r)["preflight"] if p["check"] == "SubnetIPs"]
+
+
+def test_azure_cni_without_overlay_counts_pod_ips(make_sim, tmp_path, run):
+    sim = make_sim(mig_scenario(max_pods=30))
+    e = helpers.make_env(sim, tmp_path / "home")
+    c = cluster_of(sim)
+    c.network_plugin_mode = None      # Azure CNI: each pod an IP of the node subnet
+    # 3 system nodes at 1 + 110 and 4 work nodes at 1 + 30: 457 in use
+    sim.capacity.set_subnet(c, limit=457 + 20)
+    assert sim.capacity.subnet(c)[2] == 457
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    ips = subnet_items(r)
+    assert [p["severity"] for p in ips] == ["blocker"], ips
+    assert "subnet aks-subnet has 457 of 477 IPs used and the 1 new nodes need 31 more" in \
+        ips[0]["message"]
+    # and AKS would refuse the surge node so
+    from sim.roller import OperationError
+    with pytest.raises(OperationError, match="SubnetIsFull"):
+        sim.capacity.check_subnet(c, c.pool("work"), 1)
+    sim.capacity.set_subnet(c, limit=457 + 40)
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert [p["severity"] for p in subnet_items(r)] == ["ok"], subnet_items(r)
+    assert "31 IPs needed, 457 of 497 used" in subnet_items(r)[0]["message"]
+    # side by side, the new pool's 4 nodes at once: 124
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    assert "the 4 new nodes need 124 more" in subnet_items(r)[0]["message"]
+    assert_nothing_written(sim)
+
+
+def test_azure_cni_pod_subnet(make_sim, tmp_path, run):
+    sim = make_sim(mig_scenario(max_pods=30))
+    e = helpers.make_env(sim, tmp_path / "home")
+    c = cluster_of(sim)
+    c.network_plugin_mode = None
+    # with a pod subnet the node subnet holds one IP a node, the pod
+    # subnet a batch of 16 a node: 7 nodes use 112
+    sim.capacity.set_subnet(c, limit=100)
+    sim.capacity.set_subnet(c, limit=112 + 10, pod=True, prefix="10.225.0.0/16")
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    ips = {p["message"].split(" has ")[0].split(":")[0]: p for p in subnet_items(r)}
+    assert ips["subnet aks-subnet"]["severity"] == "ok", ips
+    assert "1 IPs needed, 7 of 100 used" in ips["subnet aks-subnet"]["message"]
+    assert ips["pod subnet aks-pods"]["severity"] == "blocker", ips
+    assert "112 of 122 IPs used and the 1 new nodes need 16 more" in \
+        ips["pod subnet aks-pods"]["message"]
+    # a static block: ceil((30 + 1) / 16) * 16 = 32 a work node
+    c.pool("work").extra["properties"] = {"podIPAllocationMode": "StaticBlock"}
+    sim.capacity.set_subnet(c, limit=3 * 16 + 4 * 32 + 40, pod=True)
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    pod = [p for p in subnet_items(r) if p["message"].startswith("pod subnet")]
+    assert [p["severity"] for p in pod] == ["ok"], pod
+    assert "32 IPs needed, 176 of 216 used" in pod[0]["message"]
+    assert_nothing_written(sim)

@@ -228,6 +228,9 @@ class Arm:
         subnet = self.sim.capacity.subnet(cluster)
         if subnet is not None:
             props["vnetSubnetID"] = subnet[0]
+        subnet = self.sim.capacity.pod_subnet(cluster)
+        if subnet is not None:
+            props["podSubnetID"] = subnet[0]
         return _merge(props, pool.extra.get("properties", {}))
 
     def pool_json(self, cluster, pool):
@@ -250,8 +253,11 @@ class Arm:
                                   for p in cluster.pools],
             "autoUpgradeProfile": {"upgradeChannel": cluster.auto_upgrade_channel,
                                    "nodeOSUpgradeChannel": cluster.node_os_upgrade_channel},
-            "networkProfile": {"networkPlugin": "azure", "networkPluginMode": "overlay",
-                               "loadBalancerSku": "standard", "outboundType": "loadBalancer"},
+            "networkProfile": dict({"networkPlugin": cluster.network_plugin,
+                                    "loadBalancerSku": "standard",
+                                    "outboundType": "loadBalancer"},
+                                   **({"networkPluginMode": cluster.network_plugin_mode}
+                                      if cluster.network_plugin_mode else {})),
             "apiServerAccessProfile": {"enablePrivateCluster": private},
         }
         public = "%s-%s.hcp.%s.azmk8s.io" % (cluster.dns_prefix.lower(),
