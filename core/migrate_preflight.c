@@ -89,14 +89,6 @@ static int channel_active(const struct azl_cluster *c, const struct channel *ch)
 	       !strcasecmp(c->node_os_upgrade_channel, "SecurityPatch");
 }
 
-static void utc(time_t t, char *buf, size_t n)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static const cJSON *config_named(const cJSON *list, const char *name)
 {
 	const cJSON *it;
@@ -132,8 +124,8 @@ static void window_check(const struct channel *ch, const cJSON *config, time_t n
 		add(out, AZL_SEVERITY_INFO, ch->check, "maintenance window %s opens on no day of the next year",
 		    ch->config);
 	} else {
-		utc(start, from, sizeof(from));
-		utc(end, to, sizeof(to));
+		azl_format_rfc3339(start, from, sizeof(from));
+		azl_format_rfc3339(end, to, sizeof(to));
 		if (start <= now)
 			add(out, AZL_SEVERITY_WARNING, "MaintenanceWindow",
 			    "maintenance window %s is open now (since %s, until %s): %s %s may start an operation during the move (AKS then answers 409); wait until it closes",

@@ -25,14 +25,6 @@ static time_t at(const char *rfc3339)
 	return t;
 }
 
-static void iso(time_t t, char *buf, size_t n)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* The next window of the maintenanceWindow JSON at now: "start/end". */
 static void next_of(const char *json, const char *now, char *out, size_t n)
 {
@@ -46,8 +38,8 @@ static void next_of(const char *json, const char *now, char *out, size_t n)
 	if (azl_maintenance_next(&w, at(now), &s, &e)) {
 		snprintf(out, n, "none");
 	} else {
-		iso(s, a, sizeof(a));
-		iso(e, b, sizeof(b));
+		azl_format_rfc3339(s, a, sizeof(a));
+		azl_format_rfc3339(e, b, sizeof(b));
 		snprintf(out, n, "%s/%s", a, b);
 	}
 	azl_maintenance_release(&w);
