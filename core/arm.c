@@ -442,6 +442,10 @@ static void capture(struct azl_arm_result *res, const struct azl_http_response *
 	res->retry_after_ms = -1;
 	if (azl_http_response_header(resp, "Retry-After", &ra))
 		res->retry_after_ms = azl_retry_after_parse(ra.buf, time(NULL));
+	res->date = 0;
+	strbuf_reset(&ra);
+	if (azl_http_response_header(resp, "Date", &ra) && azl_retry_http_date(ra.buf, &res->date))
+		res->date = 0;
 	strbuf_release(&ra);
 }
 

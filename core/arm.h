@@ -120,9 +120,10 @@ struct azl_arm_result {
 	struct strbuf location;      /* Location */
 	long retry_after_ms;         /* Retry-After; -1 when absent */
 	struct strbuf correlation_id; /* x-ms-correlation-request-id */
+	time_t date;                 /* the Date header: ARM's clock; 0 when absent */
 };
 #define AZL_ARM_RESULT_INIT { 0, NULL, STRBUF_INIT, 0, STRBUF_INIT, STRBUF_INIT, \
-			      STRBUF_INIT, STRBUF_INIT, -1, STRBUF_INIT }
+			      STRBUF_INIT, STRBUF_INIT, -1, STRBUF_INIT, 0 }
 void azl_arm_result_release(struct azl_arm_result *res);
 
 /* Sends one request, retried as the header says. A 2xx succeeds, with or

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "num.h"
 #include "statefile.h"
 #include "wrapper.h"
 
@@ -48,7 +49,17 @@ int azl_cluster_from_json(const cJSON *mc, struct azl_cluster *out)
 	out->node_os_upgrade_channel = xstrdup(azl_json_str(mc, "properties.autoUpgradeProfile.nodeOSUpgradeChannel", ""));
 	out->network_plugin = xstrdup(azl_json_str(mc, "properties.networkProfile.networkPlugin", ""));
 	out->network_plugin_mode = xstrdup(azl_json_str(mc, "properties.networkProfile.networkPluginMode", ""));
+	out->sku_tier = xstrdup(azl_json_str(mc, "sku.tier", "Free"));
+	if (azl_num_json_member(cJSON_GetObjectItemCaseSensitive(mc, "properties"), "maxAgentPools", 1,
+				100000, AZL_CLUSTER_MAX_POOLS, &out->max_agent_pools))
+		out->max_agent_pools = AZL_CLUSTER_MAX_POOLS;  /* a read-only hint, not worth failing on */
 	return 0;
+}
+
+long azl_cluster_node_limit(const struct azl_cluster *c)
+{
+	return !strcasecmp(c->sku_tier, "Standard") || !strcasecmp(c->sku_tier, "Premium")
+	       ? AZL_CLUSTER_MAX_NODES : AZL_CLUSTER_MAX_NODES_FREE;
 }
 
 void azl_cluster_release(struct azl_cluster *c)
@@ -71,6 +82,7 @@ void azl_cluster_release(struct azl_cluster *c)
 	free(c->node_os_upgrade_channel);
 	free(c->network_plugin);
 	free(c->network_plugin_mode);
+	free(c->sku_tier);
 	for (size_t i = 0; i < c->nr_upgrades; i++)
 		free(c->upgrades[i]);
 	free(c->upgrades);

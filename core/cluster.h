@@ -22,6 +22,14 @@
 #include "kube.h"
 #include "strbuf.h"
 
+/* AKS's limits (aks docs quotas-skus-regions.md, operator-best-practices-
+ * run-at-scale.md): 100 pools and 5,000 nodes a cluster, 1,000 nodes a pool;
+ * past 1,000 nodes a cluster must be on the Standard (or Premium) tier. */
+#define AZL_CLUSTER_MAX_POOLS 100
+#define AZL_CLUSTER_MAX_NODES 5000
+#define AZL_CLUSTER_MAX_NODES_FREE 1000
+#define AZL_POOL_MAX_NODES 1000
+
 /* A managed cluster, as ARM describes it. Strings are "" when absent. */
 struct azl_cluster {
 	char *id;
@@ -40,6 +48,8 @@ struct azl_cluster {
 	char *node_os_upgrade_channel;    /* autoUpgradeProfile.nodeOSUpgradeChannel */
 	char *network_plugin;             /* networkProfile.networkPlugin: azure, kubenet, none */
 	char *network_plugin_mode;        /* networkProfile.networkPluginMode: overlay or "" */
+	char *sku_tier;                   /* sku.tier: Free, Standard, Premium; "Free" if absent */
+	long max_agent_pools;             /* properties.maxAgentPools; AZL_CLUSTER_MAX_POOLS if absent */
 	char **upgrades;                  /* control-plane upgrades, set by azl_pool_inspect() */
 	size_t nr_upgrades;
 	int serves_context;               /* 1 when fqdn/privateFQDN is the context's
@@ -47,6 +57,9 @@ struct azl_cluster {
 };
 
 int azl_cluster_from_json(const cJSON *mc, struct azl_cluster *out);
+/* The most nodes AKS lets c have: AZL_CLUSTER_MAX_NODES on the Standard
+ * or Premium tier, AZL_CLUSTER_MAX_NODES_FREE on Free. */
+long azl_cluster_node_limit(const struct azl_cluster *c);
 void azl_cluster_release(struct azl_cluster *c);
 
 struct azl_cluster_query {

@@ -74,11 +74,12 @@ static void add_time(struct strbuf *sb, time_t t, int compact)
 	struct tm tm;
 	char buf[32];
 
-	gmtime_r(&t, &tm);
-	if (compact)
+	if (compact) {
+		gmtime_r(&t, &tm);
 		strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
-	else
-		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	} else {
+		azl_format_rfc3339(t, buf, sizeof(buf));
+	}
 	strbuf_addstr(sb, buf);
 }
 

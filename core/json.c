@@ -132,6 +132,14 @@ char *azl_json_print(const cJSON *item, int formatted)
 	return xcheck_alloc(formatted ? cJSON_Print(item) : cJSON_PrintUnformatted(item));
 }
 
+void azl_format_rfc3339(time_t t, char *buf, size_t n)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 int azl_parse_rfc3339(const char *s, time_t *out)
 {
 	const char *p = s ? s : "";

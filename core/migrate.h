@@ -118,6 +118,23 @@ int azl_migrate_preflight(struct azl_arm *arm, struct azl_kube *kube,
 			  const struct azl_cluster *c, const struct azl_pool_list *pools,
 			  struct azl_migrate_plan *plan);
 
+/* How long the move is expected to take, in minutes, for the maintenance
+ * window check: a rough rule, not a promise (AKS publishes no figure). In
+ * place, each batch of surge nodes takes AZL_MIGRATE_MINUTES_BATCH plus the
+ * node soak; side by side, the new pool takes a batch and each old node's
+ * drain AZL_MIGRATE_MINUTES_DRAIN plus the soak; add-pool one batch. */
+#define AZL_MIGRATE_MINUTES_BATCH 15
+#define AZL_MIGRATE_MINUTES_DRAIN 5
+long azl_migrate_expected_minutes(const struct azl_migrate_plan *plan, const struct azl_pool *p);
+
+/* The cluster's limits at the move's peak (cluster.h's AZL_CLUSTER_*): more
+ * pools than maxAgentPools side by side, or more nodes than the tier allows
+ * (every pool's count, plus the surge in place or the whole new pool side by
+ * side), is a blocker ClusterNodeLimit / PoolLimit; above 90% of it, or past
+ * 1,000 on a Standard cluster, a warning; else an ok item. */
+void azl_migrate_check_cluster_limits(const struct azl_cluster *c, const struct azl_pool_list *pools,
+				      const struct azl_migrate_plan *plan, struct azl_finding_list *out);
+
 /* The capacity items (vCPU quota for the surge nodes, the scale set's
  * node limit) of a rolling upgrade of p with max_surge (NULL: the pool's),
  * as the in-place migration's preflight has them; for upgrade too. */

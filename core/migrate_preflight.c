@@ -6,17 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "maintenance.h"
 #include "migrate.h"
+#include "num.h"
 #include "node.h"
 #include "pdb.h"
 #include "pod.h"
 #include "wrapper.h"
 
-#define VMSS_MAX_NODES 1000
 #define LIST_MAX 5                   /* names shown in one item */
 
 static void add(struct azl_finding_list *l, enum azl_severity sev, const char *check,
@@ -69,15 +71,111 @@ static void state_checks(const struct azl_cluster *c, const struct azl_pool *p,
 	else if (p)
 		add(out, AZL_SEVERITY_INFO, "PoolState", "pool %s and cluster %s are Succeeded",
 		    p->name, c->name);
-	if (*c->upgrade_channel && strcasecmp(c->upgrade_channel, "none"))
-		add(out, AZL_SEVERITY_WARNING, "AutoUpgrade",
-		    "cluster auto-upgrade channel %s may start an upgrade during the move (AKS then answers 409)",
-		    c->upgrade_channel);
-	if (!strcasecmp(c->node_os_upgrade_channel, "NodeImage") ||
-	    !strcasecmp(c->node_os_upgrade_channel, "SecurityPatch"))
-		add(out, AZL_SEVERITY_WARNING, "NodeOSUpgrade",
-		    "node OS upgrade channel %s may start a node image operation during the move",
-		    c->node_os_upgrade_channel);
+}
+
+/* ---- planned maintenance ---- */
+
+/* A channel that starts AKS operations of its own, and the maintenance
+ * configuration that says when (maintenance.h). */
+struct channel {
+	const char *check, *config, *name, *what;
+};
+
+static int channel_active(const struct azl_cluster *c, const struct channel *ch)
+{
+	if (!strcmp(ch->check, "AutoUpgrade"))
+		return *c->upgrade_channel && strcasecmp(c->upgrade_channel, "none");
+	return !strcasecmp(c->node_os_upgrade_channel, "NodeImage") ||
+	       !strcasecmp(c->node_os_upgrade_channel, "SecurityPatch");
+}
+
+static const cJSON *config_named(const cJSON *list, const char *name)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, list)
+		if (!strcasecmp(azl_json_str(it, "name", ""), name))
+			return it;
+	return NULL;
+}
+
+/* One channel against its window: no window (AKS may start whenever), one
+ * that is open or opens before the move's expected end, or one after it. */
+static void window_check(const struct channel *ch, const cJSON *config, time_t now, long minutes,
+			 struct azl_finding_list *out)
+{
+	struct azl_maintenance_window w;
+	time_t start, end;
+	char from[32], to[32];
+	const cJSON *mw = azl_json_path(config, "properties.maintenanceWindow");
+
+	if (!config || !mw) {
+		add(out, AZL_SEVERITY_WARNING, ch->check,
+		    "%s %s may start an operation at any time during the move (AKS then answers 409): no %s window limits when",
+		    ch->what, ch->name, ch->config);
+		return;
+	}
+	if (azl_maintenance_parse(mw, &w)) {
+		add(out, AZL_SEVERITY_WARNING, ch->check, "maintenance configuration %s: %s; check when it opens (az aks maintenanceconfiguration show)",
+		    ch->config, azl_error_message());
+		return;
+	}
+	if (azl_maintenance_next(&w, now, &start, &end)) {
+		add(out, AZL_SEVERITY_INFO, ch->check, "maintenance window %s opens on no day of the next year",
+		    ch->config);
+	} else {
+		azl_format_rfc3339(start, from, sizeof(from));
+		azl_format_rfc3339(end, to, sizeof(to));
+		if (start <= now)
+			add(out, AZL_SEVERITY_WARNING, "MaintenanceWindow",
+			    "maintenance window %s is open now (since %s, until %s): %s %s may start an operation during the move (AKS then answers 409); wait until it closes",
+			    ch->config, from, to, ch->what, ch->name);
+		else if (start < now + minutes * 60)
+			add(out, AZL_SEVERITY_WARNING, "MaintenanceWindow",
+			    "maintenance window %s opens at %s, within the move's expected %ld min: %s %s may start an operation then (AKS then answers 409); start after it closes at %s",
+			    ch->config, from, minutes, ch->what, ch->name, to);
+		else
+			add(out, AZL_SEVERITY_INFO, "MaintenanceWindow",
+			    "maintenance window %s next opens at %s, after the move's expected %ld min",
+			    ch->config, from, minutes);
+	}
+	azl_maintenance_release(&w);
+}
+
+/* The cluster auto-upgrade and node OS channels start operations only in
+ * their windows when they have one (migrate-upgrade.md §A4 21): "now" is
+ * ARM's Date, so a clock that is off here does not move the window. */
+static void maintenance_checks(struct azl_arm *arm, const struct azl_cluster *c, long minutes,
+			       struct azl_finding_list *out)
+{
+	const struct channel channels[] = {
+		{ "AutoUpgrade", "aksManagedAutoUpgradeSchedule", c->upgrade_channel,
+		  "cluster auto-upgrade channel" },
+		{ "NodeOSUpgrade", "aksManagedNodeOSUpgradeSchedule", c->node_os_upgrade_channel,
+		  "node OS upgrade channel" },
+	};
+	struct azl_arm_result res = AZL_ARM_RESULT_INIT;
+	struct strbuf path = STRBUF_INIT;
+	struct azl_arm_request req = { 0 };
+	int rc;
+
+	if (!channel_active(c, &channels[0]) && !channel_active(c, &channels[1]))
+		return;
+	strbuf_addf(&path, "%s/maintenanceConfigurations", c->id);
+	req.path = path.buf;
+	rc = azl_arm_do(arm, &req, &res);
+	if (rc)
+		add(out, AZL_SEVERITY_WARNING, "MaintenanceWindow",
+		    "the maintenance configurations could not be read (%s): check no window opens during the move (az aks maintenanceconfiguration list)",
+		    res.error.len ? res.error.buf : azl_error_message());
+	for (size_t i = 0; i < sizeof(channels) / sizeof(channels[0]); i++)
+		if (channel_active(c, &channels[i]))
+			window_check(&channels[i],
+				     rc ? NULL : config_named(azl_json_path(res.json, "value"),
+							      channels[i].config),
+				     res.date ? res.date : time(NULL), minutes, out);
+	azl_arm_result_release(&res);
+	strbuf_release(&path);
 }
 
 /* ---- target ---- */
@@ -438,6 +536,31 @@ static long surge_nodes(const char *surge, long count)
 	return v > count && count > 0 ? count : v;
 }
 
+/* Nodes the move adds at once: the surge in place, the new pool side by
+ * side. */
+static long added_nodes(const struct azl_pool *p, const struct azl_migrate_plan *plan)
+{
+	long count = p->count > 0 ? p->count : 1;
+
+	if (plan->strategy == AZL_MIGRATE_SIDE_BY_SIDE)
+		return plan->new_pool.count;
+	return surge_nodes(plan->opts.max_surge ? plan->opts.max_surge : p->max_surge, count);
+}
+
+long azl_migrate_expected_minutes(const struct azl_migrate_plan *plan, const struct azl_pool *p)
+{
+	long soak = plan->opts.node_soak_min >= 0 ? plan->opts.node_soak_min
+		    : azl_json_int(p->properties, "upgradeSettings.nodeSoakDurationInMinutes", 0);
+	long count = p->count > 0 ? p->count : 1;
+	long surge = added_nodes(p, plan);
+
+	if (strcmp(plan->kind, AZL_MIGRATE_KIND))
+		return AZL_MIGRATE_MINUTES_BATCH;
+	if (plan->strategy == AZL_MIGRATE_SIDE_BY_SIDE)
+		return AZL_MIGRATE_MINUTES_BATCH + count * (AZL_MIGRATE_MINUTES_DRAIN + soak);
+	return ((count + surge - 1) / surge) * (AZL_MIGRATE_MINUTES_BATCH + soak);
+}
+
 static void quota_check(const cJSON *usages, const char *name, long need,
 			struct azl_finding_list *out, int *checked)
 {
@@ -484,28 +607,38 @@ static void vm_family(const char *size, struct strbuf *out)
 	strbuf_addstr(out, "Family");
 }
 
-/* Node-subnet IPs one new node takes (migrate-upgrade.md §D5): Azure CNI
- * without overlay or pod subnet gives every pod one, kubenet, overlay and
- * pod-subnet clusters one per node. */
-static long ips_per_node(const struct azl_cluster *c, const struct azl_pool *p)
+/* The IPs one new node takes on its node subnet and on its pod subnet
+ * (migrate-upgrade.md §D5): Azure CNI without overlay or pod subnet gives
+ * every pod a node-subnet IP, 1 + maxPods (30 by default there); kubenet,
+ * overlay and pod-subnet clusters take one for the node. A pod subnet
+ * reserves a batch of 16 at startup (dynamic), or the node's whole block of
+ * 16s for maxPods + 1 (podIPAllocationMode StaticBlock). */
+static long node_subnet_ips(const struct azl_cluster *c, const struct azl_pool *p)
 {
 	long max_pods = azl_json_int(p->properties, "maxPods", 30);
 
 	if (!strcasecmp(c->network_plugin, "azure") && strcasecmp(c->network_plugin_mode, "overlay") &&
 	    !*azl_json_str(p->properties, "podSubnetID", ""))
-		return 1 + max_pods;
+		return azl_num_add(1, max_pods);
 	return 1;
 }
 
-/* The pool's subnet, from the VNet usages (§D4): room for the surge or
- * the new pool's nodes. A managed VNet the pool names no subnet of is
- * not checked. */
-static void subnet_check(struct azl_arm *arm, const struct azl_cluster *c,
-			 const struct azl_pool *p, long nodes, struct azl_finding_list *out)
+static long pod_subnet_ips(const struct azl_pool *p)
 {
-	const char *sid = azl_json_str(p->properties, "vnetSubnetID", "");
+	long max_pods = azl_json_int(p->properties, "maxPods", 110);
+
+	if (!strcasecmp(azl_json_str(p->properties, "podIPAllocationMode", ""), "StaticBlock"))
+		return azl_num_mul((azl_num_add(max_pods, 1) + 15) / 16, 16);
+	return 16;
+}
+
+/* One subnet (its id from the pool's vnetSubnetID or podSubnetID), from
+ * the VNet usages (§D4): room for need more IPs. No subnet named (a
+ * managed VNet): not checked. */
+static void subnet_check(struct azl_arm *arm, const char *sid, const char *what, long nodes,
+			 long need, struct azl_finding_list *out)
+{
 	const char *cut = strstr(sid, "/subnets/");
-	long need = nodes * ips_per_node(c, p);
 	struct strbuf path = STRBUF_INIT;
 	cJSON *usages = NULL;
 	const cJSON *u;
@@ -517,7 +650,7 @@ static void subnet_check(struct azl_arm *arm, const struct azl_cluster *c,
 	strbuf_addstr(&path, "/usages?api-version=2024-05-01");
 	if (azl_arm_list(arm, path.buf, &usages)) {
 		add(out, AZL_SEVERITY_WARNING, "SubnetIPs",
-		    "the usage of subnet %s could not be read (%s): check it has %ld free IPs", sid,
+		    "the usage of %s %s could not be read (%s): check it has %ld free IPs", what, sid,
 		    azl_error_message(), need);
 		strbuf_release(&path);
 		return;
@@ -530,17 +663,26 @@ static void subnet_check(struct azl_arm *arm, const struct azl_cluster *c,
 		found = 1;
 		if (cur + need > limit)
 			add(out, AZL_SEVERITY_ERROR, "SubnetIPs",
-			    "subnet %s has %ld of %ld IPs used and the %ld new nodes need %ld more: AKS would fail with SubnetIsFull; free addresses or lower --max-surge",
-			    cut + 9, cur, limit, nodes, need);
+			    "%s %s has %ld of %ld IPs used and the %ld new nodes need %ld more: AKS would fail with SubnetIsFull; free addresses or lower --max-surge",
+			    what, cut + 9, cur, limit, nodes, need);
 		else
-			add(out, AZL_SEVERITY_INFO, "SubnetIPs", "subnet %s: %ld IPs needed, %ld of %ld used",
-			    cut + 9, need, cur, limit);
+			add(out, AZL_SEVERITY_INFO, "SubnetIPs", "%s %s: %ld IPs needed, %ld of %ld used",
+			    what, cut + 9, need, cur, limit);
 	}
 	if (!found)
 		add(out, AZL_SEVERITY_WARNING, "SubnetIPs",
-		    "the usages of the VNet do not list subnet %s: check it has %ld free IPs", sid, need);
+		    "the usages of the VNet do not list %s %s: check it has %ld free IPs", what, sid, need);
 	cJSON_Delete(usages);
 	strbuf_release(&path);
+}
+
+static void subnet_checks(struct azl_arm *arm, const struct azl_cluster *c,
+			  const struct azl_pool *p, long nodes, struct azl_finding_list *out)
+{
+	subnet_check(arm, azl_json_str(p->properties, "vnetSubnetID", ""), "subnet", nodes,
+		     azl_num_mul(nodes, node_subnet_ips(c, p)), out);
+	subnet_check(arm, azl_json_str(p->properties, "podSubnetID", ""), "pod subnet", nodes,
+		     azl_num_mul(nodes, pod_subnet_ips(p)), out);
 }
 
 static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
@@ -549,18 +691,17 @@ static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
 {
 	int side = plan->strategy == AZL_MIGRATE_SIDE_BY_SIDE;
 	long count = p->count > 0 ? p->count : 1;
-	long nodes = side ? plan->new_pool.count : surge_nodes(plan->opts.max_surge ? plan->opts.max_surge
-							       : p->max_surge, count);
+	long nodes = added_nodes(p, plan);
 	long need = nodes * size_vcpus(p->vm_size);
 	struct strbuf path = STRBUF_INIT, family = STRBUF_INIT;
 	cJSON *usages = NULL;
 	int checked = 0;
 	int spot = !strcasecmp(azl_json_str(p->properties, "scaleSetPriority", ""), "Spot");
 
-	if (count + (side ? 0 : nodes) > VMSS_MAX_NODES || (side && nodes > VMSS_MAX_NODES))
+	if (count + (side ? 0 : nodes) > AZL_POOL_MAX_NODES || (side && nodes > AZL_POOL_MAX_NODES))
 		add(out, AZL_SEVERITY_ERROR, "NodeLimit",
-		    "pool %s would pass the %d nodes a scale set holds", p->name, VMSS_MAX_NODES);
-	subnet_check(arm, c, p, nodes, out);
+		    "pool %s would pass the %d nodes a scale set holds", p->name, AZL_POOL_MAX_NODES);
+	subnet_checks(arm, c, p, nodes, out);
 	strbuf_addf(&path, "/subscriptions/%s/providers/Microsoft.Compute/locations/%s/usages?api-version=2024-11-01",
 		    c->subscription, c->location);
 	if (!need || azl_arm_list(arm, path.buf, &usages)) {
@@ -622,6 +763,44 @@ static void shape_checks(const struct azl_pool *p, const struct azl_pool_list *p
 		    p->name, p->min_count, p->max_count);
 }
 
+/* The cluster's node and pool limits at the move's peak: the surge in
+ * place, the old pool and the whole new one side by side. */
+void azl_migrate_check_cluster_limits(const struct azl_cluster *c, const struct azl_pool_list *pools,
+				      const struct azl_migrate_plan *plan, struct azl_finding_list *out)
+{
+	const struct azl_pool *p = find(pools, plan->source);
+	long now = 0, peak, limit = azl_cluster_node_limit(c);
+	int side = plan->strategy == AZL_MIGRATE_SIDE_BY_SIDE;
+
+	if (!p)
+		return;
+
+	for (size_t i = 0; i < pools->nr; i++)
+		now = azl_num_add(now, pools->items[i].count);
+	peak = azl_num_add(now, added_nodes(p, plan));
+	if (side && (long)pools->nr + 1 > c->max_agent_pools)
+		add(out, AZL_SEVERITY_ERROR, "PoolLimit",
+		    "cluster %s has %zu node pools and AKS allows %ld: the new pool cannot be created; delete a pool first",
+		    c->name, pools->nr, c->max_agent_pools);
+	if (peak > limit)
+		add(out, AZL_SEVERITY_ERROR, "ClusterNodeLimit",
+		    "cluster %s would have %ld nodes during the move (%ld now and %ld new), past AKS's %ld a cluster on the %s tier: %s",
+		    c->name, peak, now, peak - now, limit, c->sku_tier,
+		    limit < AZL_CLUSTER_MAX_NODES ? "lower --max-surge, scale other pools down, or move the cluster to the Standard tier"
+						  : "lower --max-surge or scale other pools down first");
+	else if (peak * 10 > limit * 9)
+		add(out, AZL_SEVERITY_WARNING, "ClusterNodeLimit",
+		    "cluster %s would have %ld nodes during the move, near AKS's %ld a cluster on the %s tier: the autoscaler or another pool's growth may pass it",
+		    c->name, peak, limit, c->sku_tier);
+	else if (peak > AZL_CLUSTER_MAX_NODES_FREE && now <= AZL_CLUSTER_MAX_NODES_FREE)
+		add(out, AZL_SEVERITY_WARNING, "ClusterNodeLimit",
+		    "cluster %s would pass %d nodes during the move (%ld): AKS needs the cluster's node limit raised past %d (a support request) unless it was",
+		    c->name, AZL_CLUSTER_MAX_NODES_FREE, peak, AZL_CLUSTER_MAX_NODES_FREE);
+	else
+		add(out, AZL_SEVERITY_INFO, "ClusterNodeLimit",
+		    "cluster %s: %ld nodes at most during the move, of AKS's %ld", c->name, peak, limit);
+}
+
 int azl_migrate_preflight(struct azl_arm *arm, struct azl_kube *kube,
 			  const struct azl_cluster *c, const struct azl_pool_list *pools,
 			  struct azl_migrate_plan *plan)
@@ -633,6 +812,7 @@ int azl_migrate_preflight(struct azl_arm *arm, struct azl_kube *kube,
 		return azl_error_set(AZL_ENOTFOUND, "no node pool %s in cluster %s", plan->source,
 				     c->name);
 	state_checks(c, !strcmp(plan->kind, AZL_MIGRATE_KIND) ? p : NULL, out);
+	maintenance_checks(arm, c, azl_migrate_expected_minutes(plan, p), out);
 	target_checks(p, plan, out);
 	if (!kube)
 		add(out, AZL_SEVERITY_WARNING, "Kubernetes",
@@ -642,6 +822,7 @@ int azl_migrate_preflight(struct azl_arm *arm, struct azl_kube *kube,
 		    "the Kubernetes API could not be read (%s): PDBs and workloads are not checked",
 		    azl_error_message());
 	capacity_checks(arm, c, p, plan, out);
+	azl_migrate_check_cluster_limits(c, pools, plan, out);
 	shape_checks(p, pools, plan, out);
 	return 0;
 }

@@ -48,25 +48,31 @@ static int month_index(const char *mon)
 
 /* IMF-fixdate; the widths keep every field in range of an int, and the
  * checks keep timegm() away from years it cannot represent. */
-static long parse_date(const char *value, time_t now)
+int azl_retry_http_date(const char *value, time_t *out)
 {
 	struct tm tm = { 0 };
 	char mon[4] = "", gmt[4] = "";
 	int end = 0;
-	time_t when;
 
-	if (sscanf(value, "%*3[A-Za-z], %2d %3s %4d %2d:%2d:%2d %3s%n", &tm.tm_mday, mon,
-		   &tm.tm_year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, gmt, &end) != 7 ||
+	if (!value || sscanf(value, "%*3[A-Za-z], %2d %3s %4d %2d:%2d:%2d %3s%n", &tm.tm_mday, mon,
+			     &tm.tm_year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, gmt, &end) != 7 ||
 	    value[end] || strcmp(gmt, "GMT"))
-		return -1;
+		return AZL_EINVALID;
 	tm.tm_mon = month_index(mon);
 	if (tm.tm_mon < 0 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 1970 ||
 	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_hour < 0 ||
 	    tm.tm_min < 0 || tm.tm_sec < 0)
-		return -1;
+		return AZL_EINVALID;
 	tm.tm_year -= 1900;
-	when = timegm(&tm);
-	if (when == (time_t)-1)
+	*out = timegm(&tm);
+	return *out == (time_t)-1 ? AZL_EINVALID : 0;
+}
+
+static long parse_date(const char *value, time_t now)
+{
+	time_t when;
+
+	if (azl_retry_http_date(value, &when))
 		return -1;
 	if (when <= now)
 		return 0;

@@ -47,6 +47,11 @@
  * two forms. */
 long azl_retry_after_parse(const char *value, time_t now);
 
+/* An HTTP-date (IMF-fixdate) as a time: 0 and *out set, or AZL_EINVALID
+ * (no message) when value is NULL or not one. A server's Date header says
+ * what time it is there. */
+int azl_retry_http_date(const char *value, time_t *out);
+
 /* The AZL_E* code for a non-2xx HTTP status, from the table above. reason
  * is the error body's code (ARM's error.code, Kubernetes' Status reason),
  * or NULL; it only tells a busy 409 from another. */

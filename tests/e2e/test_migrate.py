@@ -941,3 +941,137 @@ def test_gpu_pool_side_by_side(make_sim, tmp_path, run):
     assert len(pods) == 2 and all(p["spec"]["nodeName"] in names for p in pods)
     assert all(p["status"]["phase"] == "Running" for p in pods)
     assert safety(sim) == SAFE
+
+
+def daily_window(start_utc, hours=4):
+    return {"maintenanceWindow": {"schedule": {"daily": {"intervalDays": 1}},
+                                  "durationHours": hours, "utcOffset": "+00:00",
+                                  "startTime": time.strftime("%H:%M", time.gmtime(start_utc))}}
+
+
+def test_maintenance_window_opening_during_the_move(msim, run):
+    sim, e = msim
+    c = cluster_of(sim)
+    c.node_os_upgrade_channel = "NodeImage"
+    sim.clock.pause()
+    now = int(sim.clock.now()) // 60 * 60 + 60     # the next whole minute
+    # 4 nodes, one surge node at a time: 4 batches, an hour expected; a
+    # window opening in 30 simulated minutes falls inside it
+    c.maintenance = {"default": {"timeInWeek": [{"day": "Monday", "hourSlots": [1, 2]}]},
+                     "aksManagedNodeOSUpgradeSchedule": daily_window(now + 1800)}
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 3, r.stderr
+    items = [p for p in report(r)["preflight"] if p["check"] == "MaintenanceWindow"]
+    opens = time.strftime("%Y-%m-%dT%H:%M:00Z", time.gmtime(now + 1800))
+    assert [p["severity"] for p in items] == ["warning"], items
+    assert "aksManagedNodeOSUpgradeSchedule opens at %s" % opens in items[0]["message"]
+    assert "expected 60 min" in items[0]["message"]
+    assert not [p for p in report(r)["preflight"] if p["check"] == "NodeOSUpgrade"]
+    # three hours away: after the move, an ok item and no warning
+    c.maintenance["aksManagedNodeOSUpgradeSchedule"] = daily_window(now + 3 * 3600)
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    items = [p for p in report(r)["preflight"] if p["check"] == "MaintenanceWindow"]
+    assert [p["severity"] for p in items] == ["ok"], items
+    # ARM's clock, not this machine's: three simulated hours on, it is open
+    sim.clock.step(3 * 3600 + 60)
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 3, r.stderr
+    items = [p for p in report(r)["preflight"] if p["check"] == "MaintenanceWindow"]
+    assert [p["severity"] for p in items] == ["warning"], items
+    assert "is open now" in items[0]["message"]
+    # the channel with no window of its own may start at any time
+    c.auto_upgrade_channel = "patch"
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    auto = [p for p in report(r)["preflight"] if p["check"] == "AutoUpgrade"]
+    assert [p["severity"] for p in auto] == ["warning"], auto
+    assert "no aksManagedAutoUpgradeSchedule window" in auto[0]["message"]
+    # the list as AKS serves it, names in its order
+    listed = [c2["name"] for c2 in sim.arm.maintenance_configurations(c)]
+    assert listed == ["default", "aksManagedNodeOSUpgradeSchedule"]
+    assert safety(sim) == SAFE
+
+
+def test_cluster_node_limit_for_surge_and_side_by_side(make_sim, tmp_path, run):
+    sc = mig_scenario()
+    # a Free-tier cluster of 997 nodes: AKS's limit there is 1,000
+    sc.clusters[0].pools.append(scenarios.Pool("big", count=990, vm_size="Standard_D2s_v3"))
+    sim = make_sim(sc)
+    e = helpers.make_env(sim, tmp_path / "home")
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    items = [p for p in report(r)["preflight"] if p["check"] == "ClusterNodeLimit"]
+    assert [p["severity"] for p in items] == ["warning"], items
+    assert "998 nodes during the move, near AKS's 1000 a cluster on the Free tier" in \
+        items[0]["message"]
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    items = [p for p in report(r)["preflight"] if p["check"] == "ClusterNodeLimit"]
+    assert [p["severity"] for p in items] == ["blocker"], items
+    assert "1001 nodes during the move (997 now and 4 new)" in items[0]["message"]
+    # the Standard tier allows 5,000; past 1,000 AKS must have raised its limit
+    cluster_of(sim).sku_tier = "Standard"
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--dry-run", "-o", "json")
+    items = [p for p in report(r)["preflight"] if p["check"] == "ClusterNodeLimit"]
+    assert [p["severity"] for p in items] == ["warning"], items
+    assert "node limit raised past 1000" in items[0]["message"]
+    assert_nothing_written(sim)
+
+
+def subnet_items(r):
+    return [p for p in report(r)["preflight"] if p["check"] == "SubnetIPs"]
+
+
+def test_azure_cni_without_overlay_counts_pod_ips(make_sim, tmp_path, run):
+    sim = make_sim(mig_scenario(max_pods=30))
+    e = helpers.make_env(sim, tmp_path / "home")
+    c = cluster_of(sim)
+    c.network_plugin_mode = None      # Azure CNI: each pod an IP of the node subnet
+    # 3 system nodes at 1 + 110 and 4 work nodes at 1 + 30: 457 in use
+    sim.capacity.set_subnet(c, limit=457 + 20)
+    assert sim.capacity.subnet(c)[2] == 457
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    ips = subnet_items(r)
+    assert [p["severity"] for p in ips] == ["blocker"], ips
+    assert "subnet aks-subnet has 457 of 477 IPs used and the 1 new nodes need 31 more" in \
+        ips[0]["message"]
+    # and AKS would refuse the surge node so
+    from sim.roller import OperationError
+    with pytest.raises(OperationError, match="SubnetIsFull"):
+        sim.capacity.check_subnet(c, c.pool("work"), 1)
+    sim.capacity.set_subnet(c, limit=457 + 40)
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert [p["severity"] for p in subnet_items(r)] == ["ok"], subnet_items(r)
+    assert "31 IPs needed, 457 of 497 used" in subnet_items(r)[0]["message"]
+    # side by side, the new pool's 4 nodes at once: 124
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    assert "the 4 new nodes need 124 more" in subnet_items(r)[0]["message"]
+    assert_nothing_written(sim)
+
+
+def test_azure_cni_pod_subnet(make_sim, tmp_path, run):
+    sim = make_sim(mig_scenario(max_pods=30))
+    e = helpers.make_env(sim, tmp_path / "home")
+    c = cluster_of(sim)
+    c.network_plugin_mode = None
+    # with a pod subnet the node subnet holds one IP a node, the pod
+    # subnet a batch of 16 a node: 7 nodes use 112
+    sim.capacity.set_subnet(c, limit=100)
+    sim.capacity.set_subnet(c, limit=112 + 10, pod=True, prefix="10.225.0.0/16")
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    assert r.returncode == 4, r.stderr
+    ips = {p["message"].split(" has ")[0].split(":")[0]: p for p in subnet_items(r)}
+    assert ips["subnet aks-subnet"]["severity"] == "ok", ips
+    assert "1 IPs needed, 7 of 100 used" in ips["subnet aks-subnet"]["message"]
+    assert ips["pod subnet aks-pods"]["severity"] == "blocker", ips
+    assert "112 of 122 IPs used and the 1 new nodes need 16 more" in \
+        ips["pod subnet aks-pods"]["message"]
+    # a static block: ceil((30 + 1) / 16) * 16 = 32 a work node
+    c.pool("work").extra["properties"] = {"podIPAllocationMode": "StaticBlock"}
+    sim.capacity.set_subnet(c, limit=3 * 16 + 4 * 32 + 40, pod=True)
+    r = migrate(run, e, "work", "--dry-run", "-o", "json")
+    pod = [p for p in subnet_items(r) if p["message"].startswith("pod subnet")]
+    assert [p["severity"] for p in pod] == ["ok"], pod
+    assert "32 IPs needed, 176 of 216 used" in pod[0]["message"]
+    assert_nothing_written(sim)

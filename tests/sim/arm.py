@@ -15,6 +15,9 @@ server.Sim loads this module and calls register(sim); the state lives in
 Payloads come from the scenario objects on every request, so ARM and the
 Kubernetes nodes never disagree. Per-object knobs (all optional):
 
+    cluster.maintenance: {"aksManagedNodeOSUpgradeSchedule": {"maintenanceWindow":
+        {...}}}: the maintenanceConfigurations served (names MAINTENANCE_NAMES)
+    every answer's Date header is sim.clock's time, as ARM's is its own
     cluster.extra: in_arm (False: ARM does not know it), private (the
         kubeconfig host is the privateFQDN), current_k8s_version,
         upgrades (control-plane upgrade list), properties (merged in)
@@ -38,6 +41,7 @@ latency) come from sim.faults, applied by server.py before this runs.
 
 import functools
 import hashlib
+from email.utils import formatdate
 import threading
 import uuid
 from urllib.parse import quote
@@ -55,6 +59,12 @@ API_VERSIONS = (API_VERSION, SDK_API_VERSION)
 PROVIDER = "Microsoft.ContainerService"
 MC_TYPE = "Microsoft.ContainerService/ManagedClusters"
 AP_TYPE = "Microsoft.ContainerService/managedClusters/agentPools"
+MC_TYPE_MAINTENANCE = "Microsoft.ContainerService/managedClusters/maintenanceConfigurations"
+# The only names AKS takes: its own weekly releases ('default', timeInWeek or
+# maintenanceWindow), the cluster auto-upgrade channel's and the node OS
+# upgrade channel's windows (maintenanceWindow).
+MAINTENANCE_NAMES = ("default", "aksManagedAutoUpgradeSchedule",
+                     "aksManagedNodeOSUpgradeSchedule")
 
 # Kubernetes patch versions AKS offers, oldest first.
 DEFAULT_VERSIONS = ["1.29.15", "1.30.14", "1.31.9", "1.31.10", "1.32.6", "1.32.7",
@@ -218,6 +228,9 @@ class Arm:
         subnet = self.sim.capacity.subnet(cluster)
         if subnet is not None:
             props["vnetSubnetID"] = subnet[0]
+        subnet = self.sim.capacity.pod_subnet(cluster)
+        if subnet is not None:
+            props["podSubnetID"] = subnet[0]
         return _merge(props, pool.extra.get("properties", {}))
 
     def pool_json(self, cluster, pool):
@@ -240,8 +253,11 @@ class Arm:
                                   for p in cluster.pools],
             "autoUpgradeProfile": {"upgradeChannel": cluster.auto_upgrade_channel,
                                    "nodeOSUpgradeChannel": cluster.node_os_upgrade_channel},
-            "networkProfile": {"networkPlugin": "azure", "networkPluginMode": "overlay",
-                               "loadBalancerSku": "standard", "outboundType": "loadBalancer"},
+            "networkProfile": dict({"networkPlugin": cluster.network_plugin,
+                                    "loadBalancerSku": "standard",
+                                    "outboundType": "loadBalancer"},
+                                   **({"networkPluginMode": cluster.network_plugin_mode}
+                                      if cluster.network_plugin_mode else {})),
             "apiServerAccessProfile": {"enablePrivateCluster": private},
         }
         public = "%s-%s.hcp.%s.azmk8s.io" % (cluster.dns_prefix.lower(),
@@ -264,6 +280,23 @@ class Arm:
                                 else ())),
                 "sku": {"name": "Base", "tier": cluster.sku_tier},
                 "identity": {"type": "SystemAssigned"}, "properties": props}
+
+    def maintenance_configurations(self, cluster):
+        """The cluster's planned maintenance (Cluster.maintenance: name ->
+        properties), in AKS's order of names."""
+        return [self._maintenance_json(cluster, name) for name in MAINTENANCE_NAMES
+                if name in cluster.maintenance]
+
+    def maintenance_configuration(self, cluster, name):
+        for known in cluster.maintenance:
+            if known.lower() == name.lower():
+                return self._maintenance_json(cluster, known)
+        return arm_error(404, "NotFound", "Maintenance configuration '%s' not found in managed "
+                         "cluster '%s'." % (name, cluster.name))
+
+    def _maintenance_json(self, cluster, name):
+        return {"id": "%s/maintenanceConfigurations/%s" % (cluster.id, name), "name": name,
+                "type": MC_TYPE_MAINTENANCE, "properties": dict(cluster.maintenance[name])}
 
     def cluster_upgrade_profile(self, cluster):
         def ups(versions):
@@ -311,7 +344,9 @@ class Arm:
         with self.lock:
             left = self.reads_remaining.get((sub.lower(), kind), limit) - 1
             self.reads_remaining[(sub.lower(), kind)] = max(left, 0)
-        return {"x-ms-correlation-request-id": str(uuid.uuid4()),
+        # ARM's Date is its clock: the simulated one, which tests pause and step.
+        return {"Date": formatdate(self.sim.clock.now(), usegmt=True),
+                "x-ms-correlation-request-id": str(uuid.uuid4()),
                 "x-ms-request-id": str(uuid.uuid4()),
                 "x-ms-ratelimit-remaining-subscription-" + kind: str(max(left, 0)),
                 "Cache-Control": "no-cache"}
@@ -411,6 +446,10 @@ def _cluster_routes(arm, req, cluster, rest):
         return arm.cluster_upgrade_profile(cluster)
     if low == ["availableagentpoolversions"]:
         return arm.available_agent_pool_versions(cluster)
+    if low == ["maintenanceconfigurations"]:
+        return arm.page(req, arm.maintenance_configurations(cluster), arm.pool_page_size)
+    if len(low) == 2 and low[0] == "maintenanceconfigurations":
+        return arm.maintenance_configuration(cluster, rest[1])
     if low == ["agentpools"]:
         return arm.page(req, [arm.pool_json(cluster, p) for p in cluster.pools],
                         arm.pool_page_size)

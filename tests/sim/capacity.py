@@ -7,12 +7,17 @@ in the payload shapes of shared/reference/migrate-upgrade.md §D1 and §D4.
     sim.capacity.set_quota("eastus", cores=24)          # Total Regional vCPUs
     sim.capacity.set_quota("eastus", family={"standardDDSv5Family": 16},
                            used={"cores": 4})            # usage outside AKS
-    sim.capacity.set_subnet(cluster, limit=10)           # node IPs the subnet holds
+    sim.capacity.set_subnet(cluster, limit=10)           # IPs the node subnet holds
+    sim.capacity.set_subnet(cluster, limit=64, pod=True) # a pod subnet (podSubnetID)
     sim.capacity.family("Standard_D4ds_v5")              # -> "standardDDSv5Family"
 
 Usage counts every node of every cluster in the subscription and region (its
-VM size's vCPUs) plus `used`; a subnet's usage is one IP per node of its
-cluster (Azure CNI Overlay) plus `used`. A write that would pass the quota
+VM size's vCPUs) plus `used`; a subnet's usage is `used` plus, per node, what
+the cluster's network mode takes there (§D5): one IP (kubenet, Azure CNI
+Overlay, or a pod subnet's node subnet), 1 + maxPods (Azure CNI without
+overlay or pod subnet: Cluster.network_plugin "azure",
+network_plugin_mode None), and on a pod subnet 16 (dynamic) or the node's
+whole block of 16s (podIPAllocationMode StaticBlock). A write that would pass the quota
 gets AKS's QuotaExceeded (arm.py answers 400); a node the roller adds to a
 full subnet fails the operation with SubnetIsFull (roller.py).
 
@@ -62,6 +67,7 @@ class Capacity:
         self.used = {}              # same key -> {name: vCPUs used outside the clusters}
         self.families = {}          # VM size -> family name, overriding family()
         self.subnets = {}           # cluster name -> {"limit", "used", "prefix"}
+        self.pod_subnets = {}       # the same, for a pod subnet (Azure CNI Pod Subnet)
 
     # --- test controls ----------------------------------------------------
 
@@ -74,10 +80,10 @@ class Capacity:
             limits.update({k: int(v) for k, v in (family or {}).items()})
             self.used.setdefault(key, {}).update({k: int(v) for k, v in (used or {}).items()})
 
-    def set_subnet(self, cluster, limit, used=0, prefix="10.224.0.0/16"):
+    def set_subnet(self, cluster, limit, used=0, prefix="10.224.0.0/16", pod=False):
         with self._lock:
-            self.subnets[cluster.name] = {"limit": int(limit), "used": int(used),
-                                          "prefix": prefix}
+            (self.pod_subnets if pod else self.subnets)[cluster.name] = {
+                "limit": int(limit), "used": int(used), "prefix": prefix}
 
     def family(self, vm_size):
         return self.families.get(vm_size) or family(vm_size)
@@ -128,29 +134,75 @@ class Capacity:
                              "%d for family %s for region %s."
                              % (need, max(0, limit - cur), fam, cluster.location))
 
-    def subnet(self, cluster):
-        """(subnet id, address prefix, used, limit) or None when unlimited."""
+    def _subnet_of(self, cluster, pod=False):
         with self._lock:
-            sn = dict(self.subnets.get(cluster.name) or {})
+            return dict((self.pod_subnets if pod else self.subnets).get(cluster.name) or {})
+
+    def _subnet_id(self, cluster, name):
+        vnet = "aks-vnet-%s" % cluster.vmss_digits("vnet")
+        return ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/"
+                "virtualNetworks/%s/subnets/%s"
+                % (cluster.subscription, cluster.node_resource_group, vnet, name))
+
+    def node_ips(self, cluster, pool):
+        """Node-subnet IPs one node of pool takes (migrate-upgrade.md §D5): Azure
+        CNI without overlay or a pod subnet gives each pod one, 1 + maxPods;
+        else the node's own."""
+        if cluster.network_plugin == "azure" and not cluster.network_plugin_mode and \
+                not self._subnet_of(cluster, pod=True):
+            return 1 + pool.max_pods
+        return 1
+
+    def pod_ips(self, cluster, pool):
+        """Pod-subnet IPs one node reserves: a batch of 16 at startup (dynamic
+        allocation), or its whole block of 16s (podIPAllocationMode StaticBlock)."""
+        if not self._subnet_of(cluster, pod=True):
+            return 0
+        if pool.extra.get("properties", {}).get("podIPAllocationMode") == "StaticBlock":
+            return -(-(pool.max_pods + 1) // 16) * 16
+        return 16
+
+    def _used(self, cluster, per_node):
+        total, in_pools = 0, 0
+        for p in cluster.pools:
+            n = len(cluster.k8s.pool_nodes(p.name))
+            total += per_node(cluster, p) * n
+            in_pools += n
+        if per_node == self.node_ips:       # nodes of no pool (Karpenter): their own IP
+            total += len(cluster.k8s.nodes()) - in_pools
+        return total
+
+    def subnet(self, cluster):
+        """The node subnet: (subnet id, address prefix, used, limit) or None
+        when unlimited."""
+        sn = self._subnet_of(cluster)
         if not sn:
             return None
-        vnet = "aks-vnet-%s" % cluster.vmss_digits("vnet")
-        sid = ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/"
-               "virtualNetworks/%s/subnets/aks-subnet"
-               % (cluster.subscription, cluster.node_resource_group, vnet))
-        return sid, sn["prefix"], sn["used"] + len(cluster.k8s.nodes()), sn["limit"]
+        return (self._subnet_id(cluster, "aks-subnet"), sn["prefix"],
+                sn["used"] + self._used(cluster, self.node_ips), sn["limit"])
+
+    def pod_subnet(self, cluster):
+        """The pod subnet (Azure CNI Pod Subnet), the same tuple, or None."""
+        sn = self._subnet_of(cluster, pod=True)
+        if not sn:
+            return None
+        return (self._subnet_id(cluster, "aks-pods"), sn["prefix"],
+                sn["used"] + self._used(cluster, self.pod_ips), sn["limit"])
 
     def check_subnet(self, cluster, pool, nodes):
-        """Raises the roller's OperationError when the subnet cannot hold `nodes` more."""
-        sn = self.subnet(cluster)
-        if sn is None or sn[2] + nodes <= sn[3]:
-            return
-        from .roller import OperationError
-        raise OperationError(
-            "SubnetIsFull", "Failed to scale node pool '%s' in Kubernetes service '%s'. Error: "
-            "VMSSAgentPoolReconciler retry failed: Code='SubnetIsFull' Message='aks-subnet with "
-            "address prefix %s doesn't have enough capacity for IP addresses.' Details=[]"
-            % (pool.name, cluster.name, sn[1]))
+        """Raises the roller's OperationError when the node or pod subnet
+        cannot hold `nodes` more of pool."""
+        for sn, need in ((self.subnet(cluster), nodes * self.node_ips(cluster, pool)),
+                         (self.pod_subnet(cluster), nodes * self.pod_ips(cluster, pool))):
+            if sn is None or sn[2] + need <= sn[3]:
+                continue
+            from .roller import OperationError
+            name = sn[0].rsplit("/", 1)[1]
+            raise OperationError(
+                "SubnetIsFull", "Failed to scale node pool '%s' in Kubernetes service '%s'. "
+                "Error: VMSSAgentPoolReconciler retry failed: Code='SubnetIsFull' Message='%s "
+                "with address prefix %s doesn't have enough capacity for IP addresses.' "
+                "Details=[]" % (pool.name, cluster.name, name, sn[1]))
 
     # --- payloads -------------------------------------------------------------
 
@@ -165,16 +217,15 @@ class Capacity:
         return {"value": items}
 
     def network_usages(self, cluster):
-        sn = self.subnet(cluster)
-        if sn is None:
-            return {"value": []}
         return {"value": [{"currentValue": float(sn[2]), "id": sn[0], "limit": float(sn[3]),
                            "name": {"localizedValue": "Subnet size and usage",
-                                    "value": "SubnetSpace"}, "unit": "Count"}]}
+                                    "value": "SubnetSpace"}, "unit": "Count"}
+                          for sn in (self.subnet(cluster), self.pod_subnet(cluster))
+                          if sn is not None]}
 
     def find_vnet(self, subscription, rg, vnet):
         for c in self.sim.clusters:
-            sn = self.subnet(c)
+            sn = self.subnet(c) or self.pod_subnet(c)
             if sn and c.subscription.lower() == subscription.lower() and \
                     c.node_resource_group.lower() == rg.lower() and \
                     sn[0].split("/virtualNetworks/")[1].split("/")[0].lower() == vnet.lower():

@@ -128,6 +128,14 @@ class Cluster:
     provisioning_state: str = "Succeeded"
     power_state: str = "Running"
     sku_tier: str = "Free"
+    # networkProfile: "azure" with mode "overlay" (AKS's default), None for
+    # Azure CNI without overlay (pods take subnet IPs), or "kubenet"
+    network_plugin: str = "azure"
+    network_plugin_mode: str = "overlay"
+    # planned maintenance: configuration name -> its properties
+    # (arm.MAINTENANCE_NAMES), e.g. {"aksManagedNodeOSUpgradeSchedule":
+    # {"maintenanceWindow": {"schedule": {"weekly": ...}, ...}}}
+    maintenance: dict = field(default_factory=dict)
     aad: bool = False
     tags: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)

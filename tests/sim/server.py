@@ -340,8 +340,9 @@ def _response_bytes(resp, command, close_connection):
     syscalls per answer, a sixth of the simulator's CPU on the bench fleet."""
     data = b"" if command == "HEAD" else resp.encode()
     reason = BaseHTTPRequestHandler.responses.get(resp.status, ("",))[0]
-    head = ["HTTP/1.1 %d %s" % (resp.status, reason), "Server: " + SERVER_VERSION,
-            "Date: " + formatdate(time.time(), usegmt=True)]
+    head = ["HTTP/1.1 %d %s" % (resp.status, reason), "Server: " + SERVER_VERSION]
+    if not any(key.lower() == "date" for key in resp.headers):
+        head.append("Date: " + formatdate(time.time(), usegmt=True))
     for key, value in resp.headers.items():
         head.append("%s: %s" % (key, value))
         if key.lower() == "connection":     # as send_header() does

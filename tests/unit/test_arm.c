@@ -107,7 +107,7 @@ static void test_put_sends_body_and_preconditions(void **state)
 	ts_script_add(&script, (struct ts_step){ "PUT", POOL, 201,
 		"Azure-AsyncOperation: https://127.0.0.1/op/1?api-version=x\r\n"
 		"Location: https://127.0.0.1/loc/1\r\nRetry-After: 7\r\nETag: \"e2\"\r\n"
-		"x-ms-correlation-request-id: corr-1\r\n",
+		"x-ms-correlation-request-id: corr-1\r\nDate: Sun, 06 Dec 2026 07:00:00 GMT\r\n",
 		"{\"name\":\"np1\",\"properties\":{\"provisioningState\":\"Updating\"}}", 1, 0 });
 	req.method = "PUT";
 	req.path = POOL;
@@ -120,6 +120,7 @@ static void test_put_sends_body_and_preconditions(void **state)
 	assert_int_equal(res.retry_after_ms, 7000);
 	assert_string_equal(res.etag.buf, "\"e2\"");
 	assert_string_equal(res.correlation_id.buf, "corr-1");
+	assert_int_equal(res.date, 1796540400);  /* ARM's clock, for the maintenance window check */
 	assert_string_equal(azl_json_str(res.json, "properties.provisioningState", ""), "Updating");
 
 	assert_string_equal(last_request()->method, "PUT");
@@ -343,6 +344,7 @@ static void test_status_map_and_messages(void **state)
 	req.if_match = "\"old\"";
 	assert_int_equal(azl_arm_do(f->arm, &req, &res), AZL_EBUSY);
 	assert_string_equal(res.error_code.buf, "OperationNotAllowed");
+	assert_int_equal(res.date, 0);           /* no Date header */
 	assert_string_equal(azl_error_message(),
 			    "PUT " POOL ": OperationNotAllowed: Operation is not allowed: Another operation "
 			    "(Upgrading) is in progress, please wait for it. (HTTP 409, correlation id "

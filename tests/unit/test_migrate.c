@@ -114,6 +114,72 @@ static void test_ubuntu_below_1_32_gets_azurelinux3(void **state)
 	assert_non_null(strstr(azl_error_message(), "Azure Linux 2.0, which is retired"));
 }
 
+/* The expected duration the maintenance window is held against: batches
+ * of surge nodes in place, the new pool and a drain per node side by side. */
+static void test_expected_minutes(void **state)
+{
+	struct fixture *f = *state;
+
+	pool(f, "Ubuntu", UBUNTU, "1.32.6",
+	     ",\"upgradeSettings\":{\"maxSurge\":\"50%\",\"nodeSoakDurationInMinutes\":5}");
+	assert_int_equal(plan(f, NULL, NULL), 0);
+	/* 4 nodes, 2 at a time: 2 batches of 15 + 5 soak */
+	assert_int_equal(azl_migrate_expected_minutes(&f->plan, &f->pools[1]), 40);
+	f->plan.opts.max_surge = "1";
+	f->plan.opts.node_soak_min = 0;
+	assert_int_equal(azl_migrate_expected_minutes(&f->plan, &f->pools[1]), 60);
+	assert_int_equal(plan(f, NULL, "side-by-side"), 0);
+	/* the new pool, then 4 drains of 5 + 5 soak */
+	assert_int_equal(azl_migrate_expected_minutes(&f->plan, &f->pools[1]), 15 + 4 * 10);
+}
+
+static const struct azl_finding *limit_item(struct fixture *f, const char *code)
+{
+	azl_finding_list_release(&f->plan.preflight);
+	azl_migrate_check_cluster_limits(&f->cluster, &f->list, &f->plan, &f->plan.preflight);
+	return azl_plan_item(&f->plan.preflight, code);
+}
+
+/* AKS's node limits: 1,000 a Free cluster, 5,000 a Standard one; near is
+ * above 90%; pools are counted by ARM's count. */
+static void test_cluster_node_limit(void **state)
+{
+	struct fixture *f = *state;
+	const struct azl_finding *it;
+
+	pool(f, "Ubuntu", UBUNTU, "1.32.6", NULL);
+	f->pools[0].count = 990;                        /* + work's 4 = 994 */
+	assert_int_equal(plan(f, NULL, NULL), 0);
+	it = limit_item(f, "ClusterNodeLimit");         /* surge 1: 995 of 1000 */
+	assert_non_null(it);
+	assert_int_equal(it->severity, AZL_SEVERITY_WARNING);
+	assert_non_null(strstr(it->message, "995 nodes during the move, near AKS's 1000"));
+	assert_int_equal(plan(f, NULL, "side-by-side"), 0);
+	f->pools[0].count = 997;                        /* 1001 side by side */
+	it = limit_item(f, "ClusterNodeLimit");
+	assert_int_equal(it->severity, AZL_SEVERITY_ERROR);
+	assert_non_null(strstr(it->message, "1005 nodes during the move (1001 now and 4 new), past AKS's 1000 a cluster on the Free tier"));
+	assert_non_null(strstr(it->message, "Standard tier"));
+	free(f->cluster.sku_tier);
+	f->cluster.sku_tier = strdup("Standard");
+	it = limit_item(f, "ClusterNodeLimit");
+	assert_int_equal(it->severity, AZL_SEVERITY_INFO);
+	f->pools[0].count = 996;                        /* 1000 now, 1004 at the peak */
+	it = limit_item(f, "ClusterNodeLimit");
+	assert_int_equal(it->severity, AZL_SEVERITY_WARNING);
+	assert_non_null(strstr(it->message, "node limit raised past 1000"));
+	f->pools[0].count = 4497;                       /* 4501 + 4 of 5000: near */
+	assert_int_equal(limit_item(f, "ClusterNodeLimit")->severity, AZL_SEVERITY_WARNING);
+	f->pools[0].count = 3;
+	assert_int_equal(limit_item(f, "ClusterNodeLimit")->severity, AZL_SEVERITY_INFO);
+	assert_null(azl_plan_item(&f->plan.preflight, "PoolLimit"));
+	f->cluster.max_agent_pools = 2;                 /* a third pool is one too many */
+	it = limit_item(f, "PoolLimit");
+	assert_non_null(it);
+	assert_int_equal(it->severity, AZL_SEVERITY_ERROR);
+	assert_non_null(strstr(it->message, "has 2 node pools and AKS allows 2"));
+}
+
 static void test_azure_linux_2(void **state)
 {
 	struct fixture *f = *state;
@@ -288,6 +354,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ubuntu_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ubuntu_below_1_32_gets_azurelinux3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expected_minutes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cluster_node_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_azure_linux_2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_azurelinux3_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_already_there, setup, teardown),
