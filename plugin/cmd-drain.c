@@ -236,7 +236,11 @@ static void print_plan_node(const struct azl_drain_node *n, int deleting)
 
 		if (p->why)
 			strbuf_addstr(&notes, p->why);
-		if (p->nowhere)
+		if (p->no_room)
+			strbuf_addf(&notes, "%sno other node has room for its replacement (%s)%s",
+				    notes.len ? "; " : "", p->no_room,
+				    p->pdb ? "" : ": it will stay Pending");
+		else if (p->nowhere)
 			strbuf_addf(&notes, "%sno other node would take its replacement (node "
 				    "selector, taints, cordoned or NotReady nodes)", notes.len ? "; " : "");
 		if (p->nr_pdbs > 1)
