@@ -18,6 +18,7 @@ import time
 import pytest
 
 from helpers import KUBECTL, diagnostics, make_env, run_cmd
+from sim.k8s import parse_quantity, pod_requests
 from sim.scenario import demo_scenario
 
 CLUSTER = "demo-aks"
@@ -256,6 +257,68 @@ def test_plan_tells_pods_that_fit_on_no_other_node(make_sim, bin_path, tmp_path)
                 make_env(sim, tmp_path / "h"))
     assert "no other node" not in p.stderr
     assert k8s.safety.counts() == SAFE
+
+
+def big_pair_with_no_room(k8s):
+    """Two 6Gi pods on ubuntu node 1 under a PDB of maxUnavailable 1; every
+    other node filled so that less than 6Gi of memory is free on each."""
+    node = ubuntu(k8s, 1)
+    for i, n in enumerate(k8s.nodes()):
+        if n["metadata"]["name"] != node:
+            alloc = parse_quantity(n["status"]["allocatable"]["memory"])
+            fill = "%dGi" % (alloc // 2 ** 30 - 5)     # leaves under 6Gi
+            k8s.add_deployment("fill", "fill-%d" % i, 1, nodes=[n], requests={"memory": fill})
+    k8s.add_deployment("shop", "big", 2, nodes=[k8s.node(node)] * 2,
+                       requests={"cpu": "100m", "memory": "6Gi"})
+    k8s.add_pdb("shop", "big", {"app": "big"}, max_unavailable=1)
+    return {"node": node}
+
+
+def largest_free_memory(k8s, drained):
+    """What the plan should name: the most memory any other node has left."""
+    free = []
+    for n in k8s.nodes():
+        name = n["metadata"]["name"]
+        if name != drained:
+            used = sum(pod_requests(p["spec"])[1] for p in k8s.pods(node=name))
+            free.append(parse_quantity(n["status"]["allocatable"]["memory"]) - used)
+    return int(max(free))
+
+
+def test_plan_tells_pods_that_fit_nowhere_for_capacity(make_sim, bin_path, tmp_path):
+    sim = make_sim(scenario())
+    k8s = sim.cluster(CLUSTER).k8s
+    node = big_pair_with_no_room(k8s)["node"]
+    free_ki = largest_free_memory(k8s, node) // 1024
+    p = run_cmd([bin_path, "drain", node, "--ignore-daemonsets", "--dry-run=client"],
+                make_env(sim, tmp_path / "h"))
+    assert p.returncode == 0, p.stderr
+    plan = [l for l in p.stderr.splitlines() if l.startswith("Plan: ")]
+    big = [l for l in plan if l.startswith("Plan:   evict  shop/big-")]
+    assert len(big) == 2, plan
+    for line in big:
+        assert re.search(r"no other node has room for its replacement \(needs cpu 100m, memory "
+                         r"6Gi; largest free: cpu \d+m, memory %dKi\); PodDisruptionBudget "
+                         r"shop/big$" % free_ki, line), line
+    (pdb,) = [l for l in plan if "PodDisruptionBudget shop/big allows" in l]
+    assert "the drain cannot finish (its pods fit on no other node)" in pdb
+    # The small pods of the node fit elsewhere: no note.
+    assert not any("no other node" in l for l in plan if "shop/big-" not in l)
+    assert k8s.safety.counts() == SAFE
+
+
+def test_no_room_drain_times_out_as_kubectl(make_sim, bin_path, tmp_path):
+    """The first pod goes (its PDB allows one), its replacement stays
+    Pending for want of memory, the second never may: both tools time out."""
+    kc, ours = both(make_sim, bin_path, tmp_path, big_pair_with_no_room,
+                    ["{node}", "--ignore-daemonsets", "--timeout=8s"], node="{node}")
+    assert kc.proc.returncode == 1
+    assert_parity(kc, ours)
+    assert any("global timeout reached: 8s" in l for l in ours.err)
+    pending = [p for p in ours.k8s.pods(namespace="shop")
+               if p["metadata"]["name"].startswith("big-") and not p["spec"].get("nodeName")]
+    assert len(pending) == 1
+    assert ours.k8s.safety.counts() == SAFE
 
 
 def test_statefulset_pod_recreated_under_the_same_name(make_sim, bin_path, tmp_path):
