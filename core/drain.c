@@ -899,23 +899,30 @@ static void note_blocker(struct azl_drain_pod *p, const struct azl_kube_result *
 	p->blocked_by = xstrdup_or_null(p->pdb);
 }
 
+enum reread {
+	POD_STAYS,                   /* still the pod we meant, on the node */
+	POD_MOVED,                   /* another uid, or on another node */
+	POD_GONE                     /* 404 */
+};
+
 /* Before a retry, as kubectl does, and as AKS should (migrate-upgrade.md
- * §A8): 1 when the pod we meant is gone or has moved off the node. */
-static int pod_moved(struct azl_drain *d, const struct azl_drain_node *n,
-		     const struct azl_drain_pod *p, int *terminating)
+ * §A8): whether the pod we meant is gone or has moved off the node. */
+static enum reread pod_moved(struct azl_drain *d, const struct azl_drain_node *n,
+			     const struct azl_drain_pod *p, int *terminating)
 {
 	struct strbuf path = STRBUF_INIT;
 	cJSON *obj = NULL;
-	int rc, moved = 0;
+	enum reread moved = POD_STAYS;
+	int rc;
 
 	strbuf_addf(&path, "/api/v1/namespaces/%s/pods/", p->namespace_);
 	strbuf_addurlenc(&path, p->name);
 	rc = azl_kube_get(d->kube, path.buf, &obj);
 	if (rc == AZL_ENOTFOUND)
-		moved = 1;
-	else if (!rc)
-		moved = strcmp(azl_json_str(obj, "metadata.uid", ""), p->uid) ||
-			strcmp(azl_json_str(obj, "spec.nodeName", ""), n->name);
+		moved = POD_GONE;
+	else if (!rc && (strcmp(azl_json_str(obj, "metadata.uid", ""), p->uid) ||
+			 strcmp(azl_json_str(obj, "spec.nodeName", ""), n->name)))
+		moved = POD_MOVED;
 	*terminating = !rc && azl_json_path(obj, "metadata.deletionTimestamp") != NULL;
 	azl_error_clear();
 	cJSON_Delete(obj);
@@ -983,11 +990,17 @@ static void try_evict(struct azl_drain *d, struct azl_drain_node *n, struct azl_
 {
 	struct azl_eviction_options eo = AZL_EVICTION_OPTIONS_INIT;
 	struct azl_eviction_result r = AZL_EVICTION_RESULT_INIT;
+	enum reread moved = POD_STAYS;
 	int terminating = 0;
 
-	if (p->attempts && pod_moved(d, n, p, &terminating)) {
+	if (p->attempts)
+		moved = pod_moved(d, n, p, &terminating);
+	if (moved != POD_STAYS) {
+		/* gone is silent, as kubectl's eviction answered 404 is; a pod
+		 * recreated elsewhere under its name is not evicted again there */
 		p->state = AZL_DRAIN_POD_DONE;
-		pod_event(d, AZL_DRAIN_EV_GONE, n, p, NULL, 0);
+		if (moved == POD_MOVED)
+			pod_event(d, AZL_DRAIN_EV_GONE, n, p, NULL, 0);
 		return;
 	}
 	pod_event(d, AZL_DRAIN_EV_EVICTING, n, p, NULL, 0);

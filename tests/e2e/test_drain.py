@@ -352,6 +352,87 @@ def test_pod_under_two_pdbs_is_refused_at_once_naming_them(make_sim, bin_path, t
     assert ours.k8s.safety.counts() == SAFE
 
 
+# --- admission webhooks on pods/eviction ----------------------------------------
+
+
+DENIED = 'admission webhook "drain-cleaner.example.com" denied the request: '
+
+
+def test_webhook_429_until_its_operator_moves_the_pod(make_sim, bin_path, tmp_path):
+    """A drain cleaner answers 429 (as KubeVirt's does) and moves the pod
+    itself: kubectl retries a 429 whoever sends it, re-reads, and finds it
+    gone (404: silent); so does ours, re-reading before its retry."""
+    def setup(k8s):
+        node = ubuntu(k8s, 1)
+        k8s.add_deployment("shop", "cleaned", 1, nodes=[k8s.node(node)])
+        (pod,) = [p for p in k8s.pods(namespace="shop")
+                  if p["metadata"]["name"].startswith("cleaned-")]
+        k8s.deny_evictions("shop", pod["metadata"]["name"], code=429, move_after=1)
+        return {"node": node, "pod": pod["metadata"]["name"], "uid": pod["metadata"]["uid"]}
+    runs = []
+
+    def remember(k8s):
+        ctx = setup(k8s)
+        runs.append(ctx)
+        return ctx
+    kc, ours = both(make_sim, bin_path, tmp_path, remember,
+                    ["{node}", "--ignore-daemonsets", "--pod-selector", "app=cleaned",
+                     "--timeout=60s"], node="{node}")
+    assert kc.proc.returncode == 0, kc.proc.stderr
+    assert_parity(kc, ours)
+    name, uid = runs[1]["pod"], runs[1]["uid"]
+    assert ('error when evicting pods/"%s" -n "shop" (will retry after 5s): %spod shop/%s is '
+            'moved by its operator' % (name, DENIED, name)) in ours.err
+    assert "pod/%s evicted" % name not in ours.out
+    # One eviction asked and refused; the re-read found the pod gone.
+    assert ours.k8s.eviction_log == [("shop", name, uid, 429)]
+    assert ours.k8s.safety.counts() == SAFE
+
+
+@pytest.mark.parametrize("code", [400, 429])
+def test_webhook_refusal_reread_gives_up_once_the_pod_moved(make_sim, bin_path, tmp_path,
+                                                            code):
+    """A webhook refuses db-0 and its operator moves it: the StatefulSet
+    recreates db-0 on another node. Ours re-reads before its retry, sees a
+    new uid elsewhere, and leaves it there. kubectl gives up at once on a
+    400 (it retries only 429s) and, on a 429, evicts the recreated pod on
+    the other node (the loop of Azure/AKS#4720)."""
+    def setup(k8s):
+        k8s.add_statefulset("shop", "db", 1)
+        pod = k8s.pod("shop", "db-0")
+        k8s.deny_evictions("shop", "db-0", code=code, move_after=1)
+        return {"node": pod["spec"]["nodeName"], "uid": pod["metadata"]["uid"]}
+    uids = []
+
+    def remember(k8s):
+        ctx = setup(k8s)
+        uids.append(ctx["uid"])
+        return ctx
+    kc, ours = both(make_sim, bin_path, tmp_path, remember,
+                    ["{node}", "--ignore-daemonsets", "--pod-selector", "app=db",
+                     "--timeout=60s"], node="{node}")
+    assert ours.proc.returncode == 0, ours.proc.stderr
+    retry = ('error when evicting pods/"db-0" -n "shop" (will retry after 5s): %spod '
+             'shop/db-0 is moved by its operator' % DENIED)
+    assert retry in ours.err
+    assert "pod/db-0 evicted" in ours.out
+    assert ours.k8s.eviction_log == [("shop", "db-0", uids[1], code)]
+    again = ours.k8s.pod("shop", "db-0")
+    assert again["metadata"]["uid"] != uids[1] and not again["metadata"].get("deletionTimestamp")
+    assert ("shop", "db-0") not in ours.left                # it runs elsewhere
+    if code == 400:
+        assert kc.proc.returncode == 1
+        fatal = 'error when evicting pods/"db-0" -n "shop": %s' % DENIED
+        assert any(fatal in l for l in kc.err), kc.proc.stderr
+        assert not any("will retry" in l for l in kc.err)
+    else:
+        assert kc.proc.returncode == 0
+        assert retry in kc.err
+        evicted = [e for e in kc.k8s.eviction_log if e[3] == 201]
+        assert evicted and all(e[2] != uids[0] for e in evicted)
+    assert ours.k8s.safety.counts() == kc.k8s.safety.counts() == SAFE
+
+
 # --- errors -------------------------------------------------------------------
 
 

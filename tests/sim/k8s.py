@@ -55,6 +55,8 @@ REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFo
 def status_body(code, reason, message, details=None):
     body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": message, "reason": reason, "code": code}
+    if not reason:
+        del body["reason"]          # omitempty: a webhook's denial may carry none
     if details:
         body["details"] = details
     return body
@@ -65,7 +67,8 @@ class ApiError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.reason = reason or REASONS.get(code, "InternalError")
+        # reason "": none at all (a webhook's denial relayed as it gave it)
+        self.reason = REASONS.get(code, "InternalError") if reason is None else reason
         self.details = details
         self.headers = headers or {}
 
@@ -350,6 +353,10 @@ class K8sState:
         self.safety = Safety()
         self.tokens = {}            # bearer token -> user name, or (user, [groups])
         self.forbidden = set()      # (user, verb, resource) denied; "*" matches any
+        # Validating webhooks called on pods/eviction (deny_evictions), and
+        # every eviction request answered: (ns, name, uid or None, status).
+        self.eviction_denials = []
+        self.eviction_log = []
         # False: answer as a server that cannot make Tables (an aggregated API
         # server, an old proxy) does - with the plain object or List.
         self.tables = True
@@ -1404,6 +1411,48 @@ class K8sState:
                                          "resources": list(resources),
                                          "scope": "*"}]}]})
 
+    def deny_evictions(self, namespace, name, webhook="drain-cleaner", message=None,
+                       code=400, reason="", refusals=None, move_after=None):
+        """A validating admission webhook on pods/eviction (add_webhook's
+        configuration, whose calls this one makes) that refuses to let the
+        pod namespace/name - the one there now, by uid - be evicted. The API
+        server relays the refusal as ToStatusErr writes it: the webhook's
+        code (400 when it gives none below 400), its reason (none by
+        default), message 'admission webhook "<webhook>.example.com" denied
+        the request: <message>'. refusals: it lets the eviction through
+        after that many. move_after: after that many refusals the webhook's
+        operator deletes the pod itself (gracefully, as a drain cleaner's
+        operator rolls it), and its controller recreates it elsewhere; the
+        webhook goes on refusing that pod while it exists."""
+        with self.lock:
+            pod = self.pod(namespace, name)
+            full = "%s.example.com" % webhook
+            if webhook not in {w["metadata"]["name"] for w in
+                               self.objects["validatingwebhookconfigurations"].values()}:
+                self.add_webhook(webhook)
+            rule = {"uid": pod["metadata"]["uid"], "webhook": full, "code": max(code, 400),
+                    "reason": reason, "refusals": refusals, "move_after": move_after,
+                    "denied": 0,
+                    "message": message or "pod %s/%s is moved by its operator" % (namespace,
+                                                                                  name)}
+            self.eviction_denials.append(rule)
+            return rule
+
+    def _admit_eviction(self, pod):
+        """The validating webhooks' say on an eviction (ApiError: refused).
+        EvictionREST calls them before it looks at any PDB."""
+        uid = pod["metadata"]["uid"]
+        for rule in self.eviction_denials:
+            if rule["uid"] != uid:
+                continue
+            if rule["refusals"] is not None and rule["denied"] >= rule["refusals"]:
+                continue
+            rule["denied"] += 1
+            if rule["move_after"] is not None and rule["denied"] == rule["move_after"]:
+                self._terminate(pod, None, "operator")
+            raise ApiError(rule["code"], 'admission webhook "%s" denied the request: %s'
+                           % (rule["webhook"], rule["message"]), reason=rule["reason"])
+
     def _sync_pdb(self, pdb):
         """Store the PDB's status when it changed (a MODIFIED for watchers)."""
         status = self._pdb_status(pdb)
@@ -1838,10 +1887,16 @@ class K8sState:
                            details={"name": route["name"], "group": "policy",
                                     "kind": "Eviction"})
         options = body.get("deleteOptions") or {}
+        try:
+            self._admit_eviction(pod)
+        except ApiError as e:
+            self.eviction_log.append(_key(pod) + (pod["metadata"]["uid"], e.code))
+            raise
         code, message, details = self.evict(
             pod["metadata"]["namespace"], pod["metadata"]["name"],
             grace=options.get("gracePeriodSeconds"),
             dry_run=_dry_run(req) or "All" in (options.get("dryRun") or []))
+        self.eviction_log.append(_key(pod) + (pod["metadata"]["uid"], code))
         if code != 201:
             raise ApiError(code, message, details=details)
         return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {},
