@@ -26,6 +26,13 @@ record (`state.safety`): K8sState's docstring lists them. Controls for tests:
                                         what GET /metrics reports as requested
                                         (apiserver_requested_deprecated_apis, 1 each)
     state.metrics_forbidden = True      GET /metrics answers 403
+    state.deny_evictions(ns, name, code=400, move_after=1)
+                                        a validating webhook refuses the pod's
+                                        evictions (its operator moves it)
+    state.eviction_log                  [(ns, name, uid, status)] of evictions
+    add_deployment(..., requests={"cpu": "2", "memory": "4Gi"})
+                                        pods' requests; the scheduler honours
+                                        each node's allocatable
 """
 
 import base64
@@ -1101,9 +1108,9 @@ class K8sState:
             "status": {"phase": "Running" if running else "Pending", "qosClass": "Burstable"},
         }
         if init_requests:
-            pod["spec"]["initContainers"] = [{"name": "init", "image": "mcr.microsoft.com/oss/%s:v1"
-                                              % container,
-                                              "resources": {"requests": dict(init_requests)}}]
+            pod["spec"]["initContainers"] = [{
+                "name": "init", "image": "mcr.microsoft.com/oss/%s:v1" % container,
+                "resources": {"requests": dict(init_requests)}}]
         if running:
             self._bind(pod, node, created)
             if start:
@@ -2135,7 +2142,8 @@ def _template_requests(spec, key="containers"):
 
 
 DEFAULT_REQUESTS = {"cpu": "10m"}
-_QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$")
+_QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))"
+                       r"(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$")
 _SUFFIX = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50,
            "Ei": 2 ** 60, "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"),
            "k": 10 ** 3, "M": 10 ** 6, "G": 10 ** 9, "T": 10 ** 12, "P": 10 ** 15, "E": 10 ** 18}

@@ -1,8 +1,9 @@
 /* drain.c against an in-process API server (kubeserver.h): kubectl's
  * filters in its order with its messages and grouping; the blocking PDBs
  * of the plan and whether the drain can finish; a webhook's refusal
- * re-read before the retry and given up once the pod has moved; a 404
- * eviction is done; the cancel flag; Go's duration format. */
+ * re-read before the retry and given up once the pod has moved; the
+ * capacity first-fit of the replacements; a 404 eviction is done; the
+ * cancel flag; Go's duration format. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
