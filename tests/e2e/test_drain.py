@@ -441,6 +441,30 @@ def test_webhook_refusal_reread_gives_up_once_the_pod_moved(make_sim, bin_path, 
     assert ours.k8s.safety.counts() == kc.k8s.safety.counts() == SAFE
 
 
+def test_webhook_that_lets_go_after_refusing(make_sim, bin_path, tmp_path):
+    """A webhook refuses the first eviction (400) and allows the next:
+    kubectl has given up by then (exit 1, the pod left); ours retries after
+    5 s, evicts it and drains the node."""
+    def setup(k8s):
+        node = ubuntu(k8s, 1)
+        k8s.add_deployment("shop", "slow", 1, nodes=[k8s.node(node)])
+        (pod,) = [p for p in k8s.pods(namespace="shop")
+                  if p["metadata"]["name"].startswith("slow-")]
+        k8s.deny_evictions("shop", pod["metadata"]["name"], message="not yet", refusals=1)
+        return {"node": node, "pod": pod["metadata"]["name"]}
+    kc, ours = both(make_sim, bin_path, tmp_path, setup,
+                    ["{node}", "--ignore-daemonsets", "--pod-selector", "app=slow",
+                     "--timeout=60s"], node="{node}")
+    assert kc.proc.returncode == 1
+    assert any(l.endswith(": %snot yet" % DENIED) and "will retry" not in l for l in kc.err)
+    assert [n for _, n in kc.left if n.startswith("slow-")]
+    assert ours.proc.returncode == 0, ours.proc.stderr
+    assert not [n for _, n in ours.left if n.startswith("slow-")]
+    assert [e[3] for e in ours.k8s.eviction_log] == [400, 201]
+    assert any(l.startswith("pod/slow-") and l.endswith(" evicted") for l in ours.out)
+    assert ours.k8s.safety.counts() == kc.k8s.safety.counts() == SAFE
+
+
 # --- errors -------------------------------------------------------------------
 
 
