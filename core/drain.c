@@ -1,5 +1,6 @@
 #include "drain.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -8,6 +9,7 @@
 #include "eviction.h"
 #include "json.h"
 #include "log.h"
+#include "num.h"
 #include "pdb.h"
 #include "pod.h"
 #include "wrapper.h"
@@ -38,12 +40,16 @@ struct fit_node {
 	struct fit_taint *taints;
 	size_t nr_taints;
 	int usable;                  /* Ready and schedulable */
+	/* allocatable less the requests of the pods there and of the
+	 * replacements the plan has put there (LONG_MAX: not reported) */
+	long free_cpu_m, free_mem;
 };
 
 struct azl_drain {
 	struct azl_kube *kube;
 	struct fit_node *fit;
 	size_t nr_fit;
+	int have_usage;              /* free_* count the pods already there */
 	const char *const *draining;  /* the plan's nodes, while it is made */
 	size_t nr_draining;
 	struct azl_drain_options o;
@@ -121,6 +127,7 @@ static void pod_release(struct azl_drain_pod *p)
 	free(p->pdb);
 	free(p->message);
 	free(p->blocked_by);
+	free(p->no_room);
 }
 
 static void node_release(struct azl_drain_node *n)
@@ -365,6 +372,12 @@ static void fit_parse(const cJSON *obj, struct fit_node *n)
 			ready = !strcmp(azl_json_str(c, "status", ""), "True");
 	}
 	n->usable = ready && !azl_json_bool(obj, "spec.unschedulable", 0);
+	if (azl_num_quantity(azl_json_str(obj, "status.allocatable.cpu", ""), 1,
+			     &n->free_cpu_m) != AZL_NUM_OK)
+		n->free_cpu_m = LONG_MAX;
+	if (azl_num_quantity(azl_json_str(obj, "status.allocatable.memory", ""), 0,
+			     &n->free_mem) != AZL_NUM_OK)
+		n->free_mem = LONG_MAX;
 	if (!cJSON_IsArray(taints))
 		return;
 	n->taints = xcalloc((size_t)cJSON_GetArraySize(taints) + 1, sizeof(*n->taints));
@@ -393,6 +406,35 @@ static int load_fit(struct azl_drain *d)
 	return 0;
 }
 
+/* A pod that holds its node's resources: what the scheduler counts. */
+static int note_usage(const struct azl_pod *pod, void *data)
+{
+	struct azl_drain *d = data;
+	size_t i;
+
+	for (i = 0; *pod->node && i < d->nr_fit; i++) {
+		struct fit_node *n = &d->fit[i];
+
+		if (strcmp(n->name, pod->node))
+			continue;
+		n->free_cpu_m = azl_num_add(n->free_cpu_m, -pod->cpu_request_m);
+		n->free_mem = azl_num_add(n->free_mem, -pod->memory_request);
+		break;
+	}
+	return 0;
+}
+
+/* What is free on each node now; without it the plan does not look at
+ * capacity. */
+static void load_usage(struct azl_drain *d)
+{
+	d->have_usage = !azl_pod_list_active(d->kube, d->o.page_size, note_usage, d);
+	if (d->have_usage)
+		return;
+	azl_logf(1, "drain: not checking the nodes' capacity: %s", azl_error_message());
+	azl_error_clear();
+}
+
 static int draining(const struct azl_drain *d, const char *node)
 {
 	size_t i;
@@ -403,30 +445,121 @@ static int draining(const struct azl_drain *d, const char *node)
 	return 0;
 }
 
-/* Whether the scheduler could place pod's replacement on a node outside
+/* Whether the scheduler could place pod's replacement on node n, outside
  * the drain: Ready, not cordoned, its nodeSelector met, every NoSchedule
- * and NoExecute taint tolerated (affinity and capacity are not looked at). */
-static int fits_elsewhere(const struct azl_drain *d, const struct azl_pod *pod)
+ * and NoExecute taint tolerated (affinity is not looked at). */
+static int could_take(const struct azl_drain *d, const struct fit_node *n,
+		      const struct azl_pod *pod)
 {
-	size_t i, j;
+	int ok = n->usable && !draining(d, n->name);
+	size_t j;
+
+	for (j = 0; ok && j < pod->nr_node_selector; j++) {
+		const char *v = azl_kv_get(n->labels, n->nr_labels, pod->node_selector[j].key);
+
+		ok = v && !strcmp(v, pod->node_selector[j].value);
+	}
+	for (j = 0; ok && j < n->nr_taints; j++)
+		ok = !strcmp(n->taints[j].effect, "PreferNoSchedule") ||
+		     azl_pod_tolerates(pod, n->taints[j].key, n->taints[j].value,
+				       n->taints[j].effect);
+	return ok;
+}
+
+static int has_room(const struct fit_node *n, const struct azl_pod *pod)
+{
+	return pod->cpu_request_m <= n->free_cpu_m && pod->memory_request <= n->free_mem;
+}
+
+/* A quantity as the API server writes it: whole cores, or millicores. */
+static void add_cpu(struct strbuf *out, long m)
+{
+	if (m == LONG_MAX)
+		strbuf_addstr(out, "unlimited");
+	else if (m % 1000)
+		strbuf_addf(out, "%ldm", m);
+	else
+		strbuf_addf(out, "%ld", m / 1000);
+}
+
+/* Bytes in the largest binary unit that holds them whole ("4Gi"). */
+static void add_memory(struct strbuf *out, long b)
+{
+	static const char *const units[] = { "Ei", "Pi", "Ti", "Gi", "Mi", "Ki" };
+	size_t i;
+
+	if (b == LONG_MAX) {
+		strbuf_addstr(out, "unlimited");
+		return;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		long unit = 1L << (10 * (6 - i));
+
+		if (b && b % unit == 0) {
+			strbuf_addf(out, "%ld%s", b / unit, units[i]);
+			return;
+		}
+	}
+	strbuf_addf(out, "%ld", b);
+}
+
+/* "needs cpu 2, memory 4Gi; largest free: cpu 1820m, memory 3Gi": the
+ * most of each that any node it could go to still has. */
+static char *no_room(const struct azl_drain *d, const struct azl_pod *pod)
+{
+	struct strbuf why = STRBUF_INIT;
+	long cpu = LONG_MIN, mem = LONG_MIN;
+	size_t i;
 
 	for (i = 0; i < d->nr_fit; i++) {
-		const struct fit_node *n = &d->fit[i];
-		int ok = n->usable && !draining(d, n->name);
-
-		for (j = 0; ok && j < pod->nr_node_selector; j++) {
-			const char *v = azl_kv_get(n->labels, n->nr_labels, pod->node_selector[j].key);
-
-			ok = v && !strcmp(v, pod->node_selector[j].value);
-		}
-		for (j = 0; ok && j < n->nr_taints; j++)
-			ok = !strcmp(n->taints[j].effect, "PreferNoSchedule") ||
-			     azl_pod_tolerates(pod, n->taints[j].key, n->taints[j].value,
-					       n->taints[j].effect);
-		if (ok)
-			return 1;
+		if (!could_take(d, &d->fit[i], pod))
+			continue;
+		if (d->fit[i].free_cpu_m > cpu)
+			cpu = d->fit[i].free_cpu_m;
+		if (d->fit[i].free_mem > mem)
+			mem = d->fit[i].free_mem;
 	}
-	return 0;
+	strbuf_addstr(&why, "needs cpu ");
+	add_cpu(&why, pod->cpu_request_m);
+	strbuf_addstr(&why, ", memory ");
+	add_memory(&why, pod->memory_request);
+	strbuf_addstr(&why, "; largest free: cpu ");
+	add_cpu(&why, cpu < 0 ? 0 : cpu);
+	strbuf_addstr(&why, ", memory ");
+	add_memory(&why, mem < 0 ? 0 : mem);
+	return strbuf_detach(&why, NULL);
+}
+
+/* Finds pod's replacement a home outside the drain and takes its
+ * requests from that node's free resources: a simple first-fit, node by
+ * node in the API server's order, pods in the plan's order. The scheduler
+ * scores and spreads instead, and a better packing may exist where
+ * first-fit finds none, so a pod it cannot place is a warning of the
+ * plan, not a refusal. 0 when placed; else *why_room says it is capacity
+ * (NULL: no node would take it at all). */
+static int place(struct azl_drain *d, const struct azl_pod *pod, char **why_room)
+{
+	size_t i;
+	int anywhere = 0;
+
+	*why_room = NULL;
+	for (i = 0; i < d->nr_fit; i++) {
+		struct fit_node *n = &d->fit[i];
+
+		if (!could_take(d, n, pod))
+			continue;
+		anywhere = 1;
+		if (d->have_usage && !has_room(n, pod))
+			continue;
+		if (d->have_usage) {
+			n->free_cpu_m = azl_num_add(n->free_cpu_m, -pod->cpu_request_m);
+			n->free_mem = azl_num_add(n->free_mem, -pod->memory_request);
+		}
+		return 0;
+	}
+	if (anywhere)
+		*why_room = no_room(d, pod);
+	return -1;
 }
 
 static int needs_a_new_home(const struct azl_pod *pod)
@@ -452,8 +585,8 @@ static int plan_pod(const struct azl_pod *pod, void *data)
 	if (p->action == AZL_DRAIN_REFUSE)
 		n->refused = 1;
 	find_pdbs(c->d, pod, p);
-	p->nowhere = p->action == AZL_DRAIN_EVICT && c->d->fit && needs_a_new_home(pod) &&
-		     !fits_elsewhere(c->d, pod);
+	if (p->action == AZL_DRAIN_EVICT && c->d->fit && needs_a_new_home(pod))
+		p->nowhere = !!place(c->d, pod, &p->no_room);
 	return 0;
 }
 
@@ -582,6 +715,8 @@ int azl_drain_plan(struct azl_drain *d, const char *const *nodes, size_t nr,
 		/* only the plan's "fits elsewhere" needs it: go on without */
 		azl_logf(1, "drain: not checking where replacements fit: %s", azl_error_message());
 		azl_error_clear();
+	} else if (!rc) {
+		load_usage(d);
 	}
 	d->draining = nodes;
 	d->nr_draining = nr;
@@ -764,23 +899,30 @@ static void note_blocker(struct azl_drain_pod *p, const struct azl_kube_result *
 	p->blocked_by = xstrdup_or_null(p->pdb);
 }
 
+enum reread {
+	POD_STAYS,                   /* still the pod we meant, on the node */
+	POD_MOVED,                   /* another uid, or on another node */
+	POD_GONE                     /* 404 */
+};
+
 /* Before a retry, as kubectl does, and as AKS should (migrate-upgrade.md
- * §A8): 1 when the pod we meant is gone or has moved off the node. */
-static int pod_moved(struct azl_drain *d, const struct azl_drain_node *n,
-		     const struct azl_drain_pod *p, int *terminating)
+ * §A8): whether the pod we meant is gone or has moved off the node. */
+static enum reread pod_moved(struct azl_drain *d, const struct azl_drain_node *n,
+			     const struct azl_drain_pod *p, int *terminating)
 {
 	struct strbuf path = STRBUF_INIT;
 	cJSON *obj = NULL;
-	int rc, moved = 0;
+	enum reread moved = POD_STAYS;
+	int rc;
 
 	strbuf_addf(&path, "/api/v1/namespaces/%s/pods/", p->namespace_);
 	strbuf_addurlenc(&path, p->name);
 	rc = azl_kube_get(d->kube, path.buf, &obj);
 	if (rc == AZL_ENOTFOUND)
-		moved = 1;
-	else if (!rc)
-		moved = strcmp(azl_json_str(obj, "metadata.uid", ""), p->uid) ||
-			strcmp(azl_json_str(obj, "spec.nodeName", ""), n->name);
+		moved = POD_GONE;
+	else if (!rc && (strcmp(azl_json_str(obj, "metadata.uid", ""), p->uid) ||
+			 strcmp(azl_json_str(obj, "spec.nodeName", ""), n->name)))
+		moved = POD_MOVED;
 	*terminating = !rc && azl_json_path(obj, "metadata.deletionTimestamp") != NULL;
 	azl_error_clear();
 	cJSON_Delete(obj);
@@ -848,11 +990,17 @@ static void try_evict(struct azl_drain *d, struct azl_drain_node *n, struct azl_
 {
 	struct azl_eviction_options eo = AZL_EVICTION_OPTIONS_INIT;
 	struct azl_eviction_result r = AZL_EVICTION_RESULT_INIT;
+	enum reread moved = POD_STAYS;
 	int terminating = 0;
 
-	if (p->attempts && pod_moved(d, n, p, &terminating)) {
+	if (p->attempts)
+		moved = pod_moved(d, n, p, &terminating);
+	if (moved != POD_STAYS) {
+		/* gone is silent, as kubectl's eviction answered 404 is; a pod
+		 * recreated elsewhere under its name is not evicted again there */
 		p->state = AZL_DRAIN_POD_DONE;
-		pod_event(d, AZL_DRAIN_EV_GONE, n, p, NULL, 0);
+		if (moved == POD_MOVED)
+			pod_event(d, AZL_DRAIN_EV_GONE, n, p, NULL, 0);
 		return;
 	}
 	pod_event(d, AZL_DRAIN_EV_EVICTING, n, p, NULL, 0);

@@ -59,8 +59,13 @@ struct azl_drain_pod {
 	char *pdb;                   /* "ns/name" of the PDB that guards it, or NULL */
 	int nr_pdbs;                 /* how many PDBs select it (2+: never evictable) */
 	/* no node outside the drain would take its replacement (nodeSelector,
-	 * taints it does not tolerate, cordoned or NotReady nodes) */
+	 * taints it does not tolerate, cordoned or NotReady nodes), or none
+	 * has room for its requests once the pods there and the plan's
+	 * earlier replacements are counted (a first-fit) */
 	int nowhere;
+	/* when it is room: "needs cpu 2, memory 4Gi; largest free: cpu
+	 * 1820m, memory 3Gi"; else NULL */
+	char *no_room;
 	/* run time */
 	enum azl_drain_pod_state state;
 	int attempts;                /* eviction requests sent */

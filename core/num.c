@@ -123,3 +123,85 @@ long azl_num_mul(long a, long b)
 		return (a < 0) != (b < 0) ? LONG_MIN : LONG_MAX;
 	return r;
 }
+
+/* The suffixes of a resource.Quantity: 2^exp (binary SI) or 10^exp
+ * (decimal SI); "" is a plain number. */
+static const struct {
+	const char *suffix;
+	int exp2, exp10;
+} quantity_suffixes[] = {
+	{ "Ki", 10, 0 }, { "Mi", 20, 0 }, { "Gi", 30, 0 }, { "Ti", 40, 0 }, { "Pi", 50, 0 },
+	{ "Ei", 60, 0 }, { "n", 0, -9 }, { "u", 0, -6 }, { "m", 0, -3 }, { "", 0, 0 },
+	{ "k", 0, 3 }, { "M", 0, 6 }, { "G", 0, 9 }, { "T", 0, 12 }, { "P", 0, 15 },
+	{ "E", 0, 18 },
+};
+
+/* The suffix at s: 0 with its powers, or AZL_NUM_NAN. */
+static int quantity_suffix(const char *s, int *exp2, int *exp10)
+{
+	long e;
+	size_t i;
+
+	if ((*s == 'e' || *s == 'E') && azl_num_scan(s + 1, -64, 64, &e) == AZL_NUM_OK &&
+	    s[1] != '+') {
+		*exp10 += (int)e;
+		return 0;
+	}
+	for (i = 0; i < sizeof(quantity_suffixes) / sizeof(quantity_suffixes[0]); i++)
+		if (!strcmp(s, quantity_suffixes[i].suffix)) {
+			*exp2 = quantity_suffixes[i].exp2;
+			*exp10 += quantity_suffixes[i].exp10;
+			return 0;
+		}
+	return AZL_NUM_NAN;
+}
+
+/* ceil(v * 10^exp10), saturated; sticky: digits were dropped after v. */
+static long scale10(long v, int exp10, int sticky)
+{
+	long div = 1, q;
+	int i;
+
+	for (i = 0; i < exp10 && v < LONG_MAX; i++)
+		v = azl_num_mul(v, 10);
+	if (exp10 >= 0)
+		return v;
+	if (-exp10 > 18)
+		return v || sticky;
+	for (i = 0; i < -exp10; i++)
+		div *= 10;
+	q = v / div;
+	return q + (v % div || sticky);
+}
+
+int azl_num_quantity(const char *s, int milli, long *out)
+{
+	const char *p = s ? s : "";
+	long mant = 0;
+	int exp2 = 0, exp10 = milli ? 3 : 0, digits = 0, sticky = 0, frac = 0;
+
+	if (*p == '+')
+		p++;
+	for (; (*p >= '0' && *p <= '9') || (*p == '.' && !frac); p++) {
+		long next;
+
+		if (*p == '.') {
+			frac = 1;
+			continue;
+		}
+		digits++;
+		if (__builtin_mul_overflow(mant, 10L, &next) ||
+		    __builtin_add_overflow(next, (long)(*p - '0'), &next)) {
+			/* too many digits: the whole part scales, the rest rounds up */
+			exp10 += !frac;
+			sticky |= *p != '0';
+			continue;
+		}
+		mant = next;
+		exp10 -= frac;
+	}
+	if (!digits || quantity_suffix(p, &exp2, &exp10))
+		return AZL_NUM_NAN;
+	*out = scale10(azl_num_mul(mant, 1L << exp2), exp10, sticky);
+	return AZL_NUM_OK;
+}

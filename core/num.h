@@ -38,6 +38,13 @@ int azl_num_parse(const char *s, long min, long max, const char *what, long *out
 int azl_num_json_member(const cJSON *obj, const char *name, long min, long max,
 			long def, long *out);
 
+/* A Kubernetes resource.Quantity ("250m", "2", "1.5", "4Gi", "128974848",
+ * "129e6", "1k") in whole units, or with milli in thousandths of one (CPU
+ * in millicores), rounded up as the API server rounds a request;
+ * saturated at LONG_MAX. AZL_NUM_NAN for anything else, and for a negative
+ * quantity (no request is). */
+int azl_num_quantity(const char *s, int milli, long *out);
+
 /* a + b and a * b, saturated at LONG_MIN / LONG_MAX. */
 long azl_num_add(long a, long b);
 long azl_num_mul(long a, long b);

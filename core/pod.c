@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "num.h"
 #include "strbuf.h"
 #include "wrapper.h"
 
@@ -146,6 +147,48 @@ static void parse_tolerations(const cJSON *obj, struct azl_pod *out)
 	out->nr_tolerations = n;
 }
 
+/* A container's (or spec.overhead's) request of resource, in the units
+ * azl_num_quantity gives; 0 when absent or not a quantity. */
+static long request_of(const cJSON *requests, const char *resource, int milli)
+{
+	long v = 0;
+
+	if (azl_num_quantity(azl_json_str(requests, resource, ""), milli, &v) != AZL_NUM_OK)
+		v = 0;
+	return v;
+}
+
+static void sum_requests(const cJSON *containers, long *cpu, long *mem, int max)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, containers) {
+		const cJSON *req = azl_json_path(c, "resources.requests");
+		long cc = request_of(req, "cpu", 1), cm = request_of(req, "memory", 0);
+
+		*cpu = max ? (cc > *cpu ? cc : *cpu) : azl_num_add(*cpu, cc);
+		*mem = max ? (cm > *mem ? cm : *mem) : azl_num_add(*mem, cm);
+	}
+}
+
+/* The scheduler's computePodResourceRequest; sidecar init containers
+ * (restartPolicy Always), which it adds to the sum, count as plain ones. */
+static void parse_requests(const cJSON *obj, struct azl_pod *out)
+{
+	const cJSON *overhead = azl_json_path(obj, "spec.overhead");
+	long init_cpu = 0, init_mem = 0;
+
+	sum_requests(azl_json_path(obj, "spec.containers"), &out->cpu_request_m,
+		     &out->memory_request, 0);
+	sum_requests(azl_json_path(obj, "spec.initContainers"), &init_cpu, &init_mem, 1);
+	if (init_cpu > out->cpu_request_m)
+		out->cpu_request_m = init_cpu;
+	if (init_mem > out->memory_request)
+		out->memory_request = init_mem;
+	out->cpu_request_m = azl_num_add(out->cpu_request_m, request_of(overhead, "cpu", 1));
+	out->memory_request = azl_num_add(out->memory_request, request_of(overhead, "memory", 0));
+}
+
 int azl_pod_tolerates(const struct azl_pod *pod, const char *key, const char *value,
 		      const char *effect)
 {
@@ -194,6 +237,7 @@ int azl_pod_parse(const cJSON *obj, struct azl_pod *out)
 	azl_kv_parse(azl_json_path(obj, "spec.nodeSelector"), &out->node_selector,
 		     &out->nr_node_selector);
 	parse_tolerations(obj, out);
+	parse_requests(obj, out);
 	return 0;
 }
 
@@ -314,4 +358,14 @@ int azl_pod_list_on_node(struct azl_kube *kube, const char *node, const char *la
 	strbuf_release(&q);
 	strbuf_release(&sel);
 	return rc;
+}
+
+int azl_pod_list_active(struct azl_kube *kube, long page_size, azl_pod_fn fn, void *ctx)
+{
+	struct on_node on = { fn, ctx };
+	int rc = azl_kube_list_pages(kube, "/api/v1/pods",
+				     "fieldSelector=status.phase%21%3DSucceeded%2C"
+				     "status.phase%21%3DFailed", page_size, pod_page, &on);
+
+	return rc ? azl_error_prefix("pods of the cluster") : 0;
 }

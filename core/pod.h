@@ -67,6 +67,10 @@ struct azl_pod {
 	size_t nr_node_selector;
 	struct azl_toleration *tolerations;
 	size_t nr_tolerations;
+	/* what the scheduler reserves for it (its effective requests): the
+	 * larger of its containers' sum and its largest init container, plus
+	 * spec.overhead; CPU in millicores, memory in bytes */
+	long cpu_request_m, memory_request;
 };
 
 /* Fills *out from a Pod object; AZL_EINVALID when it has no name. */
@@ -102,5 +106,9 @@ const char *azl_kv_get(const struct azl_kv *kv, size_t n, const char *key);
 typedef int (*azl_pod_fn)(const struct azl_pod *pod, void *ctx);
 int azl_pod_list_on_node(struct azl_kube *kube, const char *node, const char *label_selector,
 			 long page_size, azl_pod_fn fn, void *ctx);
+/* The same for every pod of the cluster that is neither Succeeded nor
+ * Failed (what still holds its node's resources, as kubectl describe node
+ * counts them). */
+int azl_pod_list_active(struct azl_kube *kube, long page_size, azl_pod_fn fn, void *ctx);
 
 #endif

@@ -236,7 +236,11 @@ static void print_plan_node(const struct azl_drain_node *n, int deleting)
 
 		if (p->why)
 			strbuf_addstr(&notes, p->why);
-		if (p->nowhere)
+		if (p->no_room)
+			strbuf_addf(&notes, "%sno other node has room for its replacement (%s)%s",
+				    notes.len ? "; " : "", p->no_room,
+				    p->pdb ? "" : ": it will stay Pending");
+		else if (p->nowhere)
 			strbuf_addf(&notes, "%sno other node would take its replacement (node "
 				    "selector, taints, cordoned or NotReady nodes)", notes.len ? "; " : "");
 		if (p->nr_pdbs > 1)
@@ -438,12 +442,15 @@ const struct cli_command cli_cmd_drain = {
 		"that no controller will recreate --force; mirror pods are left alone.\n"
 		"\n"
 		"Beyond kubectl: before evicting, the plan goes to stderr (per node the pods to\n"
-		"evict, skip and refuse and why; every PodDisruptionBudget that allows no\n"
-		"disruption now, and whether the drain can finish at all); waits over a second\n"
-		"show progress. All the nodes (--pool: every node of the pool) are cordoned\n"
+		"evict, skip and refuse and why, including pods whose replacements no other\n"
+		"node would take: node selector, taints, or no room for their CPU and memory\n"
+		"requests, by a first-fit that names what they need and the largest free;\n"
+		"every PodDisruptionBudget that allows no disruption now, and whether the drain\n"
+		"can finish at all); waits over a second show progress. All the nodes (--pool: every node of the pool) are cordoned\n"
 		"before any eviction, and their pods are evicted together, paced only by the\n"
 		"PodDisruptionBudgets: a pod refused for now is asked again as soon as its budget\n"
-		"allows. A pod under two PodDisruptionBudgets is refused at once, naming them.\n"
+		"allows. A pod under two PodDisruptionBudgets is refused at once, naming them.\n"		"A pod an admission webhook refuses to evict is read again before each retry\n"
+		"and left alone once it is gone or was recreated elsewhere.\n"
 		"Interrupted (Ctrl-C), drain stops between requests; run it again to finish.",
 	.examples = "  # Drain one node, leaving DaemonSet pods and deleting emptyDir data\n"
 		    "  kubectl azlinux drain aks-nodepool1-12345678-vmss000000 --ignore-daemonsets "

@@ -18,6 +18,7 @@ import time
 import pytest
 
 from helpers import KUBECTL, diagnostics, make_env, run_cmd
+from sim.k8s import parse_quantity, pod_requests
 from sim.scenario import demo_scenario
 
 CLUSTER = "demo-aks"
@@ -171,8 +172,16 @@ def test_pdb_blocks_until_the_replacement_is_ready(make_sim, bin_path, tmp_path)
                     ["{node}", "--ignore-daemonsets", "--timeout=100s"], node="{node}", scale=1)
     assert kc.proc.returncode == 0
     assert_parity(kc, ours)
-    assert any("(will retry after 5s): Cannot evict pod as it would violate the pod's "
-               "disruption budget." in l for l in ours.err)
+    # kubectl's line on each 429 (pkg/drain/drain.go evictPods), word for
+    # word, for the same pods; kubectl repeats it every 5 s, ours says it once
+    # and shows progress instead.
+    retry = re.compile(r'^error when evicting pods/"(pair-\w+-\w+)" -n "shop" \(will retry after '
+                       r"5s\): Cannot evict pod as it would violate the pod's disruption "
+                       r"budget\.$")
+    said = [[m.group(1) for m in map(retry.match, r.proc.stderr.splitlines()) if m]
+            for r in (kc, ours)]
+    assert said[1] and set(said[0]) == set(said[1]), said
+    assert len(said[1]) == len(set(said[1])) <= len(said[0])
     # The wait shows progress (timestamped lines: stderr is no terminal),
     # naming the PDB it waits on; the plan named it before.
     progress = [l for l in ours.proc.stderr.splitlines() if PROGRESS.match(l)]
@@ -258,6 +267,68 @@ def test_plan_tells_pods_that_fit_on_no_other_node(make_sim, bin_path, tmp_path)
     assert k8s.safety.counts() == SAFE
 
 
+def big_pair_with_no_room(k8s):
+    """Two 6Gi pods on ubuntu node 1 under a PDB of maxUnavailable 1; every
+    other node filled so that less than 6Gi of memory is free on each."""
+    node = ubuntu(k8s, 1)
+    for i, n in enumerate(k8s.nodes()):
+        if n["metadata"]["name"] != node:
+            alloc = parse_quantity(n["status"]["allocatable"]["memory"])
+            fill = "%dGi" % (alloc // 2 ** 30 - 5)     # leaves under 6Gi
+            k8s.add_deployment("fill", "fill-%d" % i, 1, nodes=[n], requests={"memory": fill})
+    k8s.add_deployment("shop", "big", 2, nodes=[k8s.node(node)] * 2,
+                       requests={"cpu": "100m", "memory": "6Gi"})
+    k8s.add_pdb("shop", "big", {"app": "big"}, max_unavailable=1)
+    return {"node": node}
+
+
+def largest_free_memory(k8s, drained):
+    """What the plan should name: the most memory any other node has left."""
+    free = []
+    for n in k8s.nodes():
+        name = n["metadata"]["name"]
+        if name != drained:
+            used = sum(pod_requests(p["spec"])[1] for p in k8s.pods(node=name))
+            free.append(parse_quantity(n["status"]["allocatable"]["memory"]) - used)
+    return int(max(free))
+
+
+def test_plan_tells_pods_that_fit_nowhere_for_capacity(make_sim, bin_path, tmp_path):
+    sim = make_sim(scenario())
+    k8s = sim.cluster(CLUSTER).k8s
+    node = big_pair_with_no_room(k8s)["node"]
+    free_ki = largest_free_memory(k8s, node) // 1024
+    p = run_cmd([bin_path, "drain", node, "--ignore-daemonsets", "--dry-run=client"],
+                make_env(sim, tmp_path / "h"))
+    assert p.returncode == 0, p.stderr
+    plan = [l for l in p.stderr.splitlines() if l.startswith("Plan: ")]
+    big = [l for l in plan if l.startswith("Plan:   evict  shop/big-")]
+    assert len(big) == 2, plan
+    for line in big:
+        assert re.search(r"no other node has room for its replacement \(needs cpu 100m, memory "
+                         r"6Gi; largest free: cpu \d+m, memory %dKi\); PodDisruptionBudget "
+                         r"shop/big$" % free_ki, line), line
+    (pdb,) = [l for l in plan if "PodDisruptionBudget shop/big allows" in l]
+    assert "the drain cannot finish (its pods fit on no other node)" in pdb
+    # The small pods of the node fit elsewhere: no note.
+    assert not any("no other node" in l for l in plan if "shop/big-" not in l)
+    assert k8s.safety.counts() == SAFE
+
+
+def test_no_room_drain_times_out_as_kubectl(make_sim, bin_path, tmp_path):
+    """The first pod goes (its PDB allows one), its replacement stays
+    Pending for want of memory, the second never may: both tools time out."""
+    kc, ours = both(make_sim, bin_path, tmp_path, big_pair_with_no_room,
+                    ["{node}", "--ignore-daemonsets", "--timeout=8s"], node="{node}")
+    assert kc.proc.returncode == 1
+    assert_parity(kc, ours)
+    assert any("global timeout reached: 8s" in l for l in ours.err)
+    pending = [p for p in ours.k8s.pods(namespace="shop")
+               if p["metadata"]["name"].startswith("big-") and not p["spec"].get("nodeName")]
+    assert len(pending) == 1
+    assert ours.k8s.safety.counts() == SAFE
+
+
 def test_statefulset_pod_recreated_under_the_same_name(make_sim, bin_path, tmp_path):
     def setup(k8s):
         node = ubuntu(k8s, 1)
@@ -287,6 +358,111 @@ def test_pod_under_two_pdbs_is_refused_at_once_naming_them(make_sim, bin_path, t
     assert_parity(kc, ours)
     assert "(PodDisruptionBudgets shop/dual-a, shop/dual-b)" in ours.proc.stderr
     assert ours.k8s.safety.counts() == SAFE
+
+
+# --- admission webhooks on pods/eviction ----------------------------------------
+
+
+DENIED = 'admission webhook "drain-cleaner.example.com" denied the request: '
+
+
+def test_webhook_429_until_its_operator_moves_the_pod(make_sim, bin_path, tmp_path):
+    """A drain cleaner answers 429 (as KubeVirt's does) and moves the pod
+    itself: kubectl retries a 429 whoever sends it, re-reads, and finds it
+    gone (404: silent); so does ours, re-reading before its retry."""
+    def setup(k8s):
+        node = ubuntu(k8s, 1)
+        k8s.add_deployment("shop", "cleaned", 1, nodes=[k8s.node(node)])
+        (pod,) = [p for p in k8s.pods(namespace="shop")
+                  if p["metadata"]["name"].startswith("cleaned-")]
+        k8s.deny_evictions("shop", pod["metadata"]["name"], code=429, move_after=1)
+        return {"node": node, "pod": pod["metadata"]["name"], "uid": pod["metadata"]["uid"]}
+    runs = []
+
+    def remember(k8s):
+        ctx = setup(k8s)
+        runs.append(ctx)
+        return ctx
+    kc, ours = both(make_sim, bin_path, tmp_path, remember,
+                    ["{node}", "--ignore-daemonsets", "--pod-selector", "app=cleaned",
+                     "--timeout=60s"], node="{node}")
+    assert kc.proc.returncode == 0, kc.proc.stderr
+    assert_parity(kc, ours)
+    name, uid = runs[1]["pod"], runs[1]["uid"]
+    assert ('error when evicting pods/"%s" -n "shop" (will retry after 5s): %spod shop/%s is '
+            'moved by its operator' % (name, DENIED, name)) in ours.err
+    assert "pod/%s evicted" % name not in ours.out
+    # One eviction asked and refused; the re-read found the pod gone.
+    assert ours.k8s.eviction_log == [("shop", name, uid, 429)]
+    assert ours.k8s.safety.counts() == SAFE
+
+
+@pytest.mark.parametrize("code", [400, 429])
+def test_webhook_refusal_reread_gives_up_once_the_pod_moved(make_sim, bin_path, tmp_path,
+                                                            code):
+    """A webhook refuses db-0 and its operator moves it: the StatefulSet
+    recreates db-0 on another node. Ours re-reads before its retry, sees a
+    new uid elsewhere, and leaves it there. kubectl gives up at once on a
+    400 (it retries only 429s) and, on a 429, evicts the recreated pod on
+    the other node (the loop of Azure/AKS#4720)."""
+    def setup(k8s):
+        k8s.add_statefulset("shop", "db", 1)
+        pod = k8s.pod("shop", "db-0")
+        k8s.deny_evictions("shop", "db-0", code=code, move_after=1)
+        return {"node": pod["spec"]["nodeName"], "uid": pod["metadata"]["uid"]}
+    uids = []
+
+    def remember(k8s):
+        ctx = setup(k8s)
+        uids.append(ctx["uid"])
+        return ctx
+    kc, ours = both(make_sim, bin_path, tmp_path, remember,
+                    ["{node}", "--ignore-daemonsets", "--pod-selector", "app=db",
+                     "--timeout=60s"], node="{node}")
+    assert ours.proc.returncode == 0, ours.proc.stderr
+    retry = ('error when evicting pods/"db-0" -n "shop" (will retry after 5s): %spod '
+             'shop/db-0 is moved by its operator' % DENIED)
+    assert retry in ours.err
+    assert "pod/db-0 evicted" in ours.out
+    assert ours.k8s.eviction_log == [("shop", "db-0", uids[1], code)]
+    again = ours.k8s.pod("shop", "db-0")
+    assert again["metadata"]["uid"] != uids[1] and not again["metadata"].get("deletionTimestamp")
+    assert ("shop", "db-0") not in ours.left                # it runs elsewhere
+    if code == 400:
+        assert kc.proc.returncode == 1
+        fatal = 'error when evicting pods/"db-0" -n "shop": %s' % DENIED
+        assert any(fatal in l for l in kc.err), kc.proc.stderr
+        assert not any("will retry" in l for l in kc.err)
+    else:
+        assert kc.proc.returncode == 0
+        assert retry in kc.err
+        evicted = [e for e in kc.k8s.eviction_log if e[3] == 201]
+        assert evicted and all(e[2] != uids[0] for e in evicted)
+    assert ours.k8s.safety.counts() == kc.k8s.safety.counts() == SAFE
+
+
+def test_webhook_that_lets_go_after_refusing(make_sim, bin_path, tmp_path):
+    """A webhook refuses the first eviction (400) and allows the next:
+    kubectl has given up by then (exit 1, the pod left); ours retries after
+    5 s, evicts it and drains the node."""
+    def setup(k8s):
+        node = ubuntu(k8s, 1)
+        k8s.add_deployment("shop", "slow", 1, nodes=[k8s.node(node)])
+        (pod,) = [p for p in k8s.pods(namespace="shop")
+                  if p["metadata"]["name"].startswith("slow-")]
+        k8s.deny_evictions("shop", pod["metadata"]["name"], message="not yet", refusals=1)
+        return {"node": node, "pod": pod["metadata"]["name"]}
+    kc, ours = both(make_sim, bin_path, tmp_path, setup,
+                    ["{node}", "--ignore-daemonsets", "--pod-selector", "app=slow",
+                     "--timeout=60s"], node="{node}")
+    assert kc.proc.returncode == 1
+    assert any(l.endswith(": %snot yet" % DENIED) and "will retry" not in l for l in kc.err)
+    assert [n for _, n in kc.left if n.startswith("slow-")]
+    assert ours.proc.returncode == 0, ours.proc.stderr
+    assert not [n for _, n in ours.left if n.startswith("slow-")]
+    assert [e[3] for e in ours.k8s.eviction_log] == [400, 201]
+    assert any(l.startswith("pod/slow-") and l.endswith(" evicted") for l in ours.out)
+    assert ours.k8s.safety.counts() == kc.k8s.safety.counts() == SAFE
 
 
 # --- errors -------------------------------------------------------------------

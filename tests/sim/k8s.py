@@ -26,6 +26,13 @@ record (`state.safety`): K8sState's docstring lists them. Controls for tests:
                                         what GET /metrics reports as requested
                                         (apiserver_requested_deprecated_apis, 1 each)
     state.metrics_forbidden = True      GET /metrics answers 403
+    state.deny_evictions(ns, name, code=400, move_after=1)
+                                        a validating webhook refuses the pod's
+                                        evictions (its operator moves it)
+    state.eviction_log                  [(ns, name, uid, status)] of evictions
+    add_deployment(..., requests={"cpu": "2", "memory": "4Gi"})
+                                        pods' requests; the scheduler honours
+                                        each node's allocatable
 """
 
 import base64
@@ -41,6 +48,7 @@ import re
 import threading
 import uuid
 from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from .clock import Clock
@@ -54,6 +62,8 @@ REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFo
 def status_body(code, reason, message, details=None):
     body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": message, "reason": reason, "code": code}
+    if not reason:
+        del body["reason"]          # omitempty: a webhook's denial may carry none
     if details:
         body["details"] = details
     return body
@@ -64,7 +74,8 @@ class ApiError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.reason = reason or REASONS.get(code, "InternalError")
+        # reason "": none at all (a webhook's denial relayed as it gave it)
+        self.reason = REASONS.get(code, "InternalError") if reason is None else reason
         self.details = details
         self.headers = headers or {}
 
@@ -349,6 +360,10 @@ class K8sState:
         self.safety = Safety()
         self.tokens = {}            # bearer token -> user name, or (user, [groups])
         self.forbidden = set()      # (user, verb, resource) denied; "*" matches any
+        # Validating webhooks called on pods/eviction (deny_evictions), and
+        # every eviction request answered: (ns, name, uid or None, status).
+        self.eviction_denials = []
+        self.eviction_log = []
         # False: answer as a server that cannot make Tables (an aggregated API
         # server, an old proxy) does - with the plain object or List.
         self.tables = True
@@ -982,18 +997,22 @@ class K8sState:
                       node_selector=selector, start=start)
 
     def add_deployment(self, namespace, name, replicas, nodes=None, node_selector=None,
-                       empty_dir=False, labels=None, tolerations=None):
+                       empty_dir=False, labels=None, tolerations=None, requests=None,
+                       init_requests=None):
         """A Deployment, its ReplicaSet and `replicas` pods (Running and Ready)
         placed round-robin on `nodes` (default: the scheduler's choice among
         matching nodes; Pending where none fits). tolerations: extra
-        core/v1 tolerations of its pods."""
+        core/v1 tolerations of its pods; requests / init_requests: its
+        container's and an init container's resources.requests ({"cpu": "2",
+        "memory": "4Gi"}; default cpu 10m, no init container)."""
         with self.lock:
             self.add_namespace(namespace)
             labels = dict(labels or {"app": name})
             pod_hash = hashlib.sha256((namespace + name).encode()).hexdigest()
             pod_hash = "".join(_POD_SUFFIX[int(c, 16) % len(_POD_SUFFIX)] for c in pod_hash[:10])
             template = _template(dict(labels, **{"pod-template-hash": pod_hash}),
-                                 node_selector, empty_dir, tolerations)
+                                 node_selector, empty_dir, tolerations, requests,
+                                 init_requests)
             dep = self._workload("Deployment", namespace, name, labels, replicas, template)
             rs = self._put("replicasets", {
                 "apiVersion": "apps/v1", "kind": "ReplicaSet",
@@ -1010,14 +1029,15 @@ class K8sState:
             return dep
 
     def add_statefulset(self, namespace, name, replicas, node_selector=None, labels=None,
-                        tolerations=None):
+                        tolerations=None, requests=None, init_requests=None):
         """A StatefulSet and its pods <name>-0..N-1 (Running and Ready). A pod
         of it that goes is recreated under the same name once it is gone."""
         with self.lock:
             self.add_namespace(namespace)
             labels = dict(labels or {"app": name})
             sts = self._workload("StatefulSet", namespace, name, labels, replicas,
-                                 _template(labels, node_selector, False, tolerations),
+                                 _template(labels, node_selector, False, tolerations,
+                                           requests, init_requests),
                                  serviceName=name)
             for i in range(replicas):
                 self._owned_pod(sts, "%s-%d" % (name, i), self._schedule(sts, None))
@@ -1044,17 +1064,19 @@ class K8sState:
                          ("apps/v1", owner["kind"], meta),
                          empty_dir=any("emptyDir" in v for v in spec["volumes"]),
                          node_selector=spec["nodeSelector"], start=start,
-                         tolerations=spec.get("tolerations"))
+                         tolerations=spec.get("tolerations"), requests=_template_requests(spec),
+                         init_requests=_template_requests(spec, "initContainers"))
 
-    def add_pod(self, namespace, name, node_name, labels=None, empty_dir=False, owner=None):
+    def add_pod(self, namespace, name, node_name, labels=None, empty_dir=False, owner=None,
+                requests=None):
         """A pod on a node; owner is (apiVersion, kind, metadata) or None (bare pod)."""
         with self.lock:
             self.add_namespace(namespace)
             return self._pod(namespace, name, self.node(node_name), labels or {"run": name},
-                             owner, empty_dir=empty_dir)
+                             owner, empty_dir=empty_dir, requests=requests)
 
     def _pod(self, namespace, name, node, labels, owner, empty_dir=False, node_selector=None,
-             start=False, tolerations=None):
+             start=False, tolerations=None, requests=None, init_requests=None):
         """A pod on `node` (None: Pending, unschedulable): Running and Ready,
         or with start=True ContainerCreating, Running after delays["pod_start"]
         and Ready delays["pod_ready"] later."""
@@ -1075,7 +1097,9 @@ class K8sState:
         pod = {
             "apiVersion": "v1", "kind": "Pod", "metadata": meta,
             "spec": {"containers": [{"name": container, "image": "mcr.microsoft.com/oss/%s:v1"
-                                     % container, "resources": {"requests": {"cpu": "10m"}}}],
+                                     % container,
+                                     "resources": {"requests": dict(requests
+                                                                    or DEFAULT_REQUESTS)}}],
                      "volumes": volumes, "restartPolicy": "Always",
                      "terminationGracePeriodSeconds": 30, "schedulerName": "default-scheduler",
                      "serviceAccountName": "default", "nodeSelector": dict(node_selector or {}),
@@ -1083,6 +1107,10 @@ class K8sState:
                      + list(tolerations or [])},
             "status": {"phase": "Running" if running else "Pending", "qosClass": "Burstable"},
         }
+        if init_requests:
+            pod["spec"]["initContainers"] = [{
+                "name": "init", "image": "mcr.microsoft.com/oss/%s:v1" % container,
+                "resources": {"requests": dict(init_requests)}}]
         if running:
             self._bind(pod, node, created)
             if start:
@@ -1149,11 +1177,29 @@ class K8sState:
             cs["ready"] = True
         self._bump(pod)
 
+    def _free(self):
+        """node name -> (cpu, memory) allocatable less the requests of the
+        pods bound there that are not Succeeded or Failed (terminating ones
+        too), as the scheduler's NodeInfo counts them."""
+        free = {}
+        for node in self.objects["nodes"].values():
+            alloc = node["status"].get("allocatable", {})
+            free[node["metadata"]["name"]] = [parse_quantity(alloc.get("cpu", "0")),
+                                              parse_quantity(alloc.get("memory", "0"))]
+        for pod in self.objects["pods"].values():
+            left = free.get(pod["spec"].get("nodeName"))
+            if left is None or pod["status"].get("phase") in ("Succeeded", "Failed"):
+                continue
+            cpu, mem = pod_requests(pod["spec"])
+            left[0] -= cpu
+            left[1] -= mem
+        return free
+
     def _schedule(self, owner, avoid):
         """The schedulable Ready node for the owner's pod template (its node
         selector, default kubernetes.io/os=linux; taints it does not tolerate
-        excluded; not cordoned) with the fewest of the owner's pods, or None
-        (the pod stays Pending)."""
+        excluded; not cordoned; room for its requests) with the fewest of the
+        owner's pods, or None (the pod stays Pending)."""
         spec = owner["spec"]["template"]["spec"]
         selector = dict(spec["nodeSelector"])
         selector.setdefault("kubernetes.io/os", "linux")
@@ -1165,10 +1211,14 @@ class K8sState:
             if refs and refs[0]["uid"] == owner["metadata"]["uid"]:
                 owned[pod["spec"].get("nodeName")] = owned.get(pod["spec"].get("nodeName"), 0) + 1
         best = None
+        need, free = pod_requests(spec), None
         for node in self._match_nodes(selector):
             name = node["metadata"]["name"]
             if (name == avoid or node["spec"].get("unschedulable") or not _is_ready(node)
                     or not _tolerates(tolerations, node["spec"].get("taints", []))):
+                continue
+            free = free or self._free()
+            if need[0] > free[name][0] or need[1] > free[name][1]:
                 continue
             if best is None or owned.get(name, 0) < owned.get(best["metadata"]["name"], 0):
                 best = node
@@ -1367,6 +1417,48 @@ class K8sState:
                                          "operations": list(operations),
                                          "resources": list(resources),
                                          "scope": "*"}]}]})
+
+    def deny_evictions(self, namespace, name, webhook="drain-cleaner", message=None,
+                       code=400, reason="", refusals=None, move_after=None):
+        """A validating admission webhook on pods/eviction (add_webhook's
+        configuration, whose calls this one makes) that refuses to let the
+        pod namespace/name - the one there now, by uid - be evicted. The API
+        server relays the refusal as ToStatusErr writes it: the webhook's
+        code (400 when it gives none below 400), its reason (none by
+        default), message 'admission webhook "<webhook>.example.com" denied
+        the request: <message>'. refusals: it lets the eviction through
+        after that many. move_after: after that many refusals the webhook's
+        operator deletes the pod itself (gracefully, as a drain cleaner's
+        operator rolls it), and its controller recreates it elsewhere; the
+        webhook goes on refusing that pod while it exists."""
+        with self.lock:
+            pod = self.pod(namespace, name)
+            full = "%s.example.com" % webhook
+            if webhook not in {w["metadata"]["name"] for w in
+                               self.objects["validatingwebhookconfigurations"].values()}:
+                self.add_webhook(webhook)
+            rule = {"uid": pod["metadata"]["uid"], "webhook": full, "code": max(code, 400),
+                    "reason": reason, "refusals": refusals, "move_after": move_after,
+                    "denied": 0,
+                    "message": message or "pod %s/%s is moved by its operator" % (namespace,
+                                                                                  name)}
+            self.eviction_denials.append(rule)
+            return rule
+
+    def _admit_eviction(self, pod):
+        """The validating webhooks' say on an eviction (ApiError: refused).
+        EvictionREST calls them before it looks at any PDB."""
+        uid = pod["metadata"]["uid"]
+        for rule in self.eviction_denials:
+            if rule["uid"] != uid:
+                continue
+            if rule["refusals"] is not None and rule["denied"] >= rule["refusals"]:
+                continue
+            rule["denied"] += 1
+            if rule["move_after"] is not None and rule["denied"] == rule["move_after"]:
+                self._terminate(pod, None, "operator")
+            raise ApiError(rule["code"], 'admission webhook "%s" denied the request: %s'
+                           % (rule["webhook"], rule["message"]), reason=rule["reason"])
 
     def _sync_pdb(self, pdb):
         """Store the PDB's status when it changed (a MODIFIED for watchers)."""
@@ -1802,10 +1894,16 @@ class K8sState:
                            details={"name": route["name"], "group": "policy",
                                     "kind": "Eviction"})
         options = body.get("deleteOptions") or {}
+        try:
+            self._admit_eviction(pod)
+        except ApiError as e:
+            self.eviction_log.append(_key(pod) + (pod["metadata"]["uid"], e.code))
+            raise
         code, message, details = self.evict(
             pod["metadata"]["namespace"], pod["metadata"]["name"],
             grace=options.get("gracePeriodSeconds"),
             dry_run=_dry_run(req) or "All" in (options.get("dryRun") or []))
+        self.eviction_log.append(_key(pod) + (pod["metadata"]["uid"], code))
         if code != 201:
             raise ApiError(code, message, details=details)
         return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {},
@@ -2024,12 +2122,62 @@ def _delete_options_from_protobuf(body):
     return out
 
 
-def _template(labels, node_selector, empty_dir, tolerations):
+def _template(labels, node_selector, empty_dir, tolerations, requests=None, init_requests=None):
     spec = {"nodeSelector": dict(node_selector or {}),
             "volumes": [{"name": "tmp", "emptyDir": {}}] if empty_dir else []}
     if tolerations:
         spec["tolerations"] = list(tolerations)
+    if requests:
+        spec["containers"] = [{"name": "main", "resources": {"requests": dict(requests)}}]
+    if init_requests:
+        spec["initContainers"] = [{"name": "init",
+                                   "resources": {"requests": dict(init_requests)}}]
     return {"metadata": {"labels": dict(labels)}, "spec": spec}
+
+
+def _template_requests(spec, key="containers"):
+    """The requests a template gives its (first) container of `key`, or None."""
+    containers = spec.get(key) or [{}]
+    return (containers[0].get("resources") or {}).get("requests")
+
+
+DEFAULT_REQUESTS = {"cpu": "10m"}
+_QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))"
+                       r"(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$")
+_SUFFIX = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50,
+           "Ei": 2 ** 60, "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"),
+           "k": 10 ** 3, "M": 10 ** 6, "G": 10 ** 9, "T": 10 ** 12, "P": 10 ** 15, "E": 10 ** 18}
+
+
+def parse_quantity(text):
+    """A resource.Quantity ("250m", "4Gi", "1.5", "129e6") as a Decimal."""
+    m = _QUANTITY.match(str(text).strip())
+    if not m:
+        raise ValueError("quantities must match the regular expression "
+                         "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+    try:
+        value, suffix = Decimal(m.group(1)), m.group(2) or ""
+    except InvalidOperation:
+        raise ValueError("bad quantity %r" % text)
+    if suffix[:1] in ("e", "E") and suffix not in _SUFFIX:
+        return value * Decimal(10) ** int(suffix[1:])
+    return value * _SUFFIX.get(suffix, 1)
+
+
+def pod_requests(spec):
+    """(cpu, memory) a pod spec (or template spec) asks the scheduler for:
+    the larger of its containers' sum and its largest init container, plus
+    spec.overhead; a template without containers has DEFAULT_REQUESTS."""
+    def req(c, key):
+        return parse_quantity(((c.get("resources") or {}).get("requests") or {}).get(key, "0"))
+    containers = spec.get("containers") or [{"resources": {"requests": DEFAULT_REQUESTS}}]
+    out = []
+    for key in ("cpu", "memory"):
+        total = sum((req(c, key) for c in containers), Decimal(0))
+        init = max((req(c, key) for c in spec.get("initContainers") or []), default=Decimal(0))
+        overhead = parse_quantity((spec.get("overhead") or {}).get(key, "0"))
+        out.append(max(total, init) + overhead)
+    return tuple(out)
 
 
 def _group(g, v):

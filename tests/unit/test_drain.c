@@ -1,8 +1,9 @@
 /* drain.c against an in-process API server (kubeserver.h): kubectl's
  * filters in its order with its messages and grouping; the blocking PDBs
  * of the plan and whether the drain can finish; a webhook's refusal
- * re-read before the retry and given up once the pod has moved; a 404
- * eviction is done; the cancel flag; Go's duration format. */
+ * re-read before the retry and given up once the pod has moved; the
+ * capacity first-fit of the replacements; a 404 eviction is done; the
+ * cancel flag; Go's duration format. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,7 +21,7 @@
 
 static int port;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static int hook_evictions, hook_moved, evictions_sent;
+static int hook_evictions, hook_moved, evictions_sent, with_nodes;
 
 #define POD(name, extra) \
 	"{\"metadata\":{\"name\":\"" name "\",\"namespace\":\"t\",\"uid\":\"u-" name "\"" extra \
@@ -46,6 +47,29 @@ static const char pdbs[] =
 	"\"selector\":{\"matchLabels\":{\"app\":\"web\"}}},\"status\":{\"observedGeneration\":1,"
 	"\"currentHealthy\":2,\"desiredHealthy\":2,\"expectedPods\":2,\"disruptionsAllowed\":0}}]}";
 
+/* For the capacity check: n1 is drained; n2 has cpu 2, memory 4Gi, of
+ * which "other" takes 500m, 1Gi; n3 cpu 1500m, memory 8Gi, empty. */
+#define NODE(name, cpu, mem) \
+	"{\"metadata\":{\"name\":\"" name "\"},\"spec\":{},\"status\":{\"allocatable\":" \
+	"{\"cpu\":\"" cpu "\",\"memory\":\"" mem "\",\"pods\":\"110\"},\"conditions\":" \
+	"[{\"type\":\"Ready\",\"status\":\"True\"}]}}"
+static const char nodes[] = "{\"kind\":\"NodeList\",\"metadata\":{},\"items\":["
+	NODE("n1", "4", "16Gi") "," NODE("n2", "2", "4Gi") "," NODE("n3", "1500m", "8Gi") "]}";
+#define REQ(cpu, mem) "{\"name\":\"c\",\"resources\":{\"requests\":{\"cpu\":\"" cpu \
+	"\",\"memory\":\"" mem "\"}}}"
+#define BIG(name, node, containers, init) \
+	"{\"metadata\":{\"name\":\"" name "\",\"namespace\":\"t\",\"uid\":\"u-" name "\"" RS \
+	"},\"spec\":{\"nodeName\":\"" node "\",\"containers\":[" containers "]," \
+	"\"initContainers\":[" init "]},\"status\":{\"phase\":\"Running\"}}"
+/* effective requests: big-a 1200m (its init container), 2Gi; big-b 1,
+ * 2Gi (two containers); big-c 1, 6Gi */
+static const char pods_big[] = "{\"kind\":\"PodList\",\"metadata\":{},\"items\":["
+	BIG("big-a", "n1", REQ("1", "2Gi"), REQ("1200m", "1Gi")) ","
+	BIG("big-b", "n1", REQ("500m", "1Gi") "," REQ("0.5", "1024Mi"), "") ","
+	BIG("big-c", "n1", REQ("1", "6Gi"), "") "]}";
+static const char pods_active[] = "{\"kind\":\"PodList\",\"metadata\":{},\"items\":["
+	BIG("other", "n2", REQ("500m", "1Gi"), "") "]}";
+
 static int handle(int fd, const struct ks_request *r)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -59,6 +83,12 @@ static int handle(int fd, const struct ks_request *r)
 		ks_reply(fd, 200, NULL, pdbs);
 	} else if (strstr(t, "/daemonsets/proxy")) {
 		ks_reply(fd, 200, NULL, "{\"kind\":\"DaemonSet\",\"metadata\":{\"name\":\"proxy\"}}");
+	} else if (with_nodes && !strncmp(t, "/api/v1/nodes", 13)) {
+		ks_reply(fd, 200, NULL, nodes);
+	} else if (with_nodes && !strncmp(t, "/api/v1/pods?", 13) && strstr(t, "status.phase")) {
+		ks_reply(fd, 200, NULL, pods_active);
+	} else if (!strncmp(t, "/api/v1/pods?", 13) && strstr(t, "app%3Dbig")) {
+		ks_reply(fd, 200, NULL, pods_big);
 	} else if (!strncmp(t, "/api/v1/pods?", 13) && strstr(t, "app%3Dhook")) {
 		ks_reply(fd, 200, NULL, hook_moved ? "{\"kind\":\"PodList\",\"metadata\":{},\"items\":[]}"
 				   : "{\"kind\":\"PodList\",\"metadata\":{},\"items\":[" POD("hook",
@@ -209,6 +239,35 @@ static void test_webhook_refusal_reread_and_given_up_once_moved(void **state)
 	ks_close(&c);
 }
 
+/* First-fit over the nodes outside the drain, counting the pods already
+ * there and the replacements placed before: big-a takes n2 (1500m, 3Gi
+ * free), big-b then only fits on n3, and big-c finds no room left. */
+static void test_capacity_first_fit_flags_what_fits_nowhere(void **state)
+{
+	struct azl_drain_options o = AZL_DRAIN_OPTIONS_INIT;
+	struct ks_client c;
+	struct azl_drain *d;
+	struct azl_drain_plan *plan;
+	const struct azl_drain_node *n;
+
+	(void)state;
+	o.pod_selector = "app=big";
+	with_nodes = 1;
+	plan = plan_with(&c, &o, &d);
+	with_nodes = 0;
+	n = &plan->nodes[0];
+	assert_int_equal(n->nr_pods, 3);
+	assert_false(n->pods[0].nowhere);
+	assert_null(n->pods[0].no_room);
+	assert_false(n->pods[1].nowhere);
+	assert_true(n->pods[2].nowhere);
+	assert_string_equal(n->pods[2].no_room,
+			    "needs cpu 1, memory 6Gi; largest free: cpu 500m, memory 6Gi");
+	azl_drain_plan_free(plan);
+	azl_drain_free(d);
+	ks_close(&c);
+}
+
 static void test_not_found_eviction_is_done_and_cancel_stops(void **state)
 {
 	struct azl_drain_options o = AZL_DRAIN_OPTIONS_INIT;
@@ -256,6 +315,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filters_in_kubectls_order_and_words),
 		cmocka_unit_test(test_webhook_refusal_reread_and_given_up_once_moved),
+		cmocka_unit_test(test_capacity_first_fit_flags_what_fits_nowhere),
 		cmocka_unit_test(test_not_found_eviction_is_done_and_cancel_stops),
 		cmocka_unit_test(test_go_durations),
 	};

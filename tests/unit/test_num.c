@@ -126,6 +126,32 @@ static void test_saturating_arithmetic(void **state)
 	assert_true(azl_num_mul(LONG_MIN, -1) == LONG_MAX);
 }
 
+static void test_quantities(void **state)
+{
+	static const struct { const char *s; int milli; long v; } ok[] = {
+		{ "250m", 1, 250 }, { "2", 1, 2000 }, { "1.5", 1, 1500 }, { "0.0005", 1, 1 },
+		{ "100n", 1, 1 }, { "1k", 0, 1000 }, { "4Gi", 0, 4294967296L },
+		{ "13421772Ki", 0, 13743894528L }, { "129e6", 0, 129000000 }, { "1E", 0,
+		1000000000000000000L }, { "1e3", 0, 1000 }, { "+1Mi", 0, 1048576 },
+		{ "1.5Gi", 0, 1610612736L }, { "0.1", 0, 1 }, { "0", 0, 0 }, { "12Ei", 0, LONG_MAX },
+		{ "123456789012345678901234567890", 0, LONG_MAX },
+		{ "1.0000000000000000000001", 0, 2 },
+	};
+	static const char *const bad[] = { "", "m", "1x", "-1", "1Gb", "1..2", ".", "1e", "Gi" };
+	size_t i;
+	long v;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		v = -1;
+		assert_int_equal(azl_num_quantity(ok[i].s, ok[i].milli, &v), AZL_NUM_OK);
+		assert_int_equal(v, ok[i].v);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(azl_num_quantity(bad[i], 0, &v), AZL_NUM_NAN);
+	assert_int_equal(azl_num_quantity(NULL, 0, &v), AZL_NUM_NAN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_parse_names_field_and_range),
 		cmocka_unit_test(test_json_member),
 		cmocka_unit_test(test_saturating_arithmetic),
+		cmocka_unit_test(test_quantities),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,6 +117,26 @@ static void test_node_selector_and_tolerations(void **state)
 	cJSON_Delete(all);
 }
 
+/* The scheduler's effective request: containers summed, the largest init
+ * container when larger, overhead on top; a bad quantity counts 0. */
+static void test_effective_requests(void **state)
+{
+	cJSON *obj = cJSON_Parse("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":["
+		"{\"resources\":{\"requests\":{\"cpu\":\"250m\",\"memory\":\"1Gi\"}}},"
+		"{\"resources\":{\"requests\":{\"cpu\":\"0.5\",\"memory\":\"512Mi\"}}},"
+		"{\"resources\":{}}],\"initContainers\":[{\"resources\":{\"requests\":"
+		"{\"cpu\":\"2\",\"memory\":\"1Mi\"}}},{\"resources\":{\"requests\":"
+		"{\"cpu\":\"lots\"}}}],\"overhead\":{\"cpu\":\"100m\",\"memory\":\"1Ki\"}}}");
+	struct azl_pod p;
+
+	(void)state;
+	assert_int_equal(azl_pod_parse(obj, &p), 0);
+	assert_int_equal(p.cpu_request_m, 2100);                  /* init 2 + overhead */
+	assert_int_equal(p.memory_request, 1610612736L + 1024);   /* 1.5Gi + overhead */
+	azl_pod_release(&p);
+	cJSON_Delete(obj);
+}
+
 static void test_pdb_spec_status_and_selection(void **state)
 {
 	cJSON *obj = cJSON_Parse(
@@ -239,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_pod_parses_what_a_drain_needs),
 		cmocka_unit_test(test_pod_defaults_and_errors),
 		cmocka_unit_test(test_node_selector_and_tolerations),
+		cmocka_unit_test(test_effective_requests),
 		cmocka_unit_test(test_pdb_spec_status_and_selection),
 		cmocka_unit_test(test_pdb_int_empty_selector_and_bad_value),
 		cmocka_unit_test(test_pods_on_a_node_and_pdbs_of_a_namespace),
