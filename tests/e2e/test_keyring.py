@@ -9,6 +9,7 @@ their own private bus and daemons, started and stopped here by pid.
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -199,8 +200,11 @@ class PrivateBus:
     """A dbus-daemon with no service files (nothing auto-starts), and any
     daemons started on it; everything stopped by pid."""
 
-    def __init__(self, tmp):
-        self.dir = tempfile.mkdtemp(dir=tmp)
+    def __init__(self):
+        # Short, not under tmp_path: the bus and gnome-keyring's control
+        # socket live in it, and a socket path has 107 bytes at most (the
+        # xdist worker's tmp_path is longer).
+        self.dir = self.own_dir = tempfile.mkdtemp(prefix="azl-bus.")
         for sub in ("data", "run"):
             os.makedirs(os.path.join(self.dir, sub), mode=0o700)
         conf = os.path.join(self.dir, "bus.conf")
@@ -255,15 +259,17 @@ class PrivateBus:
 
 
 @pytest.fixture
-def private_bus(tmp_path):
+def private_bus():
     buses = []
 
     def make():
-        buses.append(PrivateBus(str(tmp_path)))
+        buses.append(PrivateBus())
         return buses[-1]
     yield make
     for b in buses:
         b.stop()
+    for b in buses:
+        shutil.rmtree(b.own_dir, ignore_errors=True)
 
 
 def one_warning(stderr, *texts):

@@ -114,3 +114,16 @@ def test_sim_serves_on_the_scenarios_clock(make_sim):
     # Objects made now carry the simulated time, two hours past the wall.
     from sim.k8s import parse_time
     assert parse_time(pod["metadata"]["creationTimestamp"]) >= time.time() + 7000
+
+
+def test_a_deadline_is_reached_only_once_work_due_before_it_has_fired():
+    # Timers not started: as if the machine were too loaded to run them.
+    clock = Clock(scale=1000, start=1000.0, paused=True)
+    fired = []
+    clock.call_at(1005, lambda: fired.append("ready"))
+    clock.call_at(1020, lambda: fired.append("later"))
+    clock._base_sim = 1010.0        # time has passed the deadline at 1008 ...
+    assert not clock.reached(1008)  # ... but the pod due Ready at 1005 has not
+    clock.step(0)
+    assert fired == ["ready"] and clock.reached(1008)
+    assert not clock.reached(1030)  # not yet come

@@ -206,6 +206,15 @@ class Clock:
         with self._cond:
             return self.call_at(self._now() + max(0.0, seconds), fn, name)
 
+    def reached(self, t):
+        """Whether simulated time t has come and every timer due before it
+        has fired. A deadline tested this way is never beaten by work that
+        was due before it but runs late on a loaded machine (the replacement
+        pod that would have become Ready in time)."""
+        with self._cond:
+            return self._now() >= t and not any(
+                not timer.cancelled and timer.due < t for timer in self._timers)
+
     def pending(self, name=None):
         """Live timers (optionally those named `name`, an fnmatch pattern), by due time."""
         with self._cond:

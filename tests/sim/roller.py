@@ -285,7 +285,7 @@ class Roller:
                         self._event(cluster, "drain-blocked", name, pod=pod["metadata"]["name"])
             if not any(self._drainable(cluster, n) for n in nodes):
                 return []
-            if self.clock.now() >= deadline and blocked:
+            if blocked and self.clock.reached(deadline):
                 return self._drain_timed_out(op, blocked, settings, deleting)
             yield self.timings["poll"]
 
