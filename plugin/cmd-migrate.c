@@ -147,7 +147,7 @@ static int run_migrate(int argc, const char **argv, const struct cli_cmd_ctx *ct
 {
 	struct migrate_args args = { 0 };
 	struct azl_migrate_options o;
-	struct azl_migrate_plan plan;
+	struct azl_migrate_plan plan = { 0 };
 	struct cli_op_session s;
 	struct azl_operation *op = NULL;
 	enum cli_output format;
@@ -167,7 +167,10 @@ static int run_migrate(int argc, const char **argv, const struct cli_cmd_ctx *ct
 		cli_op_close(&s);
 		return cli_error_report();
 	}
-	rc = make_plan(&s, argv[0], &o, &plan);
+	/* a pool another operation holds: that one named, not its effects */
+	rc = args.dry_run ? 0 : cli_op_probe(&s, argv[0]);
+	if (!rc)
+		rc = make_plan(&s, argv[0], &o, &plan);
 	if (rc) {
 		rc = cli_error_report();
 	} else if (plan.strategy == AZL_MIGRATE_NOTHING && format != CLI_OUTPUT_TABLE) {

@@ -79,6 +79,17 @@ void cli_op_close(struct cli_op_session *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int cli_op_probe(const struct cli_op_session *s, const char *pool)
+{
+	struct azl_journal_target t = {
+		.context = s->ks.config->context_name, .subscription = s->cluster.subscription,
+		.resource_group = s->cluster.resource_group, .cluster = s->cluster.name,
+		.pool = pool,
+	};
+
+	return azl_journal_probe(&t);
+}
+
 const struct azl_operation_kind *const *cli_op_kinds(size_t *nr)
 {
 	static const struct azl_operation_kind *const kinds[] = {

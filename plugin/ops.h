@@ -67,6 +67,11 @@ int cli_op_open(struct cli_op_session *s, const struct cli_global_flags *g,
 int cli_op_reload(struct cli_op_session *s, const struct cli_op_flags *f);
 void cli_op_close(struct cli_op_session *s);
 
+/* AZL_EBUSY, naming it, when an operation of another process holds
+ * pool's lock (journal.h): asked before the plan and its preflight, which
+ * would only see that pool busy in Azure. */
+int cli_op_probe(const struct cli_op_session *s, const char *pool);
+
 /* The kinds `resume` and `abort` can run. */
 const struct azl_operation_kind *const *cli_op_kinds(size_t *nr);
 

@@ -124,35 +124,46 @@ def test_signal_then_resume(make_sim, bin_path, tmp_path, case):
     assert not fm.check_files_and_secrets(sim, home, [("stderr", err), ("stdout", out)])
 
 
-def test_second_process_on_the_pool_is_refused_naming_the_first(make_sim, bin_path, tmp_path):
-    cmd = "migrate-in-place"
+def _writes(sim):
+    """ARM writes so far (token requests left out)."""
+    return len([r for r in sim.find(server="azure") if r["method"] in ("PUT", "POST", "DELETE")
+                and "/providers/Microsoft.ContainerService/" in r["path"]])
+
+
+# each command that takes a pool's lock, and the step at which the first
+# process waits on AKS while the second starts
+SECOND = {"migrate-in-place": "update-pool", "upgrade-node-image": "node-image",
+          "add-pool": "create-pool"}
+
+
+@pytest.mark.parametrize("cmd", sorted(SECOND))
+def test_second_process_on_the_pool_is_refused_naming_the_first(make_sim, bin_path, tmp_path,
+                                                                cmd):
     sim = make(make_sim, cmd)
     home = str(tmp_path / "home")
     env, first = start(sim, home, cmd)
-    assert wait_for(lambda: step_running(home, "update-pool"), first)
-    sim.clock.pause()                   # the first one waits on AKS meanwhile
+    # the first one's write sent: it waits on AKS (the clock paused) meanwhile
+    assert wait_for(lambda: step_running(home, SECOND[cmd]) and _writes(sim), first)
+    sim.clock.pause()
     try:
+        sent = _writes(sim)
         second = subprocess.run([bin_path, *fm.COMMANDS[cmd]["argv"]], env=env,
                                 capture_output=True, text=True, timeout=60)
+        assert _writes(sim) == sent, "the second process sent a write"
     finally:
         sim.clock.resume()
     doc = fm.journal_json(home)
-    assert second.returncode != 0
-    lines = fm.diagnostics(second.stderr)
-    busy = [l for l in lines if l.startswith("error: ")]
-    assert busy, second.stderr
-    names_first = doc["id"] in second.stderr or str(first.pid) in second.stderr
+    assert second.returncode == 1, second.stderr
+    errors = [l for l in fm.diagnostics(second.stderr) if l.startswith("error: ")]
+    # one line naming the first: its id, what it runs (kind, step), its pid
+    assert len(errors) == 1, second.stderr
+    line = errors[0]
+    assert "is busy: operation %s (%s, step 1 of " % (doc["id"], doc["kind"]) in line, line
+    assert ": %s)" % SECOND[cmd] in line and "(pid %d on " % first.pid in line, line
+    assert len(fm.journals(home)) == 1, "the second process journaled an operation"
     out, err = finish(first)
     assert first.returncode == 0, err[-2000:]
-    assert fm.done_in_place(sim)
-    # one PUT: the second sent nothing
-    assert len(sim.find(server="azure", method="PUT",
-                        path_prefix=fm.cluster_of(sim).id + "/agentPools/work")) == 1
-    if not names_first:
-        # Known gap: the preflight refuses the second (pool Upgrading) before
-        # the journal's pool lock, which names the holder, is asked.
-        pytest.xfail("refused by the preflight without naming operation %s: %s"
-                     % (doc["id"], busy[0]))
+    assert fm.COMMANDS[cmd]["done"](sim)
 
 
 def _kill_mid_operation(make_sim, tmp_path):

@@ -216,6 +216,11 @@ static void test_second_process_refused(void **state)
 		snprintf(pidtext, sizeof(pidtext), "(pid %ld on ", (long)pid);
 		assert_non_null(strstr(azl_error_message(), pidtext));
 	}
+	/* asked without taking the lock: the same line; no lock file yet: free */
+	assert_int_equal(azl_journal_probe(&other), 0);
+	assert_int_equal(azl_journal_probe(&upper), AZL_EBUSY);
+	assert_non_null(strstr(azl_error_message(), id));
+	assert_non_null(strstr(azl_error_message(), "(migrate, step 2 of 2: wait for the reimage)"));
 	assert_int_equal(azl_journal_create(&j, "upgrade", &upper, steps, 2), AZL_EBUSY);
 	/* resuming it while it runs is refused the same way */
 	assert_int_equal(azl_journal_load(&j, id, 1), AZL_EBUSY);
@@ -225,6 +230,7 @@ static void test_second_process_refused(void **state)
 	assert_int_equal(write(done[1], "x", 1), 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(azl_journal_probe(&target), 0);
 	assert_int_equal(azl_journal_load(&j, id, 0), 0);
 	assert_int_equal(azl_journal_state(j), AZL_OP_SUCCEEDED);
 	azl_journal_free(j);
