@@ -121,28 +121,6 @@ static int print_plan_tree(const struct azl_migrate_plan *plan, const struct cli
 	return rc;
 }
 
-/* After a 412 or a stale eTag: the plan made again and shown; nothing
- * was sent on the old one. */
-static int replan(struct cli_op_session *s, const struct migrate_args *a, const char *pool,
-		  const struct azl_migrate_options *o)
-{
-	struct azl_migrate_plan plan;
-	int rc = cli_op_reload(s, &a->f);
-
-	if (rc)
-		return cli_error_report();
-	rc = make_plan(s, pool, o, &plan);
-	if (rc) {
-		azl_migrate_plan_release(&plan);
-		return cli_error_report();
-	}
-	printf("\nThe pool changed since the plan was made; nothing was sent on the old copy. The plan again:\n\n");
-	cli_op_print_plan(&plan, &s->cluster);
-	fprintf(stderr, "Run the command again to apply this plan.\n");
-	azl_migrate_plan_release(&plan);
-	return CLI_OP_EXIT_FAILED;
-}
-
 static int run_migrate(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct migrate_args args = { 0 };
@@ -188,10 +166,9 @@ static int run_migrate(int argc, const char **argv, const struct cli_cmd_ctx *ct
 		if (format == CLI_OUTPUT_TABLE)
 			cli_op_print_plan(&plan, &s.cluster);
 		rc = cli_op_confirm(&plan.preflight, args.yes);
+		/* a pool changed under it stops it, resumable (operation.h) */
 		if (!rc)
 			rc = cli_op_start(&s, &plan, format, args.no_wait, &op);
-		if (rc == CLI_OP_EXIT_FAILED && op && s.last_rc == AZL_ESTALE)
-			rc = replan(&s, &args, argv[0], &o);
 	}
 	azl_operation_free(op);
 	azl_migrate_plan_release(&plan);
