@@ -197,6 +197,9 @@ const struct cli_command cli_cmd_migrate = {
 		       "\n"
 		       "Every step is journaled: after Ctrl-C (exit 130) or a crash, `kubectl azlinux\n"
 		       "resume` goes on where it stopped, `status` shows it and `abort` stops it.\n"
+		       "A pool someone else changes after the plan gets nothing sent: the run stops\n"
+		       "naming `kubectl azlinux resume ID`, which plans that step again from a fresh\n"
+		       "read. A pool another operation holds is refused, naming that operation.\n"
 		       "\n"
 		       "Exit status: 0 done; with --dry-run 0 clean, 3 warnings, 4 a blocker; 4 when\n"
 		       "a blocker stopped it; 1 on failure; 130 when interrupted.",

@@ -183,7 +183,9 @@ MC = "/managedClusters/" + NAME
 def step(name, **classes):
     """A step: its name (as the journal and progress say it) and its request
     classes: read, write, kube, watch (matchers), aks (a roller checkpoint
-    pattern, with the pool of its operation). The name is a prefix of the
+    pattern, with the pool of its operation); waits=True for a step that
+    waits on the cluster without a poll or the node watch (interruption
+    mid-wait, test_interrupt.py). The name is a prefix of the
     journal's step names ("pool work" for "pool work 1.33.3")."""
     return dict(name=name, **classes)
 
@@ -207,7 +209,7 @@ COMMANDS = {
             step("wait-ready", kube=kube("GET", "/api/v1/nodes"), watch=node_watch),
             step("stop-autoscaler", read=arm_get(POOL_WORK)),
             step("cordon", kube=kube("PATCH", "/api/v1/nodes/aks-work-")),
-            step("drain", kube=kube("POST", "/eviction")),
+            step("drain", kube=kube("POST", "/eviction"), waits=True),
             step("delete-pool", write=arm_write("DELETE", POOL_WORK), poll=op_poll,
                  aks=("remove", "work")),
             step("verify", read=arm_any_get),
