@@ -18,24 +18,6 @@
 #include "json.h"
 #include "testutil.h"
 
-static char *root;
-
-static int setup(void **state)
-{
-	(void)state;
-	root = tu_mkdtemp();
-	setenv("XDG_STATE_HOME", root, 1);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tu_rmrf(root);
-	free(root);
-	return 0;
-}
-
 static const char *const steps[] = { "switch the OS SKU", "wait for the reimage" };
 
 static const struct azl_journal_target target = {
@@ -443,14 +425,22 @@ static void test_bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_writes_the_plan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_steps_handle_finish_on_disk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_second_process_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dead_process_is_recognised, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unusable_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_secret_in_the_journal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list_oldest_first, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_writes_the_plan, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_steps_handle_finish_on_disk, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_second_process_refused, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_dead_process_is_recognised, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_unusable_files, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_no_secret_in_the_journal, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_list_oldest_first, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input, tu_state_setup,
+						tu_state_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

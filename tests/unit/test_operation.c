@@ -15,24 +15,6 @@
 #include "operation.h"
 #include "testutil.h"
 
-static char *root;
-
-static int setup(void **state)
-{
-	(void)state;
-	root = tu_mkdtemp();
-	setenv("XDG_STATE_HOME", root, 1);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tu_rmrf(root);
-	free(root);
-	return 0;
-}
-
 static int step_ok(struct azl_operation *op, void *data)
 {
 	(void)op;
@@ -142,8 +124,10 @@ static void test_other_failure_is_not_stale(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_stale_stop_then_resume_plans_again, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_other_failure_is_not_stale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_stop_then_resume_plans_again, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_other_failure_is_not_stale, tu_state_setup,
+						tu_state_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
