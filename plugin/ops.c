@@ -31,7 +31,8 @@ static int open_arm(struct cli_op_session *s, const struct cli_op_flags *f)
 	return azl_arm_new(&s->arm, &o);
 }
 
-int cli_op_reload(struct cli_op_session *s, const struct cli_op_flags *f)
+/* Resolves the cluster and loads its pools. */
+static int load_pools(struct cli_op_session *s, const struct cli_op_flags *f)
 {
 	struct azl_cluster_query q = {
 		.server = s->ks.config->server, .context = s->ks.config->context_name,
@@ -61,7 +62,7 @@ int cli_op_open(struct cli_op_session *s, const struct cli_global_flags *g,
 	if (!rc)
 		rc = open_arm(s, f);
 	if (!rc && load)
-		rc = cli_op_reload(s, f);
+		rc = load_pools(s, f);
 	return rc;
 }
 
@@ -626,7 +627,6 @@ int cli_op_drive(struct azl_operation *op, struct cli_op_session *s, const char 
 	rc = abort_it ? azl_operation_abort(op, &env, NULL) : azl_operation_run(op, &env, NULL);
 	cli_op_view_free(view);
 	strbuf_release(&selector);
-	s->last_rc = rc;
 	if (rc && rc != AZL_ECANCELED)
 		cli_error_report();
 	if (format == CLI_OUTPUT_JSON || format == CLI_OUTPUT_YAML)
