@@ -152,13 +152,15 @@ fuzz-replay:
 	@$(FUZZ_MAKE)
 	tests/fuzz/run.sh -replay $(FUZZ_CHECK_SECONDS) $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/fuzz/%)
 
-# The soak: the whole fault matrix (make check runs a subset that meets
-# every step and every fault), then SOAK_RUNS random fault-matrix runs
-# from SOAK_SEED (default: from the time; printed; make check runs 10).
+# The soak: the whole fault matrix and every interruption case (make check
+# runs subsets that meet every step, every fault and every signal), then
+# SOAK_RUNS random fault-matrix runs from SOAK_SEED (default: from the
+# time; printed; make check runs 10).
 SOAK_RUNS ?= 200
 soak: deps all
 	FAULT_MATRIX=full SOAK_RUNS=$(SOAK_RUNS) SOAK_SEED=$(SOAK_SEED) AZLINUX_BIN=$(abspath $(PROGRAM)) \
-	    tests/run-e2e.sh -s tests/e2e/test_fault_matrix.py tests/e2e/test_soak.py
+	    tests/run-e2e.sh -s tests/e2e/test_fault_matrix.py tests/e2e/test_interrupt.py \
+	    tests/e2e/test_soak.py
 
 demo: deps all
 	$(PYTHON) tests/sim/demo.py --bin $(abspath $(BIN))

@@ -378,18 +378,36 @@ static int take_lock(struct azl_journal *j, const struct azl_journal_target *t)
 
 /* Whether a process holds j's pool lock now: probed with a shared lock,
  * taken and dropped at once, which the holder's exclusive one refuses. */
-static int lock_held(const struct azl_journal *j)
+static int held_at(const char *lock_path)
 {
-	struct strbuf path = STRBUF_INIT;
 	int fd = -1, held = 0;
 
-	if (!journal_lock_path(j, &path) && access(path.buf, F_OK) == 0)
-		held = azl_statefile_lock(path.buf, 0, AZL_STATEFILE_NOWAIT, &fd) == AZL_EBUSY;
+	if (access(lock_path, F_OK) == 0)
+		held = azl_statefile_lock(lock_path, 0, AZL_STATEFILE_NOWAIT, &fd) == AZL_EBUSY;
 	if (fd >= 0)
 		close(fd);
 	azl_error_clear();
+	return held;
+}
+
+static int lock_held(const struct azl_journal *j)
+{
+	struct strbuf path = STRBUF_INIT;
+	int held = !journal_lock_path(j, &path) && held_at(path.buf);
+
 	strbuf_release(&path);
 	return held;
+}
+
+int azl_journal_probe(const struct azl_journal_target *t)
+{
+	struct strbuf path = STRBUF_INIT;
+	int rc = pool_lock_path(&path, t->subscription, t->resource_group, t->cluster, t->pool);
+
+	if (!rc && held_at(path.buf))
+		rc = busy(path.buf, t);
+	strbuf_release(&path);
+	return rc;
 }
 
 /* ---- create, load, list ---- */

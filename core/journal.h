@@ -91,6 +91,13 @@ int azl_journal_create(struct azl_journal **out, const char *kind,
 		       const struct azl_journal_target *t, const char *const *steps,
 		       size_t nr_steps);
 
+/* Whether another process runs an operation on t's pool now, asked
+ * without taking its lock: 0 when none does, else AZL_EBUSY with the line
+ * that create() would give (the holder's id, kind, step, pid and host).
+ * A command asks before its own checks of the pool, which would see the
+ * other operation's work and refuse without naming it. */
+int azl_journal_probe(const struct azl_journal_target *t);
+
 /* Reads operation id. With lock, takes its pool lock too (to resume it:
  * AZL_EBUSY when its process still runs), else a read-only copy whose
  * state says Interrupted when nobody holds the lock of a Planned or

@@ -204,10 +204,39 @@ static int already_changed(struct azl_operation *op, const cJSON *ap, const char
 						     NULL), old_pool(op));
 }
 
+/* The plan was made on the pool as it was (its eTag). Changed since by
+ * someone else: refused (AZL_ESTALE, nothing sent), unless this is the
+ * step run again after that refusal, which plans itself again from the
+ * fresh copy ap: the move holds while the pool still has the osSKU it was
+ * planned from, and the plan's eTag becomes ap's. */
+static int check_plan(struct azl_operation *op, const cJSON *ap)
+{
+	cJSON *d = azl_operation_data(op);
+	const char *plan_etag = azl_json_str(d, "planETag", ""), *etag = prop(ap, "eTag");
+	const char *from = azl_json_str(d, "from.osSku", "");
+	const char *id = azl_journal_id(azl_operation_journal(op));
+
+	if (!*plan_etag || !strcmp(etag, plan_etag))
+		return 0;
+	if (!azl_operation_replanning(op))
+		return azl_error_set(AZL_ESTALE,
+				     "pool %s changed since the plan was made (eTag %s, now %s): nothing was sent on the stale copy",
+				     old_pool(op), plan_etag, etag);
+	if (*from && strcmp(prop(ap, "osSKU"), from))
+		return azl_error_set(AZL_EINVALID,
+				     "pool %s has osSKU %s now, not %s as planned: the move no longer holds; stop it (kubectl azlinux abort %s) and plan it again (kubectl azlinux migrate %s)",
+				     old_pool(op), prop(ap, "osSKU"), from, id, old_pool(op));
+	azl_operation_note(op, "pool %s changed since the plan (eTag %s, now %s): step update-pool planned again from a fresh read",
+			   old_pool(op), plan_etag, etag);
+	cJSON_DeleteItemFromObjectCaseSensitive(d, "planETag");
+	cJSON_AddStringToObject(d, "planETag", etag);
+	return azl_operation_save(op);
+}
+
 static int step_update_pool(struct azl_operation *op, void *data)
 {
 	const cJSON *d = data_of(op);
-	const char *sku = azl_json_str(d, "to.osSku", ""), *plan_etag = azl_json_str(d, "planETag", "");
+	const char *sku = azl_json_str(d, "to.osSku", "");
 	struct azl_arm_request req = { 0 };
 	struct strbuf path = STRBUF_INIT;
 	cJSON *ap = NULL, *body;
@@ -224,11 +253,7 @@ static int step_update_pool(struct azl_operation *op, void *data)
 	rc = azl_arm_get(arm_of(op), path.buf, &ap);
 	if (!rc && !strcmp(prop(ap, "osSKU"), sku))
 		rc = already_changed(op, ap, path.buf);
-	else if (!rc && *plan_etag && strcmp(prop(ap, "eTag"), plan_etag))
-		rc = azl_error_set(AZL_ESTALE,
-				   "pool %s changed since the plan was made (eTag %s, now %s): nothing was sent on the stale copy",
-				   old_pool(op), plan_etag, prop(ap, "eTag"));
-	else if (!rc) {
+	else if (!rc && !(rc = check_plan(op, ap))) {
 		body = in_place_body(ap, sku, cJSON_GetObjectItemCaseSensitive(d, "settings"));
 		req.method = "PUT";
 		req.path = path.buf;

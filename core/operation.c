@@ -236,6 +236,43 @@ int azl_operation_cancelled(const struct azl_operation *op)
 	return op->env && op->env->cancel && *op->env->cancel;
 }
 
+/* The record's member naming the step that last stopped on a stale copy. */
+#define STALE_STEP "staleStep"
+
+int azl_operation_replanning(const struct azl_operation *op)
+{
+	return !strcmp(azl_json_str(op->data, STALE_STEP, ""),
+		       azl_journal_step_name(op->journal, op->step));
+}
+
+/* A step refused to send on a stale copy (AZL_ESTALE): not an end. The
+ * record says which step, so that the next run of it reads afresh and
+ * plans again; the line says how to get there. */
+static int stop_stale(struct azl_operation *op, size_t i)
+{
+	struct strbuf err = STRBUF_INIT;
+	const char *id = azl_journal_id(op->journal), *name = azl_journal_step_name(op->journal, i);
+
+	strbuf_addstr(&err, azl_error_message());
+	cJSON_DeleteItemFromObjectCaseSensitive(op->data, STALE_STEP);
+	cJSON_AddStringToObject(op->data, STALE_STEP, name);
+	if (azl_operation_save(op))
+		azl_error_clear();      /* the step's own line matters more */
+	azl_error_set(AZL_ESTALE, "%s; kubectl azlinux resume %s reads it afresh and plans step %s again",
+		      err.buf, id, name);
+	strbuf_release(&err);
+	return AZL_ESTALE;
+}
+
+/* The step went through: a stale stop of it is over. */
+static int clear_stale(struct azl_operation *op)
+{
+	if (!azl_operation_replanning(op))
+		return 0;
+	cJSON_DeleteItemFromObjectCaseSensitive(op->data, STALE_STEP);
+	return azl_operation_save(op);
+}
+
 struct azl_retry *azl_operation_retry(struct azl_operation *op)
 {
 	return op->retry;
@@ -601,6 +638,10 @@ static int run_step(struct azl_operation *op, size_t i, void *data)
 		return rc;              /* stays running: resume picks it up */
 	if (op->env->no_wait && op->began_lro && !rc)
 		return 0;               /* the ARM operation goes on; so does the step */
+	if (rc == AZL_ESTALE)
+		rc = stop_stale(op, i);
+	else if (!rc)
+		rc = clear_stale(op);
 	if (rc)
 		strbuf_addstr(&err, azl_error_message());
 	ev.type = AZL_OPERATION_STEP_END;

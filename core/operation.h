@@ -158,6 +158,13 @@ int azl_operation_cancelled(const struct azl_operation *op);
 /* The state of step name in the journal; AZL_STEP_PENDING when the
  * operation has no such step. */
 enum azl_step_state azl_operation_step_state(const struct azl_operation *op, const char *name);
+/* 1 when the running step stopped on a stale copy the last time it ran
+ * (it returned AZL_ESTALE: the resource changed under it and it sent
+ * nothing). The runner records that stop in the record ("staleStep"),
+ * the operation ends Failed with a line naming `resume`, and the step run
+ * again reads afresh and plans itself again from what it reads instead of
+ * refusing the change it sees; once it succeeds the mark goes. */
+int azl_operation_replanning(const struct azl_operation *op);
 /* Sends a note event (printf-style). */
 void azl_operation_note(struct azl_operation *op, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

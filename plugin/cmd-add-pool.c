@@ -45,7 +45,7 @@ static int run_add_pool(int argc, const char **argv, const struct cli_cmd_ctx *c
 {
 	struct add_pool_args args = { 0 };
 	struct azl_migrate_options o = AZL_MIGRATE_OPTIONS_INIT;
-	struct azl_migrate_plan plan;
+	struct azl_migrate_plan plan = { 0 };
 	struct azl_operation *op = NULL;
 	struct cli_op_session s;
 	enum cli_output format;
@@ -68,8 +68,10 @@ static int run_add_pool(int argc, const char **argv, const struct cli_cmd_ctx *c
 		cli_op_close(&s);
 		return cli_error_report();
 	}
-	rc = azl_migrate_plan_add_pool(&s.cluster, &s.pools, argv[0], args.like, args.os_sku, &o,
-				       &plan);
+	rc = args.dry_run ? 0 : cli_op_probe(&s, argv[0]);
+	if (!rc)
+		rc = azl_migrate_plan_add_pool(&s.cluster, &s.pools, argv[0], args.like, args.os_sku,
+					       &o, &plan);
 	if (!rc)
 		rc = azl_migrate_preflight(s.arm, s.ks.kube, &s.cluster, &s.pools, &plan);
 	if (rc) {

@@ -121,33 +121,11 @@ static int print_plan_tree(const struct azl_migrate_plan *plan, const struct cli
 	return rc;
 }
 
-/* After a 412 or a stale eTag: the plan made again and shown; nothing
- * was sent on the old one. */
-static int replan(struct cli_op_session *s, const struct migrate_args *a, const char *pool,
-		  const struct azl_migrate_options *o)
-{
-	struct azl_migrate_plan plan;
-	int rc = cli_op_reload(s, &a->f);
-
-	if (rc)
-		return cli_error_report();
-	rc = make_plan(s, pool, o, &plan);
-	if (rc) {
-		azl_migrate_plan_release(&plan);
-		return cli_error_report();
-	}
-	printf("\nThe pool changed since the plan was made; nothing was sent on the old copy. The plan again:\n\n");
-	cli_op_print_plan(&plan, &s->cluster);
-	fprintf(stderr, "Run the command again to apply this plan.\n");
-	azl_migrate_plan_release(&plan);
-	return CLI_OP_EXIT_FAILED;
-}
-
 static int run_migrate(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct migrate_args args = { 0 };
 	struct azl_migrate_options o;
-	struct azl_migrate_plan plan;
+	struct azl_migrate_plan plan = { 0 };
 	struct cli_op_session s;
 	struct azl_operation *op = NULL;
 	enum cli_output format;
@@ -167,7 +145,10 @@ static int run_migrate(int argc, const char **argv, const struct cli_cmd_ctx *ct
 		cli_op_close(&s);
 		return cli_error_report();
 	}
-	rc = make_plan(&s, argv[0], &o, &plan);
+	/* a pool another operation holds: that one named, not its effects */
+	rc = args.dry_run ? 0 : cli_op_probe(&s, argv[0]);
+	if (!rc)
+		rc = make_plan(&s, argv[0], &o, &plan);
 	if (rc) {
 		rc = cli_error_report();
 	} else if (plan.strategy == AZL_MIGRATE_NOTHING && format != CLI_OUTPUT_TABLE) {
@@ -185,10 +166,9 @@ static int run_migrate(int argc, const char **argv, const struct cli_cmd_ctx *ct
 		if (format == CLI_OUTPUT_TABLE)
 			cli_op_print_plan(&plan, &s.cluster);
 		rc = cli_op_confirm(&plan.preflight, args.yes);
+		/* a pool changed under it stops it, resumable (operation.h) */
 		if (!rc)
 			rc = cli_op_start(&s, &plan, format, args.no_wait, &op);
-		if (rc == CLI_OP_EXIT_FAILED && op && s.last_rc == AZL_ESTALE)
-			rc = replan(&s, &args, argv[0], &o);
 	}
 	azl_operation_free(op);
 	azl_migrate_plan_release(&plan);
@@ -220,6 +200,9 @@ const struct cli_command cli_cmd_migrate = {
 		       "\n"
 		       "Every step is journaled: after Ctrl-C (exit 130) or a crash, `kubectl azlinux\n"
 		       "resume` goes on where it stopped, `status` shows it and `abort` stops it.\n"
+		       "A pool someone else changes after the plan gets nothing sent: the run stops\n"
+		       "naming `kubectl azlinux resume ID`, which plans that step again from a fresh\n"
+		       "read. A pool another operation holds is refused, naming that operation.\n"
 		       "\n"
 		       "Exit status: 0 done; with --dry-run 0 clean, 3 warnings, 4 a blocker; 4 when\n"
 		       "a blocker stopped it; 1 on failure; 130 when interrupted.",

@@ -429,6 +429,9 @@ static int run_upgrade(int argc, const char **argv, const struct cli_cmd_ctx *ct
 			     &r.format) < 0)
 		return cli_error_report();
 	rc = cli_op_open(&r.s, &args.g, &args.c, 1);
+	/* the lock create_operation() takes, asked before the preflight */
+	if (!rc && !args.dry_run)
+		rc = cli_op_probe(&r.s, r.nr_names == 1 ? r.names[0] : AZL_UPGRADE_CLUSTER_POOL);
 	if (!rc)
 		rc = make_plan(&r);
 	rc = rc ? cli_error_report() : execute(&r);

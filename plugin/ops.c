@@ -31,7 +31,8 @@ static int open_arm(struct cli_op_session *s, const struct cli_op_flags *f)
 	return azl_arm_new(&s->arm, &o);
 }
 
-int cli_op_reload(struct cli_op_session *s, const struct cli_op_flags *f)
+/* Resolves the cluster and loads its pools. */
+static int load_pools(struct cli_op_session *s, const struct cli_op_flags *f)
 {
 	struct azl_cluster_query q = {
 		.server = s->ks.config->server, .context = s->ks.config->context_name,
@@ -61,7 +62,7 @@ int cli_op_open(struct cli_op_session *s, const struct cli_global_flags *g,
 	if (!rc)
 		rc = open_arm(s, f);
 	if (!rc && load)
-		rc = cli_op_reload(s, f);
+		rc = load_pools(s, f);
 	return rc;
 }
 
@@ -77,6 +78,17 @@ void cli_op_close(struct cli_op_session *s)
 	azl_kube_free(s->watch_kube);
 	cli_kube_session_release(&s->ks);
 	memset(s, 0, sizeof(*s));
+}
+
+int cli_op_probe(const struct cli_op_session *s, const char *pool)
+{
+	struct azl_journal_target t = {
+		.context = s->ks.config->context_name, .subscription = s->cluster.subscription,
+		.resource_group = s->cluster.resource_group, .cluster = s->cluster.name,
+		.pool = pool,
+	};
+
+	return azl_journal_probe(&t);
 }
 
 const struct azl_operation_kind *const *cli_op_kinds(size_t *nr)
@@ -652,7 +664,6 @@ int cli_op_drive(struct azl_operation *op, struct cli_op_session *s, const char 
 	rc = abort_it ? azl_operation_abort(op, &env, NULL) : azl_operation_run(op, &env, NULL);
 	cli_op_view_free(view);
 	strbuf_release(&selector);
-	s->last_rc = rc;
 	if (rc && rc != AZL_ECANCELED)
 		cli_error_report();
 	if (format == CLI_OUTPUT_JSON || format == CLI_OUTPUT_YAML)

@@ -56,16 +56,18 @@ struct cli_op_session {
 	struct azl_cluster cluster;
 	struct azl_pool_list pools;
 	int loaded;
-	int last_rc;                  /* core's code of the last run (cli_op_drive) */
 };
 
 /* Opens Kubernetes and ARM clients for the context the flags name and,
  * with load, resolves its cluster and loads every pool. */
 int cli_op_open(struct cli_op_session *s, const struct cli_global_flags *g,
 		const struct cli_op_flags *f, int load);
-/* Loads the pools again (after a 412). */
-int cli_op_reload(struct cli_op_session *s, const struct cli_op_flags *f);
 void cli_op_close(struct cli_op_session *s);
+
+/* AZL_EBUSY, naming it, when an operation of another process holds
+ * pool's lock (journal.h): asked before the plan and its preflight, which
+ * would only see that pool busy in Azure. */
+int cli_op_probe(const struct cli_op_session *s, const char *pool);
 
 /* The kinds `resume` and `abort` can run. */
 const struct azl_operation_kind *const *cli_op_kinds(size_t *nr);

@@ -13,7 +13,8 @@ or a new fault gets its cases from the table alone.
 run_case() runs the command at -v=9 with the fault armed; it must end
 done, or stopped with a one-line message and a journal that `resume`
 (for drain, which keeps no journal: the same command again) completes
-once the fault is cleared. Throughout: the simulator's safety counters
+once the fault is cleared; a stop on a stale copy (412) must say so in
+the journal and name `kubectl azlinux resume ID` (stale_stop_problems). Throughout: the simulator's safety counters
 stay zero, no ARM write got a 412 the test did not cause (no request sent
 on a stale eTag), no secret is in any output or file written, and the
 tool's files are 0600 in 0700 directories."""
@@ -182,7 +183,9 @@ MC = "/managedClusters/" + NAME
 def step(name, **classes):
     """A step: its name (as the journal and progress say it) and its request
     classes: read, write, kube, watch (matchers), aks (a roller checkpoint
-    pattern, with the pool of its operation). The name is a prefix of the
+    pattern, with the pool of its operation); waits=True for a step that
+    waits on the cluster without a poll or the node watch (interruption
+    mid-wait, test_interrupt.py). The name is a prefix of the
     journal's step names ("pool work" for "pool work 1.33.3")."""
     return dict(name=name, **classes)
 
@@ -206,7 +209,7 @@ COMMANDS = {
             step("wait-ready", kube=kube("GET", "/api/v1/nodes"), watch=node_watch),
             step("stop-autoscaler", read=arm_get(POOL_WORK)),
             step("cordon", kube=kube("PATCH", "/api/v1/nodes/aks-work-")),
-            step("drain", kube=kube("POST", "/eviction")),
+            step("drain", kube=kube("POST", "/eviction"), waits=True),
             step("delete-pool", write=arm_write("DELETE", POOL_WORK), poll=op_poll,
                  aks=("remove", "work")),
             step("verify", read=arm_any_get),
@@ -343,9 +346,11 @@ FAULTS = {
     "aks-cancels": ("write", lambda sim, st, m: sim.faults.add(
         match=m, times=1, then=lambda req: _cancel_soon(sim, st["aks"][1]))),
 }
-# faults after which the journaled plan is refused (the pool changed under
-# it) and the command itself, run again, must finish
-REPLAN = ("412-other-change",)
+# faults after which a stop must be resumable in so many words: the journal
+# Failed at the step, the reason on it and in the record ("staleStep"), and
+# the one line naming `kubectl azlinux resume ID` (a 412: nothing was sent
+# on the stale copy; resume reads afresh and plans the step again)
+STALE = ("412-other-change",)
 # faults that need the step to start an AKS operation
 NEEDS_AKS = ("aks-cancels",)
 
@@ -366,7 +371,8 @@ def cases():
 def covering_cases(all_cases=None):
     """A subset of cases() in which every step of every command meets a
     fault and every fault hits some step, the faults rotated over the steps
-    so that they land on different ones: what `make check` runs. The whole
+    so that they land on different ones, and every STALE row: what `make
+    check` runs. The whole
     matrix runs with FAULT_MATRIX=full (`make soak` sets it)."""
     all_cases = cases() if all_cases is None else all_cases
     by_step = {}
@@ -383,6 +389,8 @@ def covering_cases(all_cases=None):
         if case[2] not in faults_hit:
             chosen.append(case)
             faults_hit.add(case[2])
+    # every row of a stale copy: where one stops, it must say how to resume
+    chosen += [c for c in all_cases if c[2] in STALE and c not in chosen]
     return chosen
 
 
@@ -569,6 +577,8 @@ def run_case(make_sim, bin_path, home, cmd, step_name, fault, max_resumes=2, sce
         if spec.get("journal", True) and not journals(home):
             out.problems.append("stopped (exit %d: %s) without a journal"
                                 % (r.returncode, out.message))
+        elif spec.get("journal", True) and fault in STALE:
+            out.problems += stale_stop_problems(journal_json(home), out.message)
         again = ["resume"] if spec.get("journal", True) else spec["argv"]
         for _ in range(max_resumes):
             rr = run_tool(bin_path, env, again)
@@ -576,27 +586,15 @@ def run_case(make_sim, bin_path, home, cmd, step_name, fault, max_resumes=2, sce
             outputs += [("resume stdout", rr.stdout), ("resume stderr", rr.stderr)]
             if rr.returncode == 0:
                 break
-        if (not (out.resumes and out.resumes[-1].returncode == 0)
-                and {fault, *(f for _, f in more)} & set(REPLAN)
-                and "changed since the plan was made" in out.resumes[-1].stderr):
-            # someone else changed the pool: the plan is refused, and the
-            # command run again (a new plan) must finish the move
-            rr = run_tool(bin_path, env, spec["argv"])
-            out.resumes.append(rr)
-            outputs += [("replan stdout", rr.stdout), ("replan stderr", rr.stderr)]
-            if rr.returncode == 0:
-                out.kind = "replanned"
         if out.kind is None and out.resumes and out.resumes[-1].returncode == 0:
             out.kind = "resumed"
-        elif out.kind is not None:
-            pass
         else:
             out.kind = "lost"
             last = out.resumes[-1] if out.resumes else r
             tail = diagnostics(last.stderr)
             out.problems.append("not resumed: first stop %r; resume exit %d: %r"
                                 % (out.message, last.returncode, tail[-1] if tail else ""))
-    if out.kind in ("done", "resumed", "replanned") and not spec["done"](sim):
+    if out.kind in ("done", "resumed") and not spec["done"](sim):
         out.problems.append("%s (exit 0) but the cluster is not in the target state" % out.kind)
     counts = safety(sim)
     if any(counts.values()):
@@ -607,6 +605,24 @@ def run_case(make_sim, bin_path, home, cmd, step_name, fault, max_resumes=2, sce
     out.problems += check_files_and_secrets(sim, home, outputs)
     out.sim = sim
     return out
+
+
+def stale_stop_problems(doc, message):
+    """What a stop on a stale copy must leave: the journal Failed at the
+    step that refused, its reason there, the record naming that step for
+    resume to plan again, and the line naming `kubectl azlinux resume ID`."""
+    problems = []
+    failed = [s for s in doc.get("steps", ()) if s.get("state") == "failed"]
+    if doc.get("state") != "Failed" or len(failed) != 1 or not failed[0].get("error"):
+        problems.append("a stale stop left the journal %s, steps %s"
+                        % (doc.get("state"), [(s["name"], s["state"]) for s in doc["steps"]]))
+    elif doc.get("data", {}).get("staleStep") != failed[0]["name"]:
+        problems.append("the record does not name step %s as stopped on a stale copy"
+                        % failed[0]["name"])
+    if "kubectl azlinux resume %s" % doc.get("id") not in message:
+        problems.append("the stop does not name kubectl azlinux resume %s: %r"
+                        % (doc.get("id"), message))
+    return problems
 
 
 def dump(out):

@@ -1,8 +1,9 @@
 """Interruption (issue 18): SIGINT, SIGTERM and SIGKILL at every step of every
 journaled mutating command, at the step's start (its boundary: delivered
-the moment the journal shows it running) and in the middle of its wait
-(the simulator's clock paused while the step runs, so the process is
-waiting on AKS or the cluster), then `resume` to done; two processes on one
+the moment the journal shows it running) and, where the step waits, in the
+middle of its wait (the simulator's clock paused while the step runs, so
+the process is waiting on AKS or the cluster), then `resume` to done (make
+check runs covering_cases(), FAULT_MATRIX=full all of them); two processes on one
 pool (the second refused, naming the first); the journal truncated,
 corrupted, from a newer version, or deleted while the operation runs (a
 clear error naming the file; `status` still answers).
@@ -28,11 +29,46 @@ def _steps(cmd):
     return [s["name"] for s in fm.COMMANDS[cmd]["steps"]]
 
 
-CASES = [(cmd, step, sig, where) for cmd in JOURNALED for step in _steps(cmd)
-         for sig in SIGNALS for where in ("start", "wait")
-         # the wait of a step is the interesting place for every signal; the
-         # start, for the one that leaves no handler to clean up
-         if where == "wait" or sig == "SIGKILL"]
+WHERE = ("start", "wait")
+
+
+def waits(cmd, step):
+    """Whether the step waits (on an AKS operation, the node watch, pods)."""
+    st = next(s for s in fm.COMMANDS[cmd]["steps"] if s["name"] == step)
+    return bool(st.get("poll") or st.get("watch") or st.get("waits"))
+
+
+def cases():
+    """Every journaled step of every command x every signal, at the step's
+    start (delivered the moment the journal shows it running) and, where
+    the step waits, mid-wait (the simulator's clock paused while the step
+    runs, then a request of the process seen: it is waiting on AKS or the
+    cluster). A step that never waits has no middle to be caught in."""
+    return [(cmd, step, sig, where) for cmd in JOURNALED for step in _steps(cmd)
+            for where in WHERE if where == "start" or waits(cmd, step) for sig in SIGNALS]
+
+
+def covering_cases(all_cases=None):
+    """A subset of cases() in which every step meets a signal (mid-wait
+    where it waits) and every (signal, where) pair meets some step, the
+    signals rotated over the steps: what `make check` runs; FAULT_MATRIX=full
+    (`make soak`) runs them all."""
+    all_cases = cases() if all_cases is None else all_cases
+    sigs = list(SIGNALS)
+    turn = {"start": 0, "wait": 0}
+    chosen = []
+    for cmd, step in dict.fromkeys(c[:2] for c in all_cases):
+        where = "wait" if (cmd, step, sigs[0], "wait") in all_cases else "start"
+        chosen.append((cmd, step, sigs[turn[where] % len(sigs)], where))
+        turn[where] += 1
+    missing = [c for c in all_cases if c[2:] not in {x[2:] for x in chosen}]
+    for c in missing:
+        if c[2:] not in {x[2:] for x in chosen}:
+            chosen.append(c)
+    return chosen
+
+
+CASES = cases() if os.environ.get("FAULT_MATRIX") == "full" else covering_cases()
 
 
 def start(sim, home, cmd, scenario=None):
@@ -99,6 +135,9 @@ def test_signal_then_resume(make_sim, bin_path, tmp_path, case):
     reached = wait_for(lambda: step_running(home, step), proc)
     if where == "wait" and reached:
         sim.clock.pause()
+        # in its wait: a request (a poll, the watch, a read) once time stood
+        seen = len(sim.requests.snapshot())
+        wait_for(lambda: len(sim.requests.snapshot()) > seen, proc, limit=5.0)
     try:
         if proc.poll() is None:
             proc.send_signal(SIGNALS[sig])
@@ -124,35 +163,57 @@ def test_signal_then_resume(make_sim, bin_path, tmp_path, case):
     assert not fm.check_files_and_secrets(sim, home, [("stderr", err), ("stdout", out)])
 
 
-def test_second_process_on_the_pool_is_refused_naming_the_first(make_sim, bin_path, tmp_path):
-    cmd = "migrate-in-place"
+def _writes(sim):
+    """ARM writes so far (token requests left out)."""
+    return len([r for r in sim.find(server="azure") if r["method"] in ("PUT", "POST", "DELETE")
+                and "/providers/Microsoft.ContainerService/" in r["path"]])
+
+
+# each command that takes a pool's lock, and the step at which the first
+# process waits on AKS while the second starts
+SECOND = {"migrate-in-place": "update-pool", "upgrade-node-image": "node-image",
+          "add-pool": "create-pool"}
+
+
+def test_the_check_subset_meets_every_step_and_every_signal():
+    full = cases()
+    subset = covering_cases(full)
+    every_step = [(c, s) for c in JOURNALED for s in _steps(c)]
+    assert len(full) == len(SIGNALS) * (len(every_step) + sum(waits(*x) for x in every_step))
+    assert {(c, s) for c, s, _, w in full if w == "wait"} == {x for x in every_step if waits(*x)}
+    assert set(subset) <= set(full) and len(set(subset)) == len(subset)
+    assert {c[:2] for c in subset} == {c[:2] for c in full}
+    assert {c[2:] for c in subset} == {c[2:] for c in full}
+
+
+@pytest.mark.parametrize("cmd", sorted(SECOND))
+def test_second_process_on_the_pool_is_refused_naming_the_first(make_sim, bin_path, tmp_path,
+                                                                cmd):
     sim = make(make_sim, cmd)
     home = str(tmp_path / "home")
     env, first = start(sim, home, cmd)
-    assert wait_for(lambda: step_running(home, "update-pool"), first)
-    sim.clock.pause()                   # the first one waits on AKS meanwhile
+    # the first one's write sent: it waits on AKS (the clock paused) meanwhile
+    assert wait_for(lambda: step_running(home, SECOND[cmd]) and _writes(sim), first)
+    sim.clock.pause()
     try:
+        sent = _writes(sim)
         second = subprocess.run([bin_path, *fm.COMMANDS[cmd]["argv"]], env=env,
                                 capture_output=True, text=True, timeout=60)
+        assert _writes(sim) == sent, "the second process sent a write"
     finally:
         sim.clock.resume()
     doc = fm.journal_json(home)
-    assert second.returncode != 0
-    lines = fm.diagnostics(second.stderr)
-    busy = [l for l in lines if l.startswith("error: ")]
-    assert busy, second.stderr
-    names_first = doc["id"] in second.stderr or str(first.pid) in second.stderr
+    assert second.returncode == 1, second.stderr
+    errors = [l for l in fm.diagnostics(second.stderr) if l.startswith("error: ")]
+    # one line naming the first: its id, what it runs (kind, step), its pid
+    assert len(errors) == 1, second.stderr
+    line = errors[0]
+    assert "is busy: operation %s (%s, step 1 of " % (doc["id"], doc["kind"]) in line, line
+    assert ": %s)" % SECOND[cmd] in line and "(pid %d on " % first.pid in line, line
+    assert len(fm.journals(home)) == 1, "the second process journaled an operation"
     out, err = finish(first)
     assert first.returncode == 0, err[-2000:]
-    assert fm.done_in_place(sim)
-    # one PUT: the second sent nothing
-    assert len(sim.find(server="azure", method="PUT",
-                        path_prefix=fm.cluster_of(sim).id + "/agentPools/work")) == 1
-    if not names_first:
-        # Known gap: the preflight refuses the second (pool Upgrading) before
-        # the journal's pool lock, which names the holder, is asked.
-        pytest.xfail("refused by the preflight without naming operation %s: %s"
-                     % (doc["id"], busy[0]))
+    assert fm.COMMANDS[cmd]["done"](sim)
 
 
 def _kill_mid_operation(make_sim, tmp_path):

@@ -573,9 +573,12 @@ def test_abort_after_the_drain_began_moves_the_workloads_back(make_sim, tmp_path
     assert safety(sim) == SAFE
 
 
-def test_412_rebuilds_the_plan_and_sends_nothing_stale(msim, bin_path):
+def test_412_stops_resumably_and_resume_plans_the_step_again(msim, run, bin_path):
     """The pool changes between the plan and the confirmation: the fresh GET
-    sees another eTag, nothing is PUT, the plan is shown again."""
+    sees another eTag and nothing is PUT; the run stops with one line naming
+    `kubectl azlinux resume ID`, the journal Failed at update-pool with the
+    reason; resume reads the pool afresh, plans the step again and finishes
+    with a PUT on the fresh eTag."""
     import pty
     sim, e = msim
     master, slave = pty.openpty()
@@ -597,10 +600,31 @@ def test_412_rebuilds_the_plan_and_sends_nothing_stale(msim, bin_path):
     out, err = p.communicate(timeout=60)
     os.close(master)
     assert p.returncode == 1, err
-    assert "changed since the plan was made" in err and "nothing was sent" in err
-    assert "The plan again" in out and out.count("Plan: migrate work") == 2
+    doc = journal(e)
+    errors = [l for l in helpers.diagnostics(err).splitlines() if l.startswith("error: ")]
+    assert len(errors) == 1, err
+    assert "changed since the plan was made" in errors[0] and "nothing was sent" in errors[0]
+    assert "kubectl azlinux resume %s" % doc["id"] in errors[0], errors[0]
     assert writes(sim, "PUT", "work") == []
     assert c.pool("work").os_sku == "Ubuntu"
+    assert doc["state"] == "Failed"
+    step = next(s for s in doc["steps"] if s["name"] == "update-pool")
+    assert step["state"] == "failed" and "changed since the plan" in step["error"]
+    assert doc["data"]["staleStep"] == "update-pool"
+    # resume: a fresh GET, the step planned again, one PUT on that eTag
+    r = run("resume", doc["id"], env=e, timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert "planned again from a fresh read" in r.stderr
+    puts = writes(sim, "PUT", "work")
+    assert len(puts) == 1 and puts[0]["status"] in (200, 201), puts
+    gets = [x for x in sim.find(server="azure", method="GET", path_prefix=pool_path(sim, "work"))
+            if x["path"].rstrip("/").endswith("/agentPools/work") and x["t"] < puts[0]["start"]]
+    assert puts[0]["if_match"] and gets, "the PUT went out without a fresh read"
+    assert c.pool("work").os_sku == "AzureLinux"
+    done = journal(e)
+    assert done["state"] == "Succeeded" and "staleStep" not in done["data"]
+    assert not [x for x in sim.find(server="azure") if x["status"] == 412]
+    assert safety(sim) == SAFE
 
 
 @pytest.mark.parametrize("at", ["step wait-ready: started", "step cordon: started",

@@ -3,8 +3,8 @@
 
 Each run picks a command (in-place or side-by-side migrate, node image or
 Kubernetes upgrade), a pool size, and one or two (step, fault) pairs the
-table allows; it must end done, or stopped and resumed (or re-planned
-after someone else's change) to done, with the safety counters at zero,
+table allows; it must end done, or stopped and resumed to done (after someone else's
+change too: resume plans the step again from a fresh read), with the safety counters at zero,
 no write on a stale eTag and no secret written. `make soak` runs 200;
 `make check` (through the e2e suite) runs SOAK_RUNS' default, 10. SOAK_SEED
 replays a soak; the seed, the outcomes and the faults are printed."""

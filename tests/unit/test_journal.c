@@ -18,24 +18,6 @@
 #include "json.h"
 #include "testutil.h"
 
-static char *root;
-
-static int setup(void **state)
-{
-	(void)state;
-	root = tu_mkdtemp();
-	setenv("XDG_STATE_HOME", root, 1);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tu_rmrf(root);
-	free(root);
-	return 0;
-}
-
 static const char *const steps[] = { "switch the OS SKU", "wait for the reimage" };
 
 static const struct azl_journal_target target = {
@@ -216,6 +198,11 @@ static void test_second_process_refused(void **state)
 		snprintf(pidtext, sizeof(pidtext), "(pid %ld on ", (long)pid);
 		assert_non_null(strstr(azl_error_message(), pidtext));
 	}
+	/* asked without taking the lock: the same line; no lock file yet: free */
+	assert_int_equal(azl_journal_probe(&other), 0);
+	assert_int_equal(azl_journal_probe(&upper), AZL_EBUSY);
+	assert_non_null(strstr(azl_error_message(), id));
+	assert_non_null(strstr(azl_error_message(), "(migrate, step 2 of 2: wait for the reimage)"));
 	assert_int_equal(azl_journal_create(&j, "upgrade", &upper, steps, 2), AZL_EBUSY);
 	/* resuming it while it runs is refused the same way */
 	assert_int_equal(azl_journal_load(&j, id, 1), AZL_EBUSY);
@@ -225,6 +212,7 @@ static void test_second_process_refused(void **state)
 	assert_int_equal(write(done[1], "x", 1), 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(azl_journal_probe(&target), 0);
 	assert_int_equal(azl_journal_load(&j, id, 0), 0);
 	assert_int_equal(azl_journal_state(j), AZL_OP_SUCCEEDED);
 	azl_journal_free(j);
@@ -437,14 +425,22 @@ static void test_bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_writes_the_plan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_steps_handle_finish_on_disk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_second_process_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dead_process_is_recognised, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unusable_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_secret_in_the_journal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list_oldest_first, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_writes_the_plan, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_steps_handle_finish_on_disk, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_second_process_refused, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_dead_process_is_recognised, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_unusable_files, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_no_secret_in_the_journal, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_list_oldest_first, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input, tu_state_setup,
+						tu_state_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,6 +83,24 @@ static inline void tu_rmrf(const char *path)
 	rmdir(path);
 }
 
+/* cmocka setup/teardown: a fresh XDG_STATE_HOME (the journal's home) for
+ * each test, *state its path. */
+static inline int tu_state_setup(void **state)
+{
+	char *root = tu_mkdtemp();
+
+	setenv("XDG_STATE_HOME", root, 1);
+	*state = root;
+	return 0;
+}
+
+static inline int tu_state_teardown(void **state)
+{
+	tu_rmrf(*state);
+	free(*state);
+	return 0;
+}
+
 /* Reads one HTTP/1.1 request (headers and a Content-Length body) from fd
  * into req, for the tests' small servers: 1, or 0 at EOF. */
 static inline int tu_read_request(int fd, struct strbuf *req, size_t *body_at, size_t *body_len)
