@@ -19,16 +19,13 @@
 
 /* ---- clients ---- */
 
-static int open_arm(struct cli_op_session *s, const struct cli_op_flags *f)
+static int open_arm(struct cli_op_session *s, const struct cli_global_flags *g,
+		    const struct cli_op_flags *f)
 {
-	struct azl_arm_options o = { 0 };
-	int rc = cli_auth_open(&s->auth, &f->az);
+	long timeout_ms;
+	int rc = cli_global_flags_arm_timeout(g, &timeout_ms);
 
-	if (rc)
-		return rc;
-	azl_arm_credential_new(&s->cred, s->auth);
-	o.credential = s->cred;
-	return azl_arm_new(&s->arm, &o);
+	return rc ? rc : cli_arm_open(&f->az, timeout_ms, &s->auth, &s->cred, &s->arm);
 }
 
 int cli_op_reload(struct cli_op_session *s, const struct cli_op_flags *f)
@@ -59,7 +56,7 @@ int cli_op_open(struct cli_op_session *s, const struct cli_global_flags *g,
 	if (!rc)
 		rc = azl_kube_new(&s->watch_kube, s->ks.config);
 	if (!rc)
-		rc = open_arm(s, f);
+		rc = open_arm(s, g, f);
 	if (!rc && load)
 		rc = cli_op_reload(s, f);
 	return rc;
