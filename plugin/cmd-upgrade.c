@@ -420,7 +420,7 @@ static int run_upgrade(int argc, const char **argv, const struct cli_cmd_ctx *ct
 	if (n < 0)
 		return cli_parse_exit_code(n);
 	r.a = &args;
-	r.names = argv + 1;
+	r.names = argv;                 /* the positionals, moved to the front */
 	r.nr_names = (size_t)n;
 	r.outcome = "Planned";
 	if ((rc = check_flags(&args, r.nr_names, &r.opts)))
