@@ -18,7 +18,6 @@
 #define DEFAULT_MAX_RETRIES 4
 #define DEFAULT_RETRY_BUDGET_MS 60000L
 #define DEFAULT_RETRY_BASE_MS 500L
-#define DEFAULT_TIMEOUT_MS 60000L
 /* Connections for azl_arm_get_many over HTTP/1.1 (over HTTP/2 http.c
  * multiplexes all on one). 16 measured best against the simulator: the
  * large `pools` (102 profiles) took ~0.69 s at 8, 0.52 s at 16, 0.65 s at
@@ -36,6 +35,7 @@ struct azl_arm {
 	struct azl_retry *retry;     /* requests' default policy */
 	int own_retry;               /* made by the client, freed with it */
 	int max_parallel;
+	long timeout_ms;             /* 0: none */
 };
 
 /* One request in flight, with its retry state. */
@@ -230,7 +230,9 @@ int azl_arm_new(struct azl_arm **out, const struct azl_arm_options *opts)
 	hopts.ca_file = opts->ca_file;
 	if (!hopts.ca_file && opts->credential)
 		hopts.ca_file = azl_auth_ca_file(opts->credential->auth);
-	hopts.timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+	arm->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms
+			  : opts->timeout_ms < 0 ? 0 : AZL_ARM_DEFAULT_TIMEOUT_MS;
+	hopts.timeout_ms = arm->timeout_ms;
 	hopts.user_agent = ua.buf;
 	hopts.concurrent = opts->concurrent;
 	rc = azl_http_new(&arm->http, &hopts);
@@ -414,15 +416,36 @@ static void fail_http(struct pending *p, const struct azl_http_response *resp, i
 	strbuf_addstr(err, status_hint(resp->status, p));
 }
 
-static void fail_transport(struct pending *p, int rc, const char *why, int tries)
+/* "2s", "1500ms" */
+static void add_duration(struct strbuf *sb, long ms)
+{
+	if (ms % 1000)
+		strbuf_addf(sb, "%ldms", ms);
+	else
+		strbuf_addf(sb, "%lds", ms / 1000);
+}
+
+/* A timeout says whose limit it was, since libcurl's words ("Operation
+ * timed out after 2001 milliseconds with 0 bytes received") do not; a write
+ * that timed out and is not repeated says why: ARM may have applied it. */
+static void fail_transport(const struct azl_arm *arm, struct pending *p, int rc,
+			   const char *why, int tries)
 {
 	struct strbuf *err = &p->res->error;
 
 	start_message(p, err);
 	p->res->code = rc;
-	strbuf_addstr(err, why && *why ? why : "the connection failed");
+	if (rc == AZL_ETIMEOUT && arm->timeout_ms > 0) {
+		strbuf_addstr(err, "no answer from ARM within ");
+		add_duration(err, arm->timeout_ms);
+		strbuf_addstr(err, " (the request timeout: --request-timeout sets it)");
+	} else {
+		strbuf_addstr(err, why && *why ? why : "the connection failed");
+	}
 	if (tries > 1)
 		strbuf_addf(err, " (after %d attempts)", tries);
+	if (rc == AZL_ETIMEOUT && !p->repeatable)
+		strbuf_addstr(err, "; not sent again, since ARM may have applied it");
 }
 
 /* The headers a caller of the write path needs, from the last answer. */
@@ -512,14 +535,14 @@ static void retry_or_stop(struct azl_retry *retry, struct pending *p, long retry
 
 /* Decides what one attempt's outcome means: done (success or final
  * failure), or try again after p->wait_ms. */
-static void judge(struct azl_retry *retry, struct pending *p, int rc,
+static void judge(const struct azl_arm *arm, struct azl_retry *retry, struct pending *p, int rc,
 		  const struct azl_http_response *resp, const char *transport_error)
 {
 	int tries = p->st.attempts + 1;
 
 	p->wait_ms = 0;
 	if (rc) {
-		fail_transport(p, rc, transport_error, tries);
+		fail_transport(arm, p, rc, transport_error, tries);
 		if (p->repeatable)
 			retry_or_stop(retry, p, -1);
 		else
@@ -656,7 +679,7 @@ static int run_round(struct azl_arm *arm, struct azl_retry *retry, struct pendin
 	round_init(&r, ps, n, auth.buf);
 	azl_http_do_many(arm->http, r.reqs, r.resps, r.rcs, r.errs, r.m, arm->max_parallel);
 	for (size_t k = 0; k < r.m; k++)
-		judge(retry, &ps[r.idx[k]], r.rcs[k], &r.resps[k], r.errs[k].buf);
+		judge(arm, retry, &ps[r.idx[k]], r.rcs[k], &r.resps[k], r.errs[k].buf);
 	round_release(&r);
 	scrub(&auth);
 	return 0;

@@ -35,6 +35,12 @@
 
 struct azl_arm;
 
+/* 300 s: az's (azure-core's ConnectionConfiguration: read_timeout and
+ * connection_timeout both default to 300 s). ARM's answers are small JSON
+ * bodies that arrive in one read after their headers, so az's per-read
+ * limit is in effect the wait for the whole answer. */
+#define AZL_ARM_DEFAULT_TIMEOUT_MS 300000L
+
 /* Supplies a bearer token for the ARM scope (never logged). The ARM client
  * calls it before each request; it must cache. force is 1 after a 401, to
  * ask for a fresh token. */
@@ -70,7 +76,11 @@ struct azl_arm_options {
 	int max_retries;             /* retries after the first try; 0: 4 */
 	long retry_budget_ms;        /* total time spent waiting; 0: 60000 */
 	long retry_base_ms;          /* first backoff; 0: 500 */
-	long timeout_ms;             /* per request; 0: 60000 */
+	/* Each request's deadline, from the first byte sent to the last
+	 * received: 0 for AZL_ARM_DEFAULT_TIMEOUT_MS, negative for none. A
+	 * request that runs out of it fails with AZL_ETIMEOUT, retried as a
+	 * lost connection is (above). */
+	long timeout_ms;
 	int max_parallel;            /* azl_arm_get_many; 0: 16 */
 	/* The client may be used by several threads at once; their requests
 	 * share its connections (http.h). */

@@ -315,12 +315,32 @@ int azl_cluster_cache_forget(const char *server, const char *context)
 
 /* ---- the subscription ---- */
 
-/* The first node's providerID says which subscription the VMs live in.
- * why gets the reason when the nodes could not be read. */
-static int subscription_from_nodes(struct azl_kube *kube, struct strbuf *sub, int *azure_nodes,
+#define NODE_PROBE "/api/v1/nodes?limit=1"
+
+/* The probe failed: its request, the HTTP status and reason when one came,
+ * and the server's words (or the transport's), into why. */
+static void describe_probe_failure(const char *server, const struct azl_kube_result *res,
 				   struct strbuf *why)
 {
-	cJSON *list = NULL;
+	size_t len = server ? strlen(server) : 0;
+
+	while (len && server[len - 1] == '/')
+		len--;
+	strbuf_addf(why, "GET %.*s%s: ", (int)len, server ? server : "", NODE_PROBE);
+	if (res->status)
+		strbuf_addf(why, "HTTP %ld%s%s: ", res->status, res->reason.len ? " " : "",
+			    res->reason.buf);
+	strbuf_addstr(why, azl_error_message());
+}
+
+/* The first node's providerID says which subscription the VMs live in.
+ * AZL_ENOTFOUND when no node has one, AZL_EINVALID when it is not Azure's;
+ * when the request failed, its error, described in why. */
+static int subscription_from_nodes(struct azl_kube *kube, const char *server,
+				   struct strbuf *sub, int *azure_nodes, struct strbuf *why)
+{
+	struct azl_kube_request req = { .method = "GET", .path = NODE_PROBE };
+	struct azl_kube_result res = AZL_KUBE_RESULT_INIT;
 	const cJSON *node;
 	const char *pid;
 	int rc;
@@ -328,20 +348,21 @@ static int subscription_from_nodes(struct azl_kube *kube, struct strbuf *sub, in
 	*azure_nodes = 0;
 	if (!kube)
 		return AZL_ENOTFOUND;
-	rc = azl_kube_get(kube, "/api/v1/nodes?limit=1", &list);
+	rc = azl_kube_do(kube, &req, &res);
 	if (rc) {
-		strbuf_addf(why, "reading a node's providerID: %s", azl_error_message());
-		azl_logf(4, "%s", why->buf);
+		describe_probe_failure(server, &res, why);
+		azl_logf(4, "reading a node's providerID: %s", why->buf);
+		azl_kube_result_release(&res);
 		return rc;
 	}
-	node = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(list, "items"), 0);
+	node = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.body, "items"), 0);
 	pid = azl_json_str(node, "spec.providerID", "");
 	rc = AZL_ENOTFOUND;
 	if (node && *pid) {
 		rc = azl_provider_id_subscription(pid, sub);
 		*azure_nodes = rc ? -1 : 1;
 	}
-	cJSON_Delete(list);
+	azl_kube_result_release(&res);
 	return rc;
 }
 
@@ -382,16 +403,19 @@ int azl_cluster_subscription(const struct azl_cluster_query *q, struct azl_kube 
 	} else if (env && *env) {
 		strbuf_addstr(sub, env);
 		*from = "AZURE_SUBSCRIPTION_ID";
-	} else if (!subscription_from_nodes(kube, sub, azure_nodes, &why)) {
+	} else if (!(rc = subscription_from_nodes(kube, q->server, sub, azure_nodes, &why))) {
 		*from = "the nodes' providerID";
-	} else if (!subscription_from_profile(q, sub)) {
+	} else if (why.len) {
+		/* the API server failed: that is the problem, not the subscription
+		 * (a guess from the Azure CLI would only meet it again later) */
+		rc = azl_error_set(rc, "context %s: reading a node's providerID for its Azure subscription: %s (check the API server, or pass --subscription)",
+				   q->context ? q->context : "", why.buf);
+	} else if (!(rc = subscription_from_profile(q, sub))) {
 		*from = "the Azure CLI's default subscription";
 	} else {
-		/* the nodes' error is usually the real problem: say it */
 		rc = azl_error_set(AZL_EINVALID,
-				   "no Azure subscription for context %s%s%s%s: pass --subscription, set AZURE_SUBSCRIPTION_ID or run 'az account set'",
-				   q->context ? q->context : "", why.len ? " (" : "", why.buf,
-				   why.len ? ")" : "");
+				   "no Azure subscription for context %s: pass --subscription, set AZURE_SUBSCRIPTION_ID or run 'az account set'",
+				   q->context ? q->context : "");
 	}
 	strbuf_release(&why);
 	return rc;
@@ -601,7 +625,7 @@ static int nodes_are_azure(struct azl_kube *kube, int known)
 	int azure_nodes = known;
 
 	if (!azure_nodes)
-		subscription_from_nodes(kube, &sub, &azure_nodes, &why);
+		subscription_from_nodes(kube, NULL, &sub, &azure_nodes, &why);
 	strbuf_release(&sub);
 	strbuf_release(&why);
 	azl_error_clear();

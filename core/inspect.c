@@ -178,7 +178,7 @@ int azl_inspect_contexts(const struct azl_inspect_options *opts,
 				   PTHREAD_MUTEX_INITIALIZER, 0, 0 };
 	/* concurrent even for one context: its own thread opens the ARM
 	 * connection beside the rest (azl_arm_preconnect) */
-	struct azl_arm_options ao = { .concurrent = 1 };
+	struct azl_arm_options ao = { .concurrent = 1, .timeout_ms = opts->arm_timeout_ms };
 	int rc = azl_arm_credential_new(&run.cred, opts->auth);
 
 	ao.credential = run.cred;

@@ -30,6 +30,7 @@ struct azl_inspect_options {
 	const char *resource_group;
 	const char *name;            /* the cluster, with resource_group: no search */
 	struct azl_auth *auth;
+	long arm_timeout_ms;         /* azl_arm_options' timeout_ms */
 	const char *const *pools;    /* only these pools; all when nr_pools is 0 */
 	size_t nr_pools;
 	/* Called after each context, one call at a time, from any thread. */

@@ -6,6 +6,7 @@
 #ifndef CLI_PLUGIN_AUTH_FLAGS_H
 #define CLI_PLUGIN_AUTH_FLAGS_H
 
+#include "arm.h"
 #include "auth.h"
 #include "parse-options.h"
 
@@ -38,5 +39,11 @@ struct cli_azure_flags {
 
 /* azl_auth_new() with these flags; on failure the error is set. */
 int cli_auth_open(struct azl_auth **out, const struct cli_azure_flags *f);
+
+/* An ARM client signed in with these flags: its auth, its credential and
+ * the client, each for the caller to free (arm first), also on failure.
+ * timeout_ms as azl_arm_options' (cli_global_flags_arm_timeout()). */
+int cli_arm_open(const struct cli_azure_flags *f, long timeout_ms, struct azl_auth **auth,
+		 struct azl_arm_credential **cred, struct azl_arm **arm);
 
 #endif

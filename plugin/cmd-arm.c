@@ -164,14 +164,10 @@ static void print_outcome(const struct azl_lro *lro)
 static int open_arm(const struct arm_args *a, struct azl_auth **auth,
 		    struct azl_arm_credential **cred, struct azl_arm **arm)
 {
-	struct azl_arm_options o = { 0 };
-	int rc = cli_auth_open(auth, &a->az);
+	long timeout_ms;
+	int rc = cli_global_flags_arm_timeout(&a->g, &timeout_ms);
 
-	if (rc)
-		return rc;
-	azl_arm_credential_new(cred, *auth);
-	o.credential = *cred;
-	return azl_arm_new(arm, &o);
+	return rc ? rc : cli_arm_open(&a->az, timeout_ms, auth, cred, arm);
 }
 
 static int run_arm(int argc, const char **argv, const struct cli_cmd_ctx *ctx)

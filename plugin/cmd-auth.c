@@ -37,6 +37,20 @@ int cli_auth_open(struct azl_auth **out, const struct cli_azure_flags *f)
 	return azl_auth_new(out, &o);
 }
 
+int cli_arm_open(const struct cli_azure_flags *f, long timeout_ms, struct azl_auth **auth,
+		 struct azl_arm_credential **cred, struct azl_arm **arm)
+{
+	struct azl_arm_options o = { 0 };
+	int rc = cli_auth_open(auth, f);
+
+	if (rc)
+		return rc;
+	azl_arm_credential_new(cred, *auth);
+	o.credential = *cred;
+	o.timeout_ms = timeout_ms;
+	return azl_arm_new(arm, &o);
+}
+
 struct auth_args {
 	struct cli_global_flags g;
 	struct cli_azure_flags az;

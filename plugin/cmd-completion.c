@@ -444,11 +444,13 @@ static const char fish_script[] =
 
 static const char *const scripts[] = { bash_script, zsh_script, fish_script };
 
+/* The global flags only, taken anywhere as kubectl takes them. */
 struct completion_args {
-	int unused;  /* no flags beyond --help */
+	struct cli_global_flags g;
 };
 
 static const struct cli_option completion_options[] = {
+	CLI_OPT_GLOBAL_FLAGS(struct completion_args, g),
 	OPT_END()
 };
 
@@ -458,7 +460,7 @@ static int run_completion(int argc, const char **argv, const struct cli_cmd_ctx 
 	size_t i;
 	int n;
 
-	n = cli_cmd_parse(argc, argv, ctx, &args, NULL);
+	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
 		return cli_parse_exit_code(n);
 	if (n != 1)

@@ -84,40 +84,11 @@ static int make_plan(struct cli_op_session *s, const char *pool,
 static int print_plan_tree(const struct azl_migrate_plan *plan, const struct cli_op_session *s,
 			   enum cli_output format, const char *state)
 {
-	cJSON *tree = cJSON_CreateObject(), *op = cJSON_AddObjectToObject(tree, "operation");
-	cJSON *data = azl_migrate_plan_data(plan, &s->cluster), *c, *steps;
-	int rc;
+	cJSON *data = azl_migrate_plan_data(plan, &s->cluster);
+	int rc = cli_op_print_operation(cli_op_plan_report(s, plan->kind, plan->pool, state, data,
+							   plan->steps, plan->nr_steps), format);
 
-	cJSON_AddNullToObject(op, "id");
-	cJSON_AddStringToObject(op, "kind", plan->kind);
-	cJSON_AddStringToObject(op, "context", s->ks.config->context_name);
-	c = cJSON_AddObjectToObject(op, "cluster");
-	cJSON_AddStringToObject(c, "subscription", s->cluster.subscription);
-	cJSON_AddStringToObject(c, "resourceGroup", s->cluster.resource_group);
-	cJSON_AddStringToObject(c, "name", s->cluster.name);
-	cJSON_AddStringToObject(c, "location", s->cluster.location);
-	cJSON_AddStringToObject(op, "pool", plan->pool);
-	cJSON_AddStringToObject(op, "strategy", azl_migrate_strategy_name(plan->strategy));
-	cJSON_AddItemToObject(op, "newPool", cJSON_Duplicate(cJSON_GetObjectItem(data, "newPool"), 1));
-	cJSON_AddItemToObject(op, "from", cJSON_Duplicate(cJSON_GetObjectItem(data, "from"), 1));
-	cJSON_AddItemToObject(op, "to", cJSON_Duplicate(cJSON_GetObjectItem(data, "to"), 1));
-	cJSON_AddStringToObject(op, "state", state);
-	cJSON_AddItemToObject(op, "preflight", azl_preflight_to_json(&plan->preflight));
-	steps = cJSON_AddArrayToObject(op, "steps");
-	for (size_t i = 0; i < plan->nr_steps; i++) {
-		cJSON *st = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(st, "name", plan->steps[i]);
-		cJSON_AddStringToObject(st, "state", "pending");
-		cJSON_AddNullToObject(st, "startTime");
-		cJSON_AddNullToObject(st, "endTime");
-		cJSON_AddItemToArray(steps, st);
-	}
-	cJSON_AddArrayToObject(op, "nodes");
-	cJSON_AddNullToObject(op, "error");
-	rc = cli_print_tree(tree, format);
 	cJSON_Delete(data);
-	cJSON_Delete(tree);
 	return rc;
 }
 

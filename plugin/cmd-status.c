@@ -110,15 +110,8 @@ static int show_one(const char *id, enum cli_output format)
 
 	if (rc)
 		return cli_error_report();
-	if (format == CLI_OUTPUT_TABLE) {
-		cJSON *r = cli_op_report(j), *tree = cJSON_CreateObject();
-
-		cJSON_AddItemToObject(tree, "operation", r);
-		rc = cli_print_tree(tree, CLI_OUTPUT_YAML);
-		cJSON_Delete(tree);
-	} else {
-		rc = cli_op_print_report(j, format);
-	}
+	/* one operation in a table is its report, as YAML */
+	rc = cli_op_print_report(j, format == CLI_OUTPUT_TABLE ? CLI_OUTPUT_YAML : format);
 	azl_journal_free(j);
 	return rc;
 }
@@ -132,14 +125,9 @@ static int run_status(int argc, const char **argv, const struct cli_cmd_ctx *ctx
 	enum cli_output format;
 	int n, rc;
 
-	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
+	n = cli_op_parse_id(argc, argv, ctx, &args, &args.g, &args.output, &format, &rc);
 	if (n < 0)
-		return cli_parse_exit_code(n);
-	if (n > 1)
-		return cli_error_usage("usage: %s %s", ctx->prog, ctx->cmd->usage);
-	if (cli_output_parse(args.output, CLI_OUTPUT_TABLE | CLI_OUTPUT_JSON | CLI_OUTPUT_YAML,
-			     &format) < 0)
-		return cli_error_report();
+		return rc;
 	if (n == 1)
 		return show_one(argv[0], format);
 	if (azl_journal_list(&list, &errors) < 0)

@@ -188,9 +188,8 @@ static void print_plan(const struct upgrade_run *r)
 /* ops.h's report: the journal's once there is one, else the plan's. */
 static int print_report(struct upgrade_run *r)
 {
-	cJSON *tree = cJSON_CreateObject(), *op;
 	const char **names;
-	int rc;
+	cJSON *op;
 
 	if (!r->record)
 		r->record = azl_upgrade_plan_data(&r->plan, &r->opts, &r->s.cluster);
@@ -204,10 +203,7 @@ static int print_report(struct upgrade_run *r)
 					r->outcome, r->record, names, r->plan.nr_steps);
 		free(names);
 	}
-	cJSON_AddItemToObject(tree, "operation", op);
-	rc = cli_print_tree(tree, r->format);
-	cJSON_Delete(tree);
-	return rc;
+	return cli_op_print_operation(op, r->format);
 }
 
 /* ---- running ---- */
@@ -420,7 +416,7 @@ static int run_upgrade(int argc, const char **argv, const struct cli_cmd_ctx *ct
 	if (n < 0)
 		return cli_parse_exit_code(n);
 	r.a = &args;
-	r.names = argv + 1;
+	r.names = argv;                 /* the positionals, moved to the front */
 	r.nr_names = (size_t)n;
 	r.outcome = "Planned";
 	if ((rc = check_flags(&args, r.nr_names, &r.opts)))

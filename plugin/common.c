@@ -40,6 +40,21 @@ int cli_cmd_parse(int argc, const char **argv, const struct cli_cmd_ctx *ctx,
 	return n;
 }
 
+/* --request-timeout in ms: 0 when absent or 0 (none). */
+static int request_timeout(const struct cli_global_flags *g, long *ms)
+{
+	*ms = 0;
+	if (!g->request_timeout)
+		return 0;
+	*ms = azl_parse_duration_ms(g->request_timeout);
+	if (*ms >= 0)
+		return 0;
+	*ms = 0;
+	return azl_error_set(AZL_EINVALID,
+			     "invalid --request-timeout \"%s\": use a number with a unit "
+			     "(e.g. 30s, 2m, 1h) or 0 for none", g->request_timeout);
+}
+
 int cli_global_flags_overrides(const struct cli_global_flags *g,
 			       struct azl_kube_overrides *ov)
 {
@@ -57,14 +72,17 @@ int cli_global_flags_overrides(const struct cli_global_flags *g,
 	ov->insecure_skip_tls_verify = g->insecure_skip_tls_verify;
 	/* client-go gives an exec plugin the terminal only when stdin is one */
 	ov->stdin_is_terminal = isatty(STDIN_FILENO);
-	if (!g->request_timeout)
-		return 0;
-	ov->request_timeout_ms = azl_parse_duration_ms(g->request_timeout);
-	if (ov->request_timeout_ms < 0)
-		return azl_error_set(AZL_EINVALID,
-				     "invalid --request-timeout \"%s\": use a number with a unit "
-				     "(e.g. 30s, 2m, 1h) or 0 for none", g->request_timeout);
-	return 0;
+	return request_timeout(g, &ov->request_timeout_ms);
+}
+
+int cli_global_flags_arm_timeout(const struct cli_global_flags *g, long *timeout_ms)
+{
+	int rc = request_timeout(g, timeout_ms);
+
+	/* kubectl's 0 is "no timeout"; ARM's is its default */
+	if (!rc && g->request_timeout && !*timeout_ms)
+		*timeout_ms = -1;
+	return rc;
 }
 
 int cli_kube_session_open(struct cli_kube_session *s, const struct cli_global_flags *g)

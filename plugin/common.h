@@ -71,7 +71,9 @@ struct cli_global_flags {
 	OPT_STRING_DEF(0, "request-timeout", T, m.request_timeout, "DURATION", \
 		       "The length of time to wait before giving up on a single server request. " \
 		       "Non-zero values should contain a corresponding time unit (e.g. 1s, 2m, 3h). " \
-		       "A value of zero means don't timeout requests.", CLI_COMPLETE_NONE, "0"), \
+		       "A value of zero means don't timeout requests. It applies to Azure Resource " \
+		       "Manager requests too, which without it give up after 5m (as az does).", \
+		       CLI_COMPLETE_NONE, "0"), \
 	OPT_INT('v', "v", T, m.verbosity, "LEVEL", \
 		"Number for the log level verbosity (6: requests, 8: bodies).")
 
@@ -97,6 +99,10 @@ void cli_kube_session_release(struct cli_kube_session *s);
 /* The overrides the flags ask for; 0, or AZL_EINVALID (bad --request-timeout). */
 int cli_global_flags_overrides(const struct cli_global_flags *g,
 			       struct azl_kube_overrides *ov);
+/* The ARM client's timeout_ms (arm.h) from --request-timeout: 0 (ARM's
+ * default) without the flag, -1 (none) for 0, else the flag's; 0, or
+ * AZL_EINVALID as above. */
+int cli_global_flags_arm_timeout(const struct cli_global_flags *g, long *timeout_ms);
 
 /* -o: which formats a command accepts, as a bit set. */
 enum cli_output {

@@ -123,6 +123,8 @@ static int fleet_inspect(const struct cli_global_flags *g, const struct cli_clus
 	if (!rc)
 		rc = cli_global_flags_overrides(g, &ov);
 	if (!rc)
+		rc = cli_global_flags_arm_timeout(g, &o.arm_timeout_ms);
+	if (!rc)
 		rc = azl_kubeconfig_load(&kc, g->kubeconfig);
 	if (!rc && (cf->all_contexts || cf->contexts))
 		rc = list_contexts(kc, cf, out);

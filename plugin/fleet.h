@@ -26,7 +26,9 @@ struct cli_cluster_flags {
 	const char *contexts;        /* "a,b" */
 };
 
-#define CLI_OPT_CLUSTER_FLAGS(T, m) \
+/* Which AKS cluster: the flags every command that finds one shares (T's
+ * member m has subscription, resource_group and name). */
+#define CLI_OPT_AKS_CLUSTER_FLAGS(T, m) \
 	OPT_GROUP("AKS cluster flags"), \
 	OPT_STRING(0, "subscription", T, m.subscription, "ID", \
 		   "Azure subscription to search for the cluster (default: AZURE_SUBSCRIPTION_ID, " \
@@ -36,7 +38,10 @@ struct cli_cluster_flags {
 		   CLI_COMPLETE_NONE), \
 	OPT_STRING(0, "name", T, m.name, "NAME", \
 		   "Name of the AKS cluster, instead of finding it from the context's API server.", \
-		   CLI_COMPLETE_NONE), \
+		   CLI_COMPLETE_NONE)
+
+#define CLI_OPT_CLUSTER_FLAGS(T, m) \
+	CLI_OPT_AKS_CLUSTER_FLAGS(T, m), \
 	OPT_BOOL('A', "all-contexts", T, m.all_contexts, \
 		 "Inspect every context of the kubeconfig, in parallel."), \
 	OPT_STRING(0, "contexts", T, m.contexts, "A,B", \

@@ -79,11 +79,14 @@ int cli_unknown_command(const char *prog, const char *name)
 	return 1;
 }
 
+/* The global flags only, as kubectl's help takes its persistent ones
+ * anywhere ("kubectl -v=6 help get"): parsed and applied, never needed. */
 struct help_args {
-	int unused;  /* help takes no flags beyond --help */
+	struct cli_global_flags g;
 };
 
 static const struct cli_option help_options[] = {
+	CLI_OPT_GLOBAL_FLAGS(struct help_args, g),
 	OPT_END()
 };
 
@@ -91,7 +94,7 @@ static int run_help(int argc, const char **argv, const struct cli_cmd_ctx *ctx)
 {
 	struct help_args args = { 0 };
 	const struct cli_command *cmd;
-	int n = cli_parse_options(argc, argv, ctx->prog, ctx->cmd, &args);
+	int n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 
 	if (n < 0)
 		return cli_parse_exit_code(n);

@@ -19,16 +19,13 @@
 
 /* ---- clients ---- */
 
-static int open_arm(struct cli_op_session *s, const struct cli_op_flags *f)
+static int open_arm(struct cli_op_session *s, const struct cli_global_flags *g,
+		    const struct cli_op_flags *f)
 {
-	struct azl_arm_options o = { 0 };
-	int rc = cli_auth_open(&s->auth, &f->az);
+	long timeout_ms;
+	int rc = cli_global_flags_arm_timeout(g, &timeout_ms);
 
-	if (rc)
-		return rc;
-	azl_arm_credential_new(&s->cred, s->auth);
-	o.credential = s->cred;
-	return azl_arm_new(&s->arm, &o);
+	return rc ? rc : cli_arm_open(&f->az, timeout_ms, &s->auth, &s->cred, &s->arm);
 }
 
 /* Resolves the cluster and loads its pools. */
@@ -60,7 +57,7 @@ int cli_op_open(struct cli_op_session *s, const struct cli_global_flags *g,
 	if (!rc)
 		rc = azl_kube_new(&s->watch_kube, s->ks.config);
 	if (!rc)
-		rc = open_arm(s, f);
+		rc = open_arm(s, g, f);
 	if (!rc && load)
 		rc = load_pools(s, f);
 	return rc;
@@ -558,16 +555,40 @@ cJSON *cli_op_plan_report(const struct cli_op_session *s, const char *kind, cons
 	return report(&r);
 }
 
-int cli_op_print_report(const struct azl_journal *j, enum cli_output format)
+int cli_op_print_operation(cJSON *report, enum cli_output format)
 {
 	cJSON *tree = cJSON_CreateObject();
 	int rc;
 
-	cJSON_AddItemToObject(tree, "operation", cli_op_report(j));
+	cJSON_AddItemToObject(tree, "operation", report);
 	rc = cli_print_tree(tree, format);
 	cJSON_Delete(tree);
 	return rc;
 }
+
+int cli_op_print_report(const struct azl_journal *j, enum cli_output format)
+{
+	return cli_op_print_operation(cli_op_report(j), format);
+}
+
+int cli_op_parse_id(int argc, const char **argv, const struct cli_cmd_ctx *ctx, void *values,
+		    const struct cli_global_flags *g, const char *const *output,
+		    enum cli_output *format, int *exit_code)
+{
+	int n = cli_cmd_parse(argc, argv, ctx, values, g);
+
+	if (n < 0)
+		*exit_code = cli_parse_exit_code(n);
+	else if (n > 1)
+		*exit_code = cli_error_usage("usage: %s %s", ctx->prog, ctx->cmd->usage);
+	else if (cli_output_parse(*output, CLI_OUTPUT_TABLE | CLI_OUTPUT_JSON | CLI_OUTPUT_YAML,
+				  format) < 0)
+		*exit_code = cli_error_report();
+	else
+		return n;
+	return -1;
+}
+
 
 /* The node images the nodes report, each once: "A" or "A, B". */
 static void node_images(const cJSON *nodes, struct strbuf *out)
@@ -717,14 +738,9 @@ int cli_op_continue(int argc, const char **argv, const struct cli_cmd_ctx *ctx, 
 	size_t nr_kinds;
 	int n, rc;
 
-	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
+	n = cli_op_parse_id(argc, argv, ctx, &args, &args.g, &args.output, &format, &rc);
 	if (n < 0)
-		return cli_parse_exit_code(n);
-	if (n > 1)
-		return cli_error_usage("usage: %s %s", ctx->prog, ctx->cmd->usage);
-	if (cli_output_parse(args.output, CLI_OUTPUT_TABLE | CLI_OUTPUT_JSON | CLI_OUTPUT_YAML,
-			     &format) < 0)
-		return cli_error_report();
+		return rc;
 	kinds = cli_op_kinds(&nr_kinds);
 	rc = n ? (strbuf_addstr(&id, argv[0]), 0) : latest_unfinished(&id);
 	if (!rc)

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "auth-flags.h"
+#include "fleet.h"
 #include "cluster.h"
 #include "common.h"
 #include "journal.h"
@@ -34,16 +35,7 @@ struct cli_op_flags {
 };
 
 #define CLI_OPT_OP_CLUSTER_FLAGS(T, m) \
-	OPT_GROUP("AKS cluster flags"), \
-	OPT_STRING(0, "subscription", T, m.subscription, "ID", \
-		   "Azure subscription to search for the cluster (default: AZURE_SUBSCRIPTION_ID, " \
-		   "the nodes' providerID, then the Azure CLI's default).", CLI_COMPLETE_NONE), \
-	OPT_STRING('g', "resource-group", T, m.resource_group, "NAME", \
-		   "Resource group of the AKS cluster (narrows the search; needed with --name).", \
-		   CLI_COMPLETE_NONE), \
-	OPT_STRING(0, "name", T, m.name, "NAME", \
-		   "Name of the AKS cluster, instead of finding it from the context's API server.", \
-		   CLI_COMPLETE_NONE), \
+	CLI_OPT_AKS_CLUSTER_FLAGS(T, m), \
 	CLI_OPT_AZURE_FLAGS(T, m.az)
 
 /* The clients of one run. */
@@ -113,8 +105,18 @@ cJSON *cli_op_report(const struct azl_journal *j);
 cJSON *cli_op_plan_report(const struct cli_op_session *s, const char *kind, const char *pool,
 			  const char *state, const cJSON *data, const char *const *steps,
 			  size_t nr_steps);
-/* Prints {"operation": report} as JSON or YAML. */
+/* Prints {"operation": cli_op_report(j)} as JSON or YAML. */
 int cli_op_print_report(const struct azl_journal *j, enum cli_output format);
+/* Prints {"operation": report} as JSON or YAML, and frees report; the
+ * exit status. */
+int cli_op_print_operation(cJSON *report, enum cli_output format);
+
+/* cli_cmd_parse() for a command of at most one argument (an operation ID)
+ * and -o table, json or yaml (*output, the member the parse fills): 0 or 1,
+ * the count, with *format set; or -1 with *exit_code, the message printed. */
+int cli_op_parse_id(int argc, const char **argv, const struct cli_cmd_ctx *ctx, void *values,
+		    const struct cli_global_flags *g, const char *const *output,
+		    enum cli_output *format, int *exit_code);
 /* The one-line ending: what happened and how to go on. */
 void cli_op_print_outcome(const struct azl_journal *j, int rc);
 

@@ -332,6 +332,13 @@ FAULTS = {
     "reset-before-kube": ("kube", _add(drop=True, times=1)),
     "reset-after-kube": ("kube", _add(drop=True, after=True, times=1)),
     "never-answers-kube": ("kube", _add(latency_ms=NEVER_MS, times=1)),
+    # ARM holds the request open and never answers (the client's
+    # --request-timeout ends it): a read; a write ARM applied first (its
+    # answer never sent, as a reset after it was sent, found by a timeout);
+    # an operation's status poll
+    "never-answers-arm-read": ("read", _add(hold=True, times=1)),
+    "never-answers-arm-write": ("write", _add(hold=True, after=True, times=1)),
+    "never-answers-arm-poll": ("poll", _add(hold=True, times=1)),
     "409-other-operation": ("write", _add(status=409, times=2, body={"error": {
         "code": "OperationNotAllowed", "message": "Operation is not allowed because there's an "
         "in progress upgrade node image version operation started by someone else."}})),
@@ -346,6 +353,10 @@ FAULTS = {
     "aks-cancels": ("write", lambda sim, st, m: sim.faults.add(
         match=m, times=1, then=lambda req: _cancel_soon(sim, st["aks"][1]))),
 }
+# what the first run's -v=9 log must say when the fault hit: the client
+# gave up on the request at --request-timeout, however it went on
+LOGGED = {f: "no answer from ARM within %s (the request timeout" % REQUEST_TIMEOUT
+          for f in FAULTS if f.startswith("never-answers-arm")}
 # faults after which a stop must be resumable in so many words: the journal
 # Failed at the step, the reason on it and in the record ("staleStep"), and
 # the one line naming `kubectl azlinux resume ID` (a 412: nothing was sent
@@ -552,7 +563,7 @@ def run_case(make_sim, bin_path, home, cmd, step_name, fault, max_resumes=2, sce
     # PUT; a write sent again (with its If-Match, as designed) after its
     # answer was lost, whose first copy moved the eTag
     races = sum(1 for f in [fault] + [f for _, f in more]
-                if f in ("412-other-change", "reset-after-arm-write"))
+                if f in ("412-other-change", "reset-after-arm-write", "never-answers-arm-write"))
     armed = arm_fault(sim, cmd, step_name, fault, home) if fault is not None else None
     extra = [arm_fault(sim, cmd, s, f, home) for s, f in more]
     r = run_tool(bin_path, env, spec["argv"])
@@ -563,6 +574,8 @@ def run_case(make_sim, bin_path, home, cmd, step_name, fault, max_resumes=2, sce
                             "step %s" % step_name)
     out.first = r
     outputs += [("stdout", r.stdout), ("stderr", r.stderr)]
+    if out.hits and fault in LOGGED and LOGGED[fault] not in r.stderr:
+        out.problems.append("the log never says %r" % LOGGED[fault])
     if r.returncode == 0:
         out.kind = "done"
     else:

@@ -1,6 +1,7 @@
 """The command line itself: help, the command table, flag syntax, errors
 and exit codes, the program name, version, and -v logging."""
 
+import functools
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 import helpers
+from sim import entra
 
 
 def ok(result):
@@ -151,6 +153,68 @@ def test_flags_anywhere(sim, run):
     # after --, words are arguments, not flags
     r = run("nodes", "-o", "name", "--", "--pool")
     assert r.returncode == 1 and 'unexpected argument "--pool"' in r.stderr
+
+
+# Every command of the table, with arguments that change nothing, split where
+# the global flags go in the middle: (before, after).
+NODE = "<an ubuntu node>"              # its name, from the simulator
+EVERY_COMMAND = {
+    "nodes": (["--pool", "gpu"], ["-o", "name"]),
+    "pools": (["gpu"], ["-o", "name"]),
+    "check": (["gpu"], ["-o", "json"]),
+    "migrate": (["ubuntu"], ["--dry-run"]),
+    "add-pool": (["azl"], ["--like", "ubuntu", "--dry-run"]),
+    "status": ([], ["-o", "json"]),
+    "resume": ([], []),
+    "abort": ([], []),
+    "cordon": ([NODE], ["--dry-run=client"]),
+    "uncordon": ([NODE], ["--dry-run=client"]),
+    "drain": ([NODE], ["--ignore-daemonsets", "--dry-run=client"]),
+    "upgrade": (["ubuntu", "mariner"], ["--node-image", "--dry-run", "-o", "json"]),
+    "login": (["--service-principal"], ["--tenant", entra.DEFAULT_TENANT,
+                                        "--client-id", entra.DEFAULT_CLIENT_ID]),
+    "logout": ([], []),
+    "auth": (["status"], ["-o", "json"]),
+    "version": ([], ["-o", "json"]),
+    "help": (["upgrade"], []),
+    "completion": (["bash"], []),
+}
+
+
+def test_every_command_is_in_the_global_flags_table():
+    out = subprocess.run([helpers.plugin_bin() or "true", "--help"], capture_output=True,
+                         text=True).stdout
+    listed = set(re.findall(r"^  (\S+)\s{3,}", out, re.M))
+    assert listed <= set(EVERY_COMMAND), listed - set(EVERY_COMMAND)
+
+
+@pytest.mark.parametrize("command", sorted(EVERY_COMMAND))
+def test_global_flags_first_middle_and_last(sim, run, command):
+    """kubectl takes its global flags anywhere: before the command word,
+    among the arguments and after them, with `-v=9` and a flag whose value
+    is the next word; the outcome is the command's without them."""
+    glob = ["-v=9", "--request-timeout", "30s", "--context=" + sim.clusters[0].name]
+    before, after = EVERY_COMMAND[command]
+    node = sim.clusters[0].k8s.pool_nodes("ubuntu")[0]["metadata"]["name"]
+    before = [node if a == NODE else a for a in before]
+    stdin = sim.entra.default_secret if command == "login" else None
+    plain = run(command, *before, *after, input=stdin)
+    # a token fetched a second later expires a second later
+    norm = functools.partial(re.sub, r'"expiresOn": "[^"]*"', '"expiresOn": ""')
+    assert "-v=9" not in plain.stdout + plain.stderr
+    for args in ([*glob, command, *before, *after], [command, *before, *glob, *after],
+                 [command, *before, *after, *glob]):
+        r = run(*args, input=stdin)
+        assert (r.returncode, norm(r.stdout)) == (plain.returncode, norm(plain.stdout)), \
+            (args, r.stderr)
+        quiet = [l for l in helpers.diagnostics(r.stderr).splitlines() if not KLOG.match(l)]
+        assert quiet == helpers.diagnostics(plain.stderr).splitlines(), args
+        assert "-v=9" not in r.stdout + "\n".join(quiet)
+    if command not in ("help", "completion", "version", "logout", "status", "resume", "abort"):
+        assert any(KLOG.match(l) for l in r.stderr.splitlines()), "-v=9 logged nothing"
+    if command == "upgrade":                # both pools, not a flag taken for one
+        op = json.loads(plain.stdout)["operation"]
+        assert {p["pool"] for p in op["steps"] + op["skipped"]} == {"ubuntu", "mariner"}
 
 
 # --- version -----------------------------------------------------------------------

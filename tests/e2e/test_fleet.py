@@ -22,7 +22,8 @@ N = 20
 BROKEN = {"fleet-03": "no AKS cluster with API server",
           "fleet-07": "nodes is forbidden",
           "fleet-11": "AuthorizationFailed",
-          "ghost": "no Azure subscription for context ghost"}
+          "ghost": "context ghost: reading a node's providerID for its Azure subscription: "
+                   "GET https://127.0.0.1:1/api/v1/nodes?limit=1: cannot connect"}
 
 
 def ghost_kubeconfig(path):

@@ -9,6 +9,7 @@ import json
 import os
 import stat
 
+import pytest
 import yaml
 
 import helpers
@@ -344,6 +345,53 @@ def test_no_subscription_anywhere(sim, run):
     line = fail(run("pools"))
     assert "no Azure subscription for context demo-aks" in line
     assert "pass --subscription" in line
+
+
+def write_default_profile(env, c):
+    os.makedirs(os.path.join(env["HOME"], ".azure"), exist_ok=True)
+    with open(os.path.join(env["HOME"], ".azure", "azureProfile.json"), "w") as f:
+        json.dump({"subscriptions": [{"id": c.subscription, "isDefault": True,
+                                      "environmentName": "AzureCloud"}]}, f)
+
+
+STARTING = (["pools"], ["check"], ["migrate", "ubuntu", "--dry-run"],
+            ["upgrade", "--all", "--node-image", "--dry-run"])
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_an_api_server_error_at_start_is_named(sim, run, env, status):
+    """The API server failing the node read that finds the subscription is
+    the error, with its request, status and message; not "no subscription",
+    and not a guess from the Azure CLI's default that would meet it later."""
+    c = sim.clusters[0]
+    sim.faults.add(server=c.name, path_prefix="/api/v1/nodes", status=status, times=None)
+    for profile in (False, True):
+        if profile:
+            write_default_profile(env, c)
+        for argv in STARTING:
+            line = fail(run(*argv))
+            assert line == ("error: context %s: reading a node's providerID for its Azure "
+                            "subscription: GET %s/api/v1/nodes?limit=1: HTTP %d %s: Injected "
+                            "fault: HTTP %d. (check the API server, or pass --subscription)"
+                            % (c.name, c.server_url, status,
+                               {500: "InternalError", 503: "ServiceUnavailable"}[status],
+                               status)), (argv, line)
+    assert not arm_requests(sim, "/subscriptions/%s/providers" % c.subscription)
+
+
+def test_an_unreachable_api_server_at_start_is_named(sim, run, env, tmp_path):
+    closed = tmp_path / "closed"
+    closed.write_text("apiVersion: v1\nkind: Config\nclusters:\n- name: gone\n  cluster:\n"
+                      "    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\n"
+                      "contexts:\n- name: gone\n  context:\n    cluster: gone\n    user: u\n"
+                      "current-context: gone\nusers:\n- name: u\n  user:\n    token: t0ken-x\n")
+    e = dict(env, KUBECONFIG=str(closed))
+    for argv in STARTING:
+        line = fail(run(*argv, env=e))
+        assert line.startswith("error: context gone: reading a node's providerID for its Azure "
+                               "subscription: GET https://127.0.0.1:1/api/v1/nodes?limit=1: "
+                               "cannot connect to https://127.0.0.1:1: Connection refused"), (argv, line)
+        assert line.endswith("(check the API server, or pass --subscription)")
 
 
 def test_resource_group_and_name_skip_the_search(sim, run, env):

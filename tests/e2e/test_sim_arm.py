@@ -85,7 +85,8 @@ def pool_nodes(sim, pool):
 
 # --- plain HTTP ----------------------------------------------------------------
 
-def arm_call(sim, method, path, body=None, headers=None, api="2026-10-01", query=""):
+def arm_call(sim, method, path, body=None, headers=None, api="2026-10-01", query="",
+             timeout=10):
     token = SimCredential(sim).get_token().token
     url = "%s%s?api-version=%s%s" % (sim.azure_url, path, api, query)
     data = None if body is None else json.dumps(body).encode()
@@ -97,7 +98,7 @@ def arm_call(sim, method, path, body=None, headers=None, api="2026-10-01", query
         req.add_header(k, v)
     ctx = ssl.create_default_context(cafile=sim.ca_file)
     try:
-        with urllib.request.urlopen(req, context=ctx, timeout=10) as resp:
+        with urllib.request.urlopen(req, context=ctx, timeout=timeout) as resp:
             raw = resp.read()
             return resp.status, dict(resp.headers), json.loads(raw) if raw else None
     except urllib.error.HTTPError as e:
@@ -526,6 +527,25 @@ def test_etags_if_match_and_if_none_match(rsim):
     status, _, _ = arm_call(rsim, "PUT", pool_path(rsim, "fresh"), {"properties": {"count": 1}},
                             headers={"If-None-Match": "*"})
     assert status == 201
+
+
+def test_a_held_request_is_never_answered(rsim):
+    """hold: the connection stays open without a byte of answer until the
+    client gives up; with after=True the write was applied all the same."""
+    path = pool_path(rsim, "work")
+    _, _, pool = arm_call(rsim, "GET", path)
+    held = rsim.faults.add(server="azure", method="GET", path_prefix=path, hold=True)
+    t0 = time.monotonic()
+    with pytest.raises(TimeoutError):
+        arm_call(rsim, "GET", path, timeout=1.5)
+    assert time.monotonic() - t0 >= 1.4 and held.hits == 1
+    rsim.faults.add(server="azure", method="PUT", path_prefix=path, hold=True, after=True)
+    with pytest.raises(TimeoutError):
+        arm_call(rsim, "PUT", path, {"properties": {"nodeLabels": {"team": "held"}}},
+                 headers={"If-Match": pool["properties"]["eTag"]}, timeout=1.5)
+    _, _, now = arm_call(rsim, "GET", path)
+    assert now["properties"]["nodeLabels"].get("team") == "held"
+    assert now["properties"]["eTag"] != pool["properties"]["eTag"]
 
 
 def test_writes_conflict_while_an_operation_runs(rsim):

@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 import secrets
+import select
 import socket
 import ssl
 import sys
@@ -149,7 +150,8 @@ def _matches(record_or_req, server, method, path_prefix):
 
 class Fault:
     def __init__(self, server, method, path_prefix, status, retry_after, times, drop,
-                 latency_ms, body, headers, after=False, then=None, match=None):
+                 latency_ms, body, headers, after=False, then=None, match=None, hold=False):
+        self.hold = hold
         self.after = after
         self.then = then
         self.match = match
@@ -175,7 +177,7 @@ class Faults:
 
     def add(self, server=None, method=None, path_prefix=None, status=None, retry_after=None,
             times=1, drop=False, latency_ms=0, body=None, headers=None, after=False,
-            then=None, match=None):
+            then=None, match=None, hold=False):
         """Fail the next `times` matching requests (None: all of them).
 
         server/method/path_prefix select requests (None matches any), and
@@ -186,13 +188,18 @@ class Faults:
         or with after=True once it was handled (a reset after it was sent:
         the change is made, its answer lost); latency_ms delays first
         (alone, it only slows the request down; longer than the client's
-        timeout, it is a response that never comes). then(req) runs when
+        timeout, it is one that comes too late); hold keeps the connection
+        open and never answers, until the client hangs up (HOLD_LIMIT_S at
+        most): a response that never comes, before the request is handled,
+        or with after=True once it was (the change is made, its answer
+        never sent). then(req) runs when
         the fault takes a request, before anything else: a step's hook for
         what someone else does at that moment (expire the tokens, abort
         the operation, change the resource). Returns the Fault, whose
         `hits` counts the requests it took."""
         fault = Fault(server, method, path_prefix, status, retry_after, times, drop,
-                      latency_ms, body, headers, after=after, then=then, match=match)
+                      latency_ms, body, headers, after=after, then=then, match=match,
+                      hold=hold)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -301,16 +308,28 @@ def _body_steps(headers):
     return (yield length) if length else b""
 
 
+# A held request (Faults.add(hold=True)) waits at most this long for its
+# client to hang up: longer than any test waits for a command, so a client
+# that ignores its request timeout is stuck, never rescued by a reset.
+HOLD_LIMIT_S = 600.0
+# What _answer_steps yields for "wait until the client hangs up".
+HOLD = "hold"
+
+
 def _answer_steps(sim, req, start):
     """Faults, the injected latency, the answer and its log record: yields
-    the delays; returns (response, record), or None to drop the connection."""
+    the delays (HOLD: until the client goes); returns (response, record),
+    or None to drop the connection."""
     fault = sim.faults.take(req)
     if fault is not None and fault.then is not None:
         fault.then(req)
     if fault is not None and fault.latency_ms:
         yield fault.latency_ms / 1000.0
-    if fault is not None and fault.drop and not fault.after:
+    lost = fault is not None and (fault.drop or fault.hold)
+    if lost and not fault.after:
         sim._log(req, 0, fault=True, dropped=True, start=start)
+        if fault.hold:
+            yield HOLD
         return None
     if sim.latency_ms:
         yield sim.latency_ms / 1000.0
@@ -319,10 +338,12 @@ def _answer_steps(sim, req, start):
         sim._authenticate(req)
     else:
         resp = sim._dispatch(req)
-    if fault is not None and fault.drop:          # after=True: handled, answer lost
+    if lost:                                      # after=True: handled, answer lost
         if getattr(resp, "stream", None) is not None:
             resp.stream.close()
         sim._log(req, resp.status, fault=True, dropped=True, start=start)
+        if fault.hold:
+            yield HOLD
         return None
     # Logged before the answer goes out, so a client holding it finds it
     # in the log.
@@ -441,13 +462,20 @@ class _Handler(BaseHTTPRequestHandler):
     def _read(self, n):
         return self.rfile.readline() if n is None else self.rfile.read(n)
 
+    def _wait(self, step):
+        """A delay, or HOLD: until the client hangs up (its socket reads
+        EOF; it sends nothing more while it waits for an answer)."""
+        if step != HOLD:
+            return time.sleep(step)
+        select.select([self.request], [], [], HOLD_LIMIT_S)
+
     def _serve(self):
         start = time.time()             # with the log's end time: round-trip analysis
         srv = self.server
         body = _run(_body_steps(self.headers), self._read)
         cert = _subject(self.request.getpeercert()) if srv.role != "azure" else None
         req = Request(self.command, self.path, self.headers, body, srv.role, cert)
-        outcome = _run(_answer_steps(srv.sim, req, start), time.sleep)
+        outcome = _run(_answer_steps(srv.sim, req, start), self._wait)
         if outcome is None:
             self.close_connection = True
             self.request.shutdown(socket.SHUT_RDWR)
@@ -602,7 +630,15 @@ class _AsyncServer:
             return False
         body = await _run_async(_body_steps(headers), read)
         req = Request(command, path, headers, body, role, cert)
-        outcome = await _run_async(_answer_steps(self.sim, req, start), asyncio.sleep)
+
+        async def wait(step):
+            if step != HOLD:
+                return await asyncio.sleep(step)
+            try:                        # as _Handler._wait: until EOF
+                await asyncio.wait_for(reader.read(1), HOLD_LIMIT_S)
+            except asyncio.TimeoutError:
+                pass
+        outcome = await _run_async(_answer_steps(self.sim, req, start), wait)
         if outcome is None:
             writer.transport.abort()
             return False
