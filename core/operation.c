@@ -10,11 +10,17 @@
 #include "json.h"
 #include "log.h"
 #include "operation.h"
+#include "pdb.h"
+#include "pod.h"
 #include "strbuf.h"
 #include "watch.h"
 #include "wrapper.h"
 
 #define DAY_MS (24L * 3600 * 1000)
+/* How often the node watch's thread reads PDBs while a node it watches is
+ * cordoned: Kubernetes records no event for an eviction's 429, so what a
+ * drain waits on is derived from the PDBs' status, never in a tight loop. */
+#define PDB_CHECK_MS 3000L
 
 /* ---- preflight ---- */
 
@@ -71,6 +77,14 @@ struct azl_operation {
 	struct azl_watch *watch;
 	pthread_t watch_thread;
 	int watching;
+	/* the watch thread's own: the watched nodes that are cordoned, each
+	 * with the PDB wait last said of it */
+	struct cordoned {
+		char *name;
+		struct strbuf said;
+	} *cordoned;
+	size_t nr_cordoned;
+	long next_pdb_ms;
 };
 
 static const struct azl_operation_step *find_step(const struct azl_operation_kind *k,
@@ -238,16 +252,56 @@ void azl_operation_note(struct azl_operation *op, const char *fmt, ...)
 
 /* ---- the node watch ---- */
 
+static size_t cordoned_find(const struct azl_operation *op, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < op->nr_cordoned; i++)
+		if (!strcmp(op->cordoned[i].name, name))
+			break;
+	return i;
+}
+
+static void cordoned_drop(struct azl_operation *op, const char *name)
+{
+	size_t i = cordoned_find(op, name);
+
+	if (i == op->nr_cordoned)
+		return;
+	free(op->cordoned[i].name);
+	strbuf_release(&op->cordoned[i].said);
+	op->cordoned[i] = op->cordoned[--op->nr_cordoned];
+}
+
+/* Keeps the set of cordoned nodes; 1 when it was empty and name joined it
+ * (a drain may have begun: time to look at PDBs). */
+static int cordoned_track(struct azl_operation *op, const char *name, int cordoned)
+{
+	int was_empty = !op->nr_cordoned;
+
+	if (!cordoned) {
+		cordoned_drop(op, name);
+		return 0;
+	}
+	if (cordoned_find(op, name) < op->nr_cordoned)
+		return 0;
+	op->cordoned = xrealloc(op->cordoned, (op->nr_cordoned + 1) * sizeof(*op->cordoned));
+	op->cordoned[op->nr_cordoned].name = xstrdup(name);
+	strbuf_init(&op->cordoned[op->nr_cordoned].said, 0);
+	op->nr_cordoned++;
+	return was_empty;
+}
+
 static int on_node(struct azl_watch *w, const struct azl_watch_event *wev, void *ctx)
 {
 	struct azl_operation *op = ctx;
 	struct azl_operation_event ev = { .percent = -1 };
 	struct azl_node node;
 
-	(void)w;
 	if (wev->type == AZL_WATCH_DELETED) {
 		ev.type = AZL_OPERATION_NODE_GONE;
 		ev.node_name = azl_json_str(wev->object, "metadata.name", "");
+		cordoned_drop(op, ev.node_name);
 		emit(op, &ev);
 		return 0;
 	}
@@ -258,16 +312,111 @@ static int on_node(struct azl_watch *w, const struct azl_watch_event *wev, void 
 	ev.node = &node;
 	ev.node_name = node.name;
 	emit(op, &ev);
+	/* ends this slice of the watch so that the thread reads the PDBs */
+	if (cordoned_track(op, node.name, !node.schedulable))
+		azl_watch_stop(w);
 	azl_node_release(&node);
 	return 0;
 }
 
+/* What the pods of one cordoned node wait on. */
+struct pdb_wait {
+	const struct azl_pdb_list *pdbs;
+	const struct azl_pdb **blocking;
+	size_t nr;
+};
+
+static int pod_blocked(const struct azl_pod *pod, void *ctx)
+{
+	struct pdb_wait *pw = ctx;
+	const struct azl_owner_ref *owner = azl_pod_controller(pod);
+
+	/* AKS's drain leaves these (kubectl drain --ignore-daemonsets) */
+	if ((owner && !strcmp(owner->kind, "DaemonSet")) || azl_pod_is_mirror(pod) ||
+	    azl_pod_is_terminal(pod))
+		return 0;
+	for (size_t i = 0; i < pw->pdbs->nr; i++) {
+		const struct azl_pdb *b = &pw->pdbs->items[i];
+		size_t k = 0;
+
+		if (!azl_pdb_blocks(b, pod))
+			continue;
+		while (k < pw->nr && pw->blocking[k] != b)
+			k++;
+		if (k == pw->nr)
+			pw->blocking[pw->nr++] = b;
+	}
+	return 0;
+}
+
+/* "waiting on PDB ns/name (healthy x/desired y), ..." for one node's
+ * pods; empty when none waits. */
+static void node_pdb_wait(struct azl_operation *op, const struct azl_pdb_list *pdbs,
+			  const char *node, struct strbuf *out)
+{
+	struct pdb_wait pw = { pdbs, xcalloc(pdbs->nr + 1, sizeof(*pw.blocking)), 0 };
+
+	if (azl_pod_list_on_node(op->env->watch_kube, node, NULL, 0, pod_blocked, &pw))
+		azl_logf(2, "reading the pods of node %s: %s", node, azl_error_message());
+	for (size_t i = 0; i < pw.nr; i++)
+		strbuf_addf(out, "%s PDB %s/%s (healthy %ld/desired %ld)",
+			    i ? "," : "waiting on", pw.blocking[i]->namespace_, pw.blocking[i]->name,
+			    pw.blocking[i]->current_healthy, pw.blocking[i]->desired_healthy);
+	free(pw.blocking);
+}
+
+/* For each cordoned node: the PDBs allowing no disruption that select
+ * its pods, said when that changed. */
+static void check_pdbs(struct azl_operation *op)
+{
+	struct azl_operation_event ev = { .type = AZL_OPERATION_PDB_WAIT, .percent = -1 };
+	struct azl_pdb_list pdbs = { 0 };
+	struct strbuf msg = STRBUF_INIT;
+
+	if (azl_pdb_list(op->env->watch_kube, NULL, &pdbs)) {
+		azl_logf(2, "reading the PodDisruptionBudgets: %s", azl_error_message());
+		return;
+	}
+	for (size_t i = 0; pdbs.nr && i < op->nr_cordoned; i++) {
+		struct cordoned *c = &op->cordoned[i];
+
+		strbuf_reset(&msg);
+		node_pdb_wait(op, &pdbs, c->name, &msg);
+		if (!strcmp(msg.buf, c->said.buf))
+			continue;
+		strbuf_reset(&c->said);
+		strbuf_addbuf(&c->said, &msg);
+		if (!msg.len)
+			continue;
+		ev.node_name = c->name;
+		ev.message = msg.buf;
+		emit(op, &ev);
+	}
+	strbuf_release(&msg);
+	azl_pdb_list_release(&pdbs);
+}
+
+/* The watch in slices: unbounded while no watched node is cordoned, else
+ * until the next PDB check is due. */
 static void *watch_main(void *arg)
 {
 	struct azl_operation *op = arg;
-	int rc = azl_watch_run(op->watch);
+	int rc;
 
-	if (rc && rc != AZL_ECANCELED)
+	for (;;) {
+		long slice = 0, now = monotonic_ms();
+
+		if (op->nr_cordoned && now >= op->next_pdb_ms) {
+			check_pdbs(op);
+			op->next_pdb_ms = monotonic_ms() + PDB_CHECK_MS;
+		}
+		if (op->nr_cordoned)
+			slice = op->next_pdb_ms - monotonic_ms() > 0 ? op->next_pdb_ms - monotonic_ms() : 1;
+		rc = azl_watch_run_for(op->watch, slice);
+		if (rc && rc != AZL_ETIMEOUT)
+			break;
+	}
+	if (rc != AZL_ECANCELED)
 		azl_logf(2, "node watch ended: %s", azl_error_message());
 	return NULL;
 }
@@ -300,6 +449,10 @@ static void watch_stop(struct azl_operation *op)
 	}
 	azl_watch_free(op->watch);
 	op->watch = NULL;
+	while (op->nr_cordoned)
+		cordoned_drop(op, op->cordoned[0].name);
+	free(op->cordoned);
+	op->cordoned = NULL;
 }
 
 /* ---- ARM operations ---- */

@@ -25,7 +25,9 @@
  * percent, a node of the watched pools changed) go to one callback,
  * never from two threads at once. The node events come from a node
  * watch (watch.h) on a thread of its own with its own Kubernetes client,
- * not from polling ARM faster.
+ * not from polling ARM faster. While a watched node is cordoned (a drain,
+ * AKS's or ours) the same thread reads the PDBs every few seconds and says
+ * which of them hold that node's pods (AZL_OPERATION_PDB_WAIT).
  *
  * The preflight is a list of findings (finding.h) whose code names the
  * check; severity info is "ok", warning "warning", error "blocker". */
@@ -80,7 +82,12 @@ enum azl_operation_event_type {
 	AZL_OPERATION_LRO,                   /* status, percent (-1: none) */
 	AZL_OPERATION_NODE,                  /* node changed (or was added) */
 	AZL_OPERATION_NODE_GONE,             /* node_name was deleted */
-	AZL_OPERATION_NOTE                   /* message: a step's own news */
+	AZL_OPERATION_NOTE,                  /* message: a step's own news */
+	/* node_name, cordoned, holds pods whose eviction PDBs refuse now;
+	 * message: "waiting on PDB ns/name (healthy x/desired y)", more
+	 * PDBs after commas. Said when it changes (the PDBs are read every
+	 * few seconds while a watched node is cordoned). */
+	AZL_OPERATION_PDB_WAIT
 };
 
 struct azl_operation_event {

@@ -261,6 +261,9 @@ static void on_event(void *data, const struct azl_operation_event *ev)
 	case AZL_OPERATION_NOTE:
 		cli_progress_done(r->progress, "%s: %s", name, ev->message);
 		break;
+	case AZL_OPERATION_PDB_WAIT:
+		cli_progress_done(r->progress, "%s: node %s %s", name, ev->node_name, ev->message);
+		break;
 	}
 }
 

@@ -270,6 +270,9 @@ void cli_op_event(void *data, const struct azl_operation_event *ev)
 	case AZL_OPERATION_NOTE:
 		say(v, "%s", ev->message);
 		break;
+	case AZL_OPERATION_PDB_WAIT:
+		say(v, "node %s: %s", ev->node_name, ev->message);
+		break;
 	}
 	/* timestamped lines say it all but on a terminal */
 	if (v->live)

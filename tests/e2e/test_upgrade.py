@@ -421,6 +421,47 @@ def test_blocked_drain_warned_then_failed_in_aks_words(make_up, run):
     assert s.cluster(NAME).k8s.safety.counts()["pdb_violations"] == 0
 
 
+def pdb_reads(sim):
+    return [x for x in sim.find(method="GET") if x["path"].endswith("/poddisruptionbudgets")]
+
+
+def cordoned(sim, node):
+    return bool(sim.cluster(NAME).k8s.node(node)["spec"].get("unschedulable"))
+
+
+def test_progress_names_the_pdb_a_drain_waits_on(make_up, run, bin_path):
+    """AKS's drain of a node whose pods a PDB holds: Kubernetes says nothing
+    of an eviction's 429, so the progress derives it from the PDBs' status
+    (read every few seconds while a watched node is cordoned) and names the
+    PDB; once the PDB lets go, the upgrade goes on and succeeds."""
+    s, e = make_up()
+    node, _ = blocking_pdb(s)
+    s.clock.pause()
+    p = start(bin_path, e, "work", "--kubernetes-version", "1.32.7", "--yes")
+    try:
+        wait_for(lambda: pdb_reads(s), "the preflight's PDB read")
+        before = len(pdb_reads(s))
+        end = time.monotonic() + 60
+        while not cordoned(s, node):               # the control plane, then the pool
+            assert p.poll() is None and time.monotonic() < end, p.communicate()
+            s.clock.step(5)
+            time.sleep(0.01)
+        # the clock stands: the drain is stuck on the PDB until it lets go
+        wait_for(lambda: len(pdb_reads(s)) >= before + 2, "the watch thread's PDB reads")
+        reads = len(pdb_reads(s))
+        time.sleep(2)
+        assert len(pdb_reads(s)) - reads <= 1      # every few seconds, not in a loop
+        s.cluster(NAME).k8s.add_pdb("pay", "ledger", {"app": "ledger"}, min_available=1)
+    finally:
+        s.clock.resume()
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert "node %s waiting on PDB pay/ledger (healthy 2/desired 2)" % node in err
+    assert err.count("waiting on PDB pay/ledger (healthy 2/desired 2)") == 1   # said once
+    assert pool(s, "work").k8s_version == "1.32.7"
+    safe(s)
+
+
 def test_409_while_another_operation_runs(make_up, run):
     s, e = make_up()
     s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
