@@ -73,6 +73,7 @@ struct azl_operation {
 	size_t step;                 /* the running step */
 	cJSON *result;
 	int began_lro;
+	int begin_only;              /* a phase's start: journal the handle, do not follow */
 	pthread_mutex_t lock;        /* serialises events */
 	struct azl_watch *watch;
 	pthread_t watch_thread;
@@ -228,12 +229,30 @@ static void emit(struct azl_operation *op, struct azl_operation_event *ev)
 {
 	if (!op->env || !op->env->event)
 		return;
+	pthread_mutex_lock(&op->lock);
 	ev->step = op->step;
 	ev->step_name = op->step < azl_journal_nr_steps(op->journal)
 			? azl_journal_step_name(op->journal, op->step) : "";
-	pthread_mutex_lock(&op->lock);
 	op->env->event(op->env->event_data, ev);
 	pthread_mutex_unlock(&op->lock);
+}
+
+/* The step the main thread works on (the watch thread's events read it). */
+static void set_step(struct azl_operation *op, size_t i)
+{
+	pthread_mutex_lock(&op->lock);
+	op->step = i;
+	pthread_mutex_unlock(&op->lock);
+}
+
+size_t azl_operation_step_index(const struct azl_operation *op)
+{
+	return op->step;
+}
+
+const cJSON *azl_operation_handle(const struct azl_operation *op)
+{
+	return azl_journal_step_handle(op->journal, op->step);
 }
 
 void azl_operation_note(struct azl_operation *op, const char *fmt, ...)
@@ -464,7 +483,7 @@ static void on_poll(void *data, const struct azl_lro *lro)
 	cJSON *handle = azl_lro_to_json(lro);
 
 	/* the newest state is what a resume starts from */
-	if (azl_journal_set_handle(op->journal, handle))
+	if (azl_journal_set_step_handle(op->journal, op->step, handle))
 		azl_logf(2, "%s", azl_error_message());
 	cJSON_Delete(handle);
 	ev.status = azl_lro_status(lro);
@@ -479,7 +498,7 @@ static int follow(struct azl_operation *op, struct azl_lro *lro, const cJSON **r
 	int rc;
 
 	op->began_lro = 1;
-	if (op->env->no_wait)
+	if (op->env->no_wait || op->begin_only)
 		return 0;
 	wo.retry = op->retry;
 	wo.default_interval_ms = op->env->poll_interval_ms;
@@ -487,7 +506,7 @@ static int follow(struct azl_operation *op, struct azl_lro *lro, const cJSON **r
 	wo.progress_data = op;
 	rc = azl_lro_wait(lro, op->env->arm, &wo);
 	/* ended: a later write of the same step must not re-attach to it */
-	if (!rc && azl_journal_set_handle(op->journal, NULL))
+	if (!rc && azl_journal_set_step_handle(op->journal, op->step, NULL))
 		rc = AZL_ERROR;
 	res = azl_lro_result(lro);
 	cJSON_Delete(op->result);
@@ -500,7 +519,7 @@ static int follow(struct azl_operation *op, struct azl_lro *lro, const cJSON **r
 static int store_and_follow(struct azl_operation *op, struct azl_lro *lro, const cJSON **result)
 {
 	cJSON *handle = azl_lro_to_json(lro);
-	int rc = azl_journal_set_handle(op->journal, handle);
+	int rc = azl_journal_set_step_handle(op->journal, op->step, handle);
 
 	cJSON_Delete(handle);
 	if (!rc)
@@ -509,15 +528,20 @@ static int store_and_follow(struct azl_operation *op, struct azl_lro *lro, const
 	 * again: the next try of the step starts from a fresh read. */
 	if (rc && azl_lro_done(lro) && (!strcmp(azl_lro_status(lro), "Failed") ||
 					!strcmp(azl_lro_status(lro), "Canceled")))
-		azl_journal_set_handle(op->journal, NULL);
+		azl_journal_set_step_handle(op->journal, op->step, NULL);
 	azl_lro_free(lro);
 	return rc;
+}
+
+static void note_reattached(struct azl_operation *op, const struct azl_lro *lro)
+{
+	azl_operation_note(op, "re-attached to the running ARM operation %s", azl_lro_kind(lro));
 }
 
 int azl_operation_lro(struct azl_operation *op, const struct azl_arm_request *req,
 		      const char *kind, enum azl_lro_final via, const cJSON **result)
 {
-	const cJSON *handle = azl_journal_handle(op->journal);
+	const cJSON *handle = azl_operation_handle(op);
 	struct azl_lro *lro = NULL;
 	int rc;
 
@@ -529,7 +553,7 @@ int azl_operation_lro(struct azl_operation *op, const struct azl_arm_request *re
 			return azl_error_prefix("operation %s, step %s",
 						azl_journal_id(op->journal),
 						azl_journal_step_name(op->journal, op->step));
-		azl_operation_note(op, "re-attached to the running ARM operation %s", azl_lro_kind(lro));
+		note_reattached(op, lro);
 		return store_and_follow(op, lro, result);
 	}
 	if (!req)
@@ -578,27 +602,15 @@ static int make_retry(struct azl_operation *op)
 	return azl_retry_new(&op->retry, &ro);
 }
 
-static int run_step(struct azl_operation *op, size_t i, void *data)
+/* Step i ended with rc: journaled, said; rc with its message. */
+static int end_step(struct azl_operation *op, size_t i, int rc)
 {
-	struct azl_operation_event ev = { .type = AZL_OPERATION_STEP_BEGIN, .percent = -1 };
-	const struct azl_operation_step *s = find_step(op->kind, azl_journal_step_name(op->journal, i));
+	struct azl_operation_event ev = { .type = AZL_OPERATION_STEP_END, .percent = -1 };
 	struct strbuf err = STRBUF_INIT;
-	int rc = 0;
 
-	op->step = i;
-	if (azl_journal_step_state(op->journal, i) != AZL_STEP_RUNNING)
-		rc = azl_journal_step_begin(op->journal, i);
-	if (rc)
-		return rc;
-	emit(op, &ev);
-	rc = s->run(op, data);
-	if (rc == AZL_ECANCELED && azl_operation_cancelled(op))
-		return rc;              /* stays running: resume picks it up */
-	if (op->env->no_wait && op->began_lro && !rc)
-		return 0;               /* the ARM operation goes on; so does the step */
+	set_step(op, i);
 	if (rc)
 		strbuf_addstr(&err, azl_error_message());
-	ev.type = AZL_OPERATION_STEP_END;
 	ev.rc = rc;
 	ev.error = err.buf;
 	if (azl_journal_step_end(op->journal, i, rc, err.buf) && !rc)
@@ -608,6 +620,185 @@ static int run_step(struct azl_operation *op, size_t i, void *data)
 		azl_error_set(rc, "%s", err.len ? err.buf : azl_error_message());
 	strbuf_release(&err);
 	return rc;
+}
+
+static int begin_step(struct azl_operation *op, size_t i)
+{
+	struct azl_operation_event ev = { .type = AZL_OPERATION_STEP_BEGIN, .percent = -1 };
+	int rc = 0;
+
+	set_step(op, i);
+	if (azl_journal_step_state(op->journal, i) != AZL_STEP_RUNNING)
+		rc = azl_journal_step_begin(op->journal, i);
+	if (!rc)
+		emit(op, &ev);
+	return rc;
+}
+
+static const struct azl_operation_step *step_of(const struct azl_operation *op, size_t i)
+{
+	return find_step(op->kind, azl_journal_step_name(op->journal, i));
+}
+
+static int run_step(struct azl_operation *op, size_t i, void *data)
+{
+	int rc = begin_step(op, i);
+
+	if (rc)
+		return rc;
+	rc = step_of(op, i)->run(op, data);
+	if (rc == AZL_ECANCELED && azl_operation_cancelled(op))
+		return rc;              /* stays running: resume picks it up */
+	if (op->env->no_wait && op->began_lro && !rc)
+		return 0;               /* the ARM operation goes on; so does the step */
+	return end_step(op, i, rc);
+}
+
+/* ---- a phase: steps that run at once ---- */
+
+/* The steps of one phase in flight: each one's ARM operation. */
+struct phase {
+	struct azl_operation *op;
+	size_t steps[AZL_OPERATION_MAX_PARALLEL];
+	struct azl_lro *lros[AZL_OPERATION_MAX_PARALLEL];
+	size_t nr;
+	int rc;                      /* the first failure; no step starts after it */
+	struct strbuf err;
+};
+
+static void phase_drop(struct phase *ph, size_t k)
+{
+	azl_lro_free(ph->lros[k]);
+	ph->nr--;
+	ph->steps[k] = ph->steps[ph->nr];
+	ph->lros[k] = ph->lros[ph->nr];
+}
+
+static void phase_failed(struct phase *ph, int rc)
+{
+	if (ph->rc)
+		return;
+	ph->rc = rc;
+	strbuf_addstr(&ph->err, azl_error_message());
+}
+
+/* Starts step i: its write sent and its handle journaled (or the journal's
+ * handle taken up again), then in flight; a step with nothing to send ends
+ * at once. AZL_ECANCELED when the flag ended it (left running). */
+static int phase_start(struct phase *ph, size_t i, void *data)
+{
+	struct azl_operation *op = ph->op;
+	const cJSON *handle;
+	int rc = begin_step(op, i), resumed = !rc && azl_operation_handle(op);
+
+	if (!rc && !resumed) {
+		op->begin_only = 1;
+		rc = step_of(op, i)->run(op, data);
+		op->begin_only = 0;
+	}
+	if (rc == AZL_ECANCELED && azl_operation_cancelled(op))
+		return rc;
+	handle = rc ? NULL : azl_operation_handle(op);
+	if (handle)
+		rc = azl_lro_from_json(&ph->lros[ph->nr], handle);
+	if (!rc && handle) {
+		if (resumed)
+			note_reattached(op, ph->lros[ph->nr]);
+		op->began_lro = 1;
+		ph->steps[ph->nr++] = i;
+		return 0;
+	}
+	if (end_step(op, i, rc))
+		phase_failed(ph, rc);
+	return 0;
+}
+
+static void phase_poll(void *data, const struct azl_lro *lro)
+{
+	struct phase *ph = data;
+
+	for (size_t k = 0; k < ph->nr; k++)
+		if (ph->lros[k] == lro) {
+			set_step(ph->op, ph->steps[k]);
+			on_poll(ph->op, lro);
+		}
+}
+
+/* One operation of the phase ended: its step ends as a step that followed
+ * it would have. */
+static void phase_ended(struct phase *ph, size_t k, int rc)
+{
+	struct azl_operation *op = ph->op;
+	struct azl_lro *lro = ph->lros[k];
+	size_t i = ph->steps[k];
+	int ended = azl_lro_done(lro) && (!strcmp(azl_lro_status(lro), "Failed") ||
+					  !strcmp(azl_lro_status(lro), "Canceled"));
+	struct strbuf err = STRBUF_INIT;
+
+	set_step(op, i);
+	strbuf_addstr(&err, rc ? azl_error_message() : "");
+	if (!rc || ended)
+		azl_journal_set_step_handle(op->journal, i, NULL);
+	if (rc)
+		azl_error_set(rc, "%s: %s", azl_journal_step_name(op->journal, i), err.buf);
+	if (end_step(op, i, rc))
+		phase_failed(ph, rc);
+	phase_drop(ph, k);
+	strbuf_release(&err);
+}
+
+/* Steps [first, end): up to env->parallel at once; a failure starts no
+ * more and lets those in flight end. With no_wait, ends once every step
+ * it may start now was accepted. */
+static int run_phase(struct azl_operation *op, size_t first, size_t end, void *data)
+{
+	struct phase ph = { .op = op };
+	struct azl_lro_wait_options wo = { .retry = op->retry, .progress = phase_poll,
+					   .progress_data = &ph };
+	size_t max = op->env->parallel < AZL_OPERATION_MAX_PARALLEL ? op->env->parallel
+		     : AZL_OPERATION_MAX_PARALLEL;
+	size_t next = first, k;
+	int rc = 0;
+
+	strbuf_init(&ph.err, 0);
+	wo.default_interval_ms = op->env->poll_interval_ms;
+	for (;;) {
+		/* steps left running by a process that died are taken up first */
+		while (!rc && !ph.rc && ph.nr < max && next < end) {
+			if (azl_journal_step_state(op->journal, next) != AZL_STEP_DONE)
+				rc = azl_operation_cancelled(op)
+				     ? azl_error_set(AZL_ECANCELED, "cancelled before step %s",
+						     azl_journal_step_name(op->journal, next))
+				     : phase_start(&ph, next, data);
+			next++;
+		}
+		if (rc || !ph.nr || op->env->no_wait)
+			break;
+		rc = azl_lro_wait_any(ph.lros, ph.nr, op->env->arm, &wo, &k);
+		if (rc == AZL_ECANCELED && azl_operation_cancelled(op))
+			break;
+		phase_ended(&ph, k, rc);
+		rc = 0;
+	}
+	while (ph.nr)
+		phase_drop(&ph, 0);
+	if (!rc && ph.rc)
+		rc = azl_error_set(ph.rc, "%s", ph.err.buf);
+	strbuf_release(&ph.err);
+	return rc;
+}
+
+/* The end of the phase step i begins (i + 1 when it runs alone). */
+static size_t phase_end(struct azl_operation *op, size_t i)
+{
+	size_t n = azl_journal_nr_steps(op->journal), e = i + 1;
+	int phase;
+
+	if (!op->kind->phase || op->env->parallel < 2 || !(phase = op->kind->phase(op, i)))
+		return e;
+	while (e < n && op->kind->phase(op, e) == phase)
+		e++;
+	return e;
 }
 
 static int finish_failed(struct azl_operation *op, int rc)
@@ -635,14 +826,19 @@ int azl_operation_run(struct azl_operation *op, const struct azl_operation_env *
 		return rc;
 	watch_start(op);
 	for (size_t i = 0; !rc && i < azl_journal_nr_steps(op->journal); i++) {
-		if (azl_journal_step_state(op->journal, i) == AZL_STEP_DONE)
+		size_t e = phase_end(op, i);
+
+		if (e > i + 1) {
+			rc = run_phase(op, i, e, data);
+			i = e - 1;
+		} else if (azl_journal_step_state(op->journal, i) == AZL_STEP_DONE) {
 			continue;
-		if (azl_operation_cancelled(op)) {
+		} else if (azl_operation_cancelled(op)) {
 			rc = azl_error_set(AZL_ECANCELED, "cancelled before step %s",
 					   azl_journal_step_name(op->journal, i));
-			break;
+		} else {
+			rc = run_step(op, i, data);
 		}
-		rc = run_step(op, i, data);
 		if (!rc && env->no_wait && op->began_lro)
 			break;
 	}
@@ -656,31 +852,42 @@ int azl_operation_run(struct azl_operation *op, const struct azl_operation_env *
 	return azl_journal_finish(op->journal, AZL_OP_SUCCEEDED);
 }
 
+/* Aborts the ARM operation of step i (running, with a handle). */
+static int abort_step(struct azl_operation *op, size_t i)
+{
+	const cJSON *handle = azl_journal_step_handle(op->journal, i);
+	struct azl_lro *lro = NULL;
+	int rc = azl_lro_from_json(&lro, handle);
+
+	if (!rc)
+		rc = azl_lro_abort(lro, op->env->arm);
+	if (rc == AZL_ECONFLICT) {
+		rc = 0;         /* it ended before it could be aborted */
+	} else if (!rc) {
+		struct azl_lro_wait_options wo = { .retry = op->retry,
+						   .default_interval_ms = op->env->poll_interval_ms };
+
+		rc = azl_lro_wait(lro, op->env->arm, &wo);
+		if (rc == AZL_ECANCELED && !azl_operation_cancelled(op))
+			rc = 0; /* Canceled is what was asked for */
+	}
+	azl_lro_free(lro);
+	/* what the rollback sends is its own: it must not re-attach to that */
+	if (!rc)
+		rc = azl_journal_set_step_handle(op->journal, i, NULL);
+	return rc;
+}
+
 int azl_operation_abort(struct azl_operation *op, const struct azl_operation_env *env, void *data)
 {
-	const cJSON *handle = azl_journal_handle(op->journal);
-	struct azl_lro *lro = NULL;
-	int rc = 0;
+	int rc;
 
 	op->env = env;
 	rc = make_retry(op);
-	if (!rc && handle && !(rc = azl_lro_from_json(&lro, handle))) {
-		rc = azl_lro_abort(lro, env->arm);
-		if (rc == AZL_ECONFLICT)
-			rc = 0;         /* it ended before it could be aborted */
-		else if (!rc) {
-			struct azl_lro_wait_options wo = { .retry = op->retry,
-							   .default_interval_ms = env->poll_interval_ms };
-
-			rc = azl_lro_wait(lro, env->arm, &wo);
-			if (rc == AZL_ECANCELED && !azl_operation_cancelled(op))
-				rc = 0; /* Canceled is what was asked for */
-		}
-		azl_lro_free(lro);
-	}
-	/* what the rollback sends is its own: it must not re-attach to that */
-	if (!rc && handle)
-		rc = azl_journal_set_handle(op->journal, NULL);
+	/* every step running: a phase's run at once */
+	for (size_t i = 0; !rc && i < azl_journal_nr_steps(op->journal); i++)
+		if (azl_journal_step_handle(op->journal, i))
+			rc = abort_step(op, i);
 	if (!rc && op->kind->rollback)
 		rc = op->kind->rollback(op, data);
 	if (rc)

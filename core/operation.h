@@ -74,7 +74,15 @@ struct azl_operation_kind {
 	 * cancelled: undo what can be undone (a side-by-side move's new
 	 * pool); NULL: nothing. */
 	int (*rollback)(struct azl_operation *op, void *data);
+	/* NULL, or the phase of step i: consecutive steps of one phase other
+	 * than 0 may run at once (env->parallel of them), each one ARM
+	 * operation that its run begins through azl_operation_lro() and
+	 * nothing after it; 0 runs alone. */
+	int (*phase)(struct azl_operation *op, size_t i);
 };
+
+/* The most steps of a phase in flight at once. */
+#define AZL_OPERATION_MAX_PARALLEL 100
 
 enum azl_operation_event_type {
 	AZL_OPERATION_STEP_BEGIN,
@@ -117,6 +125,9 @@ struct azl_operation_env {
 	long poll_interval_ms;               /* ARM polls without Retry-After; 0: 10000 */
 	long budget_ms;                      /* the whole run; 0: 24 hours */
 	int no_wait;                         /* end once ARM accepted the change */
+	/* Steps of one phase (the kind's) at once; 0 or 1: one at a time.
+	 * With no_wait, every step of the phase it may start now is sent. */
+	size_t parallel;
 	azl_operation_event_fn event;
 	void *event_data;
 };
@@ -165,6 +176,10 @@ int azl_operation_cancelled(const struct azl_operation *op);
 /* The state of step name in the journal; AZL_STEP_PENDING when the
  * operation has no such step. */
 enum azl_step_state azl_operation_step_state(const struct azl_operation *op, const char *name);
+/* The index of the step whose run was called. */
+size_t azl_operation_step_index(const struct azl_operation *op);
+/* That step's ARM operation's handle in the journal, or NULL. */
+const cJSON *azl_operation_handle(const struct azl_operation *op);
 /* Sends a note event (printf-style). */
 void azl_operation_note(struct azl_operation *op, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -195,6 +195,7 @@ static void plan_node_image(const struct azl_cluster *c, const struct azl_pool *
 			check_succeeded(plan, p);
 			add_step(plan, AZL_UPGRADE_STEP_NODE_IMAGE, p->name, p->node_image_version,
 				 pp.node_image_version);
+			plan->steps[plan->nr_steps - 1].system = is_system(p);
 		} else if (*p->latest_node_image_version) {
 			strbuf_addf(&why, "already on the latest node image %s", p->node_image_version);
 			add_skip(plan, p->name, &why);
@@ -374,6 +375,7 @@ static void follow(struct azl_upgrade_plan *plan, const struct azl_pool *p, stru
 		else
 			pool_version_for(p, cp, k, &v);
 		add_step(plan, AZL_UPGRADE_STEP_POOL_VERSION, p->name, cur->buf, v.buf);
+		plan->steps[plan->nr_steps - 1].system = is_system(p);
 		strbuf_reset(cur);
 		strbuf_addbuf(cur, &v);
 		strbuf_reset(&v);
@@ -957,16 +959,46 @@ static cJSON *side_json(const struct azl_upgrade_plan *plan, const struct azl_cl
 	return o;
 }
 
+/* Each step's phase: pool steps after the same control-plane step and of
+ * one mode (System pools' first) share one, since AKS runs operations on
+ * different pools at once; a second step of a pool begins the next. The
+ * cluster's own steps are 0: they run alone. */
+static void plan_phases(const struct azl_upgrade_plan *plan, size_t *phases)
+{
+	size_t phase = 0, begin = 0;
+
+	for (size_t i = 0; i < plan->nr_steps; i++) {
+		const struct azl_upgrade_op *s = &plan->steps[i];
+		int fresh = !i || !*plan->steps[i - 1].pool || plan->steps[i - 1].system != s->system;
+
+		phases[i] = 0;
+		if (!*s->pool)
+			continue;
+		for (size_t k = begin; !fresh && k < i; k++)
+			fresh = !strcmp(plan->steps[k].pool, s->pool);
+		if (fresh) {
+			phase++;
+			begin = i;
+		}
+		phases[i] = phase;
+	}
+}
+
 cJSON *azl_upgrade_plan_data(const struct azl_upgrade_plan *plan,
 			     const struct azl_upgrade_options *opts, const struct azl_cluster *c)
 {
 	cJSON *d = cJSON_CreateObject(), *steps = cJSON_AddArrayToObject(d, "plan");
 	cJSON *skipped;
+	size_t *phases = xcalloc(plan->nr_steps + 1, sizeof(*phases));
 
+	plan_phases(plan, phases);
 	cJSON_AddStringToObject(d, "target", plan->target);
 	for (size_t i = 0; i < plan->nr_steps; i++) {
 		const struct azl_upgrade_op *s = &plan->steps[i];
 		cJSON *o = cJSON_CreateObject();
+
+		if (phases[i])
+			cJSON_AddNumberToObject(o, "phase", (double)phases[i]);
 
 		cJSON_AddStringToObject(o, "name", s->name);
 		cJSON_AddStringToObject(o, "kind", op_kinds[s->kind]);
@@ -975,6 +1007,7 @@ cJSON *azl_upgrade_plan_data(const struct azl_upgrade_plan *plan,
 		cJSON_AddStringToObject(o, "to", s->to);
 		cJSON_AddItemToArray(steps, o);
 	}
+	free(phases);
 	skipped = cJSON_AddArrayToObject(d, "skipped");
 	for (size_t i = 0; i < plan->nr_skipped; i++) {
 		cJSON *o = cJSON_CreateObject();
@@ -1001,13 +1034,21 @@ void azl_upgrade_step_names(const struct azl_upgrade_plan *plan, const char **na
 /* The record's operation of the running step. */
 static const cJSON *running_op(struct azl_operation *op)
 {
-	struct azl_journal *j = azl_operation_journal(op);
 	const cJSON *plan = cJSON_GetObjectItemCaseSensitive(azl_operation_data(op), "plan");
 
-	for (size_t i = 0; i < azl_journal_nr_steps(j); i++)
-		if (azl_journal_step_state(j, i) == AZL_STEP_RUNNING)
-			return cJSON_GetArrayItem(plan, (int)i);
-	return NULL;
+	return cJSON_GetArrayItem(plan, (int)azl_operation_step_index(op));
+}
+
+/* The record's phase of step i (0 for the control plane's, the channel's
+ * and verify: they run alone). */
+static int step_phase(struct azl_operation *op, size_t i)
+{
+	const cJSON *plan = cJSON_GetObjectItemCaseSensitive(azl_operation_data(op), "plan");
+	long phase = 0;
+
+	if (azl_num_json_member(cJSON_GetArrayItem(plan, (int)i), "phase", 0, 100000, 0, &phase))
+		return 0;
+	return (int)phase;
 }
 
 /* ---- the steps ---- */
@@ -1175,7 +1216,7 @@ static int step_write(struct azl_operation *op, void *data)
 		strbuf_addstr(&path, "/agentPools/");
 		strbuf_addurlenc(&path, azl_json_str(o, "pool", ""));
 	}
-	if (azl_journal_handle(azl_operation_journal(op)))     /* re-attached: nothing sent */
+	if (azl_operation_handle(op))     /* re-attached: nothing sent */
 		rc = azl_operation_lro(op, &(struct azl_arm_request){ 0 }, "",
 				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
 	else
@@ -1311,13 +1352,13 @@ static const struct azl_operation_step upgrade_steps[] = {
 #define NR_UPGRADE_STEPS (sizeof(upgrade_steps) / sizeof(*upgrade_steps))
 
 const struct azl_operation_kind azl_upgrade_node_image_kind = {
-	"upgrade-node-image", upgrade_steps, NR_UPGRADE_STEPS, NULL
+	"upgrade-node-image", upgrade_steps, NR_UPGRADE_STEPS, NULL, step_phase
 };
 const struct azl_operation_kind azl_upgrade_kubernetes_kind = {
-	"upgrade-kubernetes", upgrade_steps, NR_UPGRADE_STEPS, NULL
+	"upgrade-kubernetes", upgrade_steps, NR_UPGRADE_STEPS, NULL, step_phase
 };
 const struct azl_operation_kind azl_upgrade_node_os_channel_kind = {
-	"upgrade-node-os-channel", upgrade_steps, NR_UPGRADE_STEPS, NULL
+	"upgrade-node-os-channel", upgrade_steps, NR_UPGRADE_STEPS, NULL, step_phase
 };
 
 const struct azl_operation_kind *azl_upgrade_kind(enum azl_upgrade_mode mode)

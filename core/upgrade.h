@@ -88,6 +88,7 @@ struct azl_upgrade_op {
 	char *pool;                       /* "" for the cluster's steps */
 	char *from;                       /* version, image or channel before */
 	char *to;                         /* and after */
+	int system;                       /* a System pool's step (their phase goes first) */
 };
 
 /* A pool left as it is, and why ("already on the latest node image ..."). */

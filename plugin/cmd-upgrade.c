@@ -35,7 +35,7 @@ struct upgrade_args {
 	const char *kubernetes_version;
 	const char *node_os_channel;
 	const char *max_surge, *max_unavailable, *undrainable;
-	int drain_timeout, node_soak;
+	int drain_timeout, node_soak, parallel;
 	const char *output;
 };
 
@@ -68,7 +68,12 @@ static const struct cli_option upgrade_options[] = {
 		 "Show the plan and the preflight; change nothing."),
 	OPT_BOOL('y', "yes", struct upgrade_args, yes, "Do not ask before changing anything."),
 	OPT_BOOL(0, "no-wait", struct upgrade_args, no_wait,
-		 "Return once AKS has accepted the change(s)."),
+		 "Return once AKS has accepted every change it can take now (with --parallel, a "
+		 "phase's); say which remain ('kubectl azlinux resume' sends them)."),
+	OPT_INT(0, "parallel", struct upgrade_args, parallel, "N",
+		"Upgrade up to N pools of a phase at once (System pools, then User pools, after "
+		"each control-plane step; 1-100, default 1). The preflight's quota counts their "
+		"surge nodes together; a failed pool starts no more."),
 	OPT_STRING('o', "output", struct upgrade_args, output, "FORMAT",
 		   "Output format. One of: (json, yaml). Default: text.", CLI_COMPLETE_OUTPUT_FORMAT),
 	CLI_OPT_OP_CLUSTER_FLAGS(struct upgrade_args, c),
@@ -125,6 +130,9 @@ static int check_flags(struct upgrade_args *a, size_t nr_pools, struct azl_upgra
 		return cli_error_usage("upgrade settings go with a pool's Kubernetes upgrade (a node image upgrade uses the pool's own; set them with 'az aks nodepool update')");
 	if (azl_upgrade_settings_check(&o->settings))
 		return cli_error_report();
+	if (a->parallel < 1 || a->parallel > AZL_OPERATION_MAX_PARALLEL)
+		return cli_error_usage("--parallel %d: upgrade 1 to %d pools at once", a->parallel,
+				       AZL_OPERATION_MAX_PARALLEL);
 	return 0;
 }
 
@@ -317,6 +325,7 @@ static int run_operation(struct upgrade_run *r)
 	}
 	env.cancel = r->cancel;
 	env.no_wait = r->a->no_wait;
+	env.parallel = (size_t)r->a->parallel;
 	env.event = on_event;
 	env.event_data = r;
 	r->node_lines = cJSON_CreateObject();
@@ -394,6 +403,8 @@ static int execute(struct upgrade_run *r)
 	watch_selector(r, &sel);
 	/* resume's node watch (ops.c) reads it from the record */
 	cJSON_AddStringToObject(r->record, "watchSelector", sel.buf);
+	/* and resume runs as many at once */
+	cJSON_AddNumberToObject(r->record, "parallel", r->a->parallel);
 	strbuf_release(&sel);
 	if (create_operation(r))
 		return cli_error_report();
@@ -419,6 +430,7 @@ static int run_upgrade(int argc, const char **argv, const struct cli_cmd_ctx *ct
 	int n, rc;
 
 	args.drain_timeout = args.node_soak = -1;
+	args.parallel = 1;
 	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
 		return cli_parse_exit_code(n);

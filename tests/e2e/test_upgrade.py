@@ -687,3 +687,139 @@ def test_quota_for_the_surge_blocks(make_up, run):
     r = upgrade(run, e, "work", "--kubernetes-version", "1.33", "--max-surge", "1", "--dry-run")
     assert r.returncode == 0, r.stdout
     assert "ok       Quota:" in r.stdout
+
+
+# ---- pools at once (--parallel), and --no-wait with several pools ----
+
+def four_pools():
+    return [scenarios.Pool("system", mode="System", count=2),
+            scenarios.Pool("work", count=2), scenarios.Pool("batch", count=2),
+            scenarios.Pool("web", count=2)]
+
+
+def pool_ops(sim, name="upgradeNodeImageVersion"):
+    """The simulator's operations on pools, by pool: (start, end) simulated."""
+    return {op.pool_name: (op.start_time, op.end_time) for op in sim.roller.operations.values()
+            if op.pool_name and op.abort_of is None}
+
+
+def test_parallel_runs_the_user_pools_at_once(make_up, run):
+    """--parallel 3: the System pool alone (its phase), then the three User
+    pools overlapped in AKS; the preflight's quota counts their surges
+    together."""
+    s, e = make_up(pools=four_pools())
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    r = upgrade(run, e, "--all", "--node-image", "--parallel", "3", "--yes", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    op = report(r)
+    assert op["state"] == "Succeeded"
+    assert {x["state"] for x in op["steps"]} == {"done"}
+    t = pool_ops(s)
+    users = ("work", "batch", "web")
+    assert all(t["system"][1] <= t[p][0] for p in users)          # System first, alone
+    assert max(t[p][0] for p in users) < min(t[p][1] for p in users)   # all three overlap
+    for name in ("system",) + users:
+        assert len(requests(s, "POST", "/agentPools/%s/upgradeNodeImageVersion" % name)) == 1
+        assert images(s, name) == {NEW_AZL3}
+    safe(s)
+
+
+def test_one_at_a_time_by_default(make_up, run):
+    s, e = make_up(pools=four_pools())
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    r = upgrade(run, e, "--all", "--node-image", "--yes")
+    assert r.returncode == 0, r.stderr
+    t = sorted(pool_ops(s).values())
+    assert all(a[1] <= b[0] for a, b in zip(t, t[1:]))           # no overlap
+
+
+def test_parallel_quota_sums_the_surges(make_up, run):
+    """Three User pools of 2 Standard_D4ds_v5 nodes and a System pool: 32
+    vCPUs used; one surge node each at once needs 12 more, one at a time 4."""
+    s, e = make_up(pools=four_pools())
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    s.capacity.set_quota("eastus", cores=40)
+    r = upgrade(run, e, "--all", "--node-image", "--dry-run")
+    assert "ok       Quota:" in r.stdout, r.stdout
+    r = upgrade(run, e, "--all", "--node-image", "--parallel", "3", "--yes")
+    refused(r, "Quota")
+    no_writes(s)
+
+
+def test_parallel_failure_starts_no_more_and_lets_the_rest_end(make_up, run):
+    s, e = make_up(pools=four_pools() + [scenarios.Pool("last", count=2)])
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    # the User pools in name order: batch (fails) and last at once, then web, work
+    s.clock.fail("reimage", when=lambda op=None, **_: op is not None and op.pool_name == "batch")
+    r = upgrade(run, e, "--all", "--node-image", "--parallel", "2", "--yes", "-o", "json")
+    assert r.returncode == 1
+    op = report(r)
+    states = {x["pool"]: x["state"] for x in op["steps"]}
+    assert states["batch"] == "failed"
+    assert states["system"] == states["last"] == "done"     # the one beside it ran to its end
+    # none started once the failure was seen: work, the last, never
+    started = set(pool_ops(s))
+    assert "work" not in started and states["work"] == "pending"
+    assert states["web"] == ("done" if "web" in started else "pending")
+    assert "simulated failure of step reimage" in op["error"]
+    safe(s)
+
+
+def test_resume_after_sigkill_mid_parallel_reattaches_every_pool(make_up, run, bin_path):
+    s, e = make_up(pools=four_pools())
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    p = start(bin_path, e, "--all", "--node-image", "--parallel", "3", "--yes")
+    users = ("work", "batch", "web")
+    wait_for(lambda: requests(s, "POST", "/agentPools/system/upgradeNodeImageVersion"),
+             "the System pool's POST")
+    s.clock.pause()                     # the System pool's operation ends, then stand still
+    s.clock.resume()
+    wait_for(lambda: all(requests(s, "POST", "/agentPools/%s/upgradeNodeImageVersion" % n)
+                         for n in users), "the User pools' POSTs")
+    s.clock.pause()
+    time.sleep(0.3)                     # their handles reach the journal
+    p.kill()
+    p.communicate(timeout=30)
+    ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
+    [op] = ops
+    assert op["state"] == "Interrupted"
+    running = [x["pool"] for x in op["steps"] if x["state"] == "running"]
+    assert sorted(running) == sorted(users)
+    s.clock.resume()
+    r = run("resume", op["id"], "-o", "json", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("re-attached to the running ARM operation") == 3, (r.stdout, r.stderr)
+    for name in ("system",) + users:
+        assert len(requests(s, "POST", "/agentPools/%s/upgradeNodeImageVersion" % name)) == 1
+        assert images(s, name) == {NEW_AZL3}
+    assert report(r)["state"] == "Succeeded"
+    safe(s)
+
+
+def test_no_wait_sends_what_it_can_and_says_what_remains(make_up, run):
+    s, e = make_up(pools=four_pools())
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    s.clock.pause()
+    try:
+        r = upgrade(run, e, "--all", "--node-image", "--no-wait", "--yes")
+        assert r.returncode == 0, r.stderr
+        # one at a time: the System pool alone was sent
+        assert requests(s, "POST", "/agentPools/system/upgradeNodeImageVersion")
+        assert not requests(s, "POST", "/agentPools/work/upgradeNodeImageVersion")
+        assert "AKS accepted: node-image system %s" % NEW_AZL3 in r.stdout
+        assert "remaining: node-image work %s, node-image batch %s, node-image web %s, verify" \
+            % (NEW_AZL3, NEW_AZL3, NEW_AZL3) in r.stdout
+    finally:
+        s.clock.resume()
+    wait_for(lambda: pool(s, "system").provisioning_state == "Succeeded", "the System pool")
+    s.clock.pause()
+    try:
+        # resume --no-wait with the operation's --parallel 1 sends the next;
+        # a new run with --parallel 3 sends every User pool of the phase
+        r = upgrade(run, e, "--all", "--node-image", "--no-wait", "--parallel", "3", "--yes")
+        assert r.returncode == 0, r.stderr
+        for name in ("work", "batch", "web"):
+            assert len(requests(s, "POST", "/agentPools/%s/upgradeNodeImageVersion" % name)) == 1
+        assert "remaining: verify" in r.stdout
+    finally:
+        s.clock.resume()
