@@ -347,6 +347,32 @@ static void print_verified(const struct upgrade_run *r)
 		       azl_json_str(n, "kubeletVersion", ""), azl_json_str(n, "nodeImageVersion", ""));
 }
 
+/* The steps in state st, by their plan names, after label. */
+static void print_steps_in(const struct upgrade_run *r, enum azl_step_state st, const char *label)
+{
+	const struct azl_journal *j = azl_operation_journal(r->op);
+	const char *sep = "";
+
+	for (size_t i = 0; i < azl_journal_nr_steps(j); i++) {
+		if (azl_journal_step_state(j, i) != st)
+			continue;
+		printf("%s%s", *sep ? sep : label, i < r->plan.nr_steps ? r->plan.steps[i].name : "verify");
+		sep = ", ";
+	}
+	if (*sep)
+		printf("\n");
+}
+
+/* --no-wait: what AKS took (every change it could take now) and what
+ * waits for those to end. */
+static void print_accepted(const struct upgrade_run *r, const char *id)
+{
+	printf("operation %s: AKS accepted the change; 'kubectl azlinux resume %s' follows it and runs the rest\n",
+	       id, id);
+	print_steps_in(r, AZL_STEP_RUNNING, "  AKS accepted: ");
+	print_steps_in(r, AZL_STEP_PENDING, "  remaining: ");
+}
+
 static int finish(struct upgrade_run *r, int rc)
 {
 	const char *id = azl_journal_id(azl_operation_journal(r->op));
@@ -367,8 +393,7 @@ static int finish(struct upgrade_run *r, int rc)
 	if (r->format == CLI_OUTPUT_TABLE && !r->a->no_wait)
 		print_verified(r);
 	if (r->format == CLI_OUTPUT_TABLE && r->a->no_wait)
-		printf("operation %s: AKS accepted the change; 'kubectl azlinux resume %s' follows it and runs the rest\n",
-		       id, id);
+		print_accepted(r, id);
 	return CLI_OP_EXIT_OK;
 }
 

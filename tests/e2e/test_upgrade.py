@@ -807,19 +807,20 @@ def test_no_wait_sends_what_it_can_and_says_what_remains(make_up, run):
         assert requests(s, "POST", "/agentPools/system/upgradeNodeImageVersion")
         assert not requests(s, "POST", "/agentPools/work/upgradeNodeImageVersion")
         assert "AKS accepted: node-image system %s" % NEW_AZL3 in r.stdout
-        assert "remaining: node-image work %s, node-image batch %s, node-image web %s, verify" \
+        assert "remaining: node-image batch %s, node-image web %s, node-image work %s, verify" \
             % (NEW_AZL3, NEW_AZL3, NEW_AZL3) in r.stdout
     finally:
         s.clock.resume()
     wait_for(lambda: pool(s, "system").provisioning_state == "Succeeded", "the System pool")
     s.clock.pause()
     try:
-        # resume --no-wait with the operation's --parallel 1 sends the next;
-        # a new run with --parallel 3 sends every User pool of the phase
+        # run again with --parallel 3: the System pool is done; every User
+        # pool of the phase is sent at once
         r = upgrade(run, e, "--all", "--node-image", "--no-wait", "--parallel", "3", "--yes")
         assert r.returncode == 0, r.stderr
         for name in ("work", "batch", "web"):
             assert len(requests(s, "POST", "/agentPools/%s/upgradeNodeImageVersion" % name)) == 1
+        assert "AKS accepted: node-image batch" in r.stdout
         assert "remaining: verify" in r.stdout
     finally:
         s.clock.resume()
