@@ -653,14 +653,25 @@ void azl_upgrade_plan_release(struct azl_upgrade_plan *plan)
 
 /* ---- capacity ---- */
 
-void azl_upgrade_check_capacity(struct azl_upgrade_plan *plan, struct azl_arm *arm,
-				const struct azl_cluster *c, const struct azl_pool_list *pools,
-				const char *max_surge)
+static void plan_phases(const struct azl_upgrade_plan *plan, size_t *phases);
+
+static void add_findings(struct azl_upgrade_plan *plan, const struct azl_finding_list *found)
 {
-	/* pools roll one at a time: per VM size, the largest pool needs the
-	 * most surge at once */
+	for (size_t i = 0; i < found->nr; i++) {
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addstr(&msg, found->items[i].message);
+		azl_finding_add(&plan->preflight, found->items[i].severity, found->items[i].code, &msg);
+	}
+}
+
+/* One at a time: per VM size, the largest pool needs the most surge at
+ * once. */
+static void capacity_one_at_a_time(struct azl_upgrade_plan *plan, struct azl_arm *arm,
+				   const struct azl_cluster *c, const struct azl_pool_list *pools,
+				   const char *max_surge, struct azl_finding_list *found)
+{
 	const struct azl_pool **worst = xcalloc(pools->nr ? pools->nr : 1, sizeof(*worst));
-	struct azl_finding_list found = { 0 };
 	size_t n = 0;
 
 	for (size_t i = 0; i < plan->nr_steps; i++) {
@@ -678,17 +689,63 @@ void azl_upgrade_check_capacity(struct azl_upgrade_plan *plan, struct azl_arm *a
 			worst[k] = p;
 	}
 	for (size_t k = 0; k < n; k++)
-		azl_preflight_surge_capacity(arm, c, worst[k],
-					     plan->mode == AZL_UPGRADE_KUBERNETES ? max_surge : NULL,
-					     &found);
-	for (size_t i = 0; i < found.nr; i++) {
-		struct strbuf msg = STRBUF_INIT;
-
-		strbuf_addstr(&msg, found.items[i].message);
-		azl_finding_add(&plan->preflight, found.items[i].severity, found.items[i].code, &msg);
-	}
-	azl_finding_list_release(&found);
+		azl_preflight_surge_capacity(arm, c, worst[k], max_surge, found);
 	free(worst);
+}
+
+/* The pools of phase, the largest first, at most max of them: those that
+ * may roll at once; their number. */
+static size_t phase_pools(const struct azl_upgrade_plan *plan, const size_t *phases, size_t phase,
+			  const struct azl_pool_list *pools, size_t max, const struct azl_pool **out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->nr_steps; i++) {
+		const struct azl_pool *p = phases[i] == phase ? find_pool(pools, plan->steps[i].pool) : NULL;
+		size_t k;
+
+		if (!p)
+			continue;
+		out[n++] = p;
+		for (k = n - 1; k > 0 && out[k - 1]->count < out[k]->count; k--) {
+			const struct azl_pool *t = out[k];
+
+			out[k] = out[k - 1];
+			out[k - 1] = t;
+		}
+	}
+	return n < max ? n : max;
+}
+
+void azl_upgrade_check_capacity(struct azl_upgrade_plan *plan, struct azl_arm *arm,
+				const struct azl_cluster *c, const struct azl_pool_list *pools,
+				const char *max_surge, size_t parallel)
+{
+	struct azl_finding_list found = { 0 };
+	size_t *phases = xcalloc(plan->nr_steps + 1, sizeof(*phases));
+	const struct azl_pool **at_once = xcalloc(plan->nr_steps + 1, sizeof(*at_once));
+	size_t last = 0;
+
+	if (plan->mode != AZL_UPGRADE_KUBERNETES)
+		max_surge = NULL;
+	plan_phases(plan, phases);
+	if (parallel < 2)
+		capacity_one_at_a_time(plan, arm, c, pools, max_surge, &found);
+	/* each phase's pools rolling together; a phase of the same pools as
+	 * the one before (the next minor) is judged once */
+	for (size_t i = 0; parallel >= 2 && i < plan->nr_steps; i++) {
+		size_t n;
+
+		if (!phases[i] || phases[i] == last)
+			continue;
+		last = phases[i];
+		n = phase_pools(plan, phases, last, pools, parallel, at_once);
+		azl_preflight_surge_capacity_many(arm, c, at_once, n, max_surge, &found);
+	}
+	add_findings(plan, &found);
+	azl_finding_list_release(&found);
+	free(at_once);
+	free(phases);
 }
 
 /* ---- deprecated APIs (migrate-upgrade.md C1, C2) ---- */

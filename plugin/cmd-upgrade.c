@@ -156,7 +156,7 @@ static int make_plan(struct upgrade_run *r)
 	if (r->opts.mode == AZL_UPGRADE_KUBERNETES)
 		azl_upgrade_check_deprecated_apis(&r->plan, &r->s.cluster, r->s.ks.kube);
 	azl_upgrade_check_capacity(&r->plan, r->s.arm, &r->s.cluster, &r->s.pools,
-				   r->opts.settings.max_surge);
+				   r->opts.settings.max_surge, (size_t)r->a->parallel);
 	if (azl_pdb_list(r->s.ks.kube, NULL, &pdbs))
 		cli_warning("cannot read the PodDisruptionBudgets, so the preflight does not judge them: %s",
 			    azl_error_message());
