@@ -74,6 +74,7 @@ struct azl_operation {
 	cJSON *result;
 	int began_lro;
 	int begin_only;              /* a phase's start: journal the handle, do not follow */
+	struct azl_lro *begun;       /* and the operation it began (its Retry-After), for the phase */
 	pthread_mutex_t lock;        /* serialises events */
 	struct azl_watch *watch;
 	pthread_t watch_thread;
@@ -529,7 +530,10 @@ static int store_and_follow(struct azl_operation *op, struct azl_lro *lro, const
 	if (rc && azl_lro_done(lro) && (!strcmp(azl_lro_status(lro), "Failed") ||
 					!strcmp(azl_lro_status(lro), "Canceled")))
 		azl_journal_set_step_handle(op->journal, op->step, NULL);
-	azl_lro_free(lro);
+	if (!rc && op->begin_only && !op->begun)
+		op->begun = lro;        /* the phase follows it from here */
+	else
+		azl_lro_free(lro);
 	return rc;
 }
 
@@ -699,8 +703,14 @@ static int phase_start(struct phase *ph, size_t i, void *data)
 	if (rc == AZL_ECANCELED && azl_operation_cancelled(op))
 		return rc;
 	handle = rc ? NULL : azl_operation_handle(op);
-	if (handle)
+	/* the operation just begun knows the Retry-After of its answer */
+	if (handle && op->begun)
+		ph->lros[ph->nr] = op->begun;
+	else if (handle)
 		rc = azl_lro_from_json(&ph->lros[ph->nr], handle);
+	if (!handle)
+		azl_lro_free(op->begun);
+	op->begun = NULL;
 	if (!rc && handle) {
 		if (resumed)
 			note_reattached(op, ph->lros[ph->nr]);

@@ -731,8 +731,8 @@ void azl_upgrade_check_capacity(struct azl_upgrade_plan *plan, struct azl_arm *a
 	plan_phases(plan, phases);
 	if (parallel < 2)
 		capacity_one_at_a_time(plan, arm, c, pools, max_surge, &found);
-	/* each phase's pools rolling together; a phase of the same pools as
-	 * the one before (the next minor) is judged once */
+	/* each phase's pools rolling together, each phase on its own: the
+	 * quota a phase's surge takes is back before the next one starts */
 	for (size_t i = 0; parallel >= 2 && i < plan->nr_steps; i++) {
 		size_t n;
 
