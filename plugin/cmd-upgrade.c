@@ -482,7 +482,7 @@ const struct cli_command cli_cmd_upgrade = {
 	.summary = "Upgrade node images, Kubernetes (control plane and pools) or the node OS channel",
 	.usage = "upgrade (POOL... | --all) (--node-image | --kubernetes-version V) [--control-plane-only] "
 		 "[--max-surge N|N%] [--max-unavailable N|N%] [--drain-timeout MINUTES] [--node-soak MINUTES] "
-		 "[--undrainable-node-behavior Cordon|Schedule] [--dry-run] [--yes] [--no-wait] [-o json|yaml] [flags]\n"
+		 "[--undrainable-node-behavior Cordon|Schedule] [--parallel N] [--dry-run] [--yes] [--no-wait] [-o json|yaml] [flags]\n"
 		 "  kubectl azlinux upgrade --node-os-channel None|Unmanaged|SecurityPatch|NodeImage [--dry-run] [--yes] [flags]",
 	.description =
 		"Upgrade the AKS cluster behind the current context, checked first and in the\n"
@@ -497,6 +497,11 @@ const struct cli_command cli_cmd_upgrade = {
 		"  --node-os-channel C      the cluster's node OS upgrade channel (None, Unmanaged,\n"
 		"                           SecurityPatch, NodeImage); the plan says when a change\n"
 		"                           reimages every node.\n"
+		"\n"
+		"Pools go one at a time by default; --parallel N runs up to N pools of a phase at\n"
+		"once (System pools, then User pools, after each control-plane step: AKS runs\n"
+		"operations on different pools at once, never one on the cluster beside them).\n"
+		"While AKS drains a node, the progress names the PDB it waits on.\n"
 		"\n"
 		"Every write is a fresh GET then a PUT with If-Match, so nothing is sent on a stale\n"
 		"copy. Upgrade settings given here are written into each upgraded pool and persist.\n"
