@@ -239,16 +239,20 @@ def test_409_from_a_concurrent_operation(msim, run):
     assert safety(sim) == SAFE
 
 
-def test_blocked_drain_names_node_pod_and_pdb(make_sim, tmp_path, run):
+def ledger_replacement_never_ready(make_sim, tmp_path):
+    """Two replicas on two nodes, one may go: the first eviction passes the
+    preflight's look, the second waits for a replacement that never gets Ready."""
     sim = make_sim(mig_scenario(work_nodes=3))
     e = helpers.make_env(sim, tmp_path / "home")
     k = cluster_of(sim).k8s
-    work = pool_nodes(sim, "work")
-    # two replicas on two nodes, one may go: the first eviction passes the
-    # preflight's look, the second waits for a replacement that never gets Ready
-    k.add_deployment("pay", "ledger", 2, nodes=work[:2])
+    k.add_deployment("pay", "ledger", 2, nodes=pool_nodes(sim, "work")[:2])
     k.add_pdb("pay", "ledger", {"app": "ledger"}, min_available=1)
     k.delays["pod_ready"] = 10 ** 7
+    return sim, e, k
+
+
+def test_blocked_drain_names_node_pod_and_pdb(make_sim, tmp_path, run):
+    sim, e, k = ledger_replacement_never_ready(make_sim, tmp_path)
     r = migrate(run, e, "work", "--yes", "--drain-timeout", "5", "-o", "json")
     assert r.returncode == 1
     assert "AKS could not drain node aks-work-" in r.stderr
@@ -275,6 +279,46 @@ def test_blocked_drain_names_node_pod_and_pdb(make_sim, tmp_path, run):
     assert "Failed: sending the change again to reconcile it" in r.stderr
     assert report(r)["state"] == "Succeeded"
     assert all("Azure Linux 3.0" in node_os(n) for n in pool_nodes(sim, "work"))
+    assert safety(sim) == SAFE
+
+
+def test_progress_names_the_pdb_an_aks_drain_waits_on(make_sim, tmp_path, run, bin_path):
+    """An in-place move: AKS's drain of the second node holding ledger waits
+    on its PDB (the first replacement never gets Ready); the progress says so,
+    derived from the PDBs' status, before AKS gives up after the drain
+    timeout."""
+    sim, e, k = ledger_replacement_never_ready(make_sim, tmp_path)
+
+    def held():
+        pods = k.pods(namespace="pay")
+        unready = [p for p in pods if not any(c.get("type") == "Ready" and c.get("status") == "True"
+                                              for c in p["status"].get("conditions", []))]
+        return [p["spec"]["nodeName"] for p in pods if p not in unready
+                and not p["metadata"].get("deletionTimestamp")
+                and k.node(p["spec"]["nodeName"])["spec"].get("unschedulable")] if unready else []
+
+    def pdb_reads():
+        return [x for x in sim.find(method="GET") if x["path"].endswith("/poddisruptionbudgets")]
+
+    sim.clock.pause()
+    p = subprocess.Popen([bin_path, "migrate", "work", "--yes", "--drain-timeout", "30"], env=e,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        end = time.monotonic() + 60
+        while not held():
+            assert p.poll() is None and time.monotonic() < end, p.communicate()
+            sim.clock.step(5)
+            time.sleep(0.01)
+        reads = len(pdb_reads())
+        while len(pdb_reads()) < reads + 2:        # two looks of the watch thread
+            assert time.monotonic() < end
+            time.sleep(0.1)
+        node = held()[0]
+    finally:
+        sim.clock.resume()
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 1, err                  # AKS gave up after the drain timeout
+    assert "node %s: waiting on PDB pay/ledger (healthy 1/desired 1)" % node in err
     assert safety(sim) == SAFE
 
 
