@@ -824,3 +824,52 @@ def test_no_wait_sends_what_it_can_and_says_what_remains(make_up, run):
         assert "remaining: verify" in r.stdout
     finally:
         s.clock.resume()
+
+
+def test_parallel_kubernetes_keeps_the_control_plane_alone(make_up, run):
+    """Two minors with --parallel 3: each control-plane step runs alone, then
+    the pools after it (System, then the User pools together), a minor at a
+    time; AKS refuses none of it."""
+    pools = [scenarios.Pool("system", mode="System", count=2, k8s_version="1.32.6"),
+             scenarios.Pool("work", count=2, k8s_version="1.32.6"),
+             scenarios.Pool("batch", count=2, k8s_version="1.32.6")]
+    s, e = make_up(pools=pools)
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.34", "--parallel", "3", "--yes",
+                "-o", "json")
+    assert r.returncode == 0, r.stderr
+    ops = sorted(((o.start_time, o.end_time, o.pool_name or "(cluster)")
+                  for o in s.roller.operations.values()), key=lambda o: o[0])
+    for start, end, name in ops:
+        others = [o for o in ops if o[2] != name and o[0] < end and start < o[1]]
+        if name in ("(cluster)", "system"):
+            assert not others, (name, others)              # alone
+        else:
+            assert [o[2] for o in others] in ([], ["work"], ["batch"]), (name, others)
+    assert any(a[2] == "batch" and b[2] == "work" or a[2] == "work" and b[2] == "batch"
+               for a in ops for b in ops if a[0] < b[1] and b[0] < a[1])   # together
+    assert not [x for x in s.find(server="azure") if x["status"] == 409]
+    for name in ("system", "work", "batch"):
+        assert all(v.startswith("v1.34.") for v in kubelets(s, name)), kubelets(s, name)
+    safe(s)
+
+
+def test_abort_mid_parallel_aborts_every_running_pool(make_up, run, bin_path):
+    s, e = make_up(pools=four_pools())
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    p = start(bin_path, e, "--all", "--node-image", "--parallel", "3", "--yes")
+    users = ("work", "batch", "web")
+    wait_for(lambda: all(requests(s, "POST", "/agentPools/%s/upgradeNodeImageVersion" % n)
+                         for n in users), "the User pools' POSTs")
+    s.clock.pause()
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=30)
+    assert p.returncode == 130
+    s.clock.resume()
+    r = run("abort", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    for name in users:
+        assert len(requests(s, "POST", "/agentPools/%s/abort" % name)) == 1, name
+    ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
+    assert [o["state"] for o in ops] == ["Canceled"]
+    safe(s)
