@@ -152,8 +152,10 @@ int azl_operation_load(struct azl_operation **out, const struct azl_operation_ki
  * 0: every step done and the journal says Succeeded. AZL_ECANCELED: the
  * flag was set; the journal is left as it stands (Interrupted once this
  * process lets go). Another error: the step failed, the journal says
- * Failed with its message on the step. With env->no_wait, stops (0,
- * journal InProgress) after the first step that began an ARM operation. */
+ * Failed with its message on the step (in a phase: the first failure,
+ * once the steps in flight beside it ended). With env->no_wait, stops (0,
+ * journal InProgress) after the first step that began an ARM operation,
+ * or a phase's once every step it may start now was accepted. */
 int azl_operation_run(struct azl_operation *op, const struct azl_operation_env *env, void *data);
 
 /* Aborts: the ARM operation of the running step, if any (POST abort,
