@@ -773,7 +773,9 @@ static int run_phase(struct azl_operation *op, size_t first, size_t end, void *d
 	strbuf_init(&ph.err, 0);
 	wo.default_interval_ms = op->env->poll_interval_ms;
 	for (;;) {
-		/* steps left running by a process that died are taken up first */
+		/* in order: a step left running (by a process that died) is taken
+		 * up by its handle, not sent again; steps start in order, so those
+		 * come before any still pending */
 		while (!rc && !ph.rc && ph.nr < max && next < end) {
 			if (azl_journal_step_state(op->journal, next) != AZL_STEP_DONE)
 				rc = azl_operation_cancelled(op)
