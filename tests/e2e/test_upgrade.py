@@ -657,6 +657,16 @@ def test_resume_after_interruption_at_each_step(make_up, run, bin_path, sig):
     safe(s)
 
 
+def interrupt_then_abort(s, e, p, run):
+    """Ctrl-C to the upgrade p (the clock stopped), then `abort` once time flows."""
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=30)
+    assert p.returncode == 130
+    s.clock.resume()
+    r = run("abort", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+
+
 def test_abort_an_upgrade(make_up, run, bin_path):
     s, e = make_up()
     s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
@@ -664,12 +674,7 @@ def test_abort_an_upgrade(make_up, run, bin_path):
     p = start(bin_path, e, "work", "--node-image", "--yes")
     wait_for(lambda: requests(s, "POST", "/agentPools/work/upgradeNodeImageVersion"), "the POST")
     time.sleep(0.3)
-    p.send_signal(signal.SIGINT)
-    p.communicate(timeout=30)
-    assert p.returncode == 130
-    s.clock.resume()
-    r = run("abort", env=e, timeout=120)
-    assert r.returncode == 0, r.stderr
+    interrupt_then_abort(s, e, p, run)
     assert requests(s, "POST", "/agentPools/work/abort")
     ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
     assert [o["state"] for o in ops if o["kind"] == "upgrade-node-image"] == ["Canceled"]
@@ -765,19 +770,26 @@ def test_parallel_failure_starts_no_more_and_lets_the_rest_end(make_up, run):
     safe(s)
 
 
-def test_resume_after_sigkill_mid_parallel_reattaches_every_pool(make_up, run, bin_path):
+USERS = ("work", "batch", "web")
+
+
+def user_phase_running(make_up, bin_path):
+    """--all --node-image --parallel 3 of four_pools(), the clock stopped
+    once the three User pools' operations were sent (the System pool's
+    phase is over) and their handles journaled."""
     s, e = make_up(pools=four_pools())
     s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
     p = start(bin_path, e, "--all", "--node-image", "--parallel", "3", "--yes")
-    users = ("work", "batch", "web")
-    wait_for(lambda: requests(s, "POST", "/agentPools/system/upgradeNodeImageVersion"),
-             "the System pool's POST")
-    s.clock.pause()                     # the System pool's operation ends, then stand still
-    s.clock.resume()
     wait_for(lambda: all(requests(s, "POST", "/agentPools/%s/upgradeNodeImageVersion" % n)
-                         for n in users), "the User pools' POSTs")
+                         for n in USERS), "the User pools' POSTs")
     s.clock.pause()
-    time.sleep(0.3)                     # their handles reach the journal
+    time.sleep(0.3)
+    return s, e, p
+
+
+def test_resume_after_sigkill_mid_parallel_reattaches_every_pool(make_up, run, bin_path):
+    s, e, p = user_phase_running(make_up, bin_path)
+    users = USERS
     p.kill()
     p.communicate(timeout=30)
     ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
@@ -854,21 +866,9 @@ def test_parallel_kubernetes_keeps_the_control_plane_alone(make_up, run):
 
 
 def test_abort_mid_parallel_aborts_every_running_pool(make_up, run, bin_path):
-    s, e = make_up(pools=four_pools())
-    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
-    p = start(bin_path, e, "--all", "--node-image", "--parallel", "3", "--yes")
-    users = ("work", "batch", "web")
-    wait_for(lambda: all(requests(s, "POST", "/agentPools/%s/upgradeNodeImageVersion" % n)
-                         for n in users), "the User pools' POSTs")
-    s.clock.pause()
-    time.sleep(0.3)
-    p.send_signal(signal.SIGINT)
-    p.communicate(timeout=30)
-    assert p.returncode == 130
-    s.clock.resume()
-    r = run("abort", env=e, timeout=120)
-    assert r.returncode == 0, r.stderr
-    for name in users:
+    s, e, p = user_phase_running(make_up, bin_path)
+    interrupt_then_abort(s, e, p, run)
+    for name in USERS:
         assert len(requests(s, "POST", "/agentPools/%s/abort" % name)) == 1, name
     ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
     assert [o["state"] for o in ops] == ["Canceled"]
