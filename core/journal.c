@@ -721,18 +721,16 @@ static const char *find_secret(const cJSON *v)
 	return NULL;
 }
 
-int azl_journal_set_handle(struct azl_journal *j, const cJSON *handle)
+static int set_handle_on(struct azl_journal *j, cJSON *s, const cJSON *handle)
 {
-	cJSON *s;
 	const char *secret;
 	int rc = need_lock(j);
 
 	if (rc)
 		return rc;
-	s = running_step(j);
-	if (!s)
+	if (!s || strcmp(str(s, "state"), azl_step_state_name(AZL_STEP_RUNNING)))
 		return azl_error_set(AZL_EINVALID,
-				     "operation journal: operation %s has no running step to hold an operation handle",
+				     "operation journal: operation %s has no such running step to hold an operation handle",
 				     azl_journal_id(j));
 	secret = handle ? find_secret(handle) : NULL;
 	if (secret)
@@ -743,6 +741,25 @@ int azl_journal_set_handle(struct azl_journal *j, const cJSON *handle)
 	if (handle)
 		cJSON_AddItemToObject(s, "operation", cJSON_Duplicate(handle, 1));
 	return save(j);
+}
+
+int azl_journal_set_handle(struct azl_journal *j, const cJSON *handle)
+{
+	return set_handle_on(j, running_step(j), handle);
+}
+
+int azl_journal_set_step_handle(struct azl_journal *j, size_t i, const cJSON *handle)
+{
+	return set_handle_on(j, step_at(j, i), handle);
+}
+
+const cJSON *azl_journal_step_handle(const struct azl_journal *j, size_t i)
+{
+	const cJSON *s = step_at(j, i);
+
+	if (!s || strcmp(str(s, "state"), azl_step_state_name(AZL_STEP_RUNNING)))
+		return NULL;
+	return cJSON_GetObjectItemCaseSensitive(s, "operation");
 }
 
 int azl_journal_set_data(struct azl_journal *j, const cJSON *data)

@@ -18,6 +18,8 @@
  *    "steps": [{"name": "...", "state": "pending|running|done|failed",
  *               "started": "...", "ended": "...", "error": "one line",
  *               "operation": {...}}],   the LRO handle while it runs
+ *                                    (several steps may run at once, each
+ *                                    with its own)
  *    "data": {...}}                  the kind's own record (set_data)
  *
  * Timestamps are absent until they happen. "operation" is opaque JSON (the
@@ -126,6 +128,10 @@ int azl_journal_step_end(struct azl_journal *j, size_t i, int rc, const char *er
 int azl_journal_set_handle(struct azl_journal *j, const cJSON *handle);
 /* The running step's handle, or NULL (owned by j). */
 const cJSON *azl_journal_handle(const struct azl_journal *j);
+/* The same for step i, which must be running: steps of one phase run at
+ * once (operation.h), each with its own ARM operation's handle. */
+int azl_journal_set_step_handle(struct azl_journal *j, size_t i, const cJSON *handle);
+const cJSON *azl_journal_step_handle(const struct azl_journal *j, size_t i);
 
 /* The kind's own record of the operation (its plan, preflight, nodes,
  * error...): one JSON object stored as "data", copied; NULL removes it.

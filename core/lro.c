@@ -42,6 +42,7 @@ struct azl_lro {
 	struct strbuf status;
 	double percent;
 	long retry_after_ms;         /* from the last answer; -1 none */
+	long next_poll_ms;           /* azl_lro_wait_any's: when it is due; 0: not yet set */
 	int done;
 	struct strbuf error;
 	cJSON *result;
@@ -396,6 +397,58 @@ int azl_lro_wait(struct azl_lro *lro, struct azl_arm *arm, const struct azl_lro_
 	if (retry != o->retry)
 		azl_retry_free(retry);
 	return rc;
+}
+
+/* The one of lros due first, its due time set when it had none. */
+static size_t due_first(struct azl_lro *const *lros, size_t n, const struct azl_lro_wait_options *o,
+			long now)
+{
+	size_t first = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!lros[i]->next_poll_ms)
+			lros[i]->next_poll_ms = now + next_interval(lros[i], o);
+		if (lros[i]->next_poll_ms < lros[first]->next_poll_ms)
+			first = i;
+	}
+	return first;
+}
+
+int azl_lro_wait_any(struct azl_lro *const *lros, size_t n, struct azl_arm *arm,
+		     const struct azl_lro_wait_options *o, size_t *which)
+{
+	struct azl_retry_state st;
+	int rc = 0;
+
+	*which = 0;
+	azl_retry_begin(o->retry, &st);
+	for (;;) {
+		long now = azl_retry_now_ms(o->retry);
+		size_t i;
+
+		for (i = 0; i < n && !lros[i]->done; i++)
+			;
+		if (i < n) {
+			*which = i;
+			lros[i]->next_poll_ms = 0;
+			return outcome(lros[i], arm, o->retry);
+		}
+		i = due_first(lros, n, o, now);
+		if (lros[i]->next_poll_ms > st.deadline_ms)
+			return azl_error_set(AZL_ETIMEOUT,
+					     "%s %s: still %s after %ld s; it goes on in Azure: wait again or abort it",
+					     lros[i]->kind.buf, lros[i]->resource.buf, lros[i]->status.buf,
+					     (now - st.started_ms) / 1000L);
+		if (lros[i]->next_poll_ms > now)
+			rc = azl_retry_wait(o->retry, lros[i]->next_poll_ms - now);
+		if (!rc)
+			rc = azl_lro_poll(lros[i], arm, o->retry);
+		*which = i;
+		if (rc)
+			return rc;
+		lros[i]->next_poll_ms = azl_retry_now_ms(o->retry) + next_interval(lros[i], o);
+		report(o, lros[i]);
+	}
 }
 
 int azl_lro_abort(struct azl_lro *lro, struct azl_arm *arm)

@@ -83,6 +83,14 @@ struct azl_lro_wait_options {
  * says so); or a poll's error. */
 int azl_lro_wait(struct azl_lro *lro, struct azl_arm *arm, const struct azl_lro_wait_options *opts);
 
+/* Follows n operations at once, each polled when its own interval (as
+ * azl_lro_wait's) is over, until one ends: *which is its index and the
+ * return azl_lro_wait's for it; the others go on (call again to follow
+ * them). A poll's error or the policy's cancellation names *which too.
+ * o->retry is required. */
+int azl_lro_wait_any(struct azl_lro *const *lros, size_t n, struct azl_arm *arm,
+		     const struct azl_lro_wait_options *o, size_t *which);
+
 /* Asks ARM to cancel the operation: POST <resource>/abort (aks-api.md
  * §2.2). The operation then goes Canceling and Canceled; wait for it with
  * azl_lro_wait(). A 409 (whatever its code: AKS answers OperationNotAllowed

@@ -138,6 +138,11 @@ void azl_migrate_check_cluster_limits(const struct azl_cluster *c, const struct 
 /* The capacity items (vCPU quota for the surge nodes, the scale set's
  * node limit) of a rolling upgrade of p with max_surge (NULL: the pool's),
  * as the in-place migration's preflight has them; for upgrade too. */
+/* The same for pools rolling at once: each one's node limit and subnet,
+ * and the quota for all their surge nodes together. */
+void azl_preflight_surge_capacity_many(struct azl_arm *arm, const struct azl_cluster *c,
+				       const struct azl_pool *const *pools, size_t n,
+				       const char *max_surge, struct azl_finding_list *out);
 void azl_preflight_surge_capacity(struct azl_arm *arm, const struct azl_cluster *c,
 				  const struct azl_pool *p, const char *max_surge,
 				  struct azl_finding_list *out);

@@ -15,6 +15,7 @@
 #include "migrate.h"
 #include "num.h"
 #include "node.h"
+#include "num.h"
 #include "pdb.h"
 #include "pod.h"
 #include "wrapper.h"
@@ -685,47 +686,108 @@ static void subnet_checks(struct azl_arm *arm, const struct azl_cluster *c,
 		     azl_num_mul(nodes, pod_subnet_ips(p)), out);
 }
 
-static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
-			    const struct azl_pool *p, const struct azl_migrate_plan *plan,
-			    struct azl_finding_list *out)
+static int is_spot(const struct azl_pool *p)
 {
-	int side = plan->strategy == AZL_MIGRATE_SIDE_BY_SIDE;
-	long count = p->count > 0 ? p->count : 1;
-	long nodes = added_nodes(p, plan);
-	long need = nodes * size_vcpus(p->vm_size);
+	return !strcasecmp(azl_json_str(p->properties, "scaleSetPriority", ""), "Spot");
+}
+
+/* The vCPUs pools[i] need for nodes[i] more nodes each, at once: spot
+ * ones (spot != 0) or the others, of family (NULL: any). */
+static long vcpus_needed(const struct azl_pool *const *pools, const long *nodes, size_t n,
+			 int spot, const char *family)
+{
+	struct strbuf f = STRBUF_INIT;
+	long need = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		strbuf_reset(&f);
+		vm_family(pools[i]->vm_size, &f);
+		if (is_spot(pools[i]) == spot && (!family || !strcmp(f.buf, family)))
+			need = azl_num_add(need, azl_num_mul(nodes[i], size_vcpus(pools[i]->vm_size)));
+	}
+	strbuf_release(&f);
+	return need;
+}
+
+/* The regional quota (cores, lowPriorityCores for spot) and each family's
+ * for the new nodes of every pool at once, from one read of the usages. */
+static void quota_checks(struct azl_arm *arm, const struct azl_cluster *c,
+			 const struct azl_pool *const *pools, const long *nodes, size_t n,
+			 struct azl_finding_list *out)
+{
+	long need = vcpus_needed(pools, nodes, n, 0, NULL), spot = vcpus_needed(pools, nodes, n, 1, NULL);
 	struct strbuf path = STRBUF_INIT, family = STRBUF_INIT;
 	cJSON *usages = NULL;
 	int checked = 0;
-	int spot = !strcasecmp(azl_json_str(p->properties, "scaleSetPriority", ""), "Spot");
 
-	if (count + (side ? 0 : nodes) > AZL_POOL_MAX_NODES || (side && nodes > AZL_POOL_MAX_NODES))
-		add(out, AZL_SEVERITY_ERROR, "NodeLimit",
-		    "pool %s would pass the %d nodes a scale set holds", p->name, AZL_POOL_MAX_NODES);
-	subnet_checks(arm, c, p, nodes, out);
 	strbuf_addf(&path, "/subscriptions/%s/providers/Microsoft.Compute/locations/%s/usages?api-version=2024-11-01",
 		    c->subscription, c->location);
-	if (!need || azl_arm_list(arm, path.buf, &usages)) {
+	if ((!need && !spot) || azl_arm_list(arm, path.buf, &usages)) {
 		add(out, AZL_SEVERITY_WARNING, "Quota",
 		    "the vCPU quota could not be read (%s): check az vm list-usage --location %s for %ld more %s nodes",
-		    need ? azl_error_message() : "unknown VM size", c->location, nodes, p->vm_size);
-	} else {
-		quota_check(usages, spot ? "lowPriorityCores" : "cores", need, out, &checked);
-		if (!checked)
-			add(out, AZL_SEVERITY_WARNING, "Quota",
-			    "no regional vCPU quota in the usages of %s: check it for %ld vCPUs", c->location,
-			    need);
-		checked = spot;
-		vm_family(p->vm_size, &family);
-		if (!spot)
-			quota_check(usages, family.buf, need, out, &checked);
+		    need || spot ? azl_error_message() : "unknown VM size", c->location, nodes[0],
+		    pools[0]->vm_size);
+		strbuf_release(&path);
+		return;
+	}
+	if (need)
+		quota_check(usages, "cores", need, out, &checked);
+	if (spot)
+		quota_check(usages, "lowPriorityCores", spot, out, &checked);
+	if (!checked)
+		add(out, AZL_SEVERITY_WARNING, "Quota",
+		    "no regional vCPU quota in the usages of %s: check it for %ld vCPUs", c->location,
+		    azl_num_add(need, spot));
+	for (size_t i = 0; i < n; i++) {
+		long fneed;
+		int seen = 0;
+
+		strbuf_reset(&family);
+		vm_family(pools[i]->vm_size, &family);
+		/* each family once, at its first pool; spot nodes count against none */
+		for (size_t k = 0; k < i && !seen; k++) {
+			struct strbuf f = STRBUF_INIT;
+
+			vm_family(pools[k]->vm_size, &f);
+			seen = !is_spot(pools[k]) && !strcmp(f.buf, family.buf);
+			strbuf_release(&f);
+		}
+		if (seen || is_spot(pools[i]))
+			continue;
+		fneed = vcpus_needed(pools, nodes, n, 0, family.buf);
+		checked = 0;
+		quota_check(usages, family.buf, fneed, out, &checked);
 		if (!checked)
 			add(out, AZL_SEVERITY_WARNING, "Quota",
 			    "no %s quota in the usages of %s: check az vm list-usage --location %s for %ld vCPUs of %s",
-			    family.buf, c->location, c->location, need, p->vm_size);
+			    family.buf, c->location, c->location, fneed, pools[i]->vm_size);
 	}
 	cJSON_Delete(usages);
 	strbuf_release(&path);
 	strbuf_release(&family);
+}
+
+/* The surge a rolling upgrade of p adds (max_surge NULL: the pool's). */
+static long rolling_surge(const struct azl_pool *p, const char *max_surge)
+{
+	return surge_nodes(max_surge ? max_surge : p->max_surge, p->count > 0 ? p->count : 1);
+}
+
+static void capacity_checks(struct azl_arm *arm, const struct azl_cluster *c,
+			    const struct azl_pool *p, const struct azl_migrate_plan *plan,
+			    struct azl_finding_list *out)
+{
+	long nodes = plan->new_pool.count;
+
+	if (plan->strategy != AZL_MIGRATE_SIDE_BY_SIDE) {
+		azl_preflight_surge_capacity_many(arm, c, &p, 1, plan->opts.max_surge, out);
+		return;
+	}
+	if (nodes > AZL_POOL_MAX_NODES)
+		add(out, AZL_SEVERITY_ERROR, "NodeLimit",
+		    "pool %s would pass the %d nodes a scale set holds", p->name, AZL_POOL_MAX_NODES);
+	subnet_checks(arm, c, p, nodes, out);
+	quota_checks(arm, c, &p, &nodes, 1, out);
 }
 
 /* ---- shape ---- */
@@ -827,14 +889,28 @@ int azl_migrate_preflight(struct azl_arm *arm, struct azl_kube *kube,
 	return 0;
 }
 
+void azl_preflight_surge_capacity_many(struct azl_arm *arm, const struct azl_cluster *c,
+				       const struct azl_pool *const *pools, size_t n,
+				       const char *max_surge, struct azl_finding_list *out)
+{
+	long *nodes = xcalloc(n ? n : 1, sizeof(*nodes));
+
+	for (size_t i = 0; i < n; i++) {
+		nodes[i] = rolling_surge(pools[i], max_surge);
+		if ((pools[i]->count > 0 ? pools[i]->count : 1) + nodes[i] > AZL_POOL_MAX_NODES)
+			add(out, AZL_SEVERITY_ERROR, "NodeLimit",
+			    "pool %s would pass the %d nodes a scale set holds", pools[i]->name,
+			    AZL_POOL_MAX_NODES);
+		subnet_checks(arm, c, pools[i], nodes[i], out);
+	}
+	if (n)
+		quota_checks(arm, c, pools, nodes, n, out);
+	free(nodes);
+}
+
 void azl_preflight_surge_capacity(struct azl_arm *arm, const struct azl_cluster *c,
 				  const struct azl_pool *p, const char *max_surge,
 				  struct azl_finding_list *out)
 {
-	struct azl_migrate_plan in_place;
-
-	memset(&in_place, 0, sizeof(in_place));
-	in_place.strategy = AZL_MIGRATE_IN_PLACE;
-	in_place.opts.max_surge = max_surge;
-	capacity_checks(arm, c, p, &in_place, out);
+	azl_preflight_surge_capacity_many(arm, c, &p, 1, max_surge, out);
 }

@@ -244,7 +244,7 @@ static int step_update_pool(struct azl_operation *op, void *data)
 
 	(void)data;
 	pool_path(op, old_pool(op), &path);
-	if (azl_journal_handle(azl_operation_journal(op))) {
+	if (azl_operation_handle(op)) {
 		rc = explain(azl_operation_lro(op, NULL, "agentPools.createOrUpdate",
 					       AZL_LRO_FINAL_ASYNC_OPERATION, NULL), old_pool(op));
 		strbuf_release(&path);
@@ -380,7 +380,7 @@ static int step_create_pool(struct azl_operation *op, void *data)
 
 	(void)data;
 	pool_path(op, np, &path);
-	if (azl_journal_handle(azl_operation_journal(op))) {
+	if (azl_operation_handle(op)) {
 		rc = azl_operation_lro(op, NULL, "agentPools.createOrUpdate",
 				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
 		strbuf_release(&path);
@@ -456,7 +456,7 @@ static int grow(struct azl_operation *op, const char *np, long want)
 	int rc;
 
 	pool_path(op, np, &path);
-	if (azl_journal_handle(azl_operation_journal(op)))
+	if (azl_operation_handle(op))
 		rc = azl_operation_lro(op, NULL, "agentPools.createOrUpdate",
 				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
 	else if (!(rc = azl_arm_get(arm_of(op), path.buf, &ap)) &&
@@ -507,7 +507,7 @@ static int step_stop_autoscaler(struct azl_operation *op, void *data)
 
 	(void)data;
 	pool_path(op, old_pool(op), &path);
-	if (azl_journal_handle(azl_operation_journal(op)))
+	if (azl_operation_handle(op))
 		rc = azl_operation_lro(op, NULL, "agentPools.createOrUpdate",
 				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
 	else if (!(rc = azl_arm_get(arm_of(op), path.buf, &ap)) &&
@@ -727,7 +727,7 @@ static int delete_pool(struct azl_operation *op, const char *pool)
 	int rc;
 
 	pool_path(op, pool, &path);
-	if (azl_journal_handle(azl_operation_journal(op)))
+	if (azl_operation_handle(op))
 		rc = azl_operation_lro(op, NULL, "agentPools.delete", AZL_LRO_FINAL_LOCATION, NULL);
 	else if ((rc = azl_arm_get(arm_of(op), path.buf, &ap)) == AZL_ENOTFOUND)
 		rc = 0;         /* deleted already */
@@ -812,7 +812,7 @@ static const struct azl_operation_step migrate_steps[] = {
 };
 
 const struct azl_operation_kind azl_migrate_kind = {
-	AZL_MIGRATE_KIND, migrate_steps, sizeof(migrate_steps) / sizeof(*migrate_steps), rollback
+	AZL_MIGRATE_KIND, migrate_steps, sizeof(migrate_steps) / sizeof(*migrate_steps), rollback, NULL
 };
 
 static int add_pool_rollback(struct azl_operation *op, void *data)
@@ -823,5 +823,5 @@ static int add_pool_rollback(struct azl_operation *op, void *data)
 
 const struct azl_operation_kind azl_add_pool_kind = {
 	AZL_ADD_POOL_KIND, migrate_steps, sizeof(migrate_steps) / sizeof(*migrate_steps),
-	add_pool_rollback
+	add_pool_rollback, NULL
 };

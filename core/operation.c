@@ -12,6 +12,8 @@
 #include "log.h"
 #include "num.h"
 #include "operation.h"
+#include "pdb.h"
+#include "pod.h"
 #include "strbuf.h"
 #include "watch.h"
 #include "wrapper.h"
@@ -19,6 +21,10 @@
 #define DAY_MS (24L * 3600 * 1000)
 #define LIST_SLICE_MS 2000      /* between lists when no watch runs */
 #define VIEW_SLICE_MS 100       /* between looks at the cancel flag */
+/* How often the node watch's thread reads PDBs while a node it watches is
+ * cordoned: Kubernetes records no event for an eviction's 429, so what a
+ * drain waits on is derived from the PDBs' status, never in a tight loop. */
+#define PDB_CHECK_MS 3000L
 
 /* ---- preflight ---- */
 
@@ -102,12 +108,22 @@ struct azl_operation {
 	size_t step;                 /* the running step */
 	cJSON *result;
 	int began_lro;
+	int begin_only;              /* a phase's start: journal the handle, do not follow */
+	struct azl_lro *begun;       /* and the operation it began (its Retry-After), for the phase */
 	pthread_mutex_t lock;        /* serialises events */
 	struct azl_watch *watch;
 	pthread_t watch_thread;
 	int watching;
 	long deadline_ms;            /* of this run, on the retry policy's clock */
 	struct node_view view;
+	/* the watch thread's own: the watched nodes that are cordoned, each
+	 * with the PDB wait last said of it */
+	struct cordoned {
+		char *name;
+		struct strbuf said;
+	} *cordoned;
+	size_t nr_cordoned;
+	long next_pdb_ms;
 };
 
 static const struct azl_operation_step *find_step(const struct azl_operation_kind *k,
@@ -290,12 +306,30 @@ static void emit(struct azl_operation *op, struct azl_operation_event *ev)
 {
 	if (!op->env || !op->env->event)
 		return;
+	pthread_mutex_lock(&op->lock);
 	ev->step = op->step;
 	ev->step_name = op->step < azl_journal_nr_steps(op->journal)
 			? azl_journal_step_name(op->journal, op->step) : "";
-	pthread_mutex_lock(&op->lock);
 	op->env->event(op->env->event_data, ev);
 	pthread_mutex_unlock(&op->lock);
+}
+
+/* The step the main thread works on (the watch thread's events read it). */
+static void set_step(struct azl_operation *op, size_t i)
+{
+	pthread_mutex_lock(&op->lock);
+	op->step = i;
+	pthread_mutex_unlock(&op->lock);
+}
+
+size_t azl_operation_step_index(const struct azl_operation *op)
+{
+	return op->step;
+}
+
+const cJSON *azl_operation_handle(const struct azl_operation *op)
+{
+	return azl_journal_step_handle(op->journal, op->step);
 }
 
 void azl_operation_note(struct azl_operation *op, const char *fmt, ...)
@@ -352,17 +386,57 @@ static void view_set_ended(struct node_view *v, int ended)
 	pthread_mutex_unlock(&v->lock);
 }
 
+static size_t cordoned_find(const struct azl_operation *op, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < op->nr_cordoned; i++)
+		if (!strcmp(op->cordoned[i].name, name))
+			break;
+	return i;
+}
+
+static void cordoned_drop(struct azl_operation *op, const char *name)
+{
+	size_t i = cordoned_find(op, name);
+
+	if (i == op->nr_cordoned)
+		return;
+	free(op->cordoned[i].name);
+	strbuf_release(&op->cordoned[i].said);
+	op->cordoned[i] = op->cordoned[--op->nr_cordoned];
+}
+
+/* Keeps the set of cordoned nodes; 1 when it was empty and name joined it
+ * (a drain may have begun: time to look at PDBs). */
+static int cordoned_track(struct azl_operation *op, const char *name, int cordoned)
+{
+	int was_empty = !op->nr_cordoned;
+
+	if (!cordoned) {
+		cordoned_drop(op, name);
+		return 0;
+	}
+	if (cordoned_find(op, name) < op->nr_cordoned)
+		return 0;
+	op->cordoned = xrealloc(op->cordoned, (op->nr_cordoned + 1) * sizeof(*op->cordoned));
+	op->cordoned[op->nr_cordoned].name = xstrdup(name);
+	strbuf_init(&op->cordoned[op->nr_cordoned].said, 0);
+	op->nr_cordoned++;
+	return was_empty;
+}
+
 static int on_node(struct azl_watch *w, const struct azl_watch_event *wev, void *ctx)
 {
 	struct azl_operation *op = ctx;
 	struct azl_operation_event ev = { .percent = -1 };
 	struct azl_node node;
 
-	(void)w;
 	view_update(&op->view, wev);
 	if (wev->type == AZL_WATCH_DELETED) {
 		ev.type = AZL_OPERATION_NODE_GONE;
 		ev.node_name = azl_json_str(wev->object, "metadata.name", "");
+		cordoned_drop(op, ev.node_name);
 		emit(op, &ev);
 		return 0;
 	}
@@ -373,16 +447,111 @@ static int on_node(struct azl_watch *w, const struct azl_watch_event *wev, void 
 	ev.node = &node;
 	ev.node_name = node.name;
 	emit(op, &ev);
+	/* ends this slice of the watch so that the thread reads the PDBs */
+	if (cordoned_track(op, node.name, !node.schedulable))
+		azl_watch_stop(w);
 	azl_node_release(&node);
 	return 0;
 }
 
+/* What the pods of one cordoned node wait on. */
+struct pdb_wait {
+	const struct azl_pdb_list *pdbs;
+	const struct azl_pdb **blocking;
+	size_t nr;
+};
+
+static int pod_blocked(const struct azl_pod *pod, void *ctx)
+{
+	struct pdb_wait *pw = ctx;
+	const struct azl_owner_ref *owner = azl_pod_controller(pod);
+
+	/* AKS's drain leaves these (kubectl drain --ignore-daemonsets) */
+	if ((owner && !strcmp(owner->kind, "DaemonSet")) || azl_pod_is_mirror(pod) ||
+	    azl_pod_is_terminal(pod))
+		return 0;
+	for (size_t i = 0; i < pw->pdbs->nr; i++) {
+		const struct azl_pdb *b = &pw->pdbs->items[i];
+		size_t k = 0;
+
+		if (!azl_pdb_blocks(b, pod))
+			continue;
+		while (k < pw->nr && pw->blocking[k] != b)
+			k++;
+		if (k == pw->nr)
+			pw->blocking[pw->nr++] = b;
+	}
+	return 0;
+}
+
+/* "waiting on PDB ns/name (healthy x/desired y), ..." for one node's
+ * pods; empty when none waits. */
+static void node_pdb_wait(struct azl_operation *op, const struct azl_pdb_list *pdbs,
+			  const char *node, struct strbuf *out)
+{
+	struct pdb_wait pw = { pdbs, xcalloc(pdbs->nr + 1, sizeof(*pw.blocking)), 0 };
+
+	if (azl_pod_list_on_node(op->env->watch_kube, node, NULL, 0, pod_blocked, &pw))
+		azl_logf(2, "reading the pods of node %s: %s", node, azl_error_message());
+	for (size_t i = 0; i < pw.nr; i++)
+		strbuf_addf(out, "%s PDB %s/%s (healthy %ld/desired %ld)",
+			    i ? "," : "waiting on", pw.blocking[i]->namespace_, pw.blocking[i]->name,
+			    pw.blocking[i]->current_healthy, pw.blocking[i]->desired_healthy);
+	free(pw.blocking);
+}
+
+/* For each cordoned node: the PDBs allowing no disruption that select
+ * its pods, said when that changed. */
+static void check_pdbs(struct azl_operation *op)
+{
+	struct azl_operation_event ev = { .type = AZL_OPERATION_PDB_WAIT, .percent = -1 };
+	struct azl_pdb_list pdbs = { 0 };
+	struct strbuf msg = STRBUF_INIT;
+
+	if (azl_pdb_list(op->env->watch_kube, NULL, &pdbs)) {
+		azl_logf(2, "reading the PodDisruptionBudgets: %s", azl_error_message());
+		return;
+	}
+	for (size_t i = 0; pdbs.nr && i < op->nr_cordoned; i++) {
+		struct cordoned *c = &op->cordoned[i];
+
+		strbuf_reset(&msg);
+		node_pdb_wait(op, &pdbs, c->name, &msg);
+		if (!strcmp(msg.buf, c->said.buf))
+			continue;
+		strbuf_reset(&c->said);
+		strbuf_addbuf(&c->said, &msg);
+		if (!msg.len)
+			continue;
+		ev.node_name = c->name;
+		ev.message = msg.buf;
+		emit(op, &ev);
+	}
+	strbuf_release(&msg);
+	azl_pdb_list_release(&pdbs);
+}
+
+/* The watch in slices: unbounded while no watched node is cordoned, else
+ * until the next PDB check is due. */
 static void *watch_main(void *arg)
 {
 	struct azl_operation *op = arg;
-	int rc = azl_watch_run(op->watch);
+	int rc;
 
-	if (rc && rc != AZL_ECANCELED)
+	for (;;) {
+		long slice = 0, now = monotonic_ms();
+
+		if (op->nr_cordoned && now >= op->next_pdb_ms) {
+			check_pdbs(op);
+			op->next_pdb_ms = monotonic_ms() + PDB_CHECK_MS;
+		}
+		if (op->nr_cordoned)
+			slice = op->next_pdb_ms - monotonic_ms() > 0 ? op->next_pdb_ms - monotonic_ms() : 1;
+		rc = azl_watch_run_for(op->watch, slice);
+		if (rc && rc != AZL_ETIMEOUT)
+			break;
+	}
+	if (rc != AZL_ECANCELED)
 		azl_logf(2, "node watch ended: %s", azl_error_message());
 	/* those who wait on nodes list them from now on */
 	view_set_ended(&op->view, 1);
@@ -421,6 +590,10 @@ static void watch_stop(struct azl_operation *op)
 	}
 	azl_watch_free(op->watch);
 	op->watch = NULL;
+	while (op->nr_cordoned)
+		cordoned_drop(op, op->cordoned[0].name);
+	free(op->cordoned);
+	op->cordoned = NULL;
 	view_set_ended(&op->view, 1);
 }
 
@@ -502,7 +675,7 @@ static void on_poll(void *data, const struct azl_lro *lro)
 	cJSON *handle = azl_lro_to_json(lro);
 
 	/* the newest state is what a resume starts from */
-	if (azl_journal_set_handle(op->journal, handle))
+	if (azl_journal_set_step_handle(op->journal, op->step, handle))
 		azl_logf(2, "%s", azl_error_message());
 	cJSON_Delete(handle);
 	ev.status = azl_lro_status(lro);
@@ -517,7 +690,7 @@ static int follow(struct azl_operation *op, struct azl_lro *lro, const cJSON **r
 	int rc;
 
 	op->began_lro = 1;
-	if (op->env->no_wait)
+	if (op->env->no_wait || op->begin_only)
 		return 0;
 	wo.retry = op->retry;
 	wo.default_interval_ms = op->env->poll_interval_ms;
@@ -525,7 +698,7 @@ static int follow(struct azl_operation *op, struct azl_lro *lro, const cJSON **r
 	wo.progress_data = op;
 	rc = azl_lro_wait(lro, op->env->arm, &wo);
 	/* ended: a later write of the same step must not re-attach to it */
-	if (!rc && azl_journal_set_handle(op->journal, NULL))
+	if (!rc && azl_journal_set_step_handle(op->journal, op->step, NULL))
 		rc = AZL_ERROR;
 	res = azl_lro_result(lro);
 	cJSON_Delete(op->result);
@@ -538,7 +711,7 @@ static int follow(struct azl_operation *op, struct azl_lro *lro, const cJSON **r
 static int store_and_follow(struct azl_operation *op, struct azl_lro *lro, const cJSON **result)
 {
 	cJSON *handle = azl_lro_to_json(lro);
-	int rc = azl_journal_set_handle(op->journal, handle);
+	int rc = azl_journal_set_step_handle(op->journal, op->step, handle);
 
 	cJSON_Delete(handle);
 	if (!rc)
@@ -547,15 +720,23 @@ static int store_and_follow(struct azl_operation *op, struct azl_lro *lro, const
 	 * again: the next try of the step starts from a fresh read. */
 	if (rc && azl_lro_done(lro) && (!strcmp(azl_lro_status(lro), "Failed") ||
 					!strcmp(azl_lro_status(lro), "Canceled")))
-		azl_journal_set_handle(op->journal, NULL);
-	azl_lro_free(lro);
+		azl_journal_set_step_handle(op->journal, op->step, NULL);
+	if (!rc && op->begin_only && !op->begun)
+		op->begun = lro;        /* the phase follows it from here */
+	else
+		azl_lro_free(lro);
 	return rc;
+}
+
+static void note_reattached(struct azl_operation *op, const struct azl_lro *lro)
+{
+	azl_operation_note(op, "re-attached to the running ARM operation %s", azl_lro_kind(lro));
 }
 
 int azl_operation_lro(struct azl_operation *op, const struct azl_arm_request *req,
 		      const char *kind, enum azl_lro_final via, const cJSON **result)
 {
-	const cJSON *handle = azl_journal_handle(op->journal);
+	const cJSON *handle = azl_operation_handle(op);
 	struct azl_lro *lro = NULL;
 	int rc;
 
@@ -567,7 +748,7 @@ int azl_operation_lro(struct azl_operation *op, const struct azl_arm_request *re
 			return azl_error_prefix("operation %s, step %s",
 						azl_journal_id(op->journal),
 						azl_journal_step_name(op->journal, op->step));
-		azl_operation_note(op, "re-attached to the running ARM operation %s", azl_lro_kind(lro));
+		note_reattached(op, lro);
 		return store_and_follow(op, lro, result);
 	}
 	if (!req)
@@ -620,31 +801,19 @@ static int make_retry(struct azl_operation *op)
 	return rc;
 }
 
-static int run_step(struct azl_operation *op, size_t i, void *data)
+/* Step i ended with rc: journaled, said; rc with its message. */
+static int end_step(struct azl_operation *op, size_t i, int rc)
 {
-	struct azl_operation_event ev = { .type = AZL_OPERATION_STEP_BEGIN, .percent = -1 };
-	const struct azl_operation_step *s = find_step(op->kind, azl_journal_step_name(op->journal, i));
+	struct azl_operation_event ev = { .type = AZL_OPERATION_STEP_END, .percent = -1 };
 	struct strbuf err = STRBUF_INIT;
-	int rc = 0;
 
-	op->step = i;
-	if (azl_journal_step_state(op->journal, i) != AZL_STEP_RUNNING)
-		rc = azl_journal_step_begin(op->journal, i);
-	if (rc)
-		return rc;
-	emit(op, &ev);
-	rc = s->run(op, data);
-	if (rc == AZL_ECANCELED && azl_operation_cancelled(op))
-		return rc;              /* stays running: resume picks it up */
-	if (op->env->no_wait && op->began_lro && !rc)
-		return 0;               /* the ARM operation goes on; so does the step */
+	set_step(op, i);
 	if (rc == AZL_ESTALE)
 		rc = stop_stale(op, i);
 	else if (!rc)
 		rc = clear_stale(op);
 	if (rc)
 		strbuf_addstr(&err, azl_error_message());
-	ev.type = AZL_OPERATION_STEP_END;
 	ev.rc = rc;
 	ev.error = err.buf;
 	if (azl_journal_step_end(op->journal, i, rc, err.buf) && !rc)
@@ -654,6 +823,193 @@ static int run_step(struct azl_operation *op, size_t i, void *data)
 		azl_error_set(rc, "%s", err.len ? err.buf : azl_error_message());
 	strbuf_release(&err);
 	return rc;
+}
+
+static int begin_step(struct azl_operation *op, size_t i)
+{
+	struct azl_operation_event ev = { .type = AZL_OPERATION_STEP_BEGIN, .percent = -1 };
+	int rc = 0;
+
+	set_step(op, i);
+	if (azl_journal_step_state(op->journal, i) != AZL_STEP_RUNNING)
+		rc = azl_journal_step_begin(op->journal, i);
+	if (!rc)
+		emit(op, &ev);
+	return rc;
+}
+
+static const struct azl_operation_step *step_of(const struct azl_operation *op, size_t i)
+{
+	return find_step(op->kind, azl_journal_step_name(op->journal, i));
+}
+
+static int run_step(struct azl_operation *op, size_t i, void *data)
+{
+	int rc = begin_step(op, i);
+
+	if (rc)
+		return rc;
+	rc = step_of(op, i)->run(op, data);
+	if (rc == AZL_ECANCELED && azl_operation_cancelled(op))
+		return rc;              /* stays running: resume picks it up */
+	if (op->env->no_wait && op->began_lro && !rc)
+		return 0;               /* the ARM operation goes on; so does the step */
+	return end_step(op, i, rc);
+}
+
+/* ---- a phase: steps that run at once ---- */
+
+/* The steps of one phase in flight: each one's ARM operation. */
+struct phase {
+	struct azl_operation *op;
+	size_t steps[AZL_OPERATION_MAX_PARALLEL];
+	struct azl_lro *lros[AZL_OPERATION_MAX_PARALLEL];
+	size_t nr;
+	int rc;                      /* the first failure; no step starts after it */
+	struct strbuf err;
+};
+
+static void phase_drop(struct phase *ph, size_t k)
+{
+	azl_lro_free(ph->lros[k]);
+	ph->nr--;
+	ph->steps[k] = ph->steps[ph->nr];
+	ph->lros[k] = ph->lros[ph->nr];
+}
+
+static void phase_failed(struct phase *ph, int rc)
+{
+	if (ph->rc)
+		return;
+	ph->rc = rc;
+	strbuf_addstr(&ph->err, azl_error_message());
+}
+
+/* Starts step i: its write sent and its handle journaled (or the journal's
+ * handle taken up again), then in flight; a step with nothing to send ends
+ * at once. AZL_ECANCELED when the flag ended it (left running). */
+static int phase_start(struct phase *ph, size_t i, void *data)
+{
+	struct azl_operation *op = ph->op;
+	const cJSON *handle;
+	int rc = begin_step(op, i), resumed = !rc && azl_operation_handle(op);
+
+	if (!rc && !resumed) {
+		op->begin_only = 1;
+		rc = step_of(op, i)->run(op, data);
+		op->begin_only = 0;
+	}
+	if (rc == AZL_ECANCELED && azl_operation_cancelled(op))
+		return rc;
+	handle = rc ? NULL : azl_operation_handle(op);
+	/* the operation just begun knows the Retry-After of its answer */
+	if (handle && op->begun)
+		ph->lros[ph->nr] = op->begun;
+	else if (handle)
+		rc = azl_lro_from_json(&ph->lros[ph->nr], handle);
+	if (!handle)
+		azl_lro_free(op->begun);
+	op->begun = NULL;
+	if (!rc && handle) {
+		if (resumed)
+			note_reattached(op, ph->lros[ph->nr]);
+		op->began_lro = 1;
+		ph->steps[ph->nr++] = i;
+		return 0;
+	}
+	if (end_step(op, i, rc))
+		phase_failed(ph, rc);
+	return 0;
+}
+
+static void phase_poll(void *data, const struct azl_lro *lro)
+{
+	struct phase *ph = data;
+
+	for (size_t k = 0; k < ph->nr; k++)
+		if (ph->lros[k] == lro) {
+			set_step(ph->op, ph->steps[k]);
+			on_poll(ph->op, lro);
+		}
+}
+
+/* One operation of the phase ended: its step ends as a step that followed
+ * it would have. */
+static void phase_ended(struct phase *ph, size_t k, int rc)
+{
+	struct azl_operation *op = ph->op;
+	struct azl_lro *lro = ph->lros[k];
+	size_t i = ph->steps[k];
+	int ended = azl_lro_done(lro) && (!strcmp(azl_lro_status(lro), "Failed") ||
+					  !strcmp(azl_lro_status(lro), "Canceled"));
+	struct strbuf err = STRBUF_INIT;
+
+	set_step(op, i);
+	strbuf_addstr(&err, rc ? azl_error_message() : "");
+	if (!rc || ended)
+		azl_journal_set_step_handle(op->journal, i, NULL);
+	if (rc)
+		azl_error_set(rc, "%s: %s", azl_journal_step_name(op->journal, i), err.buf);
+	if (end_step(op, i, rc))
+		phase_failed(ph, rc);
+	phase_drop(ph, k);
+	strbuf_release(&err);
+}
+
+/* Steps [first, end): up to env->parallel at once; a failure starts no
+ * more and lets those in flight end. With no_wait, ends once every step
+ * it may start now was accepted. */
+static int run_phase(struct azl_operation *op, size_t first, size_t end, void *data)
+{
+	struct phase ph = { .op = op };
+	struct azl_lro_wait_options wo = { .retry = op->retry, .progress = phase_poll,
+					   .progress_data = &ph };
+	size_t max = op->env->parallel < AZL_OPERATION_MAX_PARALLEL ? op->env->parallel
+		     : AZL_OPERATION_MAX_PARALLEL;
+	size_t next = first, k;
+	int rc = 0;
+
+	strbuf_init(&ph.err, 0);
+	wo.default_interval_ms = op->env->poll_interval_ms;
+	for (;;) {
+		/* in order: a step left running (by a process that died) is taken
+		 * up by its handle, not sent again; steps start in order, so those
+		 * come before any still pending */
+		while (!rc && !ph.rc && ph.nr < max && next < end) {
+			if (azl_journal_step_state(op->journal, next) != AZL_STEP_DONE)
+				rc = azl_operation_cancelled(op)
+				     ? azl_error_set(AZL_ECANCELED, "cancelled before step %s",
+						     azl_journal_step_name(op->journal, next))
+				     : phase_start(&ph, next, data);
+			next++;
+		}
+		if (rc || !ph.nr || op->env->no_wait)
+			break;
+		rc = azl_lro_wait_any(ph.lros, ph.nr, op->env->arm, &wo, &k);
+		if (rc == AZL_ECANCELED && azl_operation_cancelled(op))
+			break;
+		phase_ended(&ph, k, rc);
+		rc = 0;
+	}
+	while (ph.nr)
+		phase_drop(&ph, 0);
+	if (!rc && ph.rc)
+		rc = azl_error_set(ph.rc, "%s", ph.err.buf);
+	strbuf_release(&ph.err);
+	return rc;
+}
+
+/* The end of the phase step i begins (i + 1 when it runs alone). */
+static size_t phase_end(struct azl_operation *op, size_t i)
+{
+	size_t n = azl_journal_nr_steps(op->journal), e = i + 1;
+	int phase;
+
+	if (!op->kind->phase || op->env->parallel < 2 || !(phase = op->kind->phase(op, i)))
+		return e;
+	while (e < n && op->kind->phase(op, e) == phase)
+		e++;
+	return e;
 }
 
 static int finish_failed(struct azl_operation *op, int rc)
@@ -681,14 +1037,19 @@ int azl_operation_run(struct azl_operation *op, const struct azl_operation_env *
 		return rc;
 	watch_start(op);
 	for (size_t i = 0; !rc && i < azl_journal_nr_steps(op->journal); i++) {
-		if (azl_journal_step_state(op->journal, i) == AZL_STEP_DONE)
+		size_t e = phase_end(op, i);
+
+		if (e > i + 1) {
+			rc = run_phase(op, i, e, data);
+			i = e - 1;
+		} else if (azl_journal_step_state(op->journal, i) == AZL_STEP_DONE) {
 			continue;
-		if (azl_operation_cancelled(op)) {
+		} else if (azl_operation_cancelled(op)) {
 			rc = azl_error_set(AZL_ECANCELED, "cancelled before step %s",
 					   azl_journal_step_name(op->journal, i));
-			break;
+		} else {
+			rc = run_step(op, i, data);
 		}
-		rc = run_step(op, i, data);
 		if (!rc && env->no_wait && op->began_lro)
 			break;
 	}
@@ -702,11 +1063,35 @@ int azl_operation_run(struct azl_operation *op, const struct azl_operation_env *
 	return azl_journal_finish(op->journal, AZL_OP_SUCCEEDED);
 }
 
+/* Aborts the ARM operation of step i (running, with a handle). */
+static int abort_step(struct azl_operation *op, size_t i)
+{
+	const cJSON *handle = azl_journal_step_handle(op->journal, i);
+	struct azl_lro *lro = NULL;
+	int rc = azl_lro_from_json(&lro, handle);
+
+	if (!rc)
+		rc = azl_lro_abort(lro, op->env->arm);
+	if (rc == AZL_ECONFLICT) {
+		rc = 0;         /* it ended before it could be aborted */
+	} else if (!rc) {
+		struct azl_lro_wait_options wo = { .retry = op->retry,
+						   .default_interval_ms = op->env->poll_interval_ms };
+
+		rc = azl_lro_wait(lro, op->env->arm, &wo);
+		if (rc == AZL_ECANCELED && !azl_operation_cancelled(op))
+			rc = 0; /* Canceled is what was asked for */
+	}
+	azl_lro_free(lro);
+	/* what the rollback sends is its own: it must not re-attach to that */
+	if (!rc)
+		rc = azl_journal_set_step_handle(op->journal, i, NULL);
+	return rc;
+}
+
 int azl_operation_abort(struct azl_operation *op, const struct azl_operation_env *env, void *data)
 {
-	const cJSON *handle = azl_journal_handle(op->journal);
-	struct azl_lro *lro = NULL;
-	int rc = 0;
+	int rc;
 
 	op->env = env;
 	rc = make_retry(op);
@@ -714,23 +1099,10 @@ int azl_operation_abort(struct azl_operation *op, const struct azl_operation_env
 		return rc;
 	/* a rollback waits on nodes too */
 	watch_start(op);
-	if (handle && !(rc = azl_lro_from_json(&lro, handle))) {
-		rc = azl_lro_abort(lro, env->arm);
-		if (rc == AZL_ECONFLICT)
-			rc = 0;         /* it ended before it could be aborted */
-		else if (!rc) {
-			struct azl_lro_wait_options wo = { .retry = op->retry,
-							   .default_interval_ms = env->poll_interval_ms };
-
-			rc = azl_lro_wait(lro, env->arm, &wo);
-			if (rc == AZL_ECANCELED && !azl_operation_cancelled(op))
-				rc = 0; /* Canceled is what was asked for */
-		}
-		azl_lro_free(lro);
-	}
-	/* what the rollback sends is its own: it must not re-attach to that */
-	if (!rc && handle)
-		rc = azl_journal_set_handle(op->journal, NULL);
+	/* every step running: a phase's run at once */
+	for (size_t i = 0; !rc && i < azl_journal_nr_steps(op->journal); i++)
+		if (azl_journal_step_handle(op->journal, i))
+			rc = abort_step(op, i);
 	if (!rc && op->kind->rollback)
 		rc = op->kind->rollback(op, data);
 	watch_stop(op);

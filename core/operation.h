@@ -25,7 +25,9 @@
  * percent, a node of the watched pools changed) go to one callback,
  * never from two threads at once. The node events come from a node
  * watch (watch.h) on a thread of its own with its own Kubernetes client,
- * not from polling ARM faster.
+ * not from polling ARM faster. While a watched node is cordoned (a drain,
+ * AKS's or ours) the same thread reads the PDBs every few seconds and says
+ * which of them hold that node's pods (AZL_OPERATION_PDB_WAIT).
  *
  * The preflight is a list of findings (finding.h) whose code names the
  * check; severity info is "ok", warning "warning", error "blocker". */
@@ -72,7 +74,15 @@ struct azl_operation_kind {
 	 * cancelled: undo what can be undone (a side-by-side move's new
 	 * pool); NULL: nothing. */
 	int (*rollback)(struct azl_operation *op, void *data);
+	/* NULL, or the phase of step i: consecutive steps of one phase other
+	 * than 0 may run at once (env->parallel of them), each one ARM
+	 * operation that its run begins through azl_operation_lro() and
+	 * nothing after it; 0 runs alone. */
+	int (*phase)(struct azl_operation *op, size_t i);
 };
+
+/* The most steps of a phase in flight at once. */
+#define AZL_OPERATION_MAX_PARALLEL 100
 
 enum azl_operation_event_type {
 	AZL_OPERATION_STEP_BEGIN,
@@ -80,7 +90,12 @@ enum azl_operation_event_type {
 	AZL_OPERATION_LRO,                   /* status, percent (-1: none) */
 	AZL_OPERATION_NODE,                  /* node changed (or was added) */
 	AZL_OPERATION_NODE_GONE,             /* node_name was deleted */
-	AZL_OPERATION_NOTE                   /* message: a step's own news */
+	AZL_OPERATION_NOTE,                  /* message: a step's own news */
+	/* node_name, cordoned, holds pods whose eviction PDBs refuse now;
+	 * message: "waiting on PDB ns/name (healthy x/desired y)", more
+	 * PDBs after commas. Said when it changes (the PDBs are read every
+	 * few seconds while a watched node is cordoned). */
+	AZL_OPERATION_PDB_WAIT
 };
 
 struct azl_operation_event {
@@ -110,6 +125,9 @@ struct azl_operation_env {
 	long poll_interval_ms;               /* ARM polls without Retry-After; 0: 10000 */
 	long budget_ms;                      /* the whole run; 0: 24 hours */
 	int no_wait;                         /* end once ARM accepted the change */
+	/* Steps of one phase (the kind's) at once; 0 or 1: one at a time.
+	 * With no_wait, every step of the phase it may start now is sent. */
+	size_t parallel;
 	azl_operation_event_fn event;
 	void *event_data;
 };
@@ -134,8 +152,10 @@ int azl_operation_load(struct azl_operation **out, const struct azl_operation_ki
  * 0: every step done and the journal says Succeeded. AZL_ECANCELED: the
  * flag was set; the journal is left as it stands (Interrupted once this
  * process lets go). Another error: the step failed, the journal says
- * Failed with its message on the step. With env->no_wait, stops (0,
- * journal InProgress) after the first step that began an ARM operation. */
+ * Failed with its message on the step (in a phase: the first failure,
+ * once the steps in flight beside it ended). With env->no_wait, stops (0,
+ * journal InProgress) after the first step that began an ARM operation,
+ * or a phase's once every step it may start now was accepted. */
 int azl_operation_run(struct azl_operation *op, const struct azl_operation_env *env, void *data);
 
 /* Aborts: the ARM operation of the running step, if any (POST abort,
@@ -165,6 +185,10 @@ enum azl_step_state azl_operation_step_state(const struct azl_operation *op, con
  * again reads afresh and plans itself again from what it reads instead of
  * refusing the change it sees; once it succeeds the mark goes. */
 int azl_operation_replanning(const struct azl_operation *op);
+/* The index of the step whose run was called. */
+size_t azl_operation_step_index(const struct azl_operation *op);
+/* That step's ARM operation's handle in the journal, or NULL. */
+const cJSON *azl_operation_handle(const struct azl_operation *op);
 /* Sends a note event (printf-style). */
 void azl_operation_note(struct azl_operation *op, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -162,6 +162,17 @@ int azl_pdb_selects(const struct azl_pdb *pdb, const struct azl_pod *pod)
 	return 1;
 }
 
+int azl_pdb_blocks(const struct azl_pdb *pdb, const struct azl_pod *pod)
+{
+	if (pod->deletion_timestamp || pdb->disruptions_allowed > 0 || !azl_pdb_selects(pdb, pod))
+		return 0;
+	if (pod->ready)
+		return 1;
+	if (!strcmp(pdb->unhealthy_pod_eviction_policy, "AlwaysAllow"))
+		return 0;
+	return pdb->current_healthy < pdb->desired_healthy;
+}
+
 int azl_pdb_status_current(const struct azl_pdb *pdb)
 {
 	return pdb->observed_generation >= pdb->generation;

@@ -51,6 +51,13 @@ void azl_pdb_release(struct azl_pdb *pdb);
  * labels (an empty one matches nothing there). */
 int azl_pdb_selects(const struct azl_pdb *pdb, const struct azl_pod *pod);
 
+/* Whether an eviction of pod would be refused by pdb now, as EvictionREST
+ * decides from the PDB's status: pdb selects the pod and allows no
+ * disruption, and the pod is Ready (an unready pod goes when the policy is
+ * AlwaysAllow, or IfHealthyBudget with the budget healthy). A pod being
+ * deleted already is never blocked. */
+int azl_pdb_blocks(const struct azl_pdb *pdb, const struct azl_pod *pod);
+
 /* Whether the status is current (observedGeneration caught up with
  * generation): otherwise the API server refuses evictions with 429. */
 int azl_pdb_status_current(const struct azl_pdb *pdb);

@@ -195,6 +195,7 @@ static void plan_node_image(const struct azl_cluster *c, const struct azl_pool *
 			check_succeeded(plan, p);
 			add_step(plan, AZL_UPGRADE_STEP_NODE_IMAGE, p->name, p->node_image_version,
 				 pp.node_image_version);
+			plan->steps[plan->nr_steps - 1].system = is_system(p);
 		} else if (*p->latest_node_image_version) {
 			strbuf_addf(&why, "already on the latest node image %s", p->node_image_version);
 			add_skip(plan, p->name, &why);
@@ -374,6 +375,7 @@ static void follow(struct azl_upgrade_plan *plan, const struct azl_pool *p, stru
 		else
 			pool_version_for(p, cp, k, &v);
 		add_step(plan, AZL_UPGRADE_STEP_POOL_VERSION, p->name, cur->buf, v.buf);
+		plan->steps[plan->nr_steps - 1].system = is_system(p);
 		strbuf_reset(cur);
 		strbuf_addbuf(cur, &v);
 		strbuf_reset(&v);
@@ -651,14 +653,25 @@ void azl_upgrade_plan_release(struct azl_upgrade_plan *plan)
 
 /* ---- capacity ---- */
 
-void azl_upgrade_check_capacity(struct azl_upgrade_plan *plan, struct azl_arm *arm,
-				const struct azl_cluster *c, const struct azl_pool_list *pools,
-				const char *max_surge)
+static void plan_phases(const struct azl_upgrade_plan *plan, size_t *phases);
+
+static void add_findings(struct azl_upgrade_plan *plan, const struct azl_finding_list *found)
 {
-	/* pools roll one at a time: per VM size, the largest pool needs the
-	 * most surge at once */
+	for (size_t i = 0; i < found->nr; i++) {
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addstr(&msg, found->items[i].message);
+		azl_finding_add(&plan->preflight, found->items[i].severity, found->items[i].code, &msg);
+	}
+}
+
+/* One at a time: per VM size, the largest pool needs the most surge at
+ * once. */
+static void capacity_one_at_a_time(struct azl_upgrade_plan *plan, struct azl_arm *arm,
+				   const struct azl_cluster *c, const struct azl_pool_list *pools,
+				   const char *max_surge, struct azl_finding_list *found)
+{
 	const struct azl_pool **worst = xcalloc(pools->nr ? pools->nr : 1, sizeof(*worst));
-	struct azl_finding_list found = { 0 };
 	size_t n = 0;
 
 	for (size_t i = 0; i < plan->nr_steps; i++) {
@@ -676,17 +689,63 @@ void azl_upgrade_check_capacity(struct azl_upgrade_plan *plan, struct azl_arm *a
 			worst[k] = p;
 	}
 	for (size_t k = 0; k < n; k++)
-		azl_preflight_surge_capacity(arm, c, worst[k],
-					     plan->mode == AZL_UPGRADE_KUBERNETES ? max_surge : NULL,
-					     &found);
-	for (size_t i = 0; i < found.nr; i++) {
-		struct strbuf msg = STRBUF_INIT;
-
-		strbuf_addstr(&msg, found.items[i].message);
-		azl_finding_add(&plan->preflight, found.items[i].severity, found.items[i].code, &msg);
-	}
-	azl_finding_list_release(&found);
+		azl_preflight_surge_capacity(arm, c, worst[k], max_surge, found);
 	free(worst);
+}
+
+/* The pools of phase, the largest first, at most max of them: those that
+ * may roll at once; their number. */
+static size_t phase_pools(const struct azl_upgrade_plan *plan, const size_t *phases, size_t phase,
+			  const struct azl_pool_list *pools, size_t max, const struct azl_pool **out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->nr_steps; i++) {
+		const struct azl_pool *p = phases[i] == phase ? find_pool(pools, plan->steps[i].pool) : NULL;
+		size_t k;
+
+		if (!p)
+			continue;
+		out[n++] = p;
+		for (k = n - 1; k > 0 && out[k - 1]->count < out[k]->count; k--) {
+			const struct azl_pool *t = out[k];
+
+			out[k] = out[k - 1];
+			out[k - 1] = t;
+		}
+	}
+	return n < max ? n : max;
+}
+
+void azl_upgrade_check_capacity(struct azl_upgrade_plan *plan, struct azl_arm *arm,
+				const struct azl_cluster *c, const struct azl_pool_list *pools,
+				const char *max_surge, size_t parallel)
+{
+	struct azl_finding_list found = { 0 };
+	size_t *phases = xcalloc(plan->nr_steps + 1, sizeof(*phases));
+	const struct azl_pool **at_once = xcalloc(plan->nr_steps + 1, sizeof(*at_once));
+	size_t last = 0;
+
+	if (plan->mode != AZL_UPGRADE_KUBERNETES)
+		max_surge = NULL;
+	plan_phases(plan, phases);
+	if (parallel < 2)
+		capacity_one_at_a_time(plan, arm, c, pools, max_surge, &found);
+	/* each phase's pools rolling together, each phase on its own: the
+	 * quota a phase's surge takes is back before the next one starts */
+	for (size_t i = 0; parallel >= 2 && i < plan->nr_steps; i++) {
+		size_t n;
+
+		if (!phases[i] || phases[i] == last)
+			continue;
+		last = phases[i];
+		n = phase_pools(plan, phases, last, pools, parallel, at_once);
+		azl_preflight_surge_capacity_many(arm, c, at_once, n, max_surge, &found);
+	}
+	add_findings(plan, &found);
+	azl_finding_list_release(&found);
+	free(at_once);
+	free(phases);
 }
 
 /* ---- deprecated APIs (migrate-upgrade.md C1, C2) ---- */
@@ -957,16 +1016,46 @@ static cJSON *side_json(const struct azl_upgrade_plan *plan, const struct azl_cl
 	return o;
 }
 
+/* Each step's phase: pool steps after the same control-plane step and of
+ * one mode (System pools' first) share one, since AKS runs operations on
+ * different pools at once; a second step of a pool begins the next. The
+ * cluster's own steps are 0: they run alone. */
+static void plan_phases(const struct azl_upgrade_plan *plan, size_t *phases)
+{
+	size_t phase = 0, begin = 0;
+
+	for (size_t i = 0; i < plan->nr_steps; i++) {
+		const struct azl_upgrade_op *s = &plan->steps[i];
+		int fresh = !i || !*plan->steps[i - 1].pool || plan->steps[i - 1].system != s->system;
+
+		phases[i] = 0;
+		if (!*s->pool)
+			continue;
+		for (size_t k = begin; !fresh && k < i; k++)
+			fresh = !strcmp(plan->steps[k].pool, s->pool);
+		if (fresh) {
+			phase++;
+			begin = i;
+		}
+		phases[i] = phase;
+	}
+}
+
 cJSON *azl_upgrade_plan_data(const struct azl_upgrade_plan *plan,
 			     const struct azl_upgrade_options *opts, const struct azl_cluster *c)
 {
 	cJSON *d = cJSON_CreateObject(), *steps = cJSON_AddArrayToObject(d, "plan");
 	cJSON *skipped;
+	size_t *phases = xcalloc(plan->nr_steps + 1, sizeof(*phases));
 
+	plan_phases(plan, phases);
 	cJSON_AddStringToObject(d, "target", plan->target);
 	for (size_t i = 0; i < plan->nr_steps; i++) {
 		const struct azl_upgrade_op *s = &plan->steps[i];
 		cJSON *o = cJSON_CreateObject();
+
+		if (phases[i])
+			cJSON_AddNumberToObject(o, "phase", (double)phases[i]);
 
 		cJSON_AddStringToObject(o, "name", s->name);
 		cJSON_AddStringToObject(o, "kind", op_kinds[s->kind]);
@@ -975,6 +1064,7 @@ cJSON *azl_upgrade_plan_data(const struct azl_upgrade_plan *plan,
 		cJSON_AddStringToObject(o, "to", s->to);
 		cJSON_AddItemToArray(steps, o);
 	}
+	free(phases);
 	skipped = cJSON_AddArrayToObject(d, "skipped");
 	for (size_t i = 0; i < plan->nr_skipped; i++) {
 		cJSON *o = cJSON_CreateObject();
@@ -1001,13 +1091,21 @@ void azl_upgrade_step_names(const struct azl_upgrade_plan *plan, const char **na
 /* The record's operation of the running step. */
 static const cJSON *running_op(struct azl_operation *op)
 {
-	struct azl_journal *j = azl_operation_journal(op);
 	const cJSON *plan = cJSON_GetObjectItemCaseSensitive(azl_operation_data(op), "plan");
 
-	for (size_t i = 0; i < azl_journal_nr_steps(j); i++)
-		if (azl_journal_step_state(j, i) == AZL_STEP_RUNNING)
-			return cJSON_GetArrayItem(plan, (int)i);
-	return NULL;
+	return cJSON_GetArrayItem(plan, (int)azl_operation_step_index(op));
+}
+
+/* The record's phase of step i (0 for the control plane's, the channel's
+ * and verify: they run alone). */
+static int step_phase(struct azl_operation *op, size_t i)
+{
+	const cJSON *plan = cJSON_GetObjectItemCaseSensitive(azl_operation_data(op), "plan");
+	long phase = 0;
+
+	if (azl_num_json_member(cJSON_GetArrayItem(plan, (int)i), "phase", 0, 100000, 0, &phase))
+		return 0;
+	return (int)phase;
 }
 
 /* ---- the steps ---- */
@@ -1175,7 +1273,7 @@ static int step_write(struct azl_operation *op, void *data)
 		strbuf_addstr(&path, "/agentPools/");
 		strbuf_addurlenc(&path, azl_json_str(o, "pool", ""));
 	}
-	if (azl_journal_handle(azl_operation_journal(op)))     /* re-attached: nothing sent */
+	if (azl_operation_handle(op))     /* re-attached: nothing sent */
 		rc = azl_operation_lro(op, &(struct azl_arm_request){ 0 }, "",
 				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
 	else
@@ -1311,13 +1409,13 @@ static const struct azl_operation_step upgrade_steps[] = {
 #define NR_UPGRADE_STEPS (sizeof(upgrade_steps) / sizeof(*upgrade_steps))
 
 const struct azl_operation_kind azl_upgrade_node_image_kind = {
-	"upgrade-node-image", upgrade_steps, NR_UPGRADE_STEPS, NULL
+	"upgrade-node-image", upgrade_steps, NR_UPGRADE_STEPS, NULL, step_phase
 };
 const struct azl_operation_kind azl_upgrade_kubernetes_kind = {
-	"upgrade-kubernetes", upgrade_steps, NR_UPGRADE_STEPS, NULL
+	"upgrade-kubernetes", upgrade_steps, NR_UPGRADE_STEPS, NULL, step_phase
 };
 const struct azl_operation_kind azl_upgrade_node_os_channel_kind = {
-	"upgrade-node-os-channel", upgrade_steps, NR_UPGRADE_STEPS, NULL
+	"upgrade-node-os-channel", upgrade_steps, NR_UPGRADE_STEPS, NULL, step_phase
 };
 
 const struct azl_operation_kind *azl_upgrade_kind(enum azl_upgrade_mode mode)

@@ -88,6 +88,7 @@ struct azl_upgrade_op {
 	char *pool;                       /* "" for the cluster's steps */
 	char *from;                       /* version, image or channel before */
 	char *to;                         /* and after */
+	int system;                       /* a System pool's step (their phase goes first) */
 };
 
 /* A pool left as it is, and why ("already on the latest node image ..."). */
@@ -165,13 +166,15 @@ struct azl_deprecated_api_list {
 void azl_deprecated_apis_parse(const char *text, size_t len, struct azl_deprecated_api_list *out);
 void azl_deprecated_api_list_release(struct azl_deprecated_api_list *list);
 
-/* The vCPU quota for the surge nodes of the pools the plan rolls (one at
- * a time: per VM size, its largest pool), and the scale set's node limit,
- * as migrate's preflight reads them (the Compute usages API), with
- * max_surge (--max-surge; NULL: each pool's). Items "Quota", "NodeLimit". */
+/* The vCPU quota for the surge nodes of the pools the plan rolls, and the
+ * scale set's node limit, as migrate's preflight reads them (the Compute
+ * usages API), with max_surge (--max-surge; NULL: each pool's). One at a
+ * time (parallel 0 or 1): per VM size, its largest pool; else per phase
+ * its parallel largest pools together, their surges summed. Items
+ * "Quota", "NodeLimit", "SubnetIPs". */
 void azl_upgrade_check_capacity(struct azl_upgrade_plan *plan, struct azl_arm *arm,
 				const struct azl_cluster *c, const struct azl_pool_list *pools,
-				const char *max_surge);
+				const char *max_surge, size_t parallel);
 
 /* For a plan whose control plane crosses minors: each deprecated API the
  * API server saw requested (GET /metrics) that a minor it crosses removes

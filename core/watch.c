@@ -28,6 +28,7 @@ struct azl_watch {
 	long page_size, server_timeout_s;
 	long deadline;               /* monotonic ms; 0: none */
 	long timeout_ms;
+	long run_ms;                 /* this run's deadline, from its start */
 	struct azl_retry *own_retry, *retry;
 	azl_watch_fn fn;
 	void *ctx;
@@ -144,7 +145,7 @@ static int check_stop(const struct azl_watch *w)
 		return azl_error_set(AZL_ECANCELED, "watch of %s cancelled", what(w));
 	if (w->deadline && monotonic_ms() >= w->deadline)
 		return azl_error_set(AZL_ETIMEOUT, "watch of %s: no end within %ld ms", what(w),
-				     w->timeout_ms);
+				     w->run_ms);
 	return 0;
 }
 
@@ -402,11 +403,17 @@ static int after_failure(struct azl_watch *w, struct azl_retry_state *st)
 
 int azl_watch_run(struct azl_watch *w)
 {
+	return azl_watch_run_for(w, w->timeout_ms);
+}
+
+int azl_watch_run_for(struct azl_watch *w, long ms)
+{
 	struct azl_retry_state st;
 	int need_list = !w->rv.len, gone = 0, rc;
 
 	w->stopped = 0;
-	w->deadline = w->timeout_ms > 0 ? monotonic_ms() + w->timeout_ms : 0;
+	w->run_ms = ms;
+	w->deadline = ms > 0 ? monotonic_ms() + ms : 0;
 	azl_retry_begin(w->retry, &st);
 	for (;;) {
 		rc = check_stop(w);

@@ -72,6 +72,12 @@ void azl_watch_free(struct azl_watch *w);
  * ended it. */
 int azl_watch_run(struct azl_watch *w);
 
+/* As azl_watch_run(), with a deadline ms from now instead of the
+ * options' timeout (0: none): AZL_ETIMEOUT then. Another run goes on from
+ * the last resourceVersion without listing, so a caller can watch in
+ * slices and do other work between them on the same client. */
+int azl_watch_run_for(struct azl_watch *w, long ms);
+
 /* Ends azl_watch_run() once the current event is handled (call it from
  * the callback). */
 void azl_watch_stop(struct azl_watch *w);

@@ -35,7 +35,7 @@ struct upgrade_args {
 	const char *kubernetes_version;
 	const char *node_os_channel;
 	const char *max_surge, *max_unavailable, *undrainable;
-	int drain_timeout, node_soak;
+	int drain_timeout, node_soak, parallel;
 	const char *output;
 };
 
@@ -68,7 +68,12 @@ static const struct cli_option upgrade_options[] = {
 		 "Show the plan and the preflight; change nothing."),
 	OPT_BOOL('y', "yes", struct upgrade_args, yes, "Do not ask before changing anything."),
 	OPT_BOOL(0, "no-wait", struct upgrade_args, no_wait,
-		 "Return once AKS has accepted the change(s)."),
+		 "Return once AKS has accepted every change it can take now (with --parallel, a "
+		 "phase's); say which remain ('kubectl azlinux resume' sends them)."),
+	OPT_INT(0, "parallel", struct upgrade_args, parallel, "N",
+		"Upgrade up to N pools of a phase at once (System pools, then User pools, after "
+		"each control-plane step; 1-100, default 1). The preflight's quota counts their "
+		"surge nodes together; a failed pool starts no more."),
 	OPT_STRING('o', "output", struct upgrade_args, output, "FORMAT",
 		   "Output format. One of: (json, yaml). Default: text.", CLI_COMPLETE_OUTPUT_FORMAT),
 	CLI_OPT_OP_CLUSTER_FLAGS(struct upgrade_args, c),
@@ -125,6 +130,9 @@ static int check_flags(struct upgrade_args *a, size_t nr_pools, struct azl_upgra
 		return cli_error_usage("upgrade settings go with a pool's Kubernetes upgrade (a node image upgrade uses the pool's own; set them with 'az aks nodepool update')");
 	if (azl_upgrade_settings_check(&o->settings))
 		return cli_error_report();
+	if (a->parallel < 1 || a->parallel > AZL_OPERATION_MAX_PARALLEL)
+		return cli_error_usage("--parallel %d: upgrade 1 to %d pools at once", a->parallel,
+				       AZL_OPERATION_MAX_PARALLEL);
 	return 0;
 }
 
@@ -148,7 +156,7 @@ static int make_plan(struct upgrade_run *r)
 	if (r->opts.mode == AZL_UPGRADE_KUBERNETES)
 		azl_upgrade_check_deprecated_apis(&r->plan, &r->s.cluster, r->s.ks.kube);
 	azl_upgrade_check_capacity(&r->plan, r->s.arm, &r->s.cluster, &r->s.pools,
-				   r->opts.settings.max_surge);
+				   r->opts.settings.max_surge, (size_t)r->a->parallel);
 	if (azl_pdb_list(r->s.ks.kube, NULL, &pdbs))
 		cli_warning("cannot read the PodDisruptionBudgets, so the preflight does not judge them: %s",
 			    azl_error_message());
@@ -257,6 +265,9 @@ static void on_event(void *data, const struct azl_operation_event *ev)
 	case AZL_OPERATION_NOTE:
 		cli_progress_done(r->progress, "%s: %s", name, ev->message);
 		break;
+	case AZL_OPERATION_PDB_WAIT:
+		cli_progress_done(r->progress, "%s: node %s %s", name, ev->node_name, ev->message);
+		break;
 	}
 }
 
@@ -310,6 +321,7 @@ static int run_operation(struct upgrade_run *r)
 	}
 	env.cancel = r->cancel;
 	env.no_wait = r->a->no_wait;
+	env.parallel = (size_t)r->a->parallel;
 	env.event = on_event;
 	env.event_data = r;
 	r->node_lines = cJSON_CreateObject();
@@ -329,6 +341,32 @@ static void print_verified(const struct upgrade_run *r)
 		printf("  %s (pool %s): %s, %s, %s\n", azl_json_str(n, "name", ""),
 		       azl_json_str(n, "pool", ""), azl_json_str(n, "os", ""),
 		       azl_json_str(n, "kubeletVersion", ""), azl_json_str(n, "nodeImageVersion", ""));
+}
+
+/* The steps in state st, by their plan names, after label. */
+static void print_steps_in(const struct upgrade_run *r, enum azl_step_state st, const char *label)
+{
+	const struct azl_journal *j = azl_operation_journal(r->op);
+	const char *sep = "";
+
+	for (size_t i = 0; i < azl_journal_nr_steps(j); i++) {
+		if (azl_journal_step_state(j, i) != st)
+			continue;
+		printf("%s%s", *sep ? sep : label, i < r->plan.nr_steps ? r->plan.steps[i].name : "verify");
+		sep = ", ";
+	}
+	if (*sep)
+		printf("\n");
+}
+
+/* --no-wait: what AKS took (every change it could take now) and what
+ * waits for those to end. */
+static void print_accepted(const struct upgrade_run *r, const char *id)
+{
+	printf("operation %s: AKS accepted the change; 'kubectl azlinux resume %s' follows it and runs the rest\n",
+	       id, id);
+	print_steps_in(r, AZL_STEP_RUNNING, "  AKS accepted: ");
+	print_steps_in(r, AZL_STEP_PENDING, "  remaining: ");
 }
 
 static int finish(struct upgrade_run *r, int rc)
@@ -351,8 +389,7 @@ static int finish(struct upgrade_run *r, int rc)
 	if (r->format == CLI_OUTPUT_TABLE && !r->a->no_wait)
 		print_verified(r);
 	if (r->format == CLI_OUTPUT_TABLE && r->a->no_wait)
-		printf("operation %s: AKS accepted the change; 'kubectl azlinux resume %s' follows it and runs the rest\n",
-		       id, id);
+		print_accepted(r, id);
 	return CLI_OP_EXIT_OK;
 }
 
@@ -387,6 +424,8 @@ static int execute(struct upgrade_run *r)
 	watch_selector(r, &sel);
 	/* resume's node watch (ops.c) reads it from the record */
 	cJSON_AddStringToObject(r->record, "watchSelector", sel.buf);
+	/* and resume runs as many at once */
+	cJSON_AddNumberToObject(r->record, "parallel", r->a->parallel);
 	strbuf_release(&sel);
 	if (create_operation(r))
 		return cli_error_report();
@@ -412,6 +451,7 @@ static int run_upgrade(int argc, const char **argv, const struct cli_cmd_ctx *ct
 	int n, rc;
 
 	args.drain_timeout = args.node_soak = -1;
+	args.parallel = 1;
 	n = cli_cmd_parse(argc, argv, ctx, &args, &args.g);
 	if (n < 0)
 		return cli_parse_exit_code(n);
@@ -441,7 +481,7 @@ const struct cli_command cli_cmd_upgrade = {
 	.summary = "Upgrade node images, Kubernetes (control plane and pools) or the node OS channel",
 	.usage = "upgrade (POOL... | --all) (--node-image | --kubernetes-version V) [--control-plane-only] "
 		 "[--max-surge N|N%] [--max-unavailable N|N%] [--drain-timeout MINUTES] [--node-soak MINUTES] "
-		 "[--undrainable-node-behavior Cordon|Schedule] [--dry-run] [--yes] [--no-wait] [-o json|yaml] [flags]\n"
+		 "[--undrainable-node-behavior Cordon|Schedule] [--parallel N] [--dry-run] [--yes] [--no-wait] [-o json|yaml] [flags]\n"
 		 "  kubectl azlinux upgrade --node-os-channel None|Unmanaged|SecurityPatch|NodeImage [--dry-run] [--yes] [flags]",
 	.description =
 		"Upgrade the AKS cluster behind the current context, checked first and in the\n"
@@ -456,6 +496,11 @@ const struct cli_command cli_cmd_upgrade = {
 		"  --node-os-channel C      the cluster's node OS upgrade channel (None, Unmanaged,\n"
 		"                           SecurityPatch, NodeImage); the plan says when a change\n"
 		"                           reimages every node.\n"
+		"\n"
+		"Pools go one at a time by default; --parallel N runs up to N pools of a phase at\n"
+		"once (System pools, then User pools, after each control-plane step: AKS runs\n"
+		"operations on different pools at once, never one on the cluster beside them).\n"
+		"While AKS drains a node, the progress names the PDB it waits on.\n"
 		"\n"
 		"Every write is a fresh GET then a PUT with If-Match, so nothing is sent on a stale\n"
 		"copy. Upgrade settings given here are written into each upgraded pool and persist.\n"

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "upgrade.h"
 #include "log.h"
+#include "num.h"
 #include "print.h"
 #include "progress.h"
 #include "strbuf.h"
@@ -279,10 +280,24 @@ void cli_op_event(void *data, const struct azl_operation_event *ev)
 	case AZL_OPERATION_NOTE:
 		say(v, "%s", ev->message);
 		break;
+	case AZL_OPERATION_PDB_WAIT:
+		say(v, "node %s: %s", ev->node_name, ev->message);
+		break;
 	}
 	/* timestamped lines say it all but on a terminal */
 	if (v->live)
 		show_line(v);
+}
+
+/* How many steps of a phase the operation runs at once (upgrade's
+ * --parallel, in its record); 1 when it says nothing usable. */
+static size_t op_parallel(const cJSON *data)
+{
+	long n = 1;
+
+	if (azl_num_json_member(data, "parallel", 1, AZL_OPERATION_MAX_PARALLEL, 1, &n))
+		n = 1;
+	return (size_t)n;
 }
 
 void cli_op_env(struct azl_operation_env *env, struct cli_op_session *s,
@@ -302,6 +317,7 @@ void cli_op_env(struct azl_operation_env *env, struct cli_op_session *s,
 	env->watch_selector = selector->buf;
 	env->cancel = cli_op_signals();
 	env->no_wait = no_wait;
+	env->parallel = op_parallel(data);
 	env->event = view ? cli_op_event : NULL;
 	env->event_data = view;
 }

@@ -2,10 +2,12 @@
 
     /usr/bin/python3 tests/bench/bench_upgrade.py --bin <absolute bin dir> [--scale 600]
 
-Two runs, each in a fresh simulator (an upgrade changes what it upgrades, so
+Three runs, each in a fresh simulator (an upgrade changes what it upgrades, so
 each is measured once, not in rounds as bench.py does):
 
   node-image-100   a cluster of 100 pools (1 node each): upgrade --all --node-image
+  node-image-100-p10  the same with --parallel 10 (the System pool, then 99
+                   User pools ten at a time)
   k8s-50           a System pool of 3 nodes and a pool of 50: upgrade work
                    --kubernetes-version 1.33 (the control plane, then the pool)
 
@@ -125,10 +127,11 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="azlinux-bench-upgrade-") as work:
         args.spawn = bench.build_spawn(work)
         pki = PKI(os.path.join(work, "pki"))
-        rows.append(measure("node-image-100", node_image_100,
-                            ["upgrade", "--all", "--node-image", "--yes"], args, pki, work,
-                            lambda sim: sim.arm.latest_images.__setitem__(
-                                "AKSAzureLinux-V3gen2", NEW_AZL3)))
+        for name, extra in (("node-image-100", []), ("node-image-100-p10", ["--parallel", "10"])):
+            rows.append(measure(name, node_image_100,
+                                ["upgrade", "--all", "--node-image", "--yes", *extra], args, pki,
+                                work, lambda sim: sim.arm.latest_images.__setitem__(
+                                    "AKSAzureLinux-V3gen2", NEW_AZL3)))
         rows.append(measure("k8s-50", k8s_50,
                             ["upgrade", "work", "--kubernetes-version", "1.33", "--yes"],
                             args, pki, work))

@@ -286,16 +286,20 @@ def test_409_from_a_concurrent_operation(msim, run):
     assert safety(sim) == SAFE
 
 
-def test_blocked_drain_names_node_pod_and_pdb(make_sim, tmp_path, run):
+def ledger_replacement_never_ready(make_sim, tmp_path):
+    """Two replicas on two nodes, one may go: the first eviction passes the
+    preflight's look, the second waits for a replacement that never gets Ready."""
     sim = make_sim(mig_scenario(work_nodes=3))
     e = helpers.make_env(sim, tmp_path / "home")
     k = cluster_of(sim).k8s
-    work = pool_nodes(sim, "work")
-    # two replicas on two nodes, one may go: the first eviction passes the
-    # preflight's look, the second waits for a replacement that never gets Ready
-    k.add_deployment("pay", "ledger", 2, nodes=work[:2])
+    k.add_deployment("pay", "ledger", 2, nodes=pool_nodes(sim, "work")[:2])
     k.add_pdb("pay", "ledger", {"app": "ledger"}, min_available=1)
     k.delays["pod_ready"] = 10 ** 7
+    return sim, e, k
+
+
+def test_blocked_drain_names_node_pod_and_pdb(make_sim, tmp_path, run):
+    sim, e, k = ledger_replacement_never_ready(make_sim, tmp_path)
     r = migrate(run, e, "work", "--yes", "--drain-timeout", "5", "-o", "json")
     assert r.returncode == 1
     assert "AKS could not drain node aks-work-" in r.stderr
@@ -322,6 +326,44 @@ def test_blocked_drain_names_node_pod_and_pdb(make_sim, tmp_path, run):
     assert "Failed: sending the change again to reconcile it" in r.stderr
     assert report(r)["state"] == "Succeeded"
     assert all("Azure Linux 3.0" in node_os(n) for n in pool_nodes(sim, "work"))
+    assert safety(sim) == SAFE
+
+
+def test_progress_names_the_pdb_an_aks_drain_waits_on(make_sim, tmp_path, run, bin_path):
+    """An in-place move whose replacements never get Ready: AKS's drain of a
+    node waits on a PDB; the progress names it (derived from the PDBs'
+    status: Kubernetes records no event for the eviction's 429), the same
+    PDB AKS names when it gives up after the drain timeout."""
+    sim, e, k = ledger_replacement_never_ready(make_sim, tmp_path)
+
+    def cordoned():
+        return [n for n in pool_nodes(sim, "work") if n["spec"].get("unschedulable")]
+
+    def pdb_reads():
+        return [x for x in sim.find(method="GET") if x["path"].endswith("/poddisruptionbudgets")]
+
+    sim.clock.pause()
+    p = subprocess.Popen([bin_path, "migrate", "work", "--yes", "--drain-timeout", "30"], env=e,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        end = time.monotonic() + 60
+        while not cordoned():
+            assert p.poll() is None and time.monotonic() < end, p.communicate()[1][-3000:]
+            sim.clock.step(5)
+            time.sleep(0.01)
+        reads = len(pdb_reads())
+        while len(pdb_reads()) < reads + 2:        # two looks of the watch thread
+            assert time.monotonic() < end
+            time.sleep(0.1)
+    finally:
+        sim.clock.resume()
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 1, err                  # AKS gave up after the drain timeout
+    said = re.findall(r"node (aks-work-\S+): waiting on PDB (\S+)/(\S+) \(healthy (\d+)/desired "
+                      r"(\d+)\)", err)
+    node, pdb = re.search(r"AKS could not drain node (\S+): pod \S+ is held by "
+                          r"PodDisruptionBudget (\S+)\.", err).groups()
+    assert any(n == node and name == pdb and int(h) <= int(d) for n, _, name, h, d in said), err
     assert safety(sim) == SAFE
 
 

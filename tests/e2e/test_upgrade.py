@@ -421,6 +421,47 @@ def test_blocked_drain_warned_then_failed_in_aks_words(make_up, run):
     assert s.cluster(NAME).k8s.safety.counts()["pdb_violations"] == 0
 
 
+def pdb_reads(sim):
+    return [x for x in sim.find(method="GET") if x["path"].endswith("/poddisruptionbudgets")]
+
+
+def cordoned(sim, node):
+    return bool(sim.cluster(NAME).k8s.node(node)["spec"].get("unschedulable"))
+
+
+def test_progress_names_the_pdb_a_drain_waits_on(make_up, run, bin_path):
+    """AKS's drain of a node whose pods a PDB holds: Kubernetes says nothing
+    of an eviction's 429, so the progress derives it from the PDBs' status
+    (read every few seconds while a watched node is cordoned) and names the
+    PDB; once the PDB lets go, the upgrade goes on and succeeds."""
+    s, e = make_up()
+    node, _ = blocking_pdb(s)
+    s.clock.pause()
+    p = start(bin_path, e, "work", "--kubernetes-version", "1.32.7", "--yes")
+    try:
+        wait_for(lambda: pdb_reads(s), "the preflight's PDB read")
+        before = len(pdb_reads(s))
+        end = time.monotonic() + 60
+        while not cordoned(s, node):               # the control plane, then the pool
+            assert p.poll() is None and time.monotonic() < end, p.communicate()
+            s.clock.step(5)
+            time.sleep(0.01)
+        # the clock stands: the drain is stuck on the PDB until it lets go
+        wait_for(lambda: len(pdb_reads(s)) >= before + 2, "the watch thread's PDB reads")
+        reads = len(pdb_reads(s))
+        time.sleep(2)
+        assert len(pdb_reads(s)) - reads <= 1      # every few seconds, not in a loop
+        s.cluster(NAME).k8s.add_pdb("pay", "ledger", {"app": "ledger"}, min_available=1)
+    finally:
+        s.clock.resume()
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert "node %s waiting on PDB pay/ledger (healthy 2/desired 2)" % node in err
+    assert err.count("waiting on PDB pay/ledger (healthy 2/desired 2)") == 1   # said once
+    assert pool(s, "work").k8s_version == "1.32.7"
+    safe(s)
+
+
 def test_409_while_another_operation_runs(make_up, run):
     s, e = make_up()
     s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
@@ -616,6 +657,16 @@ def test_resume_after_interruption_at_each_step(make_up, run, bin_path, sig):
     safe(s)
 
 
+def interrupt_then_abort(s, e, p, run):
+    """Ctrl-C to the upgrade p (the clock stopped), then `abort` once time flows."""
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=30)
+    assert p.returncode == 130
+    s.clock.resume()
+    r = run("abort", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+
+
 def test_abort_an_upgrade(make_up, run, bin_path):
     s, e = make_up()
     s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
@@ -623,12 +674,7 @@ def test_abort_an_upgrade(make_up, run, bin_path):
     p = start(bin_path, e, "work", "--node-image", "--yes")
     wait_for(lambda: requests(s, "POST", "/agentPools/work/upgradeNodeImageVersion"), "the POST")
     time.sleep(0.3)
-    p.send_signal(signal.SIGINT)
-    p.communicate(timeout=30)
-    assert p.returncode == 130
-    s.clock.resume()
-    r = run("abort", env=e, timeout=120)
-    assert r.returncode == 0, r.stderr
+    interrupt_then_abort(s, e, p, run)
     assert requests(s, "POST", "/agentPools/work/abort")
     ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
     assert [o["state"] for o in ops if o["kind"] == "upgrade-node-image"] == ["Canceled"]
@@ -646,3 +692,184 @@ def test_quota_for_the_surge_blocks(make_up, run):
     r = upgrade(run, e, "work", "--kubernetes-version", "1.33", "--max-surge", "1", "--dry-run")
     assert r.returncode == 0, r.stdout
     assert "ok       Quota:" in r.stdout
+
+
+# ---- pools at once (--parallel), and --no-wait with several pools ----
+
+def four_pools():
+    return [scenarios.Pool("system", mode="System", count=2),
+            scenarios.Pool("work", count=2), scenarios.Pool("batch", count=2),
+            scenarios.Pool("web", count=2)]
+
+
+def pool_ops(sim, name="upgradeNodeImageVersion"):
+    """The simulator's operations on pools, by pool: (start, end) simulated."""
+    return {op.pool_name: (op.start_time, op.end_time) for op in sim.roller.operations.values()
+            if op.pool_name and op.abort_of is None}
+
+
+def test_parallel_runs_the_user_pools_at_once(make_up, run):
+    """--parallel 3: the System pool alone (its phase), then the three User
+    pools overlapped in AKS; the preflight's quota counts their surges
+    together."""
+    s, e = make_up(pools=four_pools())
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    r = upgrade(run, e, "--all", "--node-image", "--parallel", "3", "--yes", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    op = report(r)
+    assert op["state"] == "Succeeded"
+    assert {x["state"] for x in op["steps"]} == {"done"}
+    t = pool_ops(s)
+    users = ("work", "batch", "web")
+    assert all(t["system"][1] <= t[p][0] for p in users)          # System first, alone
+    assert max(t[p][0] for p in users) < min(t[p][1] for p in users)   # all three overlap
+    for name in ("system",) + users:
+        assert len(requests(s, "POST", "/agentPools/%s/upgradeNodeImageVersion" % name)) == 1
+        assert images(s, name) == {NEW_AZL3}
+    safe(s)
+
+
+def test_one_at_a_time_by_default(make_up, run):
+    s, e = make_up(pools=four_pools())
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    r = upgrade(run, e, "--all", "--node-image", "--yes")
+    assert r.returncode == 0, r.stderr
+    t = sorted(pool_ops(s).values())
+    assert all(a[1] <= b[0] for a, b in zip(t, t[1:]))           # no overlap
+
+
+def test_parallel_quota_sums_the_surges(make_up, run):
+    """Three User pools of 2 Standard_D4ds_v5 nodes and a System pool: 32
+    vCPUs used; one surge node each at once needs 12 more, one at a time 4."""
+    s, e = make_up(pools=four_pools())
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    s.capacity.set_quota("eastus", cores=40)
+    r = upgrade(run, e, "--all", "--node-image", "--dry-run")
+    assert "ok       Quota:" in r.stdout, r.stdout
+    r = upgrade(run, e, "--all", "--node-image", "--parallel", "3", "--yes")
+    refused(r, "Quota")
+    no_writes(s)
+
+
+def test_parallel_failure_starts_no_more_and_lets_the_rest_end(make_up, run):
+    s, e = make_up(pools=four_pools() + [scenarios.Pool("last", count=2)])
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    # the User pools in name order: batch (fails) and last at once, then web, work
+    s.clock.fail("reimage", when=lambda op=None, **_: op is not None and op.pool_name == "batch")
+    r = upgrade(run, e, "--all", "--node-image", "--parallel", "2", "--yes", "-o", "json")
+    assert r.returncode == 1
+    op = report(r)
+    states = {x["pool"]: x["state"] for x in op["steps"]}
+    assert states["batch"] == "failed"
+    assert states["system"] == states["last"] == "done"     # the one beside it ran to its end
+    # none started once the failure was seen: work, the last, never
+    started = set(pool_ops(s))
+    assert "work" not in started and states["work"] == "pending"
+    assert states["web"] == ("done" if "web" in started else "pending")
+    assert "simulated failure of step reimage" in op["error"]
+    safe(s)
+
+
+USERS = ("work", "batch", "web")
+
+
+def user_phase_running(make_up, bin_path):
+    """--all --node-image --parallel 3 of four_pools(), the clock stopped
+    once the three User pools' operations were sent (the System pool's
+    phase is over) and their handles journaled."""
+    s, e = make_up(pools=four_pools())
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    p = start(bin_path, e, "--all", "--node-image", "--parallel", "3", "--yes")
+    wait_for(lambda: all(requests(s, "POST", "/agentPools/%s/upgradeNodeImageVersion" % n)
+                         for n in USERS), "the User pools' POSTs")
+    s.clock.pause()
+    time.sleep(0.3)
+    return s, e, p
+
+
+def test_resume_after_sigkill_mid_parallel_reattaches_every_pool(make_up, run, bin_path):
+    s, e, p = user_phase_running(make_up, bin_path)
+    users = USERS
+    p.kill()
+    p.communicate(timeout=30)
+    ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
+    [op] = ops
+    assert op["state"] == "Interrupted"
+    running = [x["pool"] for x in op["steps"] if x["state"] == "running"]
+    assert sorted(running) == sorted(users)
+    s.clock.resume()
+    r = run("resume", op["id"], "-o", "json", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("re-attached to the running ARM operation") == 3, (r.stdout, r.stderr)
+    for name in ("system",) + users:
+        assert len(requests(s, "POST", "/agentPools/%s/upgradeNodeImageVersion" % name)) == 1
+        assert images(s, name) == {NEW_AZL3}
+    assert report(r)["state"] == "Succeeded"
+    safe(s)
+
+
+def test_no_wait_sends_what_it_can_and_says_what_remains(make_up, run):
+    s, e = make_up(pools=four_pools())
+    s.arm.latest_images["AKSAzureLinux-V3gen2"] = NEW_AZL3
+    s.clock.pause()
+    try:
+        r = upgrade(run, e, "--all", "--node-image", "--no-wait", "--yes")
+        assert r.returncode == 0, r.stderr
+        # one at a time: the System pool alone was sent
+        assert requests(s, "POST", "/agentPools/system/upgradeNodeImageVersion")
+        assert not requests(s, "POST", "/agentPools/work/upgradeNodeImageVersion")
+        assert "AKS accepted: node-image system %s" % NEW_AZL3 in r.stdout
+        assert "remaining: node-image batch %s, node-image web %s, node-image work %s, verify" \
+            % (NEW_AZL3, NEW_AZL3, NEW_AZL3) in r.stdout
+    finally:
+        s.clock.resume()
+    wait_for(lambda: pool(s, "system").provisioning_state == "Succeeded", "the System pool")
+    s.clock.pause()
+    try:
+        # run again with --parallel 3: the System pool is done; every User
+        # pool of the phase is sent at once
+        r = upgrade(run, e, "--all", "--node-image", "--no-wait", "--parallel", "3", "--yes")
+        assert r.returncode == 0, r.stderr
+        for name in ("work", "batch", "web"):
+            assert len(requests(s, "POST", "/agentPools/%s/upgradeNodeImageVersion" % name)) == 1
+        assert "AKS accepted: node-image batch" in r.stdout
+        assert "remaining: verify" in r.stdout
+    finally:
+        s.clock.resume()
+
+
+def test_parallel_kubernetes_keeps_the_control_plane_alone(make_up, run):
+    """Two minors with --parallel 3: each control-plane step runs alone, then
+    the pools after it (System, then the User pools together), a minor at a
+    time; AKS refuses none of it."""
+    pools = [scenarios.Pool("system", mode="System", count=2, k8s_version="1.32.6"),
+             scenarios.Pool("work", count=2, k8s_version="1.32.6"),
+             scenarios.Pool("batch", count=2, k8s_version="1.32.6")]
+    s, e = make_up(pools=pools)
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.34", "--parallel", "3", "--yes",
+                "-o", "json")
+    assert r.returncode == 0, r.stderr
+    ops = sorted(((o.start_time, o.end_time, o.pool_name or "(cluster)")
+                  for o in s.roller.operations.values()), key=lambda o: o[0])
+    for start, end, name in ops:
+        others = [o for o in ops if o[2] != name and o[0] < end and start < o[1]]
+        if name in ("(cluster)", "system"):
+            assert not others, (name, others)              # alone
+        else:
+            assert [o[2] for o in others] in ([], ["work"], ["batch"]), (name, others)
+    assert any(a[2] == "batch" and b[2] == "work" or a[2] == "work" and b[2] == "batch"
+               for a in ops for b in ops if a[0] < b[1] and b[0] < a[1])   # together
+    assert not [x for x in s.find(server="azure") if x["status"] == 409]
+    for name in ("system", "work", "batch"):
+        assert all(v.startswith("v1.34.") for v in kubelets(s, name)), kubelets(s, name)
+    safe(s)
+
+
+def test_abort_mid_parallel_aborts_every_running_pool(make_up, run, bin_path):
+    s, e, p = user_phase_running(make_up, bin_path)
+    interrupt_then_abort(s, e, p, run)
+    for name in USERS:
+        assert len(requests(s, "POST", "/agentPools/%s/abort" % name)) == 1, name
+    ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
+    assert [o["state"] for o in ops] == ["Canceled"]
+    safe(s)

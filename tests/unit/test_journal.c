@@ -152,6 +152,35 @@ static void test_steps_handle_finish_on_disk(void **state)
 	cJSON_Delete(handle);
 }
 
+/* Steps of one phase run at once, each holding its own handle. */
+static void test_two_running_steps_hold_a_handle_each(void **state)
+{
+	cJSON *h0 = cJSON_Parse("{\"statusUrl\":\"https://management.azure.com/op0\"}");
+	cJSON *h1 = cJSON_Parse("{\"statusUrl\":\"https://management.azure.com/op1\"}");
+	struct azl_journal *j, *ro;
+
+	(void)state;
+	j = create(&target);
+	assert_int_equal(azl_journal_set_step_handle(j, 1, h1), AZL_EINVALID);   /* not running */
+	assert_int_equal(azl_journal_step_begin(j, 0), 0);
+	assert_int_equal(azl_journal_step_begin(j, 1), 0);
+	assert_int_equal(azl_journal_set_step_handle(j, 1, h1), 0);
+	assert_int_equal(azl_journal_set_step_handle(j, 0, h0), 0);
+	assert_int_equal(azl_journal_load(&ro, azl_journal_id(j), 0), 0);
+	assert_true(cJSON_Compare(azl_journal_step_handle(ro, 0), h0, 1));
+	assert_true(cJSON_Compare(azl_journal_step_handle(ro, 1), h1, 1));
+	azl_journal_free(ro);
+	assert_int_equal(azl_journal_step_end(j, 0, 0, NULL), 0);
+	assert_null(azl_journal_step_handle(j, 0));
+	assert_true(cJSON_Compare(azl_journal_handle(j), h1, 1));    /* the running one's */
+	assert_int_equal(azl_journal_set_step_handle(j, 1, NULL), 0);
+	assert_null(azl_journal_step_handle(j, 1));
+	assert_null(azl_journal_step_handle(j, 7));
+	azl_journal_free(j);
+	cJSON_Delete(h0);
+	cJSON_Delete(h1);
+}
+
 /* A child runs an operation on the pool; meanwhile the parent is refused
  * with a line naming it, on any spelling of the pool, but not on another
  * pool. */
@@ -428,6 +457,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_writes_the_plan, tu_state_setup,
 						tu_state_teardown),
 		cmocka_unit_test_setup_teardown(test_steps_handle_finish_on_disk, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_two_running_steps_hold_a_handle_each, tu_state_setup,
 						tu_state_teardown),
 		cmocka_unit_test_setup_teardown(test_second_process_refused, tu_state_setup,
 						tu_state_teardown),

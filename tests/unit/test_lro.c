@@ -236,6 +236,44 @@ static void test_async_operation_to_succeeded(void **state)
 	azl_lro_free(lro);
 }
 
+/* Two at once: each polled at its own Retry-After; the first to end is
+ * named, the other goes on in the next call. */
+static void test_wait_any_follows_each_at_its_own_pace(void **state)
+{
+	struct fixture *f = *state;
+	struct azl_lro_wait_options o = { 0 };
+	struct strbuf h2 = STRBUF_INIT, u = STRBUF_INIT;
+	struct azl_lro *lros[2];
+	size_t which = 9;
+
+	ts_url(&srv, OP "2?api-version=2026-10-01", &u);
+	strbuf_addf(&h2, "Azure-AsyncOperation: %s\r\nRetry-After: 2\r\n", u.buf);
+	step("PUT", POOL, 201, f->ao.buf, NULL, 1);
+	step("PUT", MC "/agentPools/np2", 201, h2.buf, NULL, 1);
+	step("GET", OP "2", 200, "Retry-After: 2\r\n", "{\"status\":\"InProgress\"}", 1);
+	step("GET", OP "2", 200, NULL, "{\"status\":\"Failed\",\"error\":{\"code\":\"X\",\"message\":\"no\"}}", 1);
+	step("GET", OP, 200, NULL, "{\"status\":\"Succeeded\"}", 1);
+	step("GET", POOL, 200, NULL, "{\"name\":\"np1\",\"properties\":{\"count\":3}}", 1);
+	lros[0] = begin(f, "PUT", POOL, AZL_LRO_FINAL_ASYNC_OPERATION);
+	lros[1] = begin(f, "PUT", MC "/agentPools/np2", AZL_LRO_FINAL_ASYNC_OPERATION);
+	o.retry = f->retry;
+	o.progress = progress;
+	o.progress_data = f;
+	/* np2 at 2 s (InProgress) and 4 s (Failed), before np1's first at 5 s */
+	assert_int_equal(azl_lro_wait_any(lros, 2, f->arm, &o, &which), AZL_ERROR);
+	assert_int_equal(which, 1);
+	assert_int_equal(clk.now, 4000);
+	assert_int_equal(ts_count(&srv, "GET", OP "2"), 2);
+	assert_int_equal(azl_lro_wait_any(lros, 1, f->arm, &o, &which), 0);
+	assert_int_equal(which, 0);
+	assert_int_equal(clk.now, 5000);
+	assert_int_equal(azl_json_int(azl_lro_result(lros[0]), "properties.count", 0), 3);
+	azl_lro_free(lros[0]);
+	azl_lro_free(lros[1]);
+	strbuf_release(&h2);
+	strbuf_release(&u);
+}
+
 static void test_location_only(void **state)
 {
 	struct fixture *f = *state;
@@ -589,6 +627,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_async_operation_to_succeeded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_any_follows_each_at_its_own_pace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_location_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_operation_first_final_via_location, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_is_one_line, setup, teardown),

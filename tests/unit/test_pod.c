@@ -163,6 +163,24 @@ static void test_pdb_spec_status_and_selection(void **state)
 	assert_int_equal(pdb.expected_pods, 5);
 	assert_false(azl_pdb_status_current(&pdb));
 	assert_true(azl_pdb_selects(&pdb, &pod));
+	/* no disruption allowed: a Ready pod waits; an unready one too while the
+	 * budget is short (IfHealthyBudget), not under AlwaysAllow */
+	pod.deletion_timestamp = 0;
+	pod.ready = 1;
+	assert_true(azl_pdb_blocks(&pdb, &pod));
+	pod.ready = 0;
+	assert_false(azl_pdb_blocks(&pdb, &pod));          /* 4 healthy of 4 desired */
+	pdb.current_healthy = 3;
+	assert_true(azl_pdb_blocks(&pdb, &pod));
+	free(pdb.unhealthy_pod_eviction_policy);
+	pdb.unhealthy_pod_eviction_policy = strdup("AlwaysAllow");
+	assert_false(azl_pdb_blocks(&pdb, &pod));
+	pod.ready = 1;
+	pod.deletion_timestamp = 1;                        /* going already */
+	assert_false(azl_pdb_blocks(&pdb, &pod));
+	pod.deletion_timestamp = 0;
+	pdb.disruptions_allowed = 1;
+	assert_false(azl_pdb_blocks(&pdb, &pod));
 	free(pod.namespace_);
 	pod.namespace_ = strdup("other");
 	assert_false(azl_pdb_selects(&pdb, &pod));

@@ -322,6 +322,44 @@ static void test_deadline_ends_a_quiet_watch(void **state)
 	strbuf_release(&l.lines);
 }
 
+/* A watch of a collection that never changes, from resourceVersion 9. */
+static struct azl_watch *quiet_watch(struct ks_client *c, struct log *l)
+{
+	struct azl_watch_options o = { 0 };
+	struct azl_watch *w;
+
+	o.path = "/api/v1/quiet";
+	o.resource_version = "9";
+	o.fn = record;
+	o.ctx = l;
+	ks_open(c, port);
+	assert_int_equal(azl_watch_new(&w, c->kube, &o), 0);
+	return w;
+}
+
+/* In slices: each ends at its own deadline, and the next goes on from the
+ * same resourceVersion without listing (the node watch reads PDBs between). */
+static void test_run_for_slices_without_listing(void **state)
+{
+	struct azl_watch_stats st;
+	struct ks_client c;
+	struct log l = { STRBUF_INIT, 0, 0 };
+	struct azl_watch *w = quiet_watch(&c, &l);
+
+	(void)state;
+	assert_int_equal(azl_watch_run_for(w, 200), AZL_ETIMEOUT);
+	assert_non_null(strstr(azl_error_message(), "no end within 200 ms"));
+	assert_int_equal(azl_watch_run_for(w, 150), AZL_ETIMEOUT);
+	assert_non_null(strstr(azl_error_message(), "no end within 150 ms"));
+	azl_watch_get_stats(w, &st);
+	assert_int_equal(st.lists, 0);
+	assert_int_equal(st.connects, 2);
+	assert_string_equal(azl_watch_resource_version(w), "9");
+	azl_watch_free(w);
+	ks_close(&c);
+	strbuf_release(&l.lines);
+}
+
 static void *cancel_later(void *arg)
 {
 	sleep_millisec(200);
@@ -332,18 +370,11 @@ static void *cancel_later(void *arg)
 static void test_cancel_from_another_thread(void **state)
 {
 	struct ks_client c;
-	struct azl_watch *w;
-	struct azl_watch_options o = { 0 };
 	struct log l = { STRBUF_INIT, 0, 0 };
+	struct azl_watch *w = quiet_watch(&c, &l);
 	pthread_t t;
 
 	(void)state;
-	o.path = "/api/v1/quiet";
-	o.resource_version = "9";
-	o.fn = record;
-	o.ctx = &l;
-	ks_open(&c, port);
-	assert_int_equal(azl_watch_new(&w, c.kube, &o), 0);
 	assert_int_equal(pthread_create(&t, NULL, cancel_later, w), 0);
 	assert_int_equal(azl_watch_run(w), AZL_ECANCELED);
 	assert_string_equal(azl_error_message(), "watch of quiet cancelled");
@@ -363,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_gone_again_and_again_is_a_failure),
 		cmocka_unit_test(test_forbidden_ends_the_watch),
 		cmocka_unit_test(test_deadline_ends_a_quiet_watch),
+		cmocka_unit_test(test_run_for_slices_without_listing),
 		cmocka_unit_test(test_cancel_from_another_thread),
 	};
 
