@@ -44,7 +44,7 @@ static const struct azl_operation_step test_steps[] = {
 	{ "read", step_ok }, { "write", step_write }, { "verify", step_ok },
 };
 
-static const struct azl_operation_kind test_kind = { "test", test_steps, 3, NULL };
+static const struct azl_operation_kind test_kind = { "test", test_steps, 3, NULL, NULL };
 
 static const struct azl_journal_target target = { "ctx", "sub", "rg", "aks", "p" };
 
@@ -100,7 +100,7 @@ static int step_fails(struct azl_operation *op, void *data)
 static void test_other_failure_is_not_stale(void **state)
 {
 	static const struct azl_operation_step fail_steps[] = { { "write", step_fails } };
-	static const struct azl_operation_kind fail_kind = { "test", fail_steps, 1, NULL };
+	static const struct azl_operation_kind fail_kind = { "test", fail_steps, 1, NULL, NULL };
 	static const char *const names[] = { "write" };
 	const struct azl_operation_kind *kinds[] = { &fail_kind };
 	struct azl_operation_env env = { 0 };
