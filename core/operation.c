@@ -1103,6 +1103,12 @@ int azl_operation_abort(struct azl_operation *op, const struct azl_operation_env
 	for (size_t i = 0; !rc && i < azl_journal_nr_steps(op->journal); i++)
 		if (azl_journal_step_handle(op->journal, i))
 			rc = abort_step(op, i);
+	/* what the rollback sends is journaled on the step it stopped at */
+	for (size_t i = 0; i < azl_journal_nr_steps(op->journal); i++)
+		if (azl_journal_step_state(op->journal, i) == AZL_STEP_RUNNING) {
+			set_step(op, i);
+			break;
+		}
 	if (!rc && op->kind->rollback)
 		rc = op->kind->rollback(op, data);
 	watch_stop(op);

@@ -206,7 +206,9 @@ COMMANDS = {
             step("create-pool", write=arm_write("PUT", "/agentPools/workazl"), poll=op_poll,
                  creates=True,
                  watch=node_watch, aks=("create-node", "workazl")),
-            step("wait-ready", kube=kube("GET", "/api/v1/nodes"), watch=node_watch),
+            # reads the runner's node watch, which the step before opened:
+            # it sends nothing of its own (its faults land on create-pool's)
+            step("wait-ready"),
             step("stop-autoscaler", read=arm_get(POOL_WORK)),
             step("cordon", kube=kube("PATCH", "/api/v1/nodes/aks-work-")),
             step("drain", kube=kube("POST", "/eviction"), waits=True),
@@ -240,7 +242,9 @@ COMMANDS = {
             step("create-pool", write=arm_write("PUT", "/agentPools/azl"), poll=op_poll,
                  creates=True,
                  watch=node_watch, aks=("create-node", "azl")),
-            step("wait-ready", kube=kube("GET", "/api/v1/nodes"), watch=node_watch),
+            # reads the runner's node watch, which the step before opened:
+            # it sends nothing of its own (its faults land on create-pool's)
+            step("wait-ready"),
         ]),
     "drain": dict(
         scenario=lambda: azl_scenario(count=2),
