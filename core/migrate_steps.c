@@ -112,6 +112,30 @@ static int refused_in_place(int rc, const char *pool, const char *sku)
 	return rc;
 }
 
+/* The tag a new pool carries with the id of the operation that created it
+ * (AKS keeps an agent pool's tags: aks-api.md §2.3): only it proves that a
+ * pool of that name is this operation's, to use or to delete. */
+#define OWNER_TAG "azlinux-operation"
+
+static int pool_is_ours(struct azl_operation *op, const cJSON *ap)
+{
+	return !strcmp(azl_json_str(ap, "properties.tags." OWNER_TAG, ""),
+		       azl_journal_id(azl_operation_journal(op)));
+}
+
+static int not_ours(struct azl_operation *op, const char *pool)
+{
+	const char *id = azl_journal_id(azl_operation_journal(op));
+
+	if (!strcmp(azl_journal_kind(azl_operation_journal(op)), AZL_ADD_POOL_KIND))
+		return azl_error_set(AZL_EINVALID,
+				     "pool %s exists and this operation did not create it (someone else did): it is neither used nor deleted; abort (kubectl azlinux abort %s) and add the pool under another name",
+				     pool, id);
+	return azl_error_set(AZL_EINVALID,
+			     "pool %s exists and this operation did not create it (someone else did): it is neither used nor deleted; abort (kubectl azlinux abort %s) and move pool %s under another name (kubectl azlinux migrate %s --new-pool NAME)",
+			     pool, id, old_pool(op), old_pool(op));
+}
+
 /* Waits one slice (cancellable). */
 static int pause_slice(struct azl_operation *op)
 {
@@ -334,7 +358,9 @@ static int step_verify(struct azl_operation *op, void *data)
 
 	(void)data;
 	rc = get_pool(op, pool, &ap);
-	if (!rc && strcmp(prop(ap, "osSKU"), sku))
+	if (!rc && strcmp(pool, old_pool(op)) && !pool_is_ours(op, ap))
+		rc = not_ours(op, pool);
+	else if (!rc && strcmp(prop(ap, "osSKU"), sku))
 		rc = azl_error_set(AZL_ERROR, "verify: pool %s has osSKU %s, not %s", pool,
 				   prop(ap, "osSKU"), sku);
 	else if (!rc && strcmp(prop(ap, "provisioningState"), "Succeeded"))
@@ -357,10 +383,20 @@ static cJSON *create_body(struct azl_operation *op, long count)
 	const cJSON *props = cJSON_GetObjectItemCaseSensitive(data_of(op), "newPoolProperties");
 	cJSON *body = cJSON_CreateObject(), *p = props ? cJSON_Duplicate(props, 1) : cJSON_CreateObject();
 
+	cJSON *tags;
+
 	if (count > 0) {
 		cJSON_DeleteItemFromObjectCaseSensitive(p, "count");
 		cJSON_AddNumberToObject(p, "count", (double)count);
 	}
+	tags = cJSON_GetObjectItemCaseSensitive(p, "tags");
+	if (!cJSON_IsObject(tags)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(p, "tags");
+		tags = cJSON_AddObjectToObject(p, "tags");
+	}
+	/* the old pool's own tag, if we created it once, is not this one */
+	cJSON_DeleteItemFromObjectCaseSensitive(tags, OWNER_TAG);
+	cJSON_AddStringToObject(tags, OWNER_TAG, azl_journal_id(azl_operation_journal(op)));
 	cJSON_AddItemToObject(body, "properties", p);
 	return body;
 }
@@ -368,6 +404,27 @@ static cJSON *create_body(struct azl_operation *op, long count)
 static long wanted_count(struct azl_operation *op)
 {
 	return azl_json_int(data_of(op), "newPoolProperties.count", 1);
+}
+
+/* A create refused with 412 (If-None-Match: *): a pool of that name came
+ * into being since the plan. Someone else's is refused for good; gone
+ * again (or never seen), the 412 stands as a stale stop that resume plans
+ * again. */
+static int create_refused(struct azl_operation *op, const char *pool, int rc)
+{
+	struct strbuf why = STRBUF_INIT;
+	cJSON *ap = NULL;
+	int got;
+
+	strbuf_addstr(&why, azl_error_message());
+	got = get_pool(op, pool, &ap);
+	if (!got && !pool_is_ours(op, ap))
+		rc = not_ours(op, pool);
+	else
+		azl_error_set(rc, "%s", why.buf);
+	cJSON_Delete(ap);
+	strbuf_release(&why);
+	return rc;
 }
 
 static int step_create_pool(struct azl_operation *op, void *data)
@@ -387,7 +444,9 @@ static int step_create_pool(struct azl_operation *op, void *data)
 		return explain(rc, np);
 	}
 	rc = azl_arm_get(arm_of(op), path.buf, &ap);
-	if (!rc && !needs_resend(ap)) {
+	if (!rc && !pool_is_ours(op, ap)) {
+		rc = not_ours(op, np);
+	} else if (!rc && !needs_resend(ap)) {
 		/* created by this operation before a crash: not created twice */
 		rc = already_changed(op, ap, path.buf);
 	} else if (!rc || rc == AZL_ENOTFOUND) {
@@ -401,8 +460,11 @@ static int step_create_pool(struct azl_operation *op, void *data)
 			req.if_none_match = "*";
 		else if (*prop(ap, "eTag"))
 			req.if_match = prop(ap, "eTag");
-		rc = explain(azl_operation_lro(op, &req, "agentPools.createOrUpdate",
-					       AZL_LRO_FINAL_ASYNC_OPERATION, NULL), np);
+		rc = azl_operation_lro(op, &req, "agentPools.createOrUpdate",
+				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
+		if (rc == AZL_ESTALE && req.if_none_match)
+			rc = create_refused(op, np, rc);
+		rc = explain(rc, np);
 		cJSON_Delete(body);
 	}
 	cJSON_Delete(ap);
@@ -498,35 +560,69 @@ static int step_wait_ready(struct azl_operation *op, void *data)
 
 /* ---- stop-autoscaler, cordon ---- */
 
+/* The autoscaler settings want (enableAutoScaling, and minCount and
+ * maxCount when it is on) PUT on the fresh copy ap of the pool at path,
+ * on its eTag. */
+static int put_autoscaler(struct azl_operation *op, const cJSON *ap, const char *path,
+			  const cJSON *want)
+{
+	static const char *const fields[] = { "enableAutoScaling", "minCount", "maxCount" };
+	struct azl_arm_request req = { 0 };
+	cJSON *body = in_place_body(ap, prop(ap, "osSKU"), NULL), *props, *v;
+	int rc;
+
+	props = cJSON_GetObjectItemCaseSensitive(body, "properties");
+	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
+		cJSON_DeleteItemFromObjectCaseSensitive(props, fields[i]);
+		v = cJSON_GetObjectItemCaseSensitive(want, fields[i]);
+		if (v)
+			cJSON_AddItemToObject(props, fields[i], cJSON_Duplicate(v, 1));
+	}
+	req.method = "PUT";
+	req.path = path;
+	req.body = body;
+	req.if_match = *prop(ap, "eTag") ? prop(ap, "eTag") : NULL;
+	rc = azl_operation_lro(op, &req, "agentPools.createOrUpdate",
+			       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
+	cJSON_Delete(body);
+	return rc;
+}
+
+/* The old pool's autoscaler as it was, journaled before it is stopped, for
+ * the rollback to start it again; kept when the step runs again. */
+#define SAVED_AUTOSCALER "autoscaler"
+
+static int save_autoscaler(struct azl_operation *op, const cJSON *ap)
+{
+	cJSON *d = azl_operation_data(op), *saved;
+
+	if (cJSON_GetObjectItemCaseSensitive(d, SAVED_AUTOSCALER))
+		return 0;
+	saved = cJSON_AddObjectToObject(d, SAVED_AUTOSCALER);
+	cJSON_AddBoolToObject(saved, "enableAutoScaling", 1);
+	cJSON_AddNumberToObject(saved, "minCount", (double)azl_json_int(ap, "properties.minCount", 0));
+	cJSON_AddNumberToObject(saved, "maxCount", (double)azl_json_int(ap, "properties.maxCount", 0));
+	return azl_operation_save(op);
+}
+
 static int step_stop_autoscaler(struct azl_operation *op, void *data)
 {
-	struct azl_arm_request req = { 0 };
 	struct strbuf path = STRBUF_INIT;
-	cJSON *ap = NULL, *body = NULL, *props;
+	cJSON *ap = NULL, *off = cJSON_CreateObject();
 	int rc;
 
 	(void)data;
+	cJSON_AddBoolToObject(off, "enableAutoScaling", 0);
 	pool_path(op, old_pool(op), &path);
 	if (azl_operation_handle(op))
 		rc = azl_operation_lro(op, NULL, "agentPools.createOrUpdate",
 				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
 	else if (!(rc = azl_arm_get(arm_of(op), path.buf, &ap)) &&
-		 azl_json_bool(ap, "properties.enableAutoScaling", 0)) {
-		body = in_place_body(ap, prop(ap, "osSKU"), NULL);
-		props = cJSON_GetObjectItemCaseSensitive(body, "properties");
-		cJSON_DeleteItemFromObjectCaseSensitive(props, "enableAutoScaling");
-		cJSON_DeleteItemFromObjectCaseSensitive(props, "minCount");
-		cJSON_DeleteItemFromObjectCaseSensitive(props, "maxCount");
-		cJSON_AddBoolToObject(props, "enableAutoScaling", 0);
-		req.method = "PUT";
-		req.path = path.buf;
-		req.body = body;
-		req.if_match = *prop(ap, "eTag") ? prop(ap, "eTag") : NULL;
-		rc = azl_operation_lro(op, &req, "agentPools.createOrUpdate",
-				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
-	}
+		 azl_json_bool(ap, "properties.enableAutoScaling", 0) &&
+		 !(rc = save_autoscaler(op, ap)))
+		rc = put_autoscaler(op, ap, path.buf, off);
 	cJSON_Delete(ap);
-	cJSON_Delete(body);
+	cJSON_Delete(off);
 	strbuf_release(&path);
 	return explain(rc, old_pool(op));
 }
@@ -776,6 +872,60 @@ static int move_back(struct azl_operation *op, const char *np)
 	return 0;
 }
 
+/* stop-autoscaler ran: the old pool's autoscaler starts again as it was
+ * journaled, on a fresh copy; its ARM operation is the rollback's own. */
+static int restore_autoscaler(struct azl_operation *op)
+{
+	const cJSON *saved = cJSON_GetObjectItemCaseSensitive(data_of(op), SAVED_AUTOSCALER);
+	struct strbuf path = STRBUF_INIT;
+	cJSON *ap = NULL;
+	int rc;
+
+	if (!saved || azl_operation_step_state(op, "stop-autoscaler") == AZL_STEP_PENDING)
+		return 0;
+	azl_operation_rollback_part(op, "restore-autoscaler");
+	pool_path(op, old_pool(op), &path);
+	if (azl_operation_handle(op))
+		rc = azl_operation_lro(op, NULL, "agentPools.createOrUpdate",
+				       AZL_LRO_FINAL_ASYNC_OPERATION, NULL);
+	else if (!(rc = azl_arm_get(arm_of(op), path.buf, &ap)) &&
+		 !azl_json_bool(ap, "properties.enableAutoScaling", 0)) {
+		azl_operation_note(op, "starting the autoscaler of %s again (min %ld, max %ld)",
+				   old_pool(op), azl_json_int(saved, "minCount", 0),
+				   azl_json_int(saved, "maxCount", 0));
+		rc = put_autoscaler(op, ap, path.buf, saved);
+	}
+	cJSON_Delete(ap);
+	strbuf_release(&path);
+	rc = explain(rc, old_pool(op));
+	return rc ? azl_error_prefix("rolling back the autoscaler of %s", old_pool(op)) : 0;
+}
+
+/* The new pool deleted, unless a pool of its name is someone else's. */
+static int delete_own_pool(struct azl_operation *op, const char *pool)
+{
+	cJSON *ap = NULL;
+	int rc;
+
+	azl_operation_rollback_part(op, "delete-pool");
+	if (azl_operation_handle(op))
+		return delete_pool(op, pool);
+	rc = get_pool(op, pool, &ap);
+	if (!rc && !pool_is_ours(op, ap)) {
+		azl_operation_note(op, "pool %s was not created by this operation (someone else did): it is left as it is",
+				   pool);
+		cJSON_Delete(ap);
+		return 0;
+	}
+	cJSON_Delete(ap);
+	if (rc == AZL_ENOTFOUND)
+		return 0;
+	if (rc)
+		return explain(rc, pool);
+	azl_operation_note(op, "deleting the new pool %s", pool);
+	return delete_pool(op, pool);
+}
+
 static int rollback(struct azl_operation *op, void *data)
 {
 	const char *np = azl_json_str(data_of(op), "newPool", "");
@@ -790,14 +940,16 @@ static int rollback(struct azl_operation *op, void *data)
 			return rc;
 		azl_operation_note(op, "uncordoned the nodes of %s", old_pool(op));
 	}
+	rc = restore_autoscaler(op);
+	if (rc)
+		return rc;
 	if (azl_operation_step_state(op, "drain") != AZL_STEP_PENDING)
 		rc = kube_of(op) ? move_back(op, np)
 			: azl_error_set(AZL_EINVALID, "the drain of %s began: moving its workloads back from %s needs the Kubernetes API; %s is kept",
 					old_pool(op), np, np);
 	if (rc)
 		return rc;
-	azl_operation_note(op, "deleting the new pool %s", np);
-	return delete_pool(op, np);
+	return delete_own_pool(op, np);
 }
 
 static const struct azl_operation_step migrate_steps[] = {
@@ -818,7 +970,7 @@ const struct azl_operation_kind azl_migrate_kind = {
 static int add_pool_rollback(struct azl_operation *op, void *data)
 {
 	(void)data;
-	return delete_pool(op, new_pool(op));
+	return delete_own_pool(op, new_pool(op));
 }
 
 const struct azl_operation_kind azl_add_pool_kind = {

@@ -106,6 +106,9 @@ struct azl_operation {
 	const struct azl_operation_env *env;
 	struct azl_retry *retry;
 	size_t step;                 /* the running step */
+	/* abort's rollback runs: the part whose ARM operations it sends now
+	 * (their handles live in the record, not on a step); NULL otherwise */
+	const char *rollback_part;
 	cJSON *result;
 	int began_lro;
 	int begin_only;              /* a phase's start: journal the handle, do not follow */
@@ -327,9 +330,38 @@ size_t azl_operation_step_index(const struct azl_operation *op)
 	return op->step;
 }
 
+/* The record's member holding the rollback's handles, one per part. */
+#define ROLLBACK_HANDLES "rollbackOperations"
+
 const cJSON *azl_operation_handle(const struct azl_operation *op)
 {
+	if (op->rollback_part)
+		return cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(op->data, ROLLBACK_HANDLES), op->rollback_part);
 	return azl_journal_step_handle(op->journal, op->step);
+}
+
+/* Journals handle (NULL: none) where azl_operation_handle() reads it. A
+ * rollback's go to the record under its part, so that neither a resume
+ * of the step that was running nor another part re-attaches to them. */
+static int keep_handle(struct azl_operation *op, const cJSON *handle)
+{
+	cJSON *all;
+
+	if (!op->rollback_part)
+		return azl_journal_set_step_handle(op->journal, op->step, handle);
+	all = cJSON_GetObjectItemCaseSensitive(op->data, ROLLBACK_HANDLES);
+	if (!all)
+		all = cJSON_AddObjectToObject(op->data, ROLLBACK_HANDLES);
+	cJSON_DeleteItemFromObjectCaseSensitive(all, op->rollback_part);
+	if (handle)
+		cJSON_AddItemToObject(all, op->rollback_part, cJSON_Duplicate(handle, 1));
+	return azl_operation_save(op);
+}
+
+void azl_operation_rollback_part(struct azl_operation *op, const char *part)
+{
+	op->rollback_part = part;
 }
 
 void azl_operation_note(struct azl_operation *op, const char *fmt, ...)
@@ -675,7 +707,7 @@ static void on_poll(void *data, const struct azl_lro *lro)
 	cJSON *handle = azl_lro_to_json(lro);
 
 	/* the newest state is what a resume starts from */
-	if (azl_journal_set_step_handle(op->journal, op->step, handle))
+	if (keep_handle(op, handle))
 		azl_logf(2, "%s", azl_error_message());
 	cJSON_Delete(handle);
 	ev.status = azl_lro_status(lro);
@@ -698,7 +730,7 @@ static int follow(struct azl_operation *op, struct azl_lro *lro, const cJSON **r
 	wo.progress_data = op;
 	rc = azl_lro_wait(lro, op->env->arm, &wo);
 	/* ended: a later write of the same step must not re-attach to it */
-	if (!rc && azl_journal_set_step_handle(op->journal, op->step, NULL))
+	if (!rc && keep_handle(op, NULL))
 		rc = AZL_ERROR;
 	res = azl_lro_result(lro);
 	cJSON_Delete(op->result);
@@ -711,7 +743,7 @@ static int follow(struct azl_operation *op, struct azl_lro *lro, const cJSON **r
 static int store_and_follow(struct azl_operation *op, struct azl_lro *lro, const cJSON **result)
 {
 	cJSON *handle = azl_lro_to_json(lro);
-	int rc = azl_journal_set_step_handle(op->journal, op->step, handle);
+	int rc = keep_handle(op, handle);
 
 	cJSON_Delete(handle);
 	if (!rc)
@@ -720,7 +752,7 @@ static int store_and_follow(struct azl_operation *op, struct azl_lro *lro, const
 	 * again: the next try of the step starts from a fresh read. */
 	if (rc && azl_lro_done(lro) && (!strcmp(azl_lro_status(lro), "Failed") ||
 					!strcmp(azl_lro_status(lro), "Canceled")))
-		azl_journal_set_step_handle(op->journal, op->step, NULL);
+		keep_handle(op, NULL);
 	if (!rc && op->begin_only && !op->begun)
 		op->begun = lro;        /* the phase follows it from here */
 	else
@@ -1103,14 +1135,11 @@ int azl_operation_abort(struct azl_operation *op, const struct azl_operation_env
 	for (size_t i = 0; !rc && i < azl_journal_nr_steps(op->journal); i++)
 		if (azl_journal_step_handle(op->journal, i))
 			rc = abort_step(op, i);
-	/* what the rollback sends is journaled on the step it stopped at */
-	for (size_t i = 0; i < azl_journal_nr_steps(op->journal); i++)
-		if (azl_journal_step_state(op->journal, i) == AZL_STEP_RUNNING) {
-			set_step(op, i);
-			break;
-		}
-	if (!rc && op->kind->rollback)
+	if (!rc && op->kind->rollback) {
+		op->rollback_part = "rollback";
 		rc = op->kind->rollback(op, data);
+		op->rollback_part = NULL;
+	}
 	watch_stop(op);
 	if (rc)
 		return rc;

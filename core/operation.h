@@ -189,6 +189,11 @@ int azl_operation_replanning(const struct azl_operation *op);
 size_t azl_operation_step_index(const struct azl_operation *op);
 /* That step's ARM operation's handle in the journal, or NULL. */
 const cJSON *azl_operation_handle(const struct azl_operation *op);
+/* In abort's rollback: the ARM operations sent from now on belong to part
+ * (a static name, e.g. "delete-pool"), whose handle the record keeps apart
+ * from every step's and every other part's; azl_operation_handle() and
+ * azl_operation_lro() use it. The rollback starts in part "rollback". */
+void azl_operation_rollback_part(struct azl_operation *op, const char *part);
 /* Sends a note event (printf-style). */
 void azl_operation_note(struct azl_operation *op, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -23,10 +23,13 @@ const struct cli_command cli_cmd_abort = {
 	.usage = "abort [ID] [-o json|yaml] [flags]",
 	.description = "Abort operation ID (default: the newest that did not end): the AKS operation\n"
 		       "it waits on is aborted (POST .../abort) and waited for. For a side-by-side\n"
-		       "move whose old pool still exists, the old nodes are uncordoned and the new\n"
-		       "pool is deleted. If the drain began, the workloads go back first: the new\n"
-		       "pool is cordoned and drained (PDBs honoured) once the old nodes are Ready,\n"
-		       "and deleted only then. The journal ends Canceled.",
+		       "move whose old pool still exists, the old nodes are uncordoned, the old\n"
+		       "pool's autoscaler is started again as it was (if the move stopped it) and\n"
+		       "the new pool is deleted. If the drain began, the workloads go back first:\n"
+		       "the new pool is cordoned and drained (PDBs honoured) once the old nodes are\n"
+		       "Ready, and deleted only then. A pool of the new pool's name that this\n"
+		       "operation did not create (no azlinux-operation tag with its id) is never\n"
+		       "deleted. The journal ends Canceled.",
 	.examples = "  kubectl azlinux abort\n",
 	.options = abort_options,
 	.args_complete = CLI_COMPLETE_NONE,

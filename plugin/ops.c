@@ -328,9 +328,9 @@ static const char *step_text(const char *name, const struct azl_migrate_plan *p)
 {
 	static const struct { const char *name, *text; } texts[] = {
 		{ "update-pool", "PUT the pool with the new osSKU (If-Match its eTag) and follow AKS's rolling operation: surge nodes, then each node cordoned, drained, reimaged" },
-		{ "create-pool", "PUT the new pool (If-None-Match: *) with the old one's spec and the new osSKU" },
+		{ "create-pool", "PUT the new pool (If-None-Match: *) with the old one's spec, the new osSKU and an azlinux-operation tag" },
 		{ "wait-ready", "wait until every node of the new pool is Ready on the new OS" },
-		{ "stop-autoscaler", "stop the old pool's autoscaler so it adds no node" },
+		{ "stop-autoscaler", "stop the old pool's autoscaler so it adds no node (journaled; abort starts it again)" },
 		{ "cordon", "cordon every node of the old pool before evicting anything" },
 		{ "drain", "evict the old nodes' pods (DaemonSets left, emptyDir data lost), one node at a time, the next once the moved workloads are Ready" },
 		{ "delete-pool", "DELETE the old pool, now empty" },

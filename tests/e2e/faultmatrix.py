@@ -272,7 +272,10 @@ def _race(sim, st, m):
     """412 from someone else's change: an existing resource's eTag moves
     just before the write is handled (the simulator's own 412 answers it);
     a pool being created is created by someone else first (If-None-Match: *
-    answered 412, injected)."""
+    answered 412, injected). The injected 412 leaves no pool behind, so the
+    create's look afterwards finds none and the stop stays a stale one that
+    resume plans again; a real pool of someone else's is refused for good
+    (test_migrate.py: a pool someone else created is never adopted)."""
     if st.get("creates"):
         return sim.faults.add(match=m, times=1, status=412, body={"error": {
             "code": "PreconditionFailed", "message": "Operation failed because the resource "

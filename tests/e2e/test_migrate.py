@@ -615,6 +615,103 @@ def test_abort_after_the_drain_began_moves_the_workloads_back(make_sim, tmp_path
     assert safety(sim) == SAFE
 
 
+def wait_pool_state(sim, pool, state="Succeeded", timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline and cluster_of(sim).pool(pool).provisioning_state != state:
+        time.sleep(0.05)
+    assert cluster_of(sim).pool(pool).provisioning_state == state
+
+
+def test_a_pool_someone_else_created_is_never_adopted_nor_deleted(msim, run):
+    """Between the plan and the create, someone else creates a real pool of
+    the new pool's name: the PUT (If-None-Match: *) gets AKS's 412 and the
+    move stops with one line naming the pool and what to do; resume does
+    not adopt it (no write to it), abort does not delete it, and the old
+    pool is left as it was."""
+    from sim import armwrite
+    sim, e = msim
+    c = cluster_of(sim)
+    sim.faults.add(method="PUT", path_prefix=pool_path(sim, "workazl"), times=1,
+                   then=lambda req: armwrite.someone_else_creates(sim.arm, c, "workazl",
+                                                                  like="work"))
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--yes")
+    assert r.returncode != 0
+    line = ("pool workazl exists and this operation did not create it (someone else did): "
+            "it is neither used nor deleted; abort (kubectl azlinux abort %s) and move pool "
+            "work under another name (kubectl azlinux migrate work --new-pool NAME)"
+            % journal(e)["id"])
+    assert line in r.stderr, r.stderr
+    puts = writes(sim, "PUT", "workazl")
+    assert [x["status"] for x in puts] == [412]
+    steps = {x["name"]: x["state"] for x in journal(e)["steps"]}
+    assert steps["create-pool"] == "failed" and steps["wait-ready"] == "pending", steps
+    wait_pool_state(sim, "workazl")
+    r = run("resume", env=e, timeout=120)
+    assert r.returncode != 0 and line in r.stderr, r.stderr
+    r = run("abort", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "pool workazl was not created by this operation (someone else did): it is left " \
+        "as it is" in r.stderr
+    assert journal(e)["state"] == "Canceled"
+    theirs = c.pool("workazl")
+    assert theirs.provisioning_state == "Succeeded" and theirs.extra["tags"] == {
+        "owner": "someone-else"}
+    assert len(pool_nodes(sim, "workazl")) == c.pool("work").count
+    assert len(writes(sim, "PUT", "workazl")) == 1 and writes(sim, "DELETE", "workazl") == []
+    assert_nothing_written(sim, "work")
+    assert safety(sim) == SAFE
+
+
+def test_the_pool_we_created_carries_the_operation_tag(msim, run):
+    """Our create proves ownership: the new pool carries the operation's
+    id in its azlinux-operation tag, and the move goes to its end."""
+    sim, e = msim
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--yes", timeout=180)
+    assert r.returncode == 0, r.stderr
+    put = writes(sim, "PUT", "workazl")[0]
+    assert put["status"] == 201 and not put["if_match"]
+    assert json.loads(put["body"])["properties"]["tags"]["azlinux-operation"] == journal(e)["id"]
+    assert cluster_of(sim).pool("workazl").extra["tags"] == {
+        "azlinux-operation": journal(e)["id"]}
+    assert safety(sim) == SAFE
+
+
+def test_abort_after_stop_autoscaler_starts_the_old_autoscaler_again(make_sim, tmp_path, run):
+    """A pool with the autoscaler on (min 2, max 6), moved side by side and
+    stopped after stop-autoscaler (the cordon refused): abort uncordons it,
+    starts its autoscaler again as journaled with a fresh GET and If-Match
+    PUT, and deletes the new pool; the record keeps the rollback's handles
+    apart from the steps'."""
+    sim = make_sim(mig_scenario(autoscale=True, min_count=2, max_count=6))
+    e = helpers.make_env(sim, tmp_path / "home")
+    c = cluster_of(sim)
+    sim.faults.add(method="PATCH", path_prefix="/api/v1/nodes/aks-work-",
+                   status=403, times=None)
+    r = migrate(run, e, "work", "--strategy", "side-by-side", "--yes", timeout=180)
+    assert r.returncode != 0
+    steps = {x["name"]: x["state"] for x in journal(e)["steps"]}
+    assert steps["stop-autoscaler"] == "done" and steps["cordon"] == "failed", steps
+    assert not c.pool("work").autoscale
+    assert journal(e)["data"]["autoscaler"] == {"enableAutoScaling": True, "minCount": 2,
+                                                "maxCount": 6}
+    sim.faults.clear()
+    before = len(writes(sim, "PUT", "work"))
+    r = run("abort", env=e, timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert "starting the autoscaler of work again (min 2, max 6)" in r.stderr
+    work = c.pool("work")
+    assert (work.autoscale, work.min_count, work.max_count) == (True, 2, 6)
+    puts = writes(sim, "PUT", "work")[before:]
+    assert len(puts) == 1 and puts[0]["status"] == 200 and puts[0]["if_match"]
+    assert "workazl" not in [x.name for x in c.pools]
+    j = journal(e)
+    assert j["state"] == "Canceled"
+    assert all("operation" not in x for x in j["steps"])
+    assert set(j["data"].get("rollbackOperations", {})) <= {"restore-autoscaler", "delete-pool"}
+    assert not any(j["data"].get("rollbackOperations", {}).values())
+    assert safety(sim) == SAFE
+
+
 def test_412_stops_resumably_and_resume_plans_the_step_again(msim, run, bin_path):
     """The pool changes between the plan and the confirmation: the fresh GET
     sees another eTag and nothing is PUT; the run stops with one line naming

@@ -225,6 +225,8 @@ class Arm:
             props["nodeLabels"] = dict(pool.node_labels)
         if pool.node_taints:
             props["nodeTaints"] = list(pool.node_taints)
+        if pool.extra.get("tags"):
+            props["tags"] = dict(pool.extra["tags"])
         subnet = self.sim.capacity.subnet(cluster)
         if subnet is not None:
             props["vnetSubnetID"] = subnet[0]

@@ -23,12 +23,15 @@ write, anywhere in the cluster). Controls for tests, on `sim.arm`:
         # the AKS RP's PUT AgentPool token bucket per pool (§3.2); None: off
     sim.arm.os_sku_refusals["AzureLinux3"] = "InvalidOSSKU"
         # or "PropertyChangeNotAllowed": the region does not offer that move
+    armwrite.someone_else_creates(sim.arm, cluster, "workazl", like="work")
+        # a pool of that name, not ours, created behind the tool's back
 
 Pools can carry refusal reasons in pool.extra: gpu_dedicated_vhd,
 confidential_vm (or a DC/EC..as/ads size), and properties.workloadRuntime
 Kata*. Validation runs under the cluster's lock, before anything changes.
 """
 
+import dataclasses
 import re
 
 from . import capacity as capmod
@@ -438,11 +441,43 @@ def _create_pool(arm, req, cluster, name, props):
                 max_count=props.get("maxCount"), provisioning_state="Creating", age_days=0)
     pool.extra["upgradeSettings"] = us
     pool.extra["writes"] = 1
+    _set_tags(pool, props)
     cluster.pools.append(pool)
     op = _new_op(arm, req, cluster, name, "Creating", "Creating", "pool",
                  "ReconcileVMSSAgentPoolFailed")
     arm.sim.roller.start(op, _create_steps(arm.sim.roller, op, pool))
     return 201, arm.pool_json(cluster, pool), _lro_headers(arm, cluster, op, location=False)
+
+
+def _set_tags(pool, props):
+    """properties.tags (a map of strings, persisted on the VMSS: aks-api.md
+    §2.3): kept as sent; a PUT without them leaves them, as nodeLabels."""
+    if "tags" not in props:
+        return
+    tags = props["tags"] or {}
+    if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+        raise _invalid("tags")
+    pool.extra["tags"] = dict(tags)
+
+
+def someone_else_creates(arm, cluster, name, like, tags=None):
+    """Someone else (the portal, another tool) creates pool `name` with the
+    spec of pool `like`, under the cluster's lock as a PUT would: a real
+    pool, Creating then Succeeded with its nodes, that no request of ours
+    made; for tests of a name taken between a plan and its write."""
+    src = next(p for p in cluster.pools if p.name == like)
+    with cluster.k8s.lock:
+        pool = dataclasses.replace(
+            src, name=name, ready=0, unschedulable=0, provisioning_state="Creating",
+            age_days=0, zones=list(src.zones), node_labels=dict(src.node_labels),
+            node_taints=list(src.node_taints),
+            extra={"upgradeSettings": dict(src.extra.get("upgradeSettings", {})), "writes": 1,
+                   "tags": dict(tags if tags is not None else {"owner": "someone-else"})})
+        cluster.pools.append(pool)
+        op = Operation(arm.sim.roller, cluster, name, "Creating", "Creating", "pool",
+                       "ReconcileVMSSAgentPoolFailed")
+        arm.sim.roller.start(op, _create_steps(arm.sim.roller, op, pool))
+    return pool
 
 
 def _create_steps(roller, op, pool):
@@ -495,6 +530,7 @@ def _update_pool(arm, req, cluster, pool, props, api):
     for field, attr in (("nodeLabels", "node_labels"), ("nodeTaints", "node_taints")):
         if field in props:
             setattr(pool, attr, props[field] or type(getattr(pool, attr))())
+    _set_tags(pool, props)
     if "enableAutoScaling" in props:
         pool.autoscale = bool(props["enableAutoScaling"])
         pool.min_count, pool.max_count = props.get("minCount"), props.get("maxCount")

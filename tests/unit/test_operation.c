@@ -1,6 +1,7 @@
 /* Unit tests for core/operation: the runner's stop on a stale copy (a step
  * returning AZL_ESTALE) as the journal and the error line leave it, and
- * the step run again by resume, which is told to plan itself again. */
+ * the step run again by resume, which is told to plan itself again; the
+ * rollback's handles, kept apart from the steps'. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -121,12 +122,81 @@ static void test_other_failure_is_not_stale(void **state)
 	strbuf_release(&id);
 }
 
+/* What azl_operation_handle() gives, as "seen.<where>" in the record:
+ * the handle's kind, or "none". */
+static void record_handle(struct azl_operation *op, const char *where)
+{
+	const cJSON *h = azl_operation_handle(op);
+	cJSON *d = azl_operation_data(op), *seen = cJSON_GetObjectItemCaseSensitive(d, "seen");
+
+	if (!seen)
+		seen = cJSON_AddObjectToObject(d, "seen");
+	cJSON_AddStringToObject(seen, where, h ? azl_json_str(h, "kind", "?") : "none");
+}
+
+static int step_looks(struct azl_operation *op, void *data)
+{
+	(void)data;
+	record_handle(op, "resume");
+	return azl_error_set(AZL_ESERVER, "AKS said no");
+}
+
+static int rollback_looks(struct azl_operation *op, void *data)
+{
+	(void)data;
+	record_handle(op, "rollback");
+	azl_operation_rollback_part(op, "delete-pool");
+	record_handle(op, "delete-pool");
+	azl_operation_rollback_part(op, "restore-autoscaler");
+	record_handle(op, "restore-autoscaler");
+	return azl_operation_save(op);
+}
+
+/* A rollback's handles live in the record, one per part: a part finds its
+ * own (an abort run again re-attaches to it), no other part does, and
+ * neither does a step run by resume. */
+static void test_rollback_handles_are_kept_apart(void **state)
+{
+	static const struct azl_operation_step look_steps[] = { { "write", step_looks } };
+	static const struct azl_operation_kind look_kind = { "test", look_steps, 1, rollback_looks,
+							     NULL };
+	static const char *const names[] = { "write" };
+	const struct azl_operation_kind *kinds[] = { &look_kind };
+	struct azl_operation_env env = { 0 };
+	struct azl_operation *op = NULL;
+	struct azl_journal *j = NULL;
+	struct strbuf id = STRBUF_INIT;
+	cJSON *data = cJSON_Parse("{\"rollbackOperations\":{\"delete-pool\":{\"kind\":\"agentPools.delete\"}}}");
+
+	(void)state;
+	assert_int_equal(azl_operation_create(&op, &look_kind, &target, names, 1, data), 0);
+	strbuf_addstr(&id, azl_journal_id(azl_operation_journal(op)));
+	assert_int_equal(azl_operation_run(op, &env, NULL), AZL_ESERVER);
+	azl_operation_free(op);
+	assert_int_equal(azl_operation_load(&op, kinds, 1, id.buf), 0);
+	assert_int_equal(azl_operation_abort(op, &env, NULL), 0);
+	azl_operation_free(op);
+	assert_int_equal(azl_journal_load(&j, id.buf, 0), 0);
+	assert_int_equal(azl_journal_state(j), AZL_OP_CANCELED);
+	assert_string_equal(azl_json_str(azl_journal_data(j), "seen.resume", ""), "none");
+	assert_string_equal(azl_json_str(azl_journal_data(j), "seen.rollback", ""), "none");
+	assert_string_equal(azl_json_str(azl_journal_data(j), "seen.delete-pool", ""),
+			    "agentPools.delete");
+	assert_string_equal(azl_json_str(azl_journal_data(j), "seen.restore-autoscaler", ""),
+			    "none");
+	azl_journal_free(j);
+	cJSON_Delete(data);
+	strbuf_release(&id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_stale_stop_then_resume_plans_again, tu_state_setup,
 						tu_state_teardown),
 		cmocka_unit_test_setup_teardown(test_other_failure_is_not_stale, tu_state_setup,
+						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_handles_are_kept_apart, tu_state_setup,
 						tu_state_teardown),
 	};
 
