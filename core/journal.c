@@ -21,8 +21,9 @@
 struct azl_journal {
 	cJSON *doc;                  /* the file's content, kept in step with it */
 	char *path;
-	char *lock_path;             /* the pool's lock */
+	char *lock_path;             /* the pool's lock (the cluster's for a cluster-wide one) */
 	int lock_fd;                 /* -1: a read-only copy */
+	int cluster_fd;              /* a pool's operation: the cluster's lock, shared; else -1 */
 	int interrupted;             /* read-only copy of an abandoned operation */
 };
 
@@ -169,6 +170,17 @@ static int pool_lock_path(struct strbuf *out, const char *sub, const char *rg,
 	return 0;
 }
 
+static int whole_cluster(const char *pool)
+{
+	return !strcmp(pool, AZL_JOURNAL_CLUSTER);
+}
+
+static int cluster_lock_path(struct strbuf *out, const char *sub, const char *rg,
+			     const char *cluster)
+{
+	return pool_lock_path(out, sub, rg, cluster, AZL_JOURNAL_CLUSTER);
+}
+
 /* ---- the document ---- */
 
 static const char *str(const cJSON *o, const char *key)
@@ -255,22 +267,35 @@ static struct azl_journal *journal_new(cJSON *doc, const char *path)
 	j->doc = doc;
 	j->path = xstrdup(path);
 	j->lock_fd = -1;
+	j->cluster_fd = -1;
 	return j;
+}
+
+static void release_locks(struct azl_journal *j)
+{
+	/* closing drops the flocks */
+	if (j->lock_fd >= 0)
+		close(j->lock_fd);
+	if (j->cluster_fd >= 0)
+		close(j->cluster_fd);
+	j->lock_fd = j->cluster_fd = -1;
 }
 
 void azl_journal_free(struct azl_journal *j)
 {
 	if (!j)
 		return;
-	if (j->lock_fd >= 0)
-		close(j->lock_fd); /* releases the pool's flock */
+	release_locks(j);
 	cJSON_Delete(j->doc);
 	free(j->path);
 	free(j->lock_path);
 	free(j);
 }
 
-/* ---- the pool lock ---- */
+/* ---- the locks ---- */
+
+/* A pool's operation holds its pool's lock and the cluster's shared; a
+ * cluster-wide one holds the cluster's alone. So each sees the other. */
 
 static int journal_lock_path(const struct azl_journal *j, struct strbuf *out)
 {
@@ -280,7 +305,8 @@ static int journal_lock_path(const struct azl_journal *j, struct strbuf *out)
 			      azl_journal_target_field(j, "pool"));
 }
 
-/* The id the lock file names: its last holder (maybe the live one). */
+/* The id the lock file names: its last holder (maybe the live one). A
+ * cluster's lock held shared names no pool operation. */
 static void lock_holder(const char *lock_path, struct strbuf *id)
 {
 	strbuf_reset(id);
@@ -291,18 +317,76 @@ static void lock_holder(const char *lock_path, struct strbuf *id)
 		strbuf_reset(id);
 }
 
-static int busy(const char *lock_path, const struct azl_journal_target *t)
+/* Read from its file: unfinished, and its process holds its lock. */
+static int live(const struct azl_journal *j)
 {
-	struct strbuf id = STRBUF_INIT, since = STRBUF_INIT, doing = STRBUF_INIT;
+	enum azl_op_state s = azl_journal_state(j);
+
+	return s == AZL_OP_PLANNED || s == AZL_OP_IN_PROGRESS;
+}
+
+static int same_cluster(const struct azl_journal *j, const struct azl_journal_target *t)
+{
+	return !strcasecmp(azl_journal_target_field(j, "subscription"), t->subscription) &&
+	       !strcasecmp(azl_journal_target_field(j, "resourceGroup"), t->resource_group) &&
+	       !strcasecmp(azl_journal_target_field(j, "name"), t->cluster);
+}
+
+/* A running operation on a pool of t's cluster, or NULL. */
+static struct azl_journal *pool_holder(const struct azl_journal_target *t)
+{
+	struct azl_journal_list list;
+	struct azl_journal *found = NULL;
+
+	if (azl_journal_list(&list, NULL))
+		azl_error_clear();
+	for (size_t i = 0; !found && i < list.nr; i++) {
+		struct azl_journal *j = list.items[i];
+
+		if (live(j) && !whole_cluster(azl_journal_target_field(j, "pool")) &&
+		    same_cluster(j, t)) {
+			found = j;
+			list.items[i] = NULL;
+		}
+	}
+	azl_journal_list_release(&list);
+	return found;
+}
+
+/* The operation that holds lock_path against t, or NULL. */
+static struct azl_journal *holder(const char *lock_path, const struct azl_journal_target *t)
+{
+	struct strbuf id = STRBUF_INIT;
 	struct azl_journal *other = NULL;
-	int rc;
 
 	lock_holder(lock_path, &id);
-	if (!id.len || azl_journal_load(&other, id.buf, 0)) {
+	if (id.len && azl_journal_load(&other, id.buf, 0))
+		azl_error_clear();
+	strbuf_release(&id);
+	if (!whole_cluster(t->pool) || (other && live(other)))
+		return other;
+	/* the cluster's lock held shared: by an operation on one of its pools */
+	azl_journal_free(other);
+	return pool_holder(t);
+}
+
+/* AZL_EBUSY with the line naming other (freed), which holds lock_path. */
+static int busy_with(struct azl_journal *other, const char *lock_path,
+		     const struct azl_journal_target *t)
+{
+	struct strbuf what = STRBUF_INIT, since = STRBUF_INIT, doing = STRBUF_INIT;
+	const char *pool;
+	int rc;
+
+	if (whole_cluster(t->pool))
+		strbuf_addf(&what, "cluster %s", t->cluster);
+	else
+		strbuf_addf(&what, "node pool %s of cluster %s", t->pool, t->cluster);
+	if (!other) {
 		rc = azl_error_set(AZL_EBUSY,
-				   "node pool %s of cluster %s is busy: another kubectl-azlinux process holds %s; wait for it to finish",
-				   t->pool, t->cluster, lock_path);
-		strbuf_release(&id);
+				   "%s is busy: another kubectl-azlinux process holds %s; wait for it to finish",
+				   what.buf, lock_path);
+		strbuf_release(&what);
 		return rc;
 	}
 	strbuf_addstr(&doing, azl_journal_kind(other));
@@ -310,16 +394,27 @@ static int busy(const char *lock_path, const struct azl_journal_target *t)
 		if (azl_journal_step_state(other, i) == AZL_STEP_RUNNING)
 			strbuf_addf(&doing, ", step %zu of %zu: %s", i + 1,
 				    azl_journal_nr_steps(other), azl_journal_step_name(other, i));
+	pool = azl_journal_target_field(other, "pool");
+	strbuf_addstr(&doing, ")");
+	if (whole_cluster(pool) && !whole_cluster(t->pool))
+		strbuf_addstr(&doing, " on the whole cluster");
+	else if (strcasecmp(pool, t->pool))
+		strbuf_addf(&doing, " on node pool %s", pool);
 	add_time(&since, azl_journal_created(other), 0);
 	rc = azl_error_set(AZL_EBUSY,
-			   "node pool %s of cluster %s is busy: operation %s (%s) has run since %s (pid %ld on %s); wait for it to finish",
-			   t->pool, t->cluster, id.buf, doing.buf, since.buf,
+			   "%s is busy: operation %s (%s has run since %s (pid %ld on %s); wait for it to finish",
+			   what.buf, azl_journal_id(other), doing.buf, since.buf,
 			   azl_json_int(other->doc, "pid", 0), str(other->doc, "host"));
 	azl_journal_free(other);
-	strbuf_release(&id);
+	strbuf_release(&what);
 	strbuf_release(&since);
 	strbuf_release(&doing);
 	return rc;
+}
+
+static int busy(const char *lock_path, const struct azl_journal_target *t)
+{
+	return busy_with(holder(lock_path, t), lock_path, t);
 }
 
 /* The operation that held the lock before us, if its file still says it
@@ -347,7 +442,32 @@ static void mark_abandoned(const char *lock_path, const char *mine)
 	strbuf_release(&path);
 }
 
-/* Takes the pool's lock for j and writes j's id into it. */
+static int lock_or_busy(const char *path, int exclusive, int *fd,
+			const struct azl_journal_target *t)
+{
+	int rc = azl_statefile_lock(path, exclusive, AZL_STATEFILE_NOWAIT, fd);
+
+	if (rc == AZL_EBUSY)
+		return busy(path, t);
+	return rc ? azl_error_prefix("operation journal") : 0;
+}
+
+/* A pool's operation: the cluster's lock, shared (the directory exists). */
+static int share_cluster_lock(struct azl_journal *j, const struct azl_journal_target *t)
+{
+	struct strbuf path = STRBUF_INIT;
+	int rc = 0;
+
+	if (!whole_cluster(t->pool)) {
+		rc = cluster_lock_path(&path, t->subscription, t->resource_group, t->cluster);
+		if (!rc)
+			rc = lock_or_busy(path.buf, 0, &j->cluster_fd, t);
+	}
+	strbuf_release(&path);
+	return rc;
+}
+
+/* Takes j's locks and writes j's id into its own. */
 static int take_lock(struct azl_journal *j, const struct azl_journal_target *t)
 {
 	struct strbuf path = STRBUF_INIT, dir = STRBUF_INIT;
@@ -359,11 +479,9 @@ static int take_lock(struct azl_journal *j, const struct azl_journal_target *t)
 		rc = azl_cachedir_ensure(dir.buf);
 	}
 	if (!rc)
-		rc = azl_statefile_lock(path.buf, 1, AZL_STATEFILE_NOWAIT, &j->lock_fd);
-	if (rc == AZL_EBUSY)
-		rc = busy(path.buf, t);
-	else if (rc)
-		rc = azl_error_prefix("operation journal");
+		rc = share_cluster_lock(j, t);
+	if (!rc)
+		rc = lock_or_busy(path.buf, 1, &j->lock_fd, t);
 	if (!rc) {
 		mark_abandoned(path.buf, id);
 		if (ftruncate(j->lock_fd, 0) || pwrite(j->lock_fd, id, strlen(id), 0) < 0)
@@ -371,13 +489,16 @@ static int take_lock(struct azl_journal *j, const struct azl_journal_target *t)
 					   path.buf, strerror(errno));
 		j->lock_path = strbuf_detach(&path, NULL);
 	}
+	if (rc)
+		release_locks(j);
 	strbuf_release(&path);
 	strbuf_release(&dir);
 	return rc;
 }
 
-/* Whether a process holds j's pool lock now: probed with a shared lock,
- * taken and dropped at once, which the holder's exclusive one refuses. */
+/* Whether a process holds the lock exclusive now: probed with a shared
+ * lock, taken and dropped at once, which the holder's exclusive one
+ * refuses. */
 static int held_at(const char *lock_path)
 {
 	int fd = -1, held = 0;
@@ -401,12 +522,21 @@ static int lock_held(const struct azl_journal *j)
 
 int azl_journal_probe(const struct azl_journal_target *t)
 {
-	struct strbuf path = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, cluster = STRBUF_INIT;
+	struct azl_journal *other;
 	int rc = pool_lock_path(&path, t->subscription, t->resource_group, t->cluster, t->pool);
 
+	if (!rc)
+		rc = cluster_lock_path(&cluster, t->subscription, t->resource_group, t->cluster);
 	if (!rc && held_at(path.buf))
 		rc = busy(path.buf, t);
+	else if (!rc && !whole_cluster(t->pool) && held_at(cluster.buf))
+		rc = busy(cluster.buf, t);
+	/* pools' operations share the cluster's lock, which the probe does not take */
+	else if (!rc && whole_cluster(t->pool) && (other = pool_holder(t)))
+		rc = busy_with(other, cluster.buf, t);
 	strbuf_release(&path);
+	strbuf_release(&cluster);
 	return rc;
 }
 
@@ -522,8 +652,9 @@ int azl_journal_load(struct azl_journal **out, const char *id, int lock)
 	strbuf_release(&path);
 	if (lock) {
 		const struct azl_journal_target t = {
-			NULL, NULL, NULL, azl_journal_target_field(j, "name"),
-			azl_journal_target_field(j, "pool")
+			NULL, azl_journal_target_field(j, "subscription"),
+			azl_journal_target_field(j, "resourceGroup"),
+			azl_journal_target_field(j, "name"), azl_journal_target_field(j, "pool")
 		};
 
 		rc = take_lock(j, &t);
@@ -806,8 +937,7 @@ int azl_journal_finish(struct azl_journal *j, enum azl_op_state state)
 		return rc;
 	set_str(j->doc, "state", azl_op_state_name(state));
 	rc = save(j);
-	close(j->lock_fd);
-	j->lock_fd = -1;
+	release_locks(j);
 	return rc;
 }
 

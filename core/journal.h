@@ -31,7 +31,10 @@
  * Locking. An operation holds its pool's lock (an flock on
  * operations/locks/pool-<hash of subscription/group/cluster/pool, lower
  * case>.lock, which holds the id of the last operation to take it) from
- * create to finish or free. A second process is refused with AZL_EBUSY and
+ * create to finish or free. The pool AZL_JOURNAL_CLUSTER is the cluster
+ * itself: an operation on the whole cluster holds that lock exclusive,
+ * one on a pool holds it shared beside its pool's, so neither starts
+ * while the other runs. A second process is refused with AZL_EBUSY and
  * one line naming the first: its id, kind, step and since when. The kernel
  * drops an flock when its process dies, so a lock is never stale; an
  * operation whose file says Planned or InProgress but whose lock is free
@@ -71,6 +74,10 @@ enum azl_step_state {
 const char *azl_op_state_name(enum azl_op_state s);
 const char *azl_step_state_name(enum azl_step_state s);
 
+/* The pool of an operation on the whole cluster (several pools, or the
+ * control plane): it holds the cluster's lock alone. */
+#define AZL_JOURNAL_CLUSTER "(cluster)"
+
 /* What an operation acts on. All but context are required. */
 struct azl_journal_target {
 	const char *context;
@@ -86,15 +93,17 @@ struct azl_journal;
 int azl_journal_dir(struct strbuf *out);
 
 /* Starts an operation of kind on t with these steps (names, in order):
- * takes t's pool lock (AZL_EBUSY, naming the holder, when another process
- * has it; any operation it finds interrupted is marked so), then writes the
+ * takes t's pool lock and the cluster's shared, or the cluster's alone for
+ * AZL_JOURNAL_CLUSTER (AZL_EBUSY, naming the holder, when another process
+ * has one; any operation it finds interrupted is marked so), then writes the
  * file, state Planned, every step pending. */
 int azl_journal_create(struct azl_journal **out, const char *kind,
 		       const struct azl_journal_target *t, const char *const *steps,
 		       size_t nr_steps);
 
-/* Whether another process runs an operation on t's pool now, asked
- * without taking its lock: 0 when none does, else AZL_EBUSY with the line
+/* Whether another process runs an operation on t's pool now (or on the
+ * whole cluster; for AZL_JOURNAL_CLUSTER, on any of its pools), asked
+ * without taking a lock: 0 when none does, else AZL_EBUSY with the line
  * that create() would give (the holder's id, kind, step, pid and host).
  * A command asks before its own checks of the pool, which would see the
  * other operation's work and refuse without naming it. */

@@ -28,6 +28,7 @@
 #include "arm.h"
 #include "cluster.h"
 #include "finding.h"
+#include "journal.h"
 #include "lro.h"
 #include "operation.h"
 #include "pdb.h"
@@ -42,7 +43,7 @@ enum azl_upgrade_mode {
 
 /* The journal's pool of an upgrade that names no single pool: the
  * cluster's own lock. */
-#define AZL_UPGRADE_CLUSTER_POOL "(cluster)"
+#define AZL_UPGRADE_CLUSTER_POOL AZL_JOURNAL_CLUSTER
 
 /* The node OS upgrade channels AKS takes, in order (i from 0; NULL past
  * the last): None, Unmanaged, SecurityPatch, NodeImage. */

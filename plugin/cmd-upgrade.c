@@ -138,6 +138,19 @@ static int check_flags(struct upgrade_args *a, size_t nr_pools, struct azl_upgra
 
 /* ---- the plan ---- */
 
+/* The journal's pool: the one pool named, when the plan touches no more,
+ * else the cluster's own lock, which keeps every pool's operation out
+ * (several pools at once, or the control plane, which AKS upgrades alone). */
+static const char *lock_pool(const struct upgrade_run *r)
+{
+	if (r->nr_names != 1)
+		return AZL_UPGRADE_CLUSTER_POOL;
+	for (size_t i = 0; i < r->plan.nr_steps; i++)
+		if (!*r->plan.steps[i].pool)
+			return AZL_UPGRADE_CLUSTER_POOL;
+	return r->names[0];
+}
+
 static int make_plan(struct upgrade_run *r)
 {
 	struct azl_pdb_list pdbs = { 0 };
@@ -146,6 +159,10 @@ static int make_plan(struct upgrade_run *r)
 	azl_upgrade_plan_release(&r->plan);
 	rc = azl_upgrade_plan_build(&r->s.cluster, &r->s.pools, r->names, r->nr_names, &r->opts,
 				    &r->plan);
+	/* the lock create_operation() takes, asked before the preflight, which
+	 * would see the other operation's work (a pool Upgrading) and not name it */
+	if (!rc && !r->a->dry_run)
+		rc = cli_op_probe(&r->s, lock_pool(r));
 	if (rc)
 		return rc;
 	if (r->opts.mode == AZL_UPGRADE_NODE_OS_CHANNEL)
@@ -207,7 +224,7 @@ static int print_report(struct upgrade_run *r)
 		names = xcalloc(r->plan.nr_steps + 1, sizeof(*names));
 		azl_upgrade_step_names(&r->plan, names);
 		op = cli_op_plan_report(&r->s, azl_upgrade_mode_name(r->plan.mode),
-					r->nr_names == 1 ? r->names[0] : AZL_UPGRADE_CLUSTER_POOL,
+					lock_pool(r),
 					r->outcome, r->record, names, r->plan.nr_steps);
 		free(names);
 	}
@@ -292,8 +309,7 @@ static int create_operation(struct upgrade_run *r)
 	struct azl_journal_target t = {
 		.context = r->s.ks.config->context_name, .subscription = r->s.cluster.subscription,
 		.resource_group = r->s.cluster.resource_group, .cluster = r->s.cluster.name,
-		/* one pool's lock, else the cluster's own */
-		.pool = r->nr_names == 1 ? r->names[0] : AZL_UPGRADE_CLUSTER_POOL,
+		.pool = lock_pool(r),
 	};
 	int rc;
 
@@ -465,9 +481,6 @@ static int run_upgrade(int argc, const char **argv, const struct cli_cmd_ctx *ct
 			     &r.format) < 0)
 		return cli_error_report();
 	rc = cli_op_open(&r.s, &args.g, &args.c, 1);
-	/* the lock create_operation() takes, asked before the preflight */
-	if (!rc && !args.dry_run)
-		rc = cli_op_probe(&r.s, r.nr_names == 1 ? r.names[0] : AZL_UPGRADE_CLUSTER_POOL);
 	if (!rc)
 		rc = make_plan(&r);
 	rc = rc ? cli_error_report() : execute(&r);

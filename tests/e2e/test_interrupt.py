@@ -71,11 +71,10 @@ def covering_cases(all_cases=None):
 CASES = cases() if os.environ.get("FAULT_MATRIX") == "full" else covering_cases()
 
 
-def start(sim, home, cmd, scenario=None):
-    spec = fm.COMMANDS[cmd]
+def start(sim, home, cmd, scenario=None, argv=None):
     env = fm.helpers.make_env(sim, home)
     env["XDG_STATE_HOME"] = os.path.join(home, ".local", "state")
-    argv = [fm.helpers.plugin_bin(), *spec["argv"], "-v=9"]
+    argv = [fm.helpers.plugin_bin(), *(argv or fm.COMMANDS[cmd]["argv"]), "-v=9"]
     # files, not pipes: -v=9 writes more than a pipe holds while nobody reads
     out = open(home + ".stdout", "w+")
     err = open(home + ".stderr", "w+")
@@ -186,18 +185,15 @@ def test_the_check_subset_meets_every_step_and_every_signal():
     assert {c[2:] for c in subset} == {c[2:] for c in full}
 
 
-@pytest.mark.parametrize("cmd", sorted(SECOND))
-def test_second_process_on_the_pool_is_refused_naming_the_first(make_sim, bin_path, tmp_path,
-                                                                cmd):
-    sim = make(make_sim, cmd)
-    home = str(tmp_path / "home")
-    env, first = start(sim, home, cmd)
-    # the first one's write sent: it waits on AKS (the clock paused) meanwhile
-    assert wait_for(lambda: step_running(home, SECOND[cmd]) and _writes(sim), first)
+def _refused_while_first_waits(sim, home, env, first, step, argv):
+    """Runs argv while first waits on AKS in step (its write sent, the clock
+    paused): refused with one line naming first (id, kind, step, pid),
+    having sent no write and journaled nothing; returns that line."""
+    assert wait_for(lambda: step_running(home, step) and _writes(sim), first)
     sim.clock.pause()
     try:
         sent = _writes(sim)
-        second = subprocess.run([bin_path, *fm.COMMANDS[cmd]["argv"]], env=env,
+        second = subprocess.run([fm.helpers.plugin_bin(), *argv], env=env,
                                 capture_output=True, text=True, timeout=60)
         assert _writes(sim) == sent, "the second process sent a write"
     finally:
@@ -209,11 +205,51 @@ def test_second_process_on_the_pool_is_refused_naming_the_first(make_sim, bin_pa
     assert len(errors) == 1, second.stderr
     line = errors[0]
     assert "is busy: operation %s (%s, step 1 of " % (doc["id"], doc["kind"]) in line, line
-    assert ": %s)" % SECOND[cmd] in line and "(pid %d on " % first.pid in line, line
+    assert ": %s" % step in line and "(pid %d on " % first.pid in line, line
     assert len(fm.journals(home)) == 1, "the second process journaled an operation"
+    return line
+
+
+@pytest.mark.parametrize("cmd", sorted(SECOND))
+def test_second_process_on_the_pool_is_refused_naming_the_first(make_sim, bin_path, tmp_path,
+                                                                cmd):
+    sim = make(make_sim, cmd)
+    home = str(tmp_path / "home")
+    env, first = start(sim, home, cmd)
+    line = _refused_while_first_waits(sim, home, env, first, SECOND[cmd],
+                                      fm.COMMANDS[cmd]["argv"])
+    assert ": %s)" % SECOND[cmd] in line, line
     out, err = finish(first)
     assert first.returncode == 0, err[-2000:]
     assert fm.COMMANDS[cmd]["done"](sim)
+
+
+UPGRADE_ALL = ["upgrade", "--all", "--kubernetes-version", "1.33", "--max-surge", "1", "--yes"]
+MIGRATE = fm.COMMANDS["migrate-in-place"]["argv"]
+# (first, the step it waits in, second, what the refusal says of the first)
+CLUSTER_AND_POOL = {
+    "migrate-while-upgrade-all": (UPGRADE_ALL, "control-plane", MIGRATE,
+                                  "node pool work of cluster %s is busy", "on the whole cluster"),
+    "upgrade-all-while-migrate": (MIGRATE, "update-pool", UPGRADE_ALL,
+                                  "cluster %s is busy", "on node pool work"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CLUSTER_AND_POOL))
+def test_cluster_and_pool_operations_refuse_each_other(make_sim, bin_path, tmp_path, case):
+    """An operation on the whole cluster (upgrade --all) and one on a pool
+    (migrate) never run at once: the second is refused by the lock, naming
+    the first, before its preflight (which would see the first's work in
+    Azure and not say whose it is)."""
+    first_argv, step, second_argv, subject, where = CLUSTER_AND_POOL[case]
+    sim = make_sim(fm.migrate_scenario())
+    home = str(tmp_path / "home")
+    env, first = start(sim, home, None, argv=first_argv)
+    line = _refused_while_first_waits(sim, home, env, first, step, second_argv)
+    assert subject % fm.NAME in line and ") %s has run since " % where in line, line
+    out, err = finish(first, timeout=300)
+    assert first.returncode == 0, err[-2000:]
+    assert not any(fm.safety(sim).values()), fm.safety(sim)
 
 
 def _kill_mid_operation(make_sim, tmp_path):

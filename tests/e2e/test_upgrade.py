@@ -7,6 +7,7 @@ preflight, a blocked drain, 409 and 412, and the safety counters at zero."""
 import datetime
 import json
 import pathlib
+import re
 import signal
 import subprocess
 import time
@@ -785,6 +786,43 @@ def user_phase_running(make_up, bin_path):
     s.clock.pause()
     time.sleep(0.3)
     return s, e, p
+
+
+def status_polls(sim):
+    return [r for r in sim.find(server="azure")
+            if r["method"] == "GET" and "/operations/" in r["path"]]
+
+
+def test_status_live_shows_every_running_step_after_sigkill_mid_parallel(make_up, run,
+                                                                       bin_path):
+    """Three User pools upgrading at once, the process killed: status --live
+    polls each step's own AKS operation, in the table and in -o json."""
+    s, e, p = user_phase_running(make_up, bin_path)
+    p.kill()
+    p.communicate(timeout=30)
+    polls = len(status_polls(s))
+    r = run("status", "--live", "-o", "json", env=e)
+    assert r.returncode == 0, r.stderr
+    [op] = json.loads(r.stdout)["operations"]
+    running = {x["pool"]: x for x in op["steps"] if x["state"] == "running"}
+    assert sorted(running) == sorted(USERS), op["steps"]
+    for name, step in running.items():
+        assert step["live"]["status"] == "InProgress", (name, step)
+    assert not any("live" in x for x in op["steps"] if x["state"] != "running")
+    # each step's own operation was asked, once
+    assert len(status_polls(s)) - polls == 3
+    t = run("status", "--live", env=e)
+    assert t.returncode == 0, t.stderr
+    header, row = t.stdout.splitlines()[:2]
+    cols = re.split(r"\s{3,}", row.strip())
+    step_col, aks_col = cols[header.split().index("STEP")], cols[header.split().index("AKS")]
+    assert sorted(step_col.split(", ")) == sorted(x["name"] for x in running.values()), row
+    assert aks_col.split(", ") and all(x.startswith("InProgress") for x in aks_col.split(", ")) \
+        and len(aks_col.split(", ")) == 3, row
+    s.clock.resume()
+    r = run("resume", op["id"], "-o", "json", env=e, timeout=120)
+    assert r.returncode == 0, r.stderr
+    safe(s)
 
 
 def test_resume_after_sigkill_mid_parallel_reattaches_every_pool(make_up, run, bin_path):

@@ -181,6 +181,64 @@ static void test_two_running_steps_hold_a_handle_each(void **state)
 	cJSON_Delete(h1);
 }
 
+/* A child process that runs an operation of kind on t, at its step 2,
+ * until child_end(). */
+struct child {
+	pid_t pid;
+	int ready[2], done[2];
+	char id[64];
+};
+
+static void child_start(struct child *c, const char *kind, const struct azl_journal_target *t)
+{
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(pipe(c->ready), 0);
+	assert_int_equal(pipe(c->done), 0);
+	c->pid = fork();
+	assert_true(c->pid >= 0);
+	if (c->pid == 0) {
+		struct azl_journal *mine;
+		char x;
+
+		alarm(60);  /* a parent whose assertion failed never says done */
+		if (azl_journal_create(&mine, kind, t, steps, 2) || azl_journal_step_begin(mine, 1))
+			_exit(1);
+		if (write(c->ready[1], azl_journal_id(mine), strlen(azl_journal_id(mine))) < 0 ||
+		    read(c->done[0], &x, 1) != 1)
+			_exit(2);
+		azl_journal_finish(mine, AZL_OP_SUCCEEDED);
+		_exit(0);
+	}
+	assert_true(read(c->ready[0], c->id, sizeof(c->id) - 1) > 0);
+}
+
+static void child_end(struct child *c)
+{
+	int status;
+
+	assert_int_equal(write(c->done[1], "x", 1), 1);
+	assert_int_equal(waitpid(c->pid, &status, 0), c->pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (int i = 0; i < 2; i++) {
+		close(c->ready[i]);
+		close(c->done[i]);
+	}
+}
+
+/* The error names the child's operation: its id, kind, step, pid. */
+static void assert_names(const struct child *c, const char *kind)
+{
+	char text[96];
+
+	assert_non_null(strstr(azl_error_message(), c->id));
+	snprintf(text, sizeof(text), "(%s, step 2 of 2: wait for the reimage)", kind);
+	assert_non_null(strstr(azl_error_message(), text));
+	snprintf(text, sizeof(text), "(pid %ld on ", (long)c->pid);
+	assert_non_null(strstr(azl_error_message(), text));
+	assert_non_null(strstr(azl_error_message(), "has run since 20"));
+	assert_null(strchr(azl_error_message(), '\n'));
+}
+
 /* A child runs an operation on the pool; meanwhile the parent is refused
  * with a line naming it, on any spelling of the pool, but not on another
  * pool. */
@@ -189,66 +247,73 @@ static void test_second_process_refused(void **state)
 	struct azl_journal_target upper = { "p", "SUB-1", "RG1", "AKS1", "NodePool1" };
 	struct azl_journal_target other = target;
 	struct azl_journal *j = NULL;
-	int ready[2], done[2];
-	char id[64] = "";
-	pid_t pid;
-	int status;
+	struct child c;
 
 	(void)state;
 	other.pool = "userpool";
-	assert_int_equal(pipe(ready), 0);
-	assert_int_equal(pipe(done), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct azl_journal *mine;
-		char c;
-
-		if (azl_journal_create(&mine, "migrate", &target, steps, 2) ||
-		    azl_journal_step_begin(mine, 1))
-			_exit(1);
-		if (write(ready[1], azl_journal_id(mine), strlen(azl_journal_id(mine))) < 0 ||
-		    read(done[0], &c, 1) != 1)
-			_exit(2);
-		azl_journal_finish(mine, AZL_OP_SUCCEEDED);
-		_exit(0);
-	}
-	assert_true(read(ready[0], id, sizeof(id) - 1) > 0);
+	child_start(&c, "migrate", &target);
 	assert_int_equal(azl_journal_create(&j, "upgrade", &target, steps, 2), AZL_EBUSY);
 	assert_null(j);
-	assert_non_null(strstr(azl_error_message(), id));
 	assert_non_null(strstr(azl_error_message(), "node pool nodepool1 of cluster aks1 is busy"));
-	assert_non_null(strstr(azl_error_message(), "(migrate, step 2 of 2: wait for the reimage)"));
-	assert_non_null(strstr(azl_error_message(), "has run since 20"));
-	assert_null(strchr(azl_error_message(), '\n'));
-	{
-		char pidtext[32];
-
-		snprintf(pidtext, sizeof(pidtext), "(pid %ld on ", (long)pid);
-		assert_non_null(strstr(azl_error_message(), pidtext));
-	}
+	assert_names(&c, "migrate");
 	/* asked without taking the lock: the same line; no lock file yet: free */
 	assert_int_equal(azl_journal_probe(&other), 0);
 	assert_int_equal(azl_journal_probe(&upper), AZL_EBUSY);
-	assert_non_null(strstr(azl_error_message(), id));
-	assert_non_null(strstr(azl_error_message(), "(migrate, step 2 of 2: wait for the reimage)"));
+	assert_names(&c, "migrate");
 	assert_int_equal(azl_journal_create(&j, "upgrade", &upper, steps, 2), AZL_EBUSY);
 	/* resuming it while it runs is refused the same way */
-	assert_int_equal(azl_journal_load(&j, id, 1), AZL_EBUSY);
+	assert_int_equal(azl_journal_load(&j, c.id, 1), AZL_EBUSY);
 	assert_int_equal(azl_journal_create(&j, "upgrade", &other, steps, 2), 0);
 	azl_journal_free(j);
 
-	assert_int_equal(write(done[1], "x", 1), 1);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	child_end(&c);
 	assert_int_equal(azl_journal_probe(&target), 0);
-	assert_int_equal(azl_journal_load(&j, id, 0), 0);
+	assert_int_equal(azl_journal_load(&j, c.id, 0), 0);
 	assert_int_equal(azl_journal_state(j), AZL_OP_SUCCEEDED);
 	azl_journal_free(j);
-	close(ready[0]);
-	close(ready[1]);
-	close(done[0]);
-	close(done[1]);
+}
+
+/* An operation on the whole cluster keeps every pool's out, and one on a
+ * pool keeps the whole cluster's out (not another pool's, nor another
+ * cluster's), each refused naming the other. */
+static void test_cluster_and_pool_operations_exclude_each_other(void **state)
+{
+	struct azl_journal_target whole = target, other = target, elsewhere = target;
+	struct azl_journal *j = NULL, *k = NULL;
+	struct child c;
+
+	(void)state;
+	whole.pool = AZL_JOURNAL_CLUSTER;
+	whole.cluster = "AKS1";
+	other.pool = "userpool";
+	elsewhere.cluster = "aks2";
+	child_start(&c, "upgrade-node-image", &whole);
+	assert_int_equal(azl_journal_probe(&target), AZL_EBUSY);
+	assert_names(&c, "upgrade-node-image");
+	assert_non_null(strstr(azl_error_message(), "node pool nodepool1 of cluster aks1 is busy"));
+	assert_non_null(strstr(azl_error_message(), ") on the whole cluster has run since"));
+	assert_int_equal(azl_journal_create(&j, "migrate", &other, steps, 2), AZL_EBUSY);
+	assert_names(&c, "upgrade-node-image");
+	assert_int_equal(azl_journal_create(&j, "migrate", &elsewhere, steps, 2), 0);
+	azl_journal_free(j);
+	child_end(&c);
+
+	child_start(&c, "migrate", &target);
+	assert_int_equal(azl_journal_probe(&whole), AZL_EBUSY);
+	assert_non_null(strstr(azl_error_message(), "cluster AKS1 is busy: operation"));
+	assert_non_null(strstr(azl_error_message(), ") on node pool nodepool1 has run since"));
+	assert_names(&c, "migrate");
+	assert_int_equal(azl_journal_create(&j, "upgrade-kubernetes", &whole, steps, 2), AZL_EBUSY);
+	assert_null(j);
+	assert_names(&c, "migrate");
+	/* pools' operations share the cluster */
+	assert_int_equal(azl_journal_create(&j, "migrate", &other, steps, 2), 0);
+	assert_int_equal(azl_journal_create(&k, "upgrade-kubernetes", &whole, steps, 2), AZL_EBUSY);
+	azl_journal_free(j);
+	child_end(&c);
+	assert_int_equal(azl_journal_probe(&whole), 0);
+	assert_int_equal(azl_journal_create(&k, "upgrade-kubernetes", &whole, steps, 2), 0);
+	azl_journal_free(k);
 }
 
 /* The child dies in the middle of a step: its lock goes with it. The
@@ -462,6 +527,8 @@ int main(void)
 						tu_state_teardown),
 		cmocka_unit_test_setup_teardown(test_second_process_refused, tu_state_setup,
 						tu_state_teardown),
+		cmocka_unit_test_setup_teardown(test_cluster_and_pool_operations_exclude_each_other,
+						tu_state_setup, tu_state_teardown),
 		cmocka_unit_test_setup_teardown(test_dead_process_is_recognised, tu_state_setup,
 						tu_state_teardown),
 		cmocka_unit_test_setup_teardown(test_unusable_files, tu_state_setup,
