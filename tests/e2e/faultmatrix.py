@@ -597,7 +597,8 @@ def run_case(make_sim, bin_path, home, cmd, step_name, fault, max_resumes=2, sce
         if spec.get("journal", True) and not journals(home):
             out.problems.append("stopped (exit %d: %s) without a journal"
                                 % (r.returncode, out.message))
-        elif spec.get("journal", True) and fault in STALE:
+        elif spec.get("journal", True) and fault in STALE and \
+                stopped_at(journal_json(home), step_name):
             out.problems += stale_stop_problems(journal_json(home), out.message)
         again = ["resume"] if spec.get("journal", True) else spec["argv"]
         for _ in range(max_resumes):
@@ -625,6 +626,14 @@ def run_case(make_sim, bin_path, home, cmd, step_name, fault, max_resumes=2, sce
     out.problems += check_files_and_secrets(sim, home, outputs)
     out.sim = sim
     return out
+
+
+def stopped_at(doc, step_name):
+    """Whether the run stopped at step_name, or at no step (the soak's other
+    faults may have stopped it elsewhere first: then it is not the stale
+    copy's stop)."""
+    failed = [s["name"] for s in doc.get("steps", ()) if s.get("state") == "failed"]
+    return not failed or any(n.startswith(step_name) for n in failed)
 
 
 def stale_stop_problems(doc, message):
