@@ -158,9 +158,10 @@ fuzz-replay:
 # time; printed; make check runs 10).
 SOAK_RUNS ?= 200
 soak: deps all
-	FAULT_MATRIX=full SOAK_RUNS=$(SOAK_RUNS) SOAK_SEED=$(SOAK_SEED) AZLINUX_BIN=$(abspath $(PROGRAM)) \
-	    tests/run-e2e.sh -s tests/e2e/test_fault_matrix.py tests/e2e/test_interrupt.py \
-	    tests/e2e/test_soak.py
+	FAULT_MATRIX=full AZLINUX_BIN=$(abspath $(PROGRAM)) tests/run-e2e.sh \
+	    $(if $(filter-out 0,$(E2E_JOBS)),-n $(E2E_JOBS)) tests/e2e/test_fault_matrix.py tests/e2e/test_interrupt.py
+	SOAK_RUNS=$(SOAK_RUNS) SOAK_SEED=$(SOAK_SEED) AZLINUX_BIN=$(abspath $(PROGRAM)) \
+	    tests/run-e2e.sh -s tests/e2e/test_soak.py
 
 demo: deps all
 	$(PYTHON) tests/sim/demo.py --bin $(abspath $(BIN))
