@@ -911,3 +911,23 @@ def test_abort_mid_parallel_aborts_every_running_pool(make_up, run, bin_path):
     ops = json.loads(run("status", "-o", "json", env=e).stdout)["operations"]
     assert [o["state"] for o in ops] == ["Canceled"]
     safe(s)
+
+
+def test_a_windows_pool_is_upgraded_without_judging_its_os(make_up, run):
+    """Windows pools are upgraded with the rest; the preflight says their OS is
+    not judged here, and the verification checks only their Kubernetes version."""
+    pools = [scenarios.Pool("system", mode="System", count=2, k8s_version="1.32.6"),
+             scenarios.Pool("win", os_type="Windows", os_sku="Windows2022", count=2,
+                            k8s_version="1.32.6",
+                            node_image_version=scenarios.WINDOWS2022_IMAGE)]
+    s, e = make_up(pools=pools)
+    r = upgrade(run, e, "--all", "--kubernetes-version", "1.33", "--yes", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    op = report(r)
+    assert [x["name"] for x in op["steps"]] == [
+        "control-plane 1.33.3", "pool system 1.33.3", "pool win 1.33.3", "verify"]
+    assert any(x["severity"] == "ok" and "pool win runs Windows" in x["message"]
+               for x in op["preflight"]), op["preflight"]
+    assert kubelets(s, "win") == {"v1.33.3"}
+    assert pool(s, "win").os_sku == "Windows2022"
+    safe(s)
