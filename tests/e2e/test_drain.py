@@ -176,16 +176,17 @@ def test_pdb_blocks_until_the_replacement_is_ready(make_sim, bin_path, tmp_path)
     kc, ours = both(make_sim, bin_path, tmp_path, pair_on_node,
                     ["{node}", "--ignore-daemonsets", "--timeout=100s"], node="{node}", scale=1)
     assert kc.proc.returncode == 0
-    assert_parity(kc, ours)
+    assert_parity(kc, ours, same=r"pair-[a-z0-9]+-[a-z0-9]+")
     # kubectl's line on each 429 (pkg/drain/drain.go evictPods), word for
-    # word, for the same pods; kubectl repeats it every 5 s, ours says it once
-    # and shows progress instead.
+    # word, for as many pods (which of the pair the PDB lets go first is a
+    # race of kubectl's concurrent evictions); kubectl repeats it every 5 s,
+    # ours says it once and shows progress instead.
     retry = re.compile(r'^error when evicting pods/"(pair-\w+-\w+)" -n "shop" \(will retry after '
                        r"5s\): Cannot evict pod as it would violate the pod's disruption "
                        r"budget\.$")
     said = [[m.group(1) for m in map(retry.match, r.proc.stderr.splitlines()) if m]
             for r in (kc, ours)]
-    assert said[1] and set(said[0]) == set(said[1]), said
+    assert said[1] and len(set(said[0])) == len(set(said[1])), said
     assert len(said[1]) == len(set(said[1])) <= len(said[0])
     # The wait shows progress (timestamped lines: stderr is no terminal),
     # naming the PDB it waits on; the plan named it before.
