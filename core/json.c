@@ -97,8 +97,7 @@ static int expect(const char **p, const char *set)
 	return 0;
 }
 
-/* Parses "[+-]hh:mm" or "Z" into seconds east of UTC. */
-static int parse_offset(const char *p, long *offset)
+int azl_parse_utc_offset(const char *p, long *offset)
 {
 	int sign, hh, mm;
 
@@ -159,7 +158,7 @@ int azl_parse_rfc3339(const char *s, time_t *out)
 			;
 	if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
 	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 ||
-	    parse_offset(p, &offset) < 0)
+	    azl_parse_utc_offset(p, &offset) < 0)
 		goto invalid;
 	*out = timegm(&tm) - offset;
 	return 0;

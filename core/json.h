@@ -39,6 +39,8 @@ char *azl_json_print(const cJSON *item, int formatted);
  * "2018-03-05T17:30:20-08:00", fractional seconds allowed) into UTC epoch
  * seconds. Returns 0, or AZL_EINVALID naming the text. */
 int azl_parse_rfc3339(const char *s, time_t *out);
+/* Parses "[+-]hh:mm" or "Z" into seconds east of UTC; -1 when it is not one. */
+int azl_parse_utc_offset(const char *s, long *offset);
 /* Writes t as RFC 3339 UTC ("2026-12-06T07:00:00Z", 20 characters and the
  * NUL) into buf of n bytes. */
 void azl_format_rfc3339(time_t t, char *buf, size_t n);

@@ -122,15 +122,14 @@ static int parse_date(const char *s, long *day)
 	return 0;
 }
 
-/* "+HH:MM" / "-HH:MM". */
+/* "+HH:MM" / "-HH:MM" (the spec's utcOffset: no "Z", hours up to 14). */
 static int parse_offset(const char *s, int *minutes)
 {
-	int h, m, end = 0;
+	long seconds;
 
-	if ((*s != '+' && *s != '-') || sscanf(s + 1, "%2d:%2d%n", &h, &m, &end) != 2 || s[1 + end] ||
-	    end != 5 || h > 14 || m > 59)
+	if (*s == 'Z' || *s == 'z' || azl_parse_utc_offset(s, &seconds) || labs(seconds) / 3600 > 14)
 		return AZL_EINVALID;
-	*minutes = (*s == '-' ? -1 : 1) * (h * 60 + m);
+	*minutes = (int)(seconds / 60);
 	return 0;
 }
 

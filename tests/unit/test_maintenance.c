@@ -170,6 +170,10 @@ static void test_parse_errors(void **state)
 	expect_invalid("{\"schedule\":{\"daily\":{\"intervalDays\":1}},\"durationHours\":4,"
 		       "\"startTime\":\"02:00\",\"utcOffset\":\"0530\"}", "utcOffset");
 	expect_invalid("{\"schedule\":{\"daily\":{\"intervalDays\":1}},\"durationHours\":4,"
+		       "\"startTime\":\"02:00\",\"utcOffset\":\"Z\"}", "utcOffset");
+	expect_invalid("{\"schedule\":{\"daily\":{\"intervalDays\":1}},\"durationHours\":4,"
+		       "\"startTime\":\"02:00\",\"utcOffset\":\"+15:00\"}", "utcOffset");
+	expect_invalid("{\"schedule\":{\"daily\":{\"intervalDays\":1}},\"durationHours\":4,"
 		       "\"startTime\":\"02:00\",\"startDate\":\"2026-02-30\"}", "startDate");
 	expect_invalid("{\"schedule\":{\"daily\":{\"intervalDays\":1}},\"durationHours\":4,"
 		       "\"startTime\":\"02:00\",\"notAllowedDates\":[{\"start\":\"x\"}]}",
